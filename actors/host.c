@@ -1,0 +1,353 @@
+/* host.c - an executor host (see host.h).
+ *
+ * Invariants: an executor's state copy here equals the coordinator's
+ * barrier state plus this host's own successful writes; if a superstep
+ * fails elsewhere the coordinator restarts the executor (restart flag)
+ * with the barrier state, so the copy can never drift. Shared state here
+ * is exactly what the coordinator shipped: hosts never apply their own
+ * shared writes; they come back, ordered, with the next Deliver.
+ *
+ * Threading: everything here runs on the actor's own thread.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+#include "actors/context.h"
+#include "actors/host.h"
+#include "cairn/log.h"
+#include "engine/kv.h"
+#include "engine/util.h"
+#include "proto/codec.h"
+#include "proto/pbutil.h"
+
+#define S_MAX_FRAME ((size_t)1 << 30)
+
+typedef struct {
+    const cairn_executor_type_t *vtable; /* borrowed from the registry */
+    uint8_t *config;
+    size_t config_len;
+    void *instance;      /* from vtable->init, or NULL */
+    cairn__kv_t *state;  /* copy of the executor's committed state */
+} s_executor_t;
+
+typedef struct {
+    cairn__host_args_t args;
+    zsock_t *dealer;
+    char *run_id;         /* run the executors below belong to */
+    zhashx_t *executors;  /* executor id -> s_executor_t* */
+    cairn__kv_t *shared;  /* shared state as last shipped */
+} s_host_t;
+
+static void
+s_executor_destroy(void **item_p)
+{
+    s_executor_t *exec = (s_executor_t *)*item_p;
+    if (!exec)
+        return;
+    if (exec->vtable && exec->vtable->fini)
+        exec->vtable->fini(exec->instance);
+    free(exec->config);
+    cairn__kv_destroy(&exec->state);
+    free(exec);
+    *item_p = NULL;
+}
+
+/* Forgets every executor and the shared state (a new run begins). */
+static int
+s_reset_run(s_host_t *self, const char *run_id)
+{
+    zhashx_purge(self->executors);
+    cairn__kv_clear(self->shared);
+    return cairn__replace_string(&self->run_id, run_id);
+}
+
+/* Creates (or recreates) an executor from a restart item. On failure
+ * returns NULL with *error set to a malloc'd reason. */
+static s_executor_t *
+s_executor_start(s_host_t *self, const Cairn__WorkItem *item, char **error)
+{
+    const cairn_executor_type_t *vtable =
+        cairn_registry_executor(self->args.registry, item->executor_type);
+    if (!vtable) {
+        *error = cairn__strprintf("executor '%s': type '%s' is not offered "
+                                  "by host '%s'",
+                                  item->executor_id, item->executor_type,
+                                  self->args.host_id);
+        return NULL;
+    }
+    s_executor_t *exec = calloc(1, sizeof *exec);
+    if (!exec)
+        return NULL;
+    exec->config = cairn__memdup(item->config.data, item->config.len);
+    exec->config_len = item->config.len;
+    exec->state = cairn__kv_new();
+    if (!exec->state || (item->config.len > 0 && !exec->config)
+        || cairn__kv_apply_entries(exec->state, item->state, item->n_state)
+               != CAIRN_OK) {
+        void *item_p = exec;
+        s_executor_destroy(&item_p);
+        return NULL;
+    }
+    if (vtable->init) {
+        cairn_error_t err;
+        cairn_error_clear(&err);
+        if (vtable->init(&exec->instance, exec->config, exec->config_len,
+                         &err)
+            != CAIRN_OK) {
+            *error = cairn__strprintf("executor '%s': bad config: %s",
+                                      item->executor_id, err.message);
+            void *item_p = exec;
+            s_executor_destroy(&item_p);
+            return NULL;
+        }
+    }
+    exec->vtable = vtable;
+    zhashx_update(self->executors, item->executor_id, exec);
+    return exec;
+}
+
+/* Calls the handler once per message; returns true when all succeeded. */
+static bool
+s_run_handler(s_executor_t *exec, cairn_ctx_t *ctx,
+              const Cairn__WorkItem *item, uint32_t *handled)
+{
+    for (size_t i = 0; i < item->n_messages; i++) {
+        const cairn_msg_t *msg = (const cairn_msg_t *)(void *)item->messages[i];
+        int rc = exec->vtable->handle(ctx, msg);
+        (*handled)++;
+        if (rc != 0 || ctx->out_of_memory) {
+            if (!ctx->error)
+                ctx->error = ctx->out_of_memory
+                                 ? strdup("out of memory")
+                                 : cairn__strprintf("handler returned %d", rc);
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Sends the Done of one work item: effects when ok, else only error.
+ * Returns whether the effects went out (and so may be applied here). */
+static bool
+s_send_done(s_host_t *self, const Cairn__Deliver *deliver,
+            const Cairn__WorkItem *item, cairn_ctx_t *ctx, bool ok,
+            uint32_t handled, const char *error)
+{
+    Cairn__Done done = CAIRN__DONE__INIT;
+    done.run_id = deliver->run_id;
+    done.superstep = deliver->superstep;
+    done.executor_id = item->executor_id;
+    done.attempt = item->attempt;
+    done.ok = ok;
+    done.handled = handled;
+    cairn__entry_view_t state_view = {0}, shared_view = {0};
+    if (ok) {
+        done.sent = ctx->sent;
+        done.n_sent = ctx->sent_count;
+        done.outputs = ctx->outputs;
+        done.n_outputs = ctx->output_count;
+        if (cairn__entry_view_init(&state_view, ctx->state_writes) != CAIRN_OK
+            || cairn__entry_view_init(&shared_view, ctx->shared_writes)
+                   != CAIRN_OK) {
+            ok = false;
+            done.ok = false;
+            error = "out of memory";
+            done.n_sent = done.n_outputs = 0;
+        }
+        done.state_writes = state_view.ptrs;
+        done.n_state_writes = state_view.count;
+        done.shared_writes = shared_view.ptrs;
+        done.n_shared_writes = shared_view.count;
+    }
+    if (!ok)
+        done.n_state_writes = done.n_shared_writes = 0;
+    done.error = (char *)(error ? error : "");
+    Cairn__Envelope env = CAIRN__ENVELOPE__INIT;
+    env.body_case = CAIRN__ENVELOPE__BODY_DONE;
+    env.done = &done;
+    if (cairn__envelope_send(zsock_resolve(self->dealer), NULL, &env)
+        != CAIRN_OK) {
+        cairn_log(CAIRN_LOG_ERROR, "host", "host '%s': could not send Done",
+                  self->args.host_id);
+        ok = false;
+    }
+    cairn__entry_view_fini(&state_view);
+    cairn__entry_view_fini(&shared_view);
+    return ok;
+}
+
+/* Runs one executor's work item and answers with a Done. */
+static void
+s_run_item(s_host_t *self, const Cairn__Deliver *deliver,
+           const Cairn__WorkItem *item)
+{
+    char *start_error = NULL;
+    s_executor_t *exec = zhashx_lookup(self->executors, item->executor_id);
+    if (item->restart)
+        exec = s_executor_start(self, item, &start_error);
+    else if (!exec)
+        start_error = cairn__strprintf("executor '%s' is not known to host "
+                                       "'%s'",
+                                       item->executor_id, self->args.host_id);
+    cairn_ctx_t ctx = {0};
+    ctx.run_id = deliver->run_id;
+    ctx.executor_id = item->executor_id;
+    ctx.superstep = deliver->superstep;
+    ctx.attempt = item->attempt;
+    ctx.max_message_size = (size_t)deliver->max_message_size;
+    bool ok = exec && cairn__ctx_init(&ctx) == CAIRN_OK;
+    uint32_t handled = 0;
+    if (ok) {
+        ctx.config = exec->config;
+        ctx.config_len = exec->config_len;
+        ctx.instance = exec->instance;
+        ctx.state = exec->state;
+        ctx.shared = self->shared;
+        ok = s_run_handler(exec, &ctx, item, &handled);
+    }
+    const char *error = start_error ? start_error
+                        : ctx.error ? ctx.error
+                        : ok        ? NULL
+                                    : "out of memory";
+    ok = s_send_done(self, deliver, item, &ctx, ok, handled, error);
+    /* Our own state writes are final unless the coordinator says
+     * otherwise (by restarting the executor). */
+    if (ok && cairn__kv_size(ctx.state_writes) > 0) {
+        cairn__entry_view_t view;
+        if (cairn__entry_view_init(&view, ctx.state_writes) != CAIRN_OK
+            || cairn__kv_apply_entries(exec->state, view.ptrs, view.count)
+                   != CAIRN_OK)
+            zhashx_delete(self->executors, item->executor_id);
+        cairn__entry_view_fini(&view);
+    }
+    cairn__ctx_fini(&ctx);
+    free(start_error);
+}
+
+static void
+s_handle_deliver(s_host_t *self, const Cairn__Deliver *deliver)
+{
+    if ((!self->run_id || strcmp(self->run_id, deliver->run_id) != 0)
+        && s_reset_run(self, deliver->run_id) != CAIRN_OK)
+        return;
+    if (deliver->shared_reset)
+        cairn__kv_clear(self->shared);
+    if (cairn__kv_apply_entries(self->shared, deliver->shared_updates,
+                                deliver->n_shared_updates)
+        != CAIRN_OK)
+        cairn_log(CAIRN_LOG_ERROR, "host", "host '%s': out of memory",
+                  self->args.host_id);
+    for (size_t i = 0; i < deliver->n_items; i++)
+        s_run_item(self, deliver, deliver->items[i]);
+}
+
+/* Handles one frame from the coordinator; returns false to stop. */
+static bool
+s_handle_frame(s_host_t *self)
+{
+    Cairn__Envelope *env = NULL;
+    const char *why = NULL;
+    int rc = cairn__envelope_recv(zsock_resolve(self->dealer), NULL,
+                                  S_MAX_FRAME, &env, &why);
+    if (rc != CAIRN_OK) {
+        cairn_log(CAIRN_LOG_WARN, "host", "host '%s': rejected frame: %s",
+                  self->args.host_id, why ? why : "receive failed");
+        return true;
+    }
+    bool keep_going = true;
+    switch (env->body_case) {
+    case CAIRN__ENVELOPE__BODY_DELIVER:
+        s_handle_deliver(self, env->deliver);
+        break;
+    case CAIRN__ENVELOPE__BODY_CONTROL:
+        if (env->control->kind == CAIRN__CONTROL__KIND__END_RUN && self->run_id
+            && strcmp(self->run_id, env->control->run_id) == 0)
+            s_reset_run(self, "");
+        break;
+    case CAIRN__ENVELOPE__BODY_SHUTDOWN:
+        keep_going = false;
+        break;
+    default: /* Welcome, Heartbeat: nothing to do yet */
+        break;
+    }
+    cairn__envelope__free_unpacked(env, NULL);
+    return keep_going;
+}
+
+static int
+s_send_hello(s_host_t *self)
+{
+    Cairn__Hello hello = CAIRN__HELLO__INIT;
+    hello.host_id = self->args.host_id;
+    size_t n = cairn_registry_executor_count(self->args.registry);
+    char **types = calloc(n ? n : 1, sizeof *types);
+    if (!types)
+        return CAIRN_ENOMEM;
+    for (size_t i = 0; i < n; i++)
+        types[i] = (char *)cairn_registry_executor_name(self->args.registry, i);
+    hello.executor_types = types;
+    hello.n_executor_types = n;
+    Cairn__Envelope env = CAIRN__ENVELOPE__INIT;
+    env.body_case = CAIRN__ENVELOPE__BODY_HELLO;
+    env.hello = &hello;
+    int rc = cairn__envelope_send(zsock_resolve(self->dealer), NULL, &env);
+    free(types);
+    return rc;
+}
+
+static int
+s_host_open(s_host_t *self)
+{
+    self->executors = zhashx_new();
+    self->shared = cairn__kv_new();
+    self->dealer = zsock_new(ZMQ_DEALER);
+    if (!self->executors || !self->shared || !self->dealer)
+        return CAIRN_ENOMEM;
+    zhashx_set_destructor(self->executors, s_executor_destroy);
+    zsock_set_linger(self->dealer, 0);
+    zsock_set_identity(self->dealer, self->args.host_id);
+    if (zsock_connect(self->dealer, "%s", self->args.endpoint) != 0)
+        return CAIRN_ETRANSPORT;
+    return s_send_hello(self);
+}
+
+static void
+s_host_close(s_host_t *self)
+{
+    zsock_destroy(&self->dealer);
+    zhashx_destroy(&self->executors);
+    cairn__kv_destroy(&self->shared);
+    free(self->run_id);
+}
+
+void
+cairn__host_actor(zsock_t *pipe, void *args)
+{
+    s_host_t self = {0};
+    self.args = *(const cairn__host_args_t *)args;
+    int rc = s_host_open(&self);
+    zsock_signal(pipe, rc == CAIRN_OK ? 0 : 1);
+    zpoller_t *poller =
+        rc == CAIRN_OK ? zpoller_new(pipe, self.dealer, NULL) : NULL;
+    bool running = poller != NULL;
+    while (running) {
+        void *which = zpoller_wait(poller, -1);
+        if (which == self.dealer) {
+            running = s_handle_frame(&self);
+        } else if (which == pipe) {
+            char *command = zstr_recv(pipe);
+            running = command && strcmp(command, "$TERM") != 0;
+            zstr_free(&command);
+        } else if (zpoller_terminated(poller)) {
+            running = false;
+        }
+    }
+    zpoller_destroy(&poller);
+    s_host_close(&self);
+    /* A failed start must still wait for $TERM, as zactor expects. */
+    if (rc != CAIRN_OK) {
+        char *command = zstr_recv(pipe);
+        zstr_free(&command);
+    }
+}

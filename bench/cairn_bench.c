@@ -1,0 +1,795 @@
+/* cairn_bench.c - how far the engine's superstep cost is from its floor.
+ *
+ * A superstep of the in-process engine is, at the least, one exchange
+ * between the coordinator (the calling thread, a ZMQ_ROUTER) and a host
+ * thread (a czmq zactor with a ZMQ_DEALER on inproc://), carrying one
+ * protobuf Envelope each way. On a small machine waking the other thread
+ * dominates that exchange, so the benchmark first measures the floor:
+ *
+ *   floor_inproc_roundtrip_us   one ROUTER <-> DEALER round trip of a small
+ *                               frame between the main thread and a zactor,
+ *                               in three placements: no pinning, both
+ *                               threads on CPU 0, main on 0 / actor on 1
+ *   floor_codec_us              pack + unpack of a Deliver Envelope shaped
+ *                               like the one the counter cycle sends
+ *
+ * and then the engine itself, on one engine opened with default options
+ * and reused by every run:
+ *
+ *   cycle_*                     two executors passing a counter back and
+ *                               forth (a -> b -> a ...) until an int_lt
+ *                               edge stops it: one invocation a superstep
+ *   fanout_fanin_*              start -> 64 workers -> fan-in join -> start,
+ *                               looped by int_lt on a round counter
+ *
+ * Engine lines carry floor_multiple = median us per superstep divided by
+ * (default-placement round trip + codec); the target is <= 4.
+ *
+ * Output: one JSON object a line on stdout. Every scenario runs at least
+ * --reps repetitions and, outside --quick, keeps repeating until it has
+ * run for a second; median/p99/min/max are over repetitions. Times come
+ * from CLOCK_MONOTONIC. Failures go to stderr and make the exit code 1.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <czmq.h>
+#include <zmq.h>
+
+#include "cairn.pb-c.h"
+#include <cairn/cairn.h>
+
+#define S_MAX_REPS 1000     /* repetitions per scenario, at most */
+#define S_MIN_SECONDS 1.0   /* outside --quick, repeat at least this long */
+#define S_FRAME_BYTES 64    /* round-trip frame size */
+#define S_FANOUT_WIDTH 64   /* workers in the fan-out scenario */
+#define S_NO_MULTIPLE (-1.0) /* report without floor_multiple */
+
+/* What the command line asked for and the sizes that follow from it. */
+typedef struct {
+    bool quick;           /* tiny sizes, for `make test` */
+    size_t reps;          /* repetitions per scenario, at least */
+    double min_seconds;   /* repeat until a scenario ran this long */
+    size_t round_trips;   /* round trips timed per floor repetition */
+    size_t codec_iters;   /* pack + unpack cycles per codec repetition */
+    uint64_t cycle_steps; /* supersteps of the cycle */
+    uint64_t rounds;      /* rounds of the fan-out / fan-in loop */
+    char machine[256];    /* "<cpu model>, <n> cores" */
+} bench_cfg_t;
+
+/* Summary of the values of one scenario over its repetitions. */
+typedef struct {
+    double median;
+    double p99;
+    double min;
+    double max;
+} bench_stats_t;
+
+/* One repetition: stores what it measured in *value; returns 0 or < 0. */
+typedef int (*bench_rep_fn)(void *arg, double *value);
+
+/* The values a scenario collected, one per repetition. */
+typedef struct {
+    double values[S_MAX_REPS];
+    size_t n;
+} bench_samples_t;
+
+/* --------------------------------------------------------------------- */
+/* Timing, statistics, output                                            */
+
+static double
+s_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static int
+s_cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Sorts values in place and summarises them; p99 is the nearest rank. */
+static bench_stats_t
+s_stats(double *values, size_t n)
+{
+    bench_stats_t st = {0, 0, 0, 0};
+    if (n == 0)
+        return st;
+    qsort(values, n, sizeof *values, s_cmp_double);
+    st.median = n % 2 ? values[n / 2]
+                      : (values[n / 2 - 1] + values[n / 2]) / 2.0;
+    st.p99 = values[(99 * n + 99) / 100 - 1];
+    st.min = values[0];
+    st.max = values[n - 1];
+    return st;
+}
+
+/* Calls rep until it ran cfg->reps times and, for cfg->min_seconds,
+ * at most S_MAX_REPS times. Returns 0 or the first failure. */
+static int
+s_repeat(const bench_cfg_t *cfg, bench_rep_fn rep, void *arg,
+         bench_samples_t *out)
+{
+    double start = s_now();
+    out->n = 0;
+    while (out->n < S_MAX_REPS
+           && (out->n < cfg->reps || s_now() - start < cfg->min_seconds)) {
+        int rc = rep(arg, &out->values[out->n]);
+        if (rc < 0)
+            return rc;
+        out->n++;
+    }
+    return 0;
+}
+
+/* Writes s as a JSON string (quotes included). */
+static void
+s_print_json_string(const char *s)
+{
+    putchar('"');
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\')
+            printf("\\%c", c);
+        else if (c < 0x20)
+            printf("\\u%04x", c);
+        else
+            putchar(c);
+    }
+    putchar('"');
+}
+
+/* Prints one result line. params is a JSON object's text; multiple < 0
+ * leaves floor_multiple out (floor scenarios). */
+static void
+s_report(const bench_cfg_t *cfg, const char *name, const char *params,
+         const bench_stats_t *st, const char *units, double multiple)
+{
+    printf("{\"name\":");
+    s_print_json_string(name);
+    printf(",\"params\":%s,\"median\":%.3f,\"p99\":%.3f,\"min\":%.3f,"
+           "\"max\":%.3f,\"units\":",
+           params, st->median, st->p99, st->min, st->max);
+    s_print_json_string(units);
+    printf(",\"machine\":");
+    s_print_json_string(cfg->machine);
+    if (multiple >= 0)
+        printf(",\"floor_multiple\":%.2f", multiple);
+    printf("}\n");
+    fflush(stdout);
+}
+
+/* Fills buf with "<cpu model>, <n> cores" from /proc/cpuinfo. */
+static void
+s_machine(char *buf, size_t size)
+{
+    char model[192] = "unknown cpu";
+    char line[512];
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    while (f && fgets(line, sizeof line, f)) {
+        char *colon = strchr(line, ':');
+        if (strncmp(line, "model name", 10) == 0 && colon) {
+            snprintf(model, sizeof model, "%s", colon + 1 + (colon[1] == ' '));
+            model[strcspn(model, "\n")] = '\0';
+            break;
+        }
+    }
+    if (f)
+        fclose(f);
+    snprintf(buf, size, "%s, %ld cores", model,
+             sysconf(_SC_NPROCESSORS_ONLN));
+}
+
+/* --------------------------------------------------------------------- */
+/* Floor 1: inproc round trip                                            */
+
+/* How the echo actor is set up. Borrowed by the actor while it starts. */
+typedef struct {
+    const char *endpoint; /* inproc endpoint of the main thread's ROUTER */
+    int cpu;              /* CPU to pin the actor to, -1 = none */
+} echo_args_t;
+
+/* A round-trip placement: where the main thread and the actor run. */
+typedef struct {
+    const char *name;
+    int main_cpu;  /* -1 = not pinned */
+    int actor_cpu; /* -1 = not pinned */
+    size_t min_cpus;
+} placement_t;
+
+/* The state of one floor measurement, shared by its repetitions. */
+typedef struct {
+    void *router;          /* main thread's ZMQ_ROUTER (raw handle) */
+    uint8_t peer[256];     /* the actor's routing id */
+    size_t peer_len;
+    size_t round_trips;    /* timed per repetition */
+    double *samples;       /* round_trips entries, scratch */
+} roundtrip_t;
+
+static int
+s_pin_self(int cpu)
+{
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    return pthread_setaffinity_np(pthread_self(), sizeof set, &set);
+}
+
+/* The host side: a DEALER that says hello, then echoes every frame until
+ * the pipe says $TERM. Like an engine host, it polls pipe and socket. */
+static void
+s_echo_actor(zsock_t *pipe, void *arg)
+{
+    const echo_args_t *args = arg;
+    if (args->cpu >= 0 && s_pin_self(args->cpu) != 0)
+        fprintf(stderr, "cairn-bench: cannot pin actor to CPU %d\n",
+                args->cpu);
+    zsock_t *dealer = zsock_new_dealer(args->endpoint);
+    zsock_signal(pipe, dealer ? 0 : 1);
+    if (!dealer)
+        return;
+    void *sock = zsock_resolve(dealer);
+    zmq_send(sock, "hello", 5, 0);
+    zmq_pollitem_t items[] = {{zsock_resolve(pipe), 0, ZMQ_POLLIN, 0},
+                              {sock, 0, ZMQ_POLLIN, 0}};
+    uint8_t frame[S_FRAME_BYTES];
+    while (zmq_poll(items, 2, -1) >= 0) {
+        if (items[0].revents & ZMQ_POLLIN)
+            break; /* $TERM: the only thing the pipe carries */
+        if (items[1].revents & ZMQ_POLLIN) {
+            int n = zmq_recv(sock, frame, sizeof frame, 0);
+            if (n >= 0)
+                zmq_send(sock, frame, (size_t)n, 0);
+        }
+    }
+    zsock_destroy(&dealer);
+}
+
+/* Receives [routing id][payload] on the ROUTER; returns the payload size
+ * or -1. Stores the routing id in rt->peer. */
+static int
+s_router_recv(roundtrip_t *rt, uint8_t *payload, size_t size)
+{
+    int n = zmq_recv(rt->router, rt->peer, sizeof rt->peer, 0);
+    if (n < 0)
+        return -1;
+    rt->peer_len = (size_t)n;
+    return zmq_recv(rt->router, payload, size, 0);
+}
+
+/* One repetition: the median of rt->round_trips timed round trips, in
+ * microseconds. */
+static int
+s_roundtrip_rep(void *arg, double *value)
+{
+    roundtrip_t *rt = arg;
+    uint8_t frame[S_FRAME_BYTES];
+    memset(frame, 'x', sizeof frame);
+    for (size_t i = 0; i < rt->round_trips; i++) {
+        double t0 = s_now();
+        if (zmq_send(rt->router, rt->peer, rt->peer_len, ZMQ_SNDMORE) < 0
+            || zmq_send(rt->router, frame, sizeof frame, 0) < 0
+            || s_router_recv(rt, frame, sizeof frame) != S_FRAME_BYTES)
+            return -1;
+        rt->samples[i] = (s_now() - t0) * 1e6;
+    }
+    *value = s_stats(rt->samples, rt->round_trips).median;
+    return 0;
+}
+
+/* Measures one placement: pins the main thread, starts the echo actor,
+ * waits for its hello, warms up and repeats. The caller restores the main
+ * thread's affinity. */
+static int
+s_roundtrip_placement(const bench_cfg_t *cfg, const placement_t *pl,
+                      bench_samples_t *out)
+{
+    char endpoint[64];
+    snprintf(endpoint, sizeof endpoint, "inproc://cairn-bench-%s", pl->name);
+    roundtrip_t rt = {.round_trips = cfg->round_trips};
+    echo_args_t args = {endpoint, pl->actor_cpu};
+    uint8_t hello[8];
+    int rc = -1;
+    zactor_t *actor = NULL;
+    zsock_t *router = zsock_new_router(endpoint);
+    rt.samples = calloc(cfg->round_trips, sizeof *rt.samples);
+    if (!router || !rt.samples)
+        goto done;
+    rt.router = zsock_resolve(router);
+    if (pl->main_cpu >= 0 && s_pin_self(pl->main_cpu) != 0)
+        goto done;
+    actor = zactor_new(s_echo_actor, &args);
+    if (!actor || s_router_recv(&rt, hello, sizeof hello) != 5)
+        goto done;
+    size_t wanted = rt.round_trips;
+    rt.round_trips = wanted < 100 ? wanted : 100; /* warm-up */
+    double ignored;
+    if (s_roundtrip_rep(&rt, &ignored) < 0)
+        goto done;
+    rt.round_trips = wanted;
+    rc = s_repeat(cfg, s_roundtrip_rep, &rt, out);
+done:
+    zactor_destroy(&actor);
+    zsock_destroy(&router);
+    free(rt.samples);
+    return rc;
+}
+
+/* Runs every placement the machine has CPUs for, reports each and stores
+ * the default placement's median in *floor_us. */
+static int
+s_bench_roundtrip(const bench_cfg_t *cfg, double *floor_us)
+{
+    static const placement_t placements[] = {
+        {"default", -1, -1, 1},
+        {"same_cpu_0", 0, 0, 1},
+        {"cpus_0_1", 0, 1, 2},
+    };
+    cpu_set_t original;
+    if (pthread_getaffinity_np(pthread_self(), sizeof original, &original))
+        return -1;
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    for (size_t i = 0; i < sizeof placements / sizeof placements[0]; i++) {
+        const placement_t *pl = &placements[i];
+        if (cpus < (long)pl->min_cpus)
+            continue;
+        bench_samples_t *samples = malloc(sizeof *samples);
+        int rc = samples ? s_roundtrip_placement(cfg, pl, samples) : -1;
+        pthread_setaffinity_np(pthread_self(), sizeof original, &original);
+        if (rc == 0) {
+            bench_stats_t st = s_stats(samples->values, samples->n);
+            char params[192];
+            snprintf(params, sizeof params,
+                     "{\"placement\":\"%s\",\"round_trips\":%zu,"
+                     "\"frame_bytes\":%d,\"reps\":%zu}",
+                     pl->name, cfg->round_trips, S_FRAME_BYTES, samples->n);
+            s_report(cfg, "floor_inproc_roundtrip_us", params, &st, "us",
+                     S_NO_MULTIPLE);
+            if (i == 0)
+                *floor_us = st.median;
+        }
+        free(samples);
+        if (rc < 0) {
+            fprintf(stderr, "cairn-bench: round trip (%s) failed\n",
+                    pl->name);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* --------------------------------------------------------------------- */
+/* Floor 2: protobuf-c codec                                             */
+
+/* One pack (into a fresh buffer, as the transport does) and unpack. */
+static int
+s_codec_once(const Cairn__Envelope *env)
+{
+    size_t size = cairn__envelope__get_packed_size(env);
+    uint8_t *buf = malloc(size);
+    if (!buf)
+        return -1;
+    size_t packed = cairn__envelope__pack(env, buf);
+    Cairn__Envelope *back = cairn__envelope__unpack(NULL, packed, buf);
+    free(buf);
+    if (!back || back->body_case != CAIRN__ENVELOPE__BODY_DELIVER)
+        return -1;
+    cairn__envelope__free_unpacked(back, NULL);
+    return 0;
+}
+
+/* The codec scenario's state: the envelope and how often to code it. */
+typedef struct {
+    const Cairn__Envelope *env;
+    size_t iters;
+} codec_t;
+
+/* One repetition: mean microseconds per pack + unpack over c->iters. */
+static int
+s_codec_rep(void *arg, double *value)
+{
+    const codec_t *c = arg;
+    double t0 = s_now();
+    for (size_t i = 0; i < c->iters; i++)
+        if (s_codec_once(c->env) < 0)
+            return -1;
+    *value = (s_now() - t0) * 1e6 / (double)c->iters;
+    return 0;
+}
+
+/* Builds the Deliver the counter cycle sends (one work item, one small
+ * message), measures it and stores the median in *codec_us. */
+static int
+s_bench_codec(const bench_cfg_t *cfg, double *codec_us)
+{
+    static char payload[] = "1234";
+    Cairn__Message msg = CAIRN__MESSAGE__INIT;
+    msg.source = "a";
+    msg.payload.data = (uint8_t *)payload;
+    msg.payload.len = strlen(payload);
+    Cairn__Message *msgs[] = {&msg};
+    Cairn__WorkItem item = CAIRN__WORK_ITEM__INIT;
+    item.executor_id = "b";
+    item.n_messages = 1;
+    item.messages = msgs;
+    item.attempt = 1;
+    Cairn__WorkItem *items[] = {&item};
+    Cairn__Deliver deliver = CAIRN__DELIVER__INIT;
+    deliver.run_id = "20240101T000000Z-0123456789abcdef";
+    deliver.superstep = 1234;
+    deliver.max_message_size = CAIRN_DEFAULT_MAX_MESSAGE_SIZE;
+    deliver.n_items = 1;
+    deliver.items = items;
+    Cairn__Envelope env = CAIRN__ENVELOPE__INIT;
+    env.protocol = 1;
+    env.body_case = CAIRN__ENVELOPE__BODY_DELIVER;
+    env.deliver = &deliver;
+
+    codec_t codec = {&env, cfg->codec_iters};
+    bench_samples_t *samples = malloc(sizeof *samples);
+    int rc = samples ? s_repeat(cfg, s_codec_rep, &codec, samples) : -1;
+    if (rc == 0) {
+        bench_stats_t st = s_stats(samples->values, samples->n);
+        char params[160];
+        snprintf(params, sizeof params,
+                 "{\"envelope_bytes\":%zu,\"iterations\":%zu,\"reps\":%zu}",
+                 cairn__envelope__get_packed_size(&env), cfg->codec_iters,
+                 samples->n);
+        s_report(cfg, "floor_codec_us", params, &st, "us", S_NO_MULTIPLE);
+        *codec_us = st.median;
+    } else {
+        fprintf(stderr, "cairn-bench: codec failed\n");
+    }
+    free(samples);
+    return rc;
+}
+
+/* --------------------------------------------------------------------- */
+/* Engine scenarios                                                      */
+
+/* Handler invocations of the current run. The one global: handlers have
+ * no user pointer, and the count checks that the engine ran exactly the
+ * work the graph implies. */
+static atomic_uint_fast64_t s_invocations;
+
+/* Parses a decimal counter from a message; a fan-in message's counter is
+ * in its first part. Anything else reads as 0. */
+static uint64_t
+s_msg_counter(const cairn_msg_t *msg)
+{
+    if (cairn_msg_part_count(msg) > 0)
+        msg = cairn_msg_part(msg, 0);
+    size_t len;
+    const uint8_t *p = cairn_msg_payload(msg, &len);
+    uint64_t value = 0;
+    for (size_t i = 0; i < len && p[i] >= '0' && p[i] <= '9'; i++)
+        value = value * 10 + (uint64_t)(p[i] - '0');
+    return value;
+}
+
+/* Sends value as decimal text along every outgoing edge. */
+static int
+s_send_counter(cairn_ctx_t *ctx, uint64_t value)
+{
+    char text[24];
+    int len = snprintf(text, sizeof text, "%llu", (unsigned long long)value);
+    if (cairn_ctx_send(ctx, NULL, text, (size_t)len) != CAIRN_OK)
+        return cairn_ctx_fail(ctx, "cannot send %s", text);
+    return 0;
+}
+
+/* bench.inc: sends the counter plus one. */
+static int
+s_handle_inc(cairn_ctx_t *ctx, const cairn_msg_t *msg)
+{
+    atomic_fetch_add_explicit(&s_invocations, 1, memory_order_relaxed);
+    return s_send_counter(ctx, s_msg_counter(msg) + 1);
+}
+
+/* bench.forward: sends the counter on unchanged. */
+static int
+s_handle_forward(cairn_ctx_t *ctx, const cairn_msg_t *msg)
+{
+    atomic_fetch_add_explicit(&s_invocations, 1, memory_order_relaxed);
+    return s_send_counter(ctx, s_msg_counter(msg));
+}
+
+static int
+s_registry_fill(cairn_registry_t *registry)
+{
+    static const cairn_executor_type_t types[] = {
+        {"bench.inc", s_handle_inc, NULL, NULL},
+        {"bench.forward", s_handle_forward, NULL, NULL},
+    };
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
+        if (cairn_registry_add_executor(registry, &types[i]) != CAIRN_OK)
+            return -1;
+    return 0;
+}
+
+/* An edge back to `to` that holds while the counter is below limit. */
+static int
+s_add_loop_edge(cairn_builder_t *b, const char *from, const char *to,
+                uint64_t limit)
+{
+    char arg[24];
+    int len = snprintf(arg, sizeof arg, "%llu", (unsigned long long)limit);
+    return cairn_builder_add_edge(b, from, to, "int_lt", arg, (size_t)len);
+}
+
+/* a -> b -> a ... while the counter b sends is below steps: `steps`
+ * supersteps (steps even), one invocation each. */
+static int
+s_build_cycle(cairn_builder_t *b, uint64_t steps)
+{
+    if (cairn_builder_add_executor(b, "a", "bench.inc", NULL, 0)
+        || cairn_builder_add_executor(b, "b", "bench.inc", NULL, 0)
+        || cairn_builder_add_edge(b, "a", "b", NULL, NULL, 0)
+        || s_add_loop_edge(b, "b", "a", steps)
+        || cairn_builder_set_start(b, "a"))
+        return -1;
+    cairn_builder_set_max_supersteps(b, steps + 2);
+    return 0;
+}
+
+/* start -> w00..w63 -> (fan-in) join -> start while the round is below
+ * rounds: three supersteps and S_FANOUT_WIDTH + 2 invocations a round. */
+static int
+s_build_fanout(cairn_builder_t *b, uint64_t rounds)
+{
+    char ids[S_FANOUT_WIDTH][8];
+    const char *workers[S_FANOUT_WIDTH];
+    for (size_t i = 0; i < S_FANOUT_WIDTH; i++) {
+        snprintf(ids[i], sizeof ids[i], "w%02zu", i);
+        workers[i] = ids[i];
+        if (cairn_builder_add_executor(b, ids[i], "bench.forward", NULL, 0))
+            return -1;
+    }
+    if (cairn_builder_add_executor(b, "start", "bench.forward", NULL, 0)
+        || cairn_builder_add_executor(b, "join", "bench.inc", NULL, 0)
+        || cairn_builder_add_fan_out(b, "start", workers, S_FANOUT_WIDTH,
+                                     NULL, NULL, 0)
+        || cairn_builder_add_fan_in(b, workers, S_FANOUT_WIDTH, "join")
+        || s_add_loop_edge(b, "join", "start", rounds)
+        || cairn_builder_set_start(b, "start"))
+        return -1;
+    cairn_builder_set_max_supersteps(b, 3 * rounds + 3);
+    return 0;
+}
+
+/* One engine scenario: a workflow, the work it must do, and the engine. */
+typedef struct {
+    cairn_engine_t *engine;
+    cairn_workflow_t *workflow;
+    uint64_t supersteps;  /* a run must take exactly this many */
+    uint64_t invocations; /* and invoke handlers exactly this often */
+} engine_run_t;
+
+/* One repetition: one run from input "0"; *value is its wall time in
+ * seconds. A run that does not complete as the graph implies fails. */
+static int
+s_engine_rep(void *arg, double *value)
+{
+    engine_run_t *er = arg;
+    cairn_run_options_t opts = {0};
+    cairn_result_t *result = NULL;
+    cairn_error_t err;
+    atomic_store(&s_invocations, 0);
+    double t0 = s_now();
+    int rc = cairn_engine_run(er->engine, er->workflow, "0", 1, &opts,
+                              &result, &err);
+    *value = s_now() - t0;
+    if (rc < 0) {
+        fprintf(stderr, "cairn-bench: run: %s\n", err.message);
+        return -1;
+    }
+    cairn_status_t status = cairn_result_status(result);
+    uint64_t steps = cairn_result_supersteps(result);
+    uint64_t calls = atomic_load(&s_invocations);
+    if (status != CAIRN_STATUS_COMPLETED || steps != er->supersteps
+        || calls != er->invocations) {
+        fprintf(stderr,
+                "cairn-bench: run ended %s after %llu supersteps, %llu "
+                "invocations (want completed, %llu, %llu): %s\n",
+                cairn_status_name(status), (unsigned long long)steps,
+                (unsigned long long)calls,
+                (unsigned long long)er->supersteps,
+                (unsigned long long)er->invocations,
+                cairn_result_error(result)->message);
+        rc = -1;
+    }
+    cairn_result_destroy(&result);
+    return rc;
+}
+
+/* Turns run times (seconds) into per-rep values of count / second and
+ * reports them; the floor multiple is the same for every line. */
+static void
+s_report_rate(const bench_cfg_t *cfg, const char *name, const char *params,
+              const bench_samples_t *secs, uint64_t count, const char *units,
+              double multiple)
+{
+    double values[S_MAX_REPS];
+    for (size_t i = 0; i < secs->n; i++)
+        values[i] = (double)count / secs->values[i];
+    bench_stats_t st = s_stats(values, secs->n);
+    s_report(cfg, name, params, &st, units, multiple);
+}
+
+/* Median microseconds per superstep of the runs. */
+static double
+s_us_per_step(const bench_samples_t *secs, uint64_t steps, bench_stats_t *st)
+{
+    double values[S_MAX_REPS];
+    for (size_t i = 0; i < secs->n; i++)
+        values[i] = secs->values[i] * 1e6 / (double)steps;
+    *st = s_stats(values, secs->n);
+    return st->median;
+}
+
+/* Which engine scenario to run and how to name its lines. */
+typedef struct {
+    const char *prefix;                        /* "cycle", "fanout_fanin" */
+    int (*build)(cairn_builder_t *, uint64_t); /* graph for size */
+    uint64_t size;                             /* steps or rounds */
+    uint64_t supersteps;                       /* implied by the graph */
+    uint64_t invocations;                      /* implied by the graph */
+    const char *params;                        /* JSON object text */
+} engine_scenario_t;
+
+/* Builds the scenario's workflow, warms up with one run, repeats and
+ * reports supersteps/s, us/superstep and invocations/s. */
+static int
+s_bench_engine(const bench_cfg_t *cfg, const cairn_registry_t *registry,
+               cairn_engine_t *engine, const engine_scenario_t *sc,
+               double floor_us)
+{
+    engine_run_t er = {engine, NULL, sc->supersteps, sc->invocations};
+    cairn_error_t err = {0, ""};
+    bench_samples_t *secs = malloc(sizeof *secs);
+    cairn_builder_t *b = cairn_builder_new(registry);
+    int rc = -1;
+    if (!secs || !b || sc->build(b, sc->size) < 0
+        || cairn_builder_build(b, &er.workflow, &err) < 0) {
+        fprintf(stderr, "cairn-bench: %s: cannot build: %s\n", sc->prefix,
+                err.message);
+        goto done;
+    }
+    double warmup;
+    if (s_engine_rep(&er, &warmup) < 0
+        || s_repeat(cfg, s_engine_rep, &er, secs) < 0)
+        goto done;
+
+    char params[256], name[64];
+    snprintf(params, sizeof params, "%.*s,\"reps\":%zu}",
+             (int)strlen(sc->params) - 1, sc->params, secs->n);
+    bench_stats_t us_st;
+    double multiple = s_us_per_step(secs, sc->supersteps, &us_st) / floor_us;
+    snprintf(name, sizeof name, "%s_supersteps_per_s", sc->prefix);
+    s_report_rate(cfg, name, params, secs, sc->supersteps, "supersteps/s",
+                  multiple);
+    snprintf(name, sizeof name, "%s_us_per_superstep", sc->prefix);
+    s_report(cfg, name, params, &us_st, "us", multiple);
+    snprintf(name, sizeof name, "%s_invocations_per_s", sc->prefix);
+    s_report_rate(cfg, name, params, secs, sc->invocations, "invocations/s",
+                  multiple);
+    rc = 0;
+done:
+    cairn_workflow_destroy(&er.workflow);
+    cairn_builder_destroy(&b);
+    free(secs);
+    return rc;
+}
+
+/* Opens one engine (default options) and runs both engine scenarios. */
+static int
+s_bench_engines(const bench_cfg_t *cfg, double floor_us)
+{
+    char cycle_params[128], fan_params[128];
+    snprintf(cycle_params, sizeof cycle_params,
+             "{\"executors\":2,\"supersteps\":%llu}",
+             (unsigned long long)cfg->cycle_steps);
+    snprintf(fan_params, sizeof fan_params,
+             "{\"width\":%d,\"rounds\":%llu,\"supersteps\":%llu}",
+             S_FANOUT_WIDTH, (unsigned long long)cfg->rounds,
+             (unsigned long long)(3 * cfg->rounds));
+    const engine_scenario_t scenarios[] = {
+        {"cycle", s_build_cycle, cfg->cycle_steps, cfg->cycle_steps,
+         cfg->cycle_steps, cycle_params},
+        {"fanout_fanin", s_build_fanout, cfg->rounds, 3 * cfg->rounds,
+         (S_FANOUT_WIDTH + 2) * cfg->rounds, fan_params},
+    };
+    cairn_engine_options_t opts = {.host_threads = 0};
+    cairn_engine_t *engine = NULL;
+    cairn_error_t err = {0, ""};
+    cairn_registry_t *registry = cairn_registry_new();
+    int rc = -1;
+    if (!registry || s_registry_fill(registry) < 0
+        || cairn_engine_open(&engine, registry, &opts, &err) < 0) {
+        fprintf(stderr, "cairn-bench: cannot open engine: %s\n",
+                err.message);
+        goto done;
+    }
+    rc = 0;
+    for (size_t i = 0; i < sizeof scenarios / sizeof scenarios[0]; i++)
+        if (s_bench_engine(cfg, registry, engine, &scenarios[i], floor_us))
+            rc = -1;
+done:
+    cairn_engine_destroy(&engine);
+    cairn_registry_destroy(&registry);
+    return rc;
+}
+
+/* --------------------------------------------------------------------- */
+/* Command line                                                          */
+
+static void
+s_log_sink(cairn_log_level_t level, const char *module, const char *message,
+           void *userdata)
+{
+    (void)userdata;
+    if (level <= CAIRN_LOG_WARN)
+        fprintf(stderr, "cairn-bench: [%s] %s\n", module, message);
+}
+
+static int
+s_usage(const char *argv0)
+{
+    fprintf(stderr, "usage: %s [--quick] [--reps N]\n", argv0);
+    return 2;
+}
+
+/* Parses argv into cfg; returns 0, or 2 after printing the usage. */
+static int
+s_parse_args(int argc, char **argv, bench_cfg_t *cfg)
+{
+    cfg->reps = 5;
+    for (int i = 1; i < argc; i++) {
+        char *end = NULL;
+        if (strcmp(argv[i], "--quick") == 0)
+            cfg->quick = true;
+        else if (strcmp(argv[i], "--reps") == 0 && i + 1 < argc) {
+            errno = 0;
+            unsigned long n = strtoul(argv[++i], &end, 10);
+            if (errno || *end || n < 1 || n > S_MAX_REPS)
+                return s_usage(argv[0]);
+            cfg->reps = n;
+        } else
+            return s_usage(argv[0]);
+    }
+    cfg->min_seconds = cfg->quick ? 0.0 : S_MIN_SECONDS;
+    cfg->round_trips = cfg->quick ? 200 : 5000;
+    cfg->codec_iters = cfg->quick ? 2000 : 100000;
+    cfg->cycle_steps = cfg->quick ? 200 : 10000;
+    cfg->rounds = cfg->quick ? 10 : 1000;
+    s_machine(cfg->machine, sizeof cfg->machine);
+    return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+    bench_cfg_t cfg = {0};
+    int rc = s_parse_args(argc, argv, &cfg);
+    if (rc != 0)
+        return rc;
+    cairn_log_set_sink(s_log_sink, NULL);
+    double roundtrip_us = 0, codec_us = 0;
+    if (s_bench_roundtrip(&cfg, &roundtrip_us) < 0
+        || s_bench_codec(&cfg, &codec_us) < 0)
+        return 1;
+    /* The engine is opened after the floor so its host threads never
+     * inherit a pinned affinity. */
+    return s_bench_engines(&cfg, roundtrip_us + codec_us) < 0 ? 1 : 0;
+}

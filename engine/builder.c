@@ -1,0 +1,703 @@
+/* builder.c - collects a workflow description and validates it.
+ *
+ * The builder stores names, not indices: nothing is checked when things
+ * are added (other than missing arguments), everything is checked in
+ * cairn_builder_build(), which reports the first problem naming the
+ * executor or edge. That way the order of add calls never matters.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/registry_internal.h"
+#include "engine/util.h"
+#include "engine/workflow_internal.h"
+
+typedef struct {
+    char *id;
+    char *type;
+    uint8_t *config;
+    size_t config_len;
+} s_executor_spec_t;
+
+typedef struct {
+    char *executor;
+    char *tag;
+} s_accept_spec_t;
+
+typedef struct {
+    char *to;
+    cairn__pred_t pred;
+    bool is_default;
+} s_target_spec_t;
+
+typedef struct {
+    cairn__edge_kind_t kind;
+    char **sources;
+    size_t source_count;
+    s_target_spec_t *targets;
+    size_t target_count;
+    cairn__pred_t selector;
+} s_edge_spec_t;
+
+struct cairn_builder_t {
+    const cairn_registry_t *registry;
+    char *name;
+    char *start;
+    uint64_t max_supersteps;
+    s_executor_spec_t *executors;
+    size_t executor_count;
+    s_accept_spec_t *accepts;
+    size_t accept_count;
+    s_edge_spec_t *edges;
+    size_t edge_count;
+};
+
+cairn_builder_t *
+cairn_builder_new(const cairn_registry_t *registry)
+{
+    cairn_builder_t *self = calloc(1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->registry = registry;
+    self->max_supersteps = CAIRN_DEFAULT_MAX_SUPERSTEPS;
+    return self;
+}
+
+static void
+s_edge_spec_free(s_edge_spec_t *edge)
+{
+    for (size_t i = 0; i < edge->source_count; i++)
+        free(edge->sources[i]);
+    free(edge->sources);
+    for (size_t i = 0; i < edge->target_count; i++) {
+        free(edge->targets[i].to);
+        cairn__pred_free(&edge->targets[i].pred);
+    }
+    free(edge->targets);
+    cairn__pred_free(&edge->selector);
+}
+
+void
+cairn_builder_destroy(cairn_builder_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    cairn_builder_t *self = *self_p;
+    free(self->name);
+    free(self->start);
+    for (size_t i = 0; i < self->executor_count; i++) {
+        free(self->executors[i].id);
+        free(self->executors[i].type);
+        free(self->executors[i].config);
+    }
+    free(self->executors);
+    for (size_t i = 0; i < self->accept_count; i++) {
+        free(self->accepts[i].executor);
+        free(self->accepts[i].tag);
+    }
+    free(self->accepts);
+    for (size_t i = 0; i < self->edge_count; i++)
+        s_edge_spec_free(&self->edges[i]);
+    free(self->edges);
+    free(self);
+    *self_p = NULL;
+}
+
+int
+cairn_builder_set_name(cairn_builder_t *self, const char *name)
+{
+    if (!self || !name)
+        return CAIRN_EINVAL;
+    return cairn__replace_string(&self->name, name);
+}
+
+int
+cairn_builder_set_start(cairn_builder_t *self, const char *id)
+{
+    if (!self || !id)
+        return CAIRN_EINVAL;
+    return cairn__replace_string(&self->start, id);
+}
+
+void
+cairn_builder_set_max_supersteps(cairn_builder_t *self, uint64_t n)
+{
+    if (self)
+        self->max_supersteps = n;
+}
+
+int
+cairn_builder_add_executor(cairn_builder_t *self, const char *id,
+                           const char *type, const void *config,
+                           size_t config_len)
+{
+    if (!self || !id || !type || (config_len > 0 && !config))
+        return CAIRN_EINVAL;
+    if (!CAIRN__GROW(self->executors, self->executor_count))
+        return CAIRN_ENOMEM;
+    s_executor_spec_t *spec = &self->executors[self->executor_count];
+    memset(spec, 0, sizeof *spec);
+    spec->id = strdup(id);
+    spec->type = strdup(type);
+    spec->config = cairn__memdup(config, config_len);
+    spec->config_len = config_len;
+    if (!spec->id || !spec->type || (config_len > 0 && !spec->config)) {
+        free(spec->id);
+        free(spec->type);
+        free(spec->config);
+        return CAIRN_ENOMEM;
+    }
+    self->executor_count++;
+    return CAIRN_OK;
+}
+
+int
+cairn_builder_accept(cairn_builder_t *self, const char *id,
+                     const char *type_tag)
+{
+    if (!self || !id || !type_tag)
+        return CAIRN_EINVAL;
+    if (!CAIRN__GROW(self->accepts, self->accept_count))
+        return CAIRN_ENOMEM;
+    s_accept_spec_t *spec = &self->accepts[self->accept_count];
+    spec->executor = strdup(id);
+    spec->tag = strdup(type_tag);
+    if (!spec->executor || !spec->tag) {
+        free(spec->executor);
+        free(spec->tag);
+        return CAIRN_ENOMEM;
+    }
+    self->accept_count++;
+    return CAIRN_OK;
+}
+
+/* Appends an edge; takes ownership of *edge's contents on every path. */
+static int
+s_push_edge(cairn_builder_t *self, s_edge_spec_t *edge)
+{
+    if (!CAIRN__GROW(self->edges, self->edge_count)) {
+        s_edge_spec_free(edge);
+        return CAIRN_ENOMEM;
+    }
+    self->edges[self->edge_count++] = *edge;
+    return CAIRN_OK;
+}
+
+/* Starts an edge spec with copies of the sources and room for n targets. */
+static int
+s_edge_init(s_edge_spec_t *edge, cairn__edge_kind_t kind,
+            const char *const *sources, size_t source_count,
+            size_t target_count)
+{
+    memset(edge, 0, sizeof *edge);
+    edge->kind = kind;
+    edge->sources = calloc(source_count ? source_count : 1, sizeof(char *));
+    edge->targets = calloc(target_count ? target_count : 1,
+                           sizeof(s_target_spec_t));
+    if (!edge->sources || !edge->targets)
+        goto fail;
+    for (size_t i = 0; i < source_count; i++) {
+        edge->source_count++;
+        edge->sources[i] = sources[i] ? strdup(sources[i]) : NULL;
+        if (!edge->sources[i])
+            goto fail;
+    }
+    return CAIRN_OK;
+fail:
+    s_edge_spec_free(edge);
+    return CAIRN_ENOMEM;
+}
+
+/* Adds target `to` with an optional predicate to edge. */
+static int
+s_edge_add_target(s_edge_spec_t *edge, const char *to, const char *predicate,
+                  const void *arg, size_t arg_len, bool is_default)
+{
+    s_target_spec_t *target = &edge->targets[edge->target_count];
+    target->is_default = is_default;
+    target->to = strdup(to);
+    if (!target->to)
+        return CAIRN_ENOMEM;
+    edge->target_count++;
+    return cairn__pred_init(&target->pred, predicate, arg, arg_len);
+}
+
+int
+cairn_builder_add_edge(cairn_builder_t *self, const char *from,
+                       const char *to, const char *predicate, const void *arg,
+                       size_t arg_len)
+{
+    if (!self || !from || !to || (arg_len > 0 && !arg))
+        return CAIRN_EINVAL;
+    s_edge_spec_t edge;
+    int rc = s_edge_init(&edge, CAIRN__EDGE_DIRECT, &from, 1, 1);
+    if (rc == CAIRN_OK)
+        rc = s_edge_add_target(&edge, to, predicate, arg, arg_len, false);
+    if (rc != CAIRN_OK) {
+        s_edge_spec_free(&edge);
+        return rc;
+    }
+    return s_push_edge(self, &edge);
+}
+
+int
+cairn_builder_add_fan_out(cairn_builder_t *self, const char *from,
+                          const char *const *targets, size_t n,
+                          const char *selector, const void *arg,
+                          size_t arg_len)
+{
+    if (!self || !from || (n > 0 && !targets) || (arg_len > 0 && !arg))
+        return CAIRN_EINVAL;
+    for (size_t i = 0; i < n; i++)
+        if (!targets[i])
+            return CAIRN_EINVAL;
+    s_edge_spec_t edge;
+    int rc = s_edge_init(&edge, CAIRN__EDGE_FAN_OUT, &from, 1, n);
+    for (size_t i = 0; rc == CAIRN_OK && i < n; i++)
+        rc = s_edge_add_target(&edge, targets[i], NULL, NULL, 0, false);
+    if (rc == CAIRN_OK)
+        rc = cairn__pred_init(&edge.selector, selector, arg, arg_len);
+    if (rc != CAIRN_OK) {
+        s_edge_spec_free(&edge);
+        return rc;
+    }
+    return s_push_edge(self, &edge);
+}
+
+int
+cairn_builder_add_switch(cairn_builder_t *self, const char *from,
+                         const cairn_switch_case_t *cases, size_t n)
+{
+    if (!self || !from || (n > 0 && !cases))
+        return CAIRN_EINVAL;
+    for (size_t i = 0; i < n; i++)
+        if (!cases[i].to || (cases[i].arg_len > 0 && !cases[i].arg))
+            return CAIRN_EINVAL;
+    s_edge_spec_t edge;
+    int rc = s_edge_init(&edge, CAIRN__EDGE_SWITCH, &from, 1, n);
+    for (size_t i = 0; rc == CAIRN_OK && i < n; i++)
+        rc = s_edge_add_target(&edge, cases[i].to,
+                               cases[i].is_default ? NULL : cases[i].predicate,
+                               cases[i].arg, cases[i].arg_len,
+                               cases[i].is_default);
+    if (rc != CAIRN_OK) {
+        s_edge_spec_free(&edge);
+        return rc;
+    }
+    return s_push_edge(self, &edge);
+}
+
+int
+cairn_builder_add_fan_in(cairn_builder_t *self, const char *const *sources,
+                         size_t n, const char *to)
+{
+    if (!self || !to || (n > 0 && !sources))
+        return CAIRN_EINVAL;
+    for (size_t i = 0; i < n; i++)
+        if (!sources[i])
+            return CAIRN_EINVAL;
+    s_edge_spec_t edge;
+    int rc = s_edge_init(&edge, CAIRN__EDGE_FAN_IN, sources, n, 1);
+    if (rc == CAIRN_OK)
+        rc = s_edge_add_target(&edge, to, NULL, NULL, 0, false);
+    if (rc != CAIRN_OK) {
+        s_edge_spec_free(&edge);
+        return rc;
+    }
+    return s_push_edge(self, &edge);
+}
+
+/* ---- build ------------------------------------------------------------ */
+
+static int
+s_compare_specs(const void *a, const void *b)
+{
+    return strcmp(((const s_executor_spec_t *)a)->id,
+                  ((const s_executor_spec_t *)b)->id);
+}
+
+/* Validates the executors and copies them, sorted by id, into wf. */
+static int
+s_build_executors(const cairn_builder_t *self, cairn_workflow_t *wf,
+                  cairn_error_t *err)
+{
+    size_t n = self->executor_count;
+    if (n == 0)
+        return cairn_error_set(err, CAIRN_EVALIDATION,
+                               "workflow has no executors");
+    s_executor_spec_t *sorted = malloc(n * sizeof *sorted);
+    wf->executors = calloc(n, sizeof *wf->executors);
+    if (!sorted || !wf->executors) {
+        free(sorted);
+        return cairn_error_set(err, CAIRN_ENOMEM, "out of memory");
+    }
+    memcpy(sorted, self->executors, n * sizeof *sorted);
+    qsort(sorted, n, sizeof *sorted, s_compare_specs);
+    int rc = CAIRN_OK;
+    for (size_t i = 0; i < n && rc == CAIRN_OK; i++) {
+        const s_executor_spec_t *spec = &sorted[i];
+        if (!cairn__valid_id(spec->id))
+            rc = cairn_error_set(err, CAIRN_EVALIDATION,
+                                 "executor '%s': id must match "
+                                 "[A-Za-z0-9_-]{1,64}",
+                                 spec->id);
+        else if (i > 0 && strcmp(spec->id, sorted[i - 1].id) == 0)
+            rc = cairn_error_set(err, CAIRN_EVALIDATION,
+                                 "executor '%s': duplicate executor id",
+                                 spec->id);
+        else if (!cairn_registry_executor(self->registry, spec->type))
+            rc = cairn_error_set(err, CAIRN_EVALIDATION,
+                                 "executor '%s': unknown executor type '%s'",
+                                 spec->id, spec->type);
+        if (rc != CAIRN_OK)
+            break;
+        cairn__executor_t *exec = &wf->executors[i];
+        wf->executor_count++;
+        exec->vtable = cairn_registry_executor(self->registry, spec->type);
+        exec->id = strdup(spec->id);
+        exec->type = strdup(spec->type);
+        exec->config = cairn__memdup(spec->config, spec->config_len);
+        exec->config_len = spec->config_len;
+        if (!exec->id || !exec->type
+            || (spec->config_len > 0 && !exec->config))
+            rc = cairn_error_set(err, CAIRN_ENOMEM, "out of memory");
+    }
+    free(sorted);
+    return rc;
+}
+
+/* Runs each executor type's init on its config, so a bad config is found
+ * when the workflow is built, not in the middle of a run. */
+static int
+s_check_configs(cairn_workflow_t *wf, cairn_error_t *err)
+{
+    for (size_t i = 0; i < wf->executor_count; i++) {
+        cairn__executor_t *exec = &wf->executors[i];
+        if (!exec->vtable->init)
+            continue;
+        void *instance = NULL;
+        cairn_error_t init_err;
+        cairn_error_clear(&init_err);
+        int rc = exec->vtable->init(&instance, exec->config, exec->config_len,
+                                    &init_err);
+        if (rc != CAIRN_OK)
+            return cairn_error_set(err, CAIRN_EVALIDATION,
+                                   "executor '%s' (type '%s'): bad config: %s",
+                                   exec->id, exec->type,
+                                   init_err.message[0] ? init_err.message
+                                                       : cairn_strerror(rc));
+        if (exec->vtable->fini)
+            exec->vtable->fini(instance);
+    }
+    return CAIRN_OK;
+}
+
+static int
+s_compare_strings(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int
+s_build_accepts(const cairn_builder_t *self, cairn_workflow_t *wf,
+                cairn_error_t *err)
+{
+    for (size_t i = 0; i < self->accept_count; i++) {
+        const s_accept_spec_t *spec = &self->accepts[i];
+        long index = cairn__workflow_find(wf, spec->executor);
+        if (index < 0)
+            return cairn_error_set(err, CAIRN_EVALIDATION,
+                                   "accepted type '%s': unknown executor '%s'",
+                                   spec->tag, spec->executor);
+        cairn__executor_t *exec = &wf->executors[index];
+        char *tag = strdup(spec->tag);
+        if (!tag || !CAIRN__GROW(exec->accepts, exec->accept_count)) {
+            free(tag);
+            return cairn_error_set(err, CAIRN_ENOMEM, "out of memory");
+        }
+        exec->accepts[exec->accept_count++] = tag;
+    }
+    for (size_t i = 0; i < wf->executor_count; i++)
+        if (wf->executors[i].accept_count > 1)
+            qsort(wf->executors[i].accepts, wf->executors[i].accept_count,
+                  sizeof(char *), s_compare_strings);
+    return CAIRN_OK;
+}
+
+static const char *
+s_edge_kind_name(cairn__edge_kind_t kind)
+{
+    switch (kind) {
+    case CAIRN__EDGE_DIRECT:
+        return "edge";
+    case CAIRN__EDGE_FAN_OUT:
+        return "fan-out edge";
+    case CAIRN__EDGE_SWITCH:
+        return "switch edge";
+    case CAIRN__EDGE_FAN_IN:
+        return "fan-in edge";
+    }
+    return "edge";
+}
+
+/* Resolves an executor name of edge #number, or reports it. */
+static int
+s_resolve(const cairn_workflow_t *wf, const s_edge_spec_t *spec,
+          size_t number, const char *name, size_t *out, cairn_error_t *err)
+{
+    long index = cairn__workflow_find(wf, name);
+    if (index < 0)
+        return cairn_error_set(err, CAIRN_EVALIDATION,
+                               "%s #%zu from '%s': unknown executor '%s'",
+                               s_edge_kind_name(spec->kind), number,
+                               spec->sources[0], name);
+    *out = (size_t)index;
+    return CAIRN_OK;
+}
+
+/* Checks that a predicate exists and accepts its argument. */
+static int
+s_check_pred(const cairn_registry_t *registry, const s_edge_spec_t *spec,
+             size_t number, const cairn__pred_t *pred, cairn_error_t *err)
+{
+    if (!pred->name)
+        return CAIRN_OK;
+    if (!cairn_registry_has_predicate(registry, pred->name))
+        return cairn_error_set(err, CAIRN_EVALIDATION,
+                               "%s #%zu from '%s': unknown predicate '%s'",
+                               s_edge_kind_name(spec->kind), number,
+                               spec->sources[0], pred->name);
+    cairn_predicate_check_fn check =
+        cairn__registry_predicate_check(registry, pred->name);
+    cairn_error_t check_err;
+    cairn_error_clear(&check_err);
+    if (check && check(registry, pred->arg, pred->arg_len, &check_err) != 0)
+        return cairn_error_set(err, CAIRN_EVALIDATION,
+                               "%s #%zu from '%s': predicate '%s': %s",
+                               s_edge_kind_name(spec->kind), number,
+                               spec->sources[0], pred->name,
+                               check_err.message);
+    return CAIRN_OK;
+}
+
+/* Checks the shape rules of one edge kind. */
+static int
+s_check_edge_shape(const cairn_builder_t *self, const s_edge_spec_t *spec,
+                   size_t number, cairn_error_t *err)
+{
+    const char *kind = s_edge_kind_name(spec->kind);
+    if (spec->kind == CAIRN__EDGE_FAN_IN && spec->source_count < 2)
+        return cairn_error_set(err, CAIRN_EVALIDATION,
+                               "%s #%zu to '%s': needs at least two sources, "
+                               "has %zu",
+                               kind, number, spec->targets[0].to,
+                               spec->source_count);
+    if (spec->target_count == 0)
+        return cairn_error_set(err, CAIRN_EVALIDATION,
+                               "%s #%zu from '%s': has no targets", kind,
+                               number, spec->sources[0]);
+    if (spec->kind == CAIRN__EDGE_SWITCH) {
+        size_t defaults = 0;
+        for (size_t i = 0; i < spec->target_count; i++) {
+            defaults += spec->targets[i].is_default;
+            if (!spec->targets[i].is_default && !spec->targets[i].pred.name)
+                return cairn_error_set(err, CAIRN_EVALIDATION,
+                                       "%s #%zu from '%s': case %zu has no "
+                                       "predicate and is not the default",
+                                       kind, number, spec->sources[0], i + 1);
+        }
+        if (defaults != 1)
+            return cairn_error_set(err, CAIRN_EVALIDATION,
+                                   "%s #%zu from '%s': needs exactly one "
+                                   "default case, has %zu",
+                                   kind, number, spec->sources[0], defaults);
+    }
+    if (spec->selector.name
+        && !cairn_registry_has_selector(self->registry, spec->selector.name))
+        return cairn_error_set(err, CAIRN_EVALIDATION,
+                               "%s #%zu from '%s': unknown selector '%s'",
+                               kind, number, spec->sources[0],
+                               spec->selector.name);
+    return CAIRN_OK;
+}
+
+/* Validates one edge spec and fills edge with resolved indices. */
+static int
+s_build_edge(const cairn_builder_t *self, cairn_workflow_t *wf,
+             const s_edge_spec_t *spec, size_t number, cairn__edge_t *edge,
+             cairn_error_t *err)
+{
+    int rc = s_check_edge_shape(self, spec, number, err);
+    if (rc != CAIRN_OK)
+        return rc;
+    edge->kind = spec->kind;
+    edge->sources = calloc(spec->source_count, sizeof *edge->sources);
+    edge->targets = calloc(spec->target_count, sizeof *edge->targets);
+    if (!edge->sources || !edge->targets)
+        return cairn_error_set(err, CAIRN_ENOMEM, "out of memory");
+    for (size_t i = 0; i < spec->source_count; i++) {
+        rc = s_resolve(wf, spec, number, spec->sources[i], &edge->sources[i],
+                       err);
+        if (rc != CAIRN_OK)
+            return rc;
+        edge->source_count++;
+    }
+    for (size_t i = 0; i < spec->target_count; i++) {
+        const s_target_spec_t *target = &spec->targets[i];
+        rc = s_resolve(wf, spec, number, target->to,
+                       &edge->targets[i].executor, err);
+        if (rc == CAIRN_OK)
+            rc = s_check_pred(self->registry, spec, number, &target->pred,
+                              err);
+        if (rc == CAIRN_OK)
+            rc = cairn__pred_copy(&edge->targets[i].pred, &target->pred);
+        if (rc != CAIRN_OK)
+            return rc == CAIRN_ENOMEM
+                       ? cairn_error_set(err, rc, "out of memory")
+                       : rc;
+        edge->targets[i].is_default = target->is_default;
+        edge->target_count++;
+    }
+    if (cairn__pred_copy(&edge->selector, &spec->selector) != CAIRN_OK)
+        return cairn_error_set(err, CAIRN_ENOMEM, "out of memory");
+    if (edge->kind == CAIRN__EDGE_FAN_IN)
+        edge->fan_in_slot = wf->fan_in_count++;
+    return CAIRN_OK;
+}
+
+/* Records edge e in the out-edge list of each of its sources. */
+static int
+s_link_out_edges(cairn_workflow_t *wf, size_t e)
+{
+    const cairn__edge_t *edge = &wf->edges[e];
+    for (size_t i = 0; i < edge->source_count; i++) {
+        cairn__executor_t *exec = &wf->executors[edge->sources[i]];
+        if (!CAIRN__GROW(exec->out_edges, exec->out_edge_count))
+            return CAIRN_ENOMEM;
+        exec->out_edges[exec->out_edge_count++] = e;
+    }
+    return CAIRN_OK;
+}
+
+static int
+s_build_edges(const cairn_builder_t *self, cairn_workflow_t *wf,
+              cairn_error_t *err)
+{
+    wf->edges = calloc(self->edge_count ? self->edge_count : 1,
+                       sizeof *wf->edges);
+    if (!wf->edges)
+        return cairn_error_set(err, CAIRN_ENOMEM, "out of memory");
+    for (size_t e = 0; e < self->edge_count; e++) {
+        wf->edge_count++;
+        int rc = s_build_edge(self, wf, &self->edges[e], e + 1,
+                              &wf->edges[e], err);
+        if (rc != CAIRN_OK)
+            return rc;
+        if (s_link_out_edges(wf, e) != CAIRN_OK)
+            return cairn_error_set(err, CAIRN_ENOMEM, "out of memory");
+    }
+    return CAIRN_OK;
+}
+
+static int
+s_add_warning(cairn_workflow_t *wf, char *text)
+{
+    if (!text || !CAIRN__GROW(wf->warnings, wf->warning_count)) {
+        free(text);
+        return CAIRN_ENOMEM;
+    }
+    wf->warnings[wf->warning_count++] = text;
+    return CAIRN_OK;
+}
+
+/* Warns about executors no path from the start leads to. */
+static int
+s_find_unreachable(cairn_workflow_t *wf)
+{
+    size_t n = wf->executor_count;
+    bool *seen = calloc(n, sizeof *seen);
+    size_t *queue = malloc(n * sizeof *queue);
+    int rc = (seen && queue) ? CAIRN_OK : CAIRN_ENOMEM;
+    size_t head = 0, tail = 0;
+    if (rc == CAIRN_OK) {
+        seen[wf->start] = true;
+        queue[tail++] = wf->start;
+    }
+    while (rc == CAIRN_OK && head < tail) {
+        const cairn__executor_t *exec = &wf->executors[queue[head++]];
+        for (size_t i = 0; i < exec->out_edge_count; i++) {
+            const cairn__edge_t *edge = &wf->edges[exec->out_edges[i]];
+            for (size_t t = 0; t < edge->target_count; t++) {
+                size_t target = edge->targets[t].executor;
+                if (!seen[target]) {
+                    seen[target] = true;
+                    queue[tail++] = target;
+                }
+            }
+        }
+    }
+    for (size_t i = 0; rc == CAIRN_OK && i < n; i++)
+        if (!seen[i])
+            rc = s_add_warning(
+                wf, cairn__strprintf("executor '%s' can never be reached "
+                                     "from start '%s'",
+                                     wf->executors[i].id,
+                                     wf->executors[wf->start].id));
+    free(seen);
+    free(queue);
+    return rc;
+}
+
+static int
+s_build_start(const cairn_builder_t *self, cairn_workflow_t *wf,
+              cairn_error_t *err)
+{
+    if (!self->start)
+        return cairn_error_set(err, CAIRN_EVALIDATION,
+                               "workflow has no start executor");
+    long start = cairn__workflow_find(wf, self->start);
+    if (start < 0)
+        return cairn_error_set(err, CAIRN_EVALIDATION,
+                               "start: unknown executor '%s'", self->start);
+    wf->start = (size_t)start;
+    return CAIRN_OK;
+}
+
+int
+cairn_builder_build(const cairn_builder_t *self, cairn_workflow_t **out,
+                    cairn_error_t *err)
+{
+    cairn_error_clear(err);
+    if (!out)
+        return cairn_error_set(err, CAIRN_EINVAL, "no output pointer");
+    *out = NULL;
+    if (!self)
+        return cairn_error_set(err, CAIRN_EINVAL, "no builder");
+    cairn_workflow_t *wf = calloc(1, sizeof *wf);
+    if (!wf)
+        return cairn_error_set(err, CAIRN_ENOMEM, "out of memory");
+    wf->registry = self->registry;
+    wf->max_supersteps = self->max_supersteps;
+    wf->name = strdup(self->name ? self->name : "workflow");
+    int rc = wf->name ? CAIRN_OK
+                      : cairn_error_set(err, CAIRN_ENOMEM, "out of memory");
+    if (rc == CAIRN_OK)
+        rc = s_build_executors(self, wf, err);
+    if (rc == CAIRN_OK)
+        rc = s_build_accepts(self, wf, err);
+    if (rc == CAIRN_OK)
+        rc = s_build_edges(self, wf, err);
+    if (rc == CAIRN_OK)
+        rc = s_build_start(self, wf, err);
+    if (rc == CAIRN_OK)
+        rc = s_check_configs(wf, err);
+    if (rc == CAIRN_OK && s_find_unreachable(wf) != CAIRN_OK)
+        rc = cairn_error_set(err, CAIRN_ENOMEM, "out of memory");
+    if (rc != CAIRN_OK) {
+        cairn_workflow_destroy(&wf);
+        return rc;
+    }
+    cairn__workflow_sign(wf);
+    *out = wf;
+    return CAIRN_OK;
+}

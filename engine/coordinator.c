@@ -1,0 +1,766 @@
+/* coordinator.c - the superstep loop of one run.
+ *
+ * Each superstep: group the mail of every executor by host into one
+ * Deliver per host, wait for one Done per executor, then apply the
+ * barrier: if any executor failed nothing is applied; otherwise, in
+ * executor-id order, state writes, shared writes (a second writer of a
+ * key in the same superstep wins and is reported as a conflict), outputs,
+ * and the sent messages, routed along the edges into next superstep's
+ * mailboxes. The coordinator holds the authoritative states; hosts hold
+ * copies that are refreshed (restart) whenever they might differ.
+ *
+ * Memory: mailboxes borrow messages from the Done envelopes of the
+ * previous superstep (and from owned fan-in and input messages), which
+ * are kept in a pool until the superstep that consumes them has passed
+ * its barrier. Nothing is copied on the way from a Done to a Deliver.
+ *
+ * Threading: runs entirely on the caller's thread.
+ */
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <zmq.h>
+
+#include "cairn/log.h"
+#include "engine/engine_internal.h"
+#include "engine/kv.h"
+#include "engine/result_internal.h"
+#include "engine/router.h"
+#include "engine/util.h"
+#include "proto/pbutil.h"
+
+#define S_POLL_MS 1000
+#define S_MAX_FRAME_SLACK ((size_t)1 << 20) /* envelope overhead allowed */
+
+/* A growable array of pointers. */
+typedef struct {
+    void **items;
+    size_t count;
+    size_t capacity;
+} s_ptrs_t;
+
+/* What one superstep's mailboxes borrow from. */
+typedef struct {
+    s_ptrs_t envelopes; /* Cairn__Envelope* (Dones) */
+    s_ptrs_t messages;  /* Cairn__Message* owned by the coordinator */
+} s_pool_t;
+
+typedef struct {
+    cairn_engine_t *engine;
+    const cairn_workflow_t *wf;
+    cairn_run_options_t opts;
+    char run_id[80];
+    size_t max_message_size;
+    uint64_t max_supersteps;
+    uint64_t superstep;
+    cairn_result_t *result;
+    cairn__router_t *router;
+    cairn__kv_t **states;     /* authoritative executor states */
+    cairn__kv_t *shared;      /* authoritative shared state */
+    s_ptrs_t *inbox;          /* per executor: this superstep's mail */
+    s_ptrs_t *next_inbox;     /* per executor: next superstep's mail */
+    s_pool_t pool;            /* owns what inbox borrows */
+    s_pool_t next_pool;       /* owns what next_inbox borrows */
+    Cairn__Envelope **done;   /* per executor: its Done this superstep */
+    size_t *placement;        /* executor -> host */
+    bool *host_current;       /* executor's copy at its host is current */
+    cairn__kv_t **shared_dirty; /* per host: shared keys not yet shipped */
+    bool *shared_reset;       /* per host: ship the whole shared state */
+    bool *host_used;          /* per host: took part in this run */
+    Cairn__WorkItem *items;   /* scratch, per executor */
+    Cairn__WorkItem **item_ptrs;
+    cairn__entry_view_t *state_views;
+} s_run_t;
+
+/* ---- small containers --------------------------------------------------- */
+
+static int
+s_ptrs_push(s_ptrs_t *ptrs, void *item)
+{
+    if (ptrs->count == ptrs->capacity) {
+        size_t capacity = ptrs->capacity ? ptrs->capacity * 2 : 4;
+        void **items = realloc(ptrs->items, capacity * sizeof *items);
+        if (!items)
+            return CAIRN_ENOMEM;
+        ptrs->items = items;
+        ptrs->capacity = capacity;
+    }
+    ptrs->items[ptrs->count++] = item;
+    return CAIRN_OK;
+}
+
+static void
+s_pool_clear(s_pool_t *pool)
+{
+    for (size_t i = 0; i < pool->envelopes.count; i++)
+        cairn__envelope__free_unpacked(pool->envelopes.items[i], NULL);
+    for (size_t i = 0; i < pool->messages.count; i++)
+        cairn__pb_message_free(pool->messages.items[i]);
+    pool->envelopes.count = 0;
+    pool->messages.count = 0;
+}
+
+static void
+s_pool_free(s_pool_t *pool)
+{
+    s_pool_clear(pool);
+    free(pool->envelopes.items);
+    free(pool->messages.items);
+}
+
+/* ---- events --------------------------------------------------------------- */
+
+static void
+s_emit(s_run_t *run, cairn_event_kind_t kind, const char *executor,
+       const char *detail, const uint8_t *data, size_t len, uint64_t count)
+{
+    if (!run->opts.on_event)
+        return;
+    cairn_event_t event = {
+        .kind = kind,
+        .run_id = run->run_id,
+        .superstep = run->superstep,
+        .executor = executor,
+        .detail = detail,
+        .data = data,
+        .data_len = len,
+        .count = count,
+        .status = cairn_result_status(run->result),
+    };
+    run->opts.on_event(&event, run->opts.event_userdata);
+}
+
+/* ---- setup and teardown ---------------------------------------------------- */
+
+/* A time-ordered unique run id: UTC time to the millisecond + randomness. */
+static void
+s_make_run_id(char *out, size_t size)
+{
+    uint64_t ms = cairn__wall_ms();
+    time_t seconds = (time_t)(ms / 1000u);
+    struct tm utc;
+    gmtime_r(&seconds, &utc);
+    char stamp[32];
+    strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &utc);
+    snprintf(out, size, "%s-%03u-%06x", stamp, (unsigned)(ms % 1000u),
+             (unsigned)(randombytes_random() & 0xffffffu));
+}
+
+static void
+s_run_free(s_run_t *run)
+{
+    size_t n = run->wf->executor_count;
+    for (size_t i = 0; run->states && i < n; i++)
+        cairn__kv_destroy(&run->states[i]);
+    free(run->states);
+    cairn__kv_destroy(&run->shared);
+    for (size_t i = 0; i < n; i++) {
+        if (run->inbox)
+            free(run->inbox[i].items);
+        if (run->next_inbox)
+            free(run->next_inbox[i].items);
+        if (run->done && run->done[i])
+            cairn__envelope__free_unpacked(run->done[i], NULL);
+    }
+    free(run->inbox);
+    free(run->next_inbox);
+    free(run->done);
+    s_pool_free(&run->pool);
+    s_pool_free(&run->next_pool);
+    for (size_t h = 0; run->shared_dirty && h < run->engine->host_count; h++)
+        cairn__kv_destroy(&run->shared_dirty[h]);
+    free(run->shared_dirty);
+    free(run->shared_reset);
+    free(run->host_used);
+    free(run->placement);
+    free(run->host_current);
+    free(run->items);
+    free(run->item_ptrs);
+    free(run->state_views);
+    cairn__router_destroy(&run->router);
+    cairn_result_destroy(&run->result);
+}
+
+static int
+s_run_alloc(s_run_t *run)
+{
+    size_t n = run->wf->executor_count;
+    size_t hosts = run->engine->host_count;
+    run->states = calloc(n, sizeof *run->states);
+    run->inbox = calloc(n, sizeof *run->inbox);
+    run->next_inbox = calloc(n, sizeof *run->next_inbox);
+    run->done = calloc(n, sizeof *run->done);
+    run->placement = calloc(n, sizeof *run->placement);
+    run->host_current = calloc(n, sizeof *run->host_current);
+    run->items = calloc(n, sizeof *run->items);
+    run->item_ptrs = calloc(n, sizeof *run->item_ptrs);
+    run->state_views = calloc(n, sizeof *run->state_views);
+    run->shared_dirty = calloc(hosts, sizeof *run->shared_dirty);
+    run->shared_reset = calloc(hosts, sizeof *run->shared_reset);
+    run->host_used = calloc(hosts, sizeof *run->host_used);
+    run->shared = cairn__kv_new();
+    run->router = cairn__router_new(run->wf);
+    run->result = cairn__result_new(run->run_id);
+    if (!run->states || !run->inbox || !run->next_inbox || !run->done
+        || !run->placement || !run->host_current || !run->items
+        || !run->item_ptrs || !run->state_views || !run->shared_dirty
+        || !run->shared_reset || !run->host_used || !run->shared
+        || !run->router || !run->result)
+        return CAIRN_ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        run->states[i] = cairn__kv_new();
+        if (!run->states[i])
+            return CAIRN_ENOMEM;
+        /* Round-robin in id order: neighbours in a chain land on
+         * different hosts, so branches of a fan-out run concurrently. */
+        run->placement[i] = i % hosts;
+    }
+    for (size_t h = 0; h < hosts; h++) {
+        run->shared_dirty[h] = cairn__kv_new();
+        if (!run->shared_dirty[h])
+            return CAIRN_ENOMEM;
+        run->shared_reset[h] = true;
+    }
+    return CAIRN_OK;
+}
+
+static int
+s_run_init(s_run_t *run, cairn_engine_t *engine, const cairn_workflow_t *wf,
+           const cairn_run_options_t *opts, cairn_error_t *err)
+{
+    memset(run, 0, sizeof *run);
+    run->engine = engine;
+    run->wf = wf;
+    if (opts)
+        run->opts = *opts;
+    if (run->opts.run_id && !cairn__valid_id(run->opts.run_id))
+        return cairn_error_set(err, CAIRN_EINVAL,
+                               "run id '%s' must match [A-Za-z0-9_-]{1,64}",
+                               run->opts.run_id);
+    if (run->opts.run_id)
+        snprintf(run->run_id, sizeof run->run_id, "%s", run->opts.run_id);
+    else
+        s_make_run_id(run->run_id, sizeof run->run_id);
+    run->max_message_size = run->opts.max_message_size
+                                ? run->opts.max_message_size
+                                : CAIRN_DEFAULT_MAX_MESSAGE_SIZE;
+    run->max_supersteps = run->opts.max_supersteps
+                              ? run->opts.max_supersteps
+                              : wf->max_supersteps;
+    if (s_run_alloc(run) != CAIRN_OK)
+        return cairn_error_set(err, CAIRN_ENOMEM, "out of memory");
+    return CAIRN_OK;
+}
+
+/* Puts the run input into the start executor's mailbox. */
+static int
+s_post_input(s_run_t *run, const void *input, size_t len, cairn_error_t *err)
+{
+    if (len > run->max_message_size)
+        return cairn_error_set(err, CAIRN_ETOOLARGE,
+                               "run input of %zu bytes exceeds the maximum "
+                               "message size of %zu bytes",
+                               len, run->max_message_size);
+    Cairn__Message *msg = cairn__pb_message_new(NULL, NULL, NULL, input, len);
+    if (!msg || s_ptrs_push(&run->pool.messages, msg) != CAIRN_OK) {
+        cairn__pb_message_free(msg);
+        return cairn_error_set(err, CAIRN_ENOMEM, "out of memory");
+    }
+    if (s_ptrs_push(&run->inbox[run->wf->start], msg) != CAIRN_OK)
+        return cairn_error_set(err, CAIRN_ENOMEM, "out of memory");
+    return CAIRN_OK;
+}
+
+/* ---- dispatch ----------------------------------------------------------- */
+
+/* Shared-state changes a host has not seen: each dirty key with its
+ * current value, or as deleted. Borrows keys and values. */
+static int
+s_shared_updates(s_run_t *run, size_t host, cairn__entry_view_t *view)
+{
+    if (run->shared_reset[host])
+        return cairn__entry_view_init(view, run->shared);
+    int rc = cairn__entry_view_init(view, run->shared_dirty[host]);
+    for (size_t i = 0; rc == CAIRN_OK && i < view->count; i++) {
+        Cairn__StateEntry *entry = &view->entries[i];
+        const cairn__kv_value_t *value =
+            cairn__kv_lookup(run->shared, entry->key);
+        entry->deleted = value == NULL;
+        entry->value.data = value ? value->data : NULL;
+        entry->value.len = value ? value->len : 0;
+    }
+    return rc;
+}
+
+/* Fills the work item of executor x; restarts it at its host when the
+ * host's copy may differ from the barrier state. */
+static int
+s_fill_item(s_run_t *run, size_t x)
+{
+    const cairn__executor_t *exec = &run->wf->executors[x];
+    Cairn__WorkItem *item = &run->items[x];
+    cairn__work_item__init(item);
+    item->executor_id = exec->id;
+    item->messages = (Cairn__Message **)run->inbox[x].items;
+    item->n_messages = run->inbox[x].count;
+    item->attempt = 1;
+    if (run->host_current[x])
+        return CAIRN_OK;
+    item->restart = true;
+    item->executor_type = exec->type;
+    item->config.data = exec->config;
+    item->config.len = exec->config_len;
+    int rc = cairn__entry_view_init(&run->state_views[x], run->states[x]);
+    item->state = run->state_views[x].ptrs;
+    item->n_state = run->state_views[x].count;
+    return rc;
+}
+
+/* Sends host h one Deliver with the work of executors [first, first+n)
+ * of item_ptrs. */
+static int
+s_send_deliver(s_run_t *run, size_t host, size_t first, size_t n)
+{
+    Cairn__Deliver deliver = CAIRN__DELIVER__INIT;
+    deliver.run_id = run->run_id;
+    deliver.superstep = run->superstep;
+    deliver.max_message_size = run->max_message_size;
+    deliver.shared_reset = run->shared_reset[host];
+    cairn__entry_view_t shared_view;
+    int rc = s_shared_updates(run, host, &shared_view);
+    if (rc != CAIRN_OK)
+        return rc;
+    deliver.shared_updates = shared_view.ptrs;
+    deliver.n_shared_updates = shared_view.count;
+    deliver.items = &run->item_ptrs[first];
+    deliver.n_items = n;
+    Cairn__Envelope env = CAIRN__ENVELOPE__INIT;
+    env.body_case = CAIRN__ENVELOPE__BODY_DELIVER;
+    env.deliver = &deliver;
+    rc = cairn__envelope_send(zsock_resolve(run->engine->router),
+                              &run->engine->peers[host], &env);
+    cairn__entry_view_fini(&shared_view);
+    if (rc == CAIRN_OK) {
+        cairn__kv_clear(run->shared_dirty[host]);
+        run->shared_reset[host] = false;
+        run->host_used[host] = true;
+    }
+    return rc;
+}
+
+/* Sends every host its Deliver; returns the number of executors that
+ * have work in *active. */
+static int
+s_dispatch(s_run_t *run, size_t *active, cairn_error_t *err)
+{
+    size_t n = run->wf->executor_count;
+    size_t filled = 0;
+    int rc = CAIRN_OK;
+    for (size_t x = 0; x < n; x++)
+        if (run->inbox[x].count > 0)
+            s_emit(run, CAIRN_EVENT_EXECUTOR_INVOKED, run->wf->executors[x].id,
+                   NULL, NULL, 0, run->inbox[x].count);
+    for (size_t h = 0; rc == CAIRN_OK && h < run->engine->host_count; h++) {
+        size_t first = filled;
+        for (size_t x = 0; rc == CAIRN_OK && x < n; x++) {
+            if (run->placement[x] != h || run->inbox[x].count == 0)
+                continue;
+            rc = s_fill_item(run, x);
+            run->item_ptrs[filled++] = &run->items[x];
+        }
+        if (rc == CAIRN_OK && filled > first)
+            rc = s_send_deliver(run, h, first, filled - first);
+    }
+    for (size_t x = 0; x < n; x++) {
+        if (run->inbox[x].count > 0 && rc == CAIRN_OK)
+            run->host_current[x] = true;
+        cairn__entry_view_fini(&run->state_views[x]);
+    }
+    *active = filled;
+    if (rc == CAIRN_ENOMEM)
+        return cairn_error_set(err, rc, "out of memory");
+    if (rc != CAIRN_OK)
+        return cairn_error_set(err, rc,
+                               "could not send superstep %llu to an "
+                               "executor host: %s",
+                               (unsigned long long)run->superstep,
+                               zmq_strerror(zmq_errno()));
+    return CAIRN_OK;
+}
+
+/* ---- collecting Dones ----------------------------------------------------- */
+
+/* Why a Done cannot be accepted, or NULL when it can. */
+static const char *
+s_check_done(s_run_t *run, const cairn__peer_t *peer, const Cairn__Done *done,
+             long *exec_out)
+{
+    if (strcmp(done->run_id, run->run_id) != 0)
+        return "Done for another run";
+    if (done->superstep != run->superstep)
+        return "Done for another superstep";
+    long x = cairn__workflow_find(run->wf, done->executor_id);
+    if (x < 0)
+        return "Done for an unknown executor";
+    if (cairn__engine_find_host(run->engine, peer) != (long)run->placement[x])
+        return "Done from a host the executor is not placed on";
+    if (run->inbox[x].count == 0 || run->done[x])
+        return "Done for an executor that has no work outstanding";
+    *exec_out = x;
+    return NULL;
+}
+
+/* Receives one frame; stores it when it is an expected Done. Returns
+ * true when a Done was accepted. */
+static bool
+s_receive_one(s_run_t *run)
+{
+    cairn__peer_t peer;
+    Cairn__Envelope *env = NULL;
+    const char *why = NULL;
+    void *router = zsock_resolve(run->engine->router);
+    if (cairn__envelope_recv(router, &peer,
+                             run->max_message_size + S_MAX_FRAME_SLACK, &env,
+                             &why)
+        != CAIRN_OK) {
+        run->engine->rejected_frames++;
+        cairn_log(CAIRN_LOG_WARN, "coordinator", "rejected frame: %s",
+                  why ? why : "receive failed");
+        return false;
+    }
+    long x = -1;
+    if (env->body_case == CAIRN__ENVELOPE__BODY_DONE)
+        why = s_check_done(run, &peer, env->done, &x);
+    else if (env->body_case != CAIRN__ENVELOPE__BODY_HEARTBEAT)
+        why = "unexpected message while waiting for Done";
+    if (x >= 0 && !why) {
+        run->done[x] = env;
+        return true;
+    }
+    if (why) {
+        run->engine->rejected_frames++;
+        cairn_log(CAIRN_LOG_WARN, "coordinator", "run %s: rejected frame: %s",
+                  run->run_id, why);
+    }
+    cairn__envelope__free_unpacked(env, NULL);
+    return false;
+}
+
+/* Waits until every executor with work has answered. */
+static int
+s_collect(s_run_t *run, size_t expected, cairn_error_t *err)
+{
+    void *router = zsock_resolve(run->engine->router);
+    size_t received = 0;
+    while (received < expected) {
+        zmq_pollitem_t item = {router, 0, ZMQ_POLLIN, 0};
+        int ready = zmq_poll(&item, 1, S_POLL_MS);
+        if (ready < 0 && zmq_errno() != EINTR)
+            return cairn_error_set(err, CAIRN_ETRANSPORT,
+                                   "polling executor hosts failed: %s",
+                                   zmq_strerror(zmq_errno()));
+        if (ready > 0 && s_receive_one(run))
+            received++;
+    }
+    return CAIRN_OK;
+}
+
+/* ---- barrier ------------------------------------------------------------ */
+
+static int
+s_sink_deliver(void *userdata, size_t target, Cairn__Message *msg, bool owned)
+{
+    s_run_t *run = userdata;
+    if (owned && s_ptrs_push(&run->next_pool.messages, msg) != CAIRN_OK) {
+        cairn__pb_message_free(msg);
+        return CAIRN_ENOMEM;
+    }
+    return s_ptrs_push(&run->next_inbox[target], msg);
+}
+
+static void
+s_sink_drop(void *userdata, size_t target, const Cairn__Message *msg)
+{
+    s_run_t *run = userdata;
+    char detail[256];
+    snprintf(detail, sizeof detail,
+             "message of type '%s' from '%s' not accepted by '%s'",
+             msg->type, msg->source, run->wf->executors[target].id);
+    s_emit(run, CAIRN_EVENT_MESSAGE_DROPPED, run->wf->executors[target].id,
+           detail, NULL, 0, 1);
+}
+
+/* Finds the first executor (in id order) that failed, checking send_to
+ * targets too. Returns its index or -1; *reason is its error text. */
+static long
+s_first_failure(s_run_t *run, const char **reason)
+{
+    for (size_t x = 0; x < run->wf->executor_count; x++) {
+        const Cairn__Done *done = run->done[x] ? run->done[x]->done : NULL;
+        if (!done)
+            continue;
+        if (!done->ok) {
+            *reason = done->error;
+            return (long)x;
+        }
+        for (size_t i = 0; i < done->n_sent; i++) {
+            const char *why =
+                cairn__router_check_target(run->router, x, done->sent[i]);
+            if (why) {
+                *reason = why;
+                return (long)x;
+            }
+        }
+    }
+    return -1;
+}
+
+/* A superstep failed: report every executor, apply nothing. Executors
+ * that succeeded already applied their state at their host, so their
+ * copies are no longer current. */
+static void
+s_fail_superstep(s_run_t *run, long failed, const char *reason,
+                 cairn_error_t *run_err)
+{
+    for (size_t x = 0; x < run->wf->executor_count; x++) {
+        const Cairn__Done *done = run->done[x] ? run->done[x]->done : NULL;
+        if (!done)
+            continue;
+        run->host_current[x] = false;
+        bool ok = done->ok && (long)x != failed;
+        s_emit(run,
+               ok ? CAIRN_EVENT_EXECUTOR_COMPLETED
+                  : CAIRN_EVENT_EXECUTOR_FAILED,
+               run->wf->executors[x].id, ok ? NULL : reason, NULL, 0,
+               done->handled);
+    }
+    cairn_error_set(run_err, CAIRN_EHANDLER,
+                    "executor '%s' failed in superstep %llu: %s",
+                    run->wf->executors[failed].id,
+                    (unsigned long long)run->superstep, reason);
+}
+
+/* Applies one executor's shared writes, reporting keys another executor
+ * already wrote in this superstep. */
+static int
+s_apply_shared(s_run_t *run, size_t x, const Cairn__Done *done,
+               zhashx_t *writers)
+{
+    for (size_t i = 0; i < done->n_shared_writes; i++) {
+        const Cairn__StateEntry *entry = done->shared_writes[i];
+        if (zhashx_lookup(writers, entry->key)) {
+            char detail[320];
+            snprintf(detail, sizeof detail,
+                     "shared key '%s' written by more than one executor; "
+                     "'%s' wins (executor-id order)",
+                     entry->key, run->wf->executors[x].id);
+            s_emit(run, CAIRN_EVENT_STATE_CONFLICT, run->wf->executors[x].id,
+                   detail, NULL, 0, 0);
+        }
+        zhashx_update(writers, entry->key, (void *)(uintptr_t)(x + 1));
+        if (cairn__kv_apply(run->shared, entry->key, entry->value.data,
+                            entry->value.len, entry->deleted)
+            != CAIRN_OK)
+            return CAIRN_ENOMEM;
+        for (size_t h = 0; h < run->engine->host_count; h++)
+            if (cairn__kv_set(run->shared_dirty[h], entry->key, NULL, 0)
+                != CAIRN_OK)
+                return CAIRN_ENOMEM;
+    }
+    return CAIRN_OK;
+}
+
+/* Applies state, shared state and outputs of every executor in id order. */
+static int
+s_apply_effects(s_run_t *run)
+{
+    zhashx_t *writers = zhashx_new();
+    if (!writers)
+        return CAIRN_ENOMEM;
+    int rc = CAIRN_OK;
+    for (size_t x = 0; rc == CAIRN_OK && x < run->wf->executor_count; x++) {
+        const Cairn__Done *done = run->done[x] ? run->done[x]->done : NULL;
+        if (!done)
+            continue;
+        const char *id = run->wf->executors[x].id;
+        rc = cairn__kv_apply_entries(run->states[x], done->state_writes,
+                                     done->n_state_writes);
+        if (rc == CAIRN_OK)
+            rc = s_apply_shared(run, x, done, writers);
+        for (size_t i = 0; rc == CAIRN_OK && i < done->n_outputs; i++) {
+            rc = cairn__result_add_output(run->result, done->outputs[i].data,
+                                          done->outputs[i].len);
+            s_emit(run, CAIRN_EVENT_OUTPUT, id, NULL, done->outputs[i].data,
+                   done->outputs[i].len, 0);
+        }
+    }
+    zhashx_destroy(&writers);
+    return rc;
+}
+
+/* Routes every sent message, then fires fan-ins. */
+static int
+s_route_all(s_run_t *run)
+{
+    cairn__route_sink_t sink = {s_sink_deliver, s_sink_drop, run};
+    for (size_t x = 0; x < run->wf->executor_count; x++) {
+        const Cairn__Done *done = run->done[x] ? run->done[x]->done : NULL;
+        for (size_t i = 0; done && i < done->n_sent; i++) {
+            int rc = cairn__router_route(run->router, x, done->sent[i], &sink);
+            if (rc != CAIRN_OK)
+                return rc;
+        }
+    }
+    return cairn__router_fire_fan_ins(run->router, &sink);
+}
+
+/* Moves this superstep's Dones into the next pool (their messages are
+ * next superstep's mail) and makes next superstep current. */
+static int
+s_advance(s_run_t *run)
+{
+    for (size_t x = 0; x < run->wf->executor_count; x++) {
+        if (run->done[x]) {
+            if (s_ptrs_push(&run->next_pool.envelopes, run->done[x])
+                != CAIRN_OK)
+                return CAIRN_ENOMEM;
+            run->done[x] = NULL;
+        }
+        s_ptrs_t spent = run->inbox[x];
+        run->inbox[x] = run->next_inbox[x];
+        spent.count = 0;
+        run->next_inbox[x] = spent;
+    }
+    s_pool_clear(&run->pool);
+    s_pool_t spent = run->pool;
+    run->pool = run->next_pool;
+    run->next_pool = spent;
+    return CAIRN_OK;
+}
+
+/* The barrier of a successful superstep. */
+static int
+s_commit(s_run_t *run, size_t active)
+{
+    for (size_t x = 0; x < run->wf->executor_count; x++)
+        if (run->done[x])
+            s_emit(run, CAIRN_EVENT_EXECUTOR_COMPLETED,
+                   run->wf->executors[x].id, NULL, NULL, 0,
+                   run->done[x]->done->handled);
+    int rc = s_apply_effects(run);
+    if (rc == CAIRN_OK)
+        rc = s_route_all(run);
+    if (rc == CAIRN_OK)
+        rc = s_advance(run);
+    if (rc == CAIRN_OK)
+        s_emit(run, CAIRN_EVENT_SUPERSTEP_COMPLETED, NULL, NULL, NULL, 0,
+               active);
+    return rc;
+}
+
+static size_t
+s_pending_messages(const s_run_t *run)
+{
+    size_t pending = 0;
+    for (size_t x = 0; x < run->wf->executor_count; x++)
+        pending += run->inbox[x].count;
+    return pending;
+}
+
+/* ---- the loop ------------------------------------------------------------- */
+
+/* Runs supersteps until the run ends. Returns < 0 only when the run could
+ * not be driven; how it ended is in run->result. */
+static int
+s_loop(s_run_t *run, cairn_error_t *err)
+{
+    cairn_error_t run_err;
+    cairn_error_clear(&run_err);
+    cairn_status_t status = CAIRN_STATUS_COMPLETED;
+    for (;;) {
+        size_t pending = s_pending_messages(run);
+        if (pending == 0)
+            break;
+        if (run->superstep >= run->max_supersteps) {
+            status = CAIRN_STATUS_FAILED;
+            cairn_error_set(&run_err, CAIRN_EMAXSTEPS,
+                            "maximum of %llu supersteps reached with %zu "
+                            "message(s) still pending",
+                            (unsigned long long)run->max_supersteps, pending);
+            break;
+        }
+        run->superstep++;
+        s_emit(run, CAIRN_EVENT_SUPERSTEP_STARTED, NULL, NULL, NULL, 0, 0);
+        size_t active = 0;
+        int rc = s_dispatch(run, &active, err);
+        if (rc == CAIRN_OK)
+            rc = s_collect(run, active, err);
+        if (rc != CAIRN_OK)
+            return rc;
+        const char *reason = NULL;
+        long failed = s_first_failure(run, &reason);
+        if (failed >= 0) {
+            s_fail_superstep(run, failed, reason, &run_err);
+            status = CAIRN_STATUS_FAILED;
+            break;
+        }
+        if (s_commit(run, active) != CAIRN_OK)
+            return cairn_error_set(err, CAIRN_ENOMEM,
+                                   "out of memory at the barrier of "
+                                   "superstep %llu",
+                                   (unsigned long long)run->superstep);
+    }
+    cairn__result_end(run->result, status, run->superstep, &run_err);
+    return CAIRN_OK;
+}
+
+/* Tells every host that took part to forget the run's executors. */
+static void
+s_end_run_on_hosts(s_run_t *run)
+{
+    Cairn__Control control = CAIRN__CONTROL__INIT;
+    control.kind = CAIRN__CONTROL__KIND__END_RUN;
+    control.run_id = run->run_id;
+    Cairn__Envelope env = CAIRN__ENVELOPE__INIT;
+    env.body_case = CAIRN__ENVELOPE__BODY_CONTROL;
+    env.control = &control;
+    for (size_t h = 0; h < run->engine->host_count; h++)
+        if (run->host_used[h])
+            cairn__envelope_send(zsock_resolve(run->engine->router),
+                                 &run->engine->peers[h], &env);
+}
+
+int
+cairn__coordinator_run(cairn_engine_t *engine,
+                       const cairn_workflow_t *workflow, const void *input,
+                       size_t input_len, const cairn_run_options_t *opts,
+                       cairn_result_t **result, cairn_error_t *err)
+{
+    s_run_t run;
+    int rc = s_run_init(&run, engine, workflow, opts, err);
+    if (rc == CAIRN_OK)
+        rc = s_post_input(&run, input, input_len, err);
+    if (rc == CAIRN_OK) {
+        s_emit(&run, CAIRN_EVENT_RUN_STARTED, NULL, NULL, NULL, 0, 0);
+        rc = s_loop(&run, err);
+        s_end_run_on_hosts(&run);
+    }
+    if (rc == CAIRN_OK) {
+        const cairn_error_t *run_err = cairn_result_error(run.result);
+        s_emit(&run, CAIRN_EVENT_RUN_ENDED, NULL,
+               run_err->code ? run_err->message : NULL, NULL, 0, 0);
+        if (cairn__result_take_states(run.result, workflow, run.states,
+                                      &run.shared)
+            != CAIRN_OK)
+            rc = cairn_error_set(err, CAIRN_ENOMEM, "out of memory");
+    }
+    if (rc == CAIRN_OK) {
+        *result = run.result;
+        run.result = NULL;
+    }
+    if (run.wf)
+        s_run_free(&run);
+    return rc;
+}

@@ -1,0 +1,208 @@
+/* engine.c - engine lifecycle: the ROUTER and the host threads.
+ *
+ * Opening binds the coordinator ROUTER on a unique inproc endpoint, starts
+ * the host actors and waits (bounded) until each has said Hello, so a run
+ * never starts against a host that is not there yet.
+ */
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include "actors/host.h"
+#include "engine/engine_internal.h"
+#include "engine/util.h"
+
+#define S_HELLO_TIMEOUT_MS 10000
+
+const char *
+cairn_status_name(cairn_status_t status)
+{
+    static const char *const names[] = {"running", "completed", "waiting",
+                                        "failed",  "paused",    "cancelled"};
+    if ((size_t)status < sizeof names / sizeof names[0])
+        return names[status];
+    return "unknown";
+}
+
+const char *
+cairn_event_kind_name(cairn_event_kind_t kind)
+{
+    static const char *const names[] = {
+        "run_started",        "run_ended",          "superstep_started",
+        "superstep_completed", "executor_invoked",  "executor_completed",
+        "executor_failed",    "output",             "message_dropped",
+        "state_conflict"};
+    if ((size_t)kind < sizeof names / sizeof names[0])
+        return names[kind];
+    return "unknown";
+}
+
+static size_t
+s_default_hosts(void)
+{
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    return cores > 0 ? (size_t)cores : 1;
+}
+
+long
+cairn__engine_find_host(const cairn_engine_t *self, const cairn__peer_t *peer)
+{
+    for (size_t i = 0; i < self->host_count; i++)
+        if (self->peers[i].len == peer->len
+            && memcmp(self->peers[i].bytes, peer->bytes, peer->len) == 0)
+            return (long)i;
+    return -1;
+}
+
+static int
+s_send_welcome(cairn_engine_t *self, const cairn__peer_t *peer)
+{
+    Cairn__Welcome welcome = CAIRN__WELCOME__INIT;
+    welcome.coordinator_id = self->endpoint;
+    Cairn__Envelope env = CAIRN__ENVELOPE__INIT;
+    env.body_case = CAIRN__ENVELOPE__BODY_WELCOME;
+    env.welcome = &welcome;
+    return cairn__envelope_send(zsock_resolve(self->router), peer, &env);
+}
+
+/* Waits for the Hello of every host, bounded in time. */
+static int
+s_await_hellos(cairn_engine_t *self, cairn_error_t *err)
+{
+    void *router = zsock_resolve(self->router);
+    size_t greeted = 0;
+    uint64_t deadline = cairn__monotonic_us() + S_HELLO_TIMEOUT_MS * 1000u;
+    while (greeted < self->host_count) {
+        uint64_t now = cairn__monotonic_us();
+        if (now >= deadline)
+            break;
+        zmq_pollitem_t item = {router, 0, ZMQ_POLLIN, 0};
+        if (zmq_poll(&item, 1, (long)((deadline - now) / 1000u) + 1) <= 0)
+            continue;
+        cairn__peer_t peer;
+        Cairn__Envelope *env = NULL;
+        const char *why = NULL;
+        if (cairn__envelope_recv(router, &peer, 1 << 20, &env, &why)
+            != CAIRN_OK)
+            continue;
+        long host = cairn__engine_find_host(self, &peer);
+        if (env->body_case == CAIRN__ENVELOPE__BODY_HELLO && host >= 0) {
+            greeted++;
+            s_send_welcome(self, &peer);
+        }
+        cairn__envelope__free_unpacked(env, NULL);
+    }
+    if (greeted < self->host_count)
+        return cairn_error_set(err, CAIRN_ETRANSPORT,
+                               "only %zu of %zu executor hosts started "
+                               "within %d ms",
+                               greeted, self->host_count, S_HELLO_TIMEOUT_MS);
+    return CAIRN_OK;
+}
+
+static int
+s_start_hosts(cairn_engine_t *self, cairn_error_t *err)
+{
+    self->actors = calloc(self->host_count, sizeof *self->actors);
+    self->peers = calloc(self->host_count, sizeof *self->peers);
+    if (!self->actors || !self->peers)
+        return cairn_error_set(err, CAIRN_ENOMEM, "out of memory");
+    for (size_t i = 0; i < self->host_count; i++) {
+        cairn__host_args_t args = {.registry = self->registry};
+        snprintf(args.endpoint, sizeof args.endpoint, "%s", self->endpoint);
+        snprintf(args.host_id, sizeof args.host_id, "host-%zu", i);
+        self->peers[i].len = strlen(args.host_id);
+        memcpy(self->peers[i].bytes, args.host_id, self->peers[i].len);
+        self->actors[i] = zactor_new(cairn__host_actor, &args);
+        if (!self->actors[i])
+            return cairn_error_set(err, CAIRN_ENOMEM,
+                                   "could not start executor host %zu", i);
+    }
+    return s_await_hellos(self, err);
+}
+
+int
+cairn_engine_open(cairn_engine_t **out, const cairn_registry_t *registry,
+                  const cairn_engine_options_t *opts, cairn_error_t *err)
+{
+    cairn_error_clear(err);
+    if (!out || !registry)
+        return cairn_error_set(err, CAIRN_EINVAL,
+                               "engine needs an output pointer and a "
+                               "registry");
+    *out = NULL;
+    /* The library must not take over the program's SIGINT/SIGTERM: czmq
+     * installs its own handlers unless told not to before its first
+     * socket. The cairn command handles signals itself. */
+    zsys_handler_set(NULL);
+    if (sodium_init() < 0)
+        return cairn_error_set(err, CAIRN_ENOMEM, "libsodium init failed");
+    cairn_engine_t *self = calloc(1, sizeof *self);
+    if (!self)
+        return cairn_error_set(err, CAIRN_ENOMEM, "out of memory");
+    self->registry = registry;
+    self->host_count = opts && opts->host_threads ? opts->host_threads
+                                                  : s_default_hosts();
+    uint32_t nonce = randombytes_random();
+    snprintf(self->endpoint, sizeof self->endpoint,
+             "inproc://cairn-coordinator-%p-%08x", (void *)self, nonce);
+    self->router = zsock_new(ZMQ_ROUTER);
+    int rc = self->router ? CAIRN_OK
+                          : cairn_error_set(err, CAIRN_ETRANSPORT,
+                                            "could not create ROUTER socket");
+    if (rc == CAIRN_OK) {
+        zsock_set_linger(self->router, 0);
+        /* Sending to a host that is gone must fail, not vanish. */
+        zsock_set_router_mandatory(self->router, 1);
+        if (zsock_bind(self->router, "%s", self->endpoint) != 0)
+            rc = cairn_error_set(err, CAIRN_ETRANSPORT, "could not bind %s",
+                                 self->endpoint);
+    }
+    if (rc == CAIRN_OK)
+        rc = s_start_hosts(self, err);
+    if (rc != CAIRN_OK) {
+        cairn_engine_destroy(&self);
+        return rc;
+    }
+    *out = self;
+    return CAIRN_OK;
+}
+
+void
+cairn_engine_destroy(cairn_engine_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    cairn_engine_t *self = *self_p;
+    for (size_t i = 0; self->actors && i < self->host_count; i++)
+        zactor_destroy(&self->actors[i]);
+    free(self->actors);
+    free(self->peers);
+    zsock_destroy(&self->router);
+    free(self);
+    *self_p = NULL;
+}
+
+size_t
+cairn_engine_host_count(const cairn_engine_t *self)
+{
+    return self->host_count;
+}
+
+int
+cairn_engine_run(cairn_engine_t *self, const cairn_workflow_t *workflow,
+                 const void *input, size_t input_len,
+                 const cairn_run_options_t *opts, cairn_result_t **result,
+                 cairn_error_t *err)
+{
+    cairn_error_clear(err);
+    if (result)
+        *result = NULL;
+    if (!self || !workflow || !result || (input_len > 0 && !input))
+        return cairn_error_set(err, CAIRN_EINVAL,
+                               "engine, workflow and result are required");
+    return cairn__coordinator_run(self, workflow, input, input_len, opts,
+                                  result, err);
+}

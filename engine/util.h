@@ -1,0 +1,38 @@
+/* util.h - small helpers shared across the library (memory, strings,
+ * time). Nothing here knows about workflows. */
+#ifndef CAIRN_UTIL_H_INCLUDED
+#define CAIRN_UTIL_H_INCLUDED
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cairn/common.h"
+
+/* Ensures room for element `count` in an array grown only by this call:
+ * capacity doubles when count reaches a power of two. array_p points to
+ * the array pointer. Returns false on out-of-memory (array unchanged). */
+bool
+cairn__grow(void *array_p, size_t count, size_t elem_size);
+#define CAIRN__GROW(array, count)                                              \
+    cairn__grow(&(array), (count), sizeof *(array))
+
+/* malloc'd copy of len bytes; NULL when len is 0 or on out-of-memory. */
+void *
+cairn__memdup(const void *data, size_t len);
+
+/* Replaces *slot with a copy of text. 0 or CAIRN_ENOMEM. */
+int
+cairn__replace_string(char **slot, const char *text);
+
+/* malloc'd formatted string, or NULL on out-of-memory. */
+char *
+cairn__strprintf(const char *fmt, ...) CAIRN_PRINTF(1, 2);
+
+/* Monotonic and wall clocks in microseconds / milliseconds. */
+uint64_t
+cairn__monotonic_us(void);
+uint64_t
+cairn__wall_ms(void);
+
+#endif

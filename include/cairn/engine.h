@@ -1,0 +1,157 @@
+/* engine.h - running workflows: the coordinator and its executor hosts.
+ *
+ * An engine owns the coordinator's ROUTER socket and a pool of executor
+ * host threads (czmq actors) connected to it over inproc://. Every
+ * exchange between them is a protobuf Envelope, the same protocol worker
+ * processes speak. cairn_engine_run() drives one run in the calling
+ * thread, superstep by superstep, until it ends.
+ *
+ * Threading: an engine is used by one thread at a time (it owns ZeroMQ
+ * sockets). Handlers run on host threads, concurrently with each other.
+ * Events are delivered on the thread that called cairn_engine_run(), in a
+ * deterministic order.
+ */
+#ifndef CAIRN_ENGINE_H_INCLUDED
+#define CAIRN_ENGINE_H_INCLUDED
+
+#include "common.h"
+#include "error.h"
+#include "registry.h"
+#include "workflow.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct cairn_engine_t cairn_engine_t;
+typedef struct cairn_result_t cairn_result_t;
+
+#define CAIRN_DEFAULT_MAX_MESSAGE_SIZE ((size_t)16 * 1024 * 1024)
+
+typedef enum {
+    CAIRN_STATUS_RUNNING = 0,
+    CAIRN_STATUS_COMPLETED,
+    CAIRN_STATUS_WAITING,
+    CAIRN_STATUS_FAILED,
+    CAIRN_STATUS_PAUSED,
+    CAIRN_STATUS_CANCELLED,
+} cairn_status_t;
+
+/* "running", "completed", ...; never NULL. */
+CAIRN_EXPORT const char *
+cairn_status_name(cairn_status_t status);
+
+typedef enum {
+    CAIRN_EVENT_RUN_STARTED = 0,
+    CAIRN_EVENT_RUN_ENDED,
+    CAIRN_EVENT_SUPERSTEP_STARTED,
+    CAIRN_EVENT_SUPERSTEP_COMPLETED,
+    CAIRN_EVENT_EXECUTOR_INVOKED,
+    CAIRN_EVENT_EXECUTOR_COMPLETED,
+    CAIRN_EVENT_EXECUTOR_FAILED,
+    CAIRN_EVENT_OUTPUT,
+    CAIRN_EVENT_MESSAGE_DROPPED,
+    CAIRN_EVENT_STATE_CONFLICT,
+} cairn_event_kind_t;
+
+/* "run_started", "executor_failed", ...; never NULL. */
+CAIRN_EXPORT const char *
+cairn_event_kind_name(cairn_event_kind_t kind);
+
+/* One event. Every pointer is borrowed for the callback only. */
+typedef struct {
+    cairn_event_kind_t kind;
+    const char *run_id;
+    uint64_t superstep;    /* 0 for run events before superstep 1 */
+    const char *executor;  /* NULL when not about one executor */
+    const char *detail;    /* error text, drop reason, conflicting key, or
+                              NULL */
+    const uint8_t *data;   /* output bytes (OUTPUT), else NULL */
+    size_t data_len;
+    uint64_t count;        /* messages handed to an executor (INVOKED),
+                              executors run (SUPERSTEP_COMPLETED) */
+    cairn_status_t status; /* RUN_ENDED */
+} cairn_event_t;
+
+typedef void (*cairn_event_fn)(const cairn_event_t *event, void *userdata);
+
+typedef struct {
+    size_t host_threads; /* executor host threads; 0 = number of cores */
+} cairn_engine_options_t;
+
+typedef struct {
+    const char *run_id;       /* NULL: a new time-ordered unique id */
+    size_t max_message_size;  /* 0: CAIRN_DEFAULT_MAX_MESSAGE_SIZE */
+    uint64_t max_supersteps;  /* 0: the workflow's limit */
+    cairn_event_fn on_event;  /* may be NULL */
+    void *event_userdata;
+} cairn_run_options_t;
+
+/* Starts the host threads and waits until each has said Hello. registry
+ * is borrowed and must outlive the engine. opts may be NULL. */
+CAIRN_EXPORT int
+cairn_engine_open(cairn_engine_t **out, const cairn_registry_t *registry,
+                  const cairn_engine_options_t *opts, cairn_error_t *err)
+    CAIRN_WARN_UNUSED;
+
+/* Stops the hosts and frees everything. Accepts NULL; nulls *self_p. */
+CAIRN_EXPORT void
+cairn_engine_destroy(cairn_engine_t **self_p);
+
+/* Number of host threads the engine runs. */
+CAIRN_EXPORT size_t
+cairn_engine_host_count(const cairn_engine_t *self);
+
+/* Runs workflow on input until it ends. Returns 0 when the run reached an
+ * end state, whatever that state is (completed, failed, ...): read it from
+ * *result (caller owns it). Returns < 0 with err filled, and *result NULL,
+ * when the run could not be driven at all (bad options, transport
+ * failure). opts may be NULL. */
+CAIRN_EXPORT int
+cairn_engine_run(cairn_engine_t *self, const cairn_workflow_t *workflow,
+                 const void *input, size_t input_len,
+                 const cairn_run_options_t *opts, cairn_result_t **result,
+                 cairn_error_t *err) CAIRN_WARN_UNUSED;
+
+CAIRN_EXPORT void
+cairn_result_destroy(cairn_result_t **self_p);
+
+CAIRN_EXPORT const char *
+cairn_result_run_id(const cairn_result_t *self);
+CAIRN_EXPORT cairn_status_t
+cairn_result_status(const cairn_result_t *self);
+
+/* Number of supersteps that ran (a failed superstep counts). */
+CAIRN_EXPORT uint64_t
+cairn_result_supersteps(const cairn_result_t *self);
+
+/* CAIRN_OK, or why the run failed (CAIRN_EHANDLER, CAIRN_EMAXSTEPS, ...)
+ * with a message naming the executor. Borrowed. */
+CAIRN_EXPORT const cairn_error_t *
+cairn_result_error(const cairn_result_t *self);
+
+/* Outputs in order of superstep, then executor id, then yield order. */
+CAIRN_EXPORT size_t
+cairn_result_output_count(const cairn_result_t *self);
+CAIRN_EXPORT const uint8_t *
+cairn_result_output(const cairn_result_t *self, size_t index, size_t *len);
+
+/* Final committed state of an executor (executor != NULL) or the shared
+ * state (executor == NULL); NULL when absent. Borrowed. */
+CAIRN_EXPORT const uint8_t *
+cairn_result_state(const cairn_result_t *self, const char *executor,
+                   const char *key, size_t *len);
+
+/* Calls fn for every final state entry: executors in id order, then the
+ * shared state (executor NULL), keys in bytewise order. */
+typedef void (*cairn_state_visit_fn)(const char *executor, const char *key,
+                                     const uint8_t *value, size_t len,
+                                     void *userdata);
+CAIRN_EXPORT void
+cairn_result_foreach_state(const cairn_result_t *self,
+                           cairn_state_visit_fn fn, void *userdata);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,144 @@
+/* workflow.h - building and validating a workflow graph.
+ *
+ * A builder collects executors and edges; cairn_builder_build() validates
+ * them and produces an immutable cairn_workflow_t that can be run any
+ * number of times, from any thread, concurrently.
+ *
+ * Edge kinds:
+ *   direct   from -> to, optionally only when a predicate holds
+ *   fan-out  from -> every target (or the subset a named selector picks)
+ *   switch   from -> the first case whose predicate holds, else the default
+ *   fan-in   several sources -> one target; fires when every source has
+ *            delivered at least once and passes ONE message whose parts
+ *            are the oldest message of each source, in source order
+ */
+#ifndef CAIRN_WORKFLOW_H_INCLUDED
+#define CAIRN_WORKFLOW_H_INCLUDED
+
+#include "common.h"
+#include "error.h"
+#include "registry.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct cairn_builder_t cairn_builder_t;
+typedef struct cairn_workflow_t cairn_workflow_t;
+
+#define CAIRN_DEFAULT_MAX_SUPERSTEPS 100
+#define CAIRN_SIGNATURE_SIZE 32 /* SHA-256 */
+
+/* One case of a switch edge: go to `to` when predicate(arg) holds. The
+ * default case has is_default set and no predicate. */
+typedef struct {
+    const char *to;
+    const char *predicate; /* NULL for the default case */
+    const void *arg;
+    size_t arg_len;
+    bool is_default;
+} cairn_switch_case_t;
+
+/* Creates a builder over a registry (borrowed; must outlive every workflow
+ * built from it). Returns NULL only on out-of-memory. */
+CAIRN_EXPORT cairn_builder_t *
+cairn_builder_new(const cairn_registry_t *registry);
+
+CAIRN_EXPORT void
+cairn_builder_destroy(cairn_builder_t **self_p);
+
+/* Sets the workflow name (default "workflow"). */
+CAIRN_EXPORT int
+cairn_builder_set_name(cairn_builder_t *self, const char *name)
+    CAIRN_WARN_UNUSED;
+
+/* Adds an executor. config (may be NULL) is copied. Problems (duplicate id,
+ * unknown type, bad id) are reported by build, naming the executor. */
+CAIRN_EXPORT int
+cairn_builder_add_executor(cairn_builder_t *self, const char *id,
+                           const char *type, const void *config,
+                           size_t config_len) CAIRN_WARN_UNUSED;
+
+/* Declares that executor id accepts messages of this type tag. An
+ * executor that declares none accepts every message; one that declares
+ * some drops the others (counted in a message-dropped event). */
+CAIRN_EXPORT int
+cairn_builder_accept(cairn_builder_t *self, const char *id,
+                     const char *type_tag) CAIRN_WARN_UNUSED;
+
+/* Direct edge; predicate NULL means unconditional. */
+CAIRN_EXPORT int
+cairn_builder_add_edge(cairn_builder_t *self, const char *from,
+                       const char *to, const char *predicate, const void *arg,
+                       size_t arg_len) CAIRN_WARN_UNUSED;
+
+/* Fan-out edge to n targets; selector NULL means all targets. */
+CAIRN_EXPORT int
+cairn_builder_add_fan_out(cairn_builder_t *self, const char *from,
+                          const char *const *targets, size_t n,
+                          const char *selector, const void *arg,
+                          size_t arg_len) CAIRN_WARN_UNUSED;
+
+/* Switch edge with ordered cases; exactly one must be the default. */
+CAIRN_EXPORT int
+cairn_builder_add_switch(cairn_builder_t *self, const char *from,
+                         const cairn_switch_case_t *cases, size_t n)
+    CAIRN_WARN_UNUSED;
+
+/* Fan-in edge from n >= 2 sources to one target. */
+CAIRN_EXPORT int
+cairn_builder_add_fan_in(cairn_builder_t *self, const char *const *sources,
+                         size_t n, const char *to) CAIRN_WARN_UNUSED;
+
+/* The executor that receives the run input in superstep 1. */
+CAIRN_EXPORT int
+cairn_builder_set_start(cairn_builder_t *self, const char *id)
+    CAIRN_WARN_UNUSED;
+
+/* Supersteps 1..n are allowed (default CAIRN_DEFAULT_MAX_SUPERSTEPS). */
+CAIRN_EXPORT void
+cairn_builder_set_max_supersteps(cairn_builder_t *self, uint64_t n);
+
+/* Validates and builds. On success *out is a new workflow (caller owns
+ * it); on failure *out is NULL and err names the offending executor or
+ * edge: CAIRN_EVALIDATION for duplicate ids, unknown ids or types, a
+ * missing start, a switch without exactly one default, a fan-in with
+ * fewer than two sources, an unknown predicate or selector, a rejected
+ * config or predicate argument. Executors that can never be reached from
+ * the start are not an error: see cairn_workflow_warning(). The builder
+ * is left unchanged and may be built again. */
+CAIRN_EXPORT int
+cairn_builder_build(const cairn_builder_t *self, cairn_workflow_t **out,
+                    cairn_error_t *err) CAIRN_WARN_UNUSED;
+
+CAIRN_EXPORT void
+cairn_workflow_destroy(cairn_workflow_t **self_p);
+
+CAIRN_EXPORT const char *
+cairn_workflow_name(const cairn_workflow_t *self);
+
+CAIRN_EXPORT uint64_t
+cairn_workflow_max_supersteps(const cairn_workflow_t *self);
+
+/* SHA-256 over the canonical encoding of executors (id, type, config,
+ * accepted tags), edges (kind, endpoints, predicates and their arguments,
+ * case order) and start. Independent of the order things were added in
+ * where order has no meaning (executors, edges of different sources). */
+CAIRN_EXPORT const uint8_t *
+cairn_workflow_signature(const cairn_workflow_t *self);
+
+/* The signature as 64 lowercase hex characters. Borrowed. */
+CAIRN_EXPORT const char *
+cairn_workflow_signature_hex(const cairn_workflow_t *self);
+
+/* Warnings found by build (e.g. "executor 'x' can never be reached from
+ * start 'a'"). Borrowed. */
+CAIRN_EXPORT size_t
+cairn_workflow_warning_count(const cairn_workflow_t *self);
+CAIRN_EXPORT const char *
+cairn_workflow_warning(const cairn_workflow_t *self, size_t index);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

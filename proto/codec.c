@@ -1,0 +1,94 @@
+/* codec.c - Envelopes to ZeroMQ frames and back (see codec.h). */
+#include <string.h>
+#include <zmq.h>
+
+#include "cairn/error.h"
+#include "proto/codec.h"
+
+int
+cairn__envelope_send(void *socket, const cairn__peer_t *peer,
+                     Cairn__Envelope *env)
+{
+    env->protocol = CAIRN__PROTOCOL_VERSION;
+    size_t size = cairn__envelope__get_packed_size(env);
+    zmq_msg_t frame;
+    if (zmq_msg_init_size(&frame, size) != 0)
+        return CAIRN_ENOMEM;
+    cairn__envelope__pack(env, zmq_msg_data(&frame));
+    if (peer && zmq_send(socket, peer->bytes, peer->len, ZMQ_SNDMORE) < 0) {
+        zmq_msg_close(&frame);
+        return CAIRN_ETRANSPORT;
+    }
+    if (zmq_msg_send(&frame, socket, 0) < 0) {
+        zmq_msg_close(&frame);
+        return CAIRN_ETRANSPORT;
+    }
+    return CAIRN_OK;
+}
+
+/* Reads and discards the rest of a multipart message. */
+static void
+s_drain(void *socket)
+{
+    int more = 1;
+    size_t more_size = sizeof more;
+    while (zmq_getsockopt(socket, ZMQ_RCVMORE, &more, &more_size) == 0
+           && more) {
+        zmq_msg_t junk;
+        zmq_msg_init(&junk);
+        if (zmq_msg_recv(&junk, socket, 0) < 0) {
+            zmq_msg_close(&junk);
+            return;
+        }
+        zmq_msg_close(&junk);
+    }
+}
+
+int
+cairn__envelope_recv(void *socket, cairn__peer_t *peer, size_t max_frame,
+                     Cairn__Envelope **out, const char **why)
+{
+    *out = NULL;
+    *why = NULL;
+    if (peer) {
+        int len = zmq_recv(socket, peer->bytes, sizeof peer->bytes, 0);
+        if (len < 0)
+            return CAIRN_ETRANSPORT;
+        peer->len = (size_t)len > sizeof peer->bytes ? sizeof peer->bytes
+                                                    : (size_t)len;
+    }
+    zmq_msg_t frame;
+    zmq_msg_init(&frame);
+    if (zmq_msg_recv(&frame, socket, 0) < 0) {
+        zmq_msg_close(&frame);
+        return CAIRN_ETRANSPORT;
+    }
+    int rc = CAIRN_OK;
+    if (zmq_msg_more(&frame)) {
+        *why = "unexpected extra frames";
+        rc = CAIRN_EPROTO;
+    } else if (zmq_msg_size(&frame) > max_frame) {
+        *why = "frame larger than the configured maximum";
+        rc = CAIRN_EPROTO;
+    } else {
+        Cairn__Envelope *env = cairn__envelope__unpack(
+            NULL, zmq_msg_size(&frame), zmq_msg_data(&frame));
+        if (!env) {
+            *why = "frame is not a protobuf Envelope";
+            rc = CAIRN_EPROTO;
+        } else if (env->protocol != CAIRN__PROTOCOL_VERSION) {
+            *why = "wrong protocol version";
+            rc = CAIRN_EPROTO;
+        } else if (env->body_case == CAIRN__ENVELOPE__BODY__NOT_SET) {
+            *why = "envelope has no body";
+            rc = CAIRN_EPROTO;
+        }
+        if (rc == CAIRN_OK)
+            *out = env;
+        else if (env)
+            cairn__envelope__free_unpacked(env, NULL);
+    }
+    s_drain(socket);
+    zmq_msg_close(&frame);
+    return rc;
+}

@@ -1,0 +1,41 @@
+/* codec.h - Envelopes to ZeroMQ frames and back.
+ *
+ * The only place that turns protobuf messages into frames. Every received
+ * frame is untrusted: it must decode, carry our protocol version and a
+ * body, and fit the size limit, or it is rejected with CAIRN_EPROTO.
+ * Sending packs straight into a zmq_msg_t (one allocation, no copy).
+ */
+#ifndef CAIRN_CODEC_H_INCLUDED
+#define CAIRN_CODEC_H_INCLUDED
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cairn.pb-c.h"
+
+#define CAIRN__PROTOCOL_VERSION 1
+
+/* A ZeroMQ routing id (ROUTER peers). */
+typedef struct {
+    uint8_t bytes[256];
+    size_t len;
+} cairn__peer_t;
+
+/* Sends env on socket (a libzmq socket handle). With peer != NULL the
+ * routing id frame goes first (ROUTER). Sets env->protocol. Returns 0,
+ * CAIRN_ENOMEM or CAIRN_ETRANSPORT. */
+int
+cairn__envelope_send(void *socket, const cairn__peer_t *peer,
+                     Cairn__Envelope *env);
+
+/* Receives one envelope without blocking past what zmq_poll promised.
+ * With peer != NULL a routing id frame is read first (ROUTER).
+ * On success *out is the decoded envelope (free with
+ * cairn__envelope__free_unpacked(env, NULL)). A frame that is not a valid
+ * envelope is consumed and reported as CAIRN_EPROTO with *why set to a
+ * static description. Returns CAIRN_ETRANSPORT when nothing could be read. */
+int
+cairn__envelope_recv(void *socket, cairn__peer_t *peer, size_t max_frame,
+                     Cairn__Envelope **out, const char **why);
+
+#endif

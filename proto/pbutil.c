@@ -1,0 +1,123 @@
+/* pbutil.c - building and freeing cairn's protobuf structs (pbutil.h). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cairn/error.h"
+#include "proto/pbutil.h"
+
+static char *
+s_strdup_or_empty(const char *text)
+{
+    return strdup(text ? text : "");
+}
+
+Cairn__Message *
+cairn__pb_message_new(const char *type, const char *source,
+                      const char *target, const void *payload, size_t len)
+{
+    Cairn__Message *msg = malloc(sizeof *msg);
+    if (!msg)
+        return NULL;
+    cairn__message__init(msg);
+    msg->type = s_strdup_or_empty(type);
+    msg->source = s_strdup_or_empty(source);
+    msg->target = s_strdup_or_empty(target);
+    if (len > 0) {
+        msg->payload.data = malloc(len);
+        if (msg->payload.data) {
+            memcpy(msg->payload.data, payload, len);
+            msg->payload.len = len;
+        }
+    }
+    if (!msg->type || !msg->source || !msg->target
+        || (len > 0 && !msg->payload.data)) {
+        cairn__pb_message_free(msg);
+        return NULL;
+    }
+    return msg;
+}
+
+Cairn__Message *
+cairn__pb_message_clone(const Cairn__Message *msg)
+{
+    Cairn__Message *copy =
+        cairn__pb_message_new(msg->type, msg->source, msg->target,
+                              msg->payload.data, msg->payload.len);
+    if (!copy || msg->n_parts == 0)
+        return copy;
+    copy->parts = calloc(msg->n_parts, sizeof *copy->parts);
+    if (!copy->parts) {
+        cairn__pb_message_free(copy);
+        return NULL;
+    }
+    for (size_t i = 0; i < msg->n_parts; i++) {
+        copy->parts[i] = cairn__pb_message_clone(msg->parts[i]);
+        if (!copy->parts[i]) {
+            cairn__pb_message_free(copy);
+            return NULL;
+        }
+        copy->n_parts++;
+    }
+    return copy;
+}
+
+void
+cairn__pb_message_free(Cairn__Message *msg)
+{
+    if (msg)
+        protobuf_c_message_free_unpacked(&msg->base, NULL);
+}
+
+int
+cairn__entry_view_init(cairn__entry_view_t *view, const cairn__kv_t *kv)
+{
+    memset(view, 0, sizeof *view);
+    size_t n = cairn__kv_size(kv);
+    if (n == 0)
+        return CAIRN_OK;
+    size_t count;
+    const char **keys = cairn__kv_sorted_keys(kv, &count);
+    view->entries = calloc(n, sizeof *view->entries);
+    view->ptrs = calloc(n, sizeof *view->ptrs);
+    if (!keys || !view->entries || !view->ptrs) {
+        free(keys);
+        cairn__entry_view_fini(view);
+        return CAIRN_ENOMEM;
+    }
+    for (size_t i = 0; i < count; i++) {
+        const cairn__kv_value_t *value = cairn__kv_lookup(kv, keys[i]);
+        Cairn__StateEntry *entry = &view->entries[i];
+        cairn__state_entry__init(entry);
+        /* protobuf-c wants non-const pointers; packing never writes. */
+        entry->key = (char *)keys[i];
+        entry->value.data = value->data;
+        entry->value.len = value->len;
+        entry->deleted = value->deleted;
+        view->ptrs[i] = entry;
+    }
+    view->count = count;
+    free(keys);
+    return CAIRN_OK;
+}
+
+void
+cairn__entry_view_fini(cairn__entry_view_t *view)
+{
+    free(view->entries);
+    free(view->ptrs);
+    memset(view, 0, sizeof *view);
+}
+
+int
+cairn__kv_apply_entries(cairn__kv_t *kv, Cairn__StateEntry *const *entries,
+                        size_t count)
+{
+    for (size_t i = 0; i < count; i++) {
+        const Cairn__StateEntry *entry = entries[i];
+        int rc = cairn__kv_apply(kv, entry->key, entry->value.data,
+                                 entry->value.len, entry->deleted);
+        if (rc != CAIRN_OK)
+            return rc;
+    }
+    return CAIRN_OK;
+}

@@ -1,0 +1,489 @@
+/* test_builder - validation rules of cairn_builder_build().
+ *
+ * Every validation error has its own case: build must return
+ * CAIRN_EVALIDATION, leave *out NULL and name the offending executor or
+ * edge in err.message. The base graph is alpha -> beta -> gamma (start
+ * alpha); each case adds exactly one problem to it, using ids that appear
+ * nowhere else so that a strstr on the message is meaningful.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "cairn/cairn.h"
+
+static cairn_registry_t *s_registry;
+
+static int
+s_noop(cairn_ctx_t *ctx, const cairn_msg_t *msg)
+{
+    (void)ctx;
+    (void)msg;
+    return 0;
+}
+
+/* Accepts any config except the bytes "bad". */
+static int
+s_strict_init(void **instance, const uint8_t *config, size_t config_len,
+              cairn_error_t *err)
+{
+    *instance = NULL;
+    if (config_len == 3 && memcmp(config, "bad", 3) == 0)
+        return cairn_error_set(err, CAIRN_EINVAL, "config is bad");
+    return CAIRN_OK;
+}
+
+static int
+s_group_setup(void **state)
+{
+    (void)state;
+    s_registry = cairn_registry_new();
+    if (!s_registry)
+        return -1;
+    const cairn_executor_type_t noop = {"t.noop", s_noop, NULL, NULL};
+    const cairn_executor_type_t strict = {"t.strict", s_noop, s_strict_init,
+                                          NULL};
+    if (cairn_registry_add_executor(s_registry, &noop) != CAIRN_OK
+        || cairn_registry_add_executor(s_registry, &strict) != CAIRN_OK)
+        return -1;
+    return 0;
+}
+
+static int
+s_group_teardown(void **state)
+{
+    (void)state;
+    cairn_registry_destroy(&s_registry);
+    return 0;
+}
+
+/* A valid builder: alpha -> beta -> gamma, start alpha. */
+static cairn_builder_t *
+s_base(void)
+{
+    cairn_builder_t *b = cairn_builder_new(s_registry);
+    assert_non_null(b);
+    assert_int_equal(cairn_builder_add_executor(b, "alpha", "t.noop", NULL, 0),
+                     CAIRN_OK);
+    assert_int_equal(cairn_builder_add_executor(b, "beta", "t.noop", NULL, 0),
+                     CAIRN_OK);
+    assert_int_equal(cairn_builder_add_executor(b, "gamma", "t.noop", NULL, 0),
+                     CAIRN_OK);
+    assert_int_equal(cairn_builder_add_edge(b, "alpha", "beta", NULL, NULL, 0),
+                     CAIRN_OK);
+    assert_int_equal(cairn_builder_add_edge(b, "beta", "gamma", NULL, NULL, 0),
+                     CAIRN_OK);
+    assert_int_equal(cairn_builder_set_start(b, "alpha"), CAIRN_OK);
+    return b;
+}
+
+/* Builds b, expects a validation error whose message contains needle
+ * (and needle2 when not NULL), then destroys b. */
+static void
+s_expect_invalid(cairn_builder_t **b_p, const char *needle,
+                 const char *needle2)
+{
+    static int sentinel;
+    cairn_workflow_t *wf = (cairn_workflow_t *)(void *)&sentinel;
+    cairn_error_t err;
+    cairn_error_clear(&err);
+    int rc = cairn_builder_build(*b_p, &wf, &err);
+    assert_int_equal(rc, CAIRN_EVALIDATION);
+    assert_null(wf);
+    assert_int_equal(err.code, CAIRN_EVALIDATION);
+    assert_true(err.message[0] != '\0');
+    if (!strstr(err.message, needle))
+        fail_msg("message '%s' does not name '%s'", err.message, needle);
+    if (needle2 && !strstr(err.message, needle2))
+        fail_msg("message '%s' does not name '%s'", err.message, needle2);
+    cairn_builder_destroy(b_p);
+    assert_null(*b_p);
+}
+
+static void
+test_builder_duplicate_executor_id(void **state)
+{
+    (void)state;
+    cairn_builder_t *b = s_base();
+    assert_int_equal(cairn_builder_add_executor(b, "dup_exec", "t.noop",
+                                                NULL, 0),
+                     CAIRN_OK);
+    assert_int_equal(cairn_builder_add_executor(b, "dup_exec", "t.noop",
+                                                NULL, 0),
+                     CAIRN_OK);
+    assert_int_equal(cairn_builder_add_edge(b, "gamma", "dup_exec", NULL,
+                                            NULL, 0),
+                     CAIRN_OK);
+    s_expect_invalid(&b, "dup_exec", NULL);
+}
+
+static void
+test_builder_unknown_edge_source(void **state)
+{
+    (void)state;
+    cairn_builder_t *b = s_base();
+    int rc = cairn_builder_add_edge(b, "ghost_from", "beta", NULL, NULL, 0);
+    assert_int_equal(rc, CAIRN_OK);
+    s_expect_invalid(&b, "ghost_from", NULL);
+}
+
+static void
+test_builder_unknown_edge_target(void **state)
+{
+    (void)state;
+    cairn_builder_t *b = s_base();
+    int rc = cairn_builder_add_edge(b, "gamma", "ghost_to", NULL, NULL, 0);
+    assert_int_equal(rc, CAIRN_OK);
+    s_expect_invalid(&b, "ghost_to", NULL);
+}
+
+static void
+test_builder_unknown_executor_type(void **state)
+{
+    (void)state;
+    cairn_builder_t *b = s_base();
+    assert_int_equal(cairn_builder_add_executor(b, "typo_exec",
+                                                "no.such.type", NULL, 0),
+                     CAIRN_OK);
+    assert_int_equal(cairn_builder_add_edge(b, "gamma", "typo_exec", NULL,
+                                            NULL, 0),
+                     CAIRN_OK);
+    s_expect_invalid(&b, "typo_exec", "no.such.type");
+}
+
+static void
+test_builder_no_start(void **state)
+{
+    (void)state;
+    cairn_builder_t *b = cairn_builder_new(s_registry);
+    assert_non_null(b);
+    assert_int_equal(cairn_builder_add_executor(b, "alpha", "t.noop", NULL, 0),
+                     CAIRN_OK);
+    assert_int_equal(cairn_builder_add_executor(b, "beta", "t.noop", NULL, 0),
+                     CAIRN_OK);
+    assert_int_equal(cairn_builder_add_edge(b, "alpha", "beta", NULL, NULL, 0),
+                     CAIRN_OK);
+    s_expect_invalid(&b, "start", NULL);
+}
+
+static void
+test_builder_unknown_start(void **state)
+{
+    (void)state;
+    cairn_builder_t *b = s_base();
+    assert_int_equal(cairn_builder_set_start(b, "ghost_start"), CAIRN_OK);
+    s_expect_invalid(&b, "ghost_start", NULL);
+}
+
+/* Adds executors sw_src (reached from gamma), sw_x and sw_y to the base
+ * graph, for the switch cases. */
+static cairn_builder_t *
+s_base_with_switch_source(void)
+{
+    cairn_builder_t *b = s_base();
+    const char *ids[] = {"sw_src", "sw_x", "sw_y"};
+    for (size_t i = 0; i < 3; i++)
+        assert_int_equal(cairn_builder_add_executor(b, ids[i], "t.noop",
+                                                    NULL, 0),
+                         CAIRN_OK);
+    assert_int_equal(cairn_builder_add_edge(b, "gamma", "sw_src", NULL, NULL,
+                                            0),
+                     CAIRN_OK);
+    return b;
+}
+
+static void
+test_builder_switch_without_default(void **state)
+{
+    (void)state;
+    cairn_builder_t *b = s_base_with_switch_source();
+    const cairn_switch_case_t cases[] = {
+        {"sw_x", "eq", "x", 1, false},
+        {"sw_y", "eq", "y", 1, false},
+    };
+    int rc = cairn_builder_add_switch(b, "sw_src", cases, 2);
+    assert_int_equal(rc, CAIRN_OK);
+    s_expect_invalid(&b, "sw_src", NULL);
+}
+
+static void
+test_builder_switch_two_defaults(void **state)
+{
+    (void)state;
+    cairn_builder_t *b = s_base_with_switch_source();
+    const cairn_switch_case_t cases[] = {
+        {"sw_x", "eq", "x", 1, false},
+        {"sw_y", NULL, NULL, 0, true},
+        {"sw_x", NULL, NULL, 0, true},
+    };
+    int rc = cairn_builder_add_switch(b, "sw_src", cases, 3);
+    assert_int_equal(rc, CAIRN_OK);
+    s_expect_invalid(&b, "sw_src", NULL);
+}
+
+static void
+test_builder_fan_in_one_source(void **state)
+{
+    (void)state;
+    cairn_builder_t *b = s_base();
+    assert_int_equal(cairn_builder_add_executor(b, "fanin_target", "t.noop",
+                                                NULL, 0),
+                     CAIRN_OK);
+    const char *sources[] = {"gamma"};
+    int rc = cairn_builder_add_fan_in(b, sources, 1, "fanin_target");
+    (void)rc; /* the header leaves the report to build */
+    s_expect_invalid(&b, "fanin_target", NULL);
+}
+
+static void
+test_builder_unknown_predicate(void **state)
+{
+    (void)state;
+    cairn_builder_t *b = s_base();
+    int rc = cairn_builder_add_edge(b, "gamma", "alpha", "no_such_pred", "1",
+                                    1);
+    assert_int_equal(rc, CAIRN_OK);
+    s_expect_invalid(&b, "no_such_pred", "gamma");
+}
+
+static void
+test_builder_unknown_selector(void **state)
+{
+    (void)state;
+    cairn_builder_t *b = s_base();
+    const char *targets[] = {"alpha", "beta"};
+    int rc = cairn_builder_add_fan_out(b, "gamma", targets, 2,
+                                       "no_such_selector", NULL, 0);
+    assert_int_equal(rc, CAIRN_OK);
+    s_expect_invalid(&b, "no_such_selector", "gamma");
+}
+
+static void
+test_builder_rejected_predicate_argument(void **state)
+{
+    (void)state;
+    cairn_builder_t *b = s_base();
+    /* int_lt needs a decimal integer argument */
+    int rc = cairn_builder_add_edge(b, "gamma", "alpha", "int_lt", "abc", 3);
+    assert_int_equal(rc, CAIRN_OK);
+    s_expect_invalid(&b, "int_lt", "gamma");
+}
+
+static void
+test_builder_rejected_config(void **state)
+{
+    (void)state;
+    cairn_builder_t *b = s_base();
+    assert_int_equal(cairn_builder_add_executor(b, "strict_exec", "t.strict",
+                                                "bad", 3),
+                     CAIRN_OK);
+    assert_int_equal(cairn_builder_add_edge(b, "gamma", "strict_exec", NULL,
+                                            NULL, 0),
+                     CAIRN_OK);
+    s_expect_invalid(&b, "strict_exec", NULL);
+
+    /* the same type with an acceptable config builds */
+    b = s_base();
+    assert_int_equal(cairn_builder_add_executor(b, "strict_exec", "t.strict",
+                                                "good", 4),
+                     CAIRN_OK);
+    assert_int_equal(cairn_builder_add_edge(b, "gamma", "strict_exec", NULL,
+                                            NULL, 0),
+                     CAIRN_OK);
+    cairn_workflow_t *wf = NULL;
+    cairn_error_t err;
+    assert_int_equal(cairn_builder_build(b, &wf, &err), CAIRN_OK);
+    assert_non_null(wf);
+    cairn_workflow_destroy(&wf);
+    cairn_builder_destroy(&b);
+}
+
+static void
+test_builder_invalid_executor_id(void **state)
+{
+    (void)state;
+    char too_long[66];
+    memset(too_long, 'a', 65);
+    too_long[65] = '\0';
+    const char *bad_ids[] = {"bad id", "bad.id", "bad/id", "bad:id",
+                             "b\xc3\xa4" "d", too_long};
+    for (size_t i = 0; i < sizeof bad_ids / sizeof bad_ids[0]; i++) {
+        cairn_builder_t *b = s_base();
+        assert_int_equal(cairn_builder_add_executor(b, bad_ids[i], "t.noop",
+                                                    NULL, 0),
+                         CAIRN_OK);
+        assert_int_equal(cairn_builder_add_edge(b, "gamma", bad_ids[i], NULL,
+                                                NULL, 0),
+                         CAIRN_OK);
+        s_expect_invalid(&b, bad_ids[i], NULL);
+    }
+
+    /* the empty id is invalid too (the message cannot be searched for it) */
+    cairn_builder_t *b = s_base();
+    assert_int_equal(cairn_builder_add_executor(b, "", "t.noop", NULL, 0),
+                     CAIRN_OK);
+    cairn_workflow_t *wf = NULL;
+    cairn_error_t err;
+    assert_int_equal(cairn_builder_build(b, &wf, &err), CAIRN_EVALIDATION);
+    assert_null(wf);
+    cairn_builder_destroy(&b);
+
+    /* 64 characters from the whole alphabet are fine */
+    char longest[65];
+    const char alphabet[] = "ABCXYZabcxyz0189_-";
+    for (size_t i = 0; i < 64; i++)
+        longest[i] = alphabet[i % (sizeof alphabet - 1)];
+    longest[64] = '\0';
+    b = s_base();
+    assert_int_equal(cairn_builder_add_executor(b, longest, "t.noop", NULL, 0),
+                     CAIRN_OK);
+    assert_int_equal(cairn_builder_add_edge(b, "gamma", longest, NULL, NULL,
+                                            0),
+                     CAIRN_OK);
+    assert_int_equal(cairn_builder_build(b, &wf, &err), CAIRN_OK);
+    assert_non_null(wf);
+    assert_int_equal(cairn_workflow_warning_count(wf), 0);
+    cairn_workflow_destroy(&wf);
+    cairn_builder_destroy(&b);
+}
+
+static void
+test_builder_unreachable_warns(void **state)
+{
+    (void)state;
+    cairn_builder_t *b = s_base();
+    assert_int_equal(cairn_builder_add_executor(b, "island", "t.noop", NULL,
+                                                0),
+                     CAIRN_OK);
+    cairn_workflow_t *wf = NULL;
+    cairn_error_t err;
+    assert_int_equal(cairn_builder_build(b, &wf, &err), CAIRN_OK);
+    assert_non_null(wf);
+    assert_int_equal(err.code, CAIRN_OK);
+    assert_int_equal(cairn_workflow_warning_count(wf), 1);
+    const char *warning = cairn_workflow_warning(wf, 0);
+    assert_non_null(warning);
+    if (!strstr(warning, "island"))
+        fail_msg("warning '%s' does not name 'island'", warning);
+    cairn_workflow_destroy(&wf);
+    assert_null(wf);
+    cairn_builder_destroy(&b);
+}
+
+static void
+test_builder_valid_workflow(void **state)
+{
+    (void)state;
+    cairn_builder_t *b = s_base();
+    cairn_workflow_t *wf = NULL;
+    cairn_error_t err;
+    assert_int_equal(cairn_builder_build(b, &wf, &err), CAIRN_OK);
+    assert_non_null(wf);
+    assert_int_equal(err.code, CAIRN_OK);
+    assert_string_equal(err.message, "");
+    assert_string_equal(cairn_workflow_name(wf), "workflow");
+    assert_int_equal(cairn_workflow_max_supersteps(wf),
+                     CAIRN_DEFAULT_MAX_SUPERSTEPS);
+    assert_int_equal(cairn_workflow_warning_count(wf), 0);
+    assert_non_null(cairn_workflow_signature(wf));
+    assert_int_equal(strlen(cairn_workflow_signature_hex(wf)),
+                     2 * CAIRN_SIGNATURE_SIZE);
+    cairn_workflow_destroy(&wf);
+
+    /* every edge kind together, with name and limit set */
+    assert_int_equal(cairn_builder_set_name(b, "all-kinds"), CAIRN_OK);
+    cairn_builder_set_max_supersteps(b, 7);
+    assert_int_equal(cairn_builder_add_executor(b, "delta", "t.noop", NULL, 0),
+                     CAIRN_OK);
+    const char *targets[] = {"alpha", "delta"};
+    assert_int_equal(cairn_builder_add_fan_out(b, "gamma", targets, 2, NULL,
+                                               NULL, 0),
+                     CAIRN_OK);
+    const cairn_switch_case_t cases[] = {
+        {"gamma", "int_lt", "5", 1, false},
+        {"beta", NULL, NULL, 0, true},
+    };
+    assert_int_equal(cairn_builder_add_switch(b, "delta", cases, 2),
+                     CAIRN_OK);
+    const char *sources[] = {"alpha", "delta"};
+    assert_int_equal(cairn_builder_add_fan_in(b, sources, 2, "beta"),
+                     CAIRN_OK);
+    assert_int_equal(cairn_builder_accept(b, "beta", "text"), CAIRN_OK);
+    assert_int_equal(cairn_builder_build(b, &wf, &err), CAIRN_OK);
+    assert_non_null(wf);
+    assert_string_equal(cairn_workflow_name(wf), "all-kinds");
+    assert_int_equal(cairn_workflow_max_supersteps(wf), 7);
+    assert_int_equal(cairn_workflow_warning_count(wf), 0);
+    cairn_workflow_destroy(&wf);
+    cairn_builder_destroy(&b);
+    assert_null(b);
+}
+
+static void
+test_builder_build_twice(void **state)
+{
+    (void)state;
+    cairn_builder_t *b = s_base();
+    cairn_workflow_t *first = NULL;
+    cairn_workflow_t *second = NULL;
+    cairn_error_t err;
+    assert_int_equal(cairn_builder_build(b, &first, &err), CAIRN_OK);
+    assert_int_equal(cairn_builder_build(b, &second, &err), CAIRN_OK);
+    assert_non_null(first);
+    assert_non_null(second);
+    assert_ptr_not_equal(first, second);
+    assert_string_equal(cairn_workflow_signature_hex(first),
+                        cairn_workflow_signature_hex(second));
+    /* the two workflows are independent of each other and of the builder */
+    cairn_workflow_destroy(&first);
+    cairn_builder_destroy(&b);
+    assert_string_equal(cairn_workflow_name(second), "workflow");
+    assert_int_equal(strlen(cairn_workflow_signature_hex(second)),
+                     2 * CAIRN_SIGNATURE_SIZE);
+    cairn_workflow_destroy(&second);
+}
+
+static void
+test_builder_destroy_accepts_null(void **state)
+{
+    (void)state;
+    cairn_builder_t *b = NULL;
+    cairn_builder_destroy(&b);
+    cairn_builder_destroy(NULL);
+    cairn_workflow_t *wf = NULL;
+    cairn_workflow_destroy(&wf);
+    cairn_workflow_destroy(NULL);
+    assert_null(b);
+    assert_null(wf);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_builder_duplicate_executor_id),
+        cmocka_unit_test(test_builder_unknown_edge_source),
+        cmocka_unit_test(test_builder_unknown_edge_target),
+        cmocka_unit_test(test_builder_unknown_executor_type),
+        cmocka_unit_test(test_builder_no_start),
+        cmocka_unit_test(test_builder_unknown_start),
+        cmocka_unit_test(test_builder_switch_without_default),
+        cmocka_unit_test(test_builder_switch_two_defaults),
+        cmocka_unit_test(test_builder_fan_in_one_source),
+        cmocka_unit_test(test_builder_unknown_predicate),
+        cmocka_unit_test(test_builder_unknown_selector),
+        cmocka_unit_test(test_builder_rejected_predicate_argument),
+        cmocka_unit_test(test_builder_rejected_config),
+        cmocka_unit_test(test_builder_invalid_executor_id),
+        cmocka_unit_test(test_builder_unreachable_warns),
+        cmocka_unit_test(test_builder_valid_workflow),
+        cmocka_unit_test(test_builder_build_twice),
+        cmocka_unit_test(test_builder_destroy_accepts_null),
+    };
+    return cmocka_run_group_tests(tests, s_group_setup, s_group_teardown);
+}
