@@ -3,13 +3,14 @@
 #   make run    install deps if missing, build, run the main demo
 #   make test   install deps if missing, build, run every test (ctest)
 #
-# Other targets: build, asan (ASan+UBSan build and tests), bench, clean.
+# Other targets: build, asan (ASan+UBSan build and tests), tsan
+# (ThreadSanitizer build and unit tests), bench, clean.
 
 BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build run test asan bench clean
+.PHONY: all deps build run test asan tsan bench clean
 
 all: build
 
@@ -36,10 +37,18 @@ asan: deps
 	    UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	    ctest --output-on-failure -j $(JOBS)
 
+# The bench is left out: its raw ZeroMQ floor measurement is not annotated.
+tsan: deps
+	cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DCAIRN_WERROR=ON \
+	    -DCAIRN_SANITIZE=thread
+	cmake --build build-tsan -j $(JOBS)
+	cd build-tsan && TSAN_OPTIONS="halt_on_error=1 suppressions=$(CURDIR)/tests/tsan.supp" \
+	    ctest --output-on-failure -j $(JOBS) -R '^test_'
+
 bench: deps
 	cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release
 	cmake --build build-release -j $(JOBS)
 	build-release/bench/cairn-bench
 
 clean:
-	rm -rf $(BUILD) build-asan build-release
+	rm -rf $(BUILD) build-asan build-tsan build-release

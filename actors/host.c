@@ -17,6 +17,7 @@
 #include "actors/host.h"
 #include "cairn/log.h"
 #include "engine/kv.h"
+#include "engine/tsan.h"
 #include "engine/util.h"
 #include "proto/codec.h"
 #include "proto/pbutil.h"
@@ -350,4 +351,7 @@ cairn__host_actor(zsock_t *pipe, void *args)
         char *command = zstr_recv(pipe);
         zstr_free(&command);
     }
+    /* Everything this thread read (registry, args) happens-before the
+     * engine frees it after zactor_destroy. */
+    CAIRN__HANDOFF_RELEASE(args);
 }

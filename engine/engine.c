@@ -12,6 +12,7 @@
 
 #include "actors/host.h"
 #include "engine/engine_internal.h"
+#include "engine/tsan.h"
 #include "engine/util.h"
 
 #define S_HELLO_TIMEOUT_MS 10000
@@ -107,15 +108,17 @@ s_start_hosts(cairn_engine_t *self, cairn_error_t *err)
 {
     self->actors = calloc(self->host_count, sizeof *self->actors);
     self->peers = calloc(self->host_count, sizeof *self->peers);
-    if (!self->actors || !self->peers)
+    self->host_args = calloc(self->host_count, sizeof *self->host_args);
+    if (!self->actors || !self->peers || !self->host_args)
         return cairn_error_set(err, CAIRN_ENOMEM, "out of memory");
     for (size_t i = 0; i < self->host_count; i++) {
-        cairn__host_args_t args = {.registry = self->registry};
-        snprintf(args.endpoint, sizeof args.endpoint, "%s", self->endpoint);
-        snprintf(args.host_id, sizeof args.host_id, "host-%zu", i);
-        self->peers[i].len = strlen(args.host_id);
-        memcpy(self->peers[i].bytes, args.host_id, self->peers[i].len);
-        self->actors[i] = zactor_new(cairn__host_actor, &args);
+        cairn__host_args_t *args = &self->host_args[i];
+        args->registry = self->registry;
+        snprintf(args->endpoint, sizeof args->endpoint, "%s", self->endpoint);
+        snprintf(args->host_id, sizeof args->host_id, "host-%zu", i);
+        self->peers[i].len = strlen(args->host_id);
+        memcpy(self->peers[i].bytes, args->host_id, self->peers[i].len);
+        self->actors[i] = zactor_new(cairn__host_actor, args);
         if (!self->actors[i])
             return cairn_error_set(err, CAIRN_ENOMEM,
                                    "could not start executor host %zu", i);
@@ -176,9 +179,13 @@ cairn_engine_destroy(cairn_engine_t **self_p)
     if (!self_p || !*self_p)
         return;
     cairn_engine_t *self = *self_p;
-    for (size_t i = 0; self->actors && i < self->host_count; i++)
+    for (size_t i = 0; self->actors && i < self->host_count; i++) {
         zactor_destroy(&self->actors[i]);
+        /* The actor released its args when it stopped (host.c). */
+        CAIRN__HANDOFF_ACQUIRE(&self->host_args[i]);
+    }
     free(self->actors);
+    free(self->host_args);
     free(self->peers);
     zsock_destroy(&self->router);
     free(self);

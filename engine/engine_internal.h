@@ -4,6 +4,7 @@
 
 #include <czmq.h>
 
+#include "actors/host.h"
 #include "cairn/engine.h"
 #include "proto/codec.h"
 
@@ -12,6 +13,7 @@ struct cairn_engine_t {
     zsock_t *router;                  /* coordinator ROUTER */
     char endpoint[64];                /* inproc endpoint of the ROUTER */
     zactor_t **actors;                /* in-process host threads */
+    cairn__host_args_t *host_args;    /* what each actor was started with */
     cairn__peer_t *peers;             /* routing id of host i */
     size_t host_count;
     uint64_t rejected_frames;         /* malformed or unexpected frames */

@@ -3,7 +3,12 @@
 #include <zmq.h>
 
 #include "cairn/error.h"
+#include "engine/tsan.h"
 #include "proto/codec.h"
+
+/* Every send releases and every receive acquires one shared sync object:
+ * coarse, but it is exactly the ordering ZeroMQ guarantees (tsan.h). */
+static char s_transport_sync;
 
 int
 cairn__envelope_send(void *socket, const cairn__peer_t *peer,
@@ -15,6 +20,7 @@ cairn__envelope_send(void *socket, const cairn__peer_t *peer,
     if (zmq_msg_init_size(&frame, size) != 0)
         return CAIRN_ENOMEM;
     cairn__envelope__pack(env, zmq_msg_data(&frame));
+    CAIRN__HANDOFF_RELEASE(&s_transport_sync);
     if (peer && zmq_send(socket, peer->bytes, peer->len, ZMQ_SNDMORE) < 0) {
         zmq_msg_close(&frame);
         return CAIRN_ETRANSPORT;
@@ -63,6 +69,7 @@ cairn__envelope_recv(void *socket, cairn__peer_t *peer, size_t max_frame,
         zmq_msg_close(&frame);
         return CAIRN_ETRANSPORT;
     }
+    CAIRN__HANDOFF_ACQUIRE(&s_transport_sync);
     int rc = CAIRN_OK;
     if (zmq_msg_more(&frame)) {
         *why = "unexpected extra frames";
