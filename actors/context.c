@@ -44,6 +44,11 @@ cairn__ctx_fini(cairn_ctx_t *ctx)
     ctx->output_count = 0;
     free(ctx->error);
     ctx->error = NULL;
+    for (size_t i = 0; i < ctx->checkpoint_tag_count; i++)
+        free(ctx->checkpoint_tags[i]);
+    free(ctx->checkpoint_tags);
+    ctx->checkpoint_tags = NULL;
+    ctx->checkpoint_tag_count = 0;
 }
 
 /* Marks the context as failed by out-of-memory and returns the code. */
@@ -245,6 +250,24 @@ void *
 cairn_ctx_instance(const cairn_ctx_t *self)
 {
     return self->instance;
+}
+
+int
+cairn_ctx_request_checkpoint(cairn_ctx_t *self, const char *tag)
+{
+    if (!self)
+        return CAIRN_EINVAL;
+    self->checkpoint_requested = true;
+    if (!tag || !*tag)
+        return CAIRN_OK;
+    char *copy = strdup(tag);
+    if (!copy || !CAIRN__GROW(self->checkpoint_tags,
+                              self->checkpoint_tag_count)) {
+        free(copy);
+        return s_oom(self);
+    }
+    self->checkpoint_tags[self->checkpoint_tag_count++] = copy;
+    return CAIRN_OK;
 }
 
 int

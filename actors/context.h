@@ -30,6 +30,9 @@ struct cairn_ctx_t {
     ProtobufCBinaryData *outputs; /* owned data, in yield order */
     size_t output_count;
     char *error;                  /* owned; set by cairn_ctx_fail */
+    bool checkpoint_requested;    /* cairn_ctx_request_checkpoint */
+    char **checkpoint_tags;       /* owned */
+    size_t checkpoint_tag_count;
     char idempotency_key[256];
     bool out_of_memory;           /* sticky: fails the executor */
 };

@@ -148,13 +148,16 @@ s_send_done(s_host_t *self, const Cairn__Deliver *deliver,
         done.n_sent = ctx->sent_count;
         done.outputs = ctx->outputs;
         done.n_outputs = ctx->output_count;
+        done.checkpoint = ctx->checkpoint_requested;
+        done.checkpoint_tags = ctx->checkpoint_tags;
+        done.n_checkpoint_tags = ctx->checkpoint_tag_count;
         if (cairn__entry_view_init(&state_view, ctx->state_writes) != CAIRN_OK
             || cairn__entry_view_init(&shared_view, ctx->shared_writes)
                    != CAIRN_OK) {
             ok = false;
             done.ok = false;
             error = "out of memory";
-            done.n_sent = done.n_outputs = 0;
+            done.n_sent = done.n_outputs = done.n_checkpoint_tags = 0;
         }
         done.state_writes = state_view.ptrs;
         done.n_state_writes = state_view.count;

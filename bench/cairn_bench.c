@@ -205,7 +205,6 @@ typedef struct {
     const char *name;
     int main_cpu;  /* -1 = not pinned */
     int actor_cpu; /* -1 = not pinned */
-    size_t min_cpus;
 } placement_t;
 
 /* The state of one floor measurement, shared by its repetitions. */
@@ -224,6 +223,13 @@ s_pin_self(int cpu)
     CPU_ZERO(&set);
     CPU_SET(cpu, &set);
     return pthread_setaffinity_np(pthread_self(), sizeof set, &set);
+}
+
+/* True when cpu is -1 (no pinning) or in the allowed set. */
+static bool
+s_cpu_allowed(const cpu_set_t *allowed, int cpu)
+{
+    return cpu < 0 || (cpu < CPU_SETSIZE && CPU_ISSET(cpu, allowed));
 }
 
 /* The host side: a DEALER that says hello, then echoes every frame until
@@ -332,18 +338,21 @@ static int
 s_bench_roundtrip(const bench_cfg_t *cfg, double *floor_us)
 {
     static const placement_t placements[] = {
-        {"default", -1, -1, 1},
-        {"same_cpu_0", 0, 0, 1},
-        {"cpus_0_1", 0, 1, 2},
+        {"default", -1, -1},
+        {"same_cpu_0", 0, 0},
+        {"cpus_0_1", 0, 1},
     };
     cpu_set_t original;
     if (pthread_getaffinity_np(pthread_self(), sizeof original, &original))
         return -1;
-    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     for (size_t i = 0; i < sizeof placements / sizeof placements[0]; i++) {
         const placement_t *pl = &placements[i];
-        if (cpus < (long)pl->min_cpus)
+        if (!s_cpu_allowed(&original, pl->main_cpu)
+            || !s_cpu_allowed(&original, pl->actor_cpu)) {
+            fprintf(stderr, "cairn-bench: placement %s skipped: CPU not "
+                            "available\n", pl->name);
             continue;
+        }
         bench_samples_t *samples = malloc(sizeof *samples);
         int rc = samples ? s_roundtrip_placement(cfg, pl, samples) : -1;
         pthread_setaffinity_np(pthread_self(), sizeof original, &original);
@@ -478,12 +487,15 @@ s_msg_counter(const cairn_msg_t *msg)
     return value;
 }
 
-/* Sends value as decimal text along every outgoing edge. */
+/* Counts the invocation and sends the message's counter plus add, as
+ * decimal text, along every outgoing edge. */
 static int
-s_send_counter(cairn_ctx_t *ctx, uint64_t value)
+s_relay(cairn_ctx_t *ctx, const cairn_msg_t *msg, uint64_t add)
 {
+    atomic_fetch_add_explicit(&s_invocations, 1, memory_order_relaxed);
     char text[24];
-    int len = snprintf(text, sizeof text, "%llu", (unsigned long long)value);
+    int len = snprintf(text, sizeof text, "%llu",
+                       (unsigned long long)(s_msg_counter(msg) + add));
     if (cairn_ctx_send(ctx, NULL, text, (size_t)len) != CAIRN_OK)
         return cairn_ctx_fail(ctx, "cannot send %s", text);
     return 0;
@@ -493,16 +505,14 @@ s_send_counter(cairn_ctx_t *ctx, uint64_t value)
 static int
 s_handle_inc(cairn_ctx_t *ctx, const cairn_msg_t *msg)
 {
-    atomic_fetch_add_explicit(&s_invocations, 1, memory_order_relaxed);
-    return s_send_counter(ctx, s_msg_counter(msg) + 1);
+    return s_relay(ctx, msg, 1);
 }
 
 /* bench.forward: sends the counter on unchanged. */
 static int
 s_handle_forward(cairn_ctx_t *ctx, const cairn_msg_t *msg)
 {
-    atomic_fetch_add_explicit(&s_invocations, 1, memory_order_relaxed);
-    return s_send_counter(ctx, s_msg_counter(msg));
+    return s_relay(ctx, msg, 0);
 }
 
 static int
@@ -671,9 +681,11 @@ s_bench_engine(const bench_cfg_t *cfg, const cairn_registry_t *registry,
         || s_repeat(cfg, s_engine_rep, &er, secs) < 0)
         goto done;
 
+    /* sc->params without its closing brace, then what the run adds. */
     char params[256], name[64];
-    snprintf(params, sizeof params, "%.*s,\"reps\":%zu}",
-             (int)strlen(sc->params) - 1, sc->params, secs->n);
+    snprintf(params, sizeof params, "%.*s,\"hosts\":%zu,\"reps\":%zu}",
+             (int)strlen(sc->params) - 1, sc->params,
+             cairn_engine_host_count(engine), secs->n);
     bench_stats_t us_st;
     double multiple = s_us_per_step(secs, sc->supersteps, &us_st) / floor_us;
     snprintf(name, sizeof name, "%s_supersteps_per_s", sc->prefix);

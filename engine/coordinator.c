@@ -14,6 +14,10 @@
  * are kept in a pool until the superstep that consumes them has passed
  * its barrier. Nothing is copied on the way from a Done to a Deliver.
  *
+ * Durability (a store in the run options) is layered on top by
+ * checkpointer.c: the loop tells it what each barrier applied and asks
+ * it to write checkpoints; nothing here knows how they are stored.
+ *
  * Threading: runs entirely on the caller's thread.
  */
 #include <sodium.h>
@@ -24,60 +28,17 @@
 #include <zmq.h>
 
 #include "cairn/log.h"
-#include "engine/engine_internal.h"
-#include "engine/kv.h"
 #include "engine/result_internal.h"
-#include "engine/router.h"
+#include "engine/run_internal.h"
 #include "engine/util.h"
-#include "proto/pbutil.h"
 
 #define S_POLL_MS 1000
 #define S_MAX_FRAME_SLACK ((size_t)1 << 20) /* envelope overhead allowed */
 
-/* A growable array of pointers. */
-typedef struct {
-    void **items;
-    size_t count;
-    size_t capacity;
-} s_ptrs_t;
-
-/* What one superstep's mailboxes borrow from. */
-typedef struct {
-    s_ptrs_t envelopes; /* Cairn__Envelope* (Dones) */
-    s_ptrs_t messages;  /* Cairn__Message* owned by the coordinator */
-} s_pool_t;
-
-typedef struct {
-    cairn_engine_t *engine;
-    const cairn_workflow_t *wf;
-    cairn_run_options_t opts;
-    char run_id[80];
-    size_t max_message_size;
-    uint64_t max_supersteps;
-    uint64_t superstep;
-    cairn_result_t *result;
-    cairn__router_t *router;
-    cairn__kv_t **states;     /* authoritative executor states */
-    cairn__kv_t *shared;      /* authoritative shared state */
-    s_ptrs_t *inbox;          /* per executor: this superstep's mail */
-    s_ptrs_t *next_inbox;     /* per executor: next superstep's mail */
-    s_pool_t pool;            /* owns what inbox borrows */
-    s_pool_t next_pool;       /* owns what next_inbox borrows */
-    Cairn__Envelope **done;   /* per executor: its Done this superstep */
-    size_t *placement;        /* executor -> host */
-    bool *host_current;       /* executor's copy at its host is current */
-    cairn__kv_t **shared_dirty; /* per host: shared keys not yet shipped */
-    bool *shared_reset;       /* per host: ship the whole shared state */
-    bool *host_used;          /* per host: took part in this run */
-    Cairn__WorkItem *items;   /* scratch, per executor */
-    Cairn__WorkItem **item_ptrs;
-    cairn__entry_view_t *state_views;
-} s_run_t;
-
 /* ---- small containers --------------------------------------------------- */
 
-static int
-s_ptrs_push(s_ptrs_t *ptrs, void *item)
+int
+cairn__ptrs_push(cairn__ptrs_t *ptrs, void *item)
 {
     if (ptrs->count == ptrs->capacity) {
         size_t capacity = ptrs->capacity ? ptrs->capacity * 2 : 4;
@@ -92,7 +53,7 @@ s_ptrs_push(s_ptrs_t *ptrs, void *item)
 }
 
 static void
-s_pool_clear(s_pool_t *pool)
+s_pool_clear(cairn__pool_t *pool)
 {
     for (size_t i = 0; i < pool->envelopes.count; i++)
         cairn__envelope__free_unpacked(pool->envelopes.items[i], NULL);
@@ -103,7 +64,7 @@ s_pool_clear(s_pool_t *pool)
 }
 
 static void
-s_pool_free(s_pool_t *pool)
+s_pool_free(cairn__pool_t *pool)
 {
     s_pool_clear(pool);
     free(pool->envelopes.items);
@@ -113,7 +74,7 @@ s_pool_free(s_pool_t *pool)
 /* ---- events --------------------------------------------------------------- */
 
 static void
-s_emit(s_run_t *run, cairn_event_kind_t kind, const char *executor,
+s_emit(cairn__run_t *run, cairn_event_kind_t kind, const char *executor,
        const char *detail, const uint8_t *data, size_t len, uint64_t count)
 {
     if (!run->opts.on_event)
@@ -149,7 +110,7 @@ s_make_run_id(char *out, size_t size)
 }
 
 static void
-s_run_free(s_run_t *run)
+s_run_free(cairn__run_t *run)
 {
     size_t n = run->wf->executor_count;
     for (size_t i = 0; run->states && i < n; i++)
@@ -181,10 +142,11 @@ s_run_free(s_run_t *run)
     free(run->state_views);
     cairn__router_destroy(&run->router);
     cairn_result_destroy(&run->result);
+    cairn__ckpt_fini(run);
 }
 
 static int
-s_run_alloc(s_run_t *run)
+s_run_alloc(cairn__run_t *run)
 {
     size_t n = run->wf->executor_count;
     size_t hosts = run->engine->host_count;
@@ -223,18 +185,22 @@ s_run_alloc(s_run_t *run)
             return CAIRN_ENOMEM;
         run->shared_reset[h] = true;
     }
-    return CAIRN_OK;
+    return run->store ? cairn__ckpt_init(run) : CAIRN_OK;
 }
 
 static int
-s_run_init(s_run_t *run, cairn_engine_t *engine, const cairn_workflow_t *wf,
+s_run_init(cairn__run_t *run, cairn_engine_t *engine, const cairn_workflow_t *wf,
            const cairn_run_options_t *opts, cairn_error_t *err)
 {
     memset(run, 0, sizeof *run);
     run->engine = engine;
     run->wf = wf;
+    run->status = CAIRN_STATUS_RUNNING;
+    run->last_checkpoint = CAIRN__NO_CHECKPOINT;
+    run->created_ms = cairn__wall_ms();
     if (opts)
         run->opts = *opts;
+    run->store = run->opts.store;
     if (run->opts.run_id && !cairn__valid_id(run->opts.run_id))
         return cairn_error_set(err, CAIRN_EINVAL,
                                "run id '%s' must match [A-Za-z0-9_-]{1,64}",
@@ -256,7 +222,7 @@ s_run_init(s_run_t *run, cairn_engine_t *engine, const cairn_workflow_t *wf,
 
 /* Puts the run input into the start executor's mailbox. */
 static int
-s_post_input(s_run_t *run, const void *input, size_t len, cairn_error_t *err)
+s_post_input(cairn__run_t *run, const void *input, size_t len, cairn_error_t *err)
 {
     if (len > run->max_message_size)
         return cairn_error_set(err, CAIRN_ETOOLARGE,
@@ -264,11 +230,11 @@ s_post_input(s_run_t *run, const void *input, size_t len, cairn_error_t *err)
                                "message size of %zu bytes",
                                len, run->max_message_size);
     Cairn__Message *msg = cairn__pb_message_new(NULL, NULL, NULL, input, len);
-    if (!msg || s_ptrs_push(&run->pool.messages, msg) != CAIRN_OK) {
+    if (!msg || cairn__ptrs_push(&run->pool.messages, msg) != CAIRN_OK) {
         cairn__pb_message_free(msg);
         return cairn_error_set(err, CAIRN_ENOMEM, "out of memory");
     }
-    if (s_ptrs_push(&run->inbox[run->wf->start], msg) != CAIRN_OK)
+    if (cairn__ptrs_push(&run->inbox[run->wf->start], msg) != CAIRN_OK)
         return cairn_error_set(err, CAIRN_ENOMEM, "out of memory");
     return CAIRN_OK;
 }
@@ -278,7 +244,7 @@ s_post_input(s_run_t *run, const void *input, size_t len, cairn_error_t *err)
 /* Shared-state changes a host has not seen: each dirty key with its
  * current value, or as deleted. Borrows keys and values. */
 static int
-s_shared_updates(s_run_t *run, size_t host, cairn__entry_view_t *view)
+s_shared_updates(cairn__run_t *run, size_t host, cairn__entry_view_t *view)
 {
     if (run->shared_reset[host])
         return cairn__entry_view_init(view, run->shared);
@@ -297,7 +263,7 @@ s_shared_updates(s_run_t *run, size_t host, cairn__entry_view_t *view)
 /* Fills the work item of executor x; restarts it at its host when the
  * host's copy may differ from the barrier state. */
 static int
-s_fill_item(s_run_t *run, size_t x)
+s_fill_item(cairn__run_t *run, size_t x)
 {
     const cairn__executor_t *exec = &run->wf->executors[x];
     Cairn__WorkItem *item = &run->items[x];
@@ -321,7 +287,7 @@ s_fill_item(s_run_t *run, size_t x)
 /* Sends host h one Deliver with the work of executors [first, first+n)
  * of item_ptrs. */
 static int
-s_send_deliver(s_run_t *run, size_t host, size_t first, size_t n)
+s_send_deliver(cairn__run_t *run, size_t host, size_t first, size_t n)
 {
     Cairn__Deliver deliver = CAIRN__DELIVER__INIT;
     deliver.run_id = run->run_id;
@@ -350,10 +316,10 @@ s_send_deliver(s_run_t *run, size_t host, size_t first, size_t n)
     return rc;
 }
 
-/* Sends every host its Deliver; returns the number of executors that
- * have work in *active. */
+/* Sends every host its Deliver for the executors that have work and no
+ * stored result yet; *sent is how many Dones to wait for. */
 static int
-s_dispatch(s_run_t *run, size_t *active, cairn_error_t *err)
+s_dispatch(cairn__run_t *run, size_t *sent, cairn_error_t *err)
 {
     size_t n = run->wf->executor_count;
     size_t filled = 0;
@@ -365,7 +331,8 @@ s_dispatch(s_run_t *run, size_t *active, cairn_error_t *err)
     for (size_t h = 0; rc == CAIRN_OK && h < run->engine->host_count; h++) {
         size_t first = filled;
         for (size_t x = 0; rc == CAIRN_OK && x < n; x++) {
-            if (run->placement[x] != h || run->inbox[x].count == 0)
+            if (run->placement[x] != h || run->inbox[x].count == 0
+                || run->done[x])
                 continue;
             rc = s_fill_item(run, x);
             run->item_ptrs[filled++] = &run->items[x];
@@ -373,12 +340,11 @@ s_dispatch(s_run_t *run, size_t *active, cairn_error_t *err)
         if (rc == CAIRN_OK && filled > first)
             rc = s_send_deliver(run, h, first, filled - first);
     }
-    for (size_t x = 0; x < n; x++) {
-        if (run->inbox[x].count > 0 && rc == CAIRN_OK)
-            run->host_current[x] = true;
+    for (size_t i = 0; rc == CAIRN_OK && i < filled; i++)
+        run->host_current[run->item_ptrs[i] - run->items] = true;
+    for (size_t x = 0; x < n; x++)
         cairn__entry_view_fini(&run->state_views[x]);
-    }
-    *active = filled;
+    *sent = filled;
     if (rc == CAIRN_ENOMEM)
         return cairn_error_set(err, rc, "out of memory");
     if (rc != CAIRN_OK)
@@ -394,7 +360,7 @@ s_dispatch(s_run_t *run, size_t *active, cairn_error_t *err)
 
 /* Why a Done cannot be accepted, or NULL when it can. */
 static const char *
-s_check_done(s_run_t *run, const cairn__peer_t *peer, const Cairn__Done *done,
+s_check_done(cairn__run_t *run, const cairn__peer_t *peer, const Cairn__Done *done,
              long *exec_out)
 {
     if (strcmp(done->run_id, run->run_id) != 0)
@@ -413,9 +379,9 @@ s_check_done(s_run_t *run, const cairn__peer_t *peer, const Cairn__Done *done,
 }
 
 /* Receives one frame; stores it when it is an expected Done. Returns
- * true when a Done was accepted. */
-static bool
-s_receive_one(s_run_t *run)
+ * the executor whose Done was accepted, or -1. */
+static long
+s_receive_one(cairn__run_t *run)
 {
     cairn__peer_t peer;
     Cairn__Envelope *env = NULL;
@@ -428,7 +394,7 @@ s_receive_one(s_run_t *run)
         run->engine->rejected_frames++;
         cairn_log(CAIRN_LOG_WARN, "coordinator", "rejected frame: %s",
                   why ? why : "receive failed");
-        return false;
+        return -1;
     }
     long x = -1;
     if (env->body_case == CAIRN__ENVELOPE__BODY_DONE)
@@ -437,7 +403,7 @@ s_receive_one(s_run_t *run)
         why = "unexpected message while waiting for Done";
     if (x >= 0 && !why) {
         run->done[x] = env;
-        return true;
+        return x;
     }
     if (why) {
         run->engine->rejected_frames++;
@@ -445,12 +411,12 @@ s_receive_one(s_run_t *run)
                   run->run_id, why);
     }
     cairn__envelope__free_unpacked(env, NULL);
-    return false;
+    return -1;
 }
 
 /* Waits until every executor with work has answered. */
 static int
-s_collect(s_run_t *run, size_t expected, cairn_error_t *err)
+s_collect(cairn__run_t *run, size_t expected, cairn_error_t *err)
 {
     void *router = zsock_resolve(run->engine->router);
     size_t received = 0;
@@ -461,8 +427,13 @@ s_collect(s_run_t *run, size_t expected, cairn_error_t *err)
             return cairn_error_set(err, CAIRN_ETRANSPORT,
                                    "polling executor hosts failed: %s",
                                    zmq_strerror(zmq_errno()));
-        if (ready > 0 && s_receive_one(run))
-            received++;
+        long x = ready > 0 ? s_receive_one(run) : -1;
+        if (x < 0)
+            continue;
+        /* The last Done is followed at once by the barrier's checkpoint;
+         * the others are worth keeping in case we crash before it. */
+        if (++received < expected && run->store)
+            cairn__ckpt_save_pending(run, run->done[x]->done);
     }
     return CAIRN_OK;
 }
@@ -472,18 +443,18 @@ s_collect(s_run_t *run, size_t expected, cairn_error_t *err)
 static int
 s_sink_deliver(void *userdata, size_t target, Cairn__Message *msg, bool owned)
 {
-    s_run_t *run = userdata;
-    if (owned && s_ptrs_push(&run->next_pool.messages, msg) != CAIRN_OK) {
+    cairn__run_t *run = userdata;
+    if (owned && cairn__ptrs_push(&run->next_pool.messages, msg) != CAIRN_OK) {
         cairn__pb_message_free(msg);
         return CAIRN_ENOMEM;
     }
-    return s_ptrs_push(&run->next_inbox[target], msg);
+    return cairn__ptrs_push(&run->next_inbox[target], msg);
 }
 
 static void
 s_sink_drop(void *userdata, size_t target, const Cairn__Message *msg)
 {
-    s_run_t *run = userdata;
+    cairn__run_t *run = userdata;
     char detail[256];
     snprintf(detail, sizeof detail,
              "message of type '%s' from '%s' not accepted by '%s'",
@@ -495,7 +466,7 @@ s_sink_drop(void *userdata, size_t target, const Cairn__Message *msg)
 /* Finds the first executor (in id order) that failed, checking send_to
  * targets too. Returns its index or -1; *reason is its error text. */
 static long
-s_first_failure(s_run_t *run, const char **reason)
+s_first_failure(cairn__run_t *run, const char **reason)
 {
     for (size_t x = 0; x < run->wf->executor_count; x++) {
         const Cairn__Done *done = run->done[x] ? run->done[x]->done : NULL;
@@ -521,8 +492,7 @@ s_first_failure(s_run_t *run, const char **reason)
  * that succeeded already applied their state at their host, so their
  * copies are no longer current. */
 static void
-s_fail_superstep(s_run_t *run, long failed, const char *reason,
-                 cairn_error_t *run_err)
+s_fail_superstep(cairn__run_t *run, long failed, const char *reason)
 {
     for (size_t x = 0; x < run->wf->executor_count; x++) {
         const Cairn__Done *done = run->done[x] ? run->done[x]->done : NULL;
@@ -536,7 +506,8 @@ s_fail_superstep(s_run_t *run, long failed, const char *reason,
                run->wf->executors[x].id, ok ? NULL : reason, NULL, 0,
                done->handled);
     }
-    cairn_error_set(run_err, CAIRN_EHANDLER,
+    run->status = CAIRN_STATUS_FAILED;
+    cairn_error_set(&run->error, CAIRN_EHANDLER,
                     "executor '%s' failed in superstep %llu: %s",
                     run->wf->executors[failed].id,
                     (unsigned long long)run->superstep, reason);
@@ -545,7 +516,7 @@ s_fail_superstep(s_run_t *run, long failed, const char *reason,
 /* Applies one executor's shared writes, reporting keys another executor
  * already wrote in this superstep. */
 static int
-s_apply_shared(s_run_t *run, size_t x, const Cairn__Done *done,
+s_apply_shared(cairn__run_t *run, size_t x, const Cairn__Done *done,
                zhashx_t *writers)
 {
     for (size_t i = 0; i < done->n_shared_writes; i++) {
@@ -574,7 +545,7 @@ s_apply_shared(s_run_t *run, size_t x, const Cairn__Done *done,
 
 /* Applies state, shared state and outputs of every executor in id order. */
 static int
-s_apply_effects(s_run_t *run)
+s_apply_effects(cairn__run_t *run)
 {
     zhashx_t *writers = zhashx_new();
     if (!writers)
@@ -585,8 +556,12 @@ s_apply_effects(s_run_t *run)
         if (!done)
             continue;
         const char *id = run->wf->executors[x].id;
-        rc = cairn__kv_apply_entries(run->states[x], done->state_writes,
-                                     done->n_state_writes);
+        if (run->store)
+            rc = cairn__ckpt_note_done(run, x, done,
+                                       cairn_result_output_count(run->result));
+        if (rc == CAIRN_OK)
+            rc = cairn__kv_apply_entries(run->states[x], done->state_writes,
+                                         done->n_state_writes);
         if (rc == CAIRN_OK)
             rc = s_apply_shared(run, x, done, writers);
         for (size_t i = 0; rc == CAIRN_OK && i < done->n_outputs; i++) {
@@ -602,7 +577,7 @@ s_apply_effects(s_run_t *run)
 
 /* Routes every sent message, then fires fan-ins. */
 static int
-s_route_all(s_run_t *run)
+s_route_all(cairn__run_t *run)
 {
     cairn__route_sink_t sink = {s_sink_deliver, s_sink_drop, run};
     for (size_t x = 0; x < run->wf->executor_count; x++) {
@@ -616,33 +591,151 @@ s_route_all(s_run_t *run)
     return cairn__router_fire_fan_ins(run->router, &sink);
 }
 
-/* Moves this superstep's Dones into the next pool (their messages are
- * next superstep's mail) and makes next superstep current. */
+/* Makes next superstep's mailboxes current. The Dones stay in
+ * run->done until s_release_dones. */
 static int
-s_advance(s_run_t *run)
+s_advance(cairn__run_t *run)
 {
     for (size_t x = 0; x < run->wf->executor_count; x++) {
-        if (run->done[x]) {
-            if (s_ptrs_push(&run->next_pool.envelopes, run->done[x])
-                != CAIRN_OK)
-                return CAIRN_ENOMEM;
-            run->done[x] = NULL;
-        }
-        s_ptrs_t spent = run->inbox[x];
+        cairn__ptrs_t spent = run->inbox[x];
         run->inbox[x] = run->next_inbox[x];
         spent.count = 0;
         run->next_inbox[x] = spent;
     }
     s_pool_clear(&run->pool);
-    s_pool_t spent = run->pool;
+    cairn__pool_t spent = run->pool;
     run->pool = run->next_pool;
     run->next_pool = spent;
     return CAIRN_OK;
 }
 
-/* The barrier of a successful superstep. */
+/* Moves this superstep's Dones into the current pool: their messages are
+ * the mail of the superstep about to run. */
+static void
+s_release_dones(cairn__run_t *run)
+{
+    for (size_t x = 0; x < run->wf->executor_count; x++) {
+        if (!run->done[x])
+            continue;
+        if (cairn__ptrs_push(&run->pool.envelopes, run->done[x]) != CAIRN_OK)
+            /* Keep it alive somewhere rather than free what mail
+             * borrows: next superstep frees it with run->done. */
+            continue;
+        run->done[x] = NULL;
+    }
+}
+
+static size_t
+s_pending_messages(const cairn__run_t *run)
+{
+    size_t pending = 0;
+    for (size_t x = 0; x < run->wf->executor_count; x++)
+        pending += run->inbox[x].count;
+    return pending;
+}
+
+/* After a barrier (or on resume): has the run ended? */
+static void
+s_decide_end(cairn__run_t *run)
+{
+    size_t pending = s_pending_messages(run);
+    if (pending == 0) {
+        run->status = CAIRN_STATUS_COMPLETED;
+    } else if (run->superstep >= run->max_supersteps) {
+        run->status = CAIRN_STATUS_FAILED;
+        run->reason = "max_supersteps";
+        cairn_error_set(&run->error, CAIRN_EMAXSTEPS,
+                        "maximum of %llu supersteps reached with %zu "
+                        "message(s) still pending",
+                        (unsigned long long)run->max_supersteps, pending);
+    }
+}
+
+/* Whether the policy wants this barrier stored. */
+static bool
+s_policy_wants(cairn__run_t *run, size_t ran)
+{
+    const cairn_checkpoint_policy_t *policy = &run->opts.checkpoint;
+    switch (policy->kind) {
+    case CAIRN_CHECKPOINT_EVERY:
+        return true;
+    case CAIRN_CHECKPOINT_EVERY_N:
+        return policy->every_n <= 1 || run->superstep % policy->every_n == 0;
+    case CAIRN_CHECKPOINT_ON_ERROR:
+    case CAIRN_CHECKPOINT_MANUAL:
+        return false;
+    case CAIRN_CHECKPOINT_PREDICATE:
+        break;
+    }
+    if (!policy->predicate)
+        return false;
+    const char **ids = calloc(ran ? ran : 1, sizeof *ids);
+    if (!ids)
+        return true; /* a checkpoint too many beats one missing */
+    size_t n = 0;
+    for (size_t x = 0; x < run->wf->executor_count; x++)
+        if (run->done[x])
+            ids[n++] = run->wf->executors[x].id;
+    cairn_barrier_t barrier = {run->superstep, ids, n,
+                               s_pending_messages(run)};
+    bool wanted = policy->predicate(&barrier, policy->predicate_userdata);
+    free(ids);
+    return wanted;
+}
+
+/* Collects the tags of checkpoints handlers asked for; returns whether
+ * any did. *tags is malloc'd and borrows from the Dones. */
+static bool
+s_manual_request(const cairn__run_t *run, const char ***tags, size_t *count)
+{
+    bool requested = false;
+    size_t n = 0;
+    for (size_t x = 0; x < run->wf->executor_count; x++)
+        if (run->done[x] && run->done[x]->done->checkpoint) {
+            requested = true;
+            n += run->done[x]->done->n_checkpoint_tags;
+        }
+    *tags = n ? calloc(n, sizeof **tags) : NULL;
+    *count = 0;
+    for (size_t x = 0; *tags && x < run->wf->executor_count; x++) {
+        const Cairn__Done *done = run->done[x] ? run->done[x]->done : NULL;
+        for (size_t i = 0; done && i < done->n_checkpoint_tags; i++)
+            (*tags)[(*count)++] = done->checkpoint_tags[i];
+    }
+    return requested;
+}
+
+/* Stores the barrier if an end state, a handler or the policy asks. */
 static int
-s_commit(s_run_t *run, size_t active)
+s_maybe_checkpoint(cairn__run_t *run, size_t ran, cairn_error_t *err)
+{
+    const char **tags = NULL;
+    size_t tag_count = 0;
+    bool manual = s_manual_request(run, &tags, &tag_count);
+    const char *trigger = NULL;
+    if (run->status == CAIRN_STATUS_COMPLETED)
+        trigger = "end";
+    else if (run->status == CAIRN_STATUS_FAILED)
+        trigger = "max_supersteps";
+    else if (manual)
+        trigger = "manual";
+    else if (s_policy_wants(run, ran))
+        trigger = "policy";
+    int rc = CAIRN_OK;
+    if (trigger) {
+        rc = cairn__ckpt_write_barrier(run, trigger, tags, tag_count, err);
+        if (rc == CAIRN_OK)
+            s_emit(run, CAIRN_EVENT_CHECKPOINT_WRITTEN, NULL,
+                   run->last_checkpoint_id, NULL, 0, 0);
+    }
+    free(tags);
+    return rc;
+}
+
+/* The barrier of a successful superstep. The Dones stay in run->done
+ * until the checkpoint decision has read them. */
+static int
+s_commit(cairn__run_t *run, size_t ran, cairn_error_t *err)
 {
     for (size_t x = 0; x < run->wf->executor_count; x++)
         if (run->done[x])
@@ -654,71 +747,63 @@ s_commit(s_run_t *run, size_t active)
         rc = s_route_all(run);
     if (rc == CAIRN_OK)
         rc = s_advance(run);
-    if (rc == CAIRN_OK)
-        s_emit(run, CAIRN_EVENT_SUPERSTEP_COMPLETED, NULL, NULL, NULL, 0,
-               active);
+    if (rc != CAIRN_OK)
+        return cairn_error_set(err, CAIRN_ENOMEM,
+                               "out of memory at the barrier of superstep "
+                               "%llu",
+                               (unsigned long long)run->superstep);
+    s_emit(run, CAIRN_EVENT_SUPERSTEP_COMPLETED, NULL, NULL, NULL, 0, ran);
+    s_decide_end(run);
+    if (run->store)
+        rc = s_maybe_checkpoint(run, ran, err);
+    s_release_dones(run);
     return rc;
 }
 
 static size_t
-s_pending_messages(const s_run_t *run)
+s_count_work(const cairn__run_t *run)
 {
-    size_t pending = 0;
+    size_t n = 0;
     for (size_t x = 0; x < run->wf->executor_count; x++)
-        pending += run->inbox[x].count;
-    return pending;
+        n += run->inbox[x].count > 0;
+    return n;
 }
 
 /* ---- the loop ------------------------------------------------------------- */
 
 /* Runs supersteps until the run ends. Returns < 0 only when the run could
- * not be driven; how it ended is in run->result. */
+ * not be driven (transport, memory, storage); how it ended is in
+ * run->status. */
 static int
-s_loop(s_run_t *run, cairn_error_t *err)
+s_loop(cairn__run_t *run, cairn_error_t *err)
 {
-    cairn_error_t run_err;
-    cairn_error_clear(&run_err);
-    cairn_status_t status = CAIRN_STATUS_COMPLETED;
-    for (;;) {
-        size_t pending = s_pending_messages(run);
-        if (pending == 0)
-            break;
-        if (run->superstep >= run->max_supersteps) {
-            status = CAIRN_STATUS_FAILED;
-            cairn_error_set(&run_err, CAIRN_EMAXSTEPS,
-                            "maximum of %llu supersteps reached with %zu "
-                            "message(s) still pending",
-                            (unsigned long long)run->max_supersteps, pending);
-            break;
-        }
+    while (run->status == CAIRN_STATUS_RUNNING) {
         run->superstep++;
         s_emit(run, CAIRN_EVENT_SUPERSTEP_STARTED, NULL, NULL, NULL, 0, 0);
-        size_t active = 0;
-        int rc = s_dispatch(run, &active, err);
+        size_t ran = s_count_work(run);
+        size_t sent = 0;
+        int rc = s_dispatch(run, &sent, err);
         if (rc == CAIRN_OK)
-            rc = s_collect(run, active, err);
+            rc = s_collect(run, sent, err);
         if (rc != CAIRN_OK)
             return rc;
         const char *reason = NULL;
         long failed = s_first_failure(run, &reason);
         if (failed >= 0) {
-            s_fail_superstep(run, failed, reason, &run_err);
-            status = CAIRN_STATUS_FAILED;
-            break;
+            s_fail_superstep(run, failed, reason);
+            return run->store ? cairn__ckpt_write_failure(run, err)
+                              : CAIRN_OK;
         }
-        if (s_commit(run, active) != CAIRN_OK)
-            return cairn_error_set(err, CAIRN_ENOMEM,
-                                   "out of memory at the barrier of "
-                                   "superstep %llu",
-                                   (unsigned long long)run->superstep);
+        rc = s_commit(run, ran, err);
+        if (rc != CAIRN_OK)
+            return rc;
     }
-    cairn__result_end(run->result, status, run->superstep, &run_err);
     return CAIRN_OK;
 }
 
 /* Tells every host that took part to forget the run's executors. */
 static void
-s_end_run_on_hosts(s_run_t *run)
+s_end_run_on_hosts(cairn__run_t *run)
 {
     Cairn__Control control = CAIRN__CONTROL__INIT;
     control.kind = CAIRN__CONTROL__KIND__END_RUN;
@@ -732,34 +817,67 @@ s_end_run_on_hosts(s_run_t *run)
                                  &run->engine->peers[h], &env);
 }
 
+/* Drives the run to its end and hands over the result. */
+static int
+s_drive(cairn__run_t *run, cairn_result_t **result, cairn_error_t *err)
+{
+    s_emit(run, CAIRN_EVENT_RUN_STARTED, NULL, NULL, NULL, 0, 0);
+    int rc = s_loop(run, err);
+    s_end_run_on_hosts(run);
+    if (rc != CAIRN_OK)
+        return rc;
+    cairn__result_end(run->result, run->status, run->superstep, &run->error);
+    s_emit(run, CAIRN_EVENT_RUN_ENDED, NULL,
+           run->error.code ? run->error.message : NULL, NULL, 0, 0);
+    if (cairn__result_take_states(run->result, run->wf, run->states,
+                                  &run->shared)
+        != CAIRN_OK)
+        return cairn_error_set(err, CAIRN_ENOMEM, "out of memory");
+    *result = run->result;
+    run->result = NULL;
+    return CAIRN_OK;
+}
+
 int
 cairn__coordinator_run(cairn_engine_t *engine,
                        const cairn_workflow_t *workflow, const void *input,
                        size_t input_len, const cairn_run_options_t *opts,
                        cairn_result_t **result, cairn_error_t *err)
 {
-    s_run_t run;
+    cairn__run_t run;
     int rc = s_run_init(&run, engine, workflow, opts, err);
     if (rc == CAIRN_OK)
         rc = s_post_input(&run, input, input_len, err);
     if (rc == CAIRN_OK) {
-        s_emit(&run, CAIRN_EVENT_RUN_STARTED, NULL, NULL, NULL, 0, 0);
-        rc = s_loop(&run, err);
-        s_end_run_on_hosts(&run);
+        s_decide_end(&run);
+        if (run.store)
+            rc = cairn__ckpt_write_entry(&run, err);
     }
-    if (rc == CAIRN_OK) {
-        const cairn_error_t *run_err = cairn_result_error(run.result);
-        s_emit(&run, CAIRN_EVENT_RUN_ENDED, NULL,
-               run_err->code ? run_err->message : NULL, NULL, 0, 0);
-        if (cairn__result_take_states(run.result, workflow, run.states,
-                                      &run.shared)
-            != CAIRN_OK)
-            rc = cairn_error_set(err, CAIRN_ENOMEM, "out of memory");
-    }
-    if (rc == CAIRN_OK) {
-        *result = run.result;
-        run.result = NULL;
-    }
+    if (rc == CAIRN_OK)
+        rc = s_drive(&run, result, err);
+    if (run.wf)
+        s_run_free(&run);
+    return rc;
+}
+
+int
+cairn__coordinator_resume(cairn_engine_t *engine,
+                          const cairn_workflow_t *workflow,
+                          const char *target, const cairn_run_options_t *opts,
+                          cairn_result_t **result, cairn_error_t *err)
+{
+    if (!opts || !opts->store)
+        return cairn_error_set(err, CAIRN_EINVAL,
+                               "resume needs a store in the run options");
+    cairn__run_t run;
+    bool finished = false;
+    int rc = s_run_init(&run, engine, workflow, opts, err);
+    if (rc == CAIRN_OK)
+        rc = cairn__ckpt_restore(&run, target, &finished, err);
+    if (rc == CAIRN_OK && !finished)
+        s_decide_end(&run);
+    if (rc == CAIRN_OK)
+        rc = s_drive(&run, result, err);
     if (run.wf)
         s_run_free(&run);
     return rc;

@@ -34,7 +34,7 @@ cairn_event_kind_name(cairn_event_kind_t kind)
         "run_started",        "run_ended",          "superstep_started",
         "superstep_completed", "executor_invoked",  "executor_completed",
         "executor_failed",    "output",             "message_dropped",
-        "state_conflict"};
+        "state_conflict",     "checkpoint_written"};
     if ((size_t)kind < sizeof names / sizeof names[0])
         return names[kind];
     return "unknown";
@@ -212,4 +212,20 @@ cairn_engine_run(cairn_engine_t *self, const cairn_workflow_t *workflow,
                                "engine, workflow and result are required");
     return cairn__coordinator_run(self, workflow, input, input_len, opts,
                                   result, err);
+}
+
+int
+cairn_engine_resume(cairn_engine_t *self, const cairn_workflow_t *workflow,
+                    const char *target, const cairn_run_options_t *opts,
+                    cairn_result_t **result, cairn_error_t *err)
+{
+    cairn_error_clear(err);
+    if (result)
+        *result = NULL;
+    if (!self || !workflow || !target || !result)
+        return cairn_error_set(err, CAIRN_EINVAL,
+                               "engine, workflow, target and result are "
+                               "required");
+    return cairn__coordinator_resume(self, workflow, target, opts, result,
+                                     err);
 }

@@ -26,6 +26,13 @@ cairn__coordinator_run(cairn_engine_t *engine,
                        size_t input_len, const cairn_run_options_t *opts,
                        cairn_result_t **result, cairn_error_t *err);
 
+/* Resumes a run (coordinator.c). Same contract as cairn_engine_resume. */
+int
+cairn__coordinator_resume(cairn_engine_t *engine,
+                          const cairn_workflow_t *workflow,
+                          const char *target, const cairn_run_options_t *opts,
+                          cairn_result_t **result, cairn_error_t *err);
+
 /* Index of the host with this routing id, or -1. */
 long
 cairn__engine_find_host(const cairn_engine_t *self,

@@ -3,6 +3,8 @@
  * Built by the coordinator on its thread and then handed to the caller;
  * immutable from then on.
  */
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,6 +18,7 @@ typedef struct {
 
 struct cairn_result_t {
     char *run_id;
+    char note[512];        /* "" when there is nothing to say */
     cairn_status_t status;
     uint64_t supersteps;
     cairn_error_t error;
@@ -75,6 +78,21 @@ cairn__result_add_output(cairn_result_t *self, const void *data, size_t len)
         return CAIRN_ENOMEM;
     self->output_count++;
     return CAIRN_OK;
+}
+
+void
+cairn__result_set_note(cairn_result_t *self, const char *fmt, ...)
+{
+    va_list args;
+    va_start(args, fmt);
+    vsnprintf(self->note, sizeof self->note, fmt, args);
+    va_end(args);
+}
+
+const char *
+cairn_result_note(const cairn_result_t *self)
+{
+    return self->note[0] ? self->note : NULL;
 }
 
 void

@@ -14,6 +14,11 @@ cairn__result_new(const char *run_id);
 int
 cairn__result_add_output(cairn_result_t *self, const void *data, size_t len);
 
+/* Sets the note (see cairn_result_note). */
+void
+cairn__result_set_note(cairn_result_t *self, const char *fmt, ...)
+    CAIRN_PRINTF(2, 3);
+
 /* Records how the run ended. err may be NULL (no error). */
 void
 cairn__result_end(cairn_result_t *self, cairn_status_t status,

@@ -303,3 +303,76 @@ cairn__router_fire_fan_ins(cairn__router_t *self,
     }
     return CAIRN_OK;
 }
+
+int
+cairn__router_export(const cairn__router_t *self, Cairn__FanInBuffer ***out,
+                     size_t *count)
+{
+    *out = NULL;
+    *count = 0;
+    Cairn__FanInBuffer **buffers = NULL;
+    size_t n = 0;
+    for (size_t i = 0; i < self->wf->fan_in_count; i++) {
+        const s_fan_in_t *fan_in = &self->fan_ins[i];
+        for (size_t s = 0; s < fan_in->edge->source_count; s++) {
+            const s_fifo_t *fifo = &fan_in->fifos[s];
+            if (s_fifo_empty(fifo))
+                continue;
+            Cairn__FanInBuffer *buffer = malloc(sizeof *buffer);
+            if (!buffer || !CAIRN__GROW(buffers, n)) {
+                free(buffer);
+                cairn__router_export_free(buffers, n);
+                return CAIRN_ENOMEM;
+            }
+            cairn__fan_in_buffer__init(buffer);
+            buffer->slot = (uint32_t)i;
+            buffer->source = (uint32_t)s;
+            buffer->messages = &fifo->items[fifo->head];
+            buffer->n_messages = fifo->count - fifo->head;
+            buffers[n++] = buffer;
+        }
+    }
+    *out = buffers;
+    *count = n;
+    return CAIRN_OK;
+}
+
+void
+cairn__router_export_free(Cairn__FanInBuffer **buffers, size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        free(buffers[i]);
+    free(buffers);
+}
+
+int
+cairn__router_import(cairn__router_t *self,
+                     Cairn__FanInBuffer *const *buffers, size_t count)
+{
+    for (size_t i = 0; i < count; i++) {
+        const Cairn__FanInBuffer *buffer = buffers[i];
+        if (buffer->slot >= self->wf->fan_in_count
+            || buffer->source
+                   >= self->fan_ins[buffer->slot].edge->source_count)
+            return CAIRN_ECORRUPT;
+        s_fifo_t *fifo = &self->fan_ins[buffer->slot].fifos[buffer->source];
+        for (size_t m = 0; m < buffer->n_messages; m++) {
+            int rc = s_fifo_push(fifo, buffer->messages[m]);
+            if (rc != CAIRN_OK)
+                return rc;
+        }
+    }
+    return CAIRN_OK;
+}
+
+size_t
+cairn__router_buffered(const cairn__router_t *self)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < self->wf->fan_in_count; i++) {
+        const s_fan_in_t *fan_in = &self->fan_ins[i];
+        for (size_t s = 0; s < fan_in->edge->source_count; s++)
+            n += fan_in->fifos[s].count - fan_in->fifos[s].head;
+    }
+    return n;
+}

@@ -10,6 +10,7 @@
 #define CAIRN_ROUTER_H_INCLUDED
 
 #include "cairn.pb-c.h"
+#include "checkpoint.pb-c.h"
 #include "engine/workflow_internal.h"
 
 typedef struct cairn__router_t cairn__router_t;
@@ -48,5 +49,24 @@ cairn__router_route(cairn__router_t *self, size_t source,
 int
 cairn__router_fire_fan_ins(cairn__router_t *self,
                            const cairn__route_sink_t *sink);
+
+/* The fan-in buffers that hold messages, as records that borrow the
+ * buffered messages (valid until the router next changes). Free the
+ * array with cairn__router_export_free. 0 or CAIRN_ENOMEM. */
+int
+cairn__router_export(const cairn__router_t *self, Cairn__FanInBuffer ***out,
+                     size_t *count);
+void
+cairn__router_export_free(Cairn__FanInBuffer **buffers, size_t count);
+
+/* Refills the fan-in buffers from stored records (copies). Records that
+ * do not fit this workflow are CAIRN_ECORRUPT. */
+int
+cairn__router_import(cairn__router_t *self,
+                     Cairn__FanInBuffer *const *buffers, size_t count);
+
+/* Messages still waiting in fan-in buffers. */
+size_t
+cairn__router_buffered(const cairn__router_t *self);
 
 #endif

@@ -79,6 +79,14 @@ bool
 cairn__workflow_accepts(const cairn_workflow_t *self, size_t exec,
                         const char *type);
 
+/* The canonical description of the graph as lines of text, one per
+ * executor, edge and the start, in signature order, so two workflows can
+ * be compared line by line. Caller frees each line and the array. 0 or
+ * CAIRN_ENOMEM. */
+int
+cairn__workflow_describe(const cairn_workflow_t *self, char ***lines,
+                         size_t *count);
+
 /* Computes self->signature and signature_hex (signature.c). */
 void
 cairn__workflow_sign(cairn_workflow_t *self);

@@ -14,5 +14,6 @@
 #include "registry.h"
 #include "workflow.h"
 #include "engine.h"
+#include "store.h"
 
 #endif

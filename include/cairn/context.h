@@ -91,6 +91,12 @@ cairn_ctx_config(const cairn_ctx_t *self, size_t *len);
 CAIRN_EXPORT void *
 cairn_ctx_instance(const cairn_ctx_t *self);
 
+/* Asks for a checkpoint at the end of this superstep, whatever the run's
+ * policy, labelled with tag (may be NULL). */
+CAIRN_EXPORT int
+cairn_ctx_request_checkpoint(cairn_ctx_t *self, const char *tag)
+    CAIRN_WARN_UNUSED;
+
 /* Records why the handler fails; the handler then returns non-zero.
  * Returns CAIRN_EHANDLER for `return cairn_ctx_fail(ctx, ...)`. */
 CAIRN_EXPORT int

@@ -17,6 +17,7 @@
 #include "common.h"
 #include "error.h"
 #include "registry.h"
+#include "store.h"
 #include "workflow.h"
 
 #ifdef __cplusplus
@@ -52,6 +53,7 @@ typedef enum {
     CAIRN_EVENT_OUTPUT,
     CAIRN_EVENT_MESSAGE_DROPPED,
     CAIRN_EVENT_STATE_CONFLICT,
+    CAIRN_EVENT_CHECKPOINT_WRITTEN,
 } cairn_event_kind_t;
 
 /* "run_started", "executor_failed", ...; never NULL. */
@@ -64,12 +66,13 @@ typedef struct {
     const char *run_id;
     uint64_t superstep;    /* 0 for run events before superstep 1 */
     const char *executor;  /* NULL when not about one executor */
-    const char *detail;    /* error text, drop reason, conflicting key, or
-                              NULL */
+    const char *detail;    /* error text, drop reason, conflicting key,
+                              checkpoint id, or NULL */
     const uint8_t *data;   /* output bytes (OUTPUT), else NULL */
     size_t data_len;
     uint64_t count;        /* messages handed to an executor (INVOKED),
-                              executors run (SUPERSTEP_COMPLETED) */
+                              executors run (SUPERSTEP_COMPLETED), bytes
+                              written (CHECKPOINT_WRITTEN) */
     cairn_status_t status; /* RUN_ENDED */
 } cairn_event_t;
 
@@ -79,12 +82,49 @@ typedef struct {
     size_t host_threads; /* executor host threads; 0 = number of cores */
 } cairn_engine_options_t;
 
+/* What a checkpoint predicate sees at a barrier. Borrowed for the call. */
+typedef struct {
+    uint64_t superstep;
+    const char *const *executors_run; /* ids, in id order */
+    size_t executor_count;
+    size_t pending_messages;          /* in flight for the next superstep */
+} cairn_barrier_t;
+
+typedef bool (*cairn_checkpoint_predicate_fn)(const cairn_barrier_t *barrier,
+                                              void *userdata);
+
+typedef enum {
+    CAIRN_CHECKPOINT_EVERY = 0, /* every superstep (default) */
+    CAIRN_CHECKPOINT_EVERY_N,   /* every n-th superstep */
+    CAIRN_CHECKPOINT_ON_ERROR,  /* only when the run fails */
+    CAIRN_CHECKPOINT_MANUAL,    /* only when a handler asks */
+    CAIRN_CHECKPOINT_PREDICATE, /* when predicate(barrier) is true */
+} cairn_checkpoint_kind_t;
+
+/* When barriers are checkpointed. Whatever the policy, a store gets the
+ * entry checkpoint (superstep 0, holding the input), every checkpoint a
+ * handler asks for (cairn_ctx_request_checkpoint), and one for every end
+ * state. */
+typedef struct {
+    cairn_checkpoint_kind_t kind;
+    uint64_t every_n;
+    cairn_checkpoint_predicate_fn predicate;
+    void *predicate_userdata;
+} cairn_checkpoint_policy_t;
+
 typedef struct {
     const char *run_id;       /* NULL: a new time-ordered unique id */
     size_t max_message_size;  /* 0: CAIRN_DEFAULT_MAX_MESSAGE_SIZE */
     uint64_t max_supersteps;  /* 0: the workflow's limit */
     cairn_event_fn on_event;  /* may be NULL */
     void *event_userdata;
+    cairn_store_t *store;     /* borrowed; NULL: no checkpoints */
+    cairn_checkpoint_policy_t checkpoint;
+    bool force_signature;     /* resume even if the workflow changed */
+    const void *spec;         /* kept in the run record (the CLI's spec) */
+    size_t spec_len;
+    const char *const *plugins; /* kept in the run record too */
+    size_t plugin_count;
 } cairn_run_options_t;
 
 /* Starts the host threads and waits until each has said Hello. registry
@@ -113,11 +153,34 @@ cairn_engine_run(cairn_engine_t *self, const cairn_workflow_t *workflow,
                  const cairn_run_options_t *opts, cairn_result_t **result,
                  cairn_error_t *err) CAIRN_WARN_UNUSED;
 
+/* Resumes a run from the store in opts (required): from its latest
+ * checkpoint (target "RUN") or from any checkpoint (target "RUN@N").
+ * State, shared state, in-flight messages, fan-in buffers, outputs and
+ * the superstep counter are restored; executors whose results of the
+ * interrupted superstep were already stored are not run again. Resuming
+ * from a checkpoint that is not its run's latest creates a fork: a new
+ * run (opts->run_id or a fresh id) whose parent is that checkpoint.
+ * Resuming a completed run changes nothing and returns its result (see
+ * cairn_result_note). Fails with CAIRN_ENOTFOUND for an unknown id and
+ * CAIRN_ESIGNATURE, listing what differs, when workflow is not the one
+ * the run was made with (unless opts->force_signature). */
+CAIRN_EXPORT int
+cairn_engine_resume(cairn_engine_t *self, const cairn_workflow_t *workflow,
+                    const char *target, const cairn_run_options_t *opts,
+                    cairn_result_t **result, cairn_error_t *err)
+    CAIRN_WARN_UNUSED;
+
 CAIRN_EXPORT void
 cairn_result_destroy(cairn_result_t **self_p);
 
 CAIRN_EXPORT const char *
 cairn_result_run_id(const cairn_result_t *self);
+
+/* Something the caller may want to tell the user about how the run was
+ * driven ("run R is already completed; nothing to do", "resumed as a
+ * fork of R@3"), or NULL. Borrowed. */
+CAIRN_EXPORT const char *
+cairn_result_note(const cairn_result_t *self);
 CAIRN_EXPORT cairn_status_t
 cairn_result_status(const cairn_result_t *self);
 

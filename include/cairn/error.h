@@ -29,7 +29,8 @@ extern "C" {
     XX(CORRUPT, -12, "corrupt data")                                           \
     XX(LOCKED, -13, "store is in use by another process")                      \
     XX(SIGNATURE, -14, "workflow signature mismatch")                          \
-    XX(STATE, -15, "operation not allowed in the current state")
+    XX(STATE, -15, "operation not allowed in the current state")              \
+    XX(FORMAT, -16, "store format is newer than this cairn supports")
 
 enum cairn_err {
     CAIRN_OK = 0,

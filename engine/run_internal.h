@@ -1,0 +1,119 @@
+/* run_internal.h - one run as the coordinator drives it.
+ *
+ * Shared by coordinator.c (the superstep loop) and checkpointer.c
+ * (checkpoints and resume). Everything here lives on the coordinator's
+ * thread.
+ */
+#ifndef CAIRN_RUN_INTERNAL_H_INCLUDED
+#define CAIRN_RUN_INTERNAL_H_INCLUDED
+
+#include "cairn.pb-c.h"
+#include "engine/engine_internal.h"
+#include "engine/kv.h"
+#include "engine/router.h"
+#include "engine/workflow_internal.h"
+#include "proto/pbutil.h"
+#include "storage/store_internal.h"
+
+#define CAIRN__NO_CHECKPOINT UINT64_MAX
+
+/* A growable array of pointers. */
+typedef struct {
+    void **items;
+    size_t count;
+    size_t capacity;
+} cairn__ptrs_t;
+
+/* What one superstep's mailboxes borrow from. */
+typedef struct {
+    cairn__ptrs_t envelopes; /* Cairn__Envelope* (Dones) */
+    cairn__ptrs_t messages;  /* Cairn__Message* owned by the coordinator */
+} cairn__pool_t;
+
+typedef struct {
+    cairn_engine_t *engine;
+    const cairn_workflow_t *wf;
+    cairn_run_options_t opts;
+    char run_id[80];
+    size_t max_message_size;
+    uint64_t max_supersteps;
+    uint64_t superstep;
+    cairn_status_t status;    /* how the run ended (RUNNING while it runs) */
+    cairn_error_t error;      /* why it failed */
+    const char *reason;       /* "max_supersteps", ... or NULL */
+    cairn_result_t *result;
+    cairn__router_t *router;
+    cairn__kv_t **states;     /* authoritative executor states */
+    cairn__kv_t *shared;      /* authoritative shared state */
+    cairn__ptrs_t *inbox;     /* per executor: this superstep's mail */
+    cairn__ptrs_t *next_inbox; /* per executor: next superstep's mail */
+    cairn__pool_t pool;       /* owns what inbox borrows */
+    cairn__pool_t next_pool;  /* owns what next_inbox borrows */
+    Cairn__Envelope **done;   /* per executor: its Done this superstep */
+    size_t *placement;        /* executor -> host */
+    bool *host_current;       /* executor's copy at its host is current */
+    cairn__kv_t **shared_dirty; /* per host: shared keys not yet shipped */
+    bool *shared_reset;       /* per host: ship the whole shared state */
+    bool *host_used;          /* per host: took part in this run */
+    Cairn__WorkItem *items;   /* scratch, per executor */
+    Cairn__WorkItem **item_ptrs;
+    cairn__entry_view_t *state_views;
+
+    /* Durability (store != NULL). */
+    cairn_store_t *store;
+    char parent[CAIRN_CHECKPOINT_ID_MAX];  /* fork point of this run */
+    uint64_t created_ms;
+    uint64_t last_checkpoint;              /* superstep, or NO_CHECKPOINT */
+    char last_checkpoint_id[CAIRN_CHECKPOINT_ID_MAX];
+    cairn__kv_t **unsaved_state;  /* per executor: keys changed since the
+                                     last checkpoint */
+    cairn__kv_t *unsaved_shared;
+    uint64_t *unsaved_output_steps;  /* supersteps with unsaved outputs */
+    size_t *unsaved_output_first;    /* their first output index */
+    size_t unsaved_output_count;
+} cairn__run_t;
+
+int
+cairn__ptrs_push(cairn__ptrs_t *ptrs, void *item);
+
+/* ---- checkpointer.c ------------------------------------------------------ */
+
+/* Allocates the durability bookkeeping. 0 or CAIRN_ENOMEM. */
+int
+cairn__ckpt_init(cairn__run_t *run);
+void
+cairn__ckpt_fini(cairn__run_t *run);
+
+/* Notes the writes and outputs a barrier applied, for the next
+ * checkpoint. */
+int
+cairn__ckpt_note_done(cairn__run_t *run, size_t executor,
+                      const Cairn__Done *done, size_t first_output);
+
+/* Writes the run record and the entry checkpoint (superstep 0). */
+int
+cairn__ckpt_write_entry(cairn__run_t *run, cairn_error_t *err);
+
+/* Writes a checkpoint of the barrier of run->superstep (mail in
+ * run->inbox), with trigger, the current status, and tags. */
+int
+cairn__ckpt_write_barrier(cairn__run_t *run, const char *trigger,
+                          const char *const *tags, size_t tag_count,
+                          cairn_error_t *err);
+
+/* Makes sure the failed run's last committed barrier is stored and the
+ * run record says why it failed. */
+int
+cairn__ckpt_write_failure(cairn__run_t *run, cairn_error_t *err);
+
+/* Restores run from a checkpoint target ("RUN" or "RUN@N"). Sets
+ * *finished when the run had already ended (nothing to do). */
+int
+cairn__ckpt_restore(cairn__run_t *run, const char *target, bool *finished,
+                    cairn_error_t *err);
+
+/* Stores a Done that arrived before its superstep's barrier. */
+void
+cairn__ckpt_save_pending(cairn__run_t *run, const Cairn__Done *done);
+
+#endif

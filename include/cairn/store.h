@@ -1,0 +1,216 @@
+/* store.h - where checkpoints live: RocksDB on disk, or memory.
+ *
+ * A store holds many runs. Each run has a record (status, latest
+ * checkpoint, lineage) and checkpoints "RUN@SUPERSTEP". Checkpoints are
+ * incremental: a state value is stored only in the superstep that
+ * changed it, and reading a checkpoint resolves every key to its newest
+ * version at or before it (following a fork to its parent run).
+ *
+ * One process writes a store at a time (RocksDB's lock; a second writer
+ * gets CAIRN_ELOCKED naming the pid that holds it). Readers open it
+ * read-only (a RocksDB secondary) and work while a run is live.
+ *
+ * Threading: a store is used by one thread at a time.
+ */
+#ifndef CAIRN_STORE_H_INCLUDED
+#define CAIRN_STORE_H_INCLUDED
+
+#include "common.h"
+#include "error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct cairn_store_t cairn_store_t;
+typedef struct cairn_checkpoint_t cairn_checkpoint_t;
+
+typedef enum {
+    CAIRN_DURABILITY_NONE = 0, /* memory only: nothing survives */
+    CAIRN_DURABILITY_PROCESS,  /* WAL, no fsync: survives a killed process */
+    CAIRN_DURABILITY_MACHINE,  /* fsync per checkpoint: survives power loss */
+} cairn_durability_t;
+
+/* "none", "process", "machine"; never NULL. */
+CAIRN_EXPORT const char *
+cairn_durability_name(cairn_durability_t durability);
+
+/* Parses a durability name; CAIRN_EINVAL when unknown. */
+CAIRN_EXPORT int
+cairn_durability_parse(const char *name, cairn_durability_t *out)
+    CAIRN_WARN_UNUSED;
+
+#define CAIRN_CHECKPOINT_ID_MAX 96 /* "RUN@SUPERSTEP" and its NUL */
+
+typedef struct {
+    cairn_durability_t durability; /* PROCESS or MACHINE for a dir store */
+    bool read_only;                /* inspect only; works beside a writer */
+} cairn_store_options_t;
+
+/* Opens (creating it if needed, unless read_only) the RocksDB store in
+ * dir. Fails with CAIRN_ELOCKED when another process writes it,
+ * CAIRN_ENOTFOUND when read_only and there is no store, CAIRN_EFORMAT when
+ * it was written by a newer cairn. opts may be NULL (process, writable).
+ * Caller owns the result. */
+CAIRN_EXPORT int
+cairn_store_open(cairn_store_t **out, const char *dir,
+                 const cairn_store_options_t *opts, cairn_error_t *err)
+    CAIRN_WARN_UNUSED;
+
+/* A new empty store in memory (durability none). */
+CAIRN_EXPORT int
+cairn_store_open_memory(cairn_store_t **out, cairn_error_t *err)
+    CAIRN_WARN_UNUSED;
+
+CAIRN_EXPORT void
+cairn_store_destroy(cairn_store_t **self_p);
+
+CAIRN_EXPORT cairn_durability_t
+cairn_store_durability(const cairn_store_t *self);
+
+/* A read-only store sees what the writer committed since it was opened
+ * (or last refreshed). */
+CAIRN_EXPORT int
+cairn_store_refresh(cairn_store_t *self, cairn_error_t *err)
+    CAIRN_WARN_UNUSED;
+
+/* ---- runs -------------------------------------------------------------- */
+
+/* What the store knows about a run. Strings are owned by the info. */
+typedef struct {
+    char *id;
+    char *workflow;
+    char *status;            /* running, completed, waiting, failed, ... */
+    char *latest_checkpoint; /* "" when none */
+    char *parent;            /* checkpoint it was forked from, or "" */
+    char *error;             /* why it failed, or "" */
+    char *reason;            /* e.g. "max_supersteps", or "" */
+    uint64_t superstep;
+    uint64_t created_ms;
+    uint64_t updated_ms;
+    int64_t pid;             /* process that drives (drove) it */
+    uint64_t pid_start;      /* that process's start time, for liveness */
+    uint8_t *spec;           /* the spec it was started from (CLI) */
+    size_t spec_len;
+    char **plugins;
+    size_t plugin_count;
+} cairn_run_info_t;
+
+/* All runs, sorted by id (time-ordered for generated ids). Caller frees
+ * with cairn_run_infos_free. */
+CAIRN_EXPORT int
+cairn_store_list_runs(cairn_store_t *self, cairn_run_info_t **out,
+                      size_t *count, cairn_error_t *err) CAIRN_WARN_UNUSED;
+
+/* One run; CAIRN_ENOTFOUND naming it when unknown. Free with
+ * cairn_run_infos_free(info, 1). */
+CAIRN_EXPORT int
+cairn_store_get_run(cairn_store_t *self, const char *run_id,
+                    cairn_run_info_t **out, cairn_error_t *err)
+    CAIRN_WARN_UNUSED;
+
+CAIRN_EXPORT void
+cairn_run_infos_free(cairn_run_info_t *infos, size_t count);
+
+/* Deletes a run: its record, checkpoints, state, outputs. Runs forked
+ * from it keep working only if exported first; deleting a run that has
+ * forks fails with CAIRN_ESTATE. */
+CAIRN_EXPORT int
+cairn_store_delete_run(cairn_store_t *self, const char *run_id,
+                       cairn_error_t *err) CAIRN_WARN_UNUSED;
+
+/* ---- checkpoints --------------------------------------------------------- */
+
+/* A checkpoint's manifest, as listed (no state decoded). */
+typedef struct {
+    char *id;                /* "RUN@SUPERSTEP" */
+    char *run_id;
+    uint64_t superstep;
+    char *parent;            /* previous checkpoint in the lineage, or "" */
+    uint64_t timestamp_ms;
+    char *trigger;           /* entry, policy, manual, error,
+                                max_supersteps, end, fork */
+    char *status;
+    char *workflow;
+    char **tags;
+    size_t tag_count;
+    uint64_t size_bytes;     /* bytes of the write that stored it */
+    uint64_t pending_messages;
+} cairn_checkpoint_info_t;
+
+/* A run's checkpoints, newest first; limit 0 = all; tag NULL = any.
+ * CAIRN_ENOTFOUND when the run is unknown. Caller frees with
+ * cairn_checkpoint_infos_free. */
+CAIRN_EXPORT int
+cairn_store_list_checkpoints(cairn_store_t *self, const char *run_id,
+                             size_t limit, const char *tag,
+                             cairn_checkpoint_info_t **out, size_t *count,
+                             cairn_error_t *err) CAIRN_WARN_UNUSED;
+
+CAIRN_EXPORT void
+cairn_checkpoint_infos_free(cairn_checkpoint_info_t *infos, size_t count);
+
+/* Id of the run's newest checkpoint into out. */
+CAIRN_EXPORT int
+cairn_store_latest(cairn_store_t *self, const char *run_id,
+                   char out[CAIRN_CHECKPOINT_ID_MAX], cairn_error_t *err)
+    CAIRN_WARN_UNUSED;
+
+/* Loads a checkpoint ("RUN@N") with its resolved state, in-flight
+ * messages and the outputs up to it. CAIRN_ENOTFOUND for an unknown id,
+ * CAIRN_ECORRUPT naming the key for a damaged value. Caller owns it. */
+CAIRN_EXPORT int
+cairn_store_load(cairn_store_t *self, const char *checkpoint_id,
+                 cairn_checkpoint_t **out, cairn_error_t *err)
+    CAIRN_WARN_UNUSED;
+
+CAIRN_EXPORT void
+cairn_checkpoint_destroy(cairn_checkpoint_t **self_p);
+
+/* The manifest of a loaded checkpoint. Borrowed. */
+CAIRN_EXPORT const cairn_checkpoint_info_t *
+cairn_checkpoint_info(const cairn_checkpoint_t *self);
+
+/* State at the checkpoint: executor state (executor != NULL) or shared
+ * (executor == NULL). NULL when absent. Borrowed. */
+CAIRN_EXPORT const uint8_t *
+cairn_checkpoint_state(const cairn_checkpoint_t *self, const char *executor,
+                       const char *key, size_t *len);
+
+/* Visits every state entry: executors in id order, then shared (NULL),
+ * keys in bytewise order. */
+CAIRN_EXPORT void
+cairn_checkpoint_foreach_state(const cairn_checkpoint_t *self,
+                               void (*fn)(const char *executor,
+                                          const char *key,
+                                          const uint8_t *value, size_t len,
+                                          void *userdata),
+                               void *userdata);
+
+/* Outputs yielded up to and including the checkpoint's superstep. */
+CAIRN_EXPORT size_t
+cairn_checkpoint_output_count(const cairn_checkpoint_t *self);
+CAIRN_EXPORT const uint8_t *
+cairn_checkpoint_output(const cairn_checkpoint_t *self, size_t index,
+                        size_t *len);
+
+/* ---- retention and gc ---------------------------------------------------- */
+
+/* Deletes checkpoints beyond the newest keep_last of each run (0 = no
+ * limit) and those older than older_than_ms (0 = no limit). The newest
+ * checkpoint of a run is always kept. *deleted counts what went. */
+CAIRN_EXPORT int
+cairn_store_retain(cairn_store_t *self, size_t keep_last,
+                   uint64_t older_than_ms, size_t *deleted,
+                   cairn_error_t *err) CAIRN_WARN_UNUSED;
+
+/* Removes state versions no remaining checkpoint (or fork) can read, and
+ * stale pending writes. *removed counts the values removed. */
+CAIRN_EXPORT int
+cairn_store_gc(cairn_store_t *self, size_t *removed, cairn_error_t *err)
+    CAIRN_WARN_UNUSED;
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,323 @@
+/* backend_rocksdb.c - the backend on RocksDB (one column family per kind
+ * of record, one WriteBatch per commit).
+ *
+ * The writer holds RocksDB's LOCK file, so a second writer fails to open;
+ * readers open as a RocksDB secondary instance (with a private scratch
+ * directory for its info log) and catch up with the writer on refresh,
+ * so inspection works while a run is live.
+ */
+#include <ftw.h>
+#include <rocksdb/c.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "engine/util.h"
+#include "storage/backend.h"
+
+const char *const cairn__cf_names[CAIRN__CF_COUNT] = {
+    "default", "runs", "checkpoints", "inflight", "state", "outputs",
+    "pending"};
+
+typedef struct {
+    cairn__backend_t base;
+    rocksdb_t *db;
+    rocksdb_options_t *options;
+    rocksdb_column_family_handle_t *cfs[CAIRN__CF_COUNT];
+    rocksdb_readoptions_t *read;
+    rocksdb_writeoptions_t *write_async;
+    rocksdb_writeoptions_t *write_sync;
+    char *secondary_dir; /* scratch dir of a secondary, removed at close */
+} s_rocks_t;
+
+typedef struct {
+    rocksdb_writebatch_t *wb;
+    s_rocks_t *owner;
+} s_batch_t;
+
+static s_rocks_t *
+s_self(cairn__backend_t *base)
+{
+    return (s_rocks_t *)(void *)base;
+}
+
+static int
+s_remove_entry(const char *path, const struct stat *sb, int flag,
+               struct FTW *ftw)
+{
+    (void)sb, (void)flag, (void)ftw;
+    return remove(path);
+}
+
+static void
+s_close(cairn__backend_t *base)
+{
+    s_rocks_t *self = s_self(base);
+    for (int i = 0; i < CAIRN__CF_COUNT; i++)
+        if (self->cfs[i])
+            rocksdb_column_family_handle_destroy(self->cfs[i]);
+    if (self->db)
+        rocksdb_close(self->db);
+    if (self->options)
+        rocksdb_options_destroy(self->options);
+    if (self->read)
+        rocksdb_readoptions_destroy(self->read);
+    if (self->write_async)
+        rocksdb_writeoptions_destroy(self->write_async);
+    if (self->write_sync)
+        rocksdb_writeoptions_destroy(self->write_sync);
+    if (self->secondary_dir) {
+        nftw(self->secondary_dir, s_remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+        free(self->secondary_dir);
+    }
+    free(self);
+}
+
+static cairn__batch_t *
+s_batch_new(cairn__backend_t *base)
+{
+    s_batch_t *batch = calloc(1, sizeof *batch);
+    if (!batch)
+        return NULL;
+    batch->wb = rocksdb_writebatch_create();
+    batch->owner = s_self(base);
+    return batch;
+}
+
+static void
+s_batch_put(cairn__batch_t *handle, cairn__cf_t cf, const uint8_t *key,
+            size_t key_len, const uint8_t *value, size_t value_len)
+{
+    s_batch_t *batch = handle;
+    rocksdb_writebatch_put_cf(batch->wb, batch->owner->cfs[cf],
+                              (const char *)key, key_len,
+                              (const char *)value, value_len);
+}
+
+static void
+s_batch_delete(cairn__batch_t *handle, cairn__cf_t cf, const uint8_t *key,
+               size_t key_len)
+{
+    s_batch_t *batch = handle;
+    rocksdb_writebatch_delete_cf(batch->wb, batch->owner->cfs[cf],
+                                 (const char *)key, key_len);
+}
+
+static size_t
+s_batch_size(const cairn__batch_t *handle)
+{
+    const s_batch_t *batch = handle;
+    size_t size = 0;
+    rocksdb_writebatch_data(batch->wb, &size);
+    return size;
+}
+
+static void
+s_batch_free(cairn__batch_t *handle)
+{
+    s_batch_t *batch = handle;
+    if (!batch)
+        return;
+    rocksdb_writebatch_destroy(batch->wb);
+    free(batch);
+}
+
+/* Turns a RocksDB error string into a cairn error and frees it. */
+static int
+s_fail(char *rocks_err, int code, const char *what, cairn_error_t *err)
+{
+    cairn_error_set(err, code, "%s: %s", what, rocks_err);
+    free(rocks_err);
+    return code;
+}
+
+static int
+s_batch_commit(cairn__backend_t *base, cairn__batch_t *handle, bool sync,
+               cairn_error_t *err)
+{
+    s_rocks_t *self = s_self(base);
+    s_batch_t *batch = handle;
+    char *rocks_err = NULL;
+    rocksdb_write(self->db, sync ? self->write_sync : self->write_async,
+                  batch->wb, &rocks_err);
+    if (rocks_err)
+        return s_fail(rocks_err, CAIRN_ESTORE, "write failed", err);
+    return CAIRN_OK;
+}
+
+static int
+s_get(cairn__backend_t *base, cairn__cf_t cf, const uint8_t *key,
+      size_t key_len, uint8_t **value, size_t *value_len, cairn_error_t *err)
+{
+    s_rocks_t *self = s_self(base);
+    char *rocks_err = NULL;
+    *value = (uint8_t *)rocksdb_get_cf(self->db, self->read, self->cfs[cf],
+                                       (const char *)key, key_len, value_len,
+                                       &rocks_err);
+    if (rocks_err)
+        return s_fail(rocks_err, CAIRN_ESTORE, "read failed", err);
+    return *value ? CAIRN_OK : CAIRN_ENOTFOUND;
+}
+
+static cairn__iter_t *
+s_iter_new(cairn__backend_t *base, cairn__cf_t cf)
+{
+    s_rocks_t *self = s_self(base);
+    return rocksdb_create_iterator_cf(self->db, self->read, self->cfs[cf]);
+}
+
+static void
+s_iter_seek(cairn__iter_t *it, const uint8_t *key, size_t len)
+{
+    rocksdb_iter_seek(it, (const char *)key, len);
+}
+
+static void
+s_iter_seek_for_prev(cairn__iter_t *it, const uint8_t *key, size_t len)
+{
+    rocksdb_iter_seek_for_prev(it, (const char *)key, len);
+}
+
+static bool
+s_iter_valid(const cairn__iter_t *it)
+{
+    return rocksdb_iter_valid(it) != 0;
+}
+
+static void
+s_iter_next(cairn__iter_t *it)
+{
+    rocksdb_iter_next(it);
+}
+
+static void
+s_iter_prev(cairn__iter_t *it)
+{
+    rocksdb_iter_prev(it);
+}
+
+static const uint8_t *
+s_iter_key(const cairn__iter_t *it, size_t *len)
+{
+    return (const uint8_t *)rocksdb_iter_key(it, len);
+}
+
+static const uint8_t *
+s_iter_value(const cairn__iter_t *it, size_t *len)
+{
+    return (const uint8_t *)rocksdb_iter_value(it, len);
+}
+
+static void
+s_iter_free(cairn__iter_t *it)
+{
+    if (it)
+        rocksdb_iter_destroy(it);
+}
+
+static int
+s_refresh(cairn__backend_t *base, cairn_error_t *err)
+{
+    s_rocks_t *self = s_self(base);
+    if (!self->secondary_dir)
+        return CAIRN_OK;
+    char *rocks_err = NULL;
+    rocksdb_try_catch_up_with_primary(self->db, &rocks_err);
+    if (rocks_err)
+        return s_fail(rocks_err, CAIRN_ESTORE, "catching up with the writer",
+                      err);
+    return CAIRN_OK;
+}
+
+static const cairn__backend_ops_t s_ops = {
+    .close = s_close,
+    .batch_new = s_batch_new,
+    .batch_put = s_batch_put,
+    .batch_delete = s_batch_delete,
+    .batch_size = s_batch_size,
+    .batch_commit = s_batch_commit,
+    .batch_free = s_batch_free,
+    .get = s_get,
+    .iter_new = s_iter_new,
+    .iter_seek = s_iter_seek,
+    .iter_seek_for_prev = s_iter_seek_for_prev,
+    .iter_valid = s_iter_valid,
+    .iter_next = s_iter_next,
+    .iter_prev = s_iter_prev,
+    .iter_key = s_iter_key,
+    .iter_value = s_iter_value,
+    .iter_free = s_iter_free,
+    .refresh = s_refresh,
+};
+
+static int
+s_open_db(s_rocks_t *self, const char *dir, cairn__open_mode_t mode,
+          cairn_error_t *err)
+{
+    const rocksdb_options_t *cf_options[CAIRN__CF_COUNT];
+    for (int i = 0; i < CAIRN__CF_COUNT; i++)
+        cf_options[i] = self->options;
+    char *rocks_err = NULL;
+    if (mode == CAIRN__OPEN_WRITE) {
+        self->db = rocksdb_open_column_families(
+            self->options, dir, CAIRN__CF_COUNT, cairn__cf_names, cf_options,
+            self->cfs, &rocks_err);
+    } else {
+        char scratch[] = "/tmp/cairn-secondary-XXXXXX";
+        if (!mkdtemp(scratch))
+            return cairn_error_set(err, CAIRN_ESTORE,
+                                   "cannot create a scratch directory for "
+                                   "reading store %s",
+                                   dir);
+        self->secondary_dir = strdup(scratch);
+        if (!self->secondary_dir)
+            return cairn_error_set(err, CAIRN_ENOMEM, "out of memory");
+        self->db = rocksdb_open_as_secondary_column_families(
+            self->options, dir, scratch, CAIRN__CF_COUNT, cairn__cf_names,
+            cf_options, self->cfs, &rocks_err);
+    }
+    if (!rocks_err)
+        return CAIRN_OK;
+    int code = CAIRN_ESTORE;
+    if (strstr(rocks_err, "lock") || strstr(rocks_err, "Lock"))
+        code = CAIRN_ELOCKED;
+    else if (mode != CAIRN__OPEN_WRITE
+             && (strstr(rocks_err, "No such file")
+                 || strstr(rocks_err, "does not exist")))
+        code = CAIRN_ENOTFOUND;
+    char what[512];
+    snprintf(what, sizeof what, "cannot open store %s", dir);
+    return s_fail(rocks_err, code, what, err);
+}
+
+int
+cairn__backend_open_rocksdb(cairn__backend_t **out, const char *dir,
+                            cairn__open_mode_t mode, cairn_error_t *err)
+{
+    *out = NULL;
+    s_rocks_t *self = calloc(1, sizeof *self);
+    if (!self)
+        return cairn_error_set(err, CAIRN_ENOMEM, "out of memory");
+    self->base.ops = &s_ops;
+    self->options = rocksdb_options_create();
+    self->read = rocksdb_readoptions_create();
+    self->write_async = rocksdb_writeoptions_create();
+    self->write_sync = rocksdb_writeoptions_create();
+    rocksdb_options_set_create_if_missing(self->options,
+                                          mode == CAIRN__OPEN_WRITE);
+    rocksdb_options_set_create_missing_column_families(
+        self->options, mode == CAIRN__OPEN_WRITE);
+    /* Secondaries must keep every file open to follow the writer. */
+    rocksdb_options_set_max_open_files(self->options, -1);
+    rocksdb_options_set_info_log_level(self->options, 2 /* WARN */);
+    rocksdb_options_set_keep_log_file_num(self->options, 2);
+    rocksdb_writeoptions_set_sync(self->write_sync, 1);
+    int rc = s_open_db(self, dir, mode, err);
+    if (rc != CAIRN_OK) {
+        s_close(&self->base);
+        return rc;
+    }
+    *out = &self->base;
+    return CAIRN_OK;
+}

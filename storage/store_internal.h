@@ -1,0 +1,138 @@
+/* store_internal.h - the store as the coordinator and its own modules
+ * see it: checkpoint writing, pending writes, resume loading. */
+#ifndef CAIRN_STORE_INTERNAL_H_INCLUDED
+#define CAIRN_STORE_INTERNAL_H_INCLUDED
+
+#include <czmq.h>
+
+#include "cairn.pb-c.h"
+#include "cairn/store.h"
+#include "checkpoint.pb-c.h"
+#include "engine/kv.h"
+#include "storage/backend.h"
+#include "storage/keys.h"
+
+struct cairn_store_t {
+    cairn__backend_t *backend;
+    cairn_durability_t durability;
+    bool read_only;
+    char *dir;       /* NULL for a memory store */
+    char *pid_path;  /* DIR/cairn.pid while we write it */
+    cairn__key_t key; /* scratch key */
+};
+
+struct cairn_checkpoint_t {
+    cairn_checkpoint_info_t info;
+    Cairn__CheckpointRecord *record;
+    Cairn__InflightRecord *inflight; /* never NULL once loaded */
+    Cairn__RunRecord *run;           /* the checkpoint's run */
+    char **executors;                /* sorted executor ids with state */
+    cairn__kv_t **states;            /* parallel to executors */
+    size_t executor_count;
+    cairn__kv_t *shared;
+    uint8_t **outputs;
+    size_t *output_lens;
+    size_t output_count;
+};
+
+/* ---- records -------------------------------------------------------------- */
+
+/* Reads and checks one record; CAIRN_ENOTFOUND when absent. */
+int
+cairn__store_read(cairn_store_t *self, cairn__cf_t cf, const cairn__key_t *key,
+                  const ProtobufCMessageDescriptor *desc, const char *what,
+                  ProtobufCMessage **out, cairn_error_t *err);
+
+/* Frames msg and adds it to batch; false on out-of-memory. */
+bool
+cairn__store_batch_record(cairn_store_t *self, cairn__batch_t *batch,
+                          cairn__cf_t cf, const cairn__key_t *key,
+                          const ProtobufCMessage *msg);
+
+int
+cairn__store_get_run_record(cairn_store_t *self, const char *run_id,
+                            Cairn__RunRecord **out, cairn_error_t *err);
+
+/* Writes a run record on its own (sync per durability). */
+int
+cairn__store_put_run_record(cairn_store_t *self, const Cairn__RunRecord *run,
+                            cairn_error_t *err);
+
+/* ---- checkpoint writing ---------------------------------------------------- */
+
+typedef struct cairn__ckpt_writer_t cairn__ckpt_writer_t;
+
+/* Starts the write of checkpoint RUN@superstep. NULL on out-of-memory. */
+cairn__ckpt_writer_t *
+cairn__ckpt_begin(cairn_store_t *self, const char *run_id,
+                  uint64_t superstep);
+
+/* Adds the version of a state key changed since the last checkpoint
+ * (scope NULL = shared). */
+void
+cairn__ckpt_put_state(cairn__ckpt_writer_t *w, const char *scope,
+                      const char *key, const uint8_t *data, size_t len,
+                      bool deleted);
+
+/* Adds the outputs yielded in one superstep. */
+void
+cairn__ckpt_put_outputs(cairn__ckpt_writer_t *w, uint64_t superstep,
+                        const Cairn__OutputRecord *outputs);
+
+void
+cairn__ckpt_put_inflight(cairn__ckpt_writer_t *w,
+                         const Cairn__InflightRecord *inflight);
+
+/* Deletes the pending writes of a superstep (its barrier is stored). */
+void
+cairn__ckpt_drop_pending(cairn__ckpt_writer_t *w, uint64_t superstep);
+
+/* Writes everything plus the manifest and the run record (if not NULL)
+ * in one atomic batch (synced in machine durability). Fills manifest->size_bytes.
+ * Frees w on every path. */
+int
+cairn__ckpt_commit(cairn__ckpt_writer_t *w, Cairn__CheckpointRecord *manifest,
+                   const Cairn__RunRecord *run, cairn_error_t *err);
+
+void
+cairn__ckpt_abort(cairn__ckpt_writer_t *w);
+
+/* ---- pending writes ---------------------------------------------------- */
+
+/* Stores one executor's Done of a superstep, unsynced. */
+int
+cairn__store_put_pending(cairn_store_t *self, const char *run_id,
+                         uint64_t superstep, const Cairn__Done *done,
+                         cairn_error_t *err);
+
+/* Loads the stored Dones of a superstep, in executor-id order. *out is
+ * a malloc'd array of decoded Dones (free each with
+ * cairn__done__free_unpacked, then the array). A corrupt one is skipped
+ * (it will simply run again) and logged. */
+int
+cairn__store_load_pending(cairn_store_t *self, const char *run_id,
+                          uint64_t superstep, Cairn__Done ***out,
+                          size_t *count, cairn_error_t *err);
+
+/* Deletes every pending write of a run. */
+int
+cairn__store_clear_pending(cairn_store_t *self, const char *run_id,
+                           cairn_error_t *err);
+
+/* ---- loading --------------------------------------------------------------- */
+
+/* Takes executor id's resolved state out of a loaded checkpoint (NULL
+ * when it has none; caller owns it). */
+cairn__kv_t *
+cairn__checkpoint_take_state(cairn_checkpoint_t *self, const char *executor);
+cairn__kv_t *
+cairn__checkpoint_take_shared(cairn_checkpoint_t *self);
+
+/* Fills info from a manifest (copies). false on out-of-memory. */
+bool
+cairn__checkpoint_info_fill(cairn_checkpoint_info_t *info,
+                            const Cairn__CheckpointRecord *record);
+void
+cairn__checkpoint_info_clear(cairn_checkpoint_info_t *info);
+
+#endif
