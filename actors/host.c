@@ -155,21 +155,33 @@ s_send_done(s_host_t *self, const Cairn__Deliver *deliver,
             || cairn__entry_view_init(&shared_view, ctx->shared_writes)
                    != CAIRN_OK) {
             ok = false;
-            done.ok = false;
             error = "out of memory";
-            done.n_sent = done.n_outputs = done.n_checkpoint_tags = 0;
         }
         done.state_writes = state_view.ptrs;
         done.n_state_writes = state_view.count;
         done.shared_writes = shared_view.ptrs;
         done.n_shared_writes = shared_view.count;
     }
-    if (!ok)
-        done.n_state_writes = done.n_shared_writes = 0;
-    done.error = (char *)(error ? error : "");
     Cairn__Envelope env = CAIRN__ENVELOPE__INIT;
     env.body_case = CAIRN__ENVELOPE__BODY_DONE;
     env.done = &done;
+    char too_big[256];
+    size_t limit = CAIRN__FRAME_LIMIT((size_t)deliver->max_message_size);
+    if (ok && cairn__envelope__get_packed_size(&env) > limit) {
+        snprintf(too_big, sizeof too_big,
+                 "executor '%s' produced more than %zu bytes of results in "
+                 "one superstep (4 x the maximum message size + 1 MiB)",
+                 item->executor_id, limit);
+        ok = false;
+        error = too_big;
+    }
+    if (!ok) {
+        done.ok = false;
+        done.n_sent = done.n_outputs = done.n_checkpoint_tags = 0;
+        done.n_state_writes = done.n_shared_writes = 0;
+    }
+    /* An error text goes out only with a failure. */
+    done.error = (char *)(ok || !error ? "" : error);
     if (cairn__envelope_send(zsock_resolve(self->dealer), NULL, &env)
         != CAIRN_OK) {
         cairn_log(CAIRN_LOG_ERROR, "host", "host '%s': could not send Done",

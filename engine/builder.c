@@ -486,6 +486,15 @@ s_check_edge_shape(const cairn_builder_t *self, const s_edge_spec_t *spec,
                    size_t number, cairn_error_t *err)
 {
     const char *kind = s_edge_kind_name(spec->kind);
+    for (size_t i = 0; spec->kind == CAIRN__EDGE_FAN_IN && i < spec->source_count;
+         i++)
+        for (size_t k = 0; k < i; k++)
+            if (strcmp(spec->sources[i], spec->sources[k]) == 0)
+                return cairn_error_set(err, CAIRN_EVALIDATION,
+                                       "%s #%zu to '%s': source '%s' is "
+                                       "listed twice",
+                                       kind, number, spec->targets[0].to,
+                                       spec->sources[i]);
     if (spec->kind == CAIRN__EDGE_FAN_IN && spec->source_count < 2)
         return cairn_error_set(err, CAIRN_EVALIDATION,
                                "%s #%zu to '%s': needs at least two sources, "
@@ -681,6 +690,9 @@ cairn_builder_build(const cairn_builder_t *self, cairn_workflow_t **out,
     wf->name = strdup(self->name ? self->name : "workflow");
     int rc = wf->name ? CAIRN_OK
                       : cairn_error_set(err, CAIRN_ENOMEM, "out of memory");
+    if (rc == CAIRN_OK && self->max_supersteps == 0)
+        rc = cairn_error_set(err, CAIRN_EVALIDATION,
+                             "max supersteps must be at least 1");
     if (rc == CAIRN_OK)
         rc = s_build_executors(self, wf, err);
     if (rc == CAIRN_OK)

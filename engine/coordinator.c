@@ -33,7 +33,6 @@
 #include "engine/util.h"
 
 #define S_POLL_MS 1000
-#define S_MAX_FRAME_SLACK ((size_t)1 << 20) /* envelope overhead allowed */
 
 /* ---- small containers --------------------------------------------------- */
 
@@ -388,7 +387,7 @@ s_receive_one(cairn__run_t *run)
     const char *why = NULL;
     void *router = zsock_resolve(run->engine->router);
     if (cairn__envelope_recv(router, &peer,
-                             run->max_message_size + S_MAX_FRAME_SLACK, &env,
+                             CAIRN__FRAME_LIMIT(run->max_message_size), &env,
                              &why)
         != CAIRN_OK) {
         run->engine->rejected_frames++;
@@ -463,54 +462,58 @@ s_sink_drop(void *userdata, size_t target, const Cairn__Message *msg)
            detail, NULL, 0, 1);
 }
 
-/* Finds the first executor (in id order) that failed, checking send_to
- * targets too. Returns its index or -1; *reason is its error text. */
-static long
-s_first_failure(cairn__run_t *run, const char **reason)
+/* Why executor x failed this superstep (its handler failed, or it used
+ * send_to on a target it has no edge to), or NULL when it did not. */
+static const char *
+s_failure_of(const cairn__run_t *run, size_t x)
 {
-    for (size_t x = 0; x < run->wf->executor_count; x++) {
-        const Cairn__Done *done = run->done[x] ? run->done[x]->done : NULL;
-        if (!done)
-            continue;
-        if (!done->ok) {
-            *reason = done->error;
-            return (long)x;
-        }
-        for (size_t i = 0; i < done->n_sent; i++) {
-            const char *why =
-                cairn__router_check_target(run->router, x, done->sent[i]);
-            if (why) {
-                *reason = why;
-                return (long)x;
-            }
-        }
+    const Cairn__Done *done = run->done[x] ? run->done[x]->done : NULL;
+    if (!done)
+        return NULL;
+    if (!done->ok)
+        return done->error && *done->error ? done->error : "handler failed";
+    for (size_t i = 0; i < done->n_sent; i++) {
+        const char *why =
+            cairn__router_check_target(run->router, x, done->sent[i]);
+        if (why)
+            return why;
     }
+    return NULL;
+}
+
+/* The first executor (in id order) that failed, or -1. */
+static long
+s_first_failure(const cairn__run_t *run)
+{
+    for (size_t x = 0; x < run->wf->executor_count; x++)
+        if (s_failure_of(run, x))
+            return (long)x;
     return -1;
 }
 
-/* A superstep failed: report every executor, apply nothing. Executors
- * that succeeded already applied their state at their host, so their
- * copies are no longer current. */
+/* A superstep failed: report every executor with its own outcome, apply
+ * nothing. Executors that succeeded already applied their state at their
+ * host, so their copies are no longer current. */
 static void
-s_fail_superstep(cairn__run_t *run, long failed, const char *reason)
+s_fail_superstep(cairn__run_t *run, long failed)
 {
     for (size_t x = 0; x < run->wf->executor_count; x++) {
         const Cairn__Done *done = run->done[x] ? run->done[x]->done : NULL;
         if (!done)
             continue;
         run->host_current[x] = false;
-        bool ok = done->ok && (long)x != failed;
+        const char *why = s_failure_of(run, x);
         s_emit(run,
-               ok ? CAIRN_EVENT_EXECUTOR_COMPLETED
-                  : CAIRN_EVENT_EXECUTOR_FAILED,
-               run->wf->executors[x].id, ok ? NULL : reason, NULL, 0,
-               done->handled);
+               why ? CAIRN_EVENT_EXECUTOR_FAILED
+                   : CAIRN_EVENT_EXECUTOR_COMPLETED,
+               run->wf->executors[x].id, why, NULL, 0, done->handled);
     }
     run->status = CAIRN_STATUS_FAILED;
     cairn_error_set(&run->error, CAIRN_EHANDLER,
                     "executor '%s' failed in superstep %llu: %s",
                     run->wf->executors[failed].id,
-                    (unsigned long long)run->superstep, reason);
+                    (unsigned long long)run->superstep,
+                    s_failure_of(run, (size_t)failed));
 }
 
 /* Applies one executor's shared writes, reporting keys another executor
@@ -634,6 +637,22 @@ s_pending_messages(const cairn__run_t *run)
     return pending;
 }
 
+/* A run that completes with messages in a fan-in buffer never delivers
+ * them: say so rather than lose them silently. */
+static void
+s_report_waiting(void *userdata, size_t target, size_t source, size_t count)
+{
+    cairn__run_t *run = userdata;
+    char detail[256];
+    snprintf(detail, sizeof detail,
+             "run ended with %zu message(s) from '%s' waiting in the fan-in "
+             "into '%s' for its other sources",
+             count, run->wf->executors[source].id,
+             run->wf->executors[target].id);
+    s_emit(run, CAIRN_EVENT_MESSAGE_DROPPED, run->wf->executors[target].id,
+           detail, NULL, 0, count);
+}
+
 /* After a barrier (or on resume): has the run ended? */
 static void
 s_decide_end(cairn__run_t *run)
@@ -641,6 +660,7 @@ s_decide_end(cairn__run_t *run)
     size_t pending = s_pending_messages(run);
     if (pending == 0) {
         run->status = CAIRN_STATUS_COMPLETED;
+        cairn__router_foreach_waiting(run->router, s_report_waiting, run);
     } else if (run->superstep >= run->max_supersteps) {
         run->status = CAIRN_STATUS_FAILED;
         run->reason = "max_supersteps";
@@ -787,10 +807,9 @@ s_loop(cairn__run_t *run, cairn_error_t *err)
             rc = s_collect(run, sent, err);
         if (rc != CAIRN_OK)
             return rc;
-        const char *reason = NULL;
-        long failed = s_first_failure(run, &reason);
+        long failed = s_first_failure(run);
         if (failed >= 0) {
-            s_fail_superstep(run, failed, reason);
+            s_fail_superstep(run, failed);
             return run->store ? cairn__ckpt_write_failure(run, err)
                               : CAIRN_OK;
         }

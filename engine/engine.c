@@ -11,6 +11,7 @@
 #include <zmq.h>
 
 #include "actors/host.h"
+#include "cairn/log.h"
 #include "engine/engine_internal.h"
 #include "engine/tsan.h"
 #include "engine/util.h"
@@ -86,8 +87,13 @@ s_await_hellos(cairn_engine_t *self, cairn_error_t *err)
         Cairn__Envelope *env = NULL;
         const char *why = NULL;
         if (cairn__envelope_recv(router, &peer, 1 << 20, &env, &why)
-            != CAIRN_OK)
+            != CAIRN_OK) {
+            self->rejected_frames++;
+            cairn_log(CAIRN_LOG_WARN, "engine",
+                      "rejected frame while hosts start: %s",
+                      why ? why : "receive failed");
             continue;
+        }
         long host = cairn__engine_find_host(self, &peer);
         if (env->body_case == CAIRN__ENVELOPE__BODY_HELLO && host >= 0) {
             greeted++;

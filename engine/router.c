@@ -365,6 +365,23 @@ cairn__router_import(cairn__router_t *self,
     return CAIRN_OK;
 }
 
+void
+cairn__router_foreach_waiting(const cairn__router_t *self,
+                              void (*fn)(void *userdata, size_t target,
+                                         size_t source, size_t count),
+                              void *userdata)
+{
+    for (size_t i = 0; i < self->wf->fan_in_count; i++) {
+        const s_fan_in_t *fan_in = &self->fan_ins[i];
+        for (size_t s = 0; s < fan_in->edge->source_count; s++) {
+            const s_fifo_t *fifo = &fan_in->fifos[s];
+            if (!s_fifo_empty(fifo))
+                fn(userdata, fan_in->edge->targets[0].executor,
+                   fan_in->edge->sources[s], fifo->count - fifo->head);
+        }
+    }
+}
+
 size_t
 cairn__router_buffered(const cairn__router_t *self)
 {

@@ -65,6 +65,14 @@ int
 cairn__router_import(cairn__router_t *self,
                      Cairn__FanInBuffer *const *buffers, size_t count);
 
+/* Calls fn for every fan-in source buffer that holds messages: the
+ * edge's target, the source executor and how many wait. */
+void
+cairn__router_foreach_waiting(const cairn__router_t *self,
+                              void (*fn)(void *userdata, size_t target,
+                                         size_t source, size_t count),
+                              void *userdata);
+
 /* Messages still waiting in fan-in buffers. */
 size_t
 cairn__router_buffered(const cairn__router_t *self);

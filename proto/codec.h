@@ -15,6 +15,13 @@
 
 #define CAIRN__PROTOCOL_VERSION 1
 
+/* The largest frame a run accepts: room for a few maximum-size messages
+ * (or state values) plus envelope overhead. Hosts check their Done
+ * against it before sending, so an executor that produces more fails
+ * with a clear error instead of being dropped on the wire. */
+#define CAIRN__FRAME_LIMIT(max_message_size)                                   \
+    ((size_t)4 * (max_message_size) + ((size_t)1 << 20))
+
 /* A ZeroMQ routing id (ROUTER peers). */
 typedef struct {
     uint8_t bytes[256];

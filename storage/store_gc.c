@@ -1,0 +1,357 @@
+/* store_gc.c - retention, garbage collection and deleting runs.
+ *
+ * Retention deletes checkpoint manifests and in-flight records; the
+ * state versions they read stay until gc. gc keeps a version exactly when
+ * some remaining checkpoint of its run, or a fork point into its run,
+ * resolves to it: a version written at superstep s and superseded at s'
+ * serves the checkpoints in [s, s'). Everything a kept checkpoint reads
+ * is therefore still there after gc.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/util.h"
+#include "storage/record.h"
+#include "storage/store_internal.h"
+
+typedef struct {
+    uint64_t *items; /* sorted ascending */
+    size_t count;
+} s_steps_t;
+
+static int
+s_compare_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+static bool
+s_steps_add(s_steps_t *steps, uint64_t step)
+{
+    if (!CAIRN__GROW(steps->items, steps->count))
+        return false;
+    steps->items[steps->count++] = step;
+    return true;
+}
+
+/* True when some step lies in [from, to). */
+static bool
+s_steps_any_in(const s_steps_t *steps, uint64_t from, uint64_t to)
+{
+    size_t low = 0, high = steps->count;
+    while (low < high) {
+        size_t mid = low + (high - low) / 2;
+        if (steps->items[mid] < from)
+            low = mid + 1;
+        else
+            high = mid;
+    }
+    return low < steps->count && steps->items[low] < to;
+}
+
+/* Calls fn for every key of cf that starts with prefix. */
+static int
+s_each_with_prefix(cairn_store_t *self, cairn__cf_t cf,
+                   const cairn__key_t *prefix,
+                   int (*fn)(void *userdata, const uint8_t *key, size_t len,
+                             const uint8_t *value, size_t value_len),
+                   void *userdata)
+{
+    const cairn__backend_ops_t *ops = self->backend->ops;
+    cairn__iter_t *it = ops->iter_new(self->backend, cf);
+    if (!it)
+        return CAIRN_ENOMEM;
+    int rc = CAIRN_OK;
+    for (ops->iter_seek(it, prefix->data, prefix->len);
+         rc == CAIRN_OK && ops->iter_valid(it); ops->iter_next(it)) {
+        size_t len, value_len;
+        const uint8_t *key = ops->iter_key(it, &len);
+        if (!cairn__key_has_prefix(key, len, prefix))
+            break;
+        const uint8_t *value = ops->iter_value(it, &value_len);
+        rc = fn(userdata, key, len, value, value_len);
+    }
+    ops->iter_free(it);
+    return rc;
+}
+
+typedef struct {
+    cairn_store_t *store;
+    cairn__batch_t *batch;
+    cairn__cf_t cf;
+    size_t deleted;
+} s_deleter_t;
+
+static int
+s_delete_key(void *userdata, const uint8_t *key, size_t len,
+             const uint8_t *value, size_t value_len)
+{
+    (void)value, (void)value_len;
+    s_deleter_t *d = userdata;
+    d->store->backend->ops->batch_delete(d->batch, d->cf, key, len);
+    d->deleted++;
+    return CAIRN_OK;
+}
+
+static int
+s_commit(cairn_store_t *self, cairn__batch_t *batch, cairn_error_t *err)
+{
+    int rc = self->backend->ops->batch_commit(
+        self->backend, batch, self->durability == CAIRN_DURABILITY_MACHINE,
+        err);
+    self->backend->ops->batch_free(batch);
+    return rc;
+}
+
+/* ---- retention -------------------------------------------------------------- */
+
+static int
+s_retain_run(cairn_store_t *self, const char *run_id, size_t keep_last,
+             uint64_t cutoff_ms, size_t *deleted, cairn_error_t *err)
+{
+    cairn_checkpoint_info_t *infos = NULL;
+    size_t count = 0;
+    int rc = cairn_store_list_checkpoints(self, run_id, 0, NULL, &infos,
+                                          &count, err);
+    if (rc != CAIRN_OK)
+        return rc;
+    cairn__batch_t *batch = self->backend->ops->batch_new(self->backend);
+    if (!batch) {
+        cairn_checkpoint_infos_free(infos, count);
+        return cairn_error_set(err, CAIRN_ENOMEM, "out of memory");
+    }
+    cairn__key_t key = {0};
+    for (size_t i = 1; i < count; i++) { /* the newest is always kept */
+        bool too_many = keep_last > 0 && i >= keep_last;
+        bool too_old = cutoff_ms > 0 && infos[i].timestamp_ms < cutoff_ms;
+        if (!too_many && !too_old)
+            continue;
+        cairn__key_step(&key, run_id, infos[i].superstep);
+        self->backend->ops->batch_delete(batch, CAIRN__CF_CHECKPOINTS,
+                                         key.data, key.len);
+        self->backend->ops->batch_delete(batch, CAIRN__CF_INFLIGHT, key.data,
+                                         key.len);
+        (*deleted)++;
+    }
+    rc = key.out_of_memory ? cairn_error_set(err, CAIRN_ENOMEM, "out of memory")
+                           : CAIRN_OK;
+    if (rc == CAIRN_OK)
+        rc = s_commit(self, batch, err);
+    else
+        self->backend->ops->batch_free(batch);
+    cairn__key_free(&key);
+    cairn_checkpoint_infos_free(infos, count);
+    return rc;
+}
+
+int
+cairn_store_retain(cairn_store_t *self, size_t keep_last,
+                   uint64_t older_than_ms, size_t *deleted,
+                   cairn_error_t *err)
+{
+    cairn_error_clear(err);
+    *deleted = 0;
+    if (self->read_only)
+        return cairn_error_set(err, CAIRN_ESTATE, "store is read-only");
+    cairn_run_info_t *runs = NULL;
+    size_t run_count = 0;
+    int rc = cairn_store_list_runs(self, &runs, &run_count, err);
+    uint64_t now = cairn__wall_ms();
+    uint64_t cutoff = older_than_ms && older_than_ms < now
+                          ? now - older_than_ms
+                          : 0;
+    for (size_t i = 0; rc == CAIRN_OK && i < run_count; i++)
+        rc = s_retain_run(self, runs[i].id, keep_last, cutoff, deleted, err);
+    cairn_run_infos_free(runs, run_count);
+    return rc;
+}
+
+/* ---- gc ---------------------------------------------------------------------- */
+
+/* The supersteps of run_id that something still reads: its checkpoints
+ * and the fork points of runs forked from it. */
+static int
+s_referenced_steps(cairn_store_t *self, const char *run_id,
+                   const cairn_run_info_t *runs, size_t run_count,
+                   s_steps_t *steps, cairn_error_t *err)
+{
+    cairn_checkpoint_info_t *infos = NULL;
+    size_t count = 0;
+    int rc = cairn_store_list_checkpoints(self, run_id, 0, NULL, &infos,
+                                          &count, err);
+    for (size_t i = 0; rc == CAIRN_OK && i < count; i++)
+        if (!s_steps_add(steps, infos[i].superstep))
+            rc = cairn_error_set(err, CAIRN_ENOMEM, "out of memory");
+    cairn_checkpoint_infos_free(infos, count);
+    for (size_t i = 0; rc == CAIRN_OK && i < run_count; i++) {
+        char parent_run[80];
+        uint64_t step;
+        if (cairn__checkpoint_id_parse(runs[i].parent, parent_run,
+                                       sizeof parent_run, &step)
+            && strcmp(parent_run, run_id) == 0 && !s_steps_add(steps, step))
+            rc = cairn_error_set(err, CAIRN_ENOMEM, "out of memory");
+    }
+    if (rc == CAIRN_OK)
+        qsort(steps->items, steps->count, sizeof *steps->items,
+              s_compare_u64);
+    return rc;
+}
+
+typedef struct {
+    cairn_store_t *store;
+    cairn__batch_t *batch;
+    const s_steps_t *steps;
+    uint8_t *group;        /* key of the current group, without version */
+    size_t group_len;
+    uint64_t newer;        /* superstep of the next newer version */
+    size_t removed;
+} s_collector_t;
+
+/* Visits versions newest first within a group (keys sort that way). */
+static int
+s_collect_version(void *userdata, const uint8_t *key, size_t len,
+                  const uint8_t *value, size_t value_len)
+{
+    (void)value, (void)value_len;
+    s_collector_t *c = userdata;
+    if (len < 8)
+        return CAIRN_OK;
+    size_t group_len = len - 8;
+    uint64_t step = ~cairn__key_read_u64(key + group_len);
+    if (!c->group || group_len != c->group_len
+        || memcmp(key, c->group, group_len) != 0) {
+        free(c->group);
+        c->group = cairn__memdup(key, group_len);
+        c->group_len = group_len;
+        c->newer = UINT64_MAX;
+        if (!c->group)
+            return CAIRN_ENOMEM;
+    }
+    if (!s_steps_any_in(c->steps, step, c->newer)) {
+        c->store->backend->ops->batch_delete(c->batch, CAIRN__CF_STATE, key,
+                                             len);
+        c->removed++;
+    }
+    c->newer = step;
+    return CAIRN_OK;
+}
+
+/* Deletes, in one batch, what fn picks among the keys of cf with prefix. */
+static int
+s_delete_picked(cairn_store_t *self, cairn__cf_t cf, const cairn__key_t *prefix,
+                int (*fn)(void *, const uint8_t *, size_t, const uint8_t *,
+                          size_t),
+                void *picker, cairn__batch_t **batch_slot, cairn_error_t *err)
+{
+    *batch_slot = self->backend->ops->batch_new(self->backend);
+    if (!*batch_slot)
+        return cairn_error_set(err, CAIRN_ENOMEM, "out of memory");
+    if (s_each_with_prefix(self, cf, prefix, fn, picker) != CAIRN_OK) {
+        self->backend->ops->batch_free(*batch_slot);
+        return cairn_error_set(err, CAIRN_ENOMEM, "out of memory");
+    }
+    return s_commit(self, *batch_slot, err);
+}
+
+static int
+s_gc_run(cairn_store_t *self, const cairn_run_info_t *run,
+         const cairn_run_info_t *runs, size_t run_count, size_t *removed,
+         cairn_error_t *err)
+{
+    s_steps_t steps = {0};
+    cairn__key_t prefix = {0};
+    cairn__key_add_text(&prefix, run->id, true);
+    int rc = s_referenced_steps(self, run->id, runs, run_count, &steps, err);
+    s_collector_t collector = {self, NULL, &steps, NULL, 0, 0, 0};
+    if (rc == CAIRN_OK)
+        rc = s_delete_picked(self, CAIRN__CF_STATE, &prefix,
+                             s_collect_version, &collector, &collector.batch,
+                             err);
+    *removed += collector.removed;
+    /* A run that has ended needs no pending writes; a running (or
+     * interrupted) one may need them to resume. */
+    s_deleter_t pending = {self, NULL, CAIRN__CF_PENDING, 0};
+    if (rc == CAIRN_OK && strcmp(run->status, "running") != 0)
+        rc = s_delete_picked(self, CAIRN__CF_PENDING, &prefix, s_delete_key,
+                             &pending, &pending.batch, err);
+    *removed += pending.deleted;
+    free(collector.group);
+    free(steps.items);
+    cairn__key_free(&prefix);
+    return rc;
+}
+
+int
+cairn_store_gc(cairn_store_t *self, size_t *removed, cairn_error_t *err)
+{
+    cairn_error_clear(err);
+    *removed = 0;
+    if (self->read_only)
+        return cairn_error_set(err, CAIRN_ESTATE, "store is read-only");
+    cairn_run_info_t *runs = NULL;
+    size_t run_count = 0;
+    int rc = cairn_store_list_runs(self, &runs, &run_count, err);
+    for (size_t i = 0; rc == CAIRN_OK && i < run_count; i++)
+        rc = s_gc_run(self, &runs[i], runs, run_count, removed, err);
+    cairn_run_infos_free(runs, run_count);
+    return rc;
+}
+
+/* ---- deleting a run ---------------------------------------------------------- */
+
+int
+cairn_store_delete_run(cairn_store_t *self, const char *run_id,
+                       cairn_error_t *err)
+{
+    cairn_error_clear(err);
+    if (self->read_only)
+        return cairn_error_set(err, CAIRN_ESTATE, "store is read-only");
+    cairn_run_info_t *runs = NULL;
+    size_t run_count = 0;
+    int rc = cairn_store_list_runs(self, &runs, &run_count, err);
+    bool known = false;
+    for (size_t i = 0; rc == CAIRN_OK && i < run_count; i++) {
+        char parent_run[80];
+        uint64_t step;
+        known = known || strcmp(runs[i].id, run_id) == 0;
+        if (cairn__checkpoint_id_parse(runs[i].parent, parent_run,
+                                       sizeof parent_run, &step)
+            && strcmp(parent_run, run_id) == 0)
+            rc = cairn_error_set(err, CAIRN_ESTATE,
+                                 "run '%s' has a fork, '%s': delete the fork "
+                                 "first",
+                                 run_id, runs[i].id);
+    }
+    cairn_run_infos_free(runs, run_count);
+    if (rc == CAIRN_OK && !known)
+        rc = cairn_error_set(err, CAIRN_ENOTFOUND, "unknown run '%s'", run_id);
+    if (rc != CAIRN_OK)
+        return rc;
+    cairn__batch_t *batch = self->backend->ops->batch_new(self->backend);
+    if (!batch)
+        return cairn_error_set(err, CAIRN_ENOMEM, "out of memory");
+    cairn__key_t prefix = {0};
+    cairn__key_add_text(&prefix, run_id, true);
+    static const cairn__cf_t kinds[] = {CAIRN__CF_CHECKPOINTS,
+                                        CAIRN__CF_INFLIGHT, CAIRN__CF_STATE,
+                                        CAIRN__CF_OUTPUTS, CAIRN__CF_PENDING};
+    for (size_t i = 0; rc == CAIRN_OK && i < sizeof kinds / sizeof kinds[0];
+         i++) {
+        s_deleter_t deleter = {self, batch, kinds[i], 0};
+        rc = s_each_with_prefix(self, kinds[i], &prefix, s_delete_key,
+                                &deleter);
+    }
+    cairn__key_reset(&prefix);
+    cairn__key_add_text(&prefix, run_id, false);
+    self->backend->ops->batch_delete(batch, CAIRN__CF_RUNS, prefix.data,
+                                     prefix.len);
+    if (rc == CAIRN_OK && !prefix.out_of_memory)
+        rc = s_commit(self, batch, err);
+    else {
+        self->backend->ops->batch_free(batch);
+        rc = cairn_error_set(err, CAIRN_ENOMEM, "out of memory");
+    }
+    cairn__key_free(&prefix);
+    return rc;
+}

@@ -1,0 +1,245 @@
+/* child_workflow.c - a durable run in its own process, for the crash
+ * tests: they start it, SIGKILL it at random moments and start it again.
+ *
+ *   child_workflow SCENARIO DB RUN_ID [STEPS] [LOG]
+ *
+ * It resumes RUN_ID from DB when the store knows it, else starts it, and
+ * on completion prints a summary (status, supersteps, outputs, every
+ * state entry) that two runs can be compared by. Scenarios:
+ *   cycle   two executors pass a counter back and forth up to STEPS,
+ *           each keeping how often it ran; shared state records the last
+ *           writer; sleeps a little per step so kills land mid-run
+ *   fanout  start fans out to a, b, c and slow (slow takes 1.5 s); every
+ *           handler appends its id to LOG when it starts
+ * Exit: 0 completed, 1 failed, 2 usage or setup error.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cairn/cairn.h>
+
+static const char *s_log_path;
+
+static void
+s_sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+static void
+s_log_invocation(cairn_ctx_t *ctx)
+{
+    if (!s_log_path)
+        return;
+    FILE *log = fopen(s_log_path, "a");
+    if (log) {
+        fprintf(log, "%s\n", cairn_ctx_executor_id(ctx));
+        fclose(log);
+    }
+}
+
+/* Keeps a decimal count of invocations in the executor's state. */
+static int
+s_count_invocation(cairn_ctx_t *ctx)
+{
+    const uint8_t *seen = cairn_ctx_state_get(ctx, "runs", NULL);
+    char text[24];
+    snprintf(text, sizeof text, "%ld", seen ? atol((const char *)seen) + 1 : 1);
+    return cairn_ctx_state_set(ctx, "runs", text, strlen(text) + 1);
+}
+
+static int
+s_counter(cairn_ctx_t *ctx, const cairn_msg_t *msg)
+{
+    size_t len;
+    const uint8_t *payload = cairn_msg_payload(msg, &len);
+    char text[32];
+    snprintf(text, sizeof text, "%.*s", (int)(len < 31 ? len : 31),
+             (const char *)payload);
+    long next = atol(text) + 1;
+    snprintf(text, sizeof text, "%ld", next);
+    s_sleep_ms(1);
+    const char *me = cairn_ctx_executor_id(ctx);
+    if (s_count_invocation(ctx) != 0
+        || cairn_ctx_shared_set(ctx, "last", me, strlen(me)) != 0)
+        return cairn_ctx_fail(ctx, "state write failed");
+    return cairn_ctx_send(ctx, NULL, text, strlen(text));
+}
+
+static int
+s_output(cairn_ctx_t *ctx, const cairn_msg_t *msg)
+{
+    size_t len;
+    const uint8_t *payload = cairn_msg_payload(msg, &len);
+    return cairn_ctx_yield_output(ctx, payload, len);
+}
+
+static int
+s_branch(cairn_ctx_t *ctx, const cairn_msg_t *msg)
+{
+    s_log_invocation(ctx);
+    const char *me = cairn_ctx_executor_id(ctx);
+    if (strcmp(me, "slow") == 0)
+        s_sleep_ms(1500);
+    if (s_count_invocation(ctx) != 0)
+        return cairn_ctx_fail(ctx, "state write failed");
+    size_t len;
+    const uint8_t *payload = cairn_msg_payload(msg, &len);
+    char text[64];
+    snprintf(text, sizeof text, "%s:%.*s", me, (int)(len < 32 ? len : 32),
+             (const char *)payload);
+    return cairn_ctx_send(ctx, NULL, text, strlen(text));
+}
+
+static int
+s_join(cairn_ctx_t *ctx, const cairn_msg_t *msg)
+{
+    s_log_invocation(ctx);
+    char text[256] = "";
+    for (size_t i = 0; i < cairn_msg_part_count(msg); i++) {
+        size_t len;
+        const uint8_t *part = cairn_msg_payload(cairn_msg_part(msg, i), &len);
+        size_t used = strlen(text);
+        snprintf(text + used, sizeof text - used, "%s%.*s", i ? "," : "",
+                 (int)len, (const char *)part);
+    }
+    return cairn_ctx_yield_output(ctx, text, strlen(text));
+}
+
+static int
+s_register(cairn_registry_t *registry)
+{
+    const cairn_executor_type_t types[] = {
+        {.name = "test.counter", .handle = s_counter},
+        {.name = "test.output", .handle = s_output},
+        {.name = "test.branch", .handle = s_branch},
+        {.name = "test.join", .handle = s_join},
+    };
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
+        if (cairn_registry_add_executor(registry, &types[i]) != 0)
+            return -1;
+    return 0;
+}
+
+static int
+s_build_cycle(cairn_builder_t *b, long steps)
+{
+    char limit[32];
+    snprintf(limit, sizeof limit, "%ld", steps);
+    int rc = cairn_builder_add_executor(b, "ping", "test.counter", NULL, 0);
+    rc = rc ? rc : cairn_builder_add_executor(b, "pong", "test.counter", NULL, 0);
+    rc = rc ? rc : cairn_builder_add_executor(b, "done", "test.output", NULL, 0);
+    rc = rc ? rc : cairn_builder_add_edge(b, "ping", "pong", "int_lt", limit,
+                                          strlen(limit));
+    rc = rc ? rc : cairn_builder_add_edge(b, "pong", "ping", "int_lt", limit,
+                                          strlen(limit));
+    rc = rc ? rc : cairn_builder_add_edge(b, "ping", "done", "int_ge", limit,
+                                          strlen(limit));
+    rc = rc ? rc : cairn_builder_add_edge(b, "pong", "done", "int_ge", limit,
+                                          strlen(limit));
+    rc = rc ? rc : cairn_builder_set_start(b, "ping");
+    cairn_builder_set_max_supersteps(b, (uint64_t)steps + 10);
+    return rc;
+}
+
+static int
+s_build_fanout(cairn_builder_t *b)
+{
+    const char *branches[] = {"a", "b", "c", "slow"};
+    int rc = cairn_builder_add_executor(b, "start", "test.branch", NULL, 0);
+    for (size_t i = 0; rc == 0 && i < 4; i++)
+        rc = cairn_builder_add_executor(b, branches[i], "test.branch", NULL,
+                                        0);
+    rc = rc ? rc : cairn_builder_add_executor(b, "join", "test.join", NULL, 0);
+    rc = rc ? rc : cairn_builder_add_fan_out(b, "start", branches, 4, NULL,
+                                             NULL, 0);
+    rc = rc ? rc : cairn_builder_add_fan_in(b, branches, 4, "join");
+    rc = rc ? rc : cairn_builder_set_start(b, "start");
+    return rc;
+}
+
+static void
+s_print_state(const char *executor, const char *key, const uint8_t *value,
+              size_t len, void *userdata)
+{
+    (void)userdata;
+    printf("state %s %s=%.*s\n", executor ? executor : "(shared)", key,
+           (int)strnlen((const char *)value, len), (const char *)value);
+}
+
+static void
+s_print_summary(const cairn_result_t *result)
+{
+    printf("status=%s supersteps=%llu\n",
+           cairn_status_name(cairn_result_status(result)),
+           (unsigned long long)cairn_result_supersteps(result));
+    for (size_t i = 0; i < cairn_result_output_count(result); i++) {
+        size_t len;
+        const uint8_t *out = cairn_result_output(result, i, &len);
+        printf("output=%.*s\n", (int)len, (const char *)out);
+    }
+    cairn_result_foreach_state(result, s_print_state, NULL);
+}
+
+int
+main(int argc, char **argv)
+{
+    if (argc < 4) {
+        fprintf(stderr, "usage: %s cycle|fanout DB RUN_ID [STEPS] [LOG]\n",
+                argv[0]);
+        return 2;
+    }
+    const char *scenario = argv[1], *db = argv[2], *run_id = argv[3];
+    long steps = argc > 4 ? atol(argv[4]) : 200;
+    s_log_path = argc > 5 ? argv[5] : NULL;
+    cairn_error_t err;
+    cairn_error_clear(&err);
+    cairn_registry_t *registry = cairn_registry_new();
+    cairn_builder_t *b = registry ? cairn_builder_new(registry) : NULL;
+    cairn_workflow_t *wf = NULL;
+    cairn_engine_t *engine = NULL;
+    cairn_store_t *store = NULL;
+    cairn_result_t *result = NULL;
+    int status = 2;
+    int rc = b && s_register(registry) == 0 ? 0 : -1;
+    if (rc == 0)
+        rc = strcmp(scenario, "cycle") == 0 ? s_build_cycle(b, steps)
+                                            : s_build_fanout(b);
+    if (rc == 0)
+        rc = cairn_builder_build(b, &wf, &err);
+    cairn_engine_options_t engine_opts = {.host_threads = 4};
+    if (rc == 0)
+        rc = cairn_engine_open(&engine, registry, &engine_opts, &err);
+    if (rc == 0)
+        rc = cairn_store_open(&store, db, NULL, &err);
+    if (rc != 0) {
+        fprintf(stderr, "child: setup failed: %s\n", err.message);
+        goto done;
+    }
+    cairn_run_options_t opts = {.run_id = run_id, .store = store};
+    cairn_run_info_t *known = NULL;
+    if (cairn_store_get_run(store, run_id, &known, &err) == 0) {
+        cairn_run_infos_free(known, 1);
+        rc = cairn_engine_resume(engine, wf, run_id, &opts, &result, &err);
+    } else {
+        rc = cairn_engine_run(engine, wf, "0", 1, &opts, &result, &err);
+    }
+    if (rc != 0) {
+        fprintf(stderr, "child: %s\n", err.message);
+        status = 1;
+        goto done;
+    }
+    s_print_summary(result);
+    status = cairn_result_status(result) == CAIRN_STATUS_COMPLETED ? 0 : 1;
+done:
+    cairn_result_destroy(&result);
+    cairn_store_destroy(&store);
+    cairn_engine_destroy(&engine);
+    cairn_workflow_destroy(&wf);
+    cairn_builder_destroy(&b);
+    cairn_registry_destroy(&registry);
+    return status;
+}
