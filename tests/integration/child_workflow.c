@@ -8,7 +8,8 @@
  * state entry) that two runs can be compared by. Scenarios:
  *   cycle   two executors pass a counter back and forth up to STEPS,
  *           each keeping how often it ran; shared state records the last
- *           writer; sleeps a little per step so kills land mid-run
+ *           writer; sleeps CAIRN_CHILD_STEP_MS (default 1) per step so
+ *           kills land mid-run
  *   fanout  start fans out to a, b, c and slow (slow takes 1.5 s); every
  *           handler appends its id to LOG when it starts
  * Exit: 0 completed, 1 failed, 2 usage or setup error.
@@ -21,6 +22,7 @@
 #include <cairn/cairn.h>
 
 static const char *s_log_path;
+static long s_step_ms = 1;
 
 static void
 s_sleep_ms(long ms)
@@ -61,7 +63,7 @@ s_counter(cairn_ctx_t *ctx, const cairn_msg_t *msg)
              (const char *)payload);
     long next = atol(text) + 1;
     snprintf(text, sizeof text, "%ld", next);
-    s_sleep_ms(1);
+    s_sleep_ms(s_step_ms);
     const char *me = cairn_ctx_executor_id(ctx);
     if (s_count_invocation(ctx) != 0
         || cairn_ctx_shared_set(ctx, "last", me, strlen(me)) != 0)
@@ -194,7 +196,9 @@ main(int argc, char **argv)
     }
     const char *scenario = argv[1], *db = argv[2], *run_id = argv[3];
     long steps = argc > 4 ? atol(argv[4]) : 200;
-    s_log_path = argc > 5 ? argv[5] : NULL;
+    s_log_path = argc > 5 && *argv[5] ? argv[5] : NULL;
+    if (getenv("CAIRN_CHILD_STEP_MS"))
+        s_step_ms = atol(getenv("CAIRN_CHILD_STEP_MS"));
     cairn_error_t err;
     cairn_error_clear(&err);
     cairn_registry_t *registry = cairn_registry_new();
