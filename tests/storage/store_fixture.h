@@ -638,15 +638,24 @@ fx_expect_result(long limit)
     return s.data;
 }
 
-/* The dump of checkpoint RUN@k of a run of the cycle to limit. */
+/* The dump of checkpoint RUN@k of a run of the cycle to limit, written
+ * with the run in status. */
+static inline char *
+fx_expect_checkpoint_as(long limit, long k, bool phase, const char *status)
+{
+    fx_str_t s = {0};
+    fx_str_add(&s, "superstep=%ld status=%s pending=%d\n", k, status,
+               k == limit ? 0 : 1);
+    fx_expect_body(&s, limit, k, phase);
+    return s.data;
+}
+
+/* The same for a checkpoint of a run that went on normally. */
 static inline char *
 fx_expect_checkpoint(long limit, long k, bool phase)
 {
-    fx_str_t s = {0};
-    fx_str_add(&s, "superstep=%ld status=%s pending=%d\n", k,
-               k == limit ? "completed" : "running", k == limit ? 0 : 1);
-    fx_expect_body(&s, limit, k, phase);
-    return s.data;
+    return fx_expect_checkpoint_as(limit, k, phase,
+                                   k == limit ? "completed" : "running");
 }
 
 /* Asserts that the dump of result equals expected (freed). */
@@ -704,8 +713,8 @@ static inline size_t
 fx_count(cairn_store_t *store, const char *run_id)
 {
     size_t count = 0;
-    cairn_checkpoint_infos_free(fx_list(store, run_id, 0, NULL, &count),
-                                count);
+    cairn_checkpoint_info_t *infos = fx_list(store, run_id, 0, NULL, &count);
+    cairn_checkpoint_infos_free(infos, count);
     return count;
 }
 

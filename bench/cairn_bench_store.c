@@ -1,0 +1,443 @@
+/* cairn_bench_store.c - what durability costs, against its floor.
+ *
+ * Scenarios (JSON lines on stdout, like cairn-bench):
+ *
+ *   floor_batch_us              one RocksDB WriteBatch of a checkpoint's
+ *                               size, unsynced and synced
+ *   durable_cycle_*             the 2-executor counter cycle with no store,
+ *                               and with durability none / process /
+ *                               machine (a checkpoint every superstep)
+ *   incremental_*               the cycle while one executor holds 1 MiB of
+ *                               state that never changes: supersteps/s and
+ *                               bytes written per checkpoint
+ *   resume_latency_ms           open the store, load the latest checkpoint
+ *                               of a run with 10,000 checkpoints, run one
+ *                               more superstep
+ *   list_checkpoints_ms         list those 10,000 checkpoints
+ *
+ * Every store lives in a fresh mkdtemp directory, removed afterwards.
+ */
+#include <ftw.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cairn/cairn.h>
+
+#include "storage/backend.h"
+
+#define S_MAX_REPS 64
+
+typedef struct {
+    bool quick;
+    size_t reps;
+    uint64_t cycle_steps;  /* supersteps of the cycle */
+    uint64_t history;      /* checkpoints of the resume/list run */
+    char machine[160];
+} cfg_t;
+
+static double
+s_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static int
+s_compare(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Prints one JSON line: median/p99/min/max of values. */
+static void
+s_report(const cfg_t *cfg, const char *name, const char *params,
+         double *values, size_t n, const char *units)
+{
+    qsort(values, n, sizeof *values, s_compare);
+    size_t p99 = (size_t)((double)(n - 1) * 0.99 + 0.5);
+    printf("{\"name\":\"%s\",\"params\":%s,\"median\":%.3f,\"p99\":%.3f,"
+           "\"min\":%.3f,\"max\":%.3f,\"units\":\"%s\",\"machine\":\"%s\"}\n",
+           name, params, values[n / 2], values[p99], values[0],
+           values[n - 1], units, cfg->machine);
+    fflush(stdout);
+}
+
+static void
+s_machine(char *out, size_t size)
+{
+    FILE *file = fopen("/proc/cpuinfo", "r");
+    char line[256], model[128] = "unknown CPU";
+    long cores = 0;
+    while (file && fgets(line, sizeof line, file)) {
+        if (strncmp(line, "model name", 10) == 0 && strchr(line, ':'))
+            snprintf(model, sizeof model, "%s", strchr(line, ':') + 2);
+        cores += strncmp(line, "processor", 9) == 0;
+    }
+    if (file)
+        fclose(file);
+    model[strcspn(model, "\n")] = '\0';
+    snprintf(out, size, "%s, %ld cores", model, cores);
+}
+
+static int
+s_remove(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb, (void)flag, (void)ftw;
+    return remove(path);
+}
+
+static char *
+s_tempdir(void)
+{
+    char *dir = strdup("/tmp/cairn-bench-XXXXXX");
+    if (dir && !mkdtemp(dir)) {
+        free(dir);
+        return NULL;
+    }
+    return dir;
+}
+
+static void
+s_rmdir(char *dir)
+{
+    if (dir)
+        nftw(dir, s_remove, 16, FTW_DEPTH | FTW_PHYS);
+    free(dir);
+}
+
+/* ---- the workload ---------------------------------------------------------- */
+
+static atomic_bool s_big_written;
+
+/* Adds one to the decimal payload and sends it on; keeps a count. */
+static int
+s_increment(cairn_ctx_t *ctx, const cairn_msg_t *msg)
+{
+    size_t len;
+    const uint8_t *payload = cairn_msg_payload(msg, &len);
+    char text[32];
+    snprintf(text, sizeof text, "%.*s", (int)(len < 31 ? len : 31),
+             (const char *)payload);
+    snprintf(text, sizeof text, "%lld", atoll(text) + 1);
+    int rc = cairn_ctx_state_set(ctx, "count", text, strlen(text));
+    return rc ? rc : cairn_ctx_send(ctx, NULL, text, strlen(text));
+}
+
+/* Like s_increment, and writes 1 MiB of state the first time it runs. */
+static int
+s_increment_big(cairn_ctx_t *ctx, const cairn_msg_t *msg)
+{
+    if (!cairn_ctx_state_get(ctx, "blob", NULL)) {
+        static uint8_t blob[1 << 20];
+        memset(blob, 'x', sizeof blob);
+        if (cairn_ctx_state_set(ctx, "blob", blob, sizeof blob) != 0)
+            return -1;
+        atomic_store(&s_big_written, true);
+    }
+    return s_increment(ctx, msg);
+}
+
+static int
+s_build(const cairn_registry_t *registry, uint64_t steps, bool big,
+        cairn_workflow_t **wf)
+{
+    char limit[32];
+    snprintf(limit, sizeof limit, "%llu", (unsigned long long)steps);
+    cairn_builder_t *b = cairn_builder_new(registry);
+    int rc = b ? 0 : -1;
+    rc = rc ? rc : cairn_builder_add_executor(b, "a", big ? "inc.big" : "inc",
+                                              NULL, 0);
+    rc = rc ? rc : cairn_builder_add_executor(b, "b", "inc", NULL, 0);
+    rc = rc ? rc : cairn_builder_add_edge(b, "a", "b", NULL, NULL, 0);
+    rc = rc ? rc : cairn_builder_add_edge(b, "b", "a", "int_lt", limit,
+                                          strlen(limit));
+    rc = rc ? rc : cairn_builder_set_start(b, "a");
+    cairn_builder_set_max_supersteps(b, steps + 10);
+    cairn_error_t err;
+    rc = rc ? rc : cairn_builder_build(b, wf, &err);
+    cairn_builder_destroy(&b);
+    return rc;
+}
+
+typedef struct {
+    cairn_engine_t *engine;
+    cairn_workflow_t *wf;
+    uint64_t steps;
+} bench_env_t;
+
+/* One run of the cycle with the given durability (-1: no store at all).
+ * Returns seconds, or < 0 on failure. *bytes gets the median checkpoint
+ * size when bytes is not NULL. */
+static double
+s_run_cycle(const bench_env_t *env, int durability, double *bytes)
+{
+    char *dir = durability > 0 ? s_tempdir() : NULL;
+    cairn_store_t *store = NULL;
+    cairn_error_t err = {0, ""};
+    int rc = 0;
+    if (durability == CAIRN_DURABILITY_NONE)
+        rc = cairn_store_open_memory(&store, &err);
+    else if (durability > 0) {
+        cairn_store_options_t opts = {.durability =
+                                          (cairn_durability_t)durability};
+        rc = dir ? cairn_store_open(&store, dir, &opts, &err) : -1;
+    }
+    cairn_run_options_t opts = {.store = store, .run_id = "bench"};
+    cairn_result_t *result = NULL;
+    double t0 = s_now();
+    if (rc == 0)
+        rc = cairn_engine_run(env->engine, env->wf, "0", 1, &opts, &result,
+                              &err);
+    double seconds = s_now() - t0;
+    if (rc != 0 || cairn_result_status(result) != CAIRN_STATUS_COMPLETED
+        || cairn_result_supersteps(result) != env->steps) {
+        fprintf(stderr, "cairn-bench-store: cycle failed: %s %s\n",
+                err.message, result ? cairn_result_error(result)->message : "");
+        seconds = -1;
+    }
+    if (seconds > 0 && bytes && store) {
+        cairn_checkpoint_info_t *infos = NULL;
+        size_t n = 0;
+        if (cairn_store_list_checkpoints(store, "bench", 0, NULL, &infos, &n,
+                                         &err)
+                == 0
+            && n > 2) {
+            /* Skip the end and the first barriers (the 1 MiB write). */
+            double *sizes = calloc(n, sizeof *sizes);
+            for (size_t i = 0; sizes && i + 2 < n; i++)
+                sizes[i] = (double)infos[i + 1].size_bytes;
+            if (sizes) {
+                qsort(sizes, n - 2, sizeof *sizes, s_compare);
+                *bytes = sizes[(n - 2) / 2];
+            }
+            free(sizes);
+        }
+        cairn_checkpoint_infos_free(infos, n);
+    }
+    cairn_result_destroy(&result);
+    cairn_store_destroy(&store);
+    s_rmdir(dir);
+    return seconds;
+}
+
+static int
+s_bench_cycles(const cfg_t *cfg, const cairn_registry_t *registry,
+               cairn_engine_t *engine)
+{
+    static const struct {
+        const char *name;
+        int durability;
+        bool big;
+    } cases[] = {
+        {"durable_cycle_no_store", -1, false},
+        {"durable_cycle_none", CAIRN_DURABILITY_NONE, false},
+        {"durable_cycle_process", CAIRN_DURABILITY_PROCESS, false},
+        {"durable_cycle_machine", CAIRN_DURABILITY_MACHINE, false},
+        {"incremental_1mib_process", CAIRN_DURABILITY_PROCESS, true},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        bench_env_t env = {engine, NULL, 0};
+        /* fsync per superstep: fewer steps keep the run near a second. */
+        uint64_t steps = cases[c].durability == CAIRN_DURABILITY_MACHINE
+                             ? cfg->cycle_steps / 10
+                             : cfg->cycle_steps;
+        env.steps = steps;
+        if (s_build(registry, steps, cases[c].big, &env.wf) != 0)
+            return -1;
+        double rates[S_MAX_REPS], sizes[S_MAX_REPS];
+        size_t n = 0;
+        for (; n < cfg->reps; n++) {
+            sizes[n] = 0;
+            double seconds = s_run_cycle(&env, cases[c].durability,
+                                         cases[c].big ? &sizes[n] : NULL);
+            if (seconds < 0) {
+                cairn_workflow_destroy(&env.wf);
+                return -1;
+            }
+            rates[n] = (double)steps / seconds;
+        }
+        char params[128], name[96];
+        snprintf(params, sizeof params, "{\"supersteps\":%llu,\"reps\":%zu}",
+                 (unsigned long long)steps, n);
+        snprintf(name, sizeof name, "%s_supersteps_per_s", cases[c].name);
+        s_report(cfg, name, params, rates, n, "supersteps/s");
+        if (cases[c].big) {
+            snprintf(name, sizeof name, "%s_bytes_per_checkpoint",
+                     cases[c].name);
+            s_report(cfg, name, params, sizes, n, "bytes");
+        }
+        cairn_workflow_destroy(&env.wf);
+    }
+    return 0;
+}
+
+/* ---- floor: one WriteBatch ------------------------------------------------ */
+
+static int
+s_bench_batch(const cfg_t *cfg)
+{
+    char *dir = s_tempdir();
+    cairn__backend_t *backend = NULL;
+    cairn_error_t err;
+    if (!dir || cairn__backend_open_rocksdb(&backend, dir, CAIRN__OPEN_WRITE,
+                                            &err)
+                    != 0) {
+        s_rmdir(dir);
+        return -1;
+    }
+    /* About what a cycle checkpoint writes: manifest, mail, one value. */
+    uint8_t value[300];
+    memset(value, 'v', sizeof value);
+    for (int sync = 0; sync <= 1; sync++) {
+        size_t iterations = cfg->quick ? 20 : (sync ? 500 : 20000);
+        double values[S_MAX_REPS];
+        for (size_t r = 0; r < cfg->reps; r++) {
+            double t0 = s_now();
+            for (size_t i = 0; i < iterations; i++) {
+                cairn__batch_t *batch = backend->ops->batch_new(backend);
+                uint64_t key = i;
+                backend->ops->batch_put(batch, CAIRN__CF_CHECKPOINTS,
+                                        (const uint8_t *)&key, sizeof key,
+                                        value, sizeof value);
+                if (backend->ops->batch_commit(backend, batch, sync, &err)
+                    != 0)
+                    fprintf(stderr, "cairn-bench-store: %s\n", err.message);
+                backend->ops->batch_free(batch);
+            }
+            values[r] = (s_now() - t0) * 1e6 / (double)iterations;
+        }
+        char params[96];
+        snprintf(params, sizeof params,
+                 "{\"bytes\":%zu,\"sync\":%s,\"reps\":%zu}", sizeof value,
+                 sync ? "true" : "false", cfg->reps);
+        s_report(cfg, sync ? "floor_batch_synced_us" : "floor_batch_us",
+                 params, values, cfg->reps, "us");
+    }
+    backend->ops->close(backend);
+    s_rmdir(dir);
+    return 0;
+}
+
+/* ---- resume and listing ------------------------------------------------------ */
+
+static int
+s_bench_history(const cfg_t *cfg, const cairn_registry_t *registry,
+                cairn_engine_t *engine)
+{
+    char *dir = s_tempdir();
+    bench_env_t env = {engine, NULL, cfg->history};
+    cairn_store_t *store = NULL;
+    cairn_error_t err = {0, ""};
+    cairn_result_t *result = NULL;
+    int rc = dir && s_build(registry, 2 * cfg->history + 10, false, &env.wf)
+                        == 0
+                 ? 0
+                 : -1;
+    /* A run stopped by max_supersteps after history supersteps: it has
+     * history + 1 checkpoints and one more superstep to go. */
+    cairn_run_options_t opts = {.run_id = "history",
+                                .max_supersteps = cfg->history};
+    if (rc == 0)
+        rc = cairn_store_open(&store, dir, NULL, &err);
+    opts.store = store;
+    if (rc == 0)
+        rc = cairn_engine_run(engine, env.wf, "0", 1, &opts, &result, &err);
+    cairn_result_destroy(&result);
+    cairn_store_destroy(&store);
+    double resume[S_MAX_REPS], list[S_MAX_REPS], open_ms[S_MAX_REPS];
+    for (size_t r = 0; rc == 0 && r < cfg->reps; r++) {
+        double t0 = s_now();
+        rc = cairn_store_open(&store, dir, NULL, &err);
+        cairn_checkpoint_info_t *infos = NULL;
+        size_t n = 0;
+        double t1 = s_now();
+        if (rc == 0)
+            rc = cairn_store_list_checkpoints(store, "history", 0, NULL,
+                                              &infos, &n, &err);
+        list[r] = (s_now() - t1) * 1e3;
+        open_ms[r] = (t1 - t0) * 1e3;
+        cairn_checkpoint_infos_free(infos, n);
+        if (rc == 0 && n != cfg->history + 1 + r)
+            rc = cairn_error_set(&err, -1, "listed %zu checkpoints, want %llu",
+                                 n, (unsigned long long)(cfg->history + 1 + r));
+        /* Resume the same run each time: one more superstep, then the
+         * limit stops it again (max_supersteps grows by one a rep). */
+        opts.store = store;
+        opts.max_supersteps = cfg->history + 1 + r;
+        double t2 = s_now();
+        if (rc == 0)
+            rc = cairn_engine_resume(engine, env.wf, "history", &opts,
+                                     &result, &err);
+        resume[r] = (s_now() - t2 + (t1 - t0)) * 1e3;
+        if (rc == 0 && cairn_result_supersteps(result) != opts.max_supersteps)
+            rc = cairn_error_set(&err, -1, "resume ran to superstep %llu: %s",
+                                 (unsigned long long)cairn_result_supersteps(
+                                     result),
+                                 cairn_result_error(result)->message);
+        cairn_result_destroy(&result);
+        cairn_store_destroy(&store);
+    }
+    if (rc == 0) {
+        char params[96];
+        snprintf(params, sizeof params, "{\"checkpoints\":%llu,\"reps\":%zu}",
+                 (unsigned long long)cfg->history + 1, cfg->reps);
+        s_report(cfg, "resume_latency_ms", params, resume, cfg->reps, "ms");
+        s_report(cfg, "list_checkpoints_ms", params, list, cfg->reps, "ms");
+        s_report(cfg, "resume_store_open_ms", params, open_ms, cfg->reps,
+                 "ms");
+    } else {
+        fprintf(stderr, "cairn-bench-store: history (rc %d): %s\n", rc,
+                err.message);
+    }
+    cairn_workflow_destroy(&env.wf);
+    s_rmdir(dir);
+    return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+    cfg_t cfg = {.reps = 5, .cycle_steps = 10000, .history = 10000};
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--quick") == 0) {
+            cfg.quick = true;
+            cfg.reps = 2;
+            cfg.cycle_steps = 100;
+            cfg.history = 50;
+        } else if (strcmp(argv[i], "--reps") == 0 && i + 1 < argc) {
+            cfg.reps = (size_t)atoi(argv[++i]);
+            if (cfg.reps < 1 || cfg.reps > S_MAX_REPS)
+                cfg.reps = 5;
+        } else {
+            fprintf(stderr, "usage: %s [--quick] [--reps N]\n", argv[0]);
+            return 2;
+        }
+    }
+    s_machine(cfg.machine, sizeof cfg.machine);
+    cairn_registry_t *registry = cairn_registry_new();
+    cairn_executor_type_t inc = {.name = "inc", .handle = s_increment};
+    cairn_executor_type_t big = {.name = "inc.big",
+                                 .handle = s_increment_big};
+    cairn_engine_t *engine = NULL;
+    cairn_error_t err = {0, ""};
+    int rc = registry && cairn_registry_add_executor(registry, &inc) == 0
+                     && cairn_registry_add_executor(registry, &big) == 0
+                 ? cairn_engine_open(&engine, registry, NULL, &err)
+                 : -1;
+    if (rc == 0)
+        rc = s_bench_batch(&cfg);
+    if (rc == 0)
+        rc = s_bench_cycles(&cfg, registry, engine);
+    if (rc == 0)
+        rc = s_bench_history(&cfg, registry, engine);
+    if (rc != 0)
+        fprintf(stderr, "cairn-bench-store: failed %s\n", err.message);
+    cairn_engine_destroy(&engine);
+    cairn_registry_destroy(&registry);
+    return rc == 0 ? 0 : 1;
+}
