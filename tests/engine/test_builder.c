@@ -241,6 +241,29 @@ test_builder_fan_in_one_source(void **state)
 }
 
 static void
+test_builder_fan_in_duplicate_source(void **state)
+{
+    (void)state;
+    cairn_builder_t *b = s_base();
+    assert_int_equal(cairn_builder_add_executor(b, "twice_target", "t.noop",
+                                                NULL, 0),
+                     CAIRN_OK);
+    const char *sources[] = {"beta", "gamma", "beta"};
+    assert_int_equal(cairn_builder_add_fan_in(b, sources, 3, "twice_target"),
+                     CAIRN_OK);
+    s_expect_invalid(&b, "twice_target", "listed twice");
+}
+
+static void
+test_builder_zero_max_supersteps(void **state)
+{
+    (void)state;
+    cairn_builder_t *b = s_base();
+    cairn_builder_set_max_supersteps(b, 0);
+    s_expect_invalid(&b, "max supersteps", NULL);
+}
+
+static void
 test_builder_unknown_predicate(void **state)
 {
     (void)state;
@@ -475,6 +498,8 @@ main(void)
         cmocka_unit_test(test_builder_switch_without_default),
         cmocka_unit_test(test_builder_switch_two_defaults),
         cmocka_unit_test(test_builder_fan_in_one_source),
+        cmocka_unit_test(test_builder_fan_in_duplicate_source),
+        cmocka_unit_test(test_builder_zero_max_supersteps),
         cmocka_unit_test(test_builder_unknown_predicate),
         cmocka_unit_test(test_builder_unknown_selector),
         cmocka_unit_test(test_builder_rejected_predicate_argument),

@@ -451,6 +451,14 @@ s_fail(cairn_ctx_t *ctx, const cairn_msg_t *msg)
     return cairn_ctx_fail(ctx, "boom");
 }
 
+/* t.failid: fails with a reason naming itself. */
+static int
+s_fail_id(cairn_ctx_t *ctx, const cairn_msg_t *msg)
+{
+    s_record(ctx, msg, NULL);
+    return cairn_ctx_fail(ctx, "reason of %s", cairn_ctx_executor_id(ctx));
+}
+
 /* t.big: tries to send 101 bytes, then 100; notes both return codes. */
 static int
 s_big(cairn_ctx_t *ctx, const cairn_msg_t *msg)
@@ -586,6 +594,7 @@ s_group_setup(void **state)
         {"t.first", s_first, NULL, NULL},
         {"t.good", s_good, NULL, NULL},
         {"t.fail", s_fail, NULL, NULL},
+        {"t.failid", s_fail_id, NULL, NULL},
         {"t.big", s_big, NULL, NULL},
         {"t.pick", s_pick, NULL, NULL},
         {"t.ctx", s_ctxinfo, NULL, NULL},
@@ -1588,6 +1597,65 @@ test_coordinator_determinism(void **state)
     cairn_engine_destroy(&engine);
 }
 
+/* Two executors fail in one superstep: each event carries its own reason,
+ * the run's error names the first in id order. */
+static void
+test_coordinator_each_failure_has_its_own_reason(void **state)
+{
+    s_fixture_t *fx = *state;
+    s_exec(fx, "s", "t.fwd", NULL);
+    s_exec(fx, "f1", "t.failid", NULL);
+    s_exec(fx, "f2", "t.failid", NULL);
+    const char *targets[] = {"f2", "f1"};
+    s_fan_out(fx, "s", targets, 2);
+    s_start(fx, "s");
+    cairn_result_t *res = s_run(fx, "go", NULL);
+    assert_int_equal(cairn_result_status(res), CAIRN_STATUS_FAILED);
+    assert_non_null(strstr(cairn_result_error(res)->message, "reason of f1"));
+    size_t checked = 0;
+    for (size_t i = 0; i < fx->events.count; i++) {
+        const s_event_t *e = &fx->events.items[i];
+        if (e->kind != CAIRN_EVENT_EXECUTOR_FAILED)
+            continue;
+        char expected[32];
+        snprintf(expected, sizeof expected, "reason of %s", e->executor);
+        assert_non_null(e->detail);
+        assert_string_equal(e->detail, expected);
+        checked++;
+    }
+    assert_int_equal(checked, 2);
+}
+
+/* A fan-in whose third source never delivers: the run completes and the
+ * two waiting messages are reported, not lost silently. */
+static void
+test_coordinator_fan_in_leftovers_are_reported(void **state)
+{
+    s_fixture_t *fx = *state;
+    s_exec(fx, "s", "t.fwd", NULL);
+    s_exec(fx, "x", "t.fwd", NULL);
+    s_exec(fx, "y", "t.fwd", NULL);
+    s_exec(fx, "z", "t.fwd", NULL);
+    s_exec(fx, "j", "t.join", NULL);
+    const char *targets[] = {"x", "y"};
+    s_fan_out(fx, "s", targets, 2);
+    const char *sources[] = {"x", "y", "z"};
+    assert_int_equal(cairn_builder_add_fan_in(fx->builder, sources, 3, "j"),
+                     CAIRN_OK);
+    s_start(fx, "s");
+    cairn_result_t *res = s_run(fx, "go", NULL);
+    assert_int_equal(cairn_result_status(res), CAIRN_STATUS_COMPLETED);
+    assert_int_equal(s_calls_of("j"), 0);
+    assert_int_equal(s_count_events(&fx->events, CAIRN_EVENT_MESSAGE_DROPPED,
+                                    "j"),
+                     2);
+    const s_event_t *dropped =
+        s_find_event(&fx->events, CAIRN_EVENT_MESSAGE_DROPPED);
+    assert_non_null(dropped);
+    assert_non_null(strstr(dropped->detail, "waiting in the fan-in into 'j'"));
+    assert_int_equal(dropped->count, 1);
+}
+
 #define S_TEST(fn) cmocka_unit_test_setup_teardown(fn, s_setup, s_teardown)
 
 int
@@ -1595,6 +1663,8 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         S_TEST(test_coordinator_engine_host_count),
+        S_TEST(test_coordinator_each_failure_has_its_own_reason),
+        S_TEST(test_coordinator_fan_in_leftovers_are_reported),
         S_TEST(test_coordinator_chain_three_steps),
         S_TEST(test_coordinator_cycle_counts_to_ten),
         S_TEST(test_coordinator_fan_out_fan_in),
