@@ -502,6 +502,8 @@ s_restore_identity(cairn__run_t *run, const cairn_checkpoint_t *cp,
         snprintf(run->last_checkpoint_id, sizeof run->last_checkpoint_id,
                  "%s", checkpoint_id);
         run->created_ms = cp->run->created_ms;
+        if (cairn__result_set_run_id(run->result, run->run_id) != CAIRN_OK)
+            return cairn_error_set(err, CAIRN_ENOMEM, "out of memory");
         return CAIRN_OK;
     }
     /* History is never rewritten: continue as a new run forked there. */

@@ -840,7 +840,6 @@ s_end_run_on_hosts(cairn__run_t *run)
 static int
 s_drive(cairn__run_t *run, cairn_result_t **result, cairn_error_t *err)
 {
-    s_emit(run, CAIRN_EVENT_RUN_STARTED, NULL, NULL, NULL, 0, 0);
     int rc = s_loop(run, err);
     s_end_run_on_hosts(run);
     if (rc != CAIRN_OK)
@@ -868,9 +867,13 @@ cairn__coordinator_run(cairn_engine_t *engine,
     if (rc == CAIRN_OK)
         rc = s_post_input(&run, input, input_len, err);
     if (rc == CAIRN_OK) {
+        s_emit(&run, CAIRN_EVENT_RUN_STARTED, NULL, NULL, NULL, 0, 0);
         s_decide_end(&run);
         if (run.store)
             rc = cairn__ckpt_write_entry(&run, err);
+        if (rc == CAIRN_OK && run.store)
+            s_emit(&run, CAIRN_EVENT_CHECKPOINT_WRITTEN, NULL,
+                   run.last_checkpoint_id, NULL, 0, 0);
     }
     if (rc == CAIRN_OK)
         rc = s_drive(&run, result, err);
@@ -893,8 +896,12 @@ cairn__coordinator_resume(cairn_engine_t *engine,
     int rc = s_run_init(&run, engine, workflow, opts, err);
     if (rc == CAIRN_OK)
         rc = cairn__ckpt_restore(&run, target, &finished, err);
-    if (rc == CAIRN_OK && !finished)
-        s_decide_end(&run);
+    if (rc == CAIRN_OK) {
+        s_emit(&run, CAIRN_EVENT_RUN_STARTED, NULL,
+               cairn_result_note(run.result), NULL, 0, 0);
+        if (!finished)
+            s_decide_end(&run);
+    }
     if (rc == CAIRN_OK)
         rc = s_drive(&run, result, err);
     if (run.wf)

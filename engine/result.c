@@ -80,6 +80,12 @@ cairn__result_add_output(cairn_result_t *self, const void *data, size_t len)
     return CAIRN_OK;
 }
 
+int
+cairn__result_set_run_id(cairn_result_t *self, const char *run_id)
+{
+    return cairn__replace_string(&self->run_id, run_id);
+}
+
 void
 cairn__result_set_note(cairn_result_t *self, const char *fmt, ...)
 {

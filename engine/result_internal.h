@@ -14,6 +14,11 @@ cairn__result_new(const char *run_id);
 int
 cairn__result_add_output(cairn_result_t *self, const void *data, size_t len);
 
+/* Renames the result's run (a resume continues under the stored id).
+ * 0 or CAIRN_ENOMEM. */
+int
+cairn__result_set_run_id(cairn_result_t *self, const char *run_id);
+
 /* Sets the note (see cairn_result_note). */
 void
 cairn__result_set_note(cairn_result_t *self, const char *fmt, ...)

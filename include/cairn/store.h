@@ -197,7 +197,8 @@ cairn_checkpoint_output(const cairn_checkpoint_t *self, size_t index,
 /* ---- retention and gc ---------------------------------------------------- */
 
 /* Deletes checkpoints beyond the newest keep_last of each run (0 = no
- * limit) and those older than older_than_ms (0 = no limit). The newest
+ * limit) and those older than older_than_ms, an age in milliseconds
+ * (0 = no limit). The newest
  * checkpoint of a run is always kept. *deleted counts what went. */
 CAIRN_EXPORT int
 cairn_store_retain(cairn_store_t *self, size_t keep_last,
