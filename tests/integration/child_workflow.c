@@ -9,7 +9,8 @@
  *   cycle   two executors pass a counter back and forth up to STEPS,
  *           each keeping how often it ran; shared state records the last
  *           writer; sleeps CAIRN_CHILD_STEP_MS (default 1) per step so
- *           kills land mid-run
+ *           kills land mid-run, and writes the superstep it is in to the
+ *           file CAIRN_CHILD_PROGRESS names (if set)
  *   fanout  start fans out to a, b, c and slow (slow takes 1.5 s); every
  *           handler appends its id to LOG when it starts
  * Exit: 0 completed, 1 failed, 2 usage or setup error.
@@ -23,6 +24,7 @@
 
 static const char *s_log_path;
 static long s_step_ms = 1;
+static const char *s_progress_path;
 
 static void
 s_sleep_ms(long ms)
@@ -64,6 +66,12 @@ s_counter(cairn_ctx_t *ctx, const cairn_msg_t *msg)
     long next = atol(text) + 1;
     snprintf(text, sizeof text, "%ld", next);
     s_sleep_ms(s_step_ms);
+    FILE *progress = s_progress_path ? fopen(s_progress_path, "w") : NULL;
+    if (progress) {
+        fprintf(progress, "%llu\n",
+                (unsigned long long)cairn_ctx_superstep(ctx));
+        fclose(progress);
+    }
     const char *me = cairn_ctx_executor_id(ctx);
     if (s_count_invocation(ctx) != 0
         || cairn_ctx_shared_set(ctx, "last", me, strlen(me)) != 0)
@@ -197,6 +205,7 @@ main(int argc, char **argv)
     const char *scenario = argv[1], *db = argv[2], *run_id = argv[3];
     long steps = argc > 4 ? atol(argv[4]) : 200;
     s_log_path = argc > 5 && *argv[5] ? argv[5] : NULL;
+    s_progress_path = getenv("CAIRN_CHILD_PROGRESS");
     if (getenv("CAIRN_CHILD_STEP_MS"))
         s_step_ms = atol(getenv("CAIRN_CHILD_STEP_MS"));
     cairn_error_t err;

@@ -121,6 +121,20 @@ make_dir(void)
     return dir;
 }
 
+/* The number in a file, or -1 when it cannot be read. */
+static long
+read_number(const char *path)
+{
+    FILE *file = fopen(path, "r");
+    long value = -1;
+    if (file) {
+        if (fscanf(file, "%ld", &value) != 1)
+            value = -1;
+        fclose(file);
+    }
+    return value;
+}
+
 /* The superstep of the run's newest checkpoint, or -1 when there is no
  * store or run yet (read-only, as a second process would). */
 static long
@@ -193,18 +207,23 @@ test_crash_cycle_survives_random_sigkills(void **state)
                                 out);
     assert_non_null(strstr(expected, "status=completed supersteps=201"));
 
-    /* Each round lets the child commit at least one new checkpoint, then
-     * kills it a random 0-15 ms later: mid-superstep, mid-write or
-     * mid-start, whatever the machine's speed. */
+    /* Each round waits until the child's handlers make progress (it
+     * writes the superstep it is in to a file), then kills it a random
+     * 0-15 ms later: mid-superstep, mid-write or mid-barrier, whatever the
+     * machine's speed. */
+    char progress[512];
+    snprintf(progress, sizeof progress, "%s/progress", dir);
+    setenv("CAIRN_CHILD_PROGRESS", progress, 1);
     int mid_run = 0;
     long previous = -1;
     for (int round = 0; round < rounds && previous < 201; round++) {
+        remove(progress);
         pid_t pid = spawn("cycle", db, "counter", "200", "", out);
-        for (int waited = 0; waited < WAIT_LIMIT_MS; waited += 2) {
-            if (latest_superstep(db, "counter") > previous
+        for (int waited = 0; waited < WAIT_LIMIT_MS; waited += 1) {
+            if (read_number(progress) > previous
                 || waitpid(pid, NULL, WNOHANG) == pid)
                 break;
-            sleep_ms(2);
+            sleep_ms(1);
         }
         sleep_ms(rand() % 16);
         kill(pid, SIGKILL);
@@ -220,6 +239,7 @@ test_crash_cycle_survives_random_sigkills(void **state)
     /* The kills must really interrupt running work, or this tests
      * nothing. */
     assert_true(mid_run >= rounds / 2);
+    unsetenv("CAIRN_CHILD_PROGRESS");
     char *actual = run_to_end("cycle", db, "counter", "200", "", out);
     unsetenv("CAIRN_CHILD_STEP_MS");
     assert_string_equal(actual, expected);
