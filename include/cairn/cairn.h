@@ -15,5 +15,6 @@
 #include "workflow.h"
 #include "engine.h"
 #include "store.h"
+#include "builtins.h"
 
 #endif

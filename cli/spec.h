@@ -1,0 +1,37 @@
+/* spec.h - loading a JSON workflow spec into a builder.
+ *
+ * The spec format is in docs/spec.md. Every error names the file, the
+ * line and column (syntax) or the JSON path (e.g. executors[2].config),
+ * and what was expected; the code is CAIRN_EVALIDATION (CAIRN_ENOTFOUND
+ * when the file cannot be read).
+ */
+#ifndef CAIRN_CLI_SPEC_H_INCLUDED
+#define CAIRN_CLI_SPEC_H_INCLUDED
+
+#include <cairn/cairn.h>
+
+/* The checkpoint policy a spec asks for ("checkpoint": "every" |
+ * "every:N" | "on-error" | "manual" | "none"); has_policy is false when the
+ * spec does not say. */
+typedef struct {
+    bool has_policy;
+    bool none;                        /* "none": no checkpoints at all */
+    cairn_checkpoint_policy_t policy;
+} cairn_spec_checkpoint_t;
+
+/* Parses the spec text (what is the file name used in errors) and builds
+ * the workflow over registry. Configs are passed on as compact JSON text,
+ * ${VAR} left as written: executor types resolve them when they start
+ * (cairn_expand_env), so secrets never reach the store or the signature. On success *out is the workflow (caller owns it) and
+ * *checkpoint what the spec says about checkpoints (may be NULL). */
+int
+cairn_spec_load(const char *text, size_t len, const char *what,
+                const cairn_registry_t *registry, cairn_workflow_t **out,
+                cairn_spec_checkpoint_t *checkpoint, cairn_error_t *err);
+
+/* Reads path whole into a malloc'd buffer (NUL-terminated). */
+int
+cairn_spec_read_file(const char *path, char **text, size_t *len,
+                     cairn_error_t *err);
+
+#endif
