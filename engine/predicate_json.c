@@ -299,8 +299,8 @@ s_any(const cairn_registry_t *registry, const cairn_msg_t *msg,
     return s_combine(registry, msg, arg, arg_len, false);
 }
 
-/* Reads and checks one nested predicate; errors are prefixed with where
- * it sits ("not", "all[2]"). */
+/* Reads and checks one nested predicate. where (may be NULL) is put in
+ * front of an error message: "element [2]: ...". */
 static int
 s_check_nested(const cairn_registry_t *registry, const json_t *value,
                const char *where, cairn_error_t *err)
@@ -312,7 +312,8 @@ s_check_nested(const cairn_registry_t *registry, const json_t *value,
     cairn_error_clear(&inner);
     int rc = s_read_checked(registry, value, &name, &arg, &arg_len, &inner);
     if (rc != CAIRN_OK)
-        return cairn_error_set(err, rc, "%s: %s", where, inner.message);
+        return cairn_error_set(err, rc, "%s%s%s", where ? where : "",
+                               where ? ": " : "", inner.message);
     free(name);
     free(arg);
     return CAIRN_OK;
@@ -323,30 +324,28 @@ s_check_not(const cairn_registry_t *registry, const uint8_t *arg,
             size_t arg_len, cairn_error_t *err)
 {
     json_t *root;
-    int rc = s_parse((const char *)arg, arg_len, "not: argument", &root, err);
+    int rc = s_parse((const char *)arg, arg_len, "argument", &root, err);
     if (rc != CAIRN_OK)
         return rc;
-    rc = s_check_nested(registry, root, "not", err);
+    rc = s_check_nested(registry, root, NULL, err);
     json_decref(root);
     return rc;
 }
 
-/* Checks the array argument of all / any. */
+/* Checks the argument of all / any: an array of predicates (an empty one
+ * is allowed: all of none is true, any of none is false). */
 static int
-s_check_list(const cairn_registry_t *registry, const char *what,
-             const uint8_t *arg, size_t arg_len, cairn_error_t *err)
+s_check_list(const cairn_registry_t *registry, const uint8_t *arg,
+             size_t arg_len, cairn_error_t *err)
 {
-    char where[32];
-    snprintf(where, sizeof where, "%s: argument", what);
     json_t *root;
-    int rc = s_parse((const char *)arg, arg_len, where, &root, err);
+    int rc = s_parse((const char *)arg, arg_len, "argument", &root, err);
     if (rc != CAIRN_OK)
         return rc;
     if (!json_is_array(root)) {
         rc = cairn_error_set(err, CAIRN_EINVAL,
-                             "%s: argument must be an array of predicates, "
-                             "got %s",
-                             what, s_json_kind(root));
+                             "argument must be an array of predicates, got %s",
+                             s_json_kind(root));
         json_decref(root);
         return rc;
     }
@@ -354,7 +353,8 @@ s_check_list(const cairn_registry_t *registry, const char *what,
     json_t *item;
     json_array_foreach(root, i, item)
     {
-        snprintf(where, sizeof where, "%s[%zu]", what, i);
+        char where[40];
+        snprintf(where, sizeof where, "element [%zu]", i);
         rc = s_check_nested(registry, item, where, err);
         if (rc != CAIRN_OK)
             break;
@@ -363,27 +363,13 @@ s_check_list(const cairn_registry_t *registry, const char *what,
     return rc;
 }
 
-static int
-s_check_all(const cairn_registry_t *registry, const uint8_t *arg,
-            size_t arg_len, cairn_error_t *err)
-{
-    return s_check_list(registry, "all", arg, arg_len, err);
-}
-
-static int
-s_check_any(const cairn_registry_t *registry, const uint8_t *arg,
-            size_t arg_len, cairn_error_t *err)
-{
-    return s_check_list(registry, "any", arg, arg_len, err);
-}
-
 int
 cairn__predicate_composites_register(cairn_registry_t *registry)
 {
     int rc = cairn_registry_add_predicate(registry, "not", s_not, s_check_not);
     if (rc == CAIRN_OK)
-        rc = cairn_registry_add_predicate(registry, "all", s_all, s_check_all);
+        rc = cairn_registry_add_predicate(registry, "all", s_all, s_check_list);
     if (rc == CAIRN_OK)
-        rc = cairn_registry_add_predicate(registry, "any", s_any, s_check_any);
+        rc = cairn_registry_add_predicate(registry, "any", s_any, s_check_list);
     return rc;
 }

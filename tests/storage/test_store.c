@@ -561,6 +561,63 @@ test_resume_after_max_supersteps(void **state)
     cairn_workflow_destroy(&wf);
 }
 
+/* The events of every superstep after the resume point, as text. */
+typedef struct {
+    uint64_t after; /* record supersteps > after */
+    fx_str_t text;
+} s_event_log_t;
+
+static void
+s_log_event(const cairn_event_t *event, void *userdata)
+{
+    s_event_log_t *log = userdata;
+    if (event->superstep <= log->after
+        || event->kind == CAIRN_EVENT_RUN_STARTED)
+        return;
+    fx_str_add(&log->text, "%s %llu %s %s %llu\n",
+               cairn_event_kind_name(event->kind),
+               (unsigned long long)event->superstep,
+               event->executor ? event->executor : "-",
+               event->detail ? event->detail : "-",
+               (unsigned long long)event->count);
+}
+
+/* The events after the resume point equal an uninterrupted run's. */
+static void
+test_resume_events_match_uninterrupted(void **state)
+{
+    fx_t *fx = *state;
+    cairn_workflow_t *wf = fx_build(fx_env.registry, "12", FX_PLAIN);
+    cairn_run_options_t opts = fx_options(fx->store, "RUN");
+    opts.max_supersteps = 5;
+    cairn_result_t *stopped = fx_run_opts(fx_env.engine, wf, &opts);
+    assert_int_equal(cairn_result_supersteps(stopped), 5);
+
+    s_event_log_t resumed_log = {.after = 5};
+    cairn_run_options_t again = fx_options(fx->store, NULL);
+    again.on_event = s_log_event;
+    again.event_userdata = &resumed_log;
+    cairn_result_t *resumed = fx_resume_opts(fx_env.engine, wf, "RUN",
+                                             &again);
+
+    s_event_log_t straight_log = {.after = 5};
+    cairn_store_t *other = fx_aux_store(fx, "other");
+    cairn_run_options_t straight_opts = fx_options(other, "RUN");
+    straight_opts.on_event = s_log_event;
+    straight_opts.event_userdata = &straight_log;
+    cairn_result_t *straight = fx_run_opts(fx_env.engine, wf,
+                                           &straight_opts);
+    assert_non_null(resumed_log.text.data);
+    assert_non_null(strstr(resumed_log.text.data, "superstep_started 6"));
+    assert_string_equal(resumed_log.text.data, straight_log.text.data);
+    free(resumed_log.text.data);
+    free(straight_log.text.data);
+    cairn_result_destroy(&stopped);
+    cairn_result_destroy(&resumed);
+    cairn_result_destroy(&straight);
+    cairn_workflow_destroy(&wf);
+}
+
 static void
 test_resume_after_max_supersteps_reopened(void **state)
 {
@@ -1470,6 +1527,8 @@ main(int argc, char **argv)
         FX_TEST(test_resume_after_max_supersteps, rocksdb),
         FX_TEST(test_resume_after_max_supersteps, memory),
         FX_TEST(test_resume_after_max_supersteps_reopened, rocksdb),
+        FX_TEST(test_resume_events_match_uninterrupted, rocksdb),
+        FX_TEST(test_resume_events_match_uninterrupted, memory),
         FX_TEST(test_resume_completed_changes_nothing, rocksdb),
         FX_TEST(test_resume_completed_changes_nothing, memory),
         FX_TEST(test_resume_from_older_forks, rocksdb),
