@@ -84,28 +84,6 @@ cairn__ckpt_note_done(cairn__run_t *run, size_t executor,
 
 /* ---- writing --------------------------------------------------------------- */
 
-/* Start time of this process (clock ticks since boot, /proc field 22),
- * so a pid that was reused is not mistaken for the run's process. */
-static uint64_t
-s_process_start(void)
-{
-    FILE *file = fopen("/proc/self/stat", "r");
-    if (!file)
-        return 0;
-    char line[1024];
-    uint64_t start = 0;
-    if (fgets(line, sizeof line, file)) {
-        /* Fields after the command name, which may hold spaces. */
-        const char *p = strrchr(line, ')');
-        for (int field = 2; p && *p && field < 22; field++)
-            p = strchr(p + 1, ' ');
-        if (p)
-            start = strtoull(p + 1, NULL, 10);
-    }
-    fclose(file);
-    return start;
-}
-
 static void
 s_free_lines(char **lines, size_t count)
 {
@@ -134,7 +112,7 @@ s_run_record(const cairn__run_t *run, Cairn__RunRecord *record,
     record->created_ms = run->created_ms;
     record->updated_ms = cairn__wall_ms();
     record->pid = (int64_t)getpid();
-    record->pid_start = s_process_start();
+    record->pid_start = cairn__process_start((int64_t)getpid());
     record->error = (char *)run->error.message;
     record->reason = (char *)(run->reason ? run->reason : "");
     record->max_supersteps = run->max_supersteps;

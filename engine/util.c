@@ -65,6 +65,28 @@ cairn__strprintf(const char *fmt, ...)
 }
 
 uint64_t
+cairn__process_start(int64_t pid)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%lld/stat", (long long)pid);
+    FILE *file = fopen(path, "r");
+    if (!file)
+        return 0;
+    char line[1024];
+    uint64_t start = 0;
+    if (fgets(line, sizeof line, file)) {
+        /* Fields after the command name, which may hold spaces. */
+        const char *p = strrchr(line, ')');
+        for (int field = 2; p && *p && field < 22; field++)
+            p = strchr(p + 1, ' ');
+        if (p)
+            start = strtoull(p + 1, NULL, 10);
+    }
+    fclose(file);
+    return start;
+}
+
+uint64_t
 cairn__monotonic_us(void)
 {
     struct timespec ts;

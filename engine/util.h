@@ -29,6 +29,12 @@ cairn__replace_string(char **slot, const char *text);
 char *
 cairn__strprintf(const char *fmt, ...) CAIRN_PRINTF(1, 2);
 
+/* Start time of process pid (clock ticks since boot, /proc/PID/stat
+ * field 22), or 0 when it is not running. With the pid it identifies a
+ * process even after the pid is reused. */
+uint64_t
+cairn__process_start(int64_t pid);
+
 /* Monotonic and wall clocks in microseconds / milliseconds. */
 uint64_t
 cairn__monotonic_us(void);

@@ -360,6 +360,33 @@ s_run_info_fill(cairn_run_info_t *info, const Cairn__RunRecord *run)
     return ok;
 }
 
+bool
+cairn_run_process_alive(const cairn_run_info_t *info)
+{
+    if (info->pid <= 0)
+        return false;
+    uint64_t start = cairn__process_start(info->pid);
+    return start != 0 && (info->pid_start == 0 || start == info->pid_start);
+}
+
+/* The run record is only rewritten when the status changes; the latest
+ * checkpoint (and so the superstep) comes from the checkpoints. */
+static bool
+s_fill_latest(cairn_store_t *self, cairn_run_info_t *info)
+{
+    char latest[CAIRN_CHECKPOINT_ID_MAX];
+    cairn_error_t ignored;
+    if (cairn_store_latest(self, info->id, latest, &ignored) != CAIRN_OK)
+        return true;
+    char *copy = strdup(latest);
+    if (!copy)
+        return false;
+    free(info->latest_checkpoint);
+    info->latest_checkpoint = copy;
+    info->superstep = strtoull(strrchr(latest, '@') + 1, NULL, 10);
+    return true;
+}
+
 int
 cairn_store_get_run(cairn_store_t *self, const char *run_id,
                     cairn_run_info_t **out, cairn_error_t *err)
@@ -371,7 +398,7 @@ cairn_store_get_run(cairn_store_t *self, const char *run_id,
     if (rc != CAIRN_OK)
         return rc;
     cairn_run_info_t *info = calloc(1, sizeof *info);
-    if (!info || !s_run_info_fill(info, run)) {
+    if (!info || !s_run_info_fill(info, run) || !s_fill_latest(self, info)) {
         cairn_run_infos_free(info, info ? 1 : 0);
         rc = cairn_error_set(err, CAIRN_ENOMEM, "out of memory");
     } else {
@@ -419,6 +446,9 @@ cairn_store_list_runs(cairn_store_t *self, cairn_run_info_t **out,
         cairn__run_record__free_unpacked(run, NULL);
     }
     ops->iter_free(it);
+    for (size_t i = 0; rc == CAIRN_OK && i < n; i++)
+        if (!s_fill_latest(self, &infos[i]))
+            rc = cairn_error_set(err, CAIRN_ENOMEM, "out of memory");
     if (rc != CAIRN_OK) {
         cairn_run_infos_free(infos, n);
         return rc;

@@ -16,5 +16,6 @@
 #include "engine.h"
 #include "store.h"
 #include "builtins.h"
+#include "plugin.h"
 
 #endif

@@ -112,6 +112,12 @@ cairn_store_get_run(cairn_store_t *self, const char *run_id,
 CAIRN_EXPORT void
 cairn_run_infos_free(cairn_run_info_t *infos, size_t count);
 
+/* Whether the process recorded as driving the run (pid and its start
+ * time, so a reused pid does not count) is still running. A run whose
+ * status is "running" but whose process is gone was interrupted. */
+CAIRN_EXPORT bool
+cairn_run_process_alive(const cairn_run_info_t *info);
+
 /* Deletes a run: its record, checkpoints, state, outputs. Runs forked
  * from it keep working only if exported first; deleting a run that has
  * forks fails with CAIRN_ESTATE. */
