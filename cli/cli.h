@@ -1,0 +1,93 @@
+/* cli.h - what the cairn command's subcommands share.
+ *
+ * The command is the only part of cairn that prints: workflow outputs
+ * (and --json objects) on stdout, everything else on stderr. Exit codes
+ * follow docs/cli.md: 0 completed, 1 failed or internal/storage error,
+ * 2 usage or bad input, 3 waiting, 4 max supersteps, 5 paused/cancelled.
+ */
+#ifndef CAIRN_CLI_H_INCLUDED
+#define CAIRN_CLI_H_INCLUDED
+
+#include <stdio.h>
+
+#include <cairn/cairn.h>
+#include <jansson.h>
+
+#define CLI_DEFAULT_DB "./.cairn"
+
+enum {
+    CLI_EXIT_OK = 0,
+    CLI_EXIT_FAILED = 1,
+    CLI_EXIT_USAGE = 2,
+    CLI_EXIT_WAITING = 3,
+    CLI_EXIT_MAX_SUPERSTEPS = 4,
+    CLI_EXIT_STOPPED = 5,
+};
+
+/* Prints "cairn: MESSAGE" on stderr. */
+void
+cli_error(const char *fmt, ...) CAIRN_PRINTF(1, 2);
+
+/* The exit code for a library error: 2 for what the user got wrong
+ * (unknown ids, bad specs, a locked store), 1 for the rest. */
+int
+cli_exit_for(int code);
+
+/* Prints err as "cairn: MESSAGE" and returns cli_exit_for(err->code). */
+int
+cli_fail(const cairn_error_t *err);
+
+/* Opens the store in dir for inspection (read-only, beside a live run). */
+int
+cli_open_inspect(const char *dir, cairn_store_t **store);
+
+/* Plugin paths given with --plugin (or stored with a run). */
+typedef struct {
+    const char **paths;
+    size_t count;
+} cli_plugins_t;
+
+int
+cli_plugins_add(cli_plugins_t *plugins, const char *path);
+void
+cli_plugins_free(cli_plugins_t *plugins);
+
+/* A registry with the built-ins (util.exec allowed or not) and the
+ * plugins loaded. NULL after printing why. */
+cairn_registry_t *
+cli_registry(const cli_plugins_t *plugins, bool allow_exec, int *exit_code);
+
+/* A payload as JSON: a string when it is valid UTF-8, else
+ * {"base64": "..."}. */
+json_t *
+cli_payload_json(const uint8_t *data, size_t len);
+
+/* Prints a JSON value on stdout, compact, one line. */
+void
+cli_print_json(json_t *value);
+
+/* Parses a non-negative decimal number; false when it is not one. */
+bool
+cli_parse_u64(const char *text, uint64_t *out);
+
+/* The subcommands; argv[0] is the subcommand's name. */
+int
+cli_cmd_run(int argc, char **argv);
+int
+cli_cmd_resume(int argc, char **argv);
+int
+cli_cmd_runs(int argc, char **argv);
+int
+cli_cmd_checkpoints(int argc, char **argv);
+int
+cli_cmd_show(int argc, char **argv);
+int
+cli_cmd_graph(int argc, char **argv);
+int
+cli_cmd_gc(int argc, char **argv);
+int
+cli_cmd_export(int argc, char **argv);
+int
+cli_cmd_import(int argc, char **argv);
+
+#endif

@@ -1,0 +1,520 @@
+/* cmd_run.c - `cairn run` and `cairn resume`.
+ *
+ * Both end the same way: the outputs on stdout, one per line, in order
+ * (or one --json object), and an exit code that says how the run ended.
+ * The run id is the first line on stderr. A run's record keeps its spec
+ * and plugin paths, so `cairn resume RUN` needs nothing but the store.
+ */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "cli/spec.h"
+
+/* Everything run and resume accept. */
+typedef struct {
+    const char *db;
+    const char *run_id;
+    const char *input;
+    const char *input_file;
+    const char *spec_path;     /* run: the spec; resume: --spec */
+    const char *checkpoint;    /* --checkpoint text, or NULL */
+    const char *durability;    /* --durability text, or NULL */
+    uint64_t max_supersteps;   /* 0: the spec's */
+    bool json;
+    bool events;
+    bool allow_exec;
+    bool force_signature;
+    cli_plugins_t plugins;
+} s_options_t;
+
+/* State the event callback needs. */
+typedef struct {
+    const s_options_t *options;
+    bool announced;   /* "run ID" printed */
+    bool tty;         /* stderr is a terminal: show progress */
+    bool progress;    /* a progress line is showing */
+} s_watch_t;
+
+enum { OPT_INPUT = 256, OPT_INPUT_FILE, OPT_DB, OPT_RUN_ID, OPT_JSON,
+       OPT_EVENTS, OPT_CHECKPOINT, OPT_DURABILITY, OPT_MAX, OPT_PLUGIN,
+       OPT_ALLOW_EXEC, OPT_SPEC, OPT_FORCE };
+
+static const struct option s_long_options[] = {
+    {"input", required_argument, NULL, OPT_INPUT},
+    {"input-file", required_argument, NULL, OPT_INPUT_FILE},
+    {"db", required_argument, NULL, OPT_DB},
+    {"run-id", required_argument, NULL, OPT_RUN_ID},
+    {"json", no_argument, NULL, OPT_JSON},
+    {"events", no_argument, NULL, OPT_EVENTS},
+    {"checkpoint", required_argument, NULL, OPT_CHECKPOINT},
+    {"durability", required_argument, NULL, OPT_DURABILITY},
+    {"max-supersteps", required_argument, NULL, OPT_MAX},
+    {"plugin", required_argument, NULL, OPT_PLUGIN},
+    {"allow-exec", no_argument, NULL, OPT_ALLOW_EXEC},
+    {"spec", required_argument, NULL, OPT_SPEC},
+    {"force-signature", no_argument, NULL, OPT_FORCE},
+    {NULL, 0, NULL, 0},
+};
+
+/* Parses argv; which says which options the command takes. Returns
+ * CLI_EXIT_OK or CLI_EXIT_USAGE (after saying why). */
+static int
+s_parse(int argc, char **argv, bool resume, s_options_t *o,
+        const char **positional)
+{
+    memset(o, 0, sizeof *o);
+    o->db = CLI_DEFAULT_DB;
+    optind = 1;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, "", s_long_options, NULL)) != -1) {
+        bool run_only = c == OPT_INPUT || c == OPT_INPUT_FILE
+                        || c == OPT_RUN_ID || c == OPT_CHECKPOINT
+                        || c == OPT_DURABILITY || c == OPT_PLUGIN;
+        bool resume_only = c == OPT_SPEC || c == OPT_FORCE;
+        if (c == '?' || c == ':' || (resume && run_only)
+            || (!resume && resume_only)) {
+            cli_error("%s: unknown or incomplete option '%s'", argv[0],
+                      argv[optind - 1]);
+            return CLI_EXIT_USAGE;
+        }
+        switch (c) {
+        case OPT_INPUT: o->input = optarg; break;
+        case OPT_INPUT_FILE: o->input_file = optarg; break;
+        case OPT_DB: o->db = optarg; break;
+        case OPT_RUN_ID: o->run_id = optarg; break;
+        case OPT_JSON: o->json = true; break;
+        case OPT_EVENTS: o->events = true; break;
+        case OPT_CHECKPOINT: o->checkpoint = optarg; break;
+        case OPT_DURABILITY: o->durability = optarg; break;
+        case OPT_ALLOW_EXEC: o->allow_exec = true; break;
+        case OPT_SPEC: o->spec_path = optarg; break;
+        case OPT_FORCE: o->force_signature = true; break;
+        case OPT_PLUGIN:
+            if (cli_plugins_add(&o->plugins, optarg) != CAIRN_OK)
+                return CLI_EXIT_FAILED;
+            break;
+        case OPT_MAX:
+            if (!cli_parse_u64(optarg, &o->max_supersteps)
+                || o->max_supersteps == 0) {
+                cli_error("%s: --max-supersteps needs a positive integer, "
+                          "not '%s'",
+                          argv[0], optarg);
+                return CLI_EXIT_USAGE;
+            }
+            break;
+        }
+    }
+    if (optind != argc - 1) {
+        cli_error("%s: expected one %s, got %d arguments", argv[0],
+                  resume ? "RUN or CHECKPOINT" : "SPEC file", argc - optind);
+        return CLI_EXIT_USAGE;
+    }
+    if (o->input && o->input_file) {
+        cli_error("run: give --input or --input-file, not both");
+        return CLI_EXIT_USAGE;
+    }
+    *positional = argv[optind];
+    if (!resume)
+        o->spec_path = argv[optind];
+    return CLI_EXIT_OK;
+}
+
+/* Parses a --checkpoint value into policy; *none for "none". */
+static int
+s_parse_policy(const char *text, cairn_checkpoint_policy_t *policy,
+               bool *none)
+{
+    memset(policy, 0, sizeof *policy);
+    *none = false;
+    uint64_t n = 0;
+    if (strcmp(text, "every") == 0)
+        policy->kind = CAIRN_CHECKPOINT_EVERY;
+    else if (strncmp(text, "every:", 6) == 0 && cli_parse_u64(text + 6, &n)
+             && n > 0) {
+        policy->kind = CAIRN_CHECKPOINT_EVERY_N;
+        policy->every_n = n;
+    } else if (strcmp(text, "on-error") == 0)
+        policy->kind = CAIRN_CHECKPOINT_ON_ERROR;
+    else if (strcmp(text, "manual") == 0)
+        policy->kind = CAIRN_CHECKPOINT_MANUAL;
+    else if (strcmp(text, "none") == 0)
+        *none = true;
+    else {
+        cli_error("--checkpoint must be every, every:N, on-error, manual or "
+                  "none, not '%s'",
+                  text);
+        return CLI_EXIT_USAGE;
+    }
+    return CLI_EXIT_OK;
+}
+
+/* Reads the run input: --input, --input-file, else stdin when it is not
+ * a terminal, else empty. */
+static int
+s_read_input(const s_options_t *o, char **data, size_t *len)
+{
+    *data = NULL;
+    *len = 0;
+    if (o->input) {
+        *data = strdup(o->input);
+        *len = strlen(o->input);
+        return *data ? CLI_EXIT_OK : CLI_EXIT_FAILED;
+    }
+    if (!o->input_file && isatty(STDIN_FILENO))
+        return CLI_EXIT_OK;
+    FILE *file = o->input_file ? fopen(o->input_file, "rb") : stdin;
+    if (!file) {
+        cli_error("cannot read input file %s", o->input_file);
+        return CLI_EXIT_USAGE;
+    }
+    size_t capacity = 4096;
+    char *buffer = malloc(capacity);
+    size_t n;
+    while (buffer && (n = fread(buffer + *len, 1, capacity - *len, file)) > 0) {
+        *len += n;
+        if (*len == capacity) {
+            char *grown = realloc(buffer, capacity *= 2);
+            if (!grown) {
+                free(buffer);
+                buffer = NULL;
+            }
+            buffer = grown;
+        }
+    }
+    if (file != stdin)
+        fclose(file);
+    *data = buffer;
+    return buffer ? CLI_EXIT_OK : CLI_EXIT_FAILED;
+}
+
+/* ---- events and progress ------------------------------------------------------ */
+
+static void
+s_print_event_json(const cairn_event_t *event)
+{
+    json_t *line = json_pack("{s:s, s:s, s:I}", "event",
+                             cairn_event_kind_name(event->kind), "run_id",
+                             event->run_id, "superstep",
+                             (json_int_t)event->superstep);
+    if (!line)
+        return;
+    if (event->executor)
+        json_object_set_new(line, "executor", json_string(event->executor));
+    if (event->detail)
+        json_object_set_new(line, "detail", json_string(event->detail));
+    if (event->count)
+        json_object_set_new(line, "count", json_integer((json_int_t)event->count));
+    if (event->data)
+        json_object_set_new(line, "data",
+                            cli_payload_json(event->data, event->data_len));
+    if (event->kind == CAIRN_EVENT_RUN_ENDED)
+        json_object_set_new(line, "status",
+                            json_string(cairn_status_name(event->status)));
+    char *text = json_dumps(line, JSON_COMPACT | JSON_ENSURE_ASCII);
+    if (text) {
+        fprintf(stderr, "%s\n", text);
+        free(text);
+    }
+    json_decref(line);
+}
+
+static void
+s_on_event(const cairn_event_t *event, void *userdata)
+{
+    s_watch_t *watch = userdata;
+    if (!watch->announced && event->kind == CAIRN_EVENT_RUN_STARTED) {
+        fprintf(stderr, "run %s\n", event->run_id);
+        if (event->detail)
+            fprintf(stderr, "cairn: %s\n", event->detail);
+        watch->announced = true;
+    }
+    if (watch->options->events) {
+        s_print_event_json(event);
+    } else if (watch->tty
+               && (watch->progress
+                   || event->kind == CAIRN_EVENT_SUPERSTEP_COMPLETED)) {
+        /* On a terminal only: a line that rewrites itself. */
+        if (event->kind == CAIRN_EVENT_SUPERSTEP_COMPLETED)
+            fprintf(stderr, "\rsuperstep %llu: %llu executor(s) done",
+                    (unsigned long long)event->superstep,
+                    (unsigned long long)event->count);
+        if (event->kind == CAIRN_EVENT_RUN_ENDED)
+            fputs("\r\033[K", stderr);
+        watch->progress = event->kind != CAIRN_EVENT_RUN_ENDED;
+    }
+}
+
+/* ---- results ----------------------------------------------------------------- */
+
+static int
+s_exit_for_result(const cairn_result_t *result)
+{
+    switch (cairn_result_status(result)) {
+    case CAIRN_STATUS_COMPLETED:
+        return CLI_EXIT_OK;
+    case CAIRN_STATUS_WAITING:
+        return CLI_EXIT_WAITING;
+    case CAIRN_STATUS_PAUSED:
+    case CAIRN_STATUS_CANCELLED:
+        return CLI_EXIT_STOPPED;
+    case CAIRN_STATUS_FAILED:
+        return cairn_result_error(result)->code == CAIRN_EMAXSTEPS
+                   ? CLI_EXIT_MAX_SUPERSTEPS
+                   : CLI_EXIT_FAILED;
+    default:
+        return CLI_EXIT_FAILED;
+    }
+}
+
+/* Prints the outputs (or the --json object) and says how the run ended
+ * on stderr; returns the exit code. */
+static int
+s_report(const s_options_t *o, const cairn_result_t *result)
+{
+    int exit_code = s_exit_for_result(result);
+    size_t n = cairn_result_output_count(result);
+    if (o->json) {
+        json_t *outputs = json_array();
+        for (size_t i = 0; i < n; i++) {
+            size_t len;
+            const uint8_t *data = cairn_result_output(result, i, &len);
+            json_array_append_new(outputs, cli_payload_json(data, len));
+        }
+        json_t *doc = json_pack(
+            "{s:s, s:s, s:i, s:I, s:o, s:[]}", "run_id",
+            cairn_result_run_id(result), "status",
+            cairn_status_name(cairn_result_status(result)), "exit_code",
+            exit_code, "supersteps",
+            (json_int_t)cairn_result_supersteps(result), "outputs", outputs,
+            "requests");
+        if (doc)
+            cli_print_json(doc);
+        json_decref(doc);
+    } else {
+        for (size_t i = 0; i < n; i++) {
+            size_t len;
+            const uint8_t *data = cairn_result_output(result, i, &len);
+            fwrite(data, 1, len, stdout);
+            fputc('\n', stdout);
+        }
+        fflush(stdout);
+    }
+    const cairn_error_t *err = cairn_result_error(result);
+    if (err->code != CAIRN_OK)
+        cli_error("run %s %s: %s", cairn_result_run_id(result),
+                  cairn_status_name(cairn_result_status(result)),
+                  err->message);
+    if (exit_code == CLI_EXIT_MAX_SUPERSTEPS)
+        cli_error("resume with a higher --max-supersteps to continue: cairn "
+                  "resume %s --max-supersteps N",
+                  cairn_result_run_id(result));
+    return exit_code;
+}
+
+/* ---- shared plumbing ----------------------------------------------------------- */
+
+/* Opens the store the options ask for: memory for durability none. */
+static int
+s_open_store(const s_options_t *o, cairn_store_t **store)
+{
+    cairn_error_t err;
+    cairn_durability_t durability = CAIRN_DURABILITY_PROCESS;
+    if (o->durability
+        && cairn_durability_parse(o->durability, &durability) != CAIRN_OK) {
+        cli_error("--durability must be none, process or machine, not '%s'",
+                  o->durability);
+        return CLI_EXIT_USAGE;
+    }
+    int rc;
+    if (durability == CAIRN_DURABILITY_NONE) {
+        rc = cairn_store_open_memory(store, &err);
+    } else {
+        cairn_store_options_t opts = {.durability = durability};
+        rc = cairn_store_open(store, o->db, &opts, &err);
+    }
+    return rc == CAIRN_OK ? CLI_EXIT_OK : cli_fail(&err);
+}
+
+/* Loads a spec text into a workflow over registry. */
+static int
+s_load_spec(const char *text, size_t len, const char *what,
+            const cairn_registry_t *registry, cairn_workflow_t **wf,
+            cairn_spec_checkpoint_t *checkpoint)
+{
+    cairn_error_t err;
+    if (cairn_spec_load(text, len, what, registry, wf, checkpoint, &err)
+        != CAIRN_OK)
+        return cli_fail(&err);
+    for (size_t i = 0; i < cairn_workflow_warning_count(*wf); i++)
+        cli_error("warning: %s: %s", what, cairn_workflow_warning(*wf, i));
+    return CLI_EXIT_OK;
+}
+
+/* Drives run or resume on a fresh engine and reports. */
+static int
+s_drive(const s_options_t *o, const cairn_registry_t *registry,
+        const cairn_workflow_t *wf, cairn_run_options_t *run_opts,
+        const char *resume_target, const char *input, size_t input_len)
+{
+    /* Always watched: the run id is announced from run_started. */
+    s_watch_t watch = {.options = o, .tty = isatty(STDERR_FILENO) != 0};
+    run_opts->on_event = s_on_event;
+    run_opts->event_userdata = &watch;
+    cairn_engine_t *engine = NULL;
+    cairn_result_t *result = NULL;
+    cairn_error_t err;
+    int rc = cairn_engine_open(&engine, registry, NULL, &err);
+    if (rc == CAIRN_OK && resume_target)
+        rc = cairn_engine_resume(engine, wf, resume_target, run_opts, &result,
+                                 &err);
+    else if (rc == CAIRN_OK)
+        rc = cairn_engine_run(engine, wf, input, input_len, run_opts, &result,
+                              &err);
+    int exit_code = rc == CAIRN_OK ? s_report(o, result) : cli_fail(&err);
+    cairn_result_destroy(&result);
+    cairn_engine_destroy(&engine);
+    return exit_code;
+}
+
+int
+cli_cmd_run(int argc, char **argv)
+{
+    s_options_t o;
+    const char *spec_path = NULL;
+    int exit_code = s_parse(argc, argv, false, &o, &spec_path);
+    char *spec = NULL, *input = NULL;
+    size_t spec_len = 0, input_len = 0;
+    cairn_registry_t *registry = NULL;
+    cairn_workflow_t *wf = NULL;
+    cairn_store_t *store = NULL;
+    cairn_spec_checkpoint_t from_spec = {0};
+    cairn_checkpoint_policy_t policy = {0};
+    bool no_checkpoints = false;
+    cairn_error_t err;
+    if (exit_code == CLI_EXIT_OK
+        && cairn_spec_read_file(spec_path, &spec, &spec_len, &err)
+               != CAIRN_OK)
+        exit_code = cli_fail(&err);
+    if (exit_code == CLI_EXIT_OK
+        && !(registry = cli_registry(&o.plugins, o.allow_exec, &exit_code)))
+        goto done;
+    if (exit_code == CLI_EXIT_OK)
+        exit_code = s_load_spec(spec, spec_len, spec_path, registry, &wf,
+                                &from_spec);
+    if (exit_code == CLI_EXIT_OK && from_spec.has_policy) {
+        policy = from_spec.policy;
+        no_checkpoints = from_spec.none;
+    }
+    if (exit_code == CLI_EXIT_OK && o.checkpoint)
+        exit_code = s_parse_policy(o.checkpoint, &policy, &no_checkpoints);
+    if (exit_code == CLI_EXIT_OK)
+        exit_code = s_read_input(&o, &input, &input_len);
+    if (exit_code == CLI_EXIT_OK && !no_checkpoints)
+        exit_code = s_open_store(&o, &store);
+    if (exit_code == CLI_EXIT_OK) {
+        cairn_run_options_t run_opts = {
+            .run_id = o.run_id,
+            .max_supersteps = o.max_supersteps,
+            .store = store,
+            .checkpoint = policy,
+            .spec = spec,
+            .spec_len = spec_len,
+            .plugins = o.plugins.paths,
+            .plugin_count = o.plugins.count,
+        };
+        exit_code = s_drive(&o, registry, wf, &run_opts, NULL, input,
+                            input_len);
+    }
+done:
+    cairn_store_destroy(&store);
+    cairn_workflow_destroy(&wf);
+    cairn_registry_destroy(&registry);
+    cli_plugins_free(&o.plugins);
+    free(spec);
+    free(input);
+    return exit_code;
+}
+
+/* The run id part of RUN or RUN@N. */
+static void
+s_run_part(const char *target, char *out, size_t size)
+{
+    snprintf(out, size, "%s", target);
+    char *at = strrchr(out, '@');
+    if (at)
+        *at = '\0';
+}
+
+int
+cli_cmd_resume(int argc, char **argv)
+{
+    s_options_t o;
+    const char *target = NULL;
+    int exit_code = s_parse(argc, argv, true, &o, &target);
+    cairn_store_t *store = NULL;
+    cairn_run_info_t *info = NULL;
+    cairn_registry_t *registry = NULL;
+    cairn_workflow_t *wf = NULL;
+    cli_plugins_t stored = {0};
+    cairn_spec_checkpoint_t from_spec = {0};
+    char *spec_file = NULL;
+    size_t spec_file_len = 0;
+    cairn_error_t err;
+    if (exit_code == CLI_EXIT_OK)
+        exit_code = s_open_store(&o, &store);
+    char run_id[CAIRN_CHECKPOINT_ID_MAX];
+    s_run_part(target ? target : "", run_id, sizeof run_id);
+    if (exit_code == CLI_EXIT_OK
+        && cairn_store_get_run(store, run_id, &info, &err) != CAIRN_OK)
+        exit_code = cli_fail(&err);
+    if (exit_code == CLI_EXIT_OK && o.spec_path
+        && cairn_spec_read_file(o.spec_path, &spec_file, &spec_file_len, &err)
+               != CAIRN_OK)
+        exit_code = cli_fail(&err);
+    if (exit_code == CLI_EXIT_OK && !o.spec_path && info->spec_len == 0) {
+        cli_error("run %s has no stored spec (it was started from the C "
+                  "API): give --spec FILE",
+                  run_id);
+        exit_code = CLI_EXIT_USAGE;
+    }
+    for (size_t i = 0; exit_code == CLI_EXIT_OK && info
+                       && i < info->plugin_count;
+         i++)
+        if (cli_plugins_add(&stored, info->plugins[i]) != CAIRN_OK)
+            exit_code = CLI_EXIT_FAILED;
+    if (exit_code == CLI_EXIT_OK
+        && !(registry = cli_registry(&stored, o.allow_exec, &exit_code)))
+        goto done;
+    const char *spec = o.spec_path ? spec_file : (const char *)info->spec;
+    size_t spec_len = o.spec_path ? spec_file_len : info->spec_len;
+    if (exit_code == CLI_EXIT_OK)
+        exit_code = s_load_spec(spec, spec_len,
+                                o.spec_path ? o.spec_path : "stored spec",
+                                registry, &wf, &from_spec);
+    if (exit_code == CLI_EXIT_OK) {
+        cairn_run_options_t run_opts = {
+            .max_supersteps = o.max_supersteps,
+            .store = store,
+            .force_signature = o.force_signature,
+            .checkpoint = from_spec.policy,
+            .spec = spec,
+            .spec_len = spec_len,
+            .plugins = stored.paths,
+            .plugin_count = stored.count,
+        };
+        exit_code = s_drive(&o, registry, wf, &run_opts, target, NULL, 0);
+    }
+done:
+    cli_plugins_free(&stored);
+    cairn_workflow_destroy(&wf);
+    cairn_registry_destroy(&registry);
+    cairn_run_infos_free(info, info ? 1 : 0);
+    cairn_store_destroy(&store);
+    cli_plugins_free(&o.plugins);
+    free(spec_file);
+    return exit_code;
+}

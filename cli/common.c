@@ -1,0 +1,141 @@
+/* common.c - helpers every cairn subcommand uses (cli.h). */
+#include <errno.h>
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+void
+cli_error(const char *fmt, ...)
+{
+    va_list args;
+    va_start(args, fmt);
+    fputs("cairn: ", stderr);
+    vfprintf(stderr, fmt, args);
+    fputc('\n', stderr);
+    va_end(args);
+}
+
+int
+cli_exit_for(int code)
+{
+    switch (code) {
+    case CAIRN_OK:
+        return CLI_EXIT_OK;
+    case CAIRN_EINVAL:
+    case CAIRN_ENOTFOUND:
+    case CAIRN_EEXISTS:
+    case CAIRN_EVALIDATION:
+    case CAIRN_ELOCKED:
+    case CAIRN_ESIGNATURE:
+    case CAIRN_EFORMAT:
+    case CAIRN_ETOOLARGE:
+        return CLI_EXIT_USAGE;
+    default:
+        return CLI_EXIT_FAILED;
+    }
+}
+
+int
+cli_fail(const cairn_error_t *err)
+{
+    cli_error("%s", err->message[0] ? err->message
+                                     : cairn_strerror(err->code));
+    return cli_exit_for(err->code);
+}
+
+int
+cli_open_inspect(const char *dir, cairn_store_t **store)
+{
+    cairn_store_options_t opts = {.read_only = true};
+    cairn_error_t err;
+    int rc = cairn_store_open(store, dir, &opts, &err);
+    return rc == CAIRN_OK ? CLI_EXIT_OK : cli_fail(&err);
+}
+
+int
+cli_plugins_add(cli_plugins_t *plugins, const char *path)
+{
+    const char **grown = realloc(plugins->paths,
+                                 (plugins->count + 1) * sizeof *grown);
+    if (!grown)
+        return CAIRN_ENOMEM;
+    grown[plugins->count++] = path;
+    plugins->paths = grown;
+    return CAIRN_OK;
+}
+
+void
+cli_plugins_free(cli_plugins_t *plugins)
+{
+    free(plugins->paths);
+    plugins->paths = NULL;
+    plugins->count = 0;
+}
+
+cairn_registry_t *
+cli_registry(const cli_plugins_t *plugins, bool allow_exec, int *exit_code)
+{
+    cairn_registry_t *registry = cairn_registry_new();
+    cairn_builtins_options_t opts = {.allow_exec = allow_exec};
+    cairn_error_t err;
+    cairn_error_clear(&err);
+    if (!registry || cairn_builtins_register(registry, &opts) != CAIRN_OK) {
+        cli_error("out of memory");
+        *exit_code = CLI_EXIT_FAILED;
+        cairn_registry_destroy(&registry);
+        return NULL;
+    }
+    for (size_t i = 0; plugins && i < plugins->count; i++)
+        if (cairn_plugin_load(registry, plugins->paths[i], &err) != CAIRN_OK) {
+            *exit_code = cli_fail(&err);
+            cairn_registry_destroy(&registry);
+            return NULL;
+        }
+    return registry;
+}
+
+json_t *
+cli_payload_json(const uint8_t *data, size_t len)
+{
+    json_t *text = json_stringn((const char *)data, len);
+    if (text)
+        return text; /* jansson accepts only valid UTF-8 without NUL */
+    size_t size = sodium_base64_ENCODED_LEN(len,
+                                            sodium_base64_VARIANT_ORIGINAL);
+    char *encoded = malloc(size);
+    if (!encoded)
+        return json_null();
+    sodium_bin2base64(encoded, size, data, len,
+                      sodium_base64_VARIANT_ORIGINAL);
+    json_t *wrapped = json_pack("{s:s}", "base64", encoded);
+    free(encoded);
+    return wrapped;
+}
+
+void
+cli_print_json(json_t *value)
+{
+    char *text = json_dumps(value, JSON_COMPACT | JSON_ENSURE_ASCII);
+    if (text) {
+        puts(text);
+        free(text);
+    }
+    fflush(stdout);
+}
+
+bool
+cli_parse_u64(const char *text, uint64_t *out)
+{
+    if (!text || !*text || *text == '-' || *text == '+')
+        return false;
+    char *end = NULL;
+    errno = 0;
+    unsigned long long value = strtoull(text, &end, 10);
+    if (errno || *end)
+        return false;
+    *out = value;
+    return true;
+}
