@@ -22,6 +22,11 @@ extern "C" {
 
 #define CAIRN_PLUGIN_ABI 1u
 
+/* What a plugin defines (CAIRN_PLUGIN_DEFINE writes both). */
+CAIRN_EXPORT extern const uint32_t cairn_plugin_abi;
+CAIRN_EXPORT int
+cairn_plugin_register(cairn_registry_t *registry);
+
 #define CAIRN_PLUGIN_DEFINE(register_fn)                                       \
     CAIRN_EXPORT const uint32_t cairn_plugin_abi = CAIRN_PLUGIN_ABI;          \
     CAIRN_EXPORT int cairn_plugin_register(cairn_registry_t *registry)        \
