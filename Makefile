@@ -49,6 +49,7 @@ bench: deps
 	cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release
 	cmake --build build-release -j $(JOBS)
 	build-release/bench/cairn-bench
+	build-release/bench/cairn-bench-store
 
 clean:
 	rm -rf $(BUILD) build-asan build-tsan build-release
