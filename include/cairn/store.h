@@ -15,6 +15,8 @@
 #ifndef CAIRN_STORE_H_INCLUDED
 #define CAIRN_STORE_H_INCLUDED
 
+#include <stdio.h>
+
 #include "common.h"
 #include "error.h"
 
@@ -216,6 +218,36 @@ cairn_store_retain(cairn_store_t *self, size_t keep_last,
 CAIRN_EXPORT int
 cairn_store_gc(cairn_store_t *self, size_t *removed, cairn_error_t *err)
     CAIRN_WARN_UNUSED;
+
+/* ---- export and import ---------------------------------------------------- */
+
+/* Writes run_id to out as a self-contained, versioned export file
+ * (format in docs/storage.md): every record of the run except pending
+ * writes and, when the run is a fork, every record of the runs up its
+ * lineage, so the file loads and resumes in an empty store. Each stored
+ * record is checked while it is copied: a damaged one fails with
+ * CAIRN_ECORRUPT naming its key, instead of being exported. Unknown run:
+ * CAIRN_ENOTFOUND naming it; a write error on out: CAIRN_ESTORE. On
+ * failure out holds an incomplete file without a trailer, which import
+ * refuses. Works on a read-only store. out is borrowed (not closed). */
+CAIRN_EXPORT int
+cairn_store_export(cairn_store_t *self, const char *run_id, FILE *out,
+                   cairn_error_t *err) CAIRN_WARN_UNUSED;
+
+/* Reads an export file from in and adds its run to the store in one
+ * atomic batch. Everything is checked before anything is written: a
+ * file that is not an export (CAIRN_EINVAL), of a newer format
+ * (CAIRN_EFORMAT), truncated or damaged (CAIRN_ECORRUPT naming the entry)
+ * adds nothing. The run keeps its id unless as_id (NULL: keep) renames
+ * it, with its checkpoints and their parents; a run id that already
+ * exists in the store is CAIRN_EEXISTS. Ancestor runs carried for a fork
+ * keep their ids and are added only when the store lacks them. The id
+ * the run got goes to imported_id. A read-only store is CAIRN_ESTATE.
+ * in is borrowed (read to its end, not closed). */
+CAIRN_EXPORT int
+cairn_store_import(cairn_store_t *self, FILE *in, const char *as_id,
+                   char imported_id[CAIRN_CHECKPOINT_ID_MAX],
+                   cairn_error_t *err) CAIRN_WARN_UNUSED;
 
 #ifdef __cplusplus
 }
