@@ -66,6 +66,27 @@ cli_payload_json(const uint8_t *data, size_t len);
 void
 cli_print_json(json_t *value);
 
+/* Command-line options, declared as a table each command owns. */
+typedef enum {
+    CLI_OPT_FLAG,   /* target: bool *, set when present */
+    CLI_OPT_TEXT,   /* target: const char **, the argument */
+    CLI_OPT_NUMBER, /* target: uint64_t *, a non-negative integer */
+    CLI_OPT_LIST,   /* target: cli_plugins_t *, every occurrence */
+} cli_option_kind_t;
+
+typedef struct {
+    const char *name; /* without the leading "--" */
+    cli_option_kind_t kind;
+    void *target;
+} cli_option_t;
+
+/* Parses argv (argv[0] is the command's name) against options, and
+ * expects exactly `want` positional arguments, stored in positional[].
+ * Returns CLI_EXIT_OK, or CLI_EXIT_USAGE after saying what was wrong. */
+int
+cli_parse(int argc, char **argv, const cli_option_t *options, size_t count,
+          int want, const char **positional);
+
 /* Parses a non-negative decimal number; false when it is not one. */
 bool
 cli_parse_u64(const char *text, uint64_t *out);

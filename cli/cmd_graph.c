@@ -4,7 +4,6 @@
  * graph is only drawn for a workflow that can run; the drawing itself
  * walks the spec's JSON, which keeps each edge in the form it was written.
  */
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -131,37 +130,19 @@ s_draw(s_format_t format, json_t *spec)
 int
 cli_cmd_graph(int argc, char **argv)
 {
-    enum { OPT_FORMAT = 256, OPT_PLUGIN };
-    static const struct option options[] = {
-        {"format", required_argument, NULL, OPT_FORMAT},
-        {"plugin", required_argument, NULL, OPT_PLUGIN},
-        {NULL, 0, NULL, 0},
-    };
-    s_format_t format = S_DOT;
+    const char *format_name = "dot", *path = NULL;
     cli_plugins_t plugins = {0};
-    int exit_code = CLI_EXIT_OK;
-    optind = 1;
-    opterr = 0;
-    int c;
-    while (exit_code == CLI_EXIT_OK
-           && (c = getopt_long(argc, argv, "", options, NULL)) != -1) {
-        if (c == OPT_FORMAT && strcmp(optarg, "dot") == 0)
-            format = S_DOT;
-        else if (c == OPT_FORMAT && strcmp(optarg, "mermaid") == 0)
-            format = S_MERMAID;
-        else if (c == OPT_PLUGIN)
-            exit_code = cli_plugins_add(&plugins, optarg) == CAIRN_OK
-                            ? CLI_EXIT_OK
-                            : CLI_EXIT_FAILED;
-        else {
-            cli_error("graph: unknown or bad option '%s' (--format takes dot "
-                      "or mermaid)",
-                      argv[optind - 1]);
-            exit_code = CLI_EXIT_USAGE;
-        }
-    }
-    if (exit_code == CLI_EXIT_OK && argc - optind != 1) {
-        cli_error("graph: expected one SPEC file");
+    const cli_option_t options[] = {
+        {"format", CLI_OPT_TEXT, &format_name},
+        {"plugin", CLI_OPT_LIST, &plugins},
+    };
+    int exit_code = cli_parse(argc, argv, options, 2, 1, &path);
+    s_format_t format = S_DOT;
+    if (exit_code == CLI_EXIT_OK && strcmp(format_name, "mermaid") == 0)
+        format = S_MERMAID;
+    else if (exit_code == CLI_EXIT_OK && strcmp(format_name, "dot") != 0) {
+        cli_error("graph: --format takes dot or mermaid, not '%s'",
+                  format_name);
         exit_code = CLI_EXIT_USAGE;
     }
     char *text = NULL;
@@ -169,8 +150,8 @@ cli_cmd_graph(int argc, char **argv)
     cairn_error_t err;
     cairn_registry_t *registry = NULL;
     cairn_workflow_t *wf = NULL;
-    const char *path = exit_code == CLI_EXIT_OK ? argv[optind] : NULL;
-    if (path && cairn_spec_read_file(path, &text, &len, &err) != CAIRN_OK)
+    if (exit_code == CLI_EXIT_OK
+        && cairn_spec_read_file(path, &text, &len, &err) != CAIRN_OK)
         exit_code = cli_fail(&err);
     if (exit_code == CLI_EXIT_OK
         && (registry = cli_registry(&plugins, false, &exit_code))

@@ -4,13 +4,13 @@
  * while a run is live in another process. Tables for people by default,
  * --json for scripts.
  */
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "cli/cli.h"
 
+/* What the inspection commands accept. */
 typedef struct {
     const char *db;
     bool json;
@@ -18,50 +18,20 @@ typedef struct {
     const char *tag;
 } s_options_t;
 
-enum { OPT_DB = 256, OPT_JSON, OPT_LIMIT, OPT_TAG };
-
-/* Parses the common inspection options; allowed lists which besides --db
- * and --json ("limit", "tag"). want is the number of positionals. */
+/* Parses --db and --json, plus --limit and --tag with filters. */
 static int
-s_parse(int argc, char **argv, bool allow_filters, int want,
-        s_options_t *o, const char **positional)
+s_parse(int argc, char **argv, bool filters, int want, s_options_t *o,
+        const char **positional)
 {
-    static const struct option options[] = {
-        {"db", required_argument, NULL, OPT_DB},
-        {"json", no_argument, NULL, OPT_JSON},
-        {"limit", required_argument, NULL, OPT_LIMIT},
-        {"tag", required_argument, NULL, OPT_TAG},
-        {NULL, 0, NULL, 0},
-    };
     memset(o, 0, sizeof *o);
     o->db = CLI_DEFAULT_DB;
-    optind = 1;
-    opterr = 0;
-    int c;
-    while ((c = getopt_long(argc, argv, "", options, NULL)) != -1) {
-        if (c == OPT_DB)
-            o->db = optarg;
-        else if (c == OPT_JSON)
-            o->json = true;
-        else if (c == OPT_LIMIT && allow_filters
-                 && cli_parse_u64(optarg, &o->limit))
-            continue;
-        else if (c == OPT_TAG && allow_filters)
-            o->tag = optarg;
-        else {
-            cli_error("%s: unknown or bad option '%s'", argv[0],
-                      argv[optind - 1]);
-            return CLI_EXIT_USAGE;
-        }
-    }
-    if (argc - optind != want) {
-        cli_error("%s: expected %d argument(s), got %d", argv[0], want,
-                  argc - optind);
-        return CLI_EXIT_USAGE;
-    }
-    if (positional)
-        *positional = want ? argv[optind] : NULL;
-    return CLI_EXIT_OK;
+    const cli_option_t options[] = {
+        {"db", CLI_OPT_TEXT, &o->db},
+        {"json", CLI_OPT_FLAG, &o->json},
+        {"limit", CLI_OPT_NUMBER, &o->limit},
+        {"tag", CLI_OPT_TEXT, &o->tag},
+    };
+    return cli_parse(argc, argv, options, filters ? 4 : 2, want, positional);
 }
 
 static void

@@ -5,7 +5,6 @@
  * The run id is the first line on stderr. A run's record keeps its spec
  * and plugin paths, so `cairn resume RUN` needs nothing but the store.
  */
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -38,28 +37,9 @@ typedef struct {
     bool progress;    /* a progress line is showing */
 } s_watch_t;
 
-enum { OPT_INPUT = 256, OPT_INPUT_FILE, OPT_DB, OPT_RUN_ID, OPT_JSON,
-       OPT_EVENTS, OPT_CHECKPOINT, OPT_DURABILITY, OPT_MAX, OPT_PLUGIN,
-       OPT_ALLOW_EXEC, OPT_SPEC, OPT_FORCE };
+#define S_UNSET UINT64_MAX /* --max-supersteps not given */
 
-static const struct option s_long_options[] = {
-    {"input", required_argument, NULL, OPT_INPUT},
-    {"input-file", required_argument, NULL, OPT_INPUT_FILE},
-    {"db", required_argument, NULL, OPT_DB},
-    {"run-id", required_argument, NULL, OPT_RUN_ID},
-    {"json", no_argument, NULL, OPT_JSON},
-    {"events", no_argument, NULL, OPT_EVENTS},
-    {"checkpoint", required_argument, NULL, OPT_CHECKPOINT},
-    {"durability", required_argument, NULL, OPT_DURABILITY},
-    {"max-supersteps", required_argument, NULL, OPT_MAX},
-    {"plugin", required_argument, NULL, OPT_PLUGIN},
-    {"allow-exec", no_argument, NULL, OPT_ALLOW_EXEC},
-    {"spec", required_argument, NULL, OPT_SPEC},
-    {"force-signature", no_argument, NULL, OPT_FORCE},
-    {NULL, 0, NULL, 0},
-};
-
-/* Parses argv; which says which options the command takes. Returns
+/* Parses argv for run (a SPEC) or resume (RUN or CHECKPOINT). Returns
  * CLI_EXIT_OK or CLI_EXIT_USAGE (after saying why). */
 static int
 s_parse(int argc, char **argv, bool resume, s_options_t *o,
@@ -67,59 +47,50 @@ s_parse(int argc, char **argv, bool resume, s_options_t *o,
 {
     memset(o, 0, sizeof *o);
     o->db = CLI_DEFAULT_DB;
-    optind = 1;
-    opterr = 0;
-    int c;
-    while ((c = getopt_long(argc, argv, "", s_long_options, NULL)) != -1) {
-        bool run_only = c == OPT_INPUT || c == OPT_INPUT_FILE
-                        || c == OPT_RUN_ID || c == OPT_CHECKPOINT
-                        || c == OPT_DURABILITY || c == OPT_PLUGIN;
-        bool resume_only = c == OPT_SPEC || c == OPT_FORCE;
-        if (c == '?' || c == ':' || (resume && run_only)
-            || (!resume && resume_only)) {
-            cli_error("%s: unknown or incomplete option '%s'", argv[0],
-                      argv[optind - 1]);
-            return CLI_EXIT_USAGE;
-        }
-        switch (c) {
-        case OPT_INPUT: o->input = optarg; break;
-        case OPT_INPUT_FILE: o->input_file = optarg; break;
-        case OPT_DB: o->db = optarg; break;
-        case OPT_RUN_ID: o->run_id = optarg; break;
-        case OPT_JSON: o->json = true; break;
-        case OPT_EVENTS: o->events = true; break;
-        case OPT_CHECKPOINT: o->checkpoint = optarg; break;
-        case OPT_DURABILITY: o->durability = optarg; break;
-        case OPT_ALLOW_EXEC: o->allow_exec = true; break;
-        case OPT_SPEC: o->spec_path = optarg; break;
-        case OPT_FORCE: o->force_signature = true; break;
-        case OPT_PLUGIN:
-            if (cli_plugins_add(&o->plugins, optarg) != CAIRN_OK)
-                return CLI_EXIT_FAILED;
-            break;
-        case OPT_MAX:
-            if (!cli_parse_u64(optarg, &o->max_supersteps)
-                || o->max_supersteps == 0) {
-                cli_error("%s: --max-supersteps needs a positive integer, "
-                          "not '%s'",
-                          argv[0], optarg);
-                return CLI_EXIT_USAGE;
-            }
-            break;
-        }
-    }
-    if (optind != argc - 1) {
-        cli_error("%s: expected one %s, got %d arguments", argv[0],
-                  resume ? "RUN or CHECKPOINT" : "SPEC file", argc - optind);
-        return CLI_EXIT_USAGE;
-    }
+    o->max_supersteps = S_UNSET;
+    const cli_option_t run_options[] = {
+        {"db", CLI_OPT_TEXT, &o->db},
+        {"json", CLI_OPT_FLAG, &o->json},
+        {"events", CLI_OPT_FLAG, &o->events},
+        {"allow-exec", CLI_OPT_FLAG, &o->allow_exec},
+        {"max-supersteps", CLI_OPT_NUMBER, &o->max_supersteps},
+        {"input", CLI_OPT_TEXT, &o->input},
+        {"input-file", CLI_OPT_TEXT, &o->input_file},
+        {"run-id", CLI_OPT_TEXT, &o->run_id},
+        {"checkpoint", CLI_OPT_TEXT, &o->checkpoint},
+        {"durability", CLI_OPT_TEXT, &o->durability},
+        {"plugin", CLI_OPT_LIST, &o->plugins},
+    };
+    const cli_option_t resume_options[] = {
+        {"db", CLI_OPT_TEXT, &o->db},
+        {"json", CLI_OPT_FLAG, &o->json},
+        {"events", CLI_OPT_FLAG, &o->events},
+        {"allow-exec", CLI_OPT_FLAG, &o->allow_exec},
+        {"max-supersteps", CLI_OPT_NUMBER, &o->max_supersteps},
+        {"spec", CLI_OPT_TEXT, &o->spec_path},
+        {"force-signature", CLI_OPT_FLAG, &o->force_signature},
+    };
+    int exit_code =
+        resume ? cli_parse(argc, argv, resume_options,
+                           sizeof resume_options / sizeof resume_options[0],
+                           1, positional)
+               : cli_parse(argc, argv, run_options,
+                           sizeof run_options / sizeof run_options[0], 1,
+                           positional);
+    if (exit_code != CLI_EXIT_OK)
+        return exit_code;
     if (o->input && o->input_file) {
         cli_error("run: give --input or --input-file, not both");
         return CLI_EXIT_USAGE;
     }
-    *positional = argv[optind];
+    if (o->max_supersteps == 0) {
+        cli_error("%s: --max-supersteps must be at least 1", argv[0]);
+        return CLI_EXIT_USAGE;
+    }
+    if (o->max_supersteps == S_UNSET)
+        o->max_supersteps = 0; /* the spec's limit */
     if (!resume)
-        o->spec_path = argv[optind];
+        o->spec_path = *positional;
     return CLI_EXIT_OK;
 }
 

@@ -1,5 +1,6 @@
 /* common.c - helpers every cairn subcommand uses (cli.h). */
 #include <errno.h>
+#include <getopt.h>
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -138,4 +139,61 @@ cli_parse_u64(const char *text, uint64_t *out)
         return false;
     *out = value;
     return true;
+}
+
+int
+cli_parse(int argc, char **argv, const cli_option_t *options, size_t count,
+          int want, const char **positional)
+{
+    struct option *table = calloc(count + 1, sizeof *table);
+    if (!table)
+        return CLI_EXIT_FAILED;
+    for (size_t i = 0; i < count; i++) {
+        table[i].name = options[i].name;
+        table[i].has_arg = options[i].kind == CLI_OPT_FLAG ? no_argument
+                                                           : required_argument;
+        table[i].val = (int)i + 256;
+    }
+    optind = 1;
+    opterr = 0;
+    int exit_code = CLI_EXIT_OK;
+    int c;
+    while (exit_code == CLI_EXIT_OK
+           && (c = getopt_long(argc, argv, "", table, NULL)) != -1) {
+        if (c < 256) {
+            cli_error("%s: unknown option or missing value: '%s'", argv[0],
+                      argv[optind - 1]);
+            exit_code = CLI_EXIT_USAGE;
+            continue;
+        }
+        const cli_option_t *option = &options[c - 256];
+        switch (option->kind) {
+        case CLI_OPT_FLAG:
+            *(bool *)option->target = true;
+            break;
+        case CLI_OPT_TEXT:
+            *(const char **)option->target = optarg;
+            break;
+        case CLI_OPT_NUMBER:
+            if (!cli_parse_u64(optarg, option->target)) {
+                cli_error("%s: --%s needs a non-negative integer, not '%s'",
+                          argv[0], option->name, optarg);
+                exit_code = CLI_EXIT_USAGE;
+            }
+            break;
+        case CLI_OPT_LIST:
+            if (cli_plugins_add(option->target, optarg) != CAIRN_OK)
+                exit_code = CLI_EXIT_FAILED;
+            break;
+        }
+    }
+    free(table);
+    if (exit_code == CLI_EXIT_OK && argc - optind != want) {
+        cli_error("%s: expected %d argument(s), got %d (see cairn --help)",
+                  argv[0], want, argc - optind);
+        exit_code = CLI_EXIT_USAGE;
+    }
+    for (int i = 0; exit_code == CLI_EXIT_OK && i < want; i++)
+        positional[i] = argv[optind + i];
+    return exit_code;
 }
