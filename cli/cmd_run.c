@@ -460,8 +460,9 @@ cli_cmd_resume(int argc, char **argv)
     if (exit_code == CLI_EXIT_OK
         && !(registry = cli_registry(&stored, o.allow_exec, &exit_code)))
         goto done;
-    const char *spec = o.spec_path ? spec_file : (const char *)info->spec;
-    size_t spec_len = o.spec_path ? spec_file_len : info->spec_len;
+    const char *spec = o.spec_path || !info ? spec_file
+                                            : (const char *)info->spec;
+    size_t spec_len = o.spec_path || !info ? spec_file_len : info->spec_len;
     if (exit_code == CLI_EXIT_OK)
         exit_code = s_load_spec(spec, spec_len,
                                 o.spec_path ? o.spec_path : "stored spec",

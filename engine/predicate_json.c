@@ -27,16 +27,10 @@
 #include "cairn/builtins.h"
 #include "engine/registry_internal.h"
 
-/* Registers not, all and any (called by cairn_builtins_register() and by
- * util.fail for its private registry). Declared here and in
- * actors/builtins.c because it has no private header yet; see
- * docs/decisions.md. */
-int
-cairn__predicate_composites_register(cairn_registry_t *registry);
-
 /* Decoding flags: a duplicated member is an error rather than "last one
  * wins", and a bare value decodes so the error can say what it got. */
-#define S_DECODE_FLAGS (JSON_REJECT_DUPLICATES | JSON_DECODE_ANY | JSON_ALLOW_NUL)
+#define S_DECODE_FLAGS                                                         \
+    (JSON_REJECT_DUPLICATES | JSON_DECODE_ANY | JSON_ALLOW_NUL)
 
 static const char *
 s_json_kind(const json_t *value)
@@ -65,8 +59,7 @@ s_parse(const char *text, size_t len, const char *what, json_t **out,
         cairn_error_t *err)
 {
     json_error_t jerr;
-    *out = json_loadb(text ? text : "", text ? len : 0, S_DECODE_FLAGS,
-                      &jerr);
+    *out = json_loadb(text ? text : "", text ? len : 0, S_DECODE_FLAGS, &jerr);
     if (!*out)
         return cairn_error_set(err, CAIRN_EINVAL,
                                "%s is not valid JSON: %s (line %d, column %d)",
@@ -116,8 +109,8 @@ s_arg_bytes(const json_t *value, uint8_t **arg, size_t *arg_len,
         text = s_real_text(json_real_value(value));
         len = text ? strlen(text) : 0;
     } else {
-        text = json_dumps(value, JSON_COMPACT | JSON_SORT_KEYS
-                                     | JSON_ENCODE_ANY);
+        text =
+            json_dumps(value, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
         len = text ? strlen(text) : 0;
     }
     if (!text)
@@ -173,17 +166,15 @@ s_check_arg(const cairn_registry_t *registry, const char *name,
     int rc = check(registry, arg, arg_len, &inner);
     if (rc == CAIRN_OK)
         return CAIRN_OK;
-    return cairn_error_set(err, rc < 0 ? rc : CAIRN_EINVAL,
-                           "predicate '%s': %s", name,
-                           inner.message[0] ? inner.message
-                                            : cairn_strerror(rc));
+    return cairn_error_set(
+        err, rc < 0 ? rc : CAIRN_EINVAL, "predicate '%s': %s", name,
+        inner.message[0] ? inner.message : cairn_strerror(rc));
 }
 
 /* Reads one predicate object and checks its argument. */
 static int
 s_read_checked(const cairn_registry_t *registry, const json_t *value,
-               char **name, uint8_t **arg, size_t *arg_len,
-               cairn_error_t *err)
+               char **name, uint8_t **arg, size_t *arg_len, cairn_error_t *err)
 {
     int rc = s_read(registry, value, name, arg, arg_len, err);
     if (rc != CAIRN_OK)

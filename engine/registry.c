@@ -1,17 +1,26 @@
 /* registry.c - executor types, predicates and selectors by name.
  *
  * Filled once, then read concurrently by the coordinator and host
- * threads; no locking, so nothing may be added while engines run.
+ * threads. Lookups must therefore never write: each table is a sorted
+ * array searched by bisection (a hash table with a lookup cache, such as
+ * czmq's zhashx, writes on every lookup). Nothing may be added while
+ * engines run.
  */
-#include <czmq.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "engine/registry_internal.h"
 
 typedef struct {
-    cairn_executor_type_t type; /* type.name points into the hash key */
-} s_executor_entry_t;
+    char *name;  /* owned */
+    void *item;  /* owned, malloc'd */
+} s_slot_t;
+
+/* A sorted array of named items. */
+typedef struct {
+    s_slot_t *slots;
+    size_t count;
+} s_table_t;
 
 typedef struct {
     cairn_predicate_fn eval;
@@ -23,43 +32,85 @@ typedef struct {
 } s_selector_entry_t;
 
 struct cairn_registry_t {
-    zhashx_t *executors;    /* name -> s_executor_entry_t* */
-    zhashx_t *predicates;   /* name -> s_predicate_entry_t* */
-    zhashx_t *selectors;    /* name -> s_selector_entry_t* */
-    const char **type_names; /* executor type names, sorted; borrowed keys */
-    size_t type_count;
+    s_table_t executors;  /* cairn_executor_type_t, name = slot name */
+    s_table_t predicates; /* s_predicate_entry_t */
+    s_table_t selectors;  /* s_selector_entry_t */
 };
 
-static void
-s_free_item(void **item_p)
+/* Index of name, or of where it would go (*found tells which). */
+static size_t
+s_search(const s_table_t *table, const char *name, bool *found)
 {
-    free(*item_p);
-    *item_p = NULL;
+    size_t low = 0, high = table->count;
+    while (low < high) {
+        size_t mid = low + (high - low) / 2;
+        int order = strcmp(table->slots[mid].name, name);
+        if (order == 0) {
+            *found = true;
+            return mid;
+        }
+        if (order < 0)
+            low = mid + 1;
+        else
+            high = mid;
+    }
+    *found = false;
+    return low;
 }
 
-static zhashx_t *
-s_table_new(void)
+static void *
+s_lookup(const s_table_t *table, const char *name)
 {
-    zhashx_t *table = zhashx_new();
-    if (table)
-        zhashx_set_destructor(table, s_free_item);
-    return table;
+    bool found;
+    size_t index = s_search(table, name, &found);
+    return found ? table->slots[index].item : NULL;
+}
+
+/* Inserts item under a copy of name; takes ownership of item on every
+ * path. *slot_name (if not NULL) receives the stored name. */
+static int
+s_insert(s_table_t *table, const char *name, void *item,
+         const char **slot_name)
+{
+    bool found;
+    size_t index = s_search(table, name, &found);
+    char *copy = item && !found ? strdup(name) : NULL;
+    s_slot_t *slots = copy ? realloc(table->slots,
+                                     (table->count + 1) * sizeof *slots)
+                           : NULL;
+    if (!slots) {
+        free(copy);
+        free(item);
+        return found ? CAIRN_EEXISTS : CAIRN_ENOMEM;
+    }
+    memmove(&slots[index + 1], &slots[index],
+            (table->count - index) * sizeof *slots);
+    slots[index] = (s_slot_t){copy, item};
+    table->slots = slots;
+    table->count++;
+    if (slot_name)
+        *slot_name = copy;
+    return CAIRN_OK;
+}
+
+static void
+s_table_free(s_table_t *table)
+{
+    for (size_t i = 0; i < table->count; i++) {
+        free(table->slots[i].name);
+        free(table->slots[i].item);
+    }
+    free(table->slots);
+    table->slots = NULL;
+    table->count = 0;
 }
 
 cairn_registry_t *
 cairn_registry_new(void)
 {
     cairn_registry_t *self = calloc(1, sizeof *self);
-    if (!self)
-        return NULL;
-    self->executors = s_table_new();
-    self->predicates = s_table_new();
-    self->selectors = s_table_new();
-    if (!self->executors || !self->predicates || !self->selectors
-        || cairn__predicates_register(self) != CAIRN_OK) {
+    if (self && cairn__predicates_register(self) != CAIRN_OK)
         cairn_registry_destroy(&self);
-        return NULL;
-    }
     return self;
 }
 
@@ -69,57 +120,11 @@ cairn_registry_destroy(cairn_registry_t **self_p)
     if (!self_p || !*self_p)
         return;
     cairn_registry_t *self = *self_p;
-    zhashx_destroy(&self->executors);
-    zhashx_destroy(&self->predicates);
-    zhashx_destroy(&self->selectors);
-    free(self->type_names);
+    s_table_free(&self->executors);
+    s_table_free(&self->predicates);
+    s_table_free(&self->selectors);
     free(self);
     *self_p = NULL;
-}
-
-/* Inserts item under name; takes ownership of item on every path. */
-static int
-s_insert(zhashx_t *table, const char *name, void *item)
-{
-    if (!item)
-        return CAIRN_ENOMEM;
-    if (zhashx_lookup(table, name)) {
-        free(item);
-        return CAIRN_EEXISTS;
-    }
-    if (zhashx_insert(table, name, item) != 0) {
-        free(item);
-        return CAIRN_ENOMEM;
-    }
-    return CAIRN_OK;
-}
-
-static int
-s_compare_names(const void *a, const void *b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-/* Rebuilds the sorted list of executor type names after an add. */
-static int
-s_index_types(cairn_registry_t *self)
-{
-    size_t n = zhashx_size(self->executors);
-    const char **names = malloc(n * sizeof *names);
-    if (!names)
-        return CAIRN_ENOMEM;
-    size_t i = 0;
-    for (s_executor_entry_t *entry = zhashx_first(self->executors); entry;
-         entry = zhashx_next(self->executors)) {
-        const char *key = (const char *)zhashx_cursor(self->executors);
-        entry->type.name = key;
-        names[i++] = key;
-    }
-    qsort(names, n, sizeof *names, s_compare_names);
-    free(self->type_names);
-    self->type_names = names;
-    self->type_count = n;
-    return CAIRN_OK;
 }
 
 int
@@ -128,13 +133,14 @@ cairn_registry_add_executor(cairn_registry_t *self,
 {
     if (!self || !type || !type->name || !*type->name || !type->handle)
         return CAIRN_EINVAL;
-    s_executor_entry_t *entry = malloc(sizeof *entry);
+    cairn_executor_type_t *entry = malloc(sizeof *entry);
     if (entry)
-        entry->type = *type;
-    int rc = s_insert(self->executors, type->name, entry);
-    if (rc != CAIRN_OK)
-        return rc;
-    return s_index_types(self);
+        *entry = *type;
+    const char *name = NULL;
+    int rc = s_insert(&self->executors, type->name, entry, &name);
+    if (rc == CAIRN_OK)
+        entry->name = name; /* the registry's copy outlives the caller's */
+    return rc;
 }
 
 int
@@ -149,7 +155,7 @@ cairn_registry_add_predicate(cairn_registry_t *self, const char *name,
         entry->eval = eval;
         entry->check = check;
     }
-    return s_insert(self->predicates, name, entry);
+    return s_insert(&self->predicates, name, entry, NULL);
 }
 
 int
@@ -161,26 +167,25 @@ cairn_registry_add_selector(cairn_registry_t *self, const char *name,
     s_selector_entry_t *entry = malloc(sizeof *entry);
     if (entry)
         entry->select = select;
-    return s_insert(self->selectors, name, entry);
+    return s_insert(&self->selectors, name, entry, NULL);
 }
 
 const cairn_executor_type_t *
 cairn_registry_executor(const cairn_registry_t *self, const char *name)
 {
-    s_executor_entry_t *entry = zhashx_lookup(self->executors, name);
-    return entry ? &entry->type : NULL;
+    return s_lookup(&self->executors, name);
 }
 
 bool
 cairn_registry_has_predicate(const cairn_registry_t *self, const char *name)
 {
-    return zhashx_lookup(self->predicates, name) != NULL;
+    return s_lookup(&self->predicates, name) != NULL;
 }
 
 bool
 cairn_registry_has_selector(const cairn_registry_t *self, const char *name)
 {
-    return zhashx_lookup(self->selectors, name) != NULL;
+    return s_lookup(&self->selectors, name) != NULL;
 }
 
 bool
@@ -188,7 +193,7 @@ cairn_registry_eval(const cairn_registry_t *self, const char *name,
                     const cairn_msg_t *msg, const uint8_t *arg,
                     size_t arg_len)
 {
-    s_predicate_entry_t *entry = zhashx_lookup(self->predicates, name);
+    const s_predicate_entry_t *entry = s_lookup(&self->predicates, name);
     return entry && entry->eval(self, msg, arg, arg_len);
 }
 
@@ -196,25 +201,26 @@ cairn_predicate_check_fn
 cairn__registry_predicate_check(const cairn_registry_t *self,
                                 const char *name)
 {
-    s_predicate_entry_t *entry = zhashx_lookup(self->predicates, name);
+    const s_predicate_entry_t *entry = s_lookup(&self->predicates, name);
     return entry ? entry->check : NULL;
 }
 
 cairn_selector_fn
 cairn__registry_selector(const cairn_registry_t *self, const char *name)
 {
-    s_selector_entry_t *entry = zhashx_lookup(self->selectors, name);
+    const s_selector_entry_t *entry = s_lookup(&self->selectors, name);
     return entry ? entry->select : NULL;
 }
 
 size_t
 cairn_registry_executor_count(const cairn_registry_t *self)
 {
-    return self->type_count;
+    return self->executors.count;
 }
 
 const char *
 cairn_registry_executor_name(const cairn_registry_t *self, size_t index)
 {
-    return index < self->type_count ? self->type_names[index] : NULL;
+    return index < self->executors.count ? self->executors.slots[index].name
+                                         : NULL;
 }

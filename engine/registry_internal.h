@@ -19,6 +19,10 @@ cairn__registry_selector(const cairn_registry_t *self, const char *name);
 int
 cairn__predicates_register(cairn_registry_t *registry);
 
+/* Registers the composite predicates not, all, any (predicate_json.c). */
+int
+cairn__predicate_composites_register(cairn_registry_t *registry);
+
 /* Parses a whole decimal int64, surrounding white space allowed. */
 bool
 cairn__parse_int64(const uint8_t *text, size_t len, int64_t *out);
