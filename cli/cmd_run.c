@@ -94,13 +94,11 @@ s_parse(int argc, char **argv, bool resume, s_options_t *o,
     return CLI_EXIT_OK;
 }
 
-/* Parses a --checkpoint value into policy; *none for "none". */
+/* Parses a --checkpoint value into policy. */
 static int
-s_parse_policy(const char *text, cairn_checkpoint_policy_t *policy,
-               bool *none)
+s_parse_policy(const char *text, cairn_checkpoint_policy_t *policy)
 {
     memset(policy, 0, sizeof *policy);
-    *none = false;
     uint64_t n = 0;
     if (strcmp(text, "every") == 0)
         policy->kind = CAIRN_CHECKPOINT_EVERY;
@@ -113,7 +111,7 @@ s_parse_policy(const char *text, cairn_checkpoint_policy_t *policy,
     else if (strcmp(text, "manual") == 0)
         policy->kind = CAIRN_CHECKPOINT_MANUAL;
     else if (strcmp(text, "none") == 0)
-        *none = true;
+        policy->kind = CAIRN_CHECKPOINT_NONE;
     else {
         cli_error("--checkpoint must be every, every:N, on-error, manual or "
                   "none, not '%s'",
@@ -364,7 +362,6 @@ cli_cmd_run(int argc, char **argv)
     cairn_store_t *store = NULL;
     cairn_spec_checkpoint_t from_spec = {0};
     cairn_checkpoint_policy_t policy = {0};
-    bool no_checkpoints = false;
     cairn_error_t err;
     if (exit_code == CLI_EXIT_OK
         && cairn_spec_read_file(spec_path, &spec, &spec_len, &err)
@@ -376,15 +373,13 @@ cli_cmd_run(int argc, char **argv)
     if (exit_code == CLI_EXIT_OK)
         exit_code = s_load_spec(spec, spec_len, spec_path, registry, &wf,
                                 &from_spec);
-    if (exit_code == CLI_EXIT_OK && from_spec.has_policy) {
+    if (exit_code == CLI_EXIT_OK && from_spec.has_policy)
         policy = from_spec.policy;
-        no_checkpoints = from_spec.none;
-    }
     if (exit_code == CLI_EXIT_OK && o.checkpoint)
-        exit_code = s_parse_policy(o.checkpoint, &policy, &no_checkpoints);
+        exit_code = s_parse_policy(o.checkpoint, &policy);
     if (exit_code == CLI_EXIT_OK)
         exit_code = s_read_input(&o, &input, &input_len);
-    if (exit_code == CLI_EXIT_OK && !no_checkpoints)
+    if (exit_code == CLI_EXIT_OK)
         exit_code = s_open_store(&o, &store);
     if (exit_code == CLI_EXIT_OK) {
         cairn_run_options_t run_opts = {

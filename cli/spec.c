@@ -614,7 +614,7 @@ s_checkpoint(const s_loader_t *self, json_t *root, cairn_spec_checkpoint_t *cp)
     else if (strcmp(text, "manual") == 0)
         cp->policy.kind = CAIRN_CHECKPOINT_MANUAL;
     else if (strcmp(text, "none") == 0)
-        cp->none = true;
+        cp->policy.kind = CAIRN_CHECKPOINT_NONE;
     else if (strncmp(text, "every:", 6) == 0
              && s_parse_every_n(text + 6, &cp->policy.every_n))
         cp->policy.kind = CAIRN_CHECKPOINT_EVERY_N;

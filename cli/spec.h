@@ -15,8 +15,7 @@
  * spec does not say. */
 typedef struct {
     bool has_policy;
-    bool none;                        /* "none": no checkpoints at all */
-    cairn_checkpoint_policy_t policy;
+    cairn_checkpoint_policy_t policy; /* "none": CAIRN_CHECKPOINT_NONE */
 } cairn_spec_checkpoint_t;
 
 /* Parses the spec text (what is the file name used in errors) and builds

@@ -683,6 +683,7 @@ s_policy_wants(cairn__run_t *run, size_t ran)
         return policy->every_n <= 1 || run->superstep % policy->every_n == 0;
     case CAIRN_CHECKPOINT_ON_ERROR:
     case CAIRN_CHECKPOINT_MANUAL:
+    case CAIRN_CHECKPOINT_NONE:
         return false;
     case CAIRN_CHECKPOINT_PREDICATE:
         break;
@@ -737,7 +738,7 @@ s_maybe_checkpoint(cairn__run_t *run, size_t ran, cairn_error_t *err)
         trigger = "end";
     else if (run->status == CAIRN_STATUS_FAILED)
         trigger = "max_supersteps";
-    else if (manual)
+    else if (manual && run->opts.checkpoint.kind != CAIRN_CHECKPOINT_NONE)
         trigger = "manual";
     else if (s_policy_wants(run, ran))
         trigger = "policy";

@@ -99,6 +99,8 @@ typedef enum {
     CAIRN_CHECKPOINT_ON_ERROR,  /* only when the run fails */
     CAIRN_CHECKPOINT_MANUAL,    /* only when a handler asks */
     CAIRN_CHECKPOINT_PREDICATE, /* when predicate(barrier) is true */
+    CAIRN_CHECKPOINT_NONE,      /* no barrier checkpoints, not even those
+                                   handlers ask for */
 } cairn_checkpoint_kind_t;
 
 /* When barriers are checkpointed. Whatever the policy, a store gets the

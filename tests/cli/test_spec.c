@@ -350,16 +350,15 @@ test_spec_checkpoint_policies(void **state)
     (void)state;
     static const struct {
         const char *value;
-        bool none;
         cairn_checkpoint_kind_t kind;
         uint64_t every_n;
     } cases[] = {
-        {"every", false, CAIRN_CHECKPOINT_EVERY, 0},
-        {"every:1", false, CAIRN_CHECKPOINT_EVERY_N, 1},
-        {"every:25", false, CAIRN_CHECKPOINT_EVERY_N, 25},
-        {"on-error", false, CAIRN_CHECKPOINT_ON_ERROR, 0},
-        {"manual", false, CAIRN_CHECKPOINT_MANUAL, 0},
-        {"none", true, CAIRN_CHECKPOINT_EVERY, 0},
+        {"every", CAIRN_CHECKPOINT_EVERY, 0},
+        {"every:1", CAIRN_CHECKPOINT_EVERY_N, 1},
+        {"every:25", CAIRN_CHECKPOINT_EVERY_N, 25},
+        {"on-error", CAIRN_CHECKPOINT_ON_ERROR, 0},
+        {"manual", CAIRN_CHECKPOINT_MANUAL, 0},
+        {"none", CAIRN_CHECKPOINT_NONE, 0},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char spec[256];
@@ -371,7 +370,6 @@ test_spec_checkpoint_policies(void **state)
         memset(&cp, 0xff, sizeof cp);
         cairn_workflow_t *wf = s_load(spec, &cp);
         assert_true(cp.has_policy);
-        assert_int_equal(cp.none, cases[i].none);
         assert_int_equal(cp.policy.kind, cases[i].kind);
         assert_int_equal(cp.policy.every_n, cases[i].every_n);
         assert_null(cp.policy.predicate);

@@ -1,0 +1,1620 @@
+/* test_cli - the real `cairn` command, run as a subprocess.
+ *
+ * Every test gets a fresh mkdtemp directory for its stores, specs and
+ * files, and runs the binary the build produced (CAIRN_BIN) with an argv,
+ * optional stdin bytes, and a bounded wait (S_TIMEOUT_S, then SIGKILL and
+ * fail). stdout and stderr go to files in that directory and are read
+ * back whole, so a test can assert exact stdout, stderr substrings and
+ * the exit code. A few tests keep a run going in the background (a spec
+ * paced by util.sleep) to inspect a store while its writer holds it, to
+ * find it locked, or to kill it with SIGKILL and resume it.
+ *
+ * The children are the same build as this test: under ASan/UBSan a
+ * sanitizer report in a child's stderr fails the test.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#ifndef CAIRN_BIN
+#error "CAIRN_BIN must name the cairn binary (tests/CMakeLists.txt)"
+#endif
+
+#define S_TIMEOUT_S 60
+#define S_MAX_ARGS 32
+
+/* ---- the per-test directory ---- */
+
+static char s_dir[64];  /* this test's mkdtemp directory */
+static unsigned s_seq;  /* names capture files */
+static pid_t s_live[8]; /* started, not yet waited for */
+
+/* What a test allocates is kept until teardown, so a failing assertion
+ * (a longjmp out of the test) leaks nothing and tests free nothing. */
+typedef struct {
+    void *ptr;
+    bool json;
+} s_kept_t;
+static s_kept_t *s_kept;
+static size_t s_kept_count;
+
+static void
+s_keep_any(void *ptr, bool json)
+{
+    s_kept_t *grown = realloc(s_kept, (s_kept_count + 1) * sizeof *grown);
+    if (!grown) {
+        fprintf(stderr, "out of memory\n");
+        abort();
+    }
+    s_kept = grown;
+    s_kept[s_kept_count++] = (s_kept_t){ptr, json};
+}
+
+/* Keeps malloc'd memory until teardown; returns it. */
+static void *
+s_keep(void *ptr)
+{
+    assert_non_null(ptr);
+    s_keep_any(ptr, false);
+    return ptr;
+}
+
+static int
+s_setup(void **state)
+{
+    (void)state;
+    snprintf(s_dir, sizeof s_dir, "/tmp/cairn-cli-XXXXXX");
+    return mkdtemp(s_dir) ? 0 : -1;
+}
+
+static int
+s_rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb, (void)flag, (void)ftw;
+    return remove(path);
+}
+
+static int
+s_teardown(void **state)
+{
+    (void)state;
+    /* A test that failed with a run in the background: end it. */
+    for (size_t i = 0; i < sizeof s_live / sizeof s_live[0]; i++)
+        if (s_live[i] > 0) {
+            kill(s_live[i], SIGKILL);
+            waitpid(s_live[i], NULL, 0);
+            s_live[i] = 0;
+        }
+    nftw(s_dir, s_rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    for (size_t i = 0; i < s_kept_count; i++) {
+        if (s_kept[i].json)
+            json_decref(s_kept[i].ptr);
+        else
+            free(s_kept[i].ptr);
+    }
+    free(s_kept);
+    s_kept = NULL;
+    s_kept_count = 0;
+    return 0;
+}
+
+/* DIR/name in this test's directory; valid until teardown. */
+static const char *
+s_path(const char *name)
+{
+    char *path = NULL;
+    assert_true(asprintf(&path, "%s/%s", s_dir, name) > 0);
+    return s_keep(path);
+}
+
+static void
+s_write(const char *path, const void *data, size_t len)
+{
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(data, 1, len, f), len);
+    assert_int_equal(fclose(f), 0);
+}
+
+/* Writes a spec file named name into the test directory. */
+static const char *
+s_spec(const char *name, const char *json)
+{
+    const char *path = s_path(name);
+    s_write(path, json, strlen(json));
+    return path;
+}
+
+/* A whole file, NUL-terminated, kept until teardown; *len without the
+ * NUL. */
+static char *
+s_slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    size_t cap = 4096, n = 0, got;
+    char *buf = malloc(cap + 1);
+    while (buf && (got = fread(buf + n, 1, cap - n, f)) > 0) {
+        n += got;
+        if (n == cap) {
+            char *grown = realloc(buf, (cap *= 2) + 1);
+            if (!grown)
+                free(buf);
+            buf = grown;
+        }
+    }
+    fclose(f);
+    s_keep(buf);
+    buf[n] = '\0';
+    if (len)
+        *len = n;
+    return buf;
+}
+
+static bool
+s_exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+static uint64_t
+s_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* ---- running cairn ---- */
+
+/* A cairn process: started, then waited for. */
+typedef struct {
+    pid_t pid;
+    char in_path[96];
+    char out_path[96];
+    char err_path[96];
+} s_proc_t;
+
+/* What a finished cairn printed and how it exited. */
+typedef struct {
+    int code;  /* exit status; 128 + N when killed by signal N */
+    char *out; /* stdout, NUL-terminated (kept until teardown) */
+    size_t out_len;
+    char *err; /* stderr, NUL-terminated (kept until teardown) */
+} s_result_t;
+
+/* Starts cairn with args (NULL-terminated) and stdin bytes (NULL: empty
+ * stdin); stdout and stderr go to files in the test directory. */
+static void
+s_vstart(s_proc_t *p, const void *in, size_t in_len, va_list args)
+{
+    const char *argv[S_MAX_ARGS + 2] = {CAIRN_BIN};
+    size_t argc = 1;
+    const char *arg;
+    while ((arg = va_arg(args, const char *)) != NULL) {
+        assert_true(argc < S_MAX_ARGS);
+        argv[argc++] = arg;
+    }
+    argv[argc] = NULL;
+    unsigned seq = s_seq++;
+    snprintf(p->in_path, sizeof p->in_path, "%s/.in%u", s_dir, seq);
+    snprintf(p->out_path, sizeof p->out_path, "%s/.out%u", s_dir, seq);
+    snprintf(p->err_path, sizeof p->err_path, "%s/.err%u", s_dir, seq);
+    s_write(p->in_path, in ? in : "", in ? in_len : 0);
+    fflush(NULL);
+    p->pid = fork();
+    assert_true(p->pid >= 0);
+    if (p->pid == 0) {
+        int fd_in = open(p->in_path, O_RDONLY);
+        int fd_out = open(p->out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        int fd_err = open(p->err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        if (fd_in < 0 || fd_out < 0 || fd_err < 0 || dup2(fd_in, 0) < 0
+            || dup2(fd_out, 1) < 0 || dup2(fd_err, 2) < 0)
+            _exit(126);
+        execv(CAIRN_BIN, (char *const *)argv);
+        _exit(127);
+    }
+    for (size_t i = 0; i < sizeof s_live / sizeof s_live[0]; i++)
+        if (s_live[i] == 0) {
+            s_live[i] = p->pid;
+            break;
+        }
+}
+
+static void
+s_start(s_proc_t *p, ...)
+{
+    va_list args;
+    va_start(args, p);
+    s_vstart(p, NULL, 0, args);
+    va_end(args);
+}
+
+/* True while the process has not exited (not reaped). */
+static bool
+s_alive(const s_proc_t *p)
+{
+    siginfo_t info = {0};
+    return waitid(P_PID, (id_t)p->pid, &info, WEXITED | WNOHANG | WNOWAIT) == 0
+           && info.si_pid == 0;
+}
+
+/* Sanitizer reports from a child fail the test. */
+static void
+s_check_sanitizers(const char *err)
+{
+    if (strstr(err, "Sanitizer") || strstr(err, "runtime error:"))
+        fail_msg("cairn child reported a sanitizer error:\n%s", err);
+}
+
+/* Waits for p (at most S_TIMEOUT_S, then SIGKILL and fail) and reads
+ * what it printed into r. */
+static void
+s_wait(s_proc_t *p, s_result_t *r)
+{
+    memset(r, 0, sizeof *r);
+    uint64_t deadline = s_now_ms() + S_TIMEOUT_S * 1000;
+    int status = 0;
+    pid_t got;
+    while ((got = waitpid(p->pid, &status, WNOHANG)) == 0) {
+        if (s_now_ms() > deadline) {
+            kill(p->pid, SIGKILL); /* teardown reaps it */
+            fail_msg("cairn did not finish within %d s", S_TIMEOUT_S);
+        }
+        usleep(2000);
+    }
+    assert_int_equal(got, p->pid);
+    for (size_t i = 0; i < sizeof s_live / sizeof s_live[0]; i++)
+        if (s_live[i] == p->pid)
+            s_live[i] = 0;
+    r->code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    r->out = s_slurp(p->out_path, &r->out_len);
+    r->err = s_slurp(p->err_path, NULL);
+    unlink(p->in_path);
+    unlink(p->out_path);
+    unlink(p->err_path);
+    s_check_sanitizers(r->err);
+    if (r->code == 127 || r->code == 126)
+        fail_msg("could not start %s", CAIRN_BIN);
+}
+
+/* Runs cairn with args (NULL-terminated) and waits for it. */
+static void
+s_cairn(s_result_t *r, ...)
+{
+    s_proc_t p;
+    va_list args;
+    va_start(args, r);
+    s_vstart(&p, NULL, 0, args);
+    va_end(args);
+    s_wait(&p, r);
+}
+
+/* The same with stdin bytes. */
+static void
+s_cairn_in(s_result_t *r, const char *in, size_t in_len, ...)
+{
+    s_proc_t p;
+    va_list args;
+    va_start(args, in_len);
+    s_vstart(&p, in, in_len, args);
+    va_end(args);
+    s_wait(&p, r);
+}
+
+/* Asserts the exit code, stdout exactly (unless NULL) and that stderr
+ * holds err_part (unless NULL); prints what was seen when not. */
+static void
+s_expect(const s_result_t *r, int code, const char *out, const char *err_part)
+{
+    if (r->code != code)
+        fail_msg("exit code %d, expected %d\nstdout: %s\nstderr: %s", r->code,
+                 code, r->out, r->err);
+    if (out)
+        assert_string_equal(r->out, out);
+    if (err_part && !strstr(r->err, err_part))
+        fail_msg("stderr lacks \"%s\"; it is:\n%s", err_part, r->err);
+}
+
+/* The id in the first stderr line "run ID". */
+static void
+s_run_id(const s_result_t *r, char *id, size_t size)
+{
+    if (strncmp(r->err, "run ", 4) != 0)
+        fail_msg("first stderr line is not \"run ID\": %s", r->err);
+    size_t n = strcspn(r->err + 4, "\n");
+    assert_true(n > 0 && n < size);
+    memcpy(id, r->err + 4, n);
+    id[n] = '\0';
+}
+
+static json_t *
+s_json(const char *text)
+{
+    json_error_t jerr;
+    json_t *doc = json_loads(text, 0, &jerr);
+    if (!doc)
+        fail_msg("not JSON (%s): %s", jerr.text, text);
+    s_keep_any(doc, true);
+    return doc;
+}
+
+/* The object with "id" == id in a JSON array (borrowed), or NULL. */
+static json_t *
+s_find_id(json_t *array, const char *id)
+{
+    size_t i;
+    json_t *item;
+    json_array_foreach(array, i, item)
+    {
+        const char *item_id = json_string_value(json_object_get(item, "id"));
+        if (item_id && strcmp(item_id, id) == 0)
+            return item;
+    }
+    return NULL;
+}
+
+/* The entry for run in `cairn runs --db DB --json` (fails if absent). */
+static json_t *
+s_run_entry(const char *db, const char *run)
+{
+    s_result_t r = {0};
+    s_cairn(&r, "runs", "--db", db, "--json", NULL);
+    s_expect(&r, 0, NULL, NULL);
+    json_t *entry = s_find_id(s_json(r.out), run);
+    if (!entry)
+        fail_msg("`cairn runs` does not list %s:\n%s", run, r.out);
+    return entry;
+}
+
+/* A run's status as `cairn runs --json` reports it. */
+static const char *
+s_run_status(const char *db, const char *run)
+{
+    const char *status =
+        json_string_value(json_object_get(s_run_entry(db, run), "status"));
+    assert_non_null(status);
+    return status;
+}
+
+/* "a,b,c": the ids of `checkpoints RUN --json`, newest first (kept). */
+static char *
+s_checkpoint_ids(const char *db, const char *run)
+{
+    s_result_t r = {0};
+    s_cairn(&r, "checkpoints", run, "--db", db, "--json", NULL);
+    s_expect(&r, 0, NULL, NULL);
+    json_t *list = s_json(r.out);
+    assert_true(json_is_array(list));
+    char *ids = s_keep(calloc(1, 1));
+    size_t i;
+    json_t *item;
+    json_array_foreach(list, i, item)
+    {
+        char *grown = NULL;
+        assert_true(asprintf(&grown, "%s%s%s", ids, i ? "," : "",
+                             json_string_value(json_object_get(item, "id")))
+                    > 0);
+        ids = s_keep(grown);
+    }
+    return ids;
+}
+
+/* Polls `checkpoints RUN --json` until it lists at least n. */
+static void
+s_wait_checkpoints(const char *db, const char *run, size_t n)
+{
+    uint64_t deadline = s_now_ms() + S_TIMEOUT_S * 1000;
+    s_result_t r = {0};
+    for (;;) {
+        s_cairn(&r, "checkpoints", run, "--db", db, "--json", NULL);
+        if (r.code == 0) {
+            json_t *list = s_json(r.out);
+            size_t count = json_array_size(list);
+            if (count >= n)
+                break;
+        }
+        if (s_now_ms() > deadline)
+            fail_msg("run %s never reached %zu checkpoints", run, n);
+        usleep(20000);
+    }
+}
+
+#define PIPELINE CAIRN_EXAMPLES "/text-pipeline.json"
+#define GREET CAIRN_EXAMPLES "/plugin/greet.json"
+#define GREET_SO CAIRN_PLUGIN_DIR "/libcairn_greet.so"
+#define WRONG_ABI_SO CAIRN_PLUGIN_DIR "/libcairn_greet_wrong_abi.so"
+
+/* Counts to LIMIT with 100 ms between steps: ~LIMIT/10 seconds,
+ * 2 * LIMIT + 1 supersteps, output "LIMIT". */
+#define SLOW_SPEC(limit)                                                       \
+    "{\"name\": \"slow\", \"start\": \"ping\", \"max_supersteps\": 1000,\n"    \
+    " \"executors\": [\n"                                                      \
+    "   {\"id\": \"ping\", \"type\": \"count.inc\"},\n"                        \
+    "   {\"id\": \"pace\", \"type\": \"util.sleep\", \"config\": {\"ms\": "    \
+    "100}},\n"                                                                 \
+    "   {\"id\": \"done\", \"type\": \"text.output\"}],\n"                     \
+    " \"edges\": [\n"                                                          \
+    "   {\"from\": \"ping\", \"to\": \"pace\"},\n"                             \
+    "   {\"from\": \"pace\", \"switch\": [\n"                                  \
+    "     {\"when\": {\"int_ge\": " #limit "}, \"to\": \"done\"},\n"           \
+    "     {\"default\": true, \"to\": \"ping\"}]}]}\n"
+
+/* ---- run: output, input, --json, --events, stores ---- */
+
+static void
+test_cli_run_prints_outputs_only(void **state)
+{
+    (void)state;
+    s_result_t r = {0};
+    s_cairn(&r, "run", PIPELINE, "--input", "hello world", "--db", s_path("db"),
+            NULL);
+    s_expect(&r, 0, "dlrow olleh\n", NULL);
+    char id[128];
+    s_run_id(&r, id, sizeof id);
+    /* The default id is usable as a run id. */
+    assert_true(strspn(id,
+                       "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                       "0123456789_-")
+                == strlen(id));
+}
+
+static void
+test_cli_run_id_option(void **state)
+{
+    (void)state;
+    const char *db = s_path("db");
+    s_result_t r = {0};
+    s_cairn(&r, "run", PIPELINE, "--input", "hello world", "--db", db,
+            "--run-id", "mine", NULL);
+    s_expect(&r, 0, "dlrow olleh\n", NULL);
+    assert_true(strncmp(r.err, "run mine\n", 9) == 0);
+    json_t *run = s_run_entry(db, "mine");
+    assert_string_equal(json_string_value(json_object_get(run, "status")),
+                        "completed");
+    assert_string_equal(
+        json_string_value(json_object_get(run, "latest_checkpoint")), "mine@4");
+}
+
+static void
+test_cli_run_input_sources(void **state)
+{
+    (void)state;
+    s_result_t r = {0};
+    /* --input-file */
+    const char *file = s_path("input.txt");
+    s_write(file, "Input File", 10);
+    s_cairn(&r, "run", PIPELINE, "--input-file", file, "--durability", "none",
+            NULL);
+    s_expect(&r, 0, "elif tupni\n", NULL);
+    /* stdin when it is not a terminal */
+    s_cairn_in(&r, "From Stdin", 10, "run", PIPELINE, "--durability", "none",
+               NULL);
+    s_expect(&r, 0, "nidts morf\n", NULL);
+    /* --input wins over stdin */
+    s_cairn_in(&r, "ignored", 7, "run", PIPELINE, "--input", "abc",
+               "--durability", "none", NULL);
+    s_expect(&r, 0, "cba\n", NULL);
+    /* empty stdin: empty input, one empty output line */
+    s_cairn(&r, "run", PIPELINE, "--durability", "none", NULL);
+    s_expect(&r, 0, "\n", NULL);
+    /* both at once is a usage error */
+    s_cairn(&r, "run", PIPELINE, "--input", "a", "--input-file", file,
+            "--durability", "none", NULL);
+    s_expect(&r, 2, "", "--input");
+    /* a missing input file */
+    s_cairn(&r, "run", PIPELINE, "--input-file", s_path("nope.txt"),
+            "--durability", "none", NULL);
+    s_expect(&r, 2, "", "nope.txt");
+}
+
+static void
+test_cli_run_json(void **state)
+{
+    (void)state;
+    s_result_t r = {0};
+    s_cairn(&r, "run", PIPELINE, "--input", "hello world", "--db", s_path("db"),
+            "--run-id", "j1", "--json", NULL);
+    s_expect(&r, 0, NULL, "run j1");
+    /* one JSON object, one line, nothing else */
+    assert_true(r.out_len > 0);
+    assert_ptr_equal(strchr(r.out, '\n'), r.out + r.out_len - 1);
+    json_t *doc = s_json(r.out);
+    assert_true(json_is_object(doc));
+    assert_string_equal(json_string_value(json_object_get(doc, "run_id")),
+                        "j1");
+    assert_string_equal(json_string_value(json_object_get(doc, "status")),
+                        "completed");
+    assert_int_equal(json_integer_value(json_object_get(doc, "exit_code")), 0);
+    assert_int_equal(json_integer_value(json_object_get(doc, "supersteps")), 4);
+    json_t *outputs = json_object_get(doc, "outputs");
+    assert_int_equal(json_array_size(outputs), 1);
+    assert_string_equal(json_string_value(json_array_get(outputs, 0)),
+                        "dlrow olleh");
+    json_t *requests = json_object_get(doc, "requests");
+    assert_true(json_is_array(requests));
+    assert_int_equal(json_array_size(requests), 0);
+}
+
+static void
+test_cli_run_json_binary_output(void **state)
+{
+    (void)state;
+    const char *spec =
+        s_spec("out.json",
+               "{\"start\": \"o\", \"executors\": [{\"id\": \"o\", \"type\": "
+               "\"text.output\"}]}");
+    const char *file = s_path("bin");
+    s_write(file,
+            "a\xff"
+            "b\0c",
+            5);
+    s_result_t r = {0};
+    s_cairn(&r, "run", spec, "--input-file", file, "--durability", "none",
+            "--json", NULL);
+    s_expect(&r, 0, NULL, NULL);
+    json_t *doc = s_json(r.out);
+    json_t *out = json_array_get(json_object_get(doc, "outputs"), 0);
+    assert_true(json_is_object(out));
+    assert_string_equal(json_string_value(json_object_get(out, "base64")),
+                        "Yf9iAGM=");
+    /* Without --json the bytes come out as they are. */
+    s_cairn(&r, "run", spec, "--input-file", file, "--durability", "none",
+            NULL);
+    s_expect(&r, 0, NULL, NULL);
+    assert_int_equal(r.out_len, 6);
+    assert_memory_equal(r.out,
+                        "a\xff"
+                        "b\0c\n",
+                        6);
+}
+
+/* The "event" names of the JSON lines in stderr, in order, one per line
+ * of the returned text; fails on a line that is not JSON (after the
+ * "run ID" line). */
+static char *
+s_event_names(const char *err, const char *run_id)
+{
+    char *names = s_keep(calloc(1, 1));
+    const char *line = strchr(err, '\n'); /* after "run ID" */
+    assert_non_null(line);
+    line++;
+    while (*line) {
+        size_t n = strcspn(line, "\n");
+        char *text = s_keep(strndup(line, n));
+        json_t *ev = s_json(text);
+        assert_string_equal(json_string_value(json_object_get(ev, "run_id")),
+                            run_id);
+        char *grown = NULL;
+        assert_true(asprintf(&grown, "%s%s\n", names,
+                             json_string_value(json_object_get(ev, "event")))
+                    > 0);
+        names = s_keep(grown);
+        line += n + (line[n] == '\n');
+    }
+    return names;
+}
+
+static void
+test_cli_run_events(void **state)
+{
+    (void)state;
+    s_result_t r = {0};
+    s_cairn(&r, "run", PIPELINE, "--input", "hello world", "--db", s_path("db"),
+            "--run-id", "ev", "--events", NULL);
+    s_expect(&r, 0, "dlrow olleh\n", NULL);
+    assert_true(strncmp(r.err, "run ev\n", 7) == 0);
+    char *names = s_event_names(r.err, "ev");
+    assert_true(strncmp(names, "run_started\n", 12) == 0);
+    assert_non_null(strstr(names, "superstep_completed\n"));
+    assert_non_null(strstr(names, "checkpoint_written\n"));
+    assert_non_null(strstr(names, "output\n"));
+    size_t len = strlen(names);
+    assert_true(len >= 10 && strcmp(names + len - 10, "run_ended\n") == 0);
+    /* The last line says how the run ended. */
+    const char *last = strstr(r.err, "{\"event\":\"run_ended\"");
+    assert_non_null(last);
+    json_t *ev = s_json(last);
+    assert_string_equal(json_string_value(json_object_get(ev, "status")),
+                        "completed");
+}
+
+static void
+test_cli_run_durability_none(void **state)
+{
+    (void)state;
+    const char *db = s_path("db");
+    s_result_t r = {0};
+    s_cairn(&r, "run", PIPELINE, "--input", "hello world", "--db", db,
+            "--durability", "none", NULL);
+    s_expect(&r, 0, "dlrow olleh\n", "run ");
+    assert_false(s_exists(db));
+    s_cairn(&r, "run", PIPELINE, "--input", "x", "--durability", "sometimes",
+            "--db", db, NULL);
+    s_expect(&r, 2, "", "--durability");
+    assert_false(s_exists(db));
+}
+
+static void
+test_cli_run_checkpoint_every_n(void **state)
+{
+    (void)state;
+    const char *db = s_path("db");
+    s_result_t r = {0};
+    /* 4 supersteps: the entry, every 2nd barrier, and the end. */
+    s_cairn(&r, "run", PIPELINE, "--input", "hello world", "--db", db,
+            "--run-id", "e2", "--checkpoint", "every:2", NULL);
+    s_expect(&r, 0, "dlrow olleh\n", NULL);
+    char *ids = s_checkpoint_ids(db, "e2");
+    assert_string_equal(ids, "e2@4,e2@2,e2@0");
+    /* default: every superstep */
+    s_cairn(&r, "run", PIPELINE, "--input", "hello world", "--db", db,
+            "--run-id", "all", NULL);
+    s_expect(&r, 0, "dlrow olleh\n", NULL);
+    ids = s_checkpoint_ids(db, "all");
+    assert_string_equal(ids, "all@4,all@3,all@2,all@1,all@0");
+    /* on-error, and the run did not fail: the entry and the end */
+    s_cairn(&r, "run", PIPELINE, "--input", "hello world", "--db", db,
+            "--run-id", "oe", "--checkpoint", "on-error", NULL);
+    s_expect(&r, 0, "dlrow olleh\n", NULL);
+    ids = s_checkpoint_ids(db, "oe");
+    assert_string_equal(ids, "oe@4,oe@0");
+    s_cairn(&r, "run", PIPELINE, "--input", "x", "--db", db, "--checkpoint",
+            "every:0", NULL);
+    s_expect(&r, 2, "", "--checkpoint");
+}
+
+static void
+test_cli_run_checkpoint_none(void **state)
+{
+    (void)state;
+    const char *db = s_path("db");
+    s_result_t r = {0};
+    /* No barrier checkpoints, but "whatever the policy, the entry
+     * checkpoint and the checkpoint of every end state are written"
+     * (docs/spec.md, Checkpoint policy; DESIGN.md, Contract details). */
+    s_cairn(&r, "run", PIPELINE, "--input", "hello world", "--db", db,
+            "--run-id", "nn", "--checkpoint", "none", NULL);
+    s_expect(&r, 0, "dlrow olleh\n", NULL);
+    char *ids = s_checkpoint_ids(db, "nn");
+    assert_string_equal(ids, "nn@4,nn@0");
+}
+
+/* ---- exit codes ---- */
+
+static void
+test_cli_exit_failed_handler(void **state)
+{
+    (void)state;
+    const char *spec = s_spec(
+        "fail.json",
+        "{\"start\": \"a\", \"executors\": [\n"
+        " {\"id\": \"a\", \"type\": \"util.fail\", \"config\": {\"when\": "
+        "{\"eq\": \"boom\"}}},\n"
+        " {\"id\": \"o\", \"type\": \"text.output\"}],\n"
+        " \"edges\": [{\"from\": \"a\", \"to\": \"o\"}]}");
+    const char *db = s_path("db");
+    s_result_t r = {0};
+    s_cairn(&r, "run", spec, "--input", "boom", "--db", db, "--run-id", "f",
+            NULL);
+    s_expect(&r, 1, "", "executor 'a' failed");
+    s_cairn(&r, "run", spec, "--input", "boom", "--db", db, "--run-id", "fj",
+            "--json", NULL);
+    s_expect(&r, 1, NULL, NULL);
+    json_t *doc = s_json(r.out);
+    assert_string_equal(json_string_value(json_object_get(doc, "status")),
+                        "failed");
+    assert_int_equal(json_integer_value(json_object_get(doc, "exit_code")), 1);
+    assert_string_equal(s_run_status(db, "f"), "failed");
+    s_cairn(&r, "run", spec, "--input", "fine", "--db", db, NULL);
+    s_expect(&r, 0, "fine\n", NULL);
+}
+
+static void
+test_cli_exit_storage_error(void **state)
+{
+    (void)state;
+    const char *file = s_path("not-a-dir");
+    s_write(file, "x", 1);
+    s_result_t r = {0};
+    s_cairn(&r, "run", PIPELINE, "--input", "x", "--db", file, NULL);
+    s_expect(&r, 1, "", "not-a-dir");
+}
+
+static void
+test_cli_exit_usage(void **state)
+{
+    (void)state;
+    s_result_t r = {0};
+    s_cairn(&r, "frobnicate", NULL);
+    s_expect(&r, 2, "", "unknown command 'frobnicate'");
+    s_cairn(&r, NULL);
+    s_expect(&r, 2, "", "usage:");
+    s_cairn(&r, "--help", NULL);
+    s_expect(&r, 0, NULL, NULL);
+    assert_non_null(strstr(r.out, "usage:"));
+    s_cairn(&r, "run", PIPELINE, "--frob", NULL);
+    s_expect(&r, 2, "", "--frob");
+    s_cairn(&r, "run", NULL);
+    s_expect(&r, 2, "", "expected 1 argument");
+    s_cairn(&r, "run", s_path("missing.json"), "--durability", "none", NULL);
+    s_expect(&r, 2, "", "missing.json: No such file or directory");
+    s_cairn(&r, "run", s_dir, "--durability", "none", NULL);
+    s_expect(&r, 2, "", "Is a directory");
+    s_cairn(&r, "run", PIPELINE, "--max-supersteps", "lots", NULL);
+    s_expect(&r, 2, "", "--max-supersteps");
+    s_cairn(&r, "run", PIPELINE, "--max-supersteps", "0", NULL);
+    s_expect(&r, 2, "", "--max-supersteps");
+    s_cairn(&r, "run", PIPELINE, "--max-supersteps", "-3", NULL);
+    s_expect(&r, 2, "", "--max-supersteps");
+    s_cairn(&r, "checkpoints", "--db", s_path("db"), NULL);
+    s_expect(&r, 2, "", "checkpoints");
+    s_cairn(&r, "runs", "--bogus", NULL);
+    s_expect(&r, 2, "", "--bogus");
+    s_cairn(&r, "gc", "--keep-last", "many", "--db", s_path("db"), NULL);
+    s_expect(&r, 2, "", "keep-last");
+}
+
+static void
+test_cli_exit_usage_resume(void **state)
+{
+    (void)state;
+    s_result_t r = {0};
+    s_cairn(&r, "resume", NULL);
+    s_expect(&r, 2, "", "resume");
+    s_cairn(&r, "resume", "x", "--frob", NULL);
+    s_expect(&r, 2, "", "--frob");
+    s_cairn(&r, "resume", "x", "--input", "y", NULL);
+    s_expect(&r, 2, "", "--input");
+}
+
+static void
+test_cli_exit_unknown_ids(void **state)
+{
+    (void)state;
+    const char *db = s_path("db");
+    s_result_t r = {0};
+    s_cairn(&r, "run", PIPELINE, "--input", "x", "--db", db, "--run-id",
+            "known", NULL);
+    s_expect(&r, 0, "x\n", NULL);
+    s_cairn(&r, "checkpoints", "nope", "--db", db, NULL);
+    s_expect(&r, 2, "", "nope");
+    s_cairn(&r, "show", "nope@1", "--db", db, NULL);
+    s_expect(&r, 2, "", "nope@1");
+    s_cairn(&r, "show", "known@99", "--db", db, NULL);
+    s_expect(&r, 2, "", "known@99");
+    s_cairn(&r, "show", "known", "--db", db, NULL);
+    s_expect(&r, 2, "", "known");
+    s_cairn(&r, "export", "nope", "--db", db, NULL);
+    s_expect(&r, 2, "", "nope");
+    s_cairn(&r, "resume", "nope", "--db", db, NULL);
+    s_expect(&r, 2, "", "unknown run 'nope'");
+    s_cairn(&r, "resume", "known@99", "--db", db, NULL);
+    s_expect(&r, 2, "", "known@99");
+}
+
+static void
+test_cli_exit_bad_spec(void **state)
+{
+    (void)state;
+    const char *spec = s_spec("bad.json", "{\"start\": 1}");
+    s_result_t r = {0};
+    s_cairn(&r, "run", spec, "--input", "x", "--db", s_path("db"), NULL);
+    s_expect(&r, 2, "", "bad.json: start: expected a string");
+    /* nothing was stored */
+    assert_false(s_exists(s_path("db")));
+}
+
+static void
+test_cli_exit_max_supersteps_then_resume(void **state)
+{
+    (void)state;
+    const char *db = s_path("db");
+    s_result_t r = {0};
+    s_cairn(&r, "run", PIPELINE, "--input", "hello world", "--db", db,
+            "--run-id", "m", "--max-supersteps", "2", NULL);
+    s_expect(&r, 4, "", "--max-supersteps");
+    assert_string_equal(s_run_status(db, "m"), "failed");
+    /* the same limit again: still 4 */
+    s_cairn(&r, "resume", "m", "--db", db, "--max-supersteps", "3", "--json",
+            NULL);
+    s_expect(&r, 4, NULL, NULL);
+    json_t *doc = s_json(r.out);
+    assert_int_equal(json_integer_value(json_object_get(doc, "exit_code")), 4);
+    assert_string_equal(json_string_value(json_object_get(doc, "status")),
+                        "failed");
+    s_cairn(&r, "resume", "m", "--db", db, "--max-supersteps", "10", NULL);
+    s_expect(&r, 0, "dlrow olleh\n", "run m");
+}
+
+static void
+test_cli_resume_completed_is_noop(void **state)
+{
+    (void)state;
+    const char *db = s_path("db");
+    s_result_t r = {0};
+    s_cairn(&r, "run", PIPELINE, "--input", "hello world", "--db", db,
+            "--run-id", "done", NULL);
+    s_expect(&r, 0, "dlrow olleh\n", NULL);
+    char *before = s_checkpoint_ids(db, "done");
+    s_cairn(&r, "resume", "done", "--db", db, NULL);
+    s_expect(&r, 0, "dlrow olleh\n", "already completed");
+    char *after = s_checkpoint_ids(db, "done");
+    assert_string_equal(before, after);
+}
+
+static void
+test_cli_exit_store_locked(void **state)
+{
+    (void)state;
+    const char *spec = s_spec("slow.json", SLOW_SPEC(100));
+    const char *db = s_path("db");
+    s_proc_t writer;
+    s_start(&writer, "run", spec, "--input", "0", "--db", db, "--run-id",
+            "live", NULL);
+    s_wait_checkpoints(db, "live", 2);
+    char in_use[64];
+    snprintf(in_use, sizeof in_use, "is in use by pid %d", (int)writer.pid);
+    s_result_t r = {0};
+    s_cairn(&r, "run", PIPELINE, "--input", "x", "--db", db, NULL);
+    s_expect(&r, 2, "", in_use);
+    s_cairn(&r, "gc", "--keep-last", "1", "--db", db, NULL);
+    s_expect(&r, 2, "", in_use);
+    assert_true(s_alive(&writer));
+    kill(writer.pid, SIGKILL);
+    s_wait(&writer, &r);
+    /* the lock goes with the process */
+    s_cairn(&r, "run", PIPELINE, "--input", "x", "--db", db, NULL);
+    s_expect(&r, 0, "x\n", NULL);
+}
+
+static void
+test_cli_exit_store_locked_resume(void **state)
+{
+    (void)state;
+    const char *spec = s_spec("slow.json", SLOW_SPEC(100));
+    const char *db = s_path("db");
+    s_proc_t writer;
+    s_start(&writer, "run", spec, "--input", "0", "--db", db, "--run-id",
+            "live", NULL);
+    s_wait_checkpoints(db, "live", 2);
+    char in_use[64];
+    snprintf(in_use, sizeof in_use, "is in use by pid %d", (int)writer.pid);
+    s_result_t r = {0};
+    s_cairn(&r, "resume", "live", "--db", db, NULL);
+    int code = r.code;
+    char *err = r.err;
+    kill(writer.pid, SIGKILL);
+    s_wait(&writer, &r);
+    if (code != 2 || !strstr(err, in_use))
+        fail_msg("resume on a locked store: exit %d, stderr: %s", code, err);
+}
+
+/* ---- edges and predicates ---- */
+
+/* Runs spec (no store) on input and asserts exit 0 and stdout. */
+static void
+s_run_expect(const char *spec, const char *input, const char *expected)
+{
+    s_result_t r = {0};
+    s_cairn(&r, "run", spec, "--input", input, "--durability", "none", NULL);
+    if (r.code != 0 || strcmp(r.out, expected) != 0)
+        fail_msg("input '%s': exit %d, stdout:\n%s\nexpected:\n%s\n"
+                 "stderr: %s",
+                 input, r.code, r.out, expected, r.err);
+}
+
+static void
+test_cli_edge_direct(void **state)
+{
+    (void)state;
+    /* Two direct edges from one source both fire; one has a condition. */
+    const char *spec = s_spec(
+        "direct.json",
+        "{\"start\": \"in\", \"executors\": [\n"
+        " {\"id\": \"in\", \"type\": \"text.lower\"},\n"
+        " {\"id\": \"up\", \"type\": \"text.upper\"},\n"
+        " {\"id\": \"rev\", \"type\": \"text.reverse\"},\n"
+        " {\"id\": \"o1\", \"type\": \"text.output\"},\n"
+        " {\"id\": \"o2\", \"type\": \"text.output\"}],\n"
+        " \"edges\": [\n"
+        " {\"from\": \"in\", \"to\": \"up\"},\n"
+        " {\"from\": \"in\", \"to\": \"rev\", \"when\": {\"prefix\": \"h\"}},\n"
+        " {\"from\": \"up\", \"to\": \"o1\"},\n"
+        " {\"from\": \"rev\", \"to\": \"o2\"}]}");
+    s_run_expect(spec, "Hello", "HELLO\nolleh\n");
+    s_run_expect(spec, "abc", "ABC\n");
+}
+
+static void
+test_cli_edge_fan_out(void **state)
+{
+    (void)state;
+    const char *spec = s_spec(
+        "fanout.json",
+        "{\"start\": \"in\", \"executors\": [\n"
+        " {\"id\": \"in\", \"type\": \"text.lower\"},\n"
+        " {\"id\": \"a\", \"type\": \"text.upper\"},\n"
+        " {\"id\": \"b\", \"type\": \"text.reverse\"},\n"
+        " {\"id\": \"c\", \"type\": \"text.append\", \"config\": {\"suffix\": "
+        "\"!\"}},\n"
+        " {\"id\": \"oa\", \"type\": \"text.output\"},\n"
+        " {\"id\": \"ob\", \"type\": \"text.output\"},\n"
+        " {\"id\": \"oc\", \"type\": \"text.output\"}],\n"
+        " \"edges\": [\n"
+        " {\"from\": \"in\", \"to\": [\"c\", \"a\", \"b\"]},\n"
+        " {\"from\": \"a\", \"to\": \"oa\"},\n"
+        " {\"from\": \"b\", \"to\": \"ob\"},\n"
+        " {\"from\": \"c\", \"to\": \"oc\"}]}");
+    /* outputs by executor id within the superstep */
+    s_run_expect(spec, "abc", "ABC\ncba\nabc!\n");
+}
+
+static void
+test_cli_edge_switch(void **state)
+{
+    (void)state;
+    const char *spec =
+        s_spec("switch.json",
+               "{\"start\": \"triage\", \"executors\": [\n"
+               " {\"id\": \"triage\", \"type\": \"text.lower\"},\n"
+               " {\"id\": \"small\", \"type\": \"text.append\", \"config\": "
+               "{\"suffix\": \" small\"}},\n"
+               " {\"id\": \"approved\", \"type\": \"text.append\", \"config\": "
+               "{\"suffix\": \" approved\"}},\n"
+               " {\"id\": \"other\", \"type\": \"text.append\", \"config\": "
+               "{\"suffix\": \" other\"}},\n"
+               " {\"id\": \"out\", \"type\": \"text.output\"}],\n"
+               " \"edges\": [\n"
+               " {\"from\": \"triage\", \"switch\": [\n"
+               "   {\"when\": {\"int_lt\": 10}, \"to\": \"small\"},\n"
+               "   {\"when\": {\"any\": [{\"eq\": \"yes\"}, {\"eq\": \"y\"}]}, "
+               "\"to\": "
+               "\"approved\"},\n"
+               "   {\"default\": true, \"to\": \"other\"}]},\n"
+               " {\"from\": \"small\", \"to\": \"out\"},\n"
+               " {\"from\": \"approved\", \"to\": \"out\"},\n"
+               " {\"from\": \"other\", \"to\": \"out\"}]}");
+    s_run_expect(spec, "5", "5 small\n");
+    s_run_expect(spec, "-20", "-20 small\n");
+    s_run_expect(spec, "YES", "yes approved\n");
+    s_run_expect(spec, "y", "y approved\n");
+    s_run_expect(spec, "42", "42 other\n");
+    s_run_expect(spec, "maybe", "maybe other\n");
+    /* The default may stand first; it is still the fallback. The first
+     * matching case wins when several hold. */
+    const char *first = s_spec(
+        "switch-first.json",
+        "{\"start\": \"in\", \"executors\": [\n"
+        " {\"id\": \"in\", \"type\": \"text.lower\"},\n"
+        " {\"id\": \"d\", \"type\": \"text.append\", \"config\": {\"suffix\": "
+        "\" d\"}},\n"
+        " {\"id\": \"x\", \"type\": \"text.append\", \"config\": {\"suffix\": "
+        "\" x\"}},\n"
+        " {\"id\": \"y\", \"type\": \"text.append\", \"config\": {\"suffix\": "
+        "\" y\"}},\n"
+        " {\"id\": \"out\", \"type\": \"text.output\"}],\n"
+        " \"edges\": [\n"
+        " {\"from\": \"in\", \"switch\": [\n"
+        "   {\"default\": true, \"to\": \"d\"},\n"
+        "   {\"when\": {\"contains\": \"x\"}, \"to\": \"x\"},\n"
+        "   {\"when\": {\"contains\": \"y\"}, \"to\": \"y\"}]},\n"
+        " {\"from\": \"d\", \"to\": \"out\"},\n"
+        " {\"from\": \"x\", \"to\": \"out\"},\n"
+        " {\"from\": \"y\", \"to\": \"out\"}]}");
+    s_run_expect(first, "axy", "axy x\n");
+    s_run_expect(first, "ay", "ay y\n");
+    s_run_expect(first, "a", "a d\n");
+}
+
+static void
+test_cli_edge_fan_in(void **state)
+{
+    (void)state;
+    /* docs/spec.md's example: parts in the order "from" lists them */
+    const char *spec = s_spec(
+        "fanin.json",
+        "{\"start\": \"in\", \"executors\": [\n"
+        " {\"id\": \"in\", \"type\": \"text.lower\"},\n"
+        " {\"id\": \"a\", \"type\": \"text.upper\"},\n"
+        " {\"id\": \"b\", \"type\": \"text.reverse\"},\n"
+        " {\"id\": \"j\", \"type\": \"text.join\", \"config\": {\"sep\": "
+        "\"+\"}},\n"
+        " {\"id\": \"out\", \"type\": \"text.output\"}],\n"
+        " \"edges\": [\n"
+        " {\"from\": \"in\", \"to\": [\"a\", \"b\"]},\n"
+        " {\"from\": [\"b\", \"a\"], \"to\": \"j\", \"fan_in\": true},\n"
+        " {\"from\": \"j\", \"to\": \"out\"}]}");
+    s_run_expect(spec, "abc", "cba+ABC\n");
+    /* Sources arriving in different supersteps; default sep " ". */
+    const char *late = s_spec(
+        "fanin-late.json",
+        "{\"start\": \"in\", \"executors\": [\n"
+        " {\"id\": \"in\", \"type\": \"text.lower\"},\n"
+        " {\"id\": \"a\", \"type\": \"text.upper\"},\n"
+        " {\"id\": \"b\", \"type\": \"text.reverse\"},\n"
+        " {\"id\": \"b2\", \"type\": \"text.append\", \"config\": {\"suffix\": "
+        "\"!\"}},\n"
+        " {\"id\": \"j\", \"type\": \"text.join\"},\n"
+        " {\"id\": \"out\", \"type\": \"text.output\"}],\n"
+        " \"edges\": [\n"
+        " {\"from\": \"in\", \"to\": [\"a\", \"b\"]},\n"
+        " {\"from\": \"b\", \"to\": \"b2\"},\n"
+        " {\"from\": [\"a\", \"b2\"], \"to\": \"j\", \"fan_in\": true},\n"
+        " {\"from\": \"j\", \"to\": \"out\"}]}");
+    s_run_expect(late, "abc", "ABC cba!\n");
+}
+
+/* One tagged output per predicate that holds: in -> t_NAME (appends
+ * "|NAME") -> o_NAME, the first edge conditional. Outputs come out by
+ * executor id, so in predicate-name order. */
+static const char *const s_predicates[][2] = {
+    {"eq", "{\"eq\": \"7\"}"},
+    {"ne", "{\"ne\": \"7\"}"},
+    {"prefix", "{\"prefix\": \"1\"}"},
+    {"contains", "{\"contains\": \"5\"}"},
+    {"int_lt", "{\"int_lt\": 10}"},
+    {"int_le", "{\"int_le\": 10}"},
+    {"int_gt", "{\"int_gt\": 10}"},
+    {"int_ge", "{\"int_ge\": 10}"},
+    {"not", "{\"not\": {\"eq\": \"7\"}}"},
+    {"all", "{\"all\": [{\"int_ge\": 0}, {\"int_lt\": 10}]}"},
+    {"any", "{\"any\": [{\"eq\": \"y\"}, {\"eq\": \"15\"}]}"},
+    {"always", "{\"always\": null}"},
+    {"never", "{\"never\": null}"},
+};
+
+static const char *
+s_predicate_spec(void)
+{
+    size_t n = sizeof s_predicates / sizeof s_predicates[0];
+    char *executors = strdup("{\"id\": \"in\", \"type\": \"text.lower\"}");
+    char *edges = strdup("");
+    for (size_t i = 0; i < n; i++) {
+        const char *name = s_predicates[i][0], *when = s_predicates[i][1];
+        char *e = NULL, *d = NULL;
+        assert_true(asprintf(&e,
+                             "%s,\n {\"id\": \"t_%s\", \"type\": "
+                             "\"text.append\", \"config\": {\"suffix\": "
+                             "\"|%s\"}},\n {\"id\": \"o_%s\", \"type\": "
+                             "\"text.output\"}",
+                             executors, name, name, name)
+                    > 0);
+        assert_true(asprintf(&d,
+                             "%s%s\n {\"from\": \"in\", \"to\": \"t_%s\", "
+                             "\"when\": %s},\n {\"from\": \"t_%s\", \"to\": "
+                             "\"o_%s\"}",
+                             edges, i ? "," : "", name, when, name, name)
+                    > 0);
+        free(executors);
+        free(edges);
+        executors = e;
+        edges = d;
+    }
+    char *doc = NULL;
+    assert_true(asprintf(&doc,
+                         "{\"start\": \"in\", \"executors\": [\n %s],\n "
+                         "\"edges\": [%s]}\n",
+                         executors, edges)
+                > 0);
+    const char *path = s_spec("predicates.json", doc);
+    free(executors);
+    free(edges);
+    free(doc);
+    return path;
+}
+
+static void
+test_cli_predicates(void **state)
+{
+    (void)state;
+    const char *spec = s_predicate_spec();
+    s_run_expect(spec, "7", "7|all\n7|always\n7|eq\n7|int_le\n7|int_lt\n");
+    s_run_expect(spec, "10",
+                 "10|always\n10|int_ge\n10|int_le\n10|ne\n10|not\n"
+                 "10|prefix\n");
+    s_run_expect(spec, "15",
+                 "15|always\n15|any\n15|contains\n15|int_ge\n15|int_gt\n"
+                 "15|ne\n15|not\n15|prefix\n");
+    s_run_expect(spec, "-3",
+                 "-3|always\n-3|int_le\n-3|int_lt\n-3|ne\n-3|not\n");
+    /* not integers: every int_* is false */
+    s_run_expect(spec, "abc", "abc|always\nabc|ne\nabc|not\n");
+    s_run_expect(spec, "y", "y|always\ny|any\ny|ne\ny|not\n");
+    s_run_expect(spec, "1.5",
+                 "1.5|always\n1.5|contains\n1.5|ne\n1.5|not\n1.5|prefix\n");
+}
+
+/* ---- malformed specs ---- */
+
+typedef struct {
+    const char *json;
+    const char *message; /* expected in stderr after "bad.json: " */
+} s_bad_spec_t;
+
+#define EXEC_A "{\"id\": \"a\", \"type\": \"text.output\"}"
+#define EXEC_B "{\"id\": \"b\", \"type\": \"text.upper\"}"
+
+static const s_bad_spec_t s_bad_specs[] = {
+    {"{\"start\": \"a\",\n \"executors\" [" EXEC_A "]}",
+     "line 2, column 14: ':' expected"},
+    {"{\"start\": \"a\", \"start\": \"a\", \"executors\": [" EXEC_A "]}",
+     "line 1, column 22: duplicate object key"},
+    {"{\"start\": \"a\xff\", \"executors\": [" EXEC_A "]}",
+     "line 1, column 12: unable to decode byte 0xff near '\"a'"},
+    {"[1, 2]", "$: expected an object, found an array"},
+    {"{\"executors\": [" EXEC_A "]}", "$: missing required key 'start'"},
+    {"{\"start\": 5, \"executors\": [" EXEC_A "]}",
+     "start: expected a string, found an integer"},
+    {"{\"start\": \"a\", \"executors\": [{\"id\": \"a\", \"type\": "
+     "\"text.output\", \"colour\": \"red\"}]}",
+     "executors[0]: unknown key 'colour' (expected one of: id, type, "
+     "config, accepts, label)"},
+    {"{\"start\": \"a\", \"executor\": [" EXEC_A "]}",
+     "$: unknown key 'executor'"},
+    {"{\"start\": \"a\", \"executors\": []}",
+     "executors: expected a non-empty array of executors, found an empty "
+     "array"},
+    {"{\"start\": \"a\", \"max_supersteps\": 0, \"executors\": [" EXEC_A "]}",
+     "max_supersteps: must be a positive integer, found 0"},
+    {"{\"start\": \"a\", \"checkpoint\": \"every:0\", \"executors\": [" EXEC_A
+     "]}",
+     "checkpoint: expected one of: every, every:N (N >= 1), on-error, "
+     "manual, none; found 'every:0'"},
+    {"{\"start\": \"a\", \"executors\": [" EXEC_A ", {\"id\": \"b\", \"type\": "
+     "\"text.nope\"}]}",
+     "executors[1].type: executor 'b': unknown executor type 'text.nope'"},
+    {"{\"start\": \"a\", \"executors\": [" EXEC_A ", " EXEC_B ", " EXEC_A "]}",
+     "executors[2].id: executor 'a': duplicate executor id"},
+    {"{\"start\": \"a b\", \"executors\": [{\"id\": \"a b\", \"type\": "
+     "\"text.output\"}]}",
+     "executors[0].id: executor 'a b': id must match [A-Za-z0-9_-]{1,64}"},
+    {"{\"start\": \"a\", \"executors\": [{\"id\": \"a\", \"type\": "
+     "\"text.append\", \"config\": {\"suffx\": \"!\"}}]}",
+     "executors[0].config: executor 'a' (type 'text.append'): bad config: "
+     "text.append: unknown config field 'suffx'"},
+    {"{\"start\": \"a\", \"executors\": [{\"id\": \"a\", \"type\": "
+     "\"text.append\", \"config\": {\"suffix\": "
+     "\"${CAIRN_CLI_TEST_UNSET}\"}}]}",
+     "executors[0].config: executor 'a' (type 'text.append'): bad config: "
+     "text.append: config field 'suffix': environment variable "
+     "CAIRN_CLI_TEST_UNSET is not set"},
+    {"{\"start\": \"a\", \"executors\": [" EXEC_A ", " EXEC_B "],\n"
+     " \"edges\": [{\"from\": \"a\", \"to\": \"b\"}, {\"from\": \"b\", "
+     "\"to\": \"zzz\"}]}",
+     "edges[1].to: edge #2 from 'b': unknown executor 'zzz'"},
+    {"{\"start\": \"a\", \"executors\": [" EXEC_A ", " EXEC_B "],\n"
+     " \"edges\": [{\"from\": \"a\", \"to\": [\"b\", \"a\"], \"when\": "
+     "{\"eq\": \"x\"}}]}",
+     "edges[0].when: a fan-out edge (\"to\" is a list) cannot have a "
+     "condition"},
+    {"{\"start\": \"a\", \"executors\": [" EXEC_A ", " EXEC_B "],\n"
+     " \"edges\": [{\"from\": \"a\", \"switch\": [{\"when\": {\"eq\": "
+     "\"x\"}, \"to\": \"b\"}]}]}",
+     "edges[0].switch: exactly one case must be the default, found none"},
+    {"{\"start\": \"a\", \"executors\": [" EXEC_A ", " EXEC_B "],\n"
+     " \"edges\": [{\"from\": \"a\", \"switch\": [{\"default\": true, "
+     "\"to\": \"b\"}, {\"when\": {\"eq\": \"x\"}, \"to\": \"b\"}, "
+     "{\"default\": true, \"to\": \"a\"}]}]}",
+     "edges[0].switch[2]: exactly one case must be the default; switch[0] "
+     "already is"},
+    {"{\"start\": \"a\", \"executors\": [" EXEC_A ", " EXEC_B "],\n"
+     " \"edges\": [{\"from\": [\"a\"], \"to\": \"b\", \"fan_in\": true}]}",
+     "edges[0].from: a fan-in edge needs at least two sources, found 1"},
+    {"{\"start\": \"a\", \"executors\": [" EXEC_A ", " EXEC_B "],\n"
+     " \"edges\": [{\"from\": \"a\", \"to\": \"b\", \"when\": {\"bogus\": "
+     "1}}]}",
+     "edges[0].when: unknown predicate 'bogus'"},
+    {"{\"start\": \"a\", \"executors\": [" EXEC_A ", " EXEC_B "],\n"
+     " \"edges\": [{\"from\": \"a\", \"to\": \"b\", \"when\": {\"int_lt\": "
+     "\"ten\"}}]}",
+     "edges[0].when: predicate 'int_lt': argument 'ten' is not a decimal "
+     "integer"},
+    {"{\"start\": \"zz\", \"executors\": [" EXEC_A "]}",
+     "start: unknown executor 'zz'"},
+    {"{\"start\": \"a\", \"executors\": [" EXEC_A ", " EXEC_B "],\n"
+     " \"edges\": [{\"from\": \"a\", \"to\": \"b\", \"when\": {\"eq\": "
+     "\"x\", \"ne\": \"y\"}}]}",
+     "edges[0].when"},
+    {"{\"start\": \"a\", \"executors\": [" EXEC_A ", " EXEC_B "],\n"
+     " \"edges\": [{\"from\": [\"a\", \"b\"], \"to\": \"b\"}]}",
+     "edges[0].from"},
+    {"{\"start\": \"a\", \"executors\": [" EXEC_A ", " EXEC_B "],\n"
+     " \"edges\": [{\"from\": \"a\", \"to\": \"b\", \"when\": {\"not\": "
+     "{\"eqq\": \"x\"}}}]}",
+     "edges[0].when"},
+};
+
+static void
+test_cli_malformed_specs(void **state)
+{
+    (void)state;
+    const char *spec = s_path("bad.json");
+    s_result_t r = {0};
+    size_t n = sizeof s_bad_specs / sizeof s_bad_specs[0];
+    for (size_t i = 0; i < n; i++) {
+        const s_bad_spec_t *bad = &s_bad_specs[i];
+        s_write(spec, bad->json, strlen(bad->json));
+        s_cairn(&r, "run", spec, "--input", "x", "--durability", "none", NULL);
+        char expected[512];
+        snprintf(expected, sizeof expected, "bad.json: %s", bad->message);
+        if (r.code != 2 || r.out_len != 0 || !strstr(r.err, expected))
+            fail_msg("spec #%zu: exit %d (expected 2), stdout '%s', "
+                     "stderr:\n%s\nexpected in stderr: %s",
+                     i, r.code, r.out, r.err, expected);
+    }
+}
+
+/* ---- plugins ---- */
+
+static void
+test_cli_plugin_greet(void **state)
+{
+    (void)state;
+    s_result_t r = {0};
+    s_cairn(&r, "run", GREET, "--plugin", GREET_SO, "--input", "please",
+            "--durability", "none", NULL);
+    s_expect(&r, 0, "hello, please\n", NULL);
+    s_cairn(&r, "run", GREET, "--plugin", GREET_SO, "--input", "bob",
+            "--durability", "none", NULL);
+    s_expect(&r, 0, "HELLO, BOB\n", NULL);
+    /* resume finds the plugin through the run record */
+    const char *db = s_path("db");
+    s_cairn(&r, "run", GREET, "--plugin", GREET_SO, "--input", "x, please",
+            "--db", db, "--run-id", "g", "--max-supersteps", "1", NULL);
+    s_expect(&r, 4, "", NULL);
+    s_cairn(&r, "resume", "g", "--db", db, "--max-supersteps", "5", NULL);
+    s_expect(&r, 0, "hello, x, please\n", NULL);
+    /* without the plugin its predicate is unknown */
+    s_cairn(&r, "run", GREET, "--input", "bob", "--durability", "none", NULL);
+    s_expect(&r, 2, "", "unknown predicate 'greet.polite'");
+}
+
+static void
+test_cli_plugin_wrong_abi(void **state)
+{
+    (void)state;
+    s_result_t r = {0};
+    s_cairn(&r, "run", GREET, "--plugin", WRONG_ABI_SO, "--input", "bob",
+            "--durability", "none", NULL);
+    s_expect(&r, 2, "", "ABI");
+    assert_non_null(strstr(r.err, "libcairn_greet_wrong_abi.so"));
+}
+
+static void
+test_cli_plugin_missing(void **state)
+{
+    (void)state;
+    s_result_t r = {0};
+    s_cairn(&r, "run", GREET, "--plugin", s_path("libnope.so"), "--input",
+            "bob", "--durability", "none", NULL);
+    s_expect(&r, 2, "", "libnope.so");
+}
+
+/* ---- inspection beside a live run, kill -9 and resume ---- */
+
+static void
+test_cli_inspect_live_run(void **state)
+{
+    (void)state;
+    const char *spec = s_spec("slow.json", SLOW_SPEC(30));
+    const char *db = s_path("db");
+    s_proc_t writer;
+    s_start(&writer, "run", spec, "--input", "0", "--db", db, "--run-id",
+            "live", NULL);
+    s_wait_checkpoints(db, "live", 3);
+    s_result_t r = {0};
+
+    json_t *run = s_run_entry(db, "live");
+    assert_string_equal(json_string_value(json_object_get(run, "status")),
+                        "running");
+    assert_string_equal(json_string_value(json_object_get(run, "workflow")),
+                        "slow");
+    assert_int_equal(json_integer_value(json_object_get(run, "pid")),
+                     writer.pid);
+
+    s_cairn(&r, "checkpoints", "live", "--db", db, NULL);
+    s_expect(&r, 0, NULL, NULL);
+    assert_non_null(strstr(r.out, "live@0"));
+    assert_non_null(strstr(r.out, "live@1"));
+
+    s_cairn(&r, "show", "live@1", "--db", db, "--json", NULL);
+    s_expect(&r, 0, NULL, NULL);
+    json_t *cp = s_json(r.out);
+    assert_string_equal(json_string_value(json_object_get(cp, "id")), "live@1");
+    assert_int_equal(json_integer_value(json_object_get(cp, "superstep")), 1);
+    assert_string_equal(
+        json_string_value(json_object_get(
+            json_object_get(json_object_get(cp, "state"), "ping"), "count")),
+        "1");
+
+    s_cairn(&r, "show", "live@1", "--db", db, NULL);
+    s_expect(&r, 0, NULL, NULL);
+    assert_non_null(strstr(r.out, "live@1"));
+
+    s_cairn(&r, "export", "live", "--db", db, NULL);
+    s_expect(&r, 0, NULL, NULL);
+    assert_true(r.out_len > 0);
+
+    /* all of that while the writer still ran */
+    assert_true(s_alive(&writer));
+    s_wait(&writer, &r);
+    s_expect(&r, 0, "30\n", "run live");
+
+    assert_string_equal(s_run_status(db, "live"), "completed");
+}
+
+static void
+test_cli_kill_and_resume(void **state)
+{
+    (void)state;
+    const char *spec = s_spec("slow.json", SLOW_SPEC(15));
+    const char *db = s_path("db");
+    s_result_t r = {0};
+    /* what an uninterrupted run gives */
+    s_cairn(&r, "run", spec, "--input", "0", "--durability", "none", "--json",
+            NULL);
+    s_expect(&r, 0, NULL, NULL);
+    json_t *expected = s_json(r.out);
+
+    s_proc_t victim;
+    s_start(&victim, "run", spec, "--input", "0", "--db", db, "--run-id", "k",
+            NULL);
+    s_wait_checkpoints(db, "k", 4);
+    assert_int_equal(kill(victim.pid, SIGKILL), 0);
+    s_wait(&victim, &r);
+    assert_int_equal(r.code, 128 + SIGKILL);
+
+    assert_string_equal(s_run_status(db, "k"), "interrupted");
+    s_cairn(&r, "runs", "--db", db, NULL);
+    s_expect(&r, 0, NULL, NULL);
+    assert_non_null(strstr(r.out, "interrupted"));
+
+    s_cairn(&r, "resume", "k", "--db", db, "--json", NULL);
+    s_expect(&r, 0, NULL, "run k");
+    json_t *got = s_json(r.out);
+    assert_true(json_equal(json_object_get(got, "outputs"),
+                           json_object_get(expected, "outputs")));
+    assert_int_equal(
+        json_integer_value(json_object_get(got, "supersteps")),
+        json_integer_value(json_object_get(expected, "supersteps")));
+    assert_string_equal(json_string_value(json_object_get(got, "status")),
+                        "completed");
+
+    assert_string_equal(s_run_status(db, "k"), "completed");
+}
+
+/* ---- graph, gc, export/import ---- */
+
+static const char *
+s_all_edges_spec(void)
+{
+    return s_spec(
+        "graph.json",
+        "{\"name\": \"shapes\", \"start\": \"in\", \"executors\": [\n"
+        " {\"id\": \"in\", \"type\": \"text.lower\"},\n"
+        " {\"id\": \"a\", \"type\": \"text.upper\"},\n"
+        " {\"id\": \"b\", \"type\": \"text.reverse\"},\n"
+        " {\"id\": \"j\", \"type\": \"text.join\"},\n"
+        " {\"id\": \"sw\", \"type\": \"text.lower\"},\n"
+        " {\"id\": \"hi\", \"type\": \"text.output\"},\n"
+        " {\"id\": \"lo\", \"type\": \"text.output\"},\n"
+        " {\"id\": \"bang\", \"type\": \"text.output\"}],\n"
+        " \"edges\": [\n"
+        " {\"from\": \"in\", \"to\": [\"a\", \"b\"]},\n"
+        " {\"from\": [\"a\", \"b\"], \"to\": \"j\", \"fan_in\": true},\n"
+        " {\"from\": \"j\", \"to\": \"sw\"},\n"
+        " {\"from\": \"in\", \"to\": \"bang\", \"when\": {\"prefix\": "
+        "\"!\"}},\n"
+        " {\"from\": \"sw\", \"switch\": [\n"
+        "   {\"when\": {\"contains\": \"z\"}, \"to\": \"hi\"},\n"
+        "   {\"default\": true, \"to\": \"lo\"}]}]}");
+}
+
+static void
+s_assert_contains_all(const char *text, const char *const *parts, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!strstr(text, parts[i]))
+            fail_msg("graph lacks \"%s\":\n%s", parts[i], text);
+}
+
+static void
+test_cli_graph(void **state)
+{
+    (void)state;
+    const char *spec = s_all_edges_spec();
+    s_result_t r = {0};
+    s_cairn(&r, "graph", spec, "--format", "dot", NULL);
+    s_expect(&r, 0, NULL, NULL);
+    assert_true(strncmp(r.out, "digraph", 7) == 0);
+    static const char *const dot[] = {
+        "\"in\" [",         "\"a\" [",
+        "\"b\" [",          "\"j\" [",
+        "\"sw\" [",         "\"hi\" [",
+        "\"lo\" [",         "\"bang\" [",
+        "\"in\" -> \"a\"",  "\"in\" -> \"b\"",
+        "\"a\" -> \"j\"",   "\"b\" -> \"j\"",
+        "\"j\" -> \"sw\"",  "\"in\" -> \"bang\"",
+        "\"sw\" -> \"hi\"", "\"sw\" -> \"lo\"",
+        "prefix",           "default",
+    };
+    s_assert_contains_all(r.out, dot, sizeof dot / sizeof dot[0]);
+    /* dot is the default */
+    char *dot_text = s_keep(strdup(r.out));
+    s_cairn(&r, "graph", spec, NULL);
+    s_expect(&r, 0, dot_text, NULL);
+
+    s_cairn(&r, "graph", spec, "--format", "mermaid", NULL);
+    s_expect(&r, 0, NULL, NULL);
+    assert_true(strncmp(r.out, "flowchart", 9) == 0);
+    static const char *const mermaid[] = {
+        "  in",     "  a[",    "  b[",     "  j[",     "  sw[",  "  hi[",
+        "  lo[",    "  bang[", "in --> a", "in --> b", "a -.->", "b -.->",
+        "j --> sw", "in -->|", "| bang",   "sw -->|",  "| hi",   "| lo",
+    };
+    s_assert_contains_all(r.out, mermaid, sizeof mermaid / sizeof mermaid[0]);
+
+    s_cairn(&r, "graph", spec, "--format", "svg", NULL);
+    s_expect(&r, 2, "", "svg");
+    const char *bad = s_spec("bad.json", "{\"start\": \"x\"}");
+    s_cairn(&r, "graph", bad, NULL);
+    s_expect(&r, 2, "", "bad.json: $: missing required key 'executors'");
+    s_cairn(&r, "graph", GREET, NULL);
+    s_expect(&r, 2, "", "greet.polite");
+    s_cairn(&r, "graph", GREET, "--plugin", GREET_SO, NULL);
+    s_expect(&r, 0, NULL, NULL);
+    assert_non_null(strstr(r.out, "\"greet\" -> \"polite\""));
+}
+
+static void
+test_cli_gc_keep_last(void **state)
+{
+    (void)state;
+    const char *db = s_path("db");
+    s_result_t r = {0};
+    s_cairn(&r, "run", PIPELINE, "--input", "hello world", "--db", db,
+            "--run-id", "g", NULL);
+    s_expect(&r, 0, "dlrow olleh\n", NULL);
+    s_cairn(&r, "gc", "--keep-last", "2", "--db", db, NULL);
+    s_expect(&r, 0, "", NULL);
+    char *ids = s_checkpoint_ids(db, "g");
+    assert_string_equal(ids, "g@4,g@3");
+    /* what is left still reads, and resuming the run is a no-op */
+    s_cairn(&r, "show", "g@3", "--db", db, "--json", NULL);
+    s_expect(&r, 0, NULL, NULL);
+    s_cairn(&r, "resume", "g", "--db", db, NULL);
+    s_expect(&r, 0, "dlrow olleh\n", "already completed");
+}
+
+static void
+test_cli_export_import(void **state)
+{
+    (void)state;
+    const char *a = s_path("a"), *b = s_path("b"), *file = s_path("run.exp");
+    s_result_t r = {0};
+    s_cairn(&r, "run", PIPELINE, "--input", "hello world", "--db", a,
+            "--run-id", "p", NULL);
+    s_expect(&r, 0, "dlrow olleh\n", NULL);
+    s_cairn(&r, "export", "p", "--db", a, NULL);
+    s_expect(&r, 0, NULL, NULL);
+    assert_true(r.out_len > 0);
+    s_write(file, r.out, r.out_len);
+
+    s_cairn(&r, "import", file, "--db", b, NULL);
+    s_expect(&r, 0, "", "p");
+    char *ids_a = s_checkpoint_ids(a, "p");
+    char *ids_b = s_checkpoint_ids(b, "p");
+    assert_string_equal(ids_a, ids_b);
+    assert_string_equal(ids_a, "p@4,p@3,p@2,p@1,p@0");
+
+    /* an older checkpoint resumes (as a fork) to the same output in both */
+    s_cairn(&r, "resume", "p@2", "--db", a, NULL);
+    s_expect(&r, 0, "dlrow olleh\n", "forked");
+    s_cairn(&r, "resume", "p@2", "--db", b, NULL);
+    s_expect(&r, 0, "dlrow olleh\n", "forked");
+
+    /* again: the run exists, unless imported under another id */
+    s_cairn(&r, "import", file, "--db", b, NULL);
+    s_expect(&r, 2, "", "--as");
+    s_cairn(&r, "import", file, "--db", b, "--as", "copy", NULL);
+    s_expect(&r, 0, "", "copy");
+    char *ids_copy = s_checkpoint_ids(b, "copy");
+    assert_string_equal(ids_copy, "copy@4,copy@3,copy@2,copy@1,copy@0");
+    s_cairn(&r, "resume", "copy@1", "--db", b, NULL);
+    s_expect(&r, 0, "dlrow olleh\n", NULL);
+
+    s_cairn(&r, "import", s_path("missing.exp"), "--db", b, NULL);
+    s_expect(&r, 2, "", "missing.exp");
+}
+
+/* ---- util.exec ---- */
+
+static void
+test_cli_exec_needs_allow_exec(void **state)
+{
+    (void)state;
+    const char *spec = s_spec(
+        "exec.json",
+        "{\"start\": \"cat\", \"executors\": [\n"
+        " {\"id\": \"cat\", \"type\": \"util.exec\", \"config\": {\"argv\": "
+        "[\"/bin/cat\"]}},\n"
+        " {\"id\": \"o\", \"type\": \"text.output\"}],\n"
+        " \"edges\": [{\"from\": \"cat\", \"to\": \"o\"}]}");
+    const char *db = s_path("db");
+    s_result_t r = {0};
+    s_cairn(&r, "run", spec, "--input", "meow", "--db", db, "--run-id", "x",
+            NULL);
+    s_expect(&r, 1, "", "--allow-exec");
+    /* the permission is not stored: resume needs it too */
+    s_cairn(&r, "resume", "x", "--db", db, NULL);
+    s_expect(&r, 1, "", "--allow-exec");
+    s_cairn(&r, "resume", "x", "--db", db, "--allow-exec", NULL);
+    s_expect(&r, 0, "meow\n", NULL);
+    s_cairn(&r, "run", spec, "--input", "purr", "--durability", "none",
+            "--allow-exec", NULL);
+    s_expect(&r, 0, "purr\n", NULL);
+}
+
+int
+main(void)
+{
+    unsetenv("CAIRN_CLI_TEST_UNSET");
+#define T(f) cmocka_unit_test_setup_teardown(f, s_setup, s_teardown)
+    const struct CMUnitTest tests[] = {
+        T(test_cli_run_prints_outputs_only),
+        T(test_cli_run_id_option),
+        T(test_cli_run_input_sources),
+        T(test_cli_run_json),
+        T(test_cli_run_json_binary_output),
+        T(test_cli_run_events),
+        T(test_cli_run_durability_none),
+        T(test_cli_run_checkpoint_every_n),
+        T(test_cli_run_checkpoint_none),
+        T(test_cli_exit_failed_handler),
+        T(test_cli_exit_storage_error),
+        T(test_cli_exit_usage),
+        T(test_cli_exit_usage_resume),
+        T(test_cli_exit_unknown_ids),
+        T(test_cli_exit_bad_spec),
+        T(test_cli_exit_max_supersteps_then_resume),
+        T(test_cli_resume_completed_is_noop),
+        T(test_cli_exit_store_locked),
+        T(test_cli_exit_store_locked_resume),
+        T(test_cli_edge_direct),
+        T(test_cli_edge_fan_out),
+        T(test_cli_edge_switch),
+        T(test_cli_edge_fan_in),
+        T(test_cli_predicates),
+        T(test_cli_malformed_specs),
+        T(test_cli_plugin_greet),
+        T(test_cli_plugin_wrong_abi),
+        T(test_cli_plugin_missing),
+        T(test_cli_inspect_live_run),
+        T(test_cli_kill_and_resume),
+        T(test_cli_graph),
+        T(test_cli_gc_keep_last),
+        T(test_cli_export_import),
+        T(test_cli_exec_needs_allow_exec),
+    };
+#undef T
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
