@@ -32,13 +32,15 @@ typedef struct {
     cairn__kv_t *state;  /* copy of the executor's committed state */
 } s_executor_t;
 
-typedef struct {
+struct cairn__host_t {
     cairn__host_args_t args;
     zsock_t *dealer;
     char *run_id;         /* run the executors below belong to */
     zhashx_t *executors;  /* executor id -> s_executor_t* */
     cairn__kv_t *shared;  /* shared state as last shipped */
-} s_host_t;
+    uint64_t last_heard;  /* monotonic us of the last coordinator frame */
+};
+typedef struct cairn__host_t s_host_t;
 
 static void
 s_executor_destroy(void **item_p)
@@ -258,9 +260,8 @@ s_handle_deliver(s_host_t *self, const Cairn__Deliver *deliver)
         s_run_item(self, deliver, deliver->items[i]);
 }
 
-/* Handles one frame from the coordinator; returns false to stop. */
-static bool
-s_handle_frame(s_host_t *self)
+bool
+cairn__host_handle_frame(s_host_t *self, char **reason)
 {
     Cairn__Envelope *env = NULL;
     const char *why = NULL;
@@ -271,6 +272,7 @@ s_handle_frame(s_host_t *self)
                   self->args.host_id, why ? why : "receive failed");
         return true;
     }
+    self->last_heard = cairn__monotonic_us();
     bool keep_going = true;
     switch (env->body_case) {
     case CAIRN__ENVELOPE__BODY_DELIVER:
@@ -283,6 +285,9 @@ s_handle_frame(s_host_t *self)
         break;
     case CAIRN__ENVELOPE__BODY_SHUTDOWN:
         keep_going = false;
+        if (reason)
+            *reason = strdup(env->shutdown->reason ? env->shutdown->reason
+                                                   : "");
         break;
     default: /* Welcome, Heartbeat: nothing to do yet */
         break;
@@ -291,66 +296,116 @@ s_handle_frame(s_host_t *self)
     return keep_going;
 }
 
-static int
-s_send_hello(s_host_t *self)
+int
+cairn__hello_send(void *socket, const cairn__host_args_t *args)
 {
     Cairn__Hello hello = CAIRN__HELLO__INIT;
-    hello.host_id = self->args.host_id;
-    size_t n = cairn_registry_executor_count(self->args.registry);
+    hello.host_id = (char *)args->host_id;
+    size_t n = cairn_registry_executor_count(args->registry);
     char **types = calloc(n ? n : 1, sizeof *types);
     if (!types)
         return CAIRN_ENOMEM;
     for (size_t i = 0; i < n; i++)
-        types[i] = (char *)cairn_registry_executor_name(self->args.registry, i);
+        types[i] = (char *)cairn_registry_executor_name(args->registry, i);
     hello.executor_types = types;
     hello.n_executor_types = n;
+    hello.labels = (char **)args->labels;
+    hello.n_labels = args->label_count;
     Cairn__Envelope env = CAIRN__ENVELOPE__INIT;
     env.body_case = CAIRN__ENVELOPE__BODY_HELLO;
     env.hello = &hello;
-    int rc = cairn__envelope_send(zsock_resolve(self->dealer), NULL, &env);
+    int rc = cairn__envelope_send(socket, NULL, &env);
     free(types);
     return rc;
 }
 
-static int
-s_host_open(s_host_t *self)
+int
+cairn__host_send_hello(s_host_t *self)
 {
-    self->executors = zhashx_new();
-    self->shared = cairn__kv_new();
-    self->dealer = zsock_new(ZMQ_DEALER);
-    if (!self->executors || !self->shared || !self->dealer)
-        return CAIRN_ENOMEM;
-    zhashx_set_destructor(self->executors, s_executor_destroy);
-    zsock_set_linger(self->dealer, 0);
-    zsock_set_identity(self->dealer, self->args.host_id);
-    if (zsock_connect(self->dealer, "%s", self->args.endpoint) != 0)
-        return CAIRN_ETRANSPORT;
-    return s_send_hello(self);
+    return cairn__hello_send(zsock_resolve(self->dealer), &self->args);
 }
 
-static void
-s_host_close(s_host_t *self)
+int
+cairn__host_send_heartbeat(s_host_t *self)
 {
+    Cairn__Heartbeat heartbeat = CAIRN__HEARTBEAT__INIT;
+    heartbeat.sent_at_ms = cairn__wall_ms();
+    Cairn__Envelope env = CAIRN__ENVELOPE__INIT;
+    env.body_case = CAIRN__ENVELOPE__BODY_HEARTBEAT;
+    env.heartbeat = &heartbeat;
+    return cairn__envelope_send(zsock_resolve(self->dealer), NULL, &env);
+}
+
+uint64_t
+cairn__host_last_heard(const s_host_t *self)
+{
+    return self->last_heard;
+}
+
+zsock_t *
+cairn__host_socket(s_host_t *self)
+{
+    return self->dealer;
+}
+
+void
+cairn__host_destroy(s_host_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    s_host_t *self = *self_p;
     zsock_destroy(&self->dealer);
     zhashx_destroy(&self->executors);
     cairn__kv_destroy(&self->shared);
     free(self->run_id);
+    free(self);
+    *self_p = NULL;
+}
+
+int
+cairn__host_open(s_host_t **out, const cairn__host_args_t *args)
+{
+    *out = NULL;
+    s_host_t *self = calloc(1, sizeof *self);
+    if (!self)
+        return CAIRN_ENOMEM;
+    self->args = *args;
+    self->last_heard = cairn__monotonic_us();
+    self->executors = zhashx_new();
+    self->shared = cairn__kv_new();
+    self->dealer = zsock_new(ZMQ_DEALER);
+    int rc = self->executors && self->shared && self->dealer ? CAIRN_OK
+                                                             : CAIRN_ENOMEM;
+    if (rc == CAIRN_OK) {
+        zhashx_set_destructor(self->executors, s_executor_destroy);
+        zsock_set_linger(self->dealer, 0);
+        zsock_set_identity(self->dealer, self->args.host_id);
+        if (zsock_connect(self->dealer, "%s", self->args.endpoint) != 0)
+            rc = CAIRN_ETRANSPORT;
+    }
+    if (rc == CAIRN_OK)
+        rc = cairn__host_send_hello(self);
+    if (rc != CAIRN_OK) {
+        cairn__host_destroy(&self);
+        return rc;
+    }
+    *out = self;
+    return CAIRN_OK;
 }
 
 void
 cairn__host_actor(zsock_t *pipe, void *args)
 {
-    s_host_t self = {0};
-    self.args = *(const cairn__host_args_t *)args;
-    int rc = s_host_open(&self);
+    s_host_t *self = NULL;
+    int rc = cairn__host_open(&self, (const cairn__host_args_t *)args);
     zsock_signal(pipe, rc == CAIRN_OK ? 0 : 1);
     zpoller_t *poller =
-        rc == CAIRN_OK ? zpoller_new(pipe, self.dealer, NULL) : NULL;
+        rc == CAIRN_OK ? zpoller_new(pipe, self->dealer, NULL) : NULL;
     bool running = poller != NULL;
     while (running) {
         void *which = zpoller_wait(poller, -1);
-        if (which == self.dealer) {
-            running = s_handle_frame(&self);
+        if (which == self->dealer) {
+            running = cairn__host_handle_frame(self, NULL);
         } else if (which == pipe) {
             char *command = zstr_recv(pipe);
             running = command && strcmp(command, "$TERM") != 0;
@@ -360,7 +415,7 @@ cairn__host_actor(zsock_t *pipe, void *args)
         }
     }
     zpoller_destroy(&poller);
-    s_host_close(&self);
+    cairn__host_destroy(&self);
     /* A failed start must still wait for $TERM, as zactor expects. */
     if (rc != CAIRN_OK) {
         char *command = zstr_recv(pipe);

@@ -110,5 +110,7 @@ int
 cli_cmd_export(int argc, char **argv);
 int
 cli_cmd_import(int argc, char **argv);
+int
+cli_cmd_worker(int argc, char **argv);
 
 #endif

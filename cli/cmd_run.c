@@ -27,6 +27,10 @@ typedef struct {
     bool allow_exec;
     bool force_signature;
     cli_plugins_t plugins;
+    const char *listen;        /* accept workers here */
+    uint64_t min_workers;
+    uint64_t worker_wait_ms;
+    bool insecure;             /* plain TCP beyond loopback */
 } s_options_t;
 
 /* State the event callback needs. */
@@ -38,6 +42,23 @@ typedef struct {
 } s_watch_t;
 
 #define S_UNSET UINT64_MAX /* --max-supersteps not given */
+
+/* Plain TCP beyond loopback hands executors (and their state) to whoever
+ * connects: it needs --insecure until CURVE authentication exists. */
+static int
+s_check_listen(const s_options_t *o)
+{
+    if (!o->listen || strncmp(o->listen, "tcp://", 6) != 0 || o->insecure)
+        return CLI_EXIT_OK;
+    const char *host = o->listen + 6;
+    if (strncmp(host, "127.", 4) == 0 || strncmp(host, "localhost:", 10) == 0
+        || strncmp(host, "[::1]:", 6) == 0)
+        return CLI_EXIT_OK;
+    cli_error("--listen %s accepts workers from the network without "
+              "authentication; add --insecure to do that anyway",
+              o->listen);
+    return CLI_EXIT_USAGE;
+}
 
 /* Parses argv for run (a SPEC) or resume (RUN or CHECKPOINT). Returns
  * CLI_EXIT_OK or CLI_EXIT_USAGE (after saying why). */
@@ -60,6 +81,10 @@ s_parse(int argc, char **argv, bool resume, s_options_t *o,
         {"checkpoint", CLI_OPT_TEXT, &o->checkpoint},
         {"durability", CLI_OPT_TEXT, &o->durability},
         {"plugin", CLI_OPT_LIST, &o->plugins},
+        {"listen", CLI_OPT_TEXT, &o->listen},
+        {"min-workers", CLI_OPT_NUMBER, &o->min_workers},
+        {"worker-wait-ms", CLI_OPT_NUMBER, &o->worker_wait_ms},
+        {"insecure", CLI_OPT_FLAG, &o->insecure},
     };
     const cli_option_t resume_options[] = {
         {"db", CLI_OPT_TEXT, &o->db},
@@ -69,6 +94,10 @@ s_parse(int argc, char **argv, bool resume, s_options_t *o,
         {"max-supersteps", CLI_OPT_NUMBER, &o->max_supersteps},
         {"spec", CLI_OPT_TEXT, &o->spec_path},
         {"force-signature", CLI_OPT_FLAG, &o->force_signature},
+        {"listen", CLI_OPT_TEXT, &o->listen},
+        {"min-workers", CLI_OPT_NUMBER, &o->min_workers},
+        {"worker-wait-ms", CLI_OPT_NUMBER, &o->worker_wait_ms},
+        {"insecure", CLI_OPT_FLAG, &o->insecure},
     };
     int exit_code =
         resume ? cli_parse(argc, argv, resume_options,
@@ -91,7 +120,7 @@ s_parse(int argc, char **argv, bool resume, s_options_t *o,
         o->max_supersteps = 0; /* the spec's limit */
     if (!resume)
         o->spec_path = *positional;
-    return CLI_EXIT_OK;
+    return s_check_listen(o);
 }
 
 /* Parses a --checkpoint value into policy. */
@@ -336,7 +365,12 @@ s_drive(const s_options_t *o, const cairn_registry_t *registry,
     cairn_engine_t *engine = NULL;
     cairn_result_t *result = NULL;
     cairn_error_t err;
-    int rc = cairn_engine_open(&engine, registry, NULL, &err);
+    cairn_engine_options_t engine_opts = {
+        .listen = o->listen,
+        .min_workers = (size_t)o->min_workers,
+        .worker_wait_ms = (uint32_t)o->worker_wait_ms,
+    };
+    int rc = cairn_engine_open(&engine, registry, &engine_opts, &err);
     if (rc == CAIRN_OK && resume_target)
         rc = cairn_engine_resume(engine, wf, resume_target, run_opts, &result,
                                  &err);

@@ -18,7 +18,9 @@ static const s_command_t s_commands[] = {
      "run SPEC.json [--input TEXT | --input-file F] [--db DIR] [--run-id ID]\n"
      "      [--json] [--events] [--checkpoint every|every:N|on-error|manual|none]\n"
      "      [--durability none|process|machine] [--max-supersteps N]\n"
-     "      [--plugin LIB.so]... [--allow-exec]"},
+     "      [--plugin LIB.so]... [--allow-exec]\n"
+     "      [--listen ENDPOINT [--min-workers N] [--worker-wait-ms T] "
+     "[--insecure]]"},
     {"resume", cli_cmd_resume,
      "resume RUN|CHECKPOINT [--db DIR] [--max-supersteps N]\n"
      "      [--spec F [--force-signature]] [--allow-exec] [--json] [--events]"},
@@ -31,6 +33,9 @@ static const s_command_t s_commands[] = {
     {"gc", cli_cmd_gc, "gc [--db DIR] [--keep-last N] [--older-than DAYS]"},
     {"export", cli_cmd_export, "export RUN [--db DIR] > FILE"},
     {"import", cli_cmd_import, "import FILE [--db DIR] [--as ID]"},
+    {"worker", cli_cmd_worker,
+     "worker --connect ENDPOINT [--plugin LIB.so]... [--label L]...\n"
+     "      [--id ID] [--give-up-after S] [--heartbeat-ms MS] [--allow-exec]"},
 };
 
 static const size_t s_command_count = sizeof s_commands / sizeof s_commands[0];

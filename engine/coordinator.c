@@ -129,7 +129,7 @@ s_run_free(cairn__run_t *run)
     free(run->done);
     s_pool_free(&run->pool);
     s_pool_free(&run->next_pool);
-    for (size_t h = 0; run->shared_dirty && h < run->engine->host_count; h++)
+    for (size_t h = 0; run->shared_dirty && h < CAIRN__MAX_HOSTS; h++)
         cairn__kv_destroy(&run->shared_dirty[h]);
     free(run->shared_dirty);
     free(run->shared_reset);
@@ -148,7 +148,7 @@ static int
 s_run_alloc(cairn__run_t *run)
 {
     size_t n = run->wf->executor_count;
-    size_t hosts = run->engine->host_count;
+    size_t hosts = CAIRN__MAX_HOSTS; /* workers may join mid-run */
     run->states = calloc(n, sizeof *run->states);
     run->inbox = calloc(n, sizeof *run->inbox);
     run->next_inbox = calloc(n, sizeof *run->next_inbox);
@@ -174,16 +174,10 @@ s_run_alloc(cairn__run_t *run)
         run->states[i] = cairn__kv_new();
         if (!run->states[i])
             return CAIRN_ENOMEM;
-        /* Round-robin in id order: neighbours in a chain land on
-         * different hosts, so branches of a fan-out run concurrently. */
-        run->placement[i] = i % hosts;
     }
-    for (size_t h = 0; h < hosts; h++) {
-        run->shared_dirty[h] = cairn__kv_new();
-        if (!run->shared_dirty[h])
-            return CAIRN_ENOMEM;
+    /* A host's shared-state backlog is made when it first gets work. */
+    for (size_t h = 0; h < hosts; h++)
         run->shared_reset[h] = true;
-    }
     return run->store ? cairn__ckpt_init(run) : CAIRN_OK;
 }
 
@@ -305,8 +299,11 @@ s_send_deliver(cairn__run_t *run, size_t host, size_t first, size_t n)
     env.body_case = CAIRN__ENVELOPE__BODY_DELIVER;
     env.deliver = &deliver;
     rc = cairn__envelope_send(zsock_resolve(run->engine->router),
-                              &run->engine->peers[host], &env);
+                              &run->engine->hosts[host].peer, &env);
     cairn__entry_view_fini(&shared_view);
+    if (rc == CAIRN_OK && !run->shared_dirty[host]
+        && !(run->shared_dirty[host] = cairn__kv_new()))
+        rc = CAIRN_ENOMEM;
     if (rc == CAIRN_OK) {
         cairn__kv_clear(run->shared_dirty[host]);
         run->shared_reset[host] = false;
@@ -315,23 +312,21 @@ s_send_deliver(cairn__run_t *run, size_t host, size_t first, size_t n)
     return rc;
 }
 
-/* Sends every host its Deliver for the executors that have work and no
- * stored result yet; *sent is how many Dones to wait for. */
+/* Sends every host one Deliver with the work of its executors that have
+ * mail and no result yet (only those marked in only, when not NULL);
+ * *sent is how many Dones to wait for. */
 static int
-s_dispatch(cairn__run_t *run, size_t *sent, cairn_error_t *err)
+s_send_work(cairn__run_t *run, const bool *only, size_t *sent,
+            cairn_error_t *err)
 {
     size_t n = run->wf->executor_count;
     size_t filled = 0;
     int rc = CAIRN_OK;
-    for (size_t x = 0; x < n; x++)
-        if (run->inbox[x].count > 0)
-            s_emit(run, CAIRN_EVENT_EXECUTOR_INVOKED, run->wf->executors[x].id,
-                   NULL, NULL, 0, run->inbox[x].count);
     for (size_t h = 0; rc == CAIRN_OK && h < run->engine->host_count; h++) {
         size_t first = filled;
         for (size_t x = 0; rc == CAIRN_OK && x < n; x++) {
             if (run->placement[x] != h || run->inbox[x].count == 0
-                || run->done[x])
+                || run->done[x] || (only && !only[x]))
                 continue;
             rc = s_fill_item(run, x);
             run->item_ptrs[filled++] = &run->items[x];
@@ -353,6 +348,17 @@ s_dispatch(cairn__run_t *run, size_t *sent, cairn_error_t *err)
                                (unsigned long long)run->superstep,
                                zmq_strerror(zmq_errno()));
     return CAIRN_OK;
+}
+
+/* Announces and sends this superstep's work. */
+static int
+s_dispatch(cairn__run_t *run, size_t *sent, cairn_error_t *err)
+{
+    for (size_t x = 0; x < run->wf->executor_count; x++)
+        if (run->inbox[x].count > 0)
+            s_emit(run, CAIRN_EVENT_EXECUTOR_INVOKED, run->wf->executors[x].id,
+                   NULL, NULL, 0, run->inbox[x].count);
+    return s_send_work(run, NULL, sent, err);
 }
 
 /* ---- collecting Dones ----------------------------------------------------- */
@@ -377,6 +383,17 @@ s_check_done(cairn__run_t *run, const cairn__peer_t *peer, const Cairn__Done *do
     return NULL;
 }
 
+/* A worker said Hello (new, or back after we lost it). */
+static void
+s_worker_hello(cairn__run_t *run, const cairn__peer_t *peer,
+               const Cairn__Hello *hello)
+{
+    long h = cairn__engine_on_hello(run->engine, peer, hello);
+    if (h >= 0 && run->engine->hosts[h].remote)
+        s_emit(run, CAIRN_EVENT_WORKER_JOINED, NULL,
+               run->engine->hosts[h].id, NULL, 0, 0);
+}
+
 /* Receives one frame; stores it when it is an expected Done. Returns
  * the executor whose Done was accepted, or -1. */
 static long
@@ -395,9 +412,14 @@ s_receive_one(cairn__run_t *run)
                   why ? why : "receive failed");
         return -1;
     }
+    long h = cairn__engine_find_host(run->engine, &peer);
+    if (h >= 0)
+        run->engine->hosts[h].last_seen_us = cairn__monotonic_us();
     long x = -1;
     if (env->body_case == CAIRN__ENVELOPE__BODY_DONE)
         why = s_check_done(run, &peer, env->done, &x);
+    else if (env->body_case == CAIRN__ENVELOPE__BODY_HELLO)
+        s_worker_hello(run, &peer, env->hello);
     else if (env->body_case != CAIRN__ENVELOPE__BODY_HEARTBEAT)
         why = "unexpected message while waiting for Done";
     if (x >= 0 && !why) {
@@ -413,19 +435,139 @@ s_receive_one(cairn__run_t *run)
     return -1;
 }
 
-/* Waits until every executor with work has answered. */
+/* Places executor x: on a live worker that offers its type when there is
+ * one (spreading over them in turn), else on an in-process host
+ * (round-robin in id order, so neighbours in a chain land on different
+ * hosts and the branches of a fan-out run concurrently). */
+static bool
+s_place(cairn__run_t *run, size_t x)
+{
+    const cairn_engine_t *engine = run->engine;
+    const char *type = run->wf->executors[x].type;
+    size_t offering = 0;
+    for (size_t h = engine->local_count; h < engine->host_count; h++)
+        offering += cairn__engine_host_offers(engine, h, type);
+    if (offering > 0) {
+        size_t pick = run->placement_turn++ % offering;
+        for (size_t h = engine->local_count; h < engine->host_count; h++)
+            if (cairn__engine_host_offers(engine, h, type) && pick-- == 0) {
+                run->placement[x] = h;
+                return true;
+            }
+    }
+    if (!cairn__engine_host_offers(engine, x % engine->local_count, type))
+        return false;
+    run->placement[x] = x % engine->local_count;
+    return true;
+}
+
+/* Before a run starts: waits (bounded) for the workers it asked for,
+ * then places every executor. */
+static int
+s_place_all(cairn__run_t *run, cairn_error_t *err)
+{
+    cairn_engine_t *engine = run->engine;
+    void *router = zsock_resolve(engine->router);
+    uint64_t deadline = cairn__monotonic_us() + engine->worker_wait_us;
+    for (;;) {
+        size_t workers = 0;
+        for (size_t h = engine->local_count; h < engine->host_count; h++)
+            workers += engine->hosts[h].alive;
+        if (workers >= engine->min_workers
+            || cairn__monotonic_us() >= deadline)
+            break;
+        zmq_pollitem_t item = {router, 0, ZMQ_POLLIN, 0};
+        if (zmq_poll(&item, 1, 20) > 0)
+            s_receive_one(run);
+    }
+    for (size_t x = 0; x < run->wf->executor_count; x++)
+        if (!s_place(run, x))
+            return cairn_error_set(err, CAIRN_ENOTFOUND,
+                                   "no host offers executor type '%s' "
+                                   "(executor '%s')",
+                                   run->wf->executors[x].type,
+                                   run->wf->executors[x].id);
+    return CAIRN_OK;
+}
+
+/* A worker went silent: it is lost. Its executors move to other hosts,
+ * with their barrier state, and the work it still owed this superstep is
+ * sent again; a late Done from it is refused (placement changed). */
+static int
+s_lose_worker(cairn__run_t *run, size_t lost, cairn_error_t *err)
+{
+    cairn__host_info_t *host = &run->engine->hosts[lost];
+    host->alive = false;
+    s_emit(run, CAIRN_EVENT_WORKER_LOST, NULL, host->id, NULL, 0, 0);
+    cairn_log(CAIRN_LOG_WARN, "coordinator",
+              "run %s: worker %s lost in superstep %llu", run->run_id,
+              host->id, (unsigned long long)run->superstep);
+    bool *owed = calloc(run->wf->executor_count, sizeof *owed);
+    if (!owed)
+        return cairn_error_set(err, CAIRN_ENOMEM, "out of memory");
+    int rc = CAIRN_OK;
+    for (size_t x = 0; rc == CAIRN_OK && x < run->wf->executor_count; x++) {
+        if (run->placement[x] != lost)
+            continue;
+        run->host_current[x] = false;
+        if (!s_place(run, x))
+            rc = cairn_error_set(err, CAIRN_ETRANSPORT,
+                                 "worker %s was lost and no other host "
+                                 "offers executor type '%s'",
+                                 host->id, run->wf->executors[x].type);
+        owed[x] = run->inbox[x].count > 0 && !run->done[x];
+    }
+    size_t sent = 0;
+    if (rc == CAIRN_OK)
+        rc = s_send_work(run, owed, &sent, err);
+    free(owed);
+    return rc;
+}
+
+/* Workers silent for three heartbeat intervals, checked only when no
+ * frame is waiting (a busy coordinator has not read their heartbeats). */
+static int
+s_check_workers(cairn__run_t *run, cairn_error_t *err)
+{
+    cairn_engine_t *engine = run->engine;
+    uint64_t now = cairn__monotonic_us();
+    for (size_t h = engine->local_count; h < engine->host_count; h++)
+        if (engine->hosts[h].alive
+            && now - engine->hosts[h].last_seen_us > 3 * engine->heartbeat_us) {
+            int rc = s_lose_worker(run, h, err);
+            if (rc != CAIRN_OK)
+                return rc;
+        }
+    return CAIRN_OK;
+}
+
+/* Waits until every executor with work has answered, keeping workers'
+ * heartbeats going both ways. */
 static int
 s_collect(cairn__run_t *run, size_t expected, cairn_error_t *err)
 {
-    void *router = zsock_resolve(run->engine->router);
+    cairn_engine_t *engine = run->engine;
+    void *router = zsock_resolve(engine->router);
+    bool workers = engine->host_count > engine->local_count;
+    long timeout_ms = workers ? (long)(engine->heartbeat_us / 1000u) : S_POLL_MS;
     size_t received = 0;
     while (received < expected) {
         zmq_pollitem_t item = {router, 0, ZMQ_POLLIN, 0};
-        int ready = zmq_poll(&item, 1, S_POLL_MS);
+        int ready = zmq_poll(&item, 1, timeout_ms);
         if (ready < 0 && zmq_errno() != EINTR)
             return cairn_error_set(err, CAIRN_ETRANSPORT,
                                    "polling executor hosts failed: %s",
                                    zmq_strerror(zmq_errno()));
+        uint64_t now = cairn__monotonic_us();
+        if (workers && now >= run->next_heartbeat_us) {
+            cairn__engine_heartbeat(engine);
+            run->next_heartbeat_us = now + engine->heartbeat_us;
+        }
+        if (workers && ready == 0) {
+            int rc = s_check_workers(run, err);
+            if (rc != CAIRN_OK)
+                return rc;
+        }
         long x = ready > 0 ? s_receive_one(run) : -1;
         if (x < 0)
             continue;
@@ -539,8 +681,9 @@ s_apply_shared(cairn__run_t *run, size_t x, const Cairn__Done *done,
             != CAIRN_OK)
             return CAIRN_ENOMEM;
         for (size_t h = 0; h < run->engine->host_count; h++)
-            if (cairn__kv_set(run->shared_dirty[h], entry->key, NULL, 0)
-                != CAIRN_OK)
+            if (run->shared_dirty[h]
+                && cairn__kv_set(run->shared_dirty[h], entry->key, NULL, 0)
+                       != CAIRN_OK)
                 return CAIRN_ENOMEM;
     }
     return CAIRN_OK;
@@ -834,7 +977,7 @@ s_end_run_on_hosts(cairn__run_t *run)
     for (size_t h = 0; h < run->engine->host_count; h++)
         if (run->host_used[h])
             cairn__envelope_send(zsock_resolve(run->engine->router),
-                                 &run->engine->peers[h], &env);
+                                 &run->engine->hosts[h].peer, &env);
 }
 
 /* Drives the run to its end and hands over the result. */
@@ -867,6 +1010,8 @@ cairn__coordinator_run(cairn_engine_t *engine,
     int rc = s_run_init(&run, engine, workflow, opts, err);
     if (rc == CAIRN_OK)
         rc = s_post_input(&run, input, input_len, err);
+    if (rc == CAIRN_OK)
+        rc = s_place_all(&run, err);
     if (rc == CAIRN_OK) {
         s_emit(&run, CAIRN_EVENT_RUN_STARTED, NULL, NULL, NULL, 0, 0);
         s_decide_end(&run);
@@ -897,6 +1042,8 @@ cairn__coordinator_resume(cairn_engine_t *engine,
     int rc = s_run_init(&run, engine, workflow, opts, err);
     if (rc == CAIRN_OK)
         rc = cairn__ckpt_restore(&run, target, &finished, err);
+    if (rc == CAIRN_OK && !finished)
+        rc = s_place_all(&run, err);
     if (rc == CAIRN_OK) {
         s_emit(&run, CAIRN_EVENT_RUN_STARTED, NULL,
                cairn_result_note(run.result), NULL, 0, 0);

@@ -14,6 +14,7 @@
 #include "cairn/log.h"
 #include "engine/engine_internal.h"
 #include "engine/tsan.h"
+#include "cairn/worker.h"
 #include "engine/util.h"
 
 #define S_HELLO_TIMEOUT_MS 10000
@@ -35,7 +36,8 @@ cairn_event_kind_name(cairn_event_kind_t kind)
         "run_started",        "run_ended",          "superstep_started",
         "superstep_completed", "executor_invoked",  "executor_completed",
         "executor_failed",    "output",             "message_dropped",
-        "state_conflict",     "checkpoint_written"};
+        "state_conflict",     "checkpoint_written", "worker_joined",
+        "worker_lost"};
     if ((size_t)kind < sizeof names / sizeof names[0])
         return names[kind];
     return "unknown";
@@ -48,14 +50,105 @@ s_default_hosts(void)
     return cores > 0 ? (size_t)cores : 1;
 }
 
+static int
+s_send_welcome(cairn_engine_t *self, const cairn__peer_t *peer);
+
 long
 cairn__engine_find_host(const cairn_engine_t *self, const cairn__peer_t *peer)
 {
     for (size_t i = 0; i < self->host_count; i++)
-        if (self->peers[i].len == peer->len
-            && memcmp(self->peers[i].bytes, peer->bytes, peer->len) == 0)
+        if (self->hosts[i].peer.len == peer->len
+            && memcmp(self->hosts[i].peer.bytes, peer->bytes, peer->len) == 0)
             return (long)i;
     return -1;
+}
+
+bool
+cairn__engine_host_offers(const cairn_engine_t *self, size_t h,
+                          const char *type)
+{
+    const cairn__host_info_t *host = &self->hosts[h];
+    if (!host->alive)
+        return false;
+    if (!host->remote) /* in-process hosts share the engine's registry */
+        return cairn_registry_executor(self->registry, type) != NULL;
+    for (size_t i = 0; i < host->type_count; i++)
+        if (strcmp(host->types[i], type) == 0)
+            return true;
+    return false;
+}
+
+static void
+s_free_types(cairn__host_info_t *host)
+{
+    for (size_t i = 0; i < host->type_count; i++)
+        free(host->types[i]);
+    free(host->types);
+    host->types = NULL;
+    host->type_count = 0;
+}
+
+/* Takes a worker's offered types from its Hello. */
+static bool
+s_take_types(cairn__host_info_t *host, const Cairn__Hello *hello)
+{
+    s_free_types(host);
+    host->types = calloc(hello->n_executor_types ? hello->n_executor_types : 1,
+                         sizeof *host->types);
+    if (!host->types)
+        return false;
+    for (size_t i = 0; i < hello->n_executor_types; i++) {
+        host->types[i] = strdup(hello->executor_types[i]);
+        if (!host->types[i])
+            return false;
+        host->type_count++;
+    }
+    return true;
+}
+
+long
+cairn__engine_on_hello(cairn_engine_t *self, const cairn__peer_t *peer,
+                       const Cairn__Hello *hello)
+{
+    long h = cairn__engine_find_host(self, peer);
+    if (h >= 0 && !self->hosts[h].remote) {
+        self->hosts[h].last_seen_us = cairn__monotonic_us();
+        s_send_welcome(self, peer);
+        return h;
+    }
+    if (h < 0 || !self->hosts[h].alive) {
+        /* A new worker, or a lost one that came back: a fresh slot, so
+         * nothing from its old life is mistaken for current work. */
+        if (h >= 0)
+            self->hosts[h].peer.len = 0; /* retire the old slot's id */
+        if (self->host_count == CAIRN__MAX_HOSTS)
+            return -1;
+        h = (long)self->host_count++;
+    }
+    cairn__host_info_t *host = &self->hosts[h];
+    host->peer = *peer;
+    snprintf(host->id, sizeof host->id, "%s", hello->host_id);
+    host->remote = true;
+    host->alive = s_take_types(host, hello);
+    host->last_seen_us = cairn__monotonic_us();
+    s_send_welcome(self, peer);
+    cairn_log(CAIRN_LOG_INFO, "engine", "worker %s joined (%zu types)",
+              host->id, host->type_count);
+    return h;
+}
+
+void
+cairn__engine_heartbeat(cairn_engine_t *self)
+{
+    Cairn__Heartbeat heartbeat = CAIRN__HEARTBEAT__INIT;
+    heartbeat.sent_at_ms = cairn__wall_ms();
+    Cairn__Envelope env = CAIRN__ENVELOPE__INIT;
+    env.body_case = CAIRN__ENVELOPE__BODY_HEARTBEAT;
+    env.heartbeat = &heartbeat;
+    for (size_t h = self->local_count; h < self->host_count; h++)
+        if (self->hosts[h].alive)
+            cairn__envelope_send(zsock_resolve(self->router),
+                                 &self->hosts[h].peer, &env);
 }
 
 static int
@@ -76,7 +169,7 @@ s_await_hellos(cairn_engine_t *self, cairn_error_t *err)
     void *router = zsock_resolve(self->router);
     size_t greeted = 0;
     uint64_t deadline = cairn__monotonic_us() + S_HELLO_TIMEOUT_MS * 1000u;
-    while (greeted < self->host_count) {
+    while (greeted < self->local_count) {
         uint64_t now = cairn__monotonic_us();
         if (now >= deadline)
             break;
@@ -95,17 +188,20 @@ s_await_hellos(cairn_engine_t *self, cairn_error_t *err)
             continue;
         }
         long host = cairn__engine_find_host(self, &peer);
-        if (env->body_case == CAIRN__ENVELOPE__BODY_HELLO && host >= 0) {
+        if (env->body_case == CAIRN__ENVELOPE__BODY_HELLO && host >= 0
+            && !self->hosts[host].remote) {
             greeted++;
             s_send_welcome(self, &peer);
+        } else if (env->body_case == CAIRN__ENVELOPE__BODY_HELLO) {
+            cairn__engine_on_hello(self, &peer, env->hello);
         }
         cairn__envelope__free_unpacked(env, NULL);
     }
-    if (greeted < self->host_count)
+    if (greeted < self->local_count)
         return cairn_error_set(err, CAIRN_ETRANSPORT,
                                "only %zu of %zu executor hosts started "
                                "within %d ms",
-                               greeted, self->host_count, S_HELLO_TIMEOUT_MS);
+                               greeted, self->local_count, S_HELLO_TIMEOUT_MS);
     return CAIRN_OK;
 }
 
@@ -113,17 +209,20 @@ static int
 s_start_hosts(cairn_engine_t *self, cairn_error_t *err)
 {
     self->actors = calloc(self->host_count, sizeof *self->actors);
-    self->peers = calloc(self->host_count, sizeof *self->peers);
+    self->hosts = calloc(CAIRN__MAX_HOSTS, sizeof *self->hosts);
     self->host_args = calloc(self->host_count, sizeof *self->host_args);
-    if (!self->actors || !self->peers || !self->host_args)
+    if (!self->actors || !self->hosts || !self->host_args)
         return cairn_error_set(err, CAIRN_ENOMEM, "out of memory");
     for (size_t i = 0; i < self->host_count; i++) {
         cairn__host_args_t *args = &self->host_args[i];
         args->registry = self->registry;
         snprintf(args->endpoint, sizeof args->endpoint, "%s", self->endpoint);
         snprintf(args->host_id, sizeof args->host_id, "host-%zu", i);
-        self->peers[i].len = strlen(args->host_id);
-        memcpy(self->peers[i].bytes, args->host_id, self->peers[i].len);
+        cairn__host_info_t *host = &self->hosts[i];
+        host->peer.len = strlen(args->host_id);
+        memcpy(host->peer.bytes, args->host_id, host->peer.len);
+        snprintf(host->id, sizeof host->id, "%s", args->host_id);
+        host->alive = true;
         self->actors[i] = zactor_new(cairn__host_actor, args);
         if (!self->actors[i])
             return cairn_error_set(err, CAIRN_ENOMEM,
@@ -154,6 +253,20 @@ cairn_engine_open(cairn_engine_t **out, const cairn_registry_t *registry,
     self->registry = registry;
     self->host_count = opts && opts->host_threads ? opts->host_threads
                                                   : s_default_hosts();
+    if (self->host_count > CAIRN__MAX_HOSTS / 2)
+        self->host_count = CAIRN__MAX_HOSTS / 2;
+    self->local_count = self->host_count;
+    self->heartbeat_us = (uint64_t)(opts && opts->heartbeat_ms
+                                        ? opts->heartbeat_ms
+                                        : CAIRN_DEFAULT_HEARTBEAT_MS)
+                         * 1000u;
+    self->min_workers = opts ? opts->min_workers : 0;
+    self->worker_wait_us = (uint64_t)(opts && opts->worker_wait_ms
+                                          ? opts->worker_wait_ms
+                                          : 10000)
+                           * 1000u;
+    if (opts && opts->listen)
+        snprintf(self->listen, sizeof self->listen, "%s", opts->listen);
     uint32_t nonce = randombytes_random();
     snprintf(self->endpoint, sizeof self->endpoint,
              "inproc://cairn-coordinator-%p-%08x", (void *)self, nonce);
@@ -168,6 +281,11 @@ cairn_engine_open(cairn_engine_t **out, const cairn_registry_t *registry,
         if (zsock_bind(self->router, "%s", self->endpoint) != 0)
             rc = cairn_error_set(err, CAIRN_ETRANSPORT, "could not bind %s",
                                  self->endpoint);
+        else if (self->listen[0]
+                 && zsock_bind(self->router, "%s", self->listen) < 0)
+            rc = cairn_error_set(err, CAIRN_ETRANSPORT,
+                                 "cannot listen for workers on %s: %s",
+                                 self->listen, zmq_strerror(zmq_errno()));
     }
     if (rc == CAIRN_OK)
         rc = s_start_hosts(self, err);
@@ -185,14 +303,16 @@ cairn_engine_destroy(cairn_engine_t **self_p)
     if (!self_p || !*self_p)
         return;
     cairn_engine_t *self = *self_p;
-    for (size_t i = 0; self->actors && i < self->host_count; i++) {
+    for (size_t i = 0; self->actors && i < self->local_count; i++) {
         zactor_destroy(&self->actors[i]);
         /* The actor released its args when it stopped (host.c). */
         CAIRN__HANDOFF_ACQUIRE(&self->host_args[i]);
     }
     free(self->actors);
     free(self->host_args);
-    free(self->peers);
+    for (size_t i = 0; self->hosts && i < self->host_count; i++)
+        s_free_types(&self->hosts[i]);
+    free(self->hosts);
     zsock_destroy(&self->router);
     free(self);
     *self_p = NULL;
@@ -201,7 +321,7 @@ cairn_engine_destroy(cairn_engine_t **self_p)
 size_t
 cairn_engine_host_count(const cairn_engine_t *self)
 {
-    return self->host_count;
+    return self->local_count;
 }
 
 int

@@ -8,14 +8,35 @@
 #include "cairn/engine.h"
 #include "proto/codec.h"
 
+/* Hosts an engine can hold: in-process threads plus workers that joined.
+ * Per-run bookkeeping is sized by it. */
+#define CAIRN__MAX_HOSTS 256
+
+/* One executor host: an in-process thread, or a worker process. */
+typedef struct {
+    cairn__peer_t peer;     /* routing id */
+    char id[64];
+    bool remote;            /* a worker process */
+    bool alive;             /* false once lost (a worker never comes back
+                               under the same slot) */
+    uint64_t last_seen_us;  /* monotonic time of its last frame */
+    char **types;           /* remote: the executor types it offers */
+    size_t type_count;
+} cairn__host_info_t;
+
 struct cairn_engine_t {
     const cairn_registry_t *registry; /* borrowed */
     zsock_t *router;                  /* coordinator ROUTER */
     char endpoint[64];                /* inproc endpoint of the ROUTER */
+    char listen[256];                 /* endpoint workers connect to, or "" */
+    uint64_t heartbeat_us;
+    size_t min_workers;
+    uint64_t worker_wait_us;
     zactor_t **actors;                /* in-process host threads */
     cairn__host_args_t *host_args;    /* what each actor was started with */
-    cairn__peer_t *peers;             /* routing id of host i */
-    size_t host_count;
+    cairn__host_info_t *hosts;        /* CAIRN__MAX_HOSTS slots */
+    size_t local_count;               /* hosts[0 .. local_count) are local */
+    size_t host_count;                /* slots in use */
     uint64_t rejected_frames;         /* malformed or unexpected frames */
 };
 
@@ -37,5 +58,20 @@ cairn__coordinator_resume(cairn_engine_t *engine,
 long
 cairn__engine_find_host(const cairn_engine_t *self,
                         const cairn__peer_t *peer);
+
+/* Registers (or re-registers) the host that sent hello and welcomes it.
+ * Returns its index, or -1 when there is no room. */
+long
+cairn__engine_on_hello(cairn_engine_t *self, const cairn__peer_t *peer,
+                       const Cairn__Hello *hello);
+
+/* Whether host h can run executors of type. */
+bool
+cairn__engine_host_offers(const cairn_engine_t *self, size_t h,
+                          const char *type);
+
+/* Sends a Heartbeat to every live worker. */
+void
+cairn__engine_heartbeat(cairn_engine_t *self);
 
 #endif

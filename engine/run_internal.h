@@ -51,6 +51,8 @@ typedef struct {
     cairn__pool_t next_pool;  /* owns what next_inbox borrows */
     Cairn__Envelope **done;   /* per executor: its Done this superstep */
     size_t *placement;        /* executor -> host */
+    size_t placement_turn;    /* spreads executors over workers */
+    uint64_t next_heartbeat_us; /* when workers get the next heartbeat */
     bool *host_current;       /* executor's copy at its host is current */
     cairn__kv_t **shared_dirty; /* per host: shared keys not yet shipped */
     bool *shared_reset;       /* per host: ship the whole shared state */

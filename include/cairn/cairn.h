@@ -17,5 +17,6 @@
 #include "store.h"
 #include "builtins.h"
 #include "plugin.h"
+#include "worker.h"
 
 #endif

@@ -54,6 +54,8 @@ typedef enum {
     CAIRN_EVENT_MESSAGE_DROPPED,
     CAIRN_EVENT_STATE_CONFLICT,
     CAIRN_EVENT_CHECKPOINT_WRITTEN,
+    CAIRN_EVENT_WORKER_JOINED,
+    CAIRN_EVENT_WORKER_LOST,
 } cairn_event_kind_t;
 
 /* "run_started", "executor_failed", ...; never NULL. */
@@ -79,7 +81,14 @@ typedef struct {
 typedef void (*cairn_event_fn)(const cairn_event_t *event, void *userdata);
 
 typedef struct {
-    size_t host_threads; /* executor host threads; 0 = number of cores */
+    size_t host_threads;     /* executor host threads; 0 = number of cores */
+    const char *listen;      /* also accept worker processes on this
+                                endpoint (tcp://IP:PORT, ipc://PATH), or
+                                NULL */
+    uint32_t heartbeat_ms;   /* 0: CAIRN_DEFAULT_HEARTBEAT_MS (worker.h);
+                                a worker silent for 3 is lost */
+    size_t min_workers;      /* a run first waits for this many workers */
+    uint32_t worker_wait_ms; /* ... at most this long (0: 10 s) */
 } cairn_engine_options_t;
 
 /* What a checkpoint predicate sees at a barrier. Borrowed for the call. */

@@ -233,7 +233,7 @@ fx_group_setup(void **state)
 {
     (void)state;
     cairn_error_t err;
-    cairn_engine_options_t opts = {2};
+    cairn_engine_options_t opts = {.host_threads = 2};
     fx_env.registry = fx_registry_new(fx_count_step);
     fx_env.fail_registry = fx_registry_new(fx_count_failing);
     if (!fx_env.registry || !fx_env.fail_registry)

@@ -1,0 +1,193 @@
+/* worker.c - a worker process's main loop (worker.h).
+ *
+ * Handlers may run for a long time, and heartbeats must not wait for them.
+ * So the worker is two threads: the executor host (host.c, the same actor
+ * the engine runs in-process) runs handlers and talks to an inproc ROUTER
+ * here; this thread relays frames between it and the coordinator, sends a
+ * heartbeat every interval, and watches how long the coordinator has been
+ * silent.
+ */
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include "actors/host.h"
+#include "cairn/log.h"
+#include "cairn/worker.h"
+#include "engine/util.h"
+#include "proto/codec.h"
+
+#define S_SILENT_BEATS 3
+
+typedef struct {
+    cairn__host_args_t args;  /* the host thread's; endpoint is inproc */
+    const char *coordinator;  /* endpoint of the coordinator */
+    zsock_t *up;              /* DEALER to the coordinator */
+    zsock_t *down;            /* ROUTER the host thread connects to */
+    zactor_t *host;
+    cairn__peer_t host_peer;  /* routing id of the host thread */
+    uint64_t last_heard;      /* monotonic us of the coordinator's last frame */
+} s_worker_t;
+
+/* Moves one multipart-free frame from one socket to another, with
+ * the routing id frame the ROUTER side needs. */
+static int
+s_relay(void *from, void *to, const cairn__peer_t *to_peer, bool from_router)
+{
+    if (from_router) {
+        char peer[256];
+        if (zmq_recv(from, peer, sizeof peer, 0) < 0)
+            return -1;
+    }
+    zmq_msg_t frame;
+    zmq_msg_init(&frame);
+    if (zmq_msg_recv(&frame, from, 0) < 0) {
+        zmq_msg_close(&frame);
+        return -1;
+    }
+    if (to_peer
+        && zmq_send(to, to_peer->bytes, to_peer->len, ZMQ_SNDMORE) < 0) {
+        zmq_msg_close(&frame);
+        return -1;
+    }
+    if (zmq_msg_send(&frame, to, 0) < 0) {
+        zmq_msg_close(&frame);
+        return -1;
+    }
+    return 0;
+}
+
+static int
+s_heartbeat(void *socket)
+{
+    Cairn__Heartbeat heartbeat = CAIRN__HEARTBEAT__INIT;
+    heartbeat.sent_at_ms = cairn__wall_ms();
+    Cairn__Envelope env = CAIRN__ENVELOPE__INIT;
+    env.body_case = CAIRN__ENVELOPE__BODY_HEARTBEAT;
+    env.heartbeat = &heartbeat;
+    return cairn__envelope_send(socket, NULL, &env);
+}
+
+static void
+s_close(s_worker_t *self)
+{
+    zactor_destroy(&self->host);
+    zsock_destroy(&self->down);
+    zsock_destroy(&self->up);
+}
+
+static int
+s_open(s_worker_t *self, cairn_error_t *err)
+{
+    char inproc[128];
+    snprintf(inproc, sizeof inproc, "inproc://cairn-worker-%p", (void *)self);
+    self->down = zsock_new(ZMQ_ROUTER);
+    self->up = zsock_new(ZMQ_DEALER);
+    if (!self->down || !self->up)
+        return cairn_error_set(err, CAIRN_ENOMEM, "out of memory");
+    zsock_set_linger(self->up, 0);
+    zsock_set_linger(self->down, 0);
+    zsock_set_identity(self->up, self->args.host_id);
+    if (zsock_bind(self->down, "%s", inproc) != 0
+        || zsock_connect(self->up, "%s", self->coordinator) != 0)
+        return cairn_error_set(err, CAIRN_ETRANSPORT,
+                               "worker cannot connect to %s",
+                               self->coordinator);
+    snprintf(self->args.endpoint, sizeof self->args.endpoint, "%s", inproc);
+    self->host_peer.len = strlen(self->args.host_id);
+    memcpy(self->host_peer.bytes, self->args.host_id, self->host_peer.len);
+    /* The host thread says Hello on connecting; it reaches the
+     * coordinator through the relay. */
+    self->host = zactor_new(cairn__host_actor, &self->args);
+    if (!self->host)
+        return cairn_error_set(err, CAIRN_ENOMEM,
+                               "cannot start the executor host");
+    self->last_heard = cairn__monotonic_us();
+    return CAIRN_OK;
+}
+
+/* Relays and keeps time until stopped, shut down or given up. */
+static int
+s_loop(s_worker_t *self, const cairn_worker_options_t *opts,
+       cairn_error_t *err)
+{
+    uint64_t beat_us = (uint64_t)(opts->heartbeat_ms
+                                      ? opts->heartbeat_ms
+                                      : CAIRN_DEFAULT_HEARTBEAT_MS)
+                       * 1000u;
+    void *up = zsock_resolve(self->up), *down = zsock_resolve(self->down);
+    uint64_t next_beat = cairn__monotonic_us() + beat_us;
+    bool lost = false;
+    while (!(opts->stop && *opts->stop)) {
+        zmq_pollitem_t items[] = {{up, 0, ZMQ_POLLIN, 0},
+                                  {down, 0, ZMQ_POLLIN, 0}};
+        if (zmq_poll(items, 2, (long)(beat_us / 1000u)) < 0
+            && zmq_errno() != EINTR)
+            return cairn_error_set(err, CAIRN_ETRANSPORT, "poll failed: %s",
+                                   zmq_strerror(zmq_errno()));
+        if (items[0].revents & ZMQ_POLLIN) {
+            self->last_heard = cairn__monotonic_us();
+            s_relay(up, down, &self->host_peer, false);
+        }
+        if (items[1].revents & ZMQ_POLLIN)
+            s_relay(down, up, NULL, true);
+        uint64_t now = cairn__monotonic_us();
+        uint64_t silent = now - self->last_heard;
+        bool silent_long = silent > S_SILENT_BEATS * beat_us;
+        if (now >= next_beat) {
+            next_beat = now + beat_us;
+            /* A coordinator that went silent may come back on the same
+             * endpoint as a new process: introduce ourselves again. */
+            if (silent_long)
+                cairn__hello_send(up, &self->args);
+            else
+                s_heartbeat(up);
+        }
+        if (silent_long && !lost)
+            cairn_log(CAIRN_LOG_WARN, "worker",
+                      "worker %s: no word from the coordinator at %s for %llu "
+                      "ms; waiting for it to come back",
+                      self->args.host_id, self->coordinator,
+                      (unsigned long long)(silent / 1000u));
+        lost = silent_long;
+        if (opts->give_up_after_ms && silent > opts->give_up_after_ms * 1000u)
+            return cairn_error_set(err, CAIRN_ETRANSPORT,
+                                   "worker %s: no coordinator at %s for %llu "
+                                   "ms; giving up",
+                                   self->args.host_id, self->coordinator,
+                                   (unsigned long long)(silent / 1000u));
+    }
+    return CAIRN_OK;
+}
+
+int
+cairn_worker_run(const cairn_registry_t *registry,
+                 const cairn_worker_options_t *opts, cairn_error_t *err)
+{
+    cairn_error_clear(err);
+    if (!registry || !opts || !opts->endpoint)
+        return cairn_error_set(err, CAIRN_EINVAL,
+                               "a worker needs a registry and an endpoint");
+    zsys_handler_set(NULL);
+    if (sodium_init() < 0)
+        return cairn_error_set(err, CAIRN_ENOMEM, "libsodium init failed");
+    s_worker_t self = {.coordinator = opts->endpoint};
+    self.args.registry = registry;
+    self.args.labels = opts->labels;
+    self.args.label_count = opts->label_count;
+    if (opts->worker_id)
+        snprintf(self.args.host_id, sizeof self.args.host_id, "%s",
+                 opts->worker_id);
+    else
+        snprintf(self.args.host_id, sizeof self.args.host_id,
+                 "worker-%ld-%06x", (long)getpid(),
+                 randombytes_random() & 0xffffffu);
+    int rc = s_open(&self, err);
+    if (rc == CAIRN_OK)
+        rc = s_loop(&self, opts, err);
+    s_close(&self);
+    return rc;
+}

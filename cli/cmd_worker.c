@@ -1,0 +1,66 @@
+/* cmd_worker.c - `cairn worker --connect ENDPOINT`: run executors for a
+ * coordinator in another process or on another machine. */
+#include <signal.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+static volatile int s_stop;
+
+static void
+s_on_signal(int signum)
+{
+    (void)signum;
+    s_stop = 1;
+}
+
+int
+cli_cmd_worker(int argc, char **argv)
+{
+    const char *endpoint = NULL, *worker_id = NULL;
+    cli_plugins_t plugins = {0}, labels = {0};
+    uint64_t give_up_after_s = 0, heartbeat_ms = 0;
+    bool allow_exec = false;
+    const cli_option_t options[] = {
+        {"connect", CLI_OPT_TEXT, &endpoint},
+        {"id", CLI_OPT_TEXT, &worker_id},
+        {"plugin", CLI_OPT_LIST, &plugins},
+        {"label", CLI_OPT_LIST, &labels},
+        {"give-up-after", CLI_OPT_NUMBER, &give_up_after_s},
+        {"heartbeat-ms", CLI_OPT_NUMBER, &heartbeat_ms},
+        {"allow-exec", CLI_OPT_FLAG, &allow_exec},
+    };
+    int exit_code = cli_parse(argc, argv, options,
+                              sizeof options / sizeof options[0], 0, NULL);
+    if (exit_code == CLI_EXIT_OK && !endpoint) {
+        cli_error("worker: --connect ENDPOINT is required");
+        exit_code = CLI_EXIT_USAGE;
+    }
+    cairn_registry_t *registry = NULL;
+    if (exit_code == CLI_EXIT_OK)
+        registry = cli_registry(&plugins, allow_exec, &exit_code);
+    if (registry) {
+        struct sigaction action = {.sa_handler = s_on_signal};
+        sigaction(SIGINT, &action, NULL);
+        sigaction(SIGTERM, &action, NULL);
+        cairn_worker_options_t opts = {
+            .endpoint = endpoint,
+            .worker_id = worker_id,
+            .labels = labels.paths,
+            .label_count = labels.count,
+            .heartbeat_ms = (uint32_t)heartbeat_ms,
+            .give_up_after_ms = give_up_after_s * 1000u,
+            .stop = &s_stop,
+        };
+        cairn_error_t err;
+        fprintf(stderr, "cairn: worker connecting to %s\n", endpoint);
+        if (cairn_worker_run(registry, &opts, &err) != CAIRN_OK) {
+            cli_error("%s", err.message);
+            exit_code = CLI_EXIT_FAILED;
+        }
+    }
+    cairn_registry_destroy(&registry);
+    cli_plugins_free(&plugins);
+    cli_plugins_free(&labels);
+    return exit_code;
+}

@@ -1,0 +1,272 @@
+/* test_workers.c - executors in worker processes over TCP on 127.0.0.1.
+ *
+ * The test process is the coordinator (an engine listening on a free
+ * loopback port); workers are child processes (child_worker). A fan-out
+ * over three workers must give what the same workflow gives in-process,
+ * with every branch run by a worker; SIGKILLing a worker mid-superstep
+ * must not change the result: its work moves elsewhere and runs again.
+ */
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include <cairn/cairn.h>
+
+#define CHILD CAIRN_TEST_BIN_DIR "/child_worker"
+#define WORKERS 3
+
+static int
+s_branch_local(cairn_ctx_t *ctx, const cairn_msg_t *msg)
+{
+    size_t len;
+    const uint8_t *payload = cairn_msg_payload(msg, &len);
+    char text[128];
+    int n = snprintf(text, sizeof text, "%s:%.*s", cairn_ctx_executor_id(ctx),
+                     (int)(len > 64 ? 64 : len), (const char *)payload);
+    char pid[24];
+    snprintf(pid, sizeof pid, "%ld", (long)getpid());
+    if (cairn_ctx_state_set(ctx, "pid", pid, strlen(pid)) != 0
+        || cairn_ctx_state_set(ctx, "seen", text, (size_t)n) != 0)
+        return cairn_ctx_fail(ctx, "state write failed");
+    return cairn_ctx_send(ctx, NULL, text, (size_t)n);
+}
+
+typedef struct {
+    int joined;
+    int lost;
+} s_watch_t;
+
+static void
+s_on_event(const cairn_event_t *event, void *userdata)
+{
+    s_watch_t *watch = userdata;
+    watch->joined += event->kind == CAIRN_EVENT_WORKER_JOINED;
+    watch->lost += event->kind == CAIRN_EVENT_WORKER_LOST;
+}
+
+/* start -> fan-out to b1..b3 (test.branch) -> fan-in join -> output. */
+static cairn_workflow_t *
+s_build(const cairn_registry_t *registry)
+{
+    cairn_builder_t *b = cairn_builder_new(registry);
+    const char *branches[] = {"b1", "b2", "b3"};
+    assert_int_equal(cairn_builder_add_executor(b, "start", "text.upper",
+                                                NULL, 0),
+                     0);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(cairn_builder_add_executor(b, branches[i],
+                                                    "test.branch", NULL, 0),
+                         0);
+    assert_int_equal(cairn_builder_add_executor(b, "join", "text.join", NULL,
+                                                0),
+                     0);
+    assert_int_equal(cairn_builder_add_executor(b, "out", "text.output",
+                                                NULL, 0),
+                     0);
+    assert_int_equal(cairn_builder_add_fan_out(b, "start", branches, 3, NULL,
+                                               NULL, 0),
+                     0);
+    assert_int_equal(cairn_builder_add_fan_in(b, branches, 3, "join"), 0);
+    assert_int_equal(cairn_builder_add_edge(b, "join", "out", NULL, NULL, 0),
+                     0);
+    assert_int_equal(cairn_builder_set_start(b, "start"), 0);
+    cairn_workflow_t *wf = NULL;
+    cairn_error_t err;
+    assert_int_equal(cairn_builder_build(b, &wf, &err), 0);
+    cairn_builder_destroy(&b);
+    return wf;
+}
+
+static cairn_registry_t *
+s_registry(void)
+{
+    cairn_registry_t *registry = cairn_registry_new();
+    assert_non_null(registry);
+    assert_int_equal(cairn_builtins_register(registry, NULL), 0);
+    cairn_executor_type_t branch = {.name = "test.branch",
+                                    .handle = s_branch_local};
+    assert_int_equal(cairn_registry_add_executor(registry, &branch), 0);
+    return registry;
+}
+
+static pid_t
+s_spawn_worker(const char *endpoint, const char *id)
+{
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        execl(CHILD, CHILD, endpoint, id, (char *)NULL);
+        _exit(127);
+    }
+    return pid;
+}
+
+static void
+s_reap(pid_t *pids, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (pids[i] > 0) {
+            kill(pids[i], SIGKILL);
+            waitpid(pids[i], NULL, 0);
+        }
+}
+
+/* A free loopback TCP endpoint (the port from our pid keeps parallel
+ * test runs apart). */
+static void
+s_endpoint(char *out, size_t size, int salt)
+{
+    snprintf(out, size, "tcp://127.0.0.1:%d",
+             20000 + (int)(getpid() % 20000) + salt);
+}
+
+static char *
+s_summary(const cairn_result_t *result)
+{
+    char *text = calloc(1, 4096);
+    assert_non_null(text);
+    size_t len;
+    const uint8_t *out = cairn_result_output(result, 0, &len);
+    snprintf(text, 4096, "%s %llu %.*s",
+             cairn_status_name(cairn_result_status(result)),
+             (unsigned long long)cairn_result_supersteps(result), (int)len,
+             out ? (const char *)out : "");
+    const char *ids[] = {"b1", "b2", "b3"};
+    for (int i = 0; i < 3; i++) {
+        const uint8_t *seen = cairn_result_state(result, ids[i], "seen", &len);
+        size_t used = strlen(text);
+        snprintf(text + used, 4096 - used, " %s=%.*s", ids[i], (int)len,
+                 seen ? (const char *)seen : "");
+    }
+    return text;
+}
+
+/* Runs the fan-out in-process, for reference. */
+static char *
+s_reference(void)
+{
+    cairn_registry_t *registry = s_registry();
+    cairn_workflow_t *wf = s_build(registry);
+    cairn_engine_t *engine = NULL;
+    cairn_error_t err;
+    assert_int_equal(cairn_engine_open(&engine, registry, NULL, &err), 0);
+    cairn_result_t *result = NULL;
+    assert_int_equal(cairn_engine_run(engine, wf, "go", 2, NULL, &result,
+                                      &err),
+                     0);
+    char *summary = s_summary(result);
+    cairn_result_destroy(&result);
+    cairn_engine_destroy(&engine);
+    cairn_workflow_destroy(&wf);
+    cairn_registry_destroy(&registry);
+    return summary;
+}
+
+/* Runs the fan-out with WORKERS workers; kill_after_ms > 0 SIGKILLs the
+ * first worker that long into the run (from a helper process). */
+static void
+s_run_with_workers(int salt, long kill_after_ms)
+{
+    char *expected = s_reference();
+    char endpoint[64];
+    s_endpoint(endpoint, sizeof endpoint, salt);
+    cairn_registry_t *registry = s_registry();
+    cairn_workflow_t *wf = s_build(registry);
+    cairn_engine_options_t engine_opts = {.host_threads = 2,
+                                          .listen = endpoint,
+                                          .heartbeat_ms = 100,
+                                          .min_workers = WORKERS,
+                                          .worker_wait_ms = 10000};
+    cairn_engine_t *engine = NULL;
+    cairn_error_t err;
+    assert_int_equal(cairn_engine_open(&engine, registry, &engine_opts, &err),
+                     0);
+    pid_t pids[WORKERS + 1] = {0};
+    for (int i = 0; i < WORKERS; i++) {
+        char id[16];
+        snprintf(id, sizeof id, "w%d", i + 1);
+        pids[i] = s_spawn_worker(endpoint, id);
+    }
+    if (kill_after_ms > 0) {
+        pid_t victim = pids[0];
+        pids[WORKERS] = fork();
+        assert_true(pids[WORKERS] >= 0);
+        if (pids[WORKERS] == 0) {
+            /* Long enough for the workers to join and start the branches,
+             * which take 200 ms each. */
+            struct timespec ts = {kill_after_ms / 1000,
+                                  (kill_after_ms % 1000) * 1000000L};
+            nanosleep(&ts, NULL);
+            kill(victim, SIGKILL);
+            _exit(0);
+        }
+    }
+    s_watch_t watch = {0};
+    cairn_run_options_t opts = {.on_event = s_on_event,
+                                .event_userdata = &watch};
+    cairn_result_t *result = NULL;
+    assert_int_equal(cairn_engine_run(engine, wf, "go", 2, &opts, &result,
+                                      &err),
+                     0);
+    char *actual = s_summary(result);
+    assert_string_equal(actual, expected);
+    assert_int_equal(watch.joined, WORKERS);
+    /* Every branch ran in a worker process, not here. */
+    char self[24];
+    snprintf(self, sizeof self, "%ld", (long)getpid());
+    if (kill_after_ms == 0) {
+        const char *ids[] = {"b1", "b2", "b3"};
+        for (int i = 0; i < 3; i++) {
+            size_t len;
+            const uint8_t *pid = cairn_result_state(result, ids[i], "pid",
+                                                    &len);
+            assert_non_null(pid);
+            assert_false(len == strlen(self) && memcmp(pid, self, len) == 0);
+        }
+        assert_int_equal(watch.lost, 0);
+    } else {
+        assert_true(watch.lost >= 1);
+    }
+    free(actual);
+    free(expected);
+    cairn_result_destroy(&result);
+    cairn_engine_destroy(&engine);
+    s_reap(pids, WORKERS + 1);
+    cairn_workflow_destroy(&wf);
+    cairn_registry_destroy(&registry);
+}
+
+static void
+test_workers_fan_out_over_tcp_matches_in_process(void **state)
+{
+    (void)state;
+    s_run_with_workers(1, 0);
+}
+
+static void
+test_workers_killed_worker_does_not_change_the_result(void **state)
+{
+    (void)state;
+    for (int round = 0; round < 3; round++)
+        s_run_with_workers(2 + round, 100 + 40 * round);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_workers_fan_out_over_tcp_matches_in_process),
+        cmocka_unit_test(
+            test_workers_killed_worker_does_not_change_the_result),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
