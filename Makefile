@@ -4,13 +4,14 @@
 #   make test   install deps if missing, build, run every test (ctest)
 #
 # Other targets: build, asan (ASan+UBSan build and tests), tsan
-# (ThreadSanitizer build and unit tests), bench, clean.
+# (ThreadSanitizer build and unit tests), bench, bench-peers (cairn vs
+# LangGraph.js, see bench/run-peers.sh; needs Node 20 and npm), clean.
 
 BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build run test asan tsan bench clean
+.PHONY: all deps build run test asan tsan bench bench-peers clean
 
 all: build
 
@@ -50,6 +51,10 @@ bench: deps
 	cmake --build build-release -j $(JOBS)
 	build-release/bench/cairn-bench
 	build-release/bench/cairn-bench-store
+
+# Both sides back to back; ratios printed and appended to bench/RESULTS.md.
+bench-peers: deps
+	JOBS=$(JOBS) bench/run-peers.sh
 
 clean:
 	rm -rf $(BUILD) build-asan build-tsan build-release
