@@ -388,8 +388,9 @@ static void
 s_worker_hello(cairn__run_t *run, const cairn__peer_t *peer,
                const Cairn__Hello *hello)
 {
-    long h = cairn__engine_on_hello(run->engine, peer, hello);
-    if (h >= 0 && run->engine->hosts[h].remote)
+    bool joined = false;
+    long h = cairn__engine_on_hello(run->engine, peer, hello, &joined);
+    if (h >= 0 && joined)
         s_emit(run, CAIRN_EVENT_WORKER_JOINED, NULL,
                run->engine->hosts[h].id, NULL, 0, 0);
 }
@@ -479,6 +480,13 @@ s_place_all(cairn__run_t *run, cairn_error_t *err)
         zmq_pollitem_t item = {router, 0, ZMQ_POLLIN, 0};
         if (zmq_poll(&item, 1, 20) > 0)
             s_receive_one(run);
+        /* Workers that joined wait with us: keep them from thinking we
+         * are gone. */
+        uint64_t now = cairn__monotonic_us();
+        if (now >= run->next_heartbeat_us) {
+            cairn__engine_heartbeat(engine);
+            run->next_heartbeat_us = now + engine->heartbeat_us;
+        }
     }
     for (size_t x = 0; x < run->wf->executor_count; x++)
         if (!s_place(run, x))

@@ -108,10 +108,13 @@ s_take_types(cairn__host_info_t *host, const Cairn__Hello *hello)
 
 long
 cairn__engine_on_hello(cairn_engine_t *self, const cairn__peer_t *peer,
-                       const Cairn__Hello *hello)
+                       const Cairn__Hello *hello, bool *joined)
 {
+    *joined = false;
     long h = cairn__engine_find_host(self, peer);
-    if (h >= 0 && !self->hosts[h].remote) {
+    if (h >= 0 && (!self->hosts[h].remote || self->hosts[h].alive)) {
+        /* Known and alive: a repeated Hello (the worker thought we were
+         * gone) only refreshes it. */
         self->hosts[h].last_seen_us = cairn__monotonic_us();
         s_send_welcome(self, peer);
         return h;
@@ -131,6 +134,7 @@ cairn__engine_on_hello(cairn_engine_t *self, const cairn__peer_t *peer,
     host->remote = true;
     host->alive = s_take_types(host, hello);
     host->last_seen_us = cairn__monotonic_us();
+    *joined = host->alive;
     s_send_welcome(self, peer);
     cairn_log(CAIRN_LOG_INFO, "engine", "worker %s joined (%zu types)",
               host->id, host->type_count);
@@ -193,7 +197,8 @@ s_await_hellos(cairn_engine_t *self, cairn_error_t *err)
             greeted++;
             s_send_welcome(self, &peer);
         } else if (env->body_case == CAIRN__ENVELOPE__BODY_HELLO) {
-            cairn__engine_on_hello(self, &peer, env->hello);
+            bool joined;
+            cairn__engine_on_hello(self, &peer, env->hello, &joined);
         }
         cairn__envelope__free_unpacked(env, NULL);
     }

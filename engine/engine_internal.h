@@ -60,10 +60,11 @@ cairn__engine_find_host(const cairn_engine_t *self,
                         const cairn__peer_t *peer);
 
 /* Registers (or re-registers) the host that sent hello and welcomes it.
- * Returns its index, or -1 when there is no room. */
+ * Returns its index, or -1 when there is no room; *joined tells whether
+ * it is a worker that was not (or no longer) counted as alive. */
 long
 cairn__engine_on_hello(cairn_engine_t *self, const cairn__peer_t *peer,
-                       const Cairn__Hello *hello);
+                       const Cairn__Hello *hello, bool *joined);
 
 /* Whether host h can run executors of type. */
 bool

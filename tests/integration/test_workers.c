@@ -43,7 +43,25 @@ s_branch_local(cairn_ctx_t *ctx, const cairn_msg_t *msg)
 typedef struct {
     int joined;
     int lost;
+    pid_t victim;        /* worker to SIGKILL once the branches run */
+    long kill_after_ms;  /* ... this long after superstep 2 starts */
+    pid_t killer;        /* the process that does it */
 } s_watch_t;
+
+/* Forks a process that kills the victim after a delay: only
+ * async-signal-safe calls after fork in this threaded process. */
+static pid_t
+s_kill_later(pid_t victim, long ms)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+        nanosleep(&ts, NULL);
+        kill(victim, SIGKILL);
+        _exit(0);
+    }
+    return pid;
+}
 
 static void
 s_on_event(const cairn_event_t *event, void *userdata)
@@ -51,6 +69,11 @@ s_on_event(const cairn_event_t *event, void *userdata)
     s_watch_t *watch = userdata;
     watch->joined += event->kind == CAIRN_EVENT_WORKER_JOINED;
     watch->lost += event->kind == CAIRN_EVENT_WORKER_LOST;
+    /* Superstep 2 runs the branches (200 ms each) on the workers. */
+    if (watch->victim > 0 && !watch->killer
+        && event->kind == CAIRN_EVENT_SUPERSTEP_STARTED
+        && event->superstep == 2)
+        watch->killer = s_kill_later(watch->victim, watch->kill_after_ms);
 }
 
 /* start -> fan-out to b1..b3 (test.branch) -> fan-in join -> output. */
@@ -196,27 +219,18 @@ s_run_with_workers(int salt, long kill_after_ms)
         snprintf(id, sizeof id, "w%d", i + 1);
         pids[i] = s_spawn_worker(endpoint, id);
     }
-    if (kill_after_ms > 0) {
-        pid_t victim = pids[0];
-        pids[WORKERS] = fork();
-        assert_true(pids[WORKERS] >= 0);
-        if (pids[WORKERS] == 0) {
-            /* Long enough for the workers to join and start the branches,
-             * which take 200 ms each. */
-            struct timespec ts = {kill_after_ms / 1000,
-                                  (kill_after_ms % 1000) * 1000000L};
-            nanosleep(&ts, NULL);
-            kill(victim, SIGKILL);
-            _exit(0);
-        }
-    }
     s_watch_t watch = {0};
+    if (kill_after_ms > 0) {
+        watch.victim = pids[0];
+        watch.kill_after_ms = kill_after_ms;
+    }
     cairn_run_options_t opts = {.on_event = s_on_event,
                                 .event_userdata = &watch};
     cairn_result_t *result = NULL;
     assert_int_equal(cairn_engine_run(engine, wf, "go", 2, &opts, &result,
                                       &err),
                      0);
+    pids[WORKERS] = watch.killer;
     char *actual = s_summary(result);
     assert_string_equal(actual, expected);
     assert_int_equal(watch.joined, WORKERS);
@@ -257,7 +271,7 @@ test_workers_killed_worker_does_not_change_the_result(void **state)
 {
     (void)state;
     for (int round = 0; round < 3; round++)
-        s_run_with_workers(2 + round, 100 + 40 * round);
+        s_run_with_workers(2 + round, 20 + 60 * round);
 }
 
 int
