@@ -49,7 +49,7 @@ main(int argc, char **argv)
         return 2;
     cairn_worker_options_t opts = {.endpoint = argv[1],
                                    .worker_id = argv[2],
-                                   .heartbeat_ms = 100,
+                                   .heartbeat_ms = 300,
                                    .give_up_after_ms = 5000};
     cairn_error_t err;
     int rc = cairn_worker_run(registry, &opts, &err);

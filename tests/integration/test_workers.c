@@ -206,7 +206,7 @@ s_run_with_workers(int salt, long kill_after_ms)
     cairn_workflow_t *wf = s_build(registry);
     cairn_engine_options_t engine_opts = {.host_threads = 2,
                                           .listen = endpoint,
-                                          .heartbeat_ms = 100,
+                                          .heartbeat_ms = 300,
                                           .min_workers = WORKERS,
                                           .worker_wait_ms = 10000};
     cairn_engine_t *engine = NULL;
@@ -233,7 +233,8 @@ s_run_with_workers(int salt, long kill_after_ms)
     pids[WORKERS] = watch.killer;
     char *actual = s_summary(result);
     assert_string_equal(actual, expected);
-    assert_int_equal(watch.joined, WORKERS);
+    /* A worker wrongly thought lost (a very slow machine) may join again. */
+    assert_true(watch.joined >= WORKERS);
     /* Every branch ran in a worker process, not here. */
     char self[24];
     snprintf(self, sizeof self, "%ld", (long)getpid());
@@ -247,6 +248,7 @@ s_run_with_workers(int salt, long kill_after_ms)
             assert_false(len == strlen(self) && memcmp(pid, self, len) == 0);
         }
         assert_int_equal(watch.lost, 0);
+        assert_int_equal(watch.joined, WORKERS);
     } else {
         assert_true(watch.lost >= 1);
     }
