@@ -32,15 +32,13 @@ typedef struct {
     cairn__kv_t *state;  /* copy of the executor's committed state */
 } s_executor_t;
 
-struct cairn__host_t {
+typedef struct {
     cairn__host_args_t args;
     zsock_t *dealer;
     char *run_id;         /* run the executors below belong to */
     zhashx_t *executors;  /* executor id -> s_executor_t* */
     cairn__kv_t *shared;  /* shared state as last shipped */
-    uint64_t last_heard;  /* monotonic us of the last coordinator frame */
-};
-typedef struct cairn__host_t s_host_t;
+} s_host_t;
 
 static void
 s_executor_destroy(void **item_p)
@@ -260,8 +258,9 @@ s_handle_deliver(s_host_t *self, const Cairn__Deliver *deliver)
         s_run_item(self, deliver, deliver->items[i]);
 }
 
-bool
-cairn__host_handle_frame(s_host_t *self, char **reason)
+/* Handles the frame waiting on the DEALER; false when told to stop. */
+static bool
+s_handle_frame(s_host_t *self)
 {
     Cairn__Envelope *env = NULL;
     const char *why = NULL;
@@ -272,7 +271,6 @@ cairn__host_handle_frame(s_host_t *self, char **reason)
                   self->args.host_id, why ? why : "receive failed");
         return true;
     }
-    self->last_heard = cairn__monotonic_us();
     bool keep_going = true;
     switch (env->body_case) {
     case CAIRN__ENVELOPE__BODY_DELIVER:
@@ -285,9 +283,6 @@ cairn__host_handle_frame(s_host_t *self, char **reason)
         break;
     case CAIRN__ENVELOPE__BODY_SHUTDOWN:
         keep_going = false;
-        if (reason)
-            *reason = strdup(env->shutdown->reason ? env->shutdown->reason
-                                                   : "");
         break;
     default: /* Welcome, Heartbeat: nothing to do yet */
         break;
@@ -319,37 +314,8 @@ cairn__hello_send(void *socket, const cairn__host_args_t *args)
     return rc;
 }
 
-int
-cairn__host_send_hello(s_host_t *self)
-{
-    return cairn__hello_send(zsock_resolve(self->dealer), &self->args);
-}
-
-int
-cairn__host_send_heartbeat(s_host_t *self)
-{
-    Cairn__Heartbeat heartbeat = CAIRN__HEARTBEAT__INIT;
-    heartbeat.sent_at_ms = cairn__wall_ms();
-    Cairn__Envelope env = CAIRN__ENVELOPE__INIT;
-    env.body_case = CAIRN__ENVELOPE__BODY_HEARTBEAT;
-    env.heartbeat = &heartbeat;
-    return cairn__envelope_send(zsock_resolve(self->dealer), NULL, &env);
-}
-
-uint64_t
-cairn__host_last_heard(const s_host_t *self)
-{
-    return self->last_heard;
-}
-
-zsock_t *
-cairn__host_socket(s_host_t *self)
-{
-    return self->dealer;
-}
-
-void
-cairn__host_destroy(s_host_t **self_p)
+static void
+s_host_destroy(s_host_t **self_p)
 {
     if (!self_p || !*self_p)
         return;
@@ -362,15 +328,15 @@ cairn__host_destroy(s_host_t **self_p)
     *self_p = NULL;
 }
 
-int
-cairn__host_open(s_host_t **out, const cairn__host_args_t *args)
+/* Connects to args->endpoint and says Hello. */
+static int
+s_host_open(s_host_t **out, const cairn__host_args_t *args)
 {
     *out = NULL;
     s_host_t *self = calloc(1, sizeof *self);
     if (!self)
         return CAIRN_ENOMEM;
     self->args = *args;
-    self->last_heard = cairn__monotonic_us();
     self->executors = zhashx_new();
     self->shared = cairn__kv_new();
     self->dealer = zsock_new(ZMQ_DEALER);
@@ -384,9 +350,9 @@ cairn__host_open(s_host_t **out, const cairn__host_args_t *args)
             rc = CAIRN_ETRANSPORT;
     }
     if (rc == CAIRN_OK)
-        rc = cairn__host_send_hello(self);
+        rc = cairn__hello_send(zsock_resolve(self->dealer), &self->args);
     if (rc != CAIRN_OK) {
-        cairn__host_destroy(&self);
+        s_host_destroy(&self);
         return rc;
     }
     *out = self;
@@ -397,7 +363,7 @@ void
 cairn__host_actor(zsock_t *pipe, void *args)
 {
     s_host_t *self = NULL;
-    int rc = cairn__host_open(&self, (const cairn__host_args_t *)args);
+    int rc = s_host_open(&self, (const cairn__host_args_t *)args);
     zsock_signal(pipe, rc == CAIRN_OK ? 0 : 1);
     zpoller_t *poller =
         rc == CAIRN_OK ? zpoller_new(pipe, self->dealer, NULL) : NULL;
@@ -405,7 +371,7 @@ cairn__host_actor(zsock_t *pipe, void *args)
     while (running) {
         void *which = zpoller_wait(poller, -1);
         if (which == self->dealer) {
-            running = cairn__host_handle_frame(self, NULL);
+            running = s_handle_frame(self);
         } else if (which == pipe) {
             char *command = zstr_recv(pipe);
             running = command && strcmp(command, "$TERM") != 0;
@@ -415,7 +381,7 @@ cairn__host_actor(zsock_t *pipe, void *args)
         }
     }
     zpoller_destroy(&poller);
-    cairn__host_destroy(&self);
+    s_host_destroy(&self);
     /* A failed start must still wait for $TERM, as zactor expects. */
     if (rc != CAIRN_OK) {
         char *command = zstr_recv(pipe);

@@ -21,41 +21,12 @@ typedef struct {
     size_t label_count;
 } cairn__host_args_t;
 
-typedef struct cairn__host_t cairn__host_t;
-
-/* Connects a host to args->endpoint and says Hello. args is copied (the
- * labels array is borrowed). 0, CAIRN_ENOMEM or CAIRN_ETRANSPORT. */
-int
-cairn__host_open(cairn__host_t **out, const cairn__host_args_t *args);
-void
-cairn__host_destroy(cairn__host_t **self_p);
-
-/* The DEALER, for polling. */
-zsock_t *
-cairn__host_socket(cairn__host_t *self);
-
-/* Handles the frame waiting on the socket. Returns false when the
- * coordinator said Shutdown; *reason (if not NULL) then gets a malloc'd
- * copy of why. */
-bool
-cairn__host_handle_frame(cairn__host_t *self, char **reason);
-
 /* Sends a Hello on socket offering registry's types and the labels. */
 int
 cairn__hello_send(void *socket, const cairn__host_args_t *args);
 
-/* Hello (again: a restarted coordinator does not know us) and Heartbeat. */
-int
-cairn__host_send_hello(cairn__host_t *self);
-int
-cairn__host_send_heartbeat(cairn__host_t *self);
-
-/* Monotonic time (us) of the last frame from the coordinator. */
-uint64_t
-cairn__host_last_heard(const cairn__host_t *self);
-
-/* zactor body of an in-process host. args must outlive the actor. Stops
- * on "$TERM" or Shutdown. */
+/* zactor body of an executor host (in-process, or inside a worker
+ * process). args must outlive the actor. Stops on "$TERM" or Shutdown. */
 void
 cairn__host_actor(zsock_t *pipe, void *args);
 

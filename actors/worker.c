@@ -60,17 +60,6 @@ s_relay(void *from, void *to, const cairn__peer_t *to_peer, bool from_router)
     return 0;
 }
 
-static int
-s_heartbeat(void *socket)
-{
-    Cairn__Heartbeat heartbeat = CAIRN__HEARTBEAT__INIT;
-    heartbeat.sent_at_ms = cairn__wall_ms();
-    Cairn__Envelope env = CAIRN__ENVELOPE__INIT;
-    env.body_case = CAIRN__ENVELOPE__BODY_HEARTBEAT;
-    env.heartbeat = &heartbeat;
-    return cairn__envelope_send(socket, NULL, &env);
-}
-
 static void
 s_close(s_worker_t *self)
 {
@@ -144,7 +133,7 @@ s_loop(s_worker_t *self, const cairn_worker_options_t *opts,
             if (silent_long)
                 cairn__hello_send(up, &self->args);
             else
-                s_heartbeat(up);
+                cairn__heartbeat_send(up, NULL);
         }
         if (silent_long && !lost)
             cairn_log(CAIRN_LOG_WARN, "worker",

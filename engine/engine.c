@@ -144,15 +144,10 @@ cairn__engine_on_hello(cairn_engine_t *self, const cairn__peer_t *peer,
 void
 cairn__engine_heartbeat(cairn_engine_t *self)
 {
-    Cairn__Heartbeat heartbeat = CAIRN__HEARTBEAT__INIT;
-    heartbeat.sent_at_ms = cairn__wall_ms();
-    Cairn__Envelope env = CAIRN__ENVELOPE__INIT;
-    env.body_case = CAIRN__ENVELOPE__BODY_HEARTBEAT;
-    env.heartbeat = &heartbeat;
     for (size_t h = self->local_count; h < self->host_count; h++)
         if (self->hosts[h].alive)
-            cairn__envelope_send(zsock_resolve(self->router),
-                                 &self->hosts[h].peer, &env);
+            cairn__heartbeat_send(zsock_resolve(self->router),
+                                  &self->hosts[h].peer);
 }
 
 static int

@@ -1,5 +1,6 @@
 /* codec.c - Envelopes to ZeroMQ frames and back (see codec.h). */
 #include <string.h>
+#include <time.h>
 #include <zmq.h>
 
 #include "cairn/error.h"
@@ -30,6 +31,20 @@ cairn__envelope_send(void *socket, const cairn__peer_t *peer,
         return CAIRN_ETRANSPORT;
     }
     return CAIRN_OK;
+}
+
+int
+cairn__heartbeat_send(void *socket, const cairn__peer_t *peer)
+{
+    Cairn__Heartbeat heartbeat = CAIRN__HEARTBEAT__INIT;
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    heartbeat.sent_at_ms =
+        (uint64_t)now.tv_sec * 1000u + (uint64_t)now.tv_nsec / 1000000u;
+    Cairn__Envelope env = CAIRN__ENVELOPE__INIT;
+    env.body_case = CAIRN__ENVELOPE__BODY_HEARTBEAT;
+    env.heartbeat = &heartbeat;
+    return cairn__envelope_send(socket, peer, &env);
 }
 
 /* Reads and discards the rest of a multipart message. */

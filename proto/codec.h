@@ -35,6 +35,10 @@ int
 cairn__envelope_send(void *socket, const cairn__peer_t *peer,
                      Cairn__Envelope *env);
 
+/* Sends a Heartbeat (to peer, when not NULL). */
+int
+cairn__heartbeat_send(void *socket, const cairn__peer_t *peer);
+
 /* Receives one envelope without blocking past what zmq_poll promised.
  * With peer != NULL a routing id frame is read first (ROUTER).
  * On success *out is the decoded envelope (free with
