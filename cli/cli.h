@@ -9,6 +9,7 @@
 #define CAIRN_CLI_H_INCLUDED
 
 #include <stdio.h>
+#include <sys/types.h>
 
 #include <cairn/cairn.h>
 #include <jansson.h>
@@ -90,6 +91,15 @@ cli_parse(int argc, char **argv, const cli_option_t *options, size_t count,
 /* Parses a non-negative decimal number; false when it is not one. */
 bool
 cli_parse_u64(const char *text, uint64_t *out);
+
+/* Starts count local `cairn worker --connect endpoint` processes (their
+ * pids into pids) / stops and reaps them, bounded in time. */
+int
+cli_spawn_workers(size_t count, const char *endpoint,
+                  const char *const *plugins, size_t plugin_count,
+                  bool allow_exec, pid_t *pids);
+void
+cli_reap_workers(pid_t *pids, size_t count);
 
 /* The subcommands; argv[0] is the subcommand's name. */
 int

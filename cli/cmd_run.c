@@ -28,6 +28,7 @@ typedef struct {
     bool force_signature;
     cli_plugins_t plugins;
     const char *listen;        /* accept workers here */
+    uint64_t spawn_workers;    /* local worker processes to start */
     uint64_t min_workers;
     uint64_t worker_wait_ms;
     bool insecure;             /* plain TCP beyond loopback */
@@ -82,6 +83,7 @@ s_parse(int argc, char **argv, bool resume, s_options_t *o,
         {"durability", CLI_OPT_TEXT, &o->durability},
         {"plugin", CLI_OPT_LIST, &o->plugins},
         {"listen", CLI_OPT_TEXT, &o->listen},
+        {"spawn-workers", CLI_OPT_NUMBER, &o->spawn_workers},
         {"min-workers", CLI_OPT_NUMBER, &o->min_workers},
         {"worker-wait-ms", CLI_OPT_NUMBER, &o->worker_wait_ms},
         {"insecure", CLI_OPT_FLAG, &o->insecure},
@@ -95,6 +97,8 @@ s_parse(int argc, char **argv, bool resume, s_options_t *o,
         {"spec", CLI_OPT_TEXT, &o->spec_path},
         {"force-signature", CLI_OPT_FLAG, &o->force_signature},
         {"listen", CLI_OPT_TEXT, &o->listen},
+        {"spawn-workers", CLI_OPT_NUMBER, &o->spawn_workers},
+        {"spawn-workers", CLI_OPT_NUMBER, &o->spawn_workers},
         {"min-workers", CLI_OPT_NUMBER, &o->min_workers},
         {"worker-wait-ms", CLI_OPT_NUMBER, &o->worker_wait_ms},
         {"insecure", CLI_OPT_FLAG, &o->insecure},
@@ -370,7 +374,24 @@ s_drive(const s_options_t *o, const cairn_registry_t *registry,
         .min_workers = (size_t)o->min_workers,
         .worker_wait_ms = (uint32_t)o->worker_wait_ms,
     };
+    /* --spawn-workers: local workers on an ipc endpoint of our own. */
+    char spawn_endpoint[96];
+    size_t spawned = o->spawn_workers > 64 ? 64 : (size_t)o->spawn_workers;
+    pid_t pids[64] = {0};
+    if (spawned > 0 && !o->listen) {
+        snprintf(spawn_endpoint, sizeof spawn_endpoint,
+                 "ipc:///tmp/cairn-workers-%ld.ipc", (long)getpid());
+        engine_opts.listen = spawn_endpoint;
+    }
+    if (spawned > 0 && engine_opts.min_workers < spawned)
+        engine_opts.min_workers = spawned;
     int rc = cairn_engine_open(&engine, registry, &engine_opts, &err);
+    if (rc == CAIRN_OK && spawned > 0
+        && cli_spawn_workers(spawned, engine_opts.listen, run_opts->plugins,
+                             run_opts->plugin_count, o->allow_exec, pids)
+               != CLI_EXIT_OK)
+        rc = cairn_error_set(&err, CAIRN_ETRANSPORT,
+                             "could not start the worker processes");
     if (rc == CAIRN_OK && resume_target)
         rc = cairn_engine_resume(engine, wf, resume_target, run_opts, &result,
                                  &err);
@@ -379,7 +400,10 @@ s_drive(const s_options_t *o, const cairn_registry_t *registry,
                               &err);
     int exit_code = rc == CAIRN_OK ? s_report(o, result) : cli_fail(&err);
     cairn_result_destroy(&result);
+    cli_reap_workers(pids, spawned);
     cairn_engine_destroy(&engine);
+    if (spawned > 0 && !o->listen)
+        unlink(spawn_endpoint + strlen("ipc://"));
     return exit_code;
 }
 

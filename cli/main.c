@@ -20,7 +20,8 @@ static const s_command_t s_commands[] = {
      "      [--durability none|process|machine] [--max-supersteps N]\n"
      "      [--plugin LIB.so]... [--allow-exec]\n"
      "      [--listen ENDPOINT [--min-workers N] [--worker-wait-ms T] "
-     "[--insecure]]"},
+     "[--insecure]]\n"
+     "      [--spawn-workers N]"},
     {"resume", cli_cmd_resume,
      "resume RUN|CHECKPOINT [--db DIR] [--max-supersteps N]\n"
      "      [--spec F [--force-signature]] [--allow-exec] [--json] [--events]"},

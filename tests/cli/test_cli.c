@@ -1574,6 +1574,30 @@ test_cli_exec_needs_allow_exec(void **state)
     s_expect(&r, 0, "purr\n", NULL);
 }
 
+/* --spawn-workers 2: the run uses two local worker processes (their
+ * pids are in their ids, announced by worker_joined events) and none of
+ * them is left once cairn exits. */
+static void
+test_cli_spawn_workers_leave_nothing_behind(void **state)
+{
+    (void)state;
+    s_result_t r = {0};
+    s_cairn(&r, "run", PIPELINE, "--input", "hello world", "--db",
+            s_path("db"), "--spawn-workers", "2", "--events", NULL);
+    s_expect(&r, 0, "dlrow olleh\n", NULL);
+    int joined = 0;
+    for (const char *p = r.err; (p = strstr(p, "\"detail\":\"worker-"));) {
+        p += strlen("\"detail\":\"worker-");
+        long pid = strtol(p, NULL, 10);
+        assert_true(pid > 0);
+        /* Reaped by cairn before it exited: no such process now. */
+        assert_int_equal(kill((pid_t)pid, 0), -1);
+        joined++;
+    }
+    assert_int_equal(joined, 2);
+    assert_non_null(strstr(r.err, "\"event\":\"worker_joined\""));
+}
+
 int
 main(void)
 {
@@ -1581,6 +1605,7 @@ main(void)
 #define T(f) cmocka_unit_test_setup_teardown(f, s_setup, s_teardown)
     const struct CMUnitTest tests[] = {
         T(test_cli_run_prints_outputs_only),
+        T(test_cli_spawn_workers_leave_nothing_behind),
         T(test_cli_run_id_option),
         T(test_cli_run_input_sources),
         T(test_cli_run_json),
