@@ -18,7 +18,11 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <czmq.h>
+#include <stdatomic.h>
+#include <zmq.h>
 
+#include "cairn.pb-c.h"
 #include <cairn/cairn.h>
 
 #define CHILD CAIRN_TEST_BIN_DIR "/child_worker"
@@ -276,6 +280,126 @@ test_workers_killed_worker_does_not_change_the_result(void **state)
         s_run_with_workers(2 + round, 20 + 60 * round);
 }
 
+/* ---- hostile frames ------------------------------------------------------- */
+
+static atomic_int s_rejected;
+
+static void
+s_count_rejections(cairn_log_level_t level, const char *module,
+                   const char *message, void *userdata)
+{
+    (void)level, (void)module, (void)userdata;
+    if (strstr(message, "rejected frame"))
+        atomic_fetch_add(&s_rejected, 1);
+}
+
+/* Packs env by hand with any protocol number. */
+static void
+s_send_envelope(void *socket, Cairn__Envelope *env)
+{
+    size_t len = cairn__envelope__get_packed_size(env);
+    uint8_t *buffer = malloc(len);
+    cairn__envelope__pack(env, buffer);
+    zmq_send(socket, buffer, len, 0);
+    free(buffer);
+}
+
+/* The child: a raw ZeroMQ client that keeps sending what no worker
+ * should: random bytes, a wrong protocol version, a Done for a run and
+ * executor it was never given, an oversized frame, a multipart message. */
+static void
+s_hostile_client(const char *endpoint, long duration_ms)
+{
+    void *context = zmq_ctx_new();
+    void *socket = zmq_socket(context, ZMQ_DEALER);
+    int linger = 0;
+    zmq_setsockopt(socket, ZMQ_LINGER, &linger, sizeof linger);
+    zmq_connect(socket, endpoint);
+    size_t big_len = 8u << 20;
+    uint8_t *big = calloc(1, big_len);
+    for (long waited = 0; waited < duration_ms; waited += 20) {
+        uint8_t junk[64];
+        for (size_t i = 0; i < sizeof junk; i++)
+            junk[i] = (uint8_t)rand();
+        zmq_send(socket, junk, sizeof junk, 0);
+
+        Cairn__Heartbeat heartbeat = CAIRN__HEARTBEAT__INIT;
+        Cairn__Envelope env = CAIRN__ENVELOPE__INIT;
+        env.protocol = 999;
+        env.body_case = CAIRN__ENVELOPE__BODY_HEARTBEAT;
+        env.heartbeat = &heartbeat;
+        s_send_envelope(socket, &env);
+
+        Cairn__Done done = CAIRN__DONE__INIT;
+        done.run_id = (char *)"not-this-run";
+        done.executor_id = (char *)"b1";
+        done.superstep = 2;
+        done.ok = true;
+        Cairn__Envelope fake = CAIRN__ENVELOPE__INIT;
+        fake.protocol = 1;
+        fake.body_case = CAIRN__ENVELOPE__BODY_DONE;
+        fake.done = &done;
+        s_send_envelope(socket, &fake);
+
+        zmq_send(socket, "a", 1, ZMQ_SNDMORE);
+        zmq_send(socket, "b", 1, 0);
+        if (waited % 200 == 0 && big)
+            zmq_send(socket, big, big_len, 0);
+        struct timespec ts = {0, 20 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    free(big);
+    zmq_close(socket);
+    zmq_ctx_term(context);
+}
+
+static void
+test_workers_hostile_frames_do_not_disturb_a_run(void **state)
+{
+    (void)state;
+    char *expected = s_reference();
+    char endpoint[64];
+    s_endpoint(endpoint, sizeof endpoint, 9);
+    cairn_registry_t *registry = s_registry();
+    cairn_workflow_t *wf = s_build(registry);
+    cairn_engine_options_t engine_opts = {.host_threads = 2,
+                                          .listen = endpoint,
+                                          .heartbeat_ms = 300};
+    cairn_engine_t *engine = NULL;
+    cairn_error_t err;
+    assert_int_equal(cairn_engine_open(&engine, registry, &engine_opts, &err),
+                     0);
+    pid_t client = fork();
+    assert_true(client >= 0);
+    if (client == 0) {
+        s_hostile_client(endpoint, 1500);
+        _exit(0);
+    }
+    atomic_store(&s_rejected, 0);
+    cairn_log_set_sink(s_count_rejections, NULL);
+    /* Runs on in-process hosts while the client sends its frames. */
+    for (int round = 0; round < 5; round++) {
+        cairn_result_t *result = NULL;
+        assert_int_equal(cairn_engine_run(engine, wf, "go", 2, NULL, &result,
+                                          &err),
+                         0);
+        char *summary = s_summary(result);
+        assert_string_equal(summary, expected);
+        free(summary);
+        cairn_result_destroy(&result);
+        struct timespec ts = {0, 300 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    cairn_log_set_sink(NULL, NULL);
+    int status = 0;
+    assert_int_equal(waitpid(client, &status, 0), client);
+    assert_true(atomic_load(&s_rejected) > 0);
+    free(expected);
+    cairn_engine_destroy(&engine);
+    cairn_workflow_destroy(&wf);
+    cairn_registry_destroy(&registry);
+}
+
 int
 main(void)
 {
@@ -283,6 +407,7 @@ main(void)
         cmocka_unit_test(test_workers_fan_out_over_tcp_matches_in_process),
         cmocka_unit_test(
             test_workers_killed_worker_does_not_change_the_result),
+        cmocka_unit_test(test_workers_hostile_frames_do_not_disturb_a_run),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
