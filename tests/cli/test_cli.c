@@ -1598,6 +1598,60 @@ test_cli_spawn_workers_leave_nothing_behind(void **state)
     assert_non_null(strstr(r.err, "\"event\":\"worker_joined\""));
 }
 
+/* The coordinator is SIGKILLed mid-run; resumed on the same endpoint, it
+ * gets its two workers back (they say Hello again once it is silent) and
+ * the run ends as an uninterrupted one does. */
+static void
+test_cli_coordinator_killed_workers_rejoin(void **state)
+{
+    (void)state;
+    const char *spec = s_spec("slow.json", SLOW_SPEC(12));
+    const char *db = s_path("db");
+    char endpoint[64];
+    snprintf(endpoint, sizeof endpoint, "tcp://127.0.0.1:%d",
+             30000 + (int)(getpid() % 20000));
+    s_result_t r = {0};
+    s_cairn(&r, "run", spec, "--input", "0", "--durability", "none", "--json",
+            NULL);
+    s_expect(&r, 0, NULL, NULL);
+    json_t *expected = s_json(r.out);
+
+    s_proc_t w1, w2, coordinator;
+    s_start(&w1, "worker", "--connect", endpoint, "--give-up-after", "30",
+            NULL);
+    s_start(&w2, "worker", "--connect", endpoint, "--give-up-after", "30",
+            NULL);
+    s_start(&coordinator, "run", spec, "--input", "0", "--db", db,
+            "--run-id", "c", "--listen", endpoint, "--min-workers", "2",
+            NULL);
+    s_wait_checkpoints(db, "c", 4);
+    assert_int_equal(kill(coordinator.pid, SIGKILL), 0);
+    s_wait(&coordinator, &r);
+    assert_int_equal(r.code, 128 + SIGKILL);
+
+    s_cairn(&r, "resume", "c", "--db", db, "--listen", endpoint,
+            "--min-workers", "2", "--json", "--events", NULL);
+    s_expect(&r, 0, NULL, "worker_joined");
+    json_t *got = s_json(r.out);
+    assert_true(json_equal(json_object_get(got, "outputs"),
+                           json_object_get(expected, "outputs")));
+    assert_int_equal(
+        json_integer_value(json_object_get(got, "supersteps")),
+        json_integer_value(json_object_get(expected, "supersteps")));
+    /* Both workers came back. */
+    const char *second = strstr(r.err, "worker_joined");
+    assert_non_null(second);
+    assert_non_null(strstr(second + 1, "worker_joined"));
+
+    /* Workers stop cleanly on SIGTERM. */
+    assert_int_equal(kill(w1.pid, SIGTERM), 0);
+    assert_int_equal(kill(w2.pid, SIGTERM), 0);
+    s_wait(&w1, &r);
+    assert_int_equal(r.code, 0);
+    s_wait(&w2, &r);
+    assert_int_equal(r.code, 0);
+}
+
 int
 main(void)
 {
@@ -1606,6 +1660,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         T(test_cli_run_prints_outputs_only),
         T(test_cli_spawn_workers_leave_nothing_behind),
+        T(test_cli_coordinator_killed_workers_rejoin),
         T(test_cli_run_id_option),
         T(test_cli_run_input_sources),
         T(test_cli_run_json),
