@@ -32,10 +32,30 @@ typedef struct {
     uint64_t last_heard;      /* monotonic us of the coordinator's last frame */
 } s_worker_t;
 
+/* A Shutdown from the coordinator, whatever protocol version it speaks
+ * (a coordinator refusing our version says so in one). Returns its
+ * reason (malloc'd) or NULL. */
+static char *
+s_shutdown_reason(const zmq_msg_t *frame)
+{
+    Cairn__Envelope *env = cairn__envelope__unpack(
+        NULL, zmq_msg_size(frame), zmq_msg_data((zmq_msg_t *)frame));
+    char *reason = NULL;
+    if (env && env->body_case == CAIRN__ENVELOPE__BODY_SHUTDOWN)
+        reason = strdup(env->shutdown->reason && *env->shutdown->reason
+                            ? env->shutdown->reason
+                            : "the coordinator shut this worker down");
+    if (env)
+        cairn__envelope__free_unpacked(env, NULL);
+    return reason;
+}
+
 /* Moves one multipart-free frame from one socket to another, with
- * the routing id frame the ROUTER side needs. */
+ * the routing id frame the ROUTER side needs. *shutdown (when not NULL)
+ * gets the reason of a Shutdown passing by. */
 static int
-s_relay(void *from, void *to, const cairn__peer_t *to_peer, bool from_router)
+s_relay(void *from, void *to, const cairn__peer_t *to_peer, bool from_router,
+        char **shutdown)
 {
     if (from_router) {
         char peer[256];
@@ -48,6 +68,8 @@ s_relay(void *from, void *to, const cairn__peer_t *to_peer, bool from_router)
         zmq_msg_close(&frame);
         return -1;
     }
+    if (shutdown)
+        *shutdown = s_shutdown_reason(&frame);
     if (to_peer
         && zmq_send(to, to_peer->bytes, to_peer->len, ZMQ_SNDMORE) < 0) {
         zmq_msg_close(&frame);
@@ -119,10 +141,20 @@ s_loop(s_worker_t *self, const cairn_worker_options_t *opts,
                                    zmq_strerror(zmq_errno()));
         if (items[0].revents & ZMQ_POLLIN) {
             self->last_heard = cairn__monotonic_us();
-            s_relay(up, down, &self->host_peer, false);
+            char *shutdown = NULL;
+            s_relay(up, down, &self->host_peer, false, &shutdown);
+            if (shutdown) {
+                int rc = cairn_error_set(err, CAIRN_EPROTO,
+                                         "worker %s: the coordinator at %s "
+                                         "shut it down: %s",
+                                         self->args.host_id,
+                                         self->coordinator, shutdown);
+                free(shutdown);
+                return rc;
+            }
         }
         if (items[1].revents & ZMQ_POLLIN)
-            s_relay(down, up, NULL, true);
+            s_relay(down, up, NULL, true, NULL);
         uint64_t now = cairn__monotonic_us();
         uint64_t silent = now - self->last_heard;
         bool silent_long = silent > S_SILENT_BEATS * beat_us;

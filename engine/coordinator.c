@@ -408,6 +408,8 @@ s_receive_one(cairn__run_t *run)
                              CAIRN__FRAME_LIMIT(run->max_message_size), &env,
                              &why)
         != CAIRN_OK) {
+        if (why == cairn__why_wrong_version)
+            cairn__engine_refuse_version(run->engine, &peer);
         run->engine->rejected_frames++;
         cairn_log(CAIRN_LOG_WARN, "coordinator", "rejected frame: %s",
                   why ? why : "receive failed");

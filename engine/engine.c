@@ -142,6 +142,26 @@ cairn__engine_on_hello(cairn_engine_t *self, const cairn__peer_t *peer,
 }
 
 void
+cairn__engine_refuse_version(cairn_engine_t *self, const cairn__peer_t *peer)
+{
+    char reason[160];
+    snprintf(reason, sizeof reason,
+             "protocol version mismatch: this coordinator speaks cairn "
+             "protocol %u",
+             CAIRN__PROTOCOL_VERSION);
+    Cairn__Shutdown shutdown = CAIRN__SHUTDOWN__INIT;
+    shutdown.reason = reason;
+    Cairn__Envelope env = CAIRN__ENVELOPE__INIT;
+    env.body_case = CAIRN__ENVELOPE__BODY_SHUTDOWN;
+    env.shutdown = &shutdown;
+    cairn__envelope_send(zsock_resolve(self->router), peer, &env);
+    cairn_log(CAIRN_LOG_WARN, "engine",
+              "refused a peer speaking another protocol version (this "
+              "coordinator speaks %u)",
+              CAIRN__PROTOCOL_VERSION);
+}
+
+void
 cairn__engine_heartbeat(cairn_engine_t *self)
 {
     for (size_t h = self->local_count; h < self->host_count; h++)
@@ -180,6 +200,8 @@ s_await_hellos(cairn_engine_t *self, cairn_error_t *err)
         const char *why = NULL;
         if (cairn__envelope_recv(router, &peer, 1 << 20, &env, &why)
             != CAIRN_OK) {
+            if (why == cairn__why_wrong_version)
+                cairn__engine_refuse_version(self, &peer);
             self->rejected_frames++;
             cairn_log(CAIRN_LOG_WARN, "engine",
                       "rejected frame while hosts start: %s",

@@ -71,6 +71,10 @@ bool
 cairn__engine_host_offers(const cairn_engine_t *self, size_t h,
                           const char *type);
 
+/* Tells a peer that spoke another protocol version to go away. */
+void
+cairn__engine_refuse_version(cairn_engine_t *self, const cairn__peer_t *peer);
+
 /* Sends a Heartbeat to every live worker. */
 void
 cairn__engine_heartbeat(cairn_engine_t *self);

@@ -11,6 +11,8 @@
  * coarse, but it is exactly the ordering ZeroMQ guarantees (tsan.h). */
 static char s_transport_sync;
 
+const char cairn__why_wrong_version[] = "wrong protocol version";
+
 int
 cairn__envelope_send(void *socket, const cairn__peer_t *peer,
                      Cairn__Envelope *env)
@@ -99,7 +101,7 @@ cairn__envelope_recv(void *socket, cairn__peer_t *peer, size_t max_frame,
             *why = "frame is not a protobuf Envelope";
             rc = CAIRN_EPROTO;
         } else if (env->protocol != CAIRN__PROTOCOL_VERSION) {
-            *why = "wrong protocol version";
+            *why = cairn__why_wrong_version;
             rc = CAIRN_EPROTO;
         } else if (env->body_case == CAIRN__ENVELOPE__BODY__NOT_SET) {
             *why = "envelope has no body";

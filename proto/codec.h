@@ -15,6 +15,10 @@
 
 #define CAIRN__PROTOCOL_VERSION 1
 
+/* The *why of a frame refused for its protocol version (compare the
+ * pointer): its sender gets told, so both sides can say what is wrong. */
+extern const char cairn__why_wrong_version[];
+
 /* The largest frame a run accepts: room for a few maximum-size messages
  * (or state values) plus envelope overhead. Hosts check their Done
  * against it before sending, so an executor that produces more fails

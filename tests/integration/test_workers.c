@@ -400,6 +400,133 @@ test_workers_hostile_frames_do_not_disturb_a_run(void **state)
     cairn_registry_destroy(&registry);
 }
 
+/* ---- protocol versions ------------------------------------------------------ */
+
+/* The child: says Hello in protocol 999 and waits (bounded) for the
+ * coordinator's answer; exits 0 when it is a Shutdown naming the
+ * mismatch. */
+static int
+s_wrong_version_client(const char *endpoint)
+{
+    void *context = zmq_ctx_new();
+    void *socket = zmq_socket(context, ZMQ_DEALER);
+    int linger = 0, timeout = 5000;
+    zmq_setsockopt(socket, ZMQ_LINGER, &linger, sizeof linger);
+    zmq_setsockopt(socket, ZMQ_RCVTIMEO, &timeout, sizeof timeout);
+    zmq_connect(socket, endpoint);
+    Cairn__Hello hello = CAIRN__HELLO__INIT;
+    hello.host_id = (char *)"from-the-future";
+    Cairn__Envelope env = CAIRN__ENVELOPE__INIT;
+    env.protocol = 999;
+    env.body_case = CAIRN__ENVELOPE__BODY_HELLO;
+    env.hello = &hello;
+    s_send_envelope(socket, &env);
+    uint8_t buffer[4096];
+    int n = zmq_recv(socket, buffer, sizeof buffer, 0);
+    int status = 1;
+    Cairn__Envelope *reply =
+        n > 0 ? cairn__envelope__unpack(NULL, (size_t)n, buffer) : NULL;
+    if (reply && reply->body_case == CAIRN__ENVELOPE__BODY_SHUTDOWN
+        && strstr(reply->shutdown->reason, "protocol version mismatch"))
+        status = 0;
+    if (reply)
+        cairn__envelope__free_unpacked(reply, NULL);
+    zmq_close(socket);
+    zmq_ctx_term(context);
+    return status;
+}
+
+/* A peer speaking another protocol version is told so and refused; runs
+ * go on. */
+static void
+test_workers_wrong_protocol_version_is_told(void **state)
+{
+    (void)state;
+    char endpoint[64];
+    s_endpoint(endpoint, sizeof endpoint, 10);
+    cairn_registry_t *registry = s_registry();
+    cairn_workflow_t *wf = s_build(registry);
+    cairn_engine_options_t engine_opts = {.host_threads = 2,
+                                          .listen = endpoint};
+    cairn_engine_t *engine = NULL;
+    cairn_error_t err;
+    assert_int_equal(cairn_engine_open(&engine, registry, &engine_opts, &err),
+                     0);
+    pid_t client = fork();
+    assert_true(client >= 0);
+    if (client == 0)
+        _exit(s_wrong_version_client(endpoint));
+    /* The engine reads frames while it runs: run until the client is
+     * answered (bounded). */
+    int status = 0;
+    pid_t done = 0;
+    for (int round = 0; round < 100 && done == 0; round++) {
+        cairn_result_t *result = NULL;
+        assert_int_equal(cairn_engine_run(engine, wf, "go", 2, NULL, &result,
+                                          &err),
+                         0);
+        assert_int_equal(cairn_result_status(result), CAIRN_STATUS_COMPLETED);
+        cairn_result_destroy(&result);
+        done = waitpid(client, &status, WNOHANG);
+    }
+    if (done == 0) {
+        kill(client, SIGKILL);
+        waitpid(client, &status, 0);
+    }
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    cairn_engine_destroy(&engine);
+    cairn_workflow_destroy(&wf);
+    cairn_registry_destroy(&registry);
+}
+
+/* A worker told by its coordinator that its version is not spoken there
+ * stops at once with an error, instead of waiting to give up. */
+static void
+test_workers_worker_stops_when_refused(void **state)
+{
+    (void)state;
+    char endpoint[64];
+    s_endpoint(endpoint, sizeof endpoint, 11);
+    void *context = zmq_ctx_new();
+    void *router = zmq_socket(context, ZMQ_ROUTER);
+    int linger = 0, timeout = 5000;
+    zmq_setsockopt(router, ZMQ_LINGER, &linger, sizeof linger);
+    zmq_setsockopt(router, ZMQ_RCVTIMEO, &timeout, sizeof timeout);
+    assert_int_equal(zmq_bind(router, endpoint), 0);
+    pid_t worker = s_spawn_worker(endpoint, "old");
+    uint8_t peer[256], frame[4096];
+    int peer_len = zmq_recv(router, peer, sizeof peer, 0);
+    assert_true(peer_len > 0);
+    assert_true(zmq_recv(router, frame, sizeof frame, 0) > 0); /* Hello */
+    Cairn__Shutdown shutdown = CAIRN__SHUTDOWN__INIT;
+    shutdown.reason = (char *)"this coordinator speaks cairn protocol 999";
+    Cairn__Envelope env = CAIRN__ENVELOPE__INIT;
+    env.protocol = 999;
+    env.body_case = CAIRN__ENVELOPE__BODY_SHUTDOWN;
+    env.shutdown = &shutdown;
+    zmq_send(router, peer, (size_t)peer_len, ZMQ_SNDMORE);
+    s_send_envelope(router, &env);
+    /* It gives up on its own only after 5 s: well before that, it must
+     * have stopped because it was told. */
+    int status = 0;
+    pid_t done = 0;
+    for (int waited = 0; waited < 3000 && done == 0; waited += 10) {
+        struct timespec ts = {0, 10 * 1000000L};
+        nanosleep(&ts, NULL);
+        done = waitpid(worker, &status, WNOHANG);
+    }
+    if (done == 0) {
+        kill(worker, SIGKILL);
+        waitpid(worker, &status, 0);
+        fail_msg("the refused worker did not stop");
+    }
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 1);
+    zmq_close(router);
+    zmq_ctx_term(context);
+}
+
 int
 main(void)
 {
@@ -408,6 +535,8 @@ main(void)
         cmocka_unit_test(
             test_workers_killed_worker_does_not_change_the_result),
         cmocka_unit_test(test_workers_hostile_frames_do_not_disturb_a_run),
+        cmocka_unit_test(test_workers_wrong_protocol_version_is_told),
+        cmocka_unit_test(test_workers_worker_stops_when_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
