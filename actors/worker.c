@@ -19,6 +19,7 @@
 #include "cairn/worker.h"
 #include "engine/util.h"
 #include "proto/codec.h"
+#include "proto/pbutil.h"
 
 #define S_SILENT_BEATS 3
 
@@ -38,8 +39,11 @@ typedef struct {
 static char *
 s_shutdown_reason(const zmq_msg_t *frame)
 {
+    cairn__unpack_guard_t guard;
+    CAIRN__UNPACK_GUARD(guard);
     Cairn__Envelope *env = cairn__envelope__unpack(
-        NULL, zmq_msg_size(frame), zmq_msg_data((zmq_msg_t *)frame));
+        &guard.allocator, zmq_msg_size(frame),
+        zmq_msg_data((zmq_msg_t *)frame));
     char *reason = NULL;
     if (env && env->body_case == CAIRN__ENVELOPE__BODY_SHUTDOWN)
         reason = strdup(env->shutdown->reason && *env->shutdown->reason

@@ -6,6 +6,7 @@
 #include "cairn/error.h"
 #include "engine/tsan.h"
 #include "proto/codec.h"
+#include "proto/pbutil.h"
 
 /* Every send releases and every receive acquires one shared sync object:
  * coarse, but it is exactly the ordering ZeroMQ guarantees (tsan.h). */
@@ -95,8 +96,10 @@ cairn__envelope_recv(void *socket, cairn__peer_t *peer, size_t max_frame,
         *why = "frame larger than the configured maximum";
         rc = CAIRN_EPROTO;
     } else {
+        cairn__unpack_guard_t guard;
+        CAIRN__UNPACK_GUARD(guard);
         Cairn__Envelope *env = cairn__envelope__unpack(
-            NULL, zmq_msg_size(&frame), zmq_msg_data(&frame));
+            &guard.allocator, zmq_msg_size(&frame), zmq_msg_data(&frame));
         if (!env) {
             *why = "frame is not a protobuf Envelope";
             rc = CAIRN_EPROTO;

@@ -11,6 +11,33 @@ s_strdup_or_empty(const char *text)
     return strdup(text ? text : "");
 }
 
+static void *
+s_guarded_alloc(void *data, size_t size)
+{
+    const cairn__unpack_guard_t *guard = data;
+    const char *here = (const char *)__builtin_frame_address(0);
+    /* Stacks grow down on every platform we build for. */
+    if (guard->base - here > CAIRN__UNPACK_STACK)
+        return NULL;
+    return malloc(size);
+}
+
+static void
+s_guarded_free(void *data, void *pointer)
+{
+    (void)data;
+    free(pointer);
+}
+
+void
+cairn__unpack_guard_init(cairn__unpack_guard_t *guard, const char *base)
+{
+    guard->allocator.alloc = s_guarded_alloc;
+    guard->allocator.free = s_guarded_free;
+    guard->allocator.allocator_data = guard;
+    guard->base = base;
+}
+
 Cairn__Message *
 cairn__pb_message_new(const char *type, const char *source,
                       const char *target, const void *payload, size_t len)

@@ -10,9 +10,28 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "cairn.pb-c.h"
 #include "engine/kv.h"
+
+/* protobuf-c unpacks nested messages by recursion with no depth limit,
+ * and Message.parts nests: a small frame nested 20,000 deep overflows the
+ * stack. An unpack guard is an allocator that fails (so the unpack fails,
+ * as for any malformed input) once the unpacker has used more than
+ * CAIRN__UNPACK_STACK bytes of stack below where the guard was set up.
+ * Unpacked messages are freed as usual (allocations are plain malloc). */
+#define CAIRN__UNPACK_STACK ((ptrdiff_t)256 * 1024)
+
+typedef struct {
+    ProtobufCAllocator allocator; /* pass &guard.allocator to unpack */
+    const char *base;             /* stack position at set-up */
+} cairn__unpack_guard_t;
+
+/* Sets the guard up in the caller's frame; use it right there. */
+#define CAIRN__UNPACK_GUARD(guard)                                                 cairn__unpack_guard_init(&(guard), (const char *)__builtin_frame_address(0))
+void
+cairn__unpack_guard_init(cairn__unpack_guard_t *guard, const char *base);
 
 /* A new message owning copies of its fields (NULL strings become "").
  * Returns NULL on out-of-memory. */

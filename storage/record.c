@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <zlib.h>
 
+#include "proto/pbutil.h"
 #include "storage/record.h"
 
 #define S_MAGIC 'c'
@@ -60,7 +61,9 @@ cairn__record_unpack(const ProtobufCMessageDescriptor *desc,
     if (s_crc(data + CAIRN__RECORD_HEADER, payload) != stored)
         return cairn_error_set(err, CAIRN_ECORRUPT,
                                "%s is corrupt: checksum mismatch", what);
-    *out = protobuf_c_message_unpack(desc, NULL, payload,
+    cairn__unpack_guard_t guard;
+    CAIRN__UNPACK_GUARD(guard);
+    *out = protobuf_c_message_unpack(desc, &guard.allocator, payload,
                                      data + CAIRN__RECORD_HEADER);
     if (!*out)
         return cairn_error_set(err, CAIRN_ECORRUPT,
