@@ -4,14 +4,18 @@
 #   make test   install deps if missing, build, run every test (ctest)
 #
 # Other targets: build, asan (ASan+UBSan build and tests), tsan
-# (ThreadSanitizer build and unit tests), bench, bench-peers (cairn vs
+# (ThreadSanitizer build and unit tests), fuzz (each libFuzzer target for
+# FUZZ_SECONDS from its corpus, clang-14), bench, bench-peers (cairn vs
 # LangGraph.js, see bench/run-peers.sh; needs Node 20 and npm), clean.
 
 BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
+FUZZ_SECONDS ?= 30
+FUZZ_BUILD ?= build-fuzz
+FUZZ_TARGETS ?= envelope checkpoint spec import
 
-.PHONY: all deps build run test asan tsan bench bench-peers clean
+.PHONY: all deps build run test asan tsan fuzz bench bench-peers clean
 
 all: build
 
@@ -46,15 +50,25 @@ tsan: deps
 	cd build-tsan && TSAN_OPTIONS="halt_on_error=1 suppressions=$(CURDIR)/tests/tsan.supp" \
 	    ctest --output-on-failure -j $(JOBS) -R '^test_'
 
+# libFuzzer + ASan + UBSan, library included; tests/fuzz/run.sh fails on
+# any crash, leak or sanitizer report and leaves the input in
+# $(FUZZ_BUILD)/fuzz-run/TARGET/.
+fuzz: deps
+	cmake -S . -B $(FUZZ_BUILD) -DCMAKE_C_COMPILER=clang-14 \
+	    -DCMAKE_BUILD_TYPE=Debug -DCAIRN_FUZZ=ON
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzz_targets
+	tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
 bench: deps
 	cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release
 	cmake --build build-release -j $(JOBS)
 	build-release/bench/cairn-bench
 	build-release/bench/cairn-bench-store
+	build-release/bench/cairn-bench-workers
 
 # Both sides back to back; ratios printed and appended to bench/RESULTS.md.
 bench-peers: deps
 	JOBS=$(JOBS) bench/run-peers.sh
 
 clean:
-	rm -rf $(BUILD) build-asan build-tsan build-release
+	rm -rf $(BUILD) build-asan build-tsan build-fuzz build-release
