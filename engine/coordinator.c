@@ -534,8 +534,7 @@ s_lose_worker(cairn__run_t *run, size_t lost, cairn_error_t *err)
     return rc;
 }
 
-/* Workers silent for three heartbeat intervals, checked only when no
- * frame is waiting (a busy coordinator has not read their heartbeats). */
+/* Workers silent for three heartbeat intervals are lost. */
 static int
 s_check_workers(cairn__run_t *run, cairn_error_t *err)
 {
@@ -551,6 +550,39 @@ s_check_workers(cairn__run_t *run, cairn_error_t *err)
     return CAIRN_OK;
 }
 
+/* Counts an accepted Done; all but the last of a superstep are stored
+ * early (the last is followed at once by the barrier's checkpoint). */
+static void
+s_accept(cairn__run_t *run, long x, size_t *received, size_t expected)
+{
+    if (x < 0)
+        return;
+    if (++*received < expected && run->store)
+        cairn__ckpt_save_pending(run, run->done[x]->done);
+}
+
+/* Heartbeats out and liveness checks, on their own clocks. The check
+ * first reads every frame already waiting, so heartbeats a busy
+ * coordinator has not read yet count. */
+static int
+s_tend_workers(cairn__run_t *run, size_t *received, size_t expected,
+               cairn_error_t *err)
+{
+    cairn_engine_t *engine = run->engine;
+    uint64_t now = cairn__monotonic_us();
+    if (now >= run->next_heartbeat_us) {
+        cairn__engine_heartbeat(engine);
+        run->next_heartbeat_us = now + engine->heartbeat_us;
+    }
+    if (now < run->next_liveness_us)
+        return CAIRN_OK;
+    run->next_liveness_us = now + engine->heartbeat_us / 4;
+    zmq_pollitem_t item = {zsock_resolve(engine->router), 0, ZMQ_POLLIN, 0};
+    while (zmq_poll(&item, 1, 0) > 0)
+        s_accept(run, s_receive_one(run), received, expected);
+    return s_check_workers(run, err);
+}
+
 /* Waits until every executor with work has answered, keeping workers'
  * heartbeats going both ways. */
 static int
@@ -559,7 +591,8 @@ s_collect(cairn__run_t *run, size_t expected, cairn_error_t *err)
     cairn_engine_t *engine = run->engine;
     void *router = zsock_resolve(engine->router);
     bool workers = engine->host_count > engine->local_count;
-    long timeout_ms = workers ? (long)(engine->heartbeat_us / 1000u) : S_POLL_MS;
+    long timeout_ms =
+        workers ? (long)(engine->heartbeat_us / 4000u) + 1 : S_POLL_MS;
     size_t received = 0;
     while (received < expected) {
         zmq_pollitem_t item = {router, 0, ZMQ_POLLIN, 0};
@@ -568,23 +601,13 @@ s_collect(cairn__run_t *run, size_t expected, cairn_error_t *err)
             return cairn_error_set(err, CAIRN_ETRANSPORT,
                                    "polling executor hosts failed: %s",
                                    zmq_strerror(zmq_errno()));
-        uint64_t now = cairn__monotonic_us();
-        if (workers && now >= run->next_heartbeat_us) {
-            cairn__engine_heartbeat(engine);
-            run->next_heartbeat_us = now + engine->heartbeat_us;
-        }
-        if (workers && ready == 0) {
-            int rc = s_check_workers(run, err);
+        if (ready > 0)
+            s_accept(run, s_receive_one(run), &received, expected);
+        if (workers) {
+            int rc = s_tend_workers(run, &received, expected, err);
             if (rc != CAIRN_OK)
                 return rc;
         }
-        long x = ready > 0 ? s_receive_one(run) : -1;
-        if (x < 0)
-            continue;
-        /* The last Done is followed at once by the barrier's checkpoint;
-         * the others are worth keeping in case we crash before it. */
-        if (++received < expected && run->store)
-            cairn__ckpt_save_pending(run, run->done[x]->done);
     }
     return CAIRN_OK;
 }
