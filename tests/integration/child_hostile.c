@@ -1,0 +1,123 @@
+/* child_hostile.c - raw ZeroMQ peers that misbehave, for the worker tests.
+ *
+ *   child_hostile hostile ENDPOINT        for 1.5 s, keeps sending what no
+ *                                         worker should
+ *   child_hostile wrong-version ENDPOINT  says Hello in protocol 999, exits 0
+ *                                         when told "protocol version
+ *                                         mismatch" in a Shutdown
+ */
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <zmq.h>
+
+#include "cairn.pb-c.h"
+
+/* Packs env by hand with any protocol number. */
+static void
+s_send_envelope(void *socket, Cairn__Envelope *env)
+{
+    size_t len = cairn__envelope__get_packed_size(env);
+    uint8_t *buffer = malloc(len);
+    cairn__envelope__pack(env, buffer);
+    zmq_send(socket, buffer, len, 0);
+    free(buffer);
+}
+
+/* The child: a raw ZeroMQ client that keeps sending what no worker
+ * should: random bytes, a wrong protocol version, a Done for a run and
+ * executor it was never given, an oversized frame, a multipart message. */
+static void
+s_hostile_client(const char *endpoint, long duration_ms)
+{
+    void *context = zmq_ctx_new();
+    void *socket = zmq_socket(context, ZMQ_DEALER);
+    int linger = 0;
+    zmq_setsockopt(socket, ZMQ_LINGER, &linger, sizeof linger);
+    zmq_connect(socket, endpoint);
+    size_t big_len = 8u << 20;
+    uint8_t *big = calloc(1, big_len);
+    for (long waited = 0; waited < duration_ms; waited += 20) {
+        uint8_t junk[64];
+        for (size_t i = 0; i < sizeof junk; i++)
+            junk[i] = (uint8_t)rand();
+        zmq_send(socket, junk, sizeof junk, 0);
+
+        Cairn__Heartbeat heartbeat = CAIRN__HEARTBEAT__INIT;
+        Cairn__Envelope env = CAIRN__ENVELOPE__INIT;
+        env.protocol = 999;
+        env.body_case = CAIRN__ENVELOPE__BODY_HEARTBEAT;
+        env.heartbeat = &heartbeat;
+        s_send_envelope(socket, &env);
+
+        Cairn__Done done = CAIRN__DONE__INIT;
+        done.run_id = (char *)"not-this-run";
+        done.executor_id = (char *)"b1";
+        done.superstep = 2;
+        done.ok = true;
+        Cairn__Envelope fake = CAIRN__ENVELOPE__INIT;
+        fake.protocol = 1;
+        fake.body_case = CAIRN__ENVELOPE__BODY_DONE;
+        fake.done = &done;
+        s_send_envelope(socket, &fake);
+
+        zmq_send(socket, "a", 1, ZMQ_SNDMORE);
+        zmq_send(socket, "b", 1, 0);
+        if (waited % 200 == 0 && big)
+            zmq_send(socket, big, big_len, 0);
+        struct timespec ts = {0, 20 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    free(big);
+    zmq_close(socket);
+    zmq_ctx_term(context);
+}
+
+/* The child: says Hello in protocol 999 and waits (bounded) for the
+ * coordinator's answer; exits 0 when it is a Shutdown naming the
+ * mismatch. */
+static int
+s_wrong_version_client(const char *endpoint)
+{
+    void *context = zmq_ctx_new();
+    void *socket = zmq_socket(context, ZMQ_DEALER);
+    int linger = 0, timeout = 12000;
+    zmq_setsockopt(socket, ZMQ_LINGER, &linger, sizeof linger);
+    zmq_setsockopt(socket, ZMQ_RCVTIMEO, &timeout, sizeof timeout);
+    zmq_connect(socket, endpoint);
+    Cairn__Hello hello = CAIRN__HELLO__INIT;
+    hello.host_id = (char *)"from-the-future";
+    Cairn__Envelope env = CAIRN__ENVELOPE__INIT;
+    env.protocol = 999;
+    env.body_case = CAIRN__ENVELOPE__BODY_HELLO;
+    env.hello = &hello;
+    s_send_envelope(socket, &env);
+    uint8_t buffer[4096];
+    int n = zmq_recv(socket, buffer, sizeof buffer, 0);
+    int status = 1;
+    Cairn__Envelope *reply =
+        n > 0 ? cairn__envelope__unpack(NULL, (size_t)n, buffer) : NULL;
+    if (reply && reply->body_case == CAIRN__ENVELOPE__BODY_SHUTDOWN
+        && strstr(reply->shutdown->reason, "protocol version mismatch"))
+        status = 0;
+    if (reply)
+        cairn__envelope__free_unpacked(reply, NULL);
+    zmq_close(socket);
+    zmq_ctx_term(context);
+    return status;
+}
+
+int
+main(int argc, char **argv)
+{
+    if (argc != 3)
+        return 2;
+    if (strcmp(argv[1], "hostile") == 0) {
+        s_hostile_client(argv[2], 1500);
+        return 0;
+    }
+    return s_wrong_version_client(argv[2]);
+}
