@@ -82,7 +82,8 @@ typedef struct {
 } cli_option_t;
 
 /* Parses argv (argv[0] is the command's name) against options, and
- * expects exactly `want` positional arguments, stored in positional[].
+ * expects exactly `want` positional arguments (at most -want when want is
+ * negative), stored in positional[].
  * Returns CLI_EXIT_OK, or CLI_EXIT_USAGE after saying what was wrong. */
 int
 cli_parse(int argc, char **argv, const cli_option_t *options, size_t count,
@@ -122,5 +123,7 @@ int
 cli_cmd_import(int argc, char **argv);
 int
 cli_cmd_worker(int argc, char **argv);
+int
+cli_cmd_verify(int argc, char **argv);
 
 #endif

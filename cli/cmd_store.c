@@ -99,3 +99,36 @@ cli_cmd_import(int argc, char **argv)
     cairn_store_destroy(&store);
     return exit_code;
 }
+
+static void
+s_print_problem(const char *run_id, const char *checkpoint,
+                const char *problem, void *userdata)
+{
+    (void)userdata;
+    printf("%s: %s\n", checkpoint ? checkpoint : run_id, problem);
+}
+
+int
+cli_cmd_verify(int argc, char **argv)
+{
+    const char *db = CLI_DEFAULT_DB;
+    const cli_option_t options[] = {{"db", CLI_OPT_TEXT, &db}};
+    const char *run_id = NULL; /* optional */
+    int exit_code = cli_parse(argc, argv, options, 1, -1, &run_id);
+    cairn_store_t *store = NULL;
+    if (exit_code == CLI_EXIT_OK)
+        exit_code = cli_open_inspect(db, &store);
+    size_t problems = 0;
+    cairn_error_t err;
+    if (exit_code == CLI_EXIT_OK
+        && cairn_store_verify(store, run_id, s_print_problem, NULL, &problems,
+                              &err)
+               != CAIRN_OK)
+        exit_code = cli_fail(&err);
+    if (exit_code == CLI_EXIT_OK) {
+        fprintf(stderr, "cairn: verify: %zu problem(s)\n", problems);
+        exit_code = problems ? CLI_EXIT_FAILED : CLI_EXIT_OK;
+    }
+    cairn_store_destroy(&store);
+    return exit_code;
+}

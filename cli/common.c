@@ -188,12 +188,14 @@ cli_parse(int argc, char **argv, const cli_option_t *options, size_t count,
         }
     }
     free(table);
-    if (exit_code == CLI_EXIT_OK && argc - optind != want) {
-        cli_error("%s: expected %d argument(s), got %d (see cairn --help)",
-                  argv[0], want, argc - optind);
+    int most = want < 0 ? -want : want, least = want < 0 ? 0 : want;
+    int given = argc - optind;
+    if (exit_code == CLI_EXIT_OK && (given < least || given > most)) {
+        cli_error("%s: expected %s%d argument(s), got %d (see cairn --help)",
+                  argv[0], want < 0 ? "at most " : "", most, given);
         exit_code = CLI_EXIT_USAGE;
     }
-    for (int i = 0; exit_code == CLI_EXIT_OK && i < want; i++)
+    for (int i = 0; exit_code == CLI_EXIT_OK && i < given; i++)
         positional[i] = argv[optind + i];
     return exit_code;
 }

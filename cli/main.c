@@ -34,6 +34,7 @@ static const s_command_t s_commands[] = {
     {"gc", cli_cmd_gc, "gc [--db DIR] [--keep-last N] [--older-than DAYS]"},
     {"export", cli_cmd_export, "export RUN [--db DIR] > FILE"},
     {"import", cli_cmd_import, "import FILE [--db DIR] [--as ID]"},
+    {"verify", cli_cmd_verify, "verify [RUN] [--db DIR]"},
     {"worker", cli_cmd_worker,
      "worker --connect ENDPOINT [--plugin LIB.so]... [--label L]...\n"
      "      [--id ID] [--give-up-after S] [--heartbeat-ms MS] [--allow-exec]"},

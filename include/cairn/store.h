@@ -202,6 +202,24 @@ CAIRN_EXPORT const uint8_t *
 cairn_checkpoint_output(const cairn_checkpoint_t *self, size_t index,
                         size_t *len);
 
+/* ---- verification ------------------------------------------------------ */
+
+/* Called once per problem found: the run, the checkpoint (or NULL) and
+ * what is wrong. */
+typedef void (*cairn_verify_fn)(const char *run_id, const char *checkpoint,
+                                const char *problem, void *userdata);
+
+/* Checks every checkpoint of run_id (NULL: of every run) without changing
+ * anything: each record decodes and its checksum holds, each checkpoint's
+ * parent exists, and each checkpoint loads (every state version it reads,
+ * its in-flight messages and outputs). *problems counts what was reported
+ * through fn (may be NULL). Returns 0 when the store could be walked (even
+ * with problems), CAIRN_ENOTFOUND for an unknown run. */
+CAIRN_EXPORT int
+cairn_store_verify(cairn_store_t *self, const char *run_id,
+                   cairn_verify_fn fn, void *userdata, size_t *problems,
+                   cairn_error_t *err) CAIRN_WARN_UNUSED;
+
 /* ---- retention and gc ---------------------------------------------------- */
 
 /* Deletes checkpoints beyond the newest keep_last of each run (0 = no

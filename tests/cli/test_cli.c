@@ -1666,6 +1666,24 @@ test_cli_coordinator_killed_workers_rejoin(void **state)
     assert_int_equal(r.code, 0);
 }
 
+/* verify: a sound store exits 0; an unknown run exits 2. */
+static void
+test_cli_verify(void **state)
+{
+    (void)state;
+    const char *db = s_path("db");
+    s_result_t r = {0};
+    s_cairn(&r, "run", PIPELINE, "--input", "hi", "--db", db, "--run-id", "v",
+            NULL);
+    s_expect(&r, 0, NULL, NULL);
+    s_cairn(&r, "verify", "--db", db, NULL);
+    s_expect(&r, 0, "", "0 problem(s)");
+    s_cairn(&r, "verify", "v", "--db", db, NULL);
+    s_expect(&r, 0, "", "0 problem(s)");
+    s_cairn(&r, "verify", "nope", "--db", db, NULL);
+    s_expect(&r, 2, NULL, "unknown run 'nope'");
+}
+
 int
 main(void)
 {
@@ -1674,6 +1692,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         T(test_cli_run_prints_outputs_only),
         T(test_cli_spawn_workers_leave_nothing_behind),
+        T(test_cli_verify),
         T(test_cli_coordinator_killed_workers_rejoin),
         T(test_cli_run_id_option),
         T(test_cli_run_input_sources),

@@ -1105,6 +1105,62 @@ test_corrupt_manifest(void **state)
     cairn_result_destroy(&result);
 }
 
+/* verify reports nothing on a sound store, and every checkpoint that
+ * reads a damaged state version (and only those) when one is damaged. */
+typedef struct {
+    size_t count;
+    char first[256];
+} s_problems_t;
+
+static void
+s_note_problem(const char *run_id, const char *checkpoint,
+               const char *problem, void *userdata)
+{
+    (void)run_id;
+    s_problems_t *problems = userdata;
+    if (problems->count++ == 0)
+        snprintf(problems->first, sizeof problems->first, "%s: %s",
+                 checkpoint ? checkpoint : "-", problem);
+}
+
+static void
+test_verify_reports_damage(void **state)
+{
+    fx_t *fx = *state;
+    cairn_result_t *result = fx_run_cycle(fx->store, "RUN", "10");
+    cairn_result_t *other = fx_run_cycle(fx->store, "OTHER", "4");
+    fx_reopen(fx);
+    s_problems_t problems = {0};
+    size_t count = 99;
+    cairn_error_t err;
+    assert_int_equal(cairn_store_verify(fx->store, NULL, s_note_problem,
+                                        &problems, &count, &err),
+                     CAIRN_OK);
+    assert_int_equal(count, 0);
+    assert_int_equal(problems.count, 0);
+
+    /* a's "count" written at superstep 9 is read by RUN@9 and RUN@10 */
+    uint8_t key[128];
+    size_t key_len = s_state_key(key, "RUN", "a", "count", 9);
+    s_damage(fx->store, CAIRN__CF_STATE, key, key_len, s_flip_last_byte);
+    assert_int_equal(cairn_store_verify(fx->store, NULL, s_note_problem,
+                                        &problems, &count, &err),
+                     CAIRN_OK);
+    assert_int_equal(count, 2);
+    assert_non_null(strstr(problems.first, "count"));
+    /* the other run is sound */
+    problems.count = 0;
+    assert_int_equal(cairn_store_verify(fx->store, "OTHER", s_note_problem,
+                                        &problems, &count, &err),
+                     CAIRN_OK);
+    assert_int_equal(count, 0);
+    assert_int_equal(cairn_store_verify(fx->store, "NOPE", NULL, NULL, &count,
+                                        &err),
+                     CAIRN_ENOTFOUND);
+    cairn_result_destroy(&result);
+    cairn_result_destroy(&other);
+}
+
 static void
 test_corrupt_state_value(void **state)
 {
@@ -1542,6 +1598,8 @@ main(int argc, char **argv)
         FX_TEST(test_corrupt_manifest, rocksdb),
         FX_TEST(test_corrupt_manifest, memory),
         FX_TEST(test_corrupt_state_value, rocksdb),
+        FX_TEST(test_verify_reports_damage, rocksdb),
+        FX_TEST(test_verify_reports_damage, memory),
         FX_TEST(test_corrupt_state_value, memory),
         FX_TEST(test_lock_same_process, rocksdb),
         FX_TEST(test_lock_child_process, rocksdb),
