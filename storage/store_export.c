@@ -450,7 +450,7 @@ s_truncated(cairn_error_t *err, const char *where, size_t index)
         return cairn_error_set(err, CAIRN_ECORRUPT,
                                S_PREFIX "entry %zu: truncated", index);
     return cairn_error_set(err, CAIRN_ECORRUPT, S_PREFIX "%s: truncated",
-                           where);
+                           where ? where : "entry");
 }
 
 /* Checks the header; *pos is where the entries start. */
