@@ -133,17 +133,10 @@ static const uint8_t *
 s_layered_get(const cairn__kv_t *writes, const cairn__kv_t *committed,
               const char *key, size_t *len)
 {
-    const cairn__kv_value_t *value = cairn__kv_lookup(writes, key);
-    if (!value)
-        value = committed ? cairn__kv_lookup(committed, key) : NULL;
-    if (!value || value->deleted) {
-        if (len)
-            *len = 0;
-        return NULL;
-    }
-    if (len)
-        *len = value->len;
-    return value->data ? value->data : (const uint8_t *)"";
+    /* A write (or a tombstone) in this superstep hides the committed value. */
+    if (cairn__kv_lookup(writes, key))
+        return cairn__kv_get(writes, key, len);
+    return cairn__kv_get(committed, key, len);
 }
 
 static int

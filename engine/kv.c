@@ -138,6 +138,33 @@ cairn__kv_sorted_keys(const cairn__kv_t *self, size_t *count)
     return keys;
 }
 
+const uint8_t *
+cairn__kv_get(const cairn__kv_t *map, const char *key, size_t *len)
+{
+    const cairn__kv_value_t *value = map ? cairn__kv_lookup(map, key) : NULL;
+    if (len)
+        *len = value && !value->deleted ? value->len : 0;
+    if (!value || value->deleted)
+        return NULL;
+    return value->data ? value->data : (const uint8_t *)"";
+}
+
+void
+cairn__kv_visit(const cairn__kv_t *map, const char *scope,
+                void (*fn)(const char *scope, const char *key,
+                           const uint8_t *value, size_t len, void *userdata),
+                void *userdata)
+{
+    size_t count = 0;
+    const char **keys = map ? cairn__kv_sorted_keys(map, &count) : NULL;
+    for (size_t i = 0; i < count; i++) {
+        const cairn__kv_value_t *value = cairn__kv_lookup(map, keys[i]);
+        fn(scope, keys[i], value->data ? value->data : (const uint8_t *)"",
+           value->len, userdata);
+    }
+    free(keys);
+}
+
 int
 cairn__kv_apply(cairn__kv_t *self, const char *key, const void *data,
                 size_t len, bool deleted)

@@ -58,6 +58,20 @@ cairn__kv_clear(cairn__kv_t *self);
 const char **
 cairn__kv_sorted_keys(const cairn__kv_t *self, size_t *count);
 
+/* The value of key as a reader sees it: NULL when map is NULL, the key
+ * is absent or a tombstone; "" for an empty value. *len (if not NULL) is
+ * its length. Borrowed until the key is next written. */
+const uint8_t *
+cairn__kv_get(const cairn__kv_t *map, const char *key, size_t *len);
+
+/* Calls fn(scope, key, value, len, userdata) for every entry of map (may
+ * be NULL) in key order; tombstones included only as stored values. */
+void
+cairn__kv_visit(const cairn__kv_t *map, const char *scope,
+                void (*fn)(const char *scope, const char *key,
+                           const uint8_t *value, size_t len, void *userdata),
+                void *userdata);
+
 /* Applies one write: a tombstone removes the key, anything else sets it.
  * 0 or CAIRN_ENOMEM. */
 int

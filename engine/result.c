@@ -202,31 +202,7 @@ cairn_result_state(const cairn_result_t *self, const char *executor,
                    const char *key, size_t *len)
 {
     const cairn__kv_t *map = s_state_map(self, executor);
-    const cairn__kv_value_t *value = map ? cairn__kv_lookup(map, key) : NULL;
-    if (!value || value->deleted) {
-        if (len)
-            *len = 0;
-        return NULL;
-    }
-    if (len)
-        *len = value->len;
-    return value->data ? value->data : (const uint8_t *)"";
-}
-
-static void
-s_visit_map(const cairn__kv_t *map, const char *executor,
-            cairn_state_visit_fn fn, void *userdata)
-{
-    if (!map)
-        return;
-    size_t count;
-    const char **keys = cairn__kv_sorted_keys(map, &count);
-    for (size_t i = 0; i < count; i++) {
-        const cairn__kv_value_t *value = cairn__kv_lookup(map, keys[i]);
-        fn(executor, keys[i], value->data ? value->data : (const uint8_t *)"",
-           value->len, userdata);
-    }
-    free(keys);
+    return cairn__kv_get(map, key, len);
 }
 
 void
@@ -234,6 +210,6 @@ cairn_result_foreach_state(const cairn_result_t *self,
                            cairn_state_visit_fn fn, void *userdata)
 {
     for (size_t i = 0; i < self->executor_count; i++)
-        s_visit_map(self->states[i], self->executor_ids[i], fn, userdata);
-    s_visit_map(self->shared, NULL, fn, userdata);
+        cairn__kv_visit(self->states[i], self->executor_ids[i], fn, userdata);
+    cairn__kv_visit(self->shared, NULL, fn, userdata);
 }

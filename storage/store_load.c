@@ -442,28 +442,7 @@ cairn_checkpoint_state(const cairn_checkpoint_t *self, const char *executor,
         long i = s_find_executor(self, executor);
         map = i < 0 ? NULL : self->states[i];
     }
-    const cairn__kv_value_t *value = map ? cairn__kv_lookup(map, key) : NULL;
-    if (len)
-        *len = value ? value->len : 0;
-    if (!value)
-        return NULL;
-    return value->data ? value->data : (const uint8_t *)"";
-}
-
-static void
-s_visit(const cairn__kv_t *map, const char *executor,
-        void (*fn)(const char *, const char *, const uint8_t *, size_t,
-                   void *),
-        void *userdata)
-{
-    size_t count;
-    const char **keys = map ? cairn__kv_sorted_keys(map, &count) : NULL;
-    for (size_t i = 0; keys && i < count; i++) {
-        const cairn__kv_value_t *value = cairn__kv_lookup(map, keys[i]);
-        fn(executor, keys[i], value->data ? value->data : (const uint8_t *)"",
-           value->len, userdata);
-    }
-    free(keys);
+    return cairn__kv_get(map, key, len);
 }
 
 void
@@ -475,8 +454,8 @@ cairn_checkpoint_foreach_state(const cairn_checkpoint_t *self,
                                void *userdata)
 {
     for (size_t i = 0; i < self->executor_count; i++)
-        s_visit(self->states[i], self->executors[i], fn, userdata);
-    s_visit(self->shared, NULL, fn, userdata);
+        cairn__kv_visit(self->states[i], self->executors[i], fn, userdata);
+    cairn__kv_visit(self->shared, NULL, fn, userdata);
 }
 
 size_t
