@@ -208,14 +208,10 @@ s_await_hellos(cairn_engine_t *self, cairn_error_t *err)
                       why ? why : "receive failed");
             continue;
         }
-        long host = cairn__engine_find_host(self, &peer);
-        if (env->body_case == CAIRN__ENVELOPE__BODY_HELLO && host >= 0
-            && !self->hosts[host].remote) {
-            greeted++;
-            s_send_welcome(self, &peer);
-        } else if (env->body_case == CAIRN__ENVELOPE__BODY_HELLO) {
+        if (env->body_case == CAIRN__ENVELOPE__BODY_HELLO) {
             bool joined;
-            cairn__engine_on_hello(self, &peer, env->hello, &joined);
+            long host = cairn__engine_on_hello(self, &peer, env->hello, &joined);
+            greeted += host >= 0 && !self->hosts[host].remote;
         }
         cairn__envelope__free_unpacked(env, NULL);
     }
