@@ -381,15 +381,3 @@ cairn__router_foreach_waiting(const cairn__router_t *self,
         }
     }
 }
-
-size_t
-cairn__router_buffered(const cairn__router_t *self)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < self->wf->fan_in_count; i++) {
-        const s_fan_in_t *fan_in = &self->fan_ins[i];
-        for (size_t s = 0; s < fan_in->edge->source_count; s++)
-            n += fan_in->fifos[s].count - fan_in->fifos[s].head;
-    }
-    return n;
-}

@@ -73,8 +73,4 @@ cairn__router_foreach_waiting(const cairn__router_t *self,
                                          size_t source, size_t count),
                               void *userdata);
 
-/* Messages still waiting in fan-in buffers. */
-size_t
-cairn__router_buffered(const cairn__router_t *self);
-
 #endif

@@ -114,11 +114,6 @@ cairn__store_load_pending(cairn_store_t *self, const char *run_id,
                           uint64_t superstep, Cairn__Done ***out,
                           size_t *count, cairn_error_t *err);
 
-/* Deletes every pending write of a run. */
-int
-cairn__store_clear_pending(cairn_store_t *self, const char *run_id,
-                           cairn_error_t *err);
-
 /* ---- loading --------------------------------------------------------------- */
 
 /* Takes executor id's resolved state out of a loaded checkpoint (NULL

@@ -226,32 +226,3 @@ cairn__store_load_pending(cairn_store_t *self, const char *run_id,
     *count = n;
     return CAIRN_OK;
 }
-
-int
-cairn__store_clear_pending(cairn_store_t *self, const char *run_id,
-                           cairn_error_t *err)
-{
-    const cairn__backend_ops_t *ops = self->backend->ops;
-    cairn__iter_t *it = ops->iter_new(self->backend, CAIRN__CF_PENDING);
-    cairn__batch_t *batch = ops->batch_new(self->backend);
-    if (!it || !batch) {
-        ops->iter_free(it);
-        if (batch)
-            ops->batch_free(batch);
-        return cairn_error_set(err, CAIRN_ENOMEM, "out of memory");
-    }
-    cairn__key_reset(&self->key);
-    cairn__key_add_text(&self->key, run_id, true);
-    for (ops->iter_seek(it, self->key.data, self->key.len); ops->iter_valid(it);
-         ops->iter_next(it)) {
-        size_t len;
-        const uint8_t *key = ops->iter_key(it, &len);
-        if (!cairn__key_has_prefix(key, len, &self->key))
-            break;
-        ops->batch_delete(batch, CAIRN__CF_PENDING, key, len);
-    }
-    ops->iter_free(it);
-    int rc = ops->batch_commit(self->backend, batch, false, err);
-    ops->batch_free(batch);
-    return rc;
-}
