@@ -34,22 +34,7 @@
 
 #define S_POLL_MS 1000
 
-/* ---- small containers --------------------------------------------------- */
-
-int
-cairn__ptrs_push(cairn__ptrs_t *ptrs, void *item)
-{
-    if (ptrs->count == ptrs->capacity) {
-        size_t capacity = ptrs->capacity ? ptrs->capacity * 2 : 4;
-        void **items = realloc(ptrs->items, capacity * sizeof *items);
-        if (!items)
-            return CAIRN_ENOMEM;
-        ptrs->items = items;
-        ptrs->capacity = capacity;
-    }
-    ptrs->items[ptrs->count++] = item;
-    return CAIRN_OK;
-}
+/* ---- mail pools ---------------------------------------------------------- */
 
 static void
 s_pool_clear(cairn__pool_t *pool)
@@ -141,6 +126,7 @@ s_run_free(cairn__run_t *run)
     free(run->state_views);
     cairn__router_destroy(&run->router);
     cairn_result_destroy(&run->result);
+    cairn__requests_fini(run);
     cairn__ckpt_fini(run);
 }
 
@@ -722,7 +708,15 @@ s_apply_shared(cairn__run_t *run, size_t x, const Cairn__Done *done,
     return CAIRN_OK;
 }
 
-/* Applies state, shared state and outputs of every executor in id order. */
+static void
+s_emit_request(cairn__run_t *run, const Cairn__Request *request)
+{
+    s_emit(run, CAIRN_EVENT_REQUEST, request->executor, request->id,
+           request->payload.data, request->payload.len, 0);
+}
+
+/* Applies state, shared state, outputs and requests of every executor in
+ * id order. */
 static int
 s_apply_effects(cairn__run_t *run)
 {
@@ -749,6 +743,8 @@ s_apply_effects(cairn__run_t *run)
             s_emit(run, CAIRN_EVENT_OUTPUT, id, NULL, done->outputs[i].data,
                    done->outputs[i].len, 0);
         }
+        if (rc == CAIRN_OK)
+            rc = cairn__requests_note_done(run, done, s_emit_request);
     }
     zhashx_destroy(&writers);
     return rc;
@@ -829,12 +825,15 @@ s_report_waiting(void *userdata, size_t target, size_t source, size_t count)
            detail, NULL, 0, count);
 }
 
-/* After a barrier (or on resume): has the run ended? */
+/* After a barrier (or on resume): has the run ended? With no mail left it
+ * waits for the responses to its requests, or is complete. */
 static void
 s_decide_end(cairn__run_t *run)
 {
     size_t pending = s_pending_messages(run);
-    if (pending == 0) {
+    if (pending == 0 && run->requests.count > 0) {
+        run->status = CAIRN_STATUS_WAITING;
+    } else if (pending == 0) {
         run->status = CAIRN_STATUS_COMPLETED;
         cairn__router_foreach_waiting(run->router, s_report_waiting, run);
     } else if (run->superstep >= run->max_supersteps) {
@@ -912,6 +911,8 @@ s_maybe_checkpoint(cairn__run_t *run, size_t ran, cairn_error_t *err)
     const char *trigger = NULL;
     if (run->status == CAIRN_STATUS_COMPLETED)
         trigger = "end";
+    else if (run->status == CAIRN_STATUS_WAITING)
+        trigger = "waiting";
     else if (run->status == CAIRN_STATUS_FAILED)
         trigger = "max_supersteps";
     else if (manual && run->opts.checkpoint.kind != CAIRN_CHECKPOINT_NONE)
@@ -1022,6 +1023,7 @@ s_drive(cairn__run_t *run, cairn_result_t **result, cairn_error_t *err)
     if (rc != CAIRN_OK)
         return rc;
     cairn__result_end(run->result, run->status, run->superstep, &run->error);
+    cairn__result_take_requests(run->result, &run->requests);
     s_emit(run, CAIRN_EVENT_RUN_ENDED, NULL,
            run->error.code ? run->error.message : NULL, NULL, 0, 0);
     if (cairn__result_take_states(run->result, run->wf, run->states,
@@ -1082,6 +1084,10 @@ cairn__coordinator_resume(cairn_engine_t *engine,
                cairn_result_note(run.result), NULL, 0, 0);
         if (!finished)
             s_decide_end(&run);
+        /* Still waiting, or still over its limit: the record says so
+         * again (restoring marked it running). */
+        if (!finished && run.status != CAIRN_STATUS_RUNNING)
+            rc = cairn__ckpt_write_record(&run, err);
     }
     if (rc == CAIRN_OK)
         rc = s_drive(&run, result, err);

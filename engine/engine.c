@@ -37,7 +37,7 @@ cairn_event_kind_name(cairn_event_kind_t kind)
         "superstep_completed", "executor_invoked",  "executor_completed",
         "executor_failed",    "output",             "message_dropped",
         "state_conflict",     "checkpoint_written", "worker_joined",
-        "worker_lost"};
+        "worker_lost",        "request"};
     if ((size_t)kind < sizeof names / sizeof names[0])
         return names[kind];
     return "unknown";

@@ -101,3 +101,18 @@ cairn__wall_ms(void)
     clock_gettime(CLOCK_REALTIME, &ts);
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
+
+int
+cairn__ptrs_push(cairn__ptrs_t *ptrs, void *item)
+{
+    if (ptrs->count == ptrs->capacity) {
+        size_t capacity = ptrs->capacity ? ptrs->capacity * 2 : 4;
+        void **items = realloc(ptrs->items, capacity * sizeof *items);
+        if (!items)
+            return CAIRN_ENOMEM;
+        ptrs->items = items;
+        ptrs->capacity = capacity;
+    }
+    ptrs->items[ptrs->count++] = item;
+    return CAIRN_OK;
+}

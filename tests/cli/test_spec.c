@@ -53,9 +53,10 @@ s_group_setup(void **state)
     s_registry = cairn_registry_new();
     if (!s_registry)
         return -1;
-    const cairn_executor_type_t echo = {"test.echo", s_echo, NULL, NULL};
-    const cairn_executor_type_t strict = {"test.strict", s_echo, s_strict_init,
-                                          NULL};
+    const cairn_executor_type_t echo = {.name = "test.echo", .handle = s_echo};
+    const cairn_executor_type_t strict = {.name = "test.strict",
+                                          .handle = s_echo,
+                                          .init = s_strict_init};
     if (cairn_builtins_register(s_registry, NULL) != CAIRN_OK
         || cairn_registry_add_executor(s_registry, &echo) != CAIRN_OK
         || cairn_registry_add_executor(s_registry, &strict) != CAIRN_OK)
