@@ -63,6 +63,10 @@ cli_registry(const cli_plugins_t *plugins, bool allow_exec, int *exit_code);
 json_t *
 cli_payload_json(const uint8_t *data, size_t len);
 
+/* {id, executor, kind, payload} of a request (payload as above). */
+json_t *
+cli_request_json(const cairn_request_t *request);
+
 /* Prints a JSON value on stdout, compact, one line. */
 void
 cli_print_json(json_t *value);

@@ -179,6 +179,18 @@ s_dump_state(const char *executor, const char *key, const uint8_t *value,
     json_object_set_new(scope, key, cli_payload_json(value, len));
 }
 
+/* [{id, executor, kind, payload}] of the requests pending at cp. */
+static json_t *
+s_requests_json(const cairn_checkpoint_t *cp)
+{
+    json_t *list = json_array();
+    cairn_request_t request;
+    for (size_t i = 0; i < cairn_checkpoint_request_count(cp); i++)
+        if (cairn_checkpoint_request(cp, i, &request) == CAIRN_OK)
+            json_array_append_new(list, cli_request_json(&request));
+    return list;
+}
+
 int
 cli_cmd_show(int argc, char **argv)
 {
@@ -216,6 +228,7 @@ cli_cmd_show(int argc, char **argv)
         json_object_set_new(doc, "state", dump.executors);
         json_object_set_new(doc, "shared", dump.shared);
         json_object_set_new(doc, "outputs", outputs);
+        json_object_set_new(doc, "requests", s_requests_json(cp));
         cli_print_json(doc);
         json_decref(doc);
     } else {
@@ -237,6 +250,15 @@ cli_cmd_show(int argc, char **argv)
             printf("  %.*s\n", (int)(len > 200 ? 200 : len),
                    (const char *)data);
         }
+        printf("pending requests: %zu\n", cairn_checkpoint_request_count(cp));
+        cairn_request_t request;
+        for (size_t i = 0; i < cairn_checkpoint_request_count(cp); i++)
+            if (cairn_checkpoint_request(cp, i, &request) == CAIRN_OK)
+                printf("  %s from %s (%s): %.*s\n", request.id,
+                       request.executor, request.kind,
+                       (int)(request.payload_len > 200 ? 200
+                                                       : request.payload_len),
+                       (const char *)request.payload);
     }
     cairn_checkpoint_destroy(&cp);
     cairn_store_destroy(&store);

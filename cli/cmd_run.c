@@ -32,6 +32,7 @@ typedef struct {
     uint64_t min_workers;
     uint64_t worker_wait_ms;
     bool insecure;             /* plain TCP beyond loopback */
+    cli_plugins_t responses;   /* resume: --respond ID=VALUE, as given */
 } s_options_t;
 
 /* State the event callback needs. */
@@ -98,7 +99,7 @@ s_parse(int argc, char **argv, bool resume, s_options_t *o,
         {"force-signature", CLI_OPT_FLAG, &o->force_signature},
         {"listen", CLI_OPT_TEXT, &o->listen},
         {"spawn-workers", CLI_OPT_NUMBER, &o->spawn_workers},
-        {"spawn-workers", CLI_OPT_NUMBER, &o->spawn_workers},
+        {"respond", CLI_OPT_LIST, &o->responses},
         {"min-workers", CLI_OPT_NUMBER, &o->min_workers},
         {"worker-wait-ms", CLI_OPT_NUMBER, &o->worker_wait_ms},
         {"insecure", CLI_OPT_FLAG, &o->insecure},
@@ -272,6 +273,28 @@ s_exit_for_result(const cairn_result_t *result)
     }
 }
 
+/* The pending requests as a JSON array of {id, executor, kind, payload};
+ * each is also told on stderr, with how to answer it. */
+static json_t *
+s_report_requests(const cairn_result_t *result)
+{
+    json_t *list = json_array();
+    for (size_t i = 0; i < cairn_result_request_count(result); i++) {
+        cairn_request_t request;
+        if (cairn_result_request(result, i, &request) != CAIRN_OK)
+            continue;
+        fprintf(stderr, "request %s from %s (%s): %.*s\n", request.id,
+                request.executor, request.kind, (int)request.payload_len,
+                (const char *)request.payload);
+        json_array_append_new(list, cli_request_json(&request));
+    }
+    if (json_array_size(list) > 0)
+        cli_error("run %s is waiting: answer with cairn resume %s --respond "
+                  "ID=VALUE",
+                  cairn_result_run_id(result), cairn_result_run_id(result));
+    return list;
+}
+
 /* Prints the outputs (or the --json object) and says how the run ended
  * on stderr; returns the exit code. */
 static int
@@ -279,6 +302,7 @@ s_report(const s_options_t *o, const cairn_result_t *result)
 {
     int exit_code = s_exit_for_result(result);
     size_t n = cairn_result_output_count(result);
+    json_t *requests = s_report_requests(result);
     if (o->json) {
         json_t *outputs = json_array();
         for (size_t i = 0; i < n; i++) {
@@ -287,12 +311,12 @@ s_report(const s_options_t *o, const cairn_result_t *result)
             json_array_append_new(outputs, cli_payload_json(data, len));
         }
         json_t *doc = json_pack(
-            "{s:s, s:s, s:i, s:I, s:o, s:[]}", "run_id",
+            "{s:s, s:s, s:i, s:I, s:o, s:O}", "run_id",
             cairn_result_run_id(result), "status",
             cairn_status_name(cairn_result_status(result)), "exit_code",
             exit_code, "supersteps",
             (json_int_t)cairn_result_supersteps(result), "outputs", outputs,
-            "requests");
+            "requests", requests);
         if (doc)
             cli_print_json(doc);
         json_decref(doc);
@@ -305,6 +329,7 @@ s_report(const s_options_t *o, const cairn_result_t *result)
         }
         fflush(stdout);
     }
+    json_decref(requests);
     const cairn_error_t *err = cairn_result_error(result);
     if (err->code != CAIRN_OK)
         cli_error("run %s %s: %s", cairn_result_run_id(result),
@@ -463,6 +488,39 @@ done:
     return exit_code;
 }
 
+/* Splits each --respond ID=VALUE at its first '=' into responses (a
+ * malloc'd array borrowing from the arguments). */
+static int
+s_parse_responses(const cli_plugins_t *given, cairn_response_t **out)
+{
+    *out = calloc(given->count ? given->count : 1, sizeof **out);
+    if (!*out)
+        return CLI_EXIT_FAILED;
+    for (size_t i = 0; i < given->count; i++) {
+        const char *text = given->paths[i];
+        const char *eq = strchr(text, '=');
+        if (!eq || eq == text) {
+            cli_error("resume: --respond wants REQUEST_ID=VALUE, not '%s'",
+                      text);
+            return CLI_EXIT_USAGE;
+        }
+        /* The id is a copy; the value borrows from the argument. */
+        char *id = strndup(text, (size_t)(eq - text));
+        if (!id)
+            return CLI_EXIT_FAILED;
+        (*out)[i] = (cairn_response_t){id, eq + 1, strlen(eq + 1)};
+    }
+    return CLI_EXIT_OK;
+}
+
+static void
+s_free_responses(cairn_response_t *responses, size_t count)
+{
+    for (size_t i = 0; responses && i < count; i++)
+        free((char *)responses[i].request_id);
+    free(responses);
+}
+
 /* The run id part of RUN or RUN@N. */
 static void
 s_run_part(const char *target, char *out, size_t size)
@@ -487,7 +545,10 @@ cli_cmd_resume(int argc, char **argv)
     cairn_spec_checkpoint_t from_spec = {0};
     char *spec_file = NULL;
     size_t spec_file_len = 0;
+    cairn_response_t *responses = NULL;
     cairn_error_t err;
+    if (exit_code == CLI_EXIT_OK)
+        exit_code = s_parse_responses(&o.responses, &responses);
     if (exit_code == CLI_EXIT_OK)
         exit_code = s_open_store(&o, &store);
     char run_id[CAIRN_CHECKPOINT_ID_MAX];
@@ -530,6 +591,8 @@ cli_cmd_resume(int argc, char **argv)
             .spec_len = spec_len,
             .plugins = stored.paths,
             .plugin_count = stored.count,
+            .responses = responses,
+            .response_count = o.responses.count,
         };
         exit_code = s_drive(&o, registry, wf, &run_opts, target, NULL, 0);
     }
@@ -540,6 +603,8 @@ done:
     cairn_run_infos_free(info, info ? 1 : 0);
     cairn_store_destroy(&store);
     cli_plugins_free(&o.plugins);
+    s_free_responses(responses, o.responses.count);
+    cli_plugins_free(&o.responses);
     free(spec_file);
     return exit_code;
 }

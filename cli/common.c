@@ -116,6 +116,14 @@ cli_payload_json(const uint8_t *data, size_t len)
     return wrapped;
 }
 
+json_t *
+cli_request_json(const cairn_request_t *request)
+{
+    return json_pack("{s:s, s:s, s:s, s:o}", "id", request->id, "executor",
+                     request->executor, "kind", request->kind, "payload",
+                     cli_payload_json(request->payload, request->payload_len));
+}
+
 void
 cli_print_json(json_t *value)
 {

@@ -213,13 +213,7 @@ cairn_result_request(const cairn_result_t *self, size_t index,
 {
     if (index >= self->requests.count)
         return CAIRN_EINVAL;
-    const Cairn__Request *request = self->requests.items[index];
-    out->id = request->id;
-    out->executor = request->executor;
-    out->kind = request->kind;
-    out->payload = request->payload.data ? request->payload.data
-                                         : (const uint8_t *)"";
-    out->payload_len = request->payload.len;
+    cairn__pb_request_view(self->requests.items[index], out);
     return CAIRN_OK;
 }
 

@@ -100,6 +100,17 @@ cairn__pb_request_clone(const Cairn__Request *request)
 }
 
 void
+cairn__pb_request_view(const Cairn__Request *request, cairn_request_t *view)
+{
+    view->id = request->id;
+    view->executor = request->executor;
+    view->kind = request->kind;
+    view->payload = request->payload.data ? request->payload.data
+                                          : (const uint8_t *)"";
+    view->payload_len = request->payload.len;
+}
+
+void
 cairn__pb_request_free(Cairn__Request *request)
 {
     if (request)

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "cairn.pb-c.h"
+#include "cairn/message.h"
 #include "engine/kv.h"
 
 /* protobuf-c unpacks nested messages by recursion with no depth limit,
@@ -51,6 +52,10 @@ cairn__pb_request_new(const char *id, const char *executor, const char *kind,
 /* A deep copy, or NULL on out-of-memory. */
 Cairn__Request *
 cairn__pb_request_clone(const Cairn__Request *request);
+
+/* Fills view with pointers into request (borrowed from it). */
+void
+cairn__pb_request_view(const Cairn__Request *request, cairn_request_t *view);
 
 /* Frees a request from cairn__pb_request_new/clone or an unpacker.
  * Accepts NULL. */

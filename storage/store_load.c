@@ -12,6 +12,7 @@
 
 #include "engine/util.h"
 #include "storage/record.h"
+#include "proto/pbutil.h"
 #include "storage/store_internal.h"
 
 #define S_MAX_LINEAGE 1024
@@ -495,4 +496,20 @@ cairn__checkpoint_take_shared(cairn_checkpoint_t *self)
     cairn__kv_t *map = self->shared;
     self->shared = NULL;
     return map;
+}
+
+size_t
+cairn_checkpoint_request_count(const cairn_checkpoint_t *self)
+{
+    return self->inflight->n_requests;
+}
+
+int
+cairn_checkpoint_request(const cairn_checkpoint_t *self, size_t index,
+                         cairn_request_t *out)
+{
+    if (index >= self->inflight->n_requests)
+        return CAIRN_EINVAL;
+    cairn__pb_request_view(self->inflight->requests[index], out);
+    return CAIRN_OK;
 }

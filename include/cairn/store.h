@@ -19,6 +19,7 @@
 
 #include "common.h"
 #include "error.h"
+#include "message.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -201,6 +202,14 @@ cairn_checkpoint_output_count(const cairn_checkpoint_t *self);
 CAIRN_EXPORT const uint8_t *
 cairn_checkpoint_output(const cairn_checkpoint_t *self, size_t index,
                         size_t *len);
+
+/* Requests of the checkpoint still waiting for a response, in the order
+ * they were made (see cairn_result_request). */
+CAIRN_EXPORT size_t
+cairn_checkpoint_request_count(const cairn_checkpoint_t *self);
+CAIRN_EXPORT int
+cairn_checkpoint_request(const cairn_checkpoint_t *self, size_t index,
+                         cairn_request_t *out) CAIRN_WARN_UNUSED;
 
 /* ---- verification ------------------------------------------------------ */
 

@@ -1684,6 +1684,114 @@ test_cli_verify(void **state)
     s_expect(&r, 2, NULL, "unknown run 'nope'");
 }
 
+/* ---- human in the loop ---- */
+
+#define APPROVE_SPEC                                                           \
+    "{\"name\": \"approval\", \"start\": \"draft\", \"executors\": ["           \
+    "{\"id\": \"draft\", \"type\": \"text.upper\"},"                           \
+    "{\"id\": \"approve\", \"type\": \"hitl.approve\","                        \
+    " \"config\": {\"prompt\": \"Publish?\"}},"                                \
+    "{\"id\": \"publish\", \"type\": \"text.output\"}],"                       \
+    "\"edges\": [{\"from\": \"draft\", \"to\": \"approve\"},"                  \
+    "{\"from\": \"approve\", \"to\": \"publish\"}]}"
+
+/* Runs the approval spec on input into db as run id; it must wait. */
+static void
+s_run_approval(const char *db, const char *id, const char *input)
+{
+    const char *spec = s_spec("approve.json", APPROVE_SPEC);
+    s_result_t r = {0};
+    s_cairn(&r, "run", spec, "--db", db, "--run-id", id, "--input", input,
+            NULL);
+    s_expect(&r, 3, "", "request approve.2.1 from approve (approve): ");
+    s_expect(&r, 3, NULL, "\"prompt\":\"Publish?\"");
+    assert_string_equal(s_run_status(db, id), "waiting");
+}
+
+/* Approval in a later process forwards the payload; the requests are
+ * shown again (exit 3) until then, and --json lists them for scripts. */
+static void
+test_cli_hitl_approve_forwards(void **state)
+{
+    (void)state;
+    const char *db = s_path("db");
+    s_run_approval(db, "ok", "draft one");
+    s_result_t r = {0};
+    s_cairn(&r, "resume", "ok", "--db", db, "--json", NULL);
+    s_expect(&r, 3, NULL, "request approve.2.1");
+    json_t *doc = s_json(r.out);
+    assert_string_equal(json_string_value(json_object_get(doc, "status")),
+                        "waiting");
+    json_t *requests = json_object_get(doc, "requests");
+    assert_int_equal(json_array_size(requests), 1);
+    json_t *request = json_array_get(requests, 0);
+    assert_string_equal(json_string_value(json_object_get(request, "id")),
+                        "approve.2.1");
+    assert_string_equal(
+        json_string_value(json_object_get(request, "executor")), "approve");
+    assert_string_equal(json_string_value(json_object_get(request, "kind")),
+                        "approve");
+    json_t *question = s_json(
+        json_string_value(json_object_get(request, "payload")));
+    assert_string_equal(
+        json_string_value(json_object_get(question, "payload")),
+        "DRAFT ONE");
+    /* The waiting checkpoint holds the request. */
+    s_cairn(&r, "show", "ok@2", "--db", db, "--json", NULL);
+    s_expect(&r, 0, NULL, NULL);
+    json_t *shown = json_object_get(s_json(r.out), "requests");
+    assert_int_equal(json_array_size(shown), 1);
+    assert_string_equal(
+        json_string_value(json_object_get(json_array_get(shown, 0), "id")),
+        "approve.2.1");
+    s_cairn(&r, "resume", "ok", "--db", db, "--respond", "approve.2.1= YES ",
+            NULL);
+    s_expect(&r, 0, "DRAFT ONE\n", NULL);
+    assert_string_equal(s_run_status(db, "ok"), "completed");
+}
+
+/* Anything but yes rejects. */
+static void
+test_cli_hitl_reject(void **state)
+{
+    (void)state;
+    const char *db = s_path("db");
+    s_run_approval(db, "no", "draft two");
+    s_result_t r = {0};
+    s_cairn(&r, "resume", "no", "--db", db, "--respond",
+            "approve.2.1=not yet", NULL);
+    s_expect(&r, 0, "rejected: DRAFT TWO\n", NULL);
+}
+
+/* Unknown ids, an id given twice, a malformed --respond and an id
+ * answered before exit 2 and change nothing. */
+static void
+test_cli_hitl_bad_responses(void **state)
+{
+    (void)state;
+    const char *db = s_path("db");
+    s_run_approval(db, "bad", "x");
+    const char *before = s_checkpoint_ids(db, "bad");
+    s_result_t r = {0};
+    s_cairn(&r, "resume", "bad", "--db", db, "--respond", "nope.1.1=yes",
+            NULL);
+    s_expect(&r, 2, "", "no pending request 'nope.1.1'");
+    s_cairn(&r, "resume", "bad", "--db", db, "--respond", "approve.2.1=yes",
+            "--respond", "approve.2.1=no", NULL);
+    s_expect(&r, 2, "", "answered twice");
+    s_cairn(&r, "resume", "bad", "--db", db, "--respond", "approve.2.1",
+            NULL);
+    s_expect(&r, 2, "", "--respond wants REQUEST_ID=VALUE");
+    assert_string_equal(s_checkpoint_ids(db, "bad"), before);
+    assert_string_equal(s_run_status(db, "bad"), "waiting");
+    s_cairn(&r, "resume", "bad", "--db", db, "--respond", "approve.2.1=yes",
+            NULL);
+    s_expect(&r, 0, "X\n", NULL);
+    s_cairn(&r, "resume", "bad", "--db", db, "--respond", "approve.2.1=yes",
+            NULL);
+    s_expect(&r, 2, "", "already answered");
+}
+
 int
 main(void)
 {
@@ -1727,6 +1835,9 @@ main(void)
         T(test_cli_gc_keep_last),
         T(test_cli_export_import),
         T(test_cli_exec_needs_allow_exec),
+        T(test_cli_hitl_approve_forwards),
+        T(test_cli_hitl_reject),
+        T(test_cli_hitl_bad_responses),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);
