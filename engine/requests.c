@@ -28,8 +28,9 @@ cairn__requests_note_done(cairn__run_t *run, const Cairn__Done *done,
     for (size_t i = 0; i < done->n_requests; i++) {
         Cairn__Request *copy = cairn__pb_request_clone(done->requests[i]);
         /* The executor is the one whose Done this is, whatever it says. */
-        if (!copy || cairn__replace_string(&copy->executor, done->executor_id)
-                         != CAIRN_OK
+        if (!copy
+            || cairn__replace_string(&copy->executor, done->executor_id)
+                   != CAIRN_OK
             || cairn__ptrs_push(&run->requests, copy) != CAIRN_OK) {
             cairn__pb_request_free(copy);
             return CAIRN_ENOMEM;
@@ -150,8 +151,8 @@ s_deliver(cairn__run_t *run, size_t i, const cairn_response_t *response)
 {
     Cairn__Request *request = run->requests.items[i];
     char *id = strdup(request->id);
-    Cairn__Message *msg = cairn__pb_message_new(
-        request->kind, NULL, NULL, response->value, response->len);
+    Cairn__Message *msg = cairn__pb_message_new(request->kind, NULL, NULL,
+                                                response->value, response->len);
     long x = cairn__workflow_find(run->wf, request->executor);
     if (!id || !msg || cairn__ptrs_push(&run->answered, id) != CAIRN_OK) {
         free(id);

@@ -55,6 +55,10 @@ typedef struct {
     cairn__ptrs_t requests;   /* Cairn__Request*, owned: waiting for a
                                  response, in the order they were made */
     cairn__ptrs_t answered;   /* char*, owned: ids of answered requests */
+    uint32_t *attempts;       /* per executor: attempt of this superstep */
+    uint64_t *deadline_us;    /* per executor: when the attempt times out
+                                 (monotonic), 0 = no limit */
+    bool *timed_out;          /* per executor: its failure is a timeout */
     Cairn__WorkItem *items;   /* scratch, per executor */
     Cairn__WorkItem **item_ptrs;
     cairn__entry_view_t *state_views;

@@ -58,6 +58,9 @@ typedef enum {
     CAIRN_EVENT_WORKER_LOST,
     CAIRN_EVENT_REQUEST, /* a handler asked for a response (detail: the
                             request id, data: its payload) */
+    CAIRN_EVENT_EXECUTOR_RETRY, /* a failed attempt is retried (detail:
+                                   why it failed; count: the attempt
+                                   about to run) */
 } cairn_event_kind_t;
 
 /* "run_started", "executor_failed", ...; never NULL. */

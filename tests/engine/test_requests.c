@@ -25,7 +25,8 @@
 
 #include "cairn/cairn.h"
 
-/* ---- executor types ------------------------------------------------------- */
+/* ---- executor types -------------------------------------------------------
+ */
 
 static int
 s_split(cairn_ctx_t *ctx, const cairn_msg_t *msg)
@@ -47,25 +48,22 @@ s_ask(cairn_ctx_t *ctx, const cairn_msg_t *msg)
     if (rc != CAIRN_OK)
         return rc;
     char expected[128];
-    snprintf(expected, sizeof expected, "%s.%llu.1",
-             cairn_ctx_executor_id(ctx),
+    snprintf(expected, sizeof expected, "%s.%llu.1", cairn_ctx_executor_id(ctx),
              (unsigned long long)cairn_ctx_superstep(ctx));
     if (strcmp(id, expected) != 0)
-        return cairn_ctx_fail(ctx, "request id %s, expected %s", id,
-                              expected);
+        return cairn_ctx_fail(ctx, "request id %s, expected %s", id, expected);
     if (cairn_ctx_request(ctx, "", NULL, 0, NULL) != CAIRN_EINVAL)
         return cairn_ctx_fail(ctx, "a request without a kind was taken");
     return CAIRN_OK;
 }
 
 static int
-s_answer(cairn_ctx_t *ctx, const cairn_request_t *request,
-         const uint8_t *value, size_t len)
+s_answer(cairn_ctx_t *ctx, const cairn_request_t *request, const uint8_t *value,
+         size_t len)
 {
     char line[256];
-    int n = snprintf(line, sizeof line, "%s=%.*s<-%.*s", request->id,
-                     (int)len, (const char *)value,
-                     (int)request->payload_len,
+    int n = snprintf(line, sizeof line, "%s=%.*s<-%.*s", request->id, (int)len,
+                     (const char *)value, (int)request->payload_len,
                      (const char *)request->payload);
     if (strcmp(request->executor, cairn_ctx_executor_id(ctx)) != 0
         || strcmp(request->kind, "question") != 0)
@@ -75,13 +73,14 @@ s_answer(cairn_ctx_t *ctx, const cairn_request_t *request,
     return cairn_ctx_yield_output(ctx, line, (size_t)n);
 }
 
-/* ---- fixture -------------------------------------------------------------- */
+/* ---- fixture --------------------------------------------------------------
+ */
 
 typedef struct {
     cairn_registry_t *registry;
     cairn_engine_t *engine;
-    cairn_workflow_t *wf;       /* split -> ask_a, ask_b (t.ask) */
-    cairn_workflow_t *mute_wf;  /* split -> ask_a (t.mute: no on_response) */
+    cairn_workflow_t *wf;      /* split -> ask_a, ask_b (t.ask) */
+    cairn_workflow_t *mute_wf; /* split -> ask_a (t.mute: no on_response) */
     char dir[64];
     cairn_store_t *store;
 } s_fixture_t;
@@ -164,11 +163,9 @@ s_resume(s_fixture_t *fx, const cairn_workflow_t *wf, const char *run_id,
 {
     cairn_response_t responses[4];
     for (size_t i = 0; i < n; i++)
-        responses[i] = (cairn_response_t){ids[i], values[i],
-                                          strlen(values[i])};
-    cairn_run_options_t opts = {.store = fx->store,
-                                .responses = responses,
-                                .response_count = n};
+        responses[i] = (cairn_response_t){ids[i], values[i], strlen(values[i])};
+    cairn_run_options_t opts = {
+        .store = fx->store, .responses = responses, .response_count = n};
     *result = NULL;
     return cairn_engine_resume(fx->engine, wf, run_id, &opts, result, err);
 }
@@ -179,9 +176,9 @@ s_run(s_fixture_t *fx, const cairn_workflow_t *wf, const char *run_id,
 {
     cairn_run_options_t opts = {.store = fx->store, .run_id = run_id};
     cairn_error_t err;
-    assert_int_equal(cairn_engine_run(fx->engine, wf, "hi", 2, &opts, result,
-                                      &err),
-                     CAIRN_OK);
+    assert_int_equal(
+        cairn_engine_run(fx->engine, wf, "hi", 2, &opts, result, &err),
+        CAIRN_OK);
 }
 
 static void
@@ -207,7 +204,8 @@ s_expect_output(const cairn_result_t *result, size_t i, const char *text)
     assert_memory_equal(data, text, len);
 }
 
-/* ---- cases ----------------------------------------------------------------- */
+/* ---- cases -----------------------------------------------------------------
+ */
 
 /* Two executors ask in the same superstep; answering one delivers it and
  * waits again for the other; answering that completes the run. */
@@ -228,17 +226,15 @@ test_requests_two_concurrent_answered_in_parts(void **state)
     cairn_result_destroy(&result);
 
     /* Resuming without responses waits again, with both. */
-    assert_int_equal(s_resume(fx, fx->wf, "two", NULL, NULL, 0, &result,
-                              &err),
+    assert_int_equal(s_resume(fx, fx->wf, "two", NULL, NULL, 0, &result, &err),
                      CAIRN_OK);
     assert_int_equal(cairn_result_status(result), CAIRN_STATUS_WAITING);
     assert_int_equal(cairn_result_request_count(result), 2);
     cairn_result_destroy(&result);
 
     const char *b_id[] = {"ask_b.2.1"}, *b_value[] = {"B"};
-    assert_int_equal(s_resume(fx, fx->wf, "two", b_id, b_value, 1, &result,
-                              &err),
-                     CAIRN_OK);
+    assert_int_equal(
+        s_resume(fx, fx->wf, "two", b_id, b_value, 1, &result, &err), CAIRN_OK);
     assert_int_equal(cairn_result_status(result), CAIRN_STATUS_WAITING);
     assert_int_equal(cairn_result_supersteps(result), 3);
     assert_int_equal(cairn_result_request_count(result), 1);
@@ -248,9 +244,8 @@ test_requests_two_concurrent_answered_in_parts(void **state)
     cairn_result_destroy(&result);
 
     const char *a_id[] = {"ask_a.2.1"}, *a_value[] = {"A"};
-    assert_int_equal(s_resume(fx, fx->wf, "two", a_id, a_value, 1, &result,
-                              &err),
-                     CAIRN_OK);
+    assert_int_equal(
+        s_resume(fx, fx->wf, "two", a_id, a_value, 1, &result, &err), CAIRN_OK);
     assert_int_equal(cairn_result_status(result), CAIRN_STATUS_COMPLETED);
     assert_int_equal(cairn_result_supersteps(result), 4);
     assert_int_equal(cairn_result_request_count(result), 0);
@@ -270,9 +265,8 @@ test_requests_delivered_in_request_order(void **state)
     s_run(fx, fx->wf, "order", &result);
     cairn_result_destroy(&result);
     const char *ids[] = {"ask_b.2.1", "ask_a.2.1"}, *values[] = {"2", "1"};
-    assert_int_equal(s_resume(fx, fx->wf, "order", ids, values, 2, &result,
-                              &err),
-                     CAIRN_OK);
+    assert_int_equal(
+        s_resume(fx, fx->wf, "order", ids, values, 2, &result, &err), CAIRN_OK);
     assert_int_equal(cairn_result_status(result), CAIRN_STATUS_COMPLETED);
     assert_int_equal(cairn_result_supersteps(result), 3);
     s_expect_output(result, 0, "ask_a.2.1=1<-hi");
@@ -312,29 +306,28 @@ test_requests_bad_responses_change_nothing(void **state)
     s_run(fx, fx->wf, "bad", &result);
     cairn_result_destroy(&result);
     const char *a_id[] = {"ask_a.2.1"}, *a_value[] = {"A"};
-    assert_int_equal(s_resume(fx, fx->wf, "bad", a_id, a_value, 1, &result,
-                              &err),
-                     CAIRN_OK);
+    assert_int_equal(
+        s_resume(fx, fx->wf, "bad", a_id, a_value, 1, &result, &err), CAIRN_OK);
     cairn_result_destroy(&result);
     char before[256], after[256];
     s_snapshot(fx, "bad", before, sizeof before);
 
     const char *unknown[] = {"ask_b.2.1", "nope.1.1"}, *values[] = {"x", "y"};
-    assert_int_equal(s_resume(fx, fx->wf, "bad", unknown, values, 2, &result,
-                              &err),
-                     CAIRN_ENOTFOUND);
+    assert_int_equal(
+        s_resume(fx, fx->wf, "bad", unknown, values, 2, &result, &err),
+        CAIRN_ENOTFOUND);
     assert_null(result);
     assert_non_null(strstr(err.message, "nope.1.1"));
 
     const char *twice[] = {"ask_b.2.1", "ask_b.2.1"};
-    assert_int_equal(s_resume(fx, fx->wf, "bad", twice, values, 2, &result,
-                              &err),
-                     CAIRN_EINVAL);
+    assert_int_equal(
+        s_resume(fx, fx->wf, "bad", twice, values, 2, &result, &err),
+        CAIRN_EINVAL);
     assert_non_null(strstr(err.message, "answered twice"));
 
-    assert_int_equal(s_resume(fx, fx->wf, "bad", a_id, a_value, 1, &result,
-                              &err),
-                     CAIRN_EINVAL);
+    assert_int_equal(
+        s_resume(fx, fx->wf, "bad", a_id, a_value, 1, &result, &err),
+        CAIRN_EINVAL);
     assert_non_null(strstr(err.message, "already answered"));
 
     s_snapshot(fx, "bad", after, sizeof after);
@@ -342,9 +335,8 @@ test_requests_bad_responses_change_nothing(void **state)
 
     /* The request that is still pending can still be answered. */
     const char *b_id[] = {"ask_b.2.1"};
-    assert_int_equal(s_resume(fx, fx->wf, "bad", b_id, values, 1, &result,
-                              &err),
-                     CAIRN_OK);
+    assert_int_equal(
+        s_resume(fx, fx->wf, "bad", b_id, values, 1, &result, &err), CAIRN_OK);
     assert_int_equal(cairn_result_status(result), CAIRN_STATUS_COMPLETED);
     cairn_result_destroy(&result);
 }
@@ -360,9 +352,9 @@ test_requests_response_without_handler_fails(void **state)
     assert_int_equal(cairn_result_status(result), CAIRN_STATUS_WAITING);
     cairn_result_destroy(&result);
     const char *id[] = {"ask_a.2.1"}, *value[] = {"A"};
-    assert_int_equal(s_resume(fx, fx->mute_wf, "mute", id, value, 1, &result,
-                              &err),
-                     CAIRN_OK);
+    assert_int_equal(
+        s_resume(fx, fx->mute_wf, "mute", id, value, 1, &result, &err),
+        CAIRN_OK);
     assert_int_equal(cairn_result_status(result), CAIRN_STATUS_FAILED);
     assert_non_null(
         strstr(cairn_result_error(result)->message, "has no on_response"));
@@ -381,8 +373,7 @@ main(void)
         cmocka_unit_test_setup_teardown(
             test_requests_bad_responses_change_nothing, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(
-            test_requests_response_without_handler_fails, s_setup,
-            s_teardown),
+            test_requests_response_without_handler_fails, s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
