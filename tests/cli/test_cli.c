@@ -1684,6 +1684,38 @@ test_cli_verify(void **state)
     s_expect(&r, 2, NULL, "unknown run 'nope'");
 }
 
+/* ---- retries ---- */
+
+#define RETRY_SPEC(ATTEMPTS)                                                   \
+    "{\"start\": \"flaky\", \"retry\": {\"max_attempts\": 9},"                  \
+    " \"executors\": [{\"id\": \"flaky\", \"type\": \"util.fail\","             \
+    " \"config\": {\"first_attempts\": 2}, \"retry\": {\"max_attempts\": "      \
+    #ATTEMPTS ", \"backoff_ms\": 5}},"                                        \
+    " {\"id\": \"out\", \"type\": \"text.output\"}],"                           \
+    " \"edges\": [{\"from\": \"flaky\", \"to\": \"out\"}]}"
+
+/* util.fail failing its first two attempts: three attempts (the
+ * executor's own policy, not the default of 9) succeed with two
+ * executor_retry events; two attempts fail the run. */
+static void
+test_cli_retry_from_spec(void **state)
+{
+    (void)state;
+    const char *db = s_path("db");
+    s_result_t r = {0};
+    s_cairn(&r, "run", s_spec("three.json", RETRY_SPEC(3)), "--db", db,
+            "--input", "ok", "--events", NULL);
+    s_expect(&r, 0, "ok\n", "\"event\":\"executor_retry\"");
+    size_t retries = 0;
+    for (const char *p = r.err; (p = strstr(p, "executor_retry")); p++)
+        retries++;
+    assert_int_equal(retries, 2);
+    assert_non_null(strstr(r.err, "\"detail\":\"attempt 2 failed: util.fail"));
+    s_cairn(&r, "run", s_spec("two.json", RETRY_SPEC(2)), "--db", db,
+            "--input", "ok", NULL);
+    s_expect(&r, 1, "", "failing as configured (attempt 2");
+}
+
 /* ---- human in the loop ---- */
 
 #define APPROVE_SPEC                                                           \
@@ -1835,6 +1867,7 @@ main(void)
         T(test_cli_gc_keep_last),
         T(test_cli_export_import),
         T(test_cli_exec_needs_allow_exec),
+        T(test_cli_retry_from_spec),
         T(test_cli_hitl_approve_forwards),
         T(test_cli_hitl_reject),
         T(test_cli_hitl_bad_responses),

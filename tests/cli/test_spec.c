@@ -411,7 +411,22 @@ static const s_bad_t s_bad[] = {
      NULL},
     {"{\"start\": \"a\", \"steps\": 3, " EXECS "}",
      "$: unknown key 'steps' (expected one of: name, start, max_supersteps, "
-     "executors, edges, checkpoint)",
+     "executors, edges, checkpoint, retry, timeout_ms)",
+     NULL},
+    {"{\"start\": \"a\", \"retry\": 3, " EXECS "}",
+     "retry: expected an object, found an integer", NULL},
+    {"{\"start\": \"a\", \"retry\": {\"max_attempts\": 0}, " EXECS "}",
+     "retry.max_attempts: expected an integer from 1 to 4294967295, found an "
+     "integer",
+     NULL},
+    {"{\"start\": \"a\", \"retry\": {\"tries\": 2}, " EXECS "}",
+     "retry: unknown key 'tries' (expected one of: max_attempts, backoff_ms, "
+     "max_backoff_ms, on)",
+     NULL},
+    {"{\"start\": \"a\", \"retry\": {\"on\": [\"crash\"]}, " EXECS "}",
+     "retry.on[0]: expected \"error\" or \"timeout\"", NULL},
+    {"{\"start\": \"a\", \"timeout_ms\": \"1s\", " EXECS "}",
+     "timeout_ms: expected an integer from 0 to 4294967295, found a string",
      NULL},
     {"{\"start\": \"a\", \"name\": [], " EXECS "}",
      "name: expected a string, found an empty array", NULL},
@@ -456,7 +471,12 @@ static const s_bad_t s_bad[] = {
     {"{\"start\": \"a\", \"executors\": [{\"id\": \"a\", \"type\": "
      "\"text.lower\", \"colour\": \"red\"}]}",
      "executors[0]: unknown key 'colour' (expected one of: id, type, config, "
-     "accepts, label)",
+     "accepts, label, retry, timeout_ms)",
+     NULL},
+    {"{\"start\": \"a\", \"executors\": [{\"id\": \"a\", \"type\": "
+     "\"text.lower\", \"retry\": {\"backoff_ms\": -5}}]}",
+     "executors[0].retry.backoff_ms: expected an integer from 0 to "
+     "4294967295, found an integer",
      NULL},
     {"{\"start\": \"a\", \"executors\": [{\"id\": \"a\", \"type\": "
      "\"text.lower\"}, {\"id\": \"b\", \"type\": \"text.nope\"}]}",
