@@ -1167,7 +1167,7 @@ static const s_bad_spec_t s_bad_specs[] = {
     {"{\"start\": \"a\", \"executors\": [{\"id\": \"a\", \"type\": "
      "\"text.output\", \"colour\": \"red\"}]}",
      "executors[0]: unknown key 'colour' (expected one of: id, type, "
-     "config, accepts, label)"},
+     "config, accepts, label, retry, timeout_ms)"},
     {"{\"start\": \"a\", \"executor\": [" EXEC_A "]}",
      "$: unknown key 'executor'"},
     {"{\"start\": \"a\", \"executors\": []}",
