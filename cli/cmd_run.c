@@ -33,6 +33,7 @@ typedef struct {
     uint64_t worker_wait_ms;
     bool insecure;             /* plain TCP beyond loopback */
     cli_plugins_t responses;   /* resume: --respond ID=VALUE, as given */
+    uint64_t auto_resume;      /* resumes after a handler failure */
 } s_options_t;
 
 /* State the event callback needs. */
@@ -88,6 +89,7 @@ s_parse(int argc, char **argv, bool resume, s_options_t *o,
         {"min-workers", CLI_OPT_NUMBER, &o->min_workers},
         {"worker-wait-ms", CLI_OPT_NUMBER, &o->worker_wait_ms},
         {"insecure", CLI_OPT_FLAG, &o->insecure},
+        {"auto-resume", CLI_OPT_NUMBER, &o->auto_resume},
     };
     const cli_option_t resume_options[] = {
         {"db", CLI_OPT_TEXT, &o->db},
@@ -100,6 +102,7 @@ s_parse(int argc, char **argv, bool resume, s_options_t *o,
         {"listen", CLI_OPT_TEXT, &o->listen},
         {"spawn-workers", CLI_OPT_NUMBER, &o->spawn_workers},
         {"respond", CLI_OPT_LIST, &o->responses},
+        {"auto-resume", CLI_OPT_NUMBER, &o->auto_resume},
         {"min-workers", CLI_OPT_NUMBER, &o->min_workers},
         {"worker-wait-ms", CLI_OPT_NUMBER, &o->worker_wait_ms},
         {"insecure", CLI_OPT_FLAG, &o->insecure},
@@ -381,6 +384,45 @@ s_load_spec(const char *text, size_t len, const char *what,
     return CLI_EXIT_OK;
 }
 
+/* A run that failed because a handler did (after its retries) may get
+ * past it when resumed: the cause may have been transient. */
+static bool
+s_worth_resuming(const cairn_result_t *result)
+{
+    return cairn_result_status(result) == CAIRN_STATUS_FAILED
+           && cairn_result_error(result)->code == CAIRN_EHANDLER;
+}
+
+/* --auto-resume N: resumes a run that failed on a handler error from its
+ * last checkpoint, up to N times, waiting 200 ms, 400 ms, ... (at most
+ * 10 s) before each. */
+static int
+s_auto_resume(const s_options_t *o, cairn_engine_t *engine,
+              const cairn_workflow_t *wf, cairn_run_options_t *run_opts,
+              cairn_result_t **result, cairn_error_t *err)
+{
+    /* Responses were delivered by the first resume; never again. */
+    run_opts->responses = NULL;
+    run_opts->response_count = 0;
+    int rc = CAIRN_OK;
+    for (uint64_t k = 0; rc == CAIRN_OK && k < o->auto_resume
+                         && s_worth_resuming(*result);
+         k++) {
+        uint64_t delay_ms = k < 6 ? 200u << k : 10000u;
+        char run_id[CAIRN_CHECKPOINT_ID_MAX];
+        snprintf(run_id, sizeof run_id, "%s", cairn_result_run_id(*result));
+        cli_error("run %s failed: %s; resuming it in %llu ms (auto-resume "
+                  "%llu of %llu)",
+                  run_id, cairn_result_error(*result)->message,
+                  (unsigned long long)delay_ms, (unsigned long long)k + 1,
+                  (unsigned long long)o->auto_resume);
+        usleep((useconds_t)(delay_ms * 1000u));
+        cairn_result_destroy(result);
+        rc = cairn_engine_resume(engine, wf, run_id, run_opts, result, err);
+    }
+    return rc;
+}
+
 /* Drives run or resume on a fresh engine and reports. */
 static int
 s_drive(const s_options_t *o, const cairn_registry_t *registry,
@@ -423,6 +465,9 @@ s_drive(const s_options_t *o, const cairn_registry_t *registry,
     else if (rc == CAIRN_OK)
         rc = cairn_engine_run(engine, wf, input, input_len, run_opts, &result,
                               &err);
+    if (rc == CAIRN_OK && o->auto_resume > 0 && run_opts->store
+        && cairn_store_durability(run_opts->store) != CAIRN_DURABILITY_NONE)
+        rc = s_auto_resume(o, engine, wf, run_opts, &result, &err);
     int exit_code = rc == CAIRN_OK ? s_report(o, result) : cli_fail(&err);
     cairn_result_destroy(&result);
     cli_reap_workers(pids, spawned);

@@ -1716,6 +1716,50 @@ test_cli_retry_from_spec(void **state)
     s_expect(&r, 1, "", "failing as configured (attempt 2");
 }
 
+/* A spec whose "fragile" step (util.exec) fails while the file at marker
+ * does not exist, creating it (a fault that goes away); with always it
+ * fails every time. */
+static const char *
+s_fragile_spec(const char *name, const char *marker, bool always)
+{
+    char *json = NULL;
+    assert_true(
+        asprintf(&json,
+                 "{\"start\": \"fragile\", \"executors\": ["
+                 "{\"id\": \"fragile\", \"type\": \"util.exec\", \"config\":"
+                 " {\"argv\": [\"sh\", \"-c\", \"%s\", \"%s\"]}},"
+                 "{\"id\": \"out\", \"type\": \"text.output\"}],"
+                 "\"edges\": [{\"from\": \"fragile\", \"to\": \"out\"}]}",
+                 always ? "exit 3"
+                        : "test -e $0 && cat || { touch $0; exit 3; }",
+                 marker)
+        > 0);
+    return s_spec(name, s_keep(json));
+}
+
+/* --auto-resume: a transient failure is resumed past; a permanent one
+ * gives up after N resumes with the failure's exit code. */
+static void
+test_cli_auto_resume(void **state)
+{
+    (void)state;
+    const char *db = s_path("db");
+    s_result_t r = {0};
+    s_cairn(&r, "run", s_fragile_spec("once.json", s_path("m1"), false),
+            "--db", db, "--input", "hi", "--allow-exec", "--auto-resume", "2",
+            NULL);
+    s_expect(&r, 0, "hi\n", "(auto-resume 1 of 2)");
+    assert_null(strstr(r.err, "auto-resume 2 of 2"));
+    s_cairn(&r, "run", s_fragile_spec("once2.json", s_path("m2"), false),
+            "--db", db, "--input", "hi", "--allow-exec", NULL);
+    s_expect(&r, 1, "", "exited with status 3");
+    s_cairn(&r, "run", s_fragile_spec("always.json", s_path("m3"), true),
+            "--db", db, "--input", "hi", "--allow-exec", "--auto-resume", "2",
+            "--run-id", "always", NULL);
+    s_expect(&r, 1, "", "(auto-resume 2 of 2)");
+    assert_string_equal(s_run_status(db, "always"), "failed");
+}
+
 /* ---- human in the loop ---- */
 
 #define APPROVE_SPEC                                                           \
@@ -1868,6 +1912,7 @@ main(void)
         T(test_cli_export_import),
         T(test_cli_exec_needs_allow_exec),
         T(test_cli_retry_from_spec),
+        T(test_cli_auto_resume),
         T(test_cli_hitl_approve_forwards),
         T(test_cli_hitl_reject),
         T(test_cli_hitl_bad_responses),
