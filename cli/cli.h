@@ -129,5 +129,7 @@ int
 cli_cmd_worker(int argc, char **argv);
 int
 cli_cmd_verify(int argc, char **argv);
+int
+cli_cmd_recover(int argc, char **argv);
 
 #endif

@@ -21,9 +21,10 @@ static const s_command_t s_commands[] = {
      "      [--plugin LIB.so]... [--allow-exec]\n"
      "      [--listen ENDPOINT [--min-workers N] [--worker-wait-ms T] "
      "[--insecure]]\n"
-     "      [--spawn-workers N]"},
+     "      [--spawn-workers N] [--auto-resume N]"},
     {"resume", cli_cmd_resume,
      "resume RUN|CHECKPOINT [--db DIR] [--max-supersteps N]\n"
+     "      [--respond REQUEST_ID=VALUE]... [--auto-resume N]\n"
      "      [--spec F [--force-signature]] [--allow-exec] [--json] [--events]"},
     {"runs", cli_cmd_runs, "runs [--db DIR] [--json]"},
     {"checkpoints", cli_cmd_checkpoints,
@@ -35,6 +36,8 @@ static const s_command_t s_commands[] = {
     {"export", cli_cmd_export, "export RUN [--db DIR] > FILE"},
     {"import", cli_cmd_import, "import FILE [--db DIR] [--as ID]"},
     {"verify", cli_cmd_verify, "verify [RUN] [--db DIR]"},
+    {"recover", cli_cmd_recover,
+     "recover [--db DIR] [--allow-exec] [--jobs N] [--json]"},
     {"worker", cli_cmd_worker,
      "worker --connect ENDPOINT [--plugin LIB.so]... [--label L]...\n"
      "      [--id ID] [--give-up-after S] [--heartbeat-ms MS] [--allow-exec]"},

@@ -18,6 +18,8 @@ struct cairn_store_t {
     bool read_only;
     char *dir;       /* NULL for a memory store */
     char *pid_path;  /* DIR/cairn.pid while we write it */
+    cairn_store_t *shared_from; /* a handle of cairn_store_share: the
+                                   backend is that store's, not ours */
     cairn__key_t key; /* scratch key */
 };
 

@@ -65,6 +65,15 @@ CAIRN_EXPORT int
 cairn_store_open_memory(cairn_store_t **out, cairn_error_t *err)
     CAIRN_WARN_UNUSED;
 
+/* Another handle on the open RocksDB store `store`, for use by another
+ * thread: a store handle is used by one thread at a time, but RocksDB
+ * itself is thread-safe, so one process can drive several runs of one
+ * store at once, each with its own handle (cairn recover does). store
+ * must outlive the handle. CAIRN_EINVAL for a memory store. */
+CAIRN_EXPORT int
+cairn_store_share(cairn_store_t **out, cairn_store_t *store,
+                  cairn_error_t *err) CAIRN_WARN_UNUSED;
+
 CAIRN_EXPORT void
 cairn_store_destroy(cairn_store_t **self_p);
 

@@ -1402,6 +1402,57 @@ test_cli_kill_and_resume(void **state)
     assert_string_equal(s_run_status(db, "k"), "completed");
 }
 
+/* Three durable runs in one store, each SIGKILLed mid-run, are all
+ * completed by one `cairn recover` with the uninterrupted result; a
+ * completed run is left alone, and a second recover finds nothing. */
+static void
+test_cli_recover_three_runs(void **state)
+{
+    (void)state;
+    const char *spec = s_spec("slow.json", SLOW_SPEC(8));
+    const char *db = s_path("db");
+    s_result_t r = {0};
+    s_cairn(&r, "run", spec, "--input", "0", "--durability", "none", "--json",
+            NULL);
+    s_expect(&r, 0, NULL, NULL);
+    json_t *expected = s_json(r.out);
+    s_cairn(&r, "run", spec, "--input", "0", "--db", db, "--run-id", "done",
+            NULL);
+    s_expect(&r, 0, NULL, NULL);
+    const char *ids[] = {"r1", "r2", "r3"};
+    for (int i = 0; i < 3; i++) {
+        s_proc_t victim;
+        s_start(&victim, "run", spec, "--input", "0", "--db", db, "--run-id",
+                ids[i], NULL);
+        s_wait_checkpoints(db, ids[i], 3 + (size_t)i);
+        assert_int_equal(kill(victim.pid, SIGKILL), 0);
+        s_wait(&victim, &r);
+        assert_string_equal(s_run_status(db, ids[i]), "interrupted");
+    }
+    s_cairn(&r, "recover", "--db", db, "--json", NULL);
+    s_expect(&r, 0, NULL, NULL);
+    json_t *report = s_json(r.out);
+    assert_int_equal(json_array_size(report), 3);
+    for (int i = 0; i < 3; i++) {
+        json_t *entry = json_array_get(report, (size_t)i);
+        assert_string_equal(
+            json_string_value(json_object_get(entry, "run_id")), ids[i]);
+        assert_string_equal(
+            json_string_value(json_object_get(entry, "status")), "completed");
+        assert_int_equal(
+            json_integer_value(json_object_get(entry, "supersteps")),
+            json_integer_value(json_object_get(expected, "supersteps")));
+        assert_string_equal(s_run_status(db, ids[i]), "completed");
+        /* resuming a completed run prints all its outputs */
+        s_cairn(&r, "resume", ids[i], "--db", db, "--json", NULL);
+        s_expect(&r, 0, NULL, "already completed");
+        assert_true(json_equal(json_object_get(s_json(r.out), "outputs"),
+                               json_object_get(expected, "outputs")));
+    }
+    s_cairn(&r, "recover", "--db", db, NULL);
+    s_expect(&r, 0, "", "no interrupted runs");
+}
+
 /* ---- graph, gc, export/import ---- */
 
 static const char *
@@ -1913,6 +1964,7 @@ main(void)
         T(test_cli_exec_needs_allow_exec),
         T(test_cli_retry_from_spec),
         T(test_cli_auto_resume),
+        T(test_cli_recover_three_runs),
         T(test_cli_hitl_approve_forwards),
         T(test_cli_hitl_reject),
         T(test_cli_hitl_bad_responses),
