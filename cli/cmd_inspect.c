@@ -179,6 +179,24 @@ s_dump_state(const char *executor, const char *key, const uint8_t *value,
     json_object_set_new(scope, key, cli_payload_json(value, len));
 }
 
+/* [{executor, superstep, error, payload}] of cp's dead letters. */
+static json_t *
+s_dead_letters_json(const cairn_checkpoint_t *cp)
+{
+    json_t *list = json_array();
+    cairn_dead_letter_t letter;
+    for (size_t i = 0; i < cairn_checkpoint_dead_letter_count(cp); i++)
+        if (cairn_checkpoint_dead_letter(cp, i, &letter) == CAIRN_OK)
+            json_array_append_new(
+                list, json_pack("{s:s, s:I, s:s, s:o}", "executor",
+                                letter.executor, "superstep",
+                                (json_int_t)letter.superstep, "error",
+                                letter.error, "payload",
+                                cli_payload_json(letter.payload,
+                                                 letter.payload_len)));
+    return list;
+}
+
 /* [{id, executor, kind, payload}] of the requests pending at cp. */
 static json_t *
 s_requests_json(const cairn_checkpoint_t *cp)
@@ -229,6 +247,7 @@ cli_cmd_show(int argc, char **argv)
         json_object_set_new(doc, "shared", dump.shared);
         json_object_set_new(doc, "outputs", outputs);
         json_object_set_new(doc, "requests", s_requests_json(cp));
+        json_object_set_new(doc, "dead_letters", s_dead_letters_json(cp));
         cli_print_json(doc);
         json_decref(doc);
     } else {
@@ -259,6 +278,15 @@ cli_cmd_show(int argc, char **argv)
                        (int)(request.payload_len > 200 ? 200
                                                        : request.payload_len),
                        (const char *)request.payload);
+        printf("dead letters: %zu\n", cairn_checkpoint_dead_letter_count(cp));
+        cairn_dead_letter_t letter;
+        for (size_t i = 0; i < cairn_checkpoint_dead_letter_count(cp); i++)
+            if (cairn_checkpoint_dead_letter(cp, i, &letter) == CAIRN_OK)
+                printf("  %s@%llu: %.*s (%s)\n", letter.executor,
+                       (unsigned long long)letter.superstep,
+                       (int)(letter.payload_len > 200 ? 200
+                                                      : letter.payload_len),
+                       (const char *)letter.payload, letter.error);
     }
     cairn_checkpoint_destroy(&cp);
     cairn_store_destroy(&store);

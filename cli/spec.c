@@ -60,12 +60,13 @@ typedef struct {
 } s_pred_t;
 
 static const char *const s_top_keys[] = {
-    "name",  "start",      "max_supersteps", "executors",
-    "edges", "checkpoint", "retry",          "timeout_ms", NULL};
+    "name",  "start",      "max_supersteps", "executors",  "edges",
+    "checkpoint", "retry", "timeout_ms",     "on_failure", NULL};
 /* "label" is accepted and ignored for now: worker placement will use it
  * (an executor asking for a label runs only on a worker that offers it). */
 static const char *const s_executor_keys[] = {
-    "id", "type", "config", "accepts", "label", "retry", "timeout_ms", NULL};
+    "id",    "type",       "config",     "accepts",
+    "label", "retry",      "timeout_ms", "on_failure", NULL};
 static const char *const s_retry_keys[] = {"max_attempts", "backoff_ms",
                                            "max_backoff_ms", "on", NULL};
 static const char *const s_edge_keys[] = {"from",   "to",     "when",
@@ -360,7 +361,22 @@ s_failure_settings(const s_loader_t *self, json_t *obj, const char *path,
                    != CAIRN_OK)
             rc = s_builder_failed(self, CAIRN_ENOMEM);
     }
-    return rc;
+    const char *on_failure = NULL;
+    if (rc == CAIRN_OK)
+        rc = s_string(self, obj, path, "on_failure", false, &on_failure);
+    if (rc != CAIRN_OK || !on_failure)
+        return rc;
+    bool dead_letter = strcmp(on_failure, "dead-letter") == 0;
+    if (!dead_letter && strcmp(on_failure, "fail") != 0)
+        return s_fail(self, s_path_key(at, path, "on_failure"),
+                      "expected \"fail\" or \"dead-letter\", found '%s'",
+                      on_failure);
+    if (cairn_builder_set_on_failure(self->builder, id,
+                                     dead_letter ? CAIRN_ON_FAILURE_DEAD_LETTER
+                                                 : CAIRN_ON_FAILURE_FAIL)
+        != CAIRN_OK)
+        return s_builder_failed(self, CAIRN_ENOMEM);
+    return CAIRN_OK;
 }
 
 /* ---- executors ---------------------------------------------------------- */

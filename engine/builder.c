@@ -32,6 +32,8 @@ typedef struct {
     cairn_retry_policy_t retry;
     bool has_timeout;
     uint32_t timeout_ms;
+    bool has_on_failure;
+    cairn_on_failure_t on_failure;
 } s_failure_spec_t;
 
 typedef struct {
@@ -229,7 +231,22 @@ cairn_builder_set_timeout(cairn_builder_t *self, const char *id,
     return CAIRN_OK;
 }
 
-/* Resolves every executor's retry policy and timeout: the default
+int
+cairn_builder_set_on_failure(cairn_builder_t *self, const char *id,
+                             cairn_on_failure_t on_failure)
+{
+    if (!self || (on_failure != CAIRN_ON_FAILURE_FAIL
+                  && on_failure != CAIRN_ON_FAILURE_DEAD_LETTER))
+        return CAIRN_EINVAL;
+    s_failure_spec_t *spec = s_add_failure_spec(self, id);
+    if (!spec)
+        return CAIRN_ENOMEM;
+    spec->has_on_failure = true;
+    spec->on_failure = on_failure;
+    return CAIRN_OK;
+}
+
+/* Resolves every executor's retry policy, timeout and on_failure: the default
  * settings first, then its own, each later setting winning. */
 static int
 s_build_failures(const cairn_builder_t *self, cairn_workflow_t *wf,
@@ -246,7 +263,8 @@ s_build_failures(const cairn_builder_t *self, cairn_workflow_t *wf,
                                     : -1;
             if (spec->executor && x < 0)
                 return cairn_error_set(err, CAIRN_EVALIDATION,
-                                       "retry/timeout: unknown executor '%s'",
+                                       "retry/timeout/on_failure: unknown "
+                                       "executor '%s'",
                                        spec->executor);
             size_t first = x < 0 ? 0 : (size_t)x;
             size_t end = x < 0 ? wf->executor_count : (size_t)x + 1;
@@ -255,6 +273,8 @@ s_build_failures(const cairn_builder_t *self, cairn_workflow_t *wf,
                     wf->executors[k].retry = spec->retry;
                 if (spec->has_timeout)
                     wf->executors[k].timeout_ms = spec->timeout_ms;
+                if (spec->has_on_failure)
+                    wf->executors[k].on_failure = spec->on_failure;
             }
         }
     return CAIRN_OK;

@@ -199,6 +199,8 @@ s_put_inflight(cairn__run_t *run, cairn__ckpt_writer_t *w, size_t *pending)
         record.n_requests = run->requests.count;
         record.answered = (char **)run->answered.items;
         record.n_answered = run->answered.count;
+        record.dead_letters = (Cairn__DeadLetter **)run->dead_letters.items;
+        record.n_dead_letters = run->dead_letters.count;
         cairn__ckpt_put_inflight(w, &record);
     }
     cairn__router_export_free(buffers, buffer_count);
@@ -565,8 +567,9 @@ cairn__ckpt_restore(cairn__run_t *run, const char *target, bool *finished,
         rc = s_restore_state(run, cp, err);
     if (rc == CAIRN_OK)
         rc = s_restore_mail(run, cp->inflight, err);
-    if (rc == CAIRN_OK && cairn__requests_restore(run, cp->inflight)
-                              != CAIRN_OK)
+    if (rc == CAIRN_OK
+        && (cairn__requests_restore(run, cp->inflight) != CAIRN_OK
+            || cairn__dead_letter_restore(run, cp->inflight) != CAIRN_OK))
         rc = cairn_error_set(err, CAIRN_ENOMEM, "out of memory");
     if (rc == CAIRN_OK)
         rc = cairn__requests_answer(run, err);

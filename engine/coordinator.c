@@ -131,6 +131,7 @@ s_run_free(cairn__run_t *run)
     cairn__router_destroy(&run->router);
     cairn_result_destroy(&run->result);
     cairn__requests_fini(run);
+    cairn__dead_letter_fini(run);
     cairn__ckpt_fini(run);
 }
 
@@ -1092,25 +1093,24 @@ s_count_work(const cairn__run_t *run)
     return n;
 }
 
-/* ---- retries ---------------------------------------------------------------- */
+/* ---- retries and dead letters ---------------------------------------------- */
 
-/* Whether every executor that failed this superstep may try again: its
- * handler failed or timed out (a bad send_to is not worth retrying) and
- * its policy allows another attempt. */
-static bool
-s_all_retryable(const cairn__run_t *run)
+/* What becomes of executor x, failed this superstep. */
+typedef enum { S_FAIL, S_RETRY, S_DEAD_LETTER } s_recovery_t;
+
+static s_recovery_t
+s_recovery_of(const cairn__run_t *run, size_t x)
 {
-    for (size_t x = 0; x < run->wf->executor_count; x++) {
-        if (!s_failure_of(run, x))
-            continue;
-        const Cairn__Done *done = run->done[x]->done;
-        uint32_t kind =
-            run->timed_out[x] ? CAIRN_RETRY_ON_TIMEOUT : CAIRN_RETRY_ON_ERROR;
-        if (done->ok || !cairn__retry_allows(&run->wf->executors[x].retry,
-                                             run->attempts[x], kind))
-            return false;
-    }
-    return true;
+    const cairn__executor_t *exec = &run->wf->executors[x];
+    /* A bad send_to would fail again: only handler failures recover. */
+    if (run->done[x]->done->ok)
+        return S_FAIL;
+    uint32_t kind =
+        run->timed_out[x] ? CAIRN_RETRY_ON_TIMEOUT : CAIRN_RETRY_ON_ERROR;
+    if (cairn__retry_allows(&exec->retry, run->attempts[x], kind))
+        return S_RETRY;
+    return exec->on_failure == CAIRN_ON_FAILURE_DEAD_LETTER ? S_DEAD_LETTER
+                                                            : S_FAIL;
 }
 
 /* Waits until `until` (monotonic µs), refusing late frames and keeping
@@ -1134,53 +1134,98 @@ s_wait_until(cairn__run_t *run, uint64_t until, cairn_error_t *err)
     return CAIRN_OK;
 }
 
-/* Starts the next attempt of every failed executor after the longest of
- * their backoffs; *sent is how many Dones to wait for. The failed
- * attempts' Dones are dropped: nothing of them applies. */
+/* Prepares the next attempt of executor x; returns its backoff (ms). */
+static uint64_t
+s_prepare_retry(cairn__run_t *run, size_t x, const char *why)
+{
+    uint64_t delay =
+        cairn__retry_delay_ms(&run->wf->executors[x].retry, run->attempts[x]);
+    char detail[600];
+    snprintf(detail, sizeof detail, "attempt %u failed: %s",
+             (unsigned)run->attempts[x], why);
+    s_emit(run, CAIRN_EVENT_EXECUTOR_RETRY, run->wf->executors[x].id, detail,
+           NULL, 0, run->attempts[x] + 1);
+    run->attempts[x]++;
+    return delay;
+}
+
+/* Sets aside the message executor x failed on (all its messages when it
+ * handled none, or timed out: which one is unknown); it runs again, as a
+ * first attempt, on the rest. */
 static int
-s_retry(cairn__run_t *run, size_t *sent, cairn_error_t *err)
+s_prepare_dead_letter(cairn__run_t *run, size_t x, const char *why)
+{
+    size_t count = run->inbox[x].count;
+    uint32_t handled = run->timed_out[x] ? 0 : run->done[x]->done->handled;
+    bool known = handled > 0 && handled <= count;
+    size_t first = known ? handled - 1 : 0, last = known ? handled : count;
+    int rc = CAIRN_OK;
+    for (size_t m = last; rc == CAIRN_OK && m-- > first;) {
+        const Cairn__Message *msg = run->inbox[x].items[m];
+        s_emit(run, CAIRN_EVENT_DEAD_LETTER, run->wf->executors[x].id, why,
+               msg->payload.data, msg->payload.len, 0);
+        rc = cairn__dead_letter_take(run, x, m, why);
+    }
+    run->attempts[x] = 1;
+    return rc;
+}
+
+/* Recovers every failed executor as its policy says: retried after the
+ * longest backoff, or run again without the message it failed on; an
+ * executor left without mail simply did not run. Their failed Dones are
+ * dropped: nothing of them applies. *recovered is false (and nothing
+ * changes) when one of them must fail the superstep. */
+static int
+s_recover_failures(cairn__run_t *run, size_t *sent, bool *recovered,
+                   cairn_error_t *err)
 {
     size_t n = run->wf->executor_count;
+    *recovered = false;
+    for (size_t x = 0; x < n; x++)
+        if (s_failure_of(run, x) && s_recovery_of(run, x) == S_FAIL)
+            return CAIRN_OK;
     bool *again = calloc(n, sizeof *again);
     if (!again)
         return cairn_error_set(err, CAIRN_ENOMEM, "out of memory");
     uint64_t delay_ms = 0;
-    for (size_t x = 0; x < n; x++) {
+    int rc = CAIRN_OK;
+    for (size_t x = 0; rc == CAIRN_OK && x < n; x++) {
         const char *why = s_failure_of(run, x);
         if (!why)
             continue;
-        uint64_t delay = cairn__retry_delay_ms(&run->wf->executors[x].retry,
-                                               run->attempts[x]);
-        delay_ms = delay > delay_ms ? delay : delay_ms;
-        char detail[600];
-        snprintf(detail, sizeof detail, "attempt %u failed: %s",
-                 (unsigned)run->attempts[x], why);
-        s_emit(run, CAIRN_EVENT_EXECUTOR_RETRY, run->wf->executors[x].id,
-               detail, NULL, 0, run->attempts[x] + 1);
+        if (s_recovery_of(run, x) == S_RETRY) {
+            uint64_t delay = s_prepare_retry(run, x, why);
+            delay_ms = delay > delay_ms ? delay : delay_ms;
+        } else {
+            rc = s_prepare_dead_letter(run, x, why);
+        }
         cairn__envelope__free_unpacked(run->done[x], NULL);
         run->done[x] = NULL;
-        run->attempts[x]++;
         run->timed_out[x] = false;
         run->host_current[x] = false; /* restart from the barrier state */
-        again[x] = true;
+        again[x] = run->inbox[x].count > 0;
     }
-    int rc = s_wait_until(run, cairn__monotonic_us() + delay_ms * 1000u, err);
+    if (rc != CAIRN_OK)
+        rc = cairn_error_set(err, rc, "out of memory");
+    if (rc == CAIRN_OK)
+        rc = s_wait_until(run, cairn__monotonic_us() + delay_ms * 1000u, err);
     if (rc == CAIRN_OK)
         rc = s_send_work(run, again, sent, err);
     free(again);
+    *recovered = rc == CAIRN_OK;
     return rc;
 }
 
-/* Collects the superstep's Dones, retrying failed attempts while their
- * policies allow. */
+/* Collects the superstep's Dones, recovering failed executors while
+ * their policies allow. */
 static int
 s_collect_with_retries(cairn__run_t *run, size_t sent, cairn_error_t *err)
 {
     int rc = s_collect(run, sent, err);
-    while (rc == CAIRN_OK && s_first_failure(run) >= 0
-           && s_all_retryable(run)) {
-        rc = s_retry(run, &sent, err);
-        if (rc == CAIRN_OK)
+    bool recovered = true;
+    while (rc == CAIRN_OK && recovered && s_first_failure(run) >= 0) {
+        rc = s_recover_failures(run, &sent, &recovered, err);
+        if (rc == CAIRN_OK && recovered)
             rc = s_collect(run, sent, err);
     }
     return rc;

@@ -37,7 +37,8 @@ cairn_event_kind_name(cairn_event_kind_t kind)
         "superstep_completed", "executor_invoked",  "executor_completed",
         "executor_failed",    "output",             "message_dropped",
         "state_conflict",     "checkpoint_written", "worker_joined",
-        "worker_lost",        "request",            "executor_retry"};
+        "worker_lost",        "request",            "executor_retry",
+        "dead_letter"};
     if ((size_t)kind < sizeof names / sizeof names[0])
         return names[kind];
     return "unknown";

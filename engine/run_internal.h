@@ -55,6 +55,7 @@ typedef struct {
     cairn__ptrs_t requests;   /* Cairn__Request*, owned: waiting for a
                                  response, in the order they were made */
     cairn__ptrs_t answered;   /* char*, owned: ids of answered requests */
+    cairn__ptrs_t dead_letters; /* Cairn__DeadLetter*, owned, oldest first */
     uint32_t *attempts;       /* per executor: attempt of this superstep */
     uint64_t *deadline_us;    /* per executor: when the attempt times out
                                  (monotonic), 0 = no limit */
@@ -100,6 +101,22 @@ cairn__requests_answer(cairn__run_t *run, cairn_error_t *err);
 /* Frees the run's request bookkeeping. */
 void
 cairn__requests_fini(cairn__run_t *run);
+
+/* ---- dead_letter.c ------------------------------------------------------- */
+
+/* Sets message m (an index into executor x's inbox) aside as a dead
+ * letter with why; it leaves the inbox. 0 or CAIRN_ENOMEM. */
+int
+cairn__dead_letter_take(cairn__run_t *run, size_t x, size_t m,
+                        const char *why);
+
+/* Restores the dead letters of a checkpoint (copies). */
+int
+cairn__dead_letter_restore(cairn__run_t *run,
+                           const Cairn__InflightRecord *inflight);
+
+void
+cairn__dead_letter_fini(cairn__run_t *run);
 
 /* ---- checkpointer.c ------------------------------------------------------ */
 

@@ -513,3 +513,26 @@ cairn_checkpoint_request(const cairn_checkpoint_t *self, size_t index,
     cairn__pb_request_view(self->inflight->requests[index], out);
     return CAIRN_OK;
 }
+
+size_t
+cairn_checkpoint_dead_letter_count(const cairn_checkpoint_t *self)
+{
+    return self->inflight->n_dead_letters;
+}
+
+int
+cairn_checkpoint_dead_letter(const cairn_checkpoint_t *self, size_t index,
+                             cairn_dead_letter_t *out)
+{
+    if (index >= self->inflight->n_dead_letters)
+        return CAIRN_EINVAL;
+    const Cairn__DeadLetter *letter = self->inflight->dead_letters[index];
+    const Cairn__Message *msg = letter->message;
+    out->executor = letter->executor;
+    out->error = letter->error;
+    out->superstep = letter->superstep;
+    out->payload = msg && msg->payload.data ? msg->payload.data
+                                            : (const uint8_t *)"";
+    out->payload_len = msg ? msg->payload.len : 0;
+    return CAIRN_OK;
+}

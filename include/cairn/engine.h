@@ -61,6 +61,8 @@ typedef enum {
     CAIRN_EVENT_EXECUTOR_RETRY, /* a failed attempt is retried (detail:
                                    why it failed; count: the attempt
                                    about to run) */
+    CAIRN_EVENT_DEAD_LETTER,    /* a message was set aside (detail: why;
+                                   data: its payload) */
 } cairn_event_kind_t;
 
 /* "run_started", "executor_failed", ...; never NULL. */

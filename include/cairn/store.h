@@ -220,6 +220,23 @@ CAIRN_EXPORT int
 cairn_checkpoint_request(const cairn_checkpoint_t *self, size_t index,
                          cairn_request_t *out) CAIRN_WARN_UNUSED;
 
+/* A message set aside at the checkpoint (on_failure dead-letter). Every
+ * pointer is borrowed from the checkpoint. */
+typedef struct {
+    const char *executor; /* the executor it failed */
+    const char *error;    /* why its last attempt failed */
+    uint64_t superstep;   /* when */
+    const uint8_t *payload;
+    size_t payload_len;
+} cairn_dead_letter_t;
+
+/* The dead letters of the checkpoint, oldest first. */
+CAIRN_EXPORT size_t
+cairn_checkpoint_dead_letter_count(const cairn_checkpoint_t *self);
+CAIRN_EXPORT int
+cairn_checkpoint_dead_letter(const cairn_checkpoint_t *self, size_t index,
+                             cairn_dead_letter_t *out) CAIRN_WARN_UNUSED;
+
 /* ---- verification ------------------------------------------------------ */
 
 /* Called once per problem found: the run, the checkpoint (or NULL) and

@@ -128,6 +128,20 @@ CAIRN_EXPORT int
 cairn_builder_set_timeout(cairn_builder_t *self, const char *id,
                           uint32_t timeout_ms) CAIRN_WARN_UNUSED;
 
+/* What happens when executor id (NULL: every executor without its own
+ * setting) still fails after its retries: FAIL fails the superstep (the
+ * default); DEAD_LETTER sets the message that failed it aside in the
+ * run's dead-letter list (kept in checkpoints) and lets the superstep and
+ * the rest of the workflow go on without it. */
+typedef enum {
+    CAIRN_ON_FAILURE_FAIL = 0,
+    CAIRN_ON_FAILURE_DEAD_LETTER,
+} cairn_on_failure_t;
+
+CAIRN_EXPORT int
+cairn_builder_set_on_failure(cairn_builder_t *self, const char *id,
+                             cairn_on_failure_t on_failure) CAIRN_WARN_UNUSED;
+
 /* Validates and builds. On success *out is a new workflow (caller owns
  * it); on failure *out is NULL and err names the offending executor or
  * edge: CAIRN_EVALIDATION for duplicate ids, unknown ids or types, a

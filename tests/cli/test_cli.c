@@ -1167,7 +1167,7 @@ static const s_bad_spec_t s_bad_specs[] = {
     {"{\"start\": \"a\", \"executors\": [{\"id\": \"a\", \"type\": "
      "\"text.output\", \"colour\": \"red\"}]}",
      "executors[0]: unknown key 'colour' (expected one of: id, type, "
-     "config, accepts, label, retry, timeout_ms)"},
+     "config, accepts, label, retry, timeout_ms, on_failure)"},
     {"{\"start\": \"a\", \"executor\": [" EXEC_A "]}",
      "$: unknown key 'executor'"},
     {"{\"start\": \"a\", \"executors\": []}",
@@ -1811,6 +1811,36 @@ test_cli_auto_resume(void **state)
     assert_string_equal(s_run_status(db, "always"), "failed");
 }
 
+/* on_failure dead-letter: the poison message is set aside (shown in the
+ * checkpoint) and the other branch's output is produced. */
+static void
+test_cli_dead_letter(void **state)
+{
+    (void)state;
+    const char *spec = s_spec(
+        "dl.json",
+        "{\"start\": \"split\", \"executors\": ["
+        "{\"id\": \"split\", \"type\": \"text.upper\"},"
+        "{\"id\": \"poison\", \"type\": \"util.fail\", \"config\": "
+        "{\"when\": {\"eq\": \"BAD\"}}, \"on_failure\": \"dead-letter\"},"
+        "{\"id\": \"good\", \"type\": \"text.output\"}],"
+        "\"edges\": [{\"from\": \"split\", \"to\": [\"poison\", \"good\"]}]}");
+    const char *db = s_path("db");
+    s_result_t r = {0};
+    s_cairn(&r, "run", spec, "--db", db, "--input", "bad", "--run-id", "d",
+            NULL);
+    s_expect(&r, 0, "BAD\n", NULL);
+    s_cairn(&r, "show", "d@2", "--db", db, "--json", NULL);
+    s_expect(&r, 0, NULL, NULL);
+    json_t *letters = json_object_get(s_json(r.out), "dead_letters");
+    assert_int_equal(json_array_size(letters), 1);
+    json_t *letter = json_array_get(letters, 0);
+    assert_string_equal(
+        json_string_value(json_object_get(letter, "executor")), "poison");
+    assert_string_equal(json_string_value(json_object_get(letter, "payload")),
+                        "BAD");
+}
+
 /* ---- human in the loop ---- */
 
 #define APPROVE_SPEC                                                           \
@@ -1965,6 +1995,7 @@ main(void)
         T(test_cli_retry_from_spec),
         T(test_cli_auto_resume),
         T(test_cli_recover_three_runs),
+        T(test_cli_dead_letter),
         T(test_cli_hitl_approve_forwards),
         T(test_cli_hitl_reject),
         T(test_cli_hitl_bad_responses),

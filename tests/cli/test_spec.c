@@ -411,7 +411,7 @@ static const s_bad_t s_bad[] = {
      NULL},
     {"{\"start\": \"a\", \"steps\": 3, " EXECS "}",
      "$: unknown key 'steps' (expected one of: name, start, max_supersteps, "
-     "executors, edges, checkpoint, retry, timeout_ms)",
+     "executors, edges, checkpoint, retry, timeout_ms, on_failure)",
      NULL},
     {"{\"start\": \"a\", \"retry\": 3, " EXECS "}",
      "retry: expected an object, found an integer", NULL},
@@ -471,7 +471,12 @@ static const s_bad_t s_bad[] = {
     {"{\"start\": \"a\", \"executors\": [{\"id\": \"a\", \"type\": "
      "\"text.lower\", \"colour\": \"red\"}]}",
      "executors[0]: unknown key 'colour' (expected one of: id, type, config, "
-     "accepts, label, retry, timeout_ms)",
+     "accepts, label, retry, timeout_ms, on_failure)",
+     NULL},
+    {"{\"start\": \"a\", \"executors\": [{\"id\": \"a\", \"type\": "
+     "\"text.lower\", \"on_failure\": \"ignore\"}]}",
+     "executors[0].on_failure: expected \"fail\" or \"dead-letter\", found "
+     "'ignore'",
      NULL},
     {"{\"start\": \"a\", \"executors\": [{\"id\": \"a\", \"type\": "
      "\"text.lower\", \"retry\": {\"backoff_ms\": -5}}]}",

@@ -105,6 +105,28 @@ s_steady(cairn_ctx_t *ctx, const cairn_msg_t *msg)
     return CAIRN_OK;
 }
 
+/* Fails on the payload "bad", yields the others. */
+static int
+s_picky(cairn_ctx_t *ctx, const cairn_msg_t *msg)
+{
+    size_t len;
+    const uint8_t *payload = cairn_msg_payload(msg, &len);
+    if (len == 3 && memcmp(payload, "bad", 3) == 0)
+        return cairn_ctx_fail(ctx, "cannot take 'bad'");
+    return cairn_ctx_yield_output(ctx, payload, len);
+}
+
+/* Sends three messages: "ok1", "bad", "ok2". */
+static int
+s_three(cairn_ctx_t *ctx, const cairn_msg_t *msg)
+{
+    (void)msg;
+    int rc = cairn_ctx_send(ctx, NULL, "ok1", 3);
+    if (rc == CAIRN_OK)
+        rc = cairn_ctx_send(ctx, NULL, "bad", 3);
+    return rc == CAIRN_OK ? cairn_ctx_send(ctx, NULL, "ok2", 3) : rc;
+}
+
 static int
 s_split(cairn_ctx_t *ctx, const cairn_msg_t *msg)
 {
@@ -128,10 +150,12 @@ s_group_setup(void **state)
         {.name = "t.slow", .handle = s_slow},
         {.name = "t.steady", .handle = s_steady},
         {.name = "t.split", .handle = s_split},
+        {.name = "t.picky", .handle = s_picky},
+        {.name = "t.three", .handle = s_three},
     };
     cairn_error_t err;
     s_registry = cairn_registry_new();
-    for (size_t i = 0; s_registry && i < 4; i++)
+    for (size_t i = 0; s_registry && i < sizeof types / sizeof types[0]; i++)
         if (cairn_registry_add_executor(s_registry, &types[i]) != CAIRN_OK)
             return -1;
     cairn_engine_options_t opts = {.host_threads = 2};
@@ -197,12 +221,19 @@ s_workflow(const char *type, const cairn_retry_policy_t *policy,
 typedef struct {
     uint32_t retries;    /* executor_retry events */
     uint32_t last_count; /* the attempt the last one announced */
+    uint32_t dead;       /* dead_letter events */
+    char dead_data[16];  /* the payload of the last one */
 } s_seen_t;
 
 static void
 s_on_event(const cairn_event_t *event, void *userdata)
 {
     s_seen_t *seen = userdata;
+    if (event->kind == CAIRN_EVENT_DEAD_LETTER) {
+        seen->dead++;
+        snprintf(seen->dead_data, sizeof seen->dead_data, "%.*s",
+                 (int)event->data_len, (const char *)event->data);
+    }
     if (event->kind == CAIRN_EVENT_EXECUTOR_RETRY) {
         seen->retries++;
         seen->last_count = (uint32_t)event->count;
@@ -345,6 +376,67 @@ test_retry_timeout_without_retry_fails(void **state)
     cairn_workflow_destroy(&wf);
 }
 
+/* Of three messages in one superstep the one that fails its executor on
+ * every attempt is set aside; the executor runs again on the other two,
+ * the run completes, and the checkpoint lists the dead letter. */
+static void
+test_retry_dead_letter_sets_the_poison_aside(void **state)
+{
+    (void)state;
+    cairn_builder_t *b = cairn_builder_new(s_registry);
+    cairn_retry_policy_t twice = {.max_attempts = 2};
+    assert_int_equal(cairn_builder_add_executor(b, "src", "t.three", NULL, 0),
+                     CAIRN_OK);
+    assert_int_equal(cairn_builder_add_executor(b, "work", "t.picky", NULL, 0),
+                     CAIRN_OK);
+    assert_int_equal(cairn_builder_add_edge(b, "src", "work", NULL, NULL, 0),
+                     CAIRN_OK);
+    assert_int_equal(cairn_builder_set_start(b, "src"), CAIRN_OK);
+    assert_int_equal(cairn_builder_set_retry(b, "work", &twice), CAIRN_OK);
+    assert_int_equal(cairn_builder_set_on_failure(b, "work",
+                                                  CAIRN_ON_FAILURE_DEAD_LETTER),
+                     CAIRN_OK);
+    cairn_workflow_t *wf = NULL;
+    cairn_error_t err;
+    assert_int_equal(cairn_builder_build(b, &wf, &err), CAIRN_OK);
+    cairn_builder_destroy(&b);
+    cairn_store_t *store = NULL;
+    assert_int_equal(cairn_store_open_memory(&store, &err), CAIRN_OK);
+    s_seen_t seen = {0};
+    cairn_run_options_t opts = {.store = store,
+                                .run_id = "dl",
+                                .on_event = s_on_event,
+                                .event_userdata = &seen};
+    cairn_result_t *result = NULL;
+    assert_int_equal(cairn_engine_run(s_engine, wf, "go", 2, &opts, &result,
+                                      &err),
+                     CAIRN_OK);
+    assert_int_equal(cairn_result_status(result), CAIRN_STATUS_COMPLETED);
+    assert_int_equal(cairn_result_output_count(result), 2);
+    size_t len;
+    assert_memory_equal(cairn_result_output(result, 0, &len), "ok1", 3);
+    assert_memory_equal(cairn_result_output(result, 1, &len), "ok2", 3);
+    assert_int_equal(seen.retries, 1);
+    assert_int_equal(seen.dead, 1);
+    assert_string_equal(seen.dead_data, "bad");
+    cairn_checkpoint_t *cp = NULL;
+    assert_int_equal(cairn_store_load(store, "dl@2", &cp, &err), CAIRN_OK);
+    assert_int_equal(cairn_checkpoint_dead_letter_count(cp), 1);
+    cairn_dead_letter_t letter;
+    assert_int_equal(cairn_checkpoint_dead_letter(cp, 0, &letter), CAIRN_OK);
+    assert_string_equal(letter.executor, "work");
+    assert_int_equal(letter.superstep, 2);
+    assert_int_equal(letter.payload_len, 3);
+    assert_memory_equal(letter.payload, "bad", 3);
+    assert_non_null(strstr(letter.error, "cannot take 'bad'"));
+    assert_int_equal(cairn_checkpoint_dead_letter(cp, 1, &letter),
+                     CAIRN_EINVAL);
+    cairn_checkpoint_destroy(&cp);
+    cairn_result_destroy(&result);
+    cairn_store_destroy(&store);
+    cairn_workflow_destroy(&wf);
+}
+
 /* Builder contract: max_attempts 0 is refused; an unknown executor is
  * reported by build. */
 static void
@@ -374,6 +466,7 @@ main(void)
         cmocka_unit_test(test_retry_only_on_timeout_skips_errors),
         cmocka_unit_test(test_retry_timeout_moves_to_fresh_host),
         cmocka_unit_test(test_retry_timeout_without_retry_fails),
+        cmocka_unit_test(test_retry_dead_letter_sets_the_poison_aside),
         cmocka_unit_test(test_retry_builder_checks),
     };
     return cmocka_run_group_tests(tests, s_group_setup, s_group_teardown);
