@@ -9,6 +9,8 @@
  *
  * Threading: everything here runs on the actor's own thread.
  */
+#include <pthread.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zmq.h>
@@ -318,6 +320,24 @@ s_handle_frame(s_host_t *self)
     }
     cairn__envelope__free_unpacked(env, NULL);
     return keep_going;
+}
+
+static int s_init_rc;
+
+static void
+s_process_init_once(void)
+{
+    zsys_handler_set(NULL);
+    zsys_init();
+    s_init_rc = sodium_init() < 0 ? CAIRN_ENOMEM : CAIRN_OK;
+}
+
+int
+cairn__process_init(void)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, s_process_init_once);
+    return s_init_rc;
 }
 
 int

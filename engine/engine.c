@@ -299,11 +299,7 @@ cairn_engine_open(cairn_engine_t **out, const cairn_registry_t *registry,
                                "engine needs an output pointer and a "
                                "registry");
     *out = NULL;
-    /* The library must not take over the program's SIGINT/SIGTERM: czmq
-     * installs its own handlers unless told not to before its first
-     * socket. The cairn command handles signals itself. */
-    zsys_handler_set(NULL);
-    if (sodium_init() < 0)
+    if (cairn__process_init() != CAIRN_OK)
         return cairn_error_set(err, CAIRN_ENOMEM, "libsodium init failed");
     cairn_engine_t *self = calloc(1, sizeof *self);
     if (!self)
