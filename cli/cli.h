@@ -125,5 +125,9 @@ int
 cli_cmd_worker(int argc, char **argv);
 int
 cli_cmd_verify(int argc, char **argv);
+int
+cli_cmd_fork(int argc, char **argv);
+int
+cli_cmd_diff(int argc, char **argv);
 
 #endif

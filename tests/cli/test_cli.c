@@ -1684,6 +1684,8 @@ test_cli_verify(void **state)
     s_expect(&r, 2, NULL, "unknown run 'nope'");
 }
 
+#include "timetravel_cases.h"
+
 int
 main(void)
 {
@@ -1727,6 +1729,7 @@ main(void)
         T(test_cli_gc_keep_last),
         T(test_cli_export_import),
         T(test_cli_exec_needs_allow_exec),
+        TIMETRAVEL_TESTS,
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);
