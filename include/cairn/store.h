@@ -202,6 +202,16 @@ CAIRN_EXPORT const uint8_t *
 cairn_checkpoint_output(const cairn_checkpoint_t *self, size_t index,
                         size_t *len);
 
+/* The messages in flight at the checkpoint (every executor's mail for
+ * the next superstep and every fan-in buffer) in one canonical encoding:
+ * mail sorted by executor id, fan-in buffers by edge and source, each
+ * list in delivery order. Two checkpoints have the same messages in
+ * flight exactly when these bytes are equal. *out is malloc'd (caller
+ * frees); CAIRN_ENOMEM on out-of-memory. */
+CAIRN_EXPORT int
+cairn_checkpoint_inflight_bytes(const cairn_checkpoint_t *self,
+                                uint8_t **out, size_t *len) CAIRN_WARN_UNUSED;
+
 /* ---- forks --------------------------------------------------------------- */
 
 /* One state value a fork sets (bytes as given). */

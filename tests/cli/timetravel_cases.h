@@ -281,7 +281,123 @@ test_cli_fork_bad_input(void **state)
     assert_string_equal(s_store_listing(db), before);
 }
 
+/* ---- diff ---- */
+
+/* `cairn diff a b --db db --json`, asserting the exit code. */
+static json_t *
+s_diff(const char *db, const char *a, const char *b, int code)
+{
+    s_result_t r = {0};
+    s_cairn(&r, "diff", a, b, "--db", db, "--json", NULL);
+    s_expect(&r, code, NULL, NULL);
+    return s_json(r.out);
+}
+
+static void
+test_cli_diff_unmodified_fork(void **state)
+{
+    (void)state;
+    const char *db = s_path("db");
+    s_run_cycle(db);
+    s_result_t r = {0};
+    s_cairn(&r, "fork", "c@4", "--db", db, "--run-id", "same", "--resume",
+            NULL);
+    s_expect(&r, 0, "11\n", NULL);
+    json_t *doc = s_diff(db, "c", "same", 0);
+    assert_true(json_is_true(json_object_get(doc, "identical")));
+    assert_true(json_is_null(json_object_get(doc, "divergence")));
+    assert_int_equal(json_array_size(json_object_get(doc, "state")), 0);
+    assert_int_equal(json_array_size(json_object_get(doc, "shared")), 0);
+    json_t *steps = json_object_get(doc, "supersteps");
+    assert_int_equal(json_integer_value(json_object_get(steps, "a")), 12);
+    assert_int_equal(json_integer_value(json_object_get(steps, "b")), 12);
+    assert_true(json_is_true(
+        json_object_get(json_object_get(doc, "outputs"), "equal")));
+    s_cairn(&r, "diff", "same", "c", "--db", db, NULL);
+    s_expect(&r, 0, NULL, NULL);
+    if (!strstr(r.out, "no divergence"))
+        fail_msg("diff output lacks \"no divergence\":\n%s", r.out);
+    /* unknown runs */
+    s_cairn(&r, "diff", "c", "nope", "--db", db, NULL);
+    s_expect(&r, 2, "", "unknown run 'nope'");
+    s_cairn(&r, "diff", "nope", "c", "--db", db, "--json", NULL);
+    s_expect(&r, 2, "", "unknown run 'nope'");
+    s_cairn(&r, "diff", "c", "--db", db, NULL);
+    s_expect(&r, 2, "", "expected 2 argument");
+}
+
+static void
+test_cli_diff_modified_fork(void **state)
+{
+    (void)state;
+    const char *db = s_path("db");
+    s_run_cycle(db);
+    s_result_t r = {0};
+    /* changed at superstep 6: ping's count and a new shared key */
+    s_cairn(&r, "fork", "c@6", "--db", db, "--run-id", "mod", "--set-state",
+            "ping.count=100", "--set-shared", "note=hi", "--resume", NULL);
+    s_expect(&r, 0, "11\n", NULL);
+    json_t *doc = s_diff(db, "c", "mod", 1);
+    assert_true(json_is_false(json_object_get(doc, "identical")));
+    json_t *st = json_object_get(doc, "state");
+    assert_int_equal(json_array_size(st), 1);
+    json_t *e = json_array_get(st, 0);
+    assert_string_equal(json_string_value(json_object_get(e, "executor")),
+                        "ping");
+    assert_string_equal(json_string_value(json_object_get(e, "key")), "count");
+    assert_string_equal(json_string_value(json_object_get(e, "a")), "6");
+    assert_string_equal(json_string_value(json_object_get(e, "b")), "103");
+    json_t *sh = json_object_get(doc, "shared");
+    assert_int_equal(json_array_size(sh), 1);
+    e = json_array_get(sh, 0);
+    assert_string_equal(json_string_value(json_object_get(e, "key")), "note");
+    assert_true(json_is_null(json_object_get(e, "a")));
+    assert_string_equal(json_string_value(json_object_get(e, "b")), "hi");
+    json_t *d = json_object_get(doc, "divergence");
+    assert_int_equal(json_integer_value(json_object_get(d, "superstep")), 6);
+    assert_int_equal(json_integer_value(json_object_get(d, "after")), 5);
+    assert_true(json_is_true(json_object_get(d, "exact")));
+    assert_string_equal(json_string_value(json_object_get(d, "what")),
+                        "executor state");
+    s_cairn(&r, "diff", "c", "mod", "--db", db, NULL);
+    s_expect(&r, 1, NULL, NULL);
+    if (!strstr(r.out, "ping.count") || !strstr(r.out, "103")
+        || !strstr(r.out, "diverged at superstep 6"))
+        fail_msg("diff output lacks the key or the divergence:\n%s", r.out);
+
+    /* a different message: fewer supersteps, other outputs */
+    s_cairn(&r, "fork", "c@4", "--db", db, "--run-id", "snd", "--drop-messages",
+            "--send", "ping=20", "--resume", NULL);
+    s_expect(&r, 0, "21\n", NULL);
+    doc = s_diff(db, "c", "snd", 1);
+    json_t *steps = json_object_get(doc, "supersteps");
+    assert_int_equal(json_integer_value(json_object_get(steps, "b")), 6);
+    json_t *out = json_object_get(doc, "outputs");
+    assert_true(json_is_false(json_object_get(out, "equal")));
+    assert_string_equal(
+        json_string_value(json_array_get(json_object_get(out, "b"), 0)), "21");
+    d = json_object_get(doc, "divergence");
+    assert_int_equal(json_integer_value(json_object_get(d, "superstep")), 4);
+    assert_string_equal(json_string_value(json_object_get(d, "what")),
+                        "messages in flight");
+
+    /* sparse checkpoints: the divergence is bounded, not exact */
+    const char *spec = s_spec("cycle.json", CYCLE_SPEC);
+    s_cairn(&r, "run", spec, "--input", "0", "--db", db, "--run-id", "sp",
+            "--checkpoint", "every:4", NULL);
+    s_expect(&r, 0, "11\n", NULL);
+    s_cairn(&r, "fork", "sp@8", "--db", db, "--run-id", "sp2", "--set-shared",
+            "x=1", "--resume", NULL);
+    s_expect(&r, 0, "11\n", NULL);
+    doc = s_diff(db, "sp", "sp2", 1);
+    d = json_object_get(doc, "divergence");
+    assert_int_equal(json_integer_value(json_object_get(d, "superstep")), 8);
+    assert_int_equal(json_integer_value(json_object_get(d, "after")), 4);
+    assert_true(json_is_false(json_object_get(d, "exact")));
+}
+
 #define TIMETRAVEL_TESTS                                                       \
     T(test_cli_fork_set_state), T(test_cli_fork_set_shared_and_send),          \
         T(test_cli_fork_of_fork), T(test_cli_fork_stores_only_changes),        \
-        T(test_cli_fork_bad_input)
+        T(test_cli_fork_bad_input), T(test_cli_diff_unmodified_fork),          \
+        T(test_cli_diff_modified_fork)
