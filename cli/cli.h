@@ -102,6 +102,11 @@ cli_spawn_workers(size_t count, const char *endpoint,
 void
 cli_reap_workers(pid_t *pids, size_t count);
 
+/* Prints run_id's lineage with every fork as a tree (cmd_tree.c), as
+ * text or one JSON object; returns the exit code. */
+int
+cli_checkpoints_tree(cairn_store_t *store, const char *run_id, bool json);
+
 /* The subcommands; argv[0] is the subcommand's name. */
 int
 cli_cmd_run(int argc, char **argv);

@@ -32,7 +32,7 @@ static const s_command_t s_commands[] = {
     {"diff", cli_cmd_diff, "diff RUN_A RUN_B [--db DIR] [--json]"},
     {"runs", cli_cmd_runs, "runs [--db DIR] [--json]"},
     {"checkpoints", cli_cmd_checkpoints,
-     "checkpoints RUN [--db DIR] [--limit N] [--tag T] [--json]"},
+     "checkpoints RUN [--db DIR] [--limit N] [--tag T] [--tree] [--json]"},
     {"show", cli_cmd_show, "show CHECKPOINT [--db DIR] [--json]"},
     {"graph", cli_cmd_graph,
      "graph SPEC.json [--format dot|mermaid] [--plugin LIB.so]..."},

@@ -396,8 +396,118 @@ test_cli_diff_modified_fork(void **state)
     assert_true(json_is_false(json_object_get(d, "exact")));
 }
 
+/* ---- checkpoints --tree ---- */
+
+/* The checkpoint with this id among a tree node's checkpoints. */
+static json_t *
+s_tree_checkpoint(json_t *node, const char *id)
+{
+    json_t *cp = s_find_id(json_object_get(node, "checkpoints"), id);
+    if (!cp)
+        fail_msg("tree node of run %s has no checkpoint %s",
+                 json_string_value(json_object_get(node, "run")), id);
+    return cp;
+}
+
+/* The run ids of a checkpoint's forks, as "a,b". */
+static const char *
+s_fork_ids(json_t *cp)
+{
+    char *ids = s_keep(calloc(1, 1));
+    size_t i;
+    json_t *sub;
+    json_array_foreach(json_object_get(cp, "forks"), i, sub)
+    {
+        char *grown = NULL;
+        assert_true(asprintf(&grown, "%s%s%s", ids, i ? "," : "",
+                             json_string_value(json_object_get(sub, "run")))
+                    > 0);
+        ids = s_keep(grown);
+    }
+    return ids;
+}
+
+static json_t *
+s_tree_json(const char *db, const char *run)
+{
+    s_result_t r = {0};
+    s_cairn(&r, "checkpoints", run, "--tree", "--json", "--db", db, NULL);
+    s_expect(&r, 0, NULL, NULL);
+    return s_json(r.out);
+}
+
+static void
+test_cli_checkpoints_tree(void **state)
+{
+    (void)state;
+    const char *db = s_path("db");
+    s_run_cycle(db);
+    s_result_t r = {0};
+    /* two forks of c (one by cairn fork, one by resuming an older
+     * checkpoint) and a fork of the first */
+    s_cairn(&r, "fork", "c@3", "--db", db, "--run-id", "f1", "--resume", NULL);
+    s_expect(&r, 0, "11\n", NULL);
+    s_cairn(&r, "resume", "c@8", "--db", db, NULL);
+    s_expect(&r, 0, "11\n", "forked from it");
+    char f2[80];
+    s_run_id(&r, f2, sizeof f2);
+    s_cairn(&r, "fork", "f1@5", "--db", db, "--run-id", "f11", NULL);
+    s_expect(&r, 0, "f11\n", NULL);
+
+    json_t *tree = s_tree_json(db, "c");
+    assert_string_equal(json_string_value(json_object_get(tree, "run")), "c");
+    assert_true(json_is_true(json_object_get(tree, "this")));
+    assert_int_equal(json_array_size(json_object_get(tree, "checkpoints")), 13);
+    assert_string_equal(s_fork_ids(s_tree_checkpoint(tree, "c@3")), "f1");
+    assert_string_equal(s_fork_ids(s_tree_checkpoint(tree, "c@8")), f2);
+    assert_string_equal(s_fork_ids(s_tree_checkpoint(tree, "c@4")), "");
+    json_t *f1 = json_array_get(
+        json_object_get(s_tree_checkpoint(tree, "c@3"), "forks"), 0);
+    assert_int_equal(json_array_size(json_object_get(f1, "checkpoints")), 10);
+    assert_string_equal(s_fork_ids(s_tree_checkpoint(f1, "f1@5")), "f11");
+    json_t *f11 = json_array_get(
+        json_object_get(s_tree_checkpoint(f1, "f1@5"), "forks"), 0);
+    assert_string_equal(json_string_value(json_object_get(
+                            s_tree_checkpoint(f11, "f11@5"), "trigger")),
+                        "fork");
+    assert_string_equal(json_string_value(json_object_get(f11, "status")),
+                        "paused");
+
+    /* from the fork of the fork: its ancestors up to the fork points,
+     * with only the way down to it */
+    tree = s_tree_json(db, "f11");
+    assert_string_equal(json_string_value(json_object_get(tree, "run")), "c");
+    assert_true(json_is_false(json_object_get(tree, "this")));
+    assert_int_equal(json_array_size(json_object_get(tree, "checkpoints")), 4);
+    assert_string_equal(s_fork_ids(s_tree_checkpoint(tree, "c@3")), "f1");
+    f1 = json_array_get(
+        json_object_get(s_tree_checkpoint(tree, "c@3"), "forks"), 0);
+    assert_int_equal(json_array_size(json_object_get(f1, "checkpoints")), 3);
+    f11 = json_array_get(
+        json_object_get(s_tree_checkpoint(f1, "f1@5"), "forks"), 0);
+    assert_true(json_is_true(json_object_get(f11, "this")));
+
+    /* the table nests each fork under its checkpoint */
+    s_cairn(&r, "checkpoints", "c", "--tree", "--db", db, NULL);
+    s_expect(&r, 0, NULL, NULL);
+    const char *c3 = strstr(r.out, "  c@3 ");
+    const char *run_f1 = strstr(r.out, "\n    run f1  completed  forked from "
+                                       "c@3");
+    const char *run_f11 = strstr(r.out, "\n        run f11  paused  forked "
+                                        "from f1@5");
+    const char *c4 = strstr(r.out, "  c@4 ");
+    if (!c3 || !run_f1 || !run_f11 || !c4 || !(c3 < run_f1)
+        || !(run_f1 < run_f11) || !(run_f11 < c4))
+        fail_msg("tree is not nested as expected:\n%s", r.out);
+
+    s_cairn(&r, "checkpoints", "nope", "--tree", "--db", db, NULL);
+    s_expect(&r, 2, "", "unknown run 'nope'");
+    s_cairn(&r, "checkpoints", "c", "--tree", "--limit", "2", "--db", db, NULL);
+    s_expect(&r, 2, "", "--tree");
+}
+
 #define TIMETRAVEL_TESTS                                                       \
     T(test_cli_fork_set_state), T(test_cli_fork_set_shared_and_send),          \
         T(test_cli_fork_of_fork), T(test_cli_fork_stores_only_changes),        \
         T(test_cli_fork_bad_input), T(test_cli_diff_unmodified_fork),          \
-        T(test_cli_diff_modified_fork)
+        T(test_cli_diff_modified_fork), T(test_cli_checkpoints_tree)
