@@ -63,6 +63,13 @@ cli_registry(const cli_plugins_t *plugins, bool allow_exec, int *exit_code);
 json_t *
 cli_payload_json(const uint8_t *data, size_t len);
 
+/* Adds one state entry (from cairn_checkpoint_foreach_state) to
+ * executors ({executor: {key: value}}) or, for shared state (executor
+ * NULL), to shared ({key: value}); values as cli_payload_json. */
+void
+cli_state_json_add(json_t *executors, json_t *shared, const char *executor,
+                   const char *key, const uint8_t *value, size_t len);
+
 /* Prints a JSON value on stdout, compact, one line. */
 void
 cli_print_json(json_t *value);

@@ -69,15 +69,7 @@ s_collect_state(const char *executor, const char *key, const uint8_t *value,
                 size_t len, void *userdata)
 {
     s_snapshot_t *s = userdata;
-    json_t *scope = s->shared;
-    if (executor) {
-        scope = json_object_get(s->state, executor);
-        if (!scope) {
-            scope = json_object();
-            json_object_set_new(s->state, executor, scope);
-        }
-    }
-    json_object_set_new(scope, key, cli_payload_json(value, len));
+    cli_state_json_add(s->state, s->shared, executor, key, value, len);
 }
 
 static int

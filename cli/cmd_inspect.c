@@ -180,15 +180,8 @@ s_dump_state(const char *executor, const char *key, const uint8_t *value,
                (int)(len > 200 ? 200 : len), (const char *)value);
         return;
     }
-    json_t *scope = dump->shared;
-    if (executor) {
-        scope = json_object_get(dump->executors, executor);
-        if (!scope) {
-            scope = json_object();
-            json_object_set_new(dump->executors, executor, scope);
-        }
-    }
-    json_object_set_new(scope, key, cli_payload_json(value, len));
+    cli_state_json_add(dump->executors, dump->shared, executor, key, value,
+                       len);
 }
 
 int

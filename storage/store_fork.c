@@ -297,12 +297,10 @@ cairn_store_fork(cairn_store_t *self, const char *checkpoint_id,
         return cairn_error_set(err, CAIRN_ESTATE, "store is read-only");
     char run_id[80];
     uint64_t superstep;
-    if (!checkpoint_id
-        || !cairn__checkpoint_id_parse(checkpoint_id, run_id, sizeof run_id,
-                                       &superstep))
-        return cairn_error_set(err, CAIRN_EINVAL,
-                               "'%s' is not a checkpoint id (RUN@SUPERSTEP)",
-                               checkpoint_id ? checkpoint_id : "");
+    int parsed = cairn__store_parse_checkpoint_id(
+        checkpoint_id, run_id, sizeof run_id, &superstep, err);
+    if (parsed != CAIRN_OK)
+        return parsed;
     s_parent_t parent = {0};
     s_inflight_t inflight;
     memset(&inflight, 0, sizeof inflight);
