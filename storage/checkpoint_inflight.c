@@ -38,7 +38,8 @@ cairn_checkpoint_inflight_bytes(const cairn_checkpoint_t *self, uint8_t **out,
     *out = NULL;
     *len = 0;
     const Cairn__InflightRecord *stored = self->inflight;
-    Cairn__InflightRecord canonical = CAIRN__INFLIGHT_RECORD__INIT;
+    /* Anything else the record holds is compared as stored. */
+    Cairn__InflightRecord canonical = *stored;
     Cairn__ExecutorMail **mail = NULL;
     Cairn__FanInBuffer **fan_in = NULL;
     size_t n_mail = 0, n_fan_in = 0;

@@ -231,7 +231,12 @@ s_inflight_build(s_inflight_t *f, const Cairn__InflightRecord *parent,
                  const cairn_fork_changes_t *changes)
 {
     memset(f, 0, sizeof *f);
-    cairn__inflight_record__init(&f->record);
+    /* Whatever else the record holds is kept as it is: only the mail and
+     * the fan-in buffers change. */
+    f->record = *parent;
+    f->record.n_mail = 0;
+    f->record.n_fan_in = 0;
+    f->record.fan_in = NULL;
     bool drop = changes->drop_messages;
     size_t keep = drop ? 0 : parent->n_mail;
     size_t sends = changes->send_count;
@@ -340,19 +345,26 @@ cairn_store_fork(cairn_store_t *self, const char *checkpoint_id,
     manifest.status = (char *)status;
     manifest.pending_messages = inflight.pending;
 
-    /* Everything resume needs, from the parent run; the rest is new. */
-    Cairn__RunRecord run = *parent.run;
+    /* What resume needs, from the parent run; the rest is new. Built
+     * field by field: what a live process records about itself (its pid,
+     * endpoints) must not be inherited. */
+    Cairn__RunRecord run = CAIRN__RUN_RECORD__INIT;
     run.run_id = fork_id;
+    run.workflow_name = parent.run->workflow_name;
+    run.signature = parent.run->signature;
     run.status = (char *)status;
     run.superstep = superstep;
     run.latest_checkpoint = id;
     run.parent = (char *)checkpoint_id;
     run.created_ms = now;
     run.updated_ms = now;
-    run.pid = 0;
-    run.pid_start = 0;
-    run.error = (char *)"";
     run.reason = (char *)(inflight.pending ? "fork" : "");
+    run.max_supersteps = parent.run->max_supersteps;
+    run.spec = parent.run->spec;
+    run.plugins = parent.run->plugins;
+    run.n_plugins = parent.run->n_plugins;
+    run.graph = parent.run->graph;
+    run.n_graph = parent.run->n_graph;
     rc = cairn__ckpt_commit(w, &manifest, &run, err);
     if (rc == CAIRN_OK)
         snprintf(out_id, CAIRN_CHECKPOINT_ID_MAX, "%s", id);
