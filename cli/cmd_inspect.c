@@ -16,6 +16,7 @@ typedef struct {
     bool json;
     uint64_t limit;
     const char *tag;
+    bool tree;
 } s_options_t;
 
 /* Parses --db and --json, plus --limit and --tag with filters. */
@@ -30,8 +31,9 @@ s_parse(int argc, char **argv, bool filters, int want, s_options_t *o,
         {"json", CLI_OPT_FLAG, &o->json},
         {"limit", CLI_OPT_NUMBER, &o->limit},
         {"tag", CLI_OPT_TEXT, &o->tag},
+        {"tree", CLI_OPT_FLAG, &o->tree},
     };
-    return cli_parse(argc, argv, options, filters ? 4 : 2, want, positional);
+    return cli_parse(argc, argv, options, filters ? 5 : 2, want, positional);
 }
 
 static void
@@ -119,6 +121,16 @@ cli_cmd_checkpoints(int argc, char **argv)
     cairn_store_t *store = NULL;
     if (exit_code == CLI_EXIT_OK)
         exit_code = cli_open_inspect(o.db, &store);
+    if (exit_code == CLI_EXIT_OK && o.tree && (o.limit || o.tag)) {
+        cli_error("checkpoints: --tree shows every checkpoint; give it "
+                  "without --limit and --tag");
+        exit_code = CLI_EXIT_USAGE;
+    }
+    if (exit_code == CLI_EXIT_OK && o.tree) {
+        exit_code = cli_checkpoints_tree(store, run_id, o.json);
+        cairn_store_destroy(&store);
+        return exit_code;
+    }
     cairn_checkpoint_info_t *infos = NULL;
     size_t count = 0;
     cairn_error_t err;
@@ -168,15 +180,8 @@ s_dump_state(const char *executor, const char *key, const uint8_t *value,
                (int)(len > 200 ? 200 : len), (const char *)value);
         return;
     }
-    json_t *scope = dump->shared;
-    if (executor) {
-        scope = json_object_get(dump->executors, executor);
-        if (!scope) {
-            scope = json_object();
-            json_object_set_new(dump->executors, executor, scope);
-        }
-    }
-    json_object_set_new(scope, key, cli_payload_json(value, len));
+    cli_state_json_add(dump->executors, dump->shared, executor, key, value,
+                       len);
 }
 
 /* [{executor, superstep, error, payload}] of cp's dead letters. */

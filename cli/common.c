@@ -125,6 +125,21 @@ cli_request_json(const cairn_request_t *request)
 }
 
 void
+cli_state_json_add(json_t *executors, json_t *shared, const char *executor,
+                   const char *key, const uint8_t *value, size_t len)
+{
+    json_t *scope = shared;
+    if (executor) {
+        scope = json_object_get(executors, executor);
+        if (!scope) {
+            scope = json_object();
+            json_object_set_new(executors, executor, scope);
+        }
+    }
+    json_object_set_new(scope, key, cli_payload_json(value, len));
+}
+
+void
 cli_print_json(json_t *value)
 {
     char *text = json_dumps(value, JSON_COMPACT | JSON_ENSURE_ASCII);

@@ -26,9 +26,14 @@ static const s_command_t s_commands[] = {
      "resume RUN|CHECKPOINT [--db DIR] [--max-supersteps N]\n"
      "      [--respond REQUEST_ID=VALUE]... [--auto-resume N]\n"
      "      [--spec F [--force-signature]] [--allow-exec] [--json] [--events]"},
+    {"fork", cli_cmd_fork,
+     "fork CHECKPOINT|RUN [--db DIR] [--run-id ID] [--set-state EXEC.KEY=VALUE]...\n"
+     "      [--set-shared KEY=VALUE]... [--drop-messages] [--send EXEC=PAYLOAD]...\n"
+     "      [--json] [--resume [--allow-exec] [--events] [--max-supersteps N]]"},
+    {"diff", cli_cmd_diff, "diff RUN_A RUN_B [--db DIR] [--json]"},
     {"runs", cli_cmd_runs, "runs [--db DIR] [--json]"},
     {"checkpoints", cli_cmd_checkpoints,
-     "checkpoints RUN [--db DIR] [--limit N] [--tag T] [--json]"},
+     "checkpoints RUN [--db DIR] [--limit N] [--tag T] [--tree] [--json]"},
     {"show", cli_cmd_show, "show CHECKPOINT [--db DIR] [--json]"},
     {"graph", cli_cmd_graph,
      "graph SPEC.json [--format dot|mermaid] [--plugin LIB.so]..."},

@@ -20,7 +20,6 @@
  *
  * Threading: runs entirely on the caller's thread.
  */
-#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,20 +78,6 @@ s_emit(cairn__run_t *run, cairn_event_kind_t kind, const char *executor,
 }
 
 /* ---- setup and teardown ---------------------------------------------------- */
-
-/* A time-ordered unique run id: UTC time to the millisecond + randomness. */
-static void
-s_make_run_id(char *out, size_t size)
-{
-    uint64_t ms = cairn__wall_ms();
-    time_t seconds = (time_t)(ms / 1000u);
-    struct tm utc;
-    gmtime_r(&seconds, &utc);
-    char stamp[32];
-    strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &utc);
-    snprintf(out, size, "%s-%03u-%06x", stamp, (unsigned)(ms % 1000u),
-             (unsigned)(randombytes_random() & 0xffffffu));
-}
 
 static void
 s_run_free(cairn__run_t *run)
@@ -196,7 +181,7 @@ s_run_init(cairn__run_t *run, cairn_engine_t *engine, const cairn_workflow_t *wf
     if (run->opts.run_id)
         snprintf(run->run_id, sizeof run->run_id, "%s", run->opts.run_id);
     else
-        s_make_run_id(run->run_id, sizeof run->run_id);
+        cairn__make_run_id(run->run_id, sizeof run->run_id);
     run->max_message_size = run->opts.max_message_size
                                 ? run->opts.max_message_size
                                 : CAIRN_DEFAULT_MAX_MESSAGE_SIZE;

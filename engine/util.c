@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sodium.h>
 #include <time.h>
 
 #include "cairn/error.h"
@@ -115,4 +116,17 @@ cairn__ptrs_push(cairn__ptrs_t *ptrs, void *item)
     }
     ptrs->items[ptrs->count++] = item;
     return CAIRN_OK;
+}
+
+void
+cairn__make_run_id(char *out, size_t size)
+{
+    uint64_t ms = cairn__wall_ms();
+    time_t seconds = (time_t)(ms / 1000u);
+    struct tm utc;
+    gmtime_r(&seconds, &utc);
+    char stamp[32];
+    strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &utc);
+    snprintf(out, size, "%s-%03u-%06x", stamp, (unsigned)(ms % 1000u),
+             (unsigned)(randombytes_random() & 0xffffffu));
 }

@@ -52,4 +52,10 @@ cairn__monotonic_us(void);
 uint64_t
 cairn__wall_ms(void);
 
+/* A fresh time-ordered run id into out (size >= 32): the UTC time to the
+ * millisecond and 24 random bits, "20261201-214220-123-a1b2c3". Used for
+ * runs started and forked without a chosen id. */
+void
+cairn__make_run_id(char *out, size_t size);
+
 #endif

@@ -48,6 +48,19 @@ cairn_durability_parse(const char *name, cairn_durability_t *out)
 /* ---- records ------------------------------------------------------------- */
 
 int
+cairn__store_parse_checkpoint_id(const char *checkpoint_id, char *run_id,
+                                 size_t size, uint64_t *superstep,
+                                 cairn_error_t *err)
+{
+    if (checkpoint_id
+        && cairn__checkpoint_id_parse(checkpoint_id, run_id, size, superstep))
+        return CAIRN_OK;
+    return cairn_error_set(err, CAIRN_EINVAL,
+                           "'%s' is not a checkpoint id (RUN@SUPERSTEP)",
+                           checkpoint_id ? checkpoint_id : "");
+}
+
+int
 cairn__store_read(cairn_store_t *self, cairn__cf_t cf, const cairn__key_t *key,
                   const ProtobufCMessageDescriptor *desc, const char *what,
                   ProtobufCMessage **out, cairn_error_t *err)

@@ -39,6 +39,13 @@ struct cairn_checkpoint_t {
 
 /* ---- records -------------------------------------------------------------- */
 
+/* Splits checkpoint id "RUN@N" into run_id and *superstep;
+ * CAIRN_EINVAL naming it when it is NULL or malformed. */
+int
+cairn__store_parse_checkpoint_id(const char *checkpoint_id, char *run_id,
+                                 size_t size, uint64_t *superstep,
+                                 cairn_error_t *err);
+
 /* Reads and checks one record; CAIRN_ENOTFOUND when absent. */
 int
 cairn__store_read(cairn_store_t *self, cairn__cf_t cf, const cairn__key_t *key,

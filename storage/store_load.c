@@ -384,12 +384,10 @@ cairn_store_load(cairn_store_t *self, const char *checkpoint_id,
     *out = NULL;
     char run_id[80];
     uint64_t superstep;
-    if (!checkpoint_id
-        || !cairn__checkpoint_id_parse(checkpoint_id, run_id, sizeof run_id,
-                                       &superstep))
-        return cairn_error_set(err, CAIRN_EINVAL,
-                               "'%s' is not a checkpoint id (RUN@SUPERSTEP)",
-                               checkpoint_id ? checkpoint_id : "");
+    int parsed = cairn__store_parse_checkpoint_id(
+        checkpoint_id, run_id, sizeof run_id, &superstep, err);
+    if (parsed != CAIRN_OK)
+        return parsed;
     cairn_checkpoint_t *cp = calloc(1, sizeof *cp);
     zhashx_t *scopes = zhashx_new();
     if (!cp || !scopes) {

@@ -237,6 +237,67 @@ CAIRN_EXPORT int
 cairn_checkpoint_dead_letter(const cairn_checkpoint_t *self, size_t index,
                              cairn_dead_letter_t *out) CAIRN_WARN_UNUSED;
 
+/* The messages in flight at the checkpoint (every executor's mail for
+ * the next superstep and every fan-in buffer) in one canonical encoding:
+ * mail sorted by executor id, fan-in buffers by edge and source, each
+ * list in delivery order. Two checkpoints have the same messages in
+ * flight exactly when these bytes are equal. *out is malloc'd (caller
+ * frees); CAIRN_ENOMEM on out-of-memory. */
+CAIRN_EXPORT int
+cairn_checkpoint_inflight_bytes(const cairn_checkpoint_t *self,
+                                uint8_t **out, size_t *len) CAIRN_WARN_UNUSED;
+
+/* ---- forks --------------------------------------------------------------- */
+
+/* One state value a fork sets (bytes as given). */
+typedef struct {
+    const char *executor; /* executor id; NULL for shared state */
+    const char *key;      /* non-empty */
+    const uint8_t *value;
+    size_t len;
+} cairn_fork_state_t;
+
+/* One message a fork adds to an executor's mail for the next superstep,
+ * with source "" like the run input. */
+typedef struct {
+    const char *executor;
+    const uint8_t *payload;
+    size_t len;
+} cairn_fork_message_t;
+
+/* What a fork changes at its fork point. A later state change of the
+ * same executor and key replaces an earlier one. */
+typedef struct {
+    const cairn_fork_state_t *states;
+    size_t state_count;
+    bool drop_messages; /* drop every mailbox and fan-in buffer first */
+    const cairn_fork_message_t *sends; /* then add these */
+    size_t send_count;
+} cairn_fork_changes_t;
+
+/* Creates a new run forked from checkpoint_id ("RUN@N") with the changes
+ * applied, without a workflow or an engine: one atomic write of the new
+ * run's record (copying the parent run's spec, plugins, signature, graph
+ * and limits; parent = checkpoint_id) and its first checkpoint NEW@N
+ * (trigger "fork", parent checkpoint_id) holding only the changed state
+ * keys, as versions of NEW, and the in-flight messages after the
+ * changes. Everything else is read from the parent's history
+ * (copy-on-write). The new run's status is "paused" (resume continues
+ * it), or "completed" when no message is left in flight.
+ *
+ * new_run_id NULL: a fresh time-ordered id. Everything is checked before
+ * anything is written: a malformed or unknown checkpoint or run
+ * (CAIRN_EINVAL / CAIRN_ENOTFOUND), a malformed new run id (CAIRN_EINVAL)
+ * or one already in the store (CAIRN_EEXISTS), an executor the workflow
+ * does not have or an empty key (CAIRN_EINVAL) leave the store
+ * unchanged. A read-only store is CAIRN_ESTATE. The new checkpoint's id
+ * goes to out_id. changes may be NULL (an unmodified fork). */
+CAIRN_EXPORT int
+cairn_store_fork(cairn_store_t *self, const char *checkpoint_id,
+                 const char *new_run_id, const cairn_fork_changes_t *changes,
+                 char out_id[CAIRN_CHECKPOINT_ID_MAX], cairn_error_t *err)
+    CAIRN_WARN_UNUSED;
+
 /* ---- verification ------------------------------------------------------ */
 
 /* Called once per problem found: the run, the checkpoint (or NULL) and

@@ -1907,7 +1907,8 @@ test_cli_hitl_approve_forwards(void **state)
     assert_string_equal(s_run_status(db, "ok"), "completed");
 }
 
-/* Anything but yes rejects. */
+/* Anything but yes rejects. A fork of the waiting run waits too, with
+ * the same request, and is answered on its own. */
 static void
 test_cli_hitl_reject(void **state)
 {
@@ -1915,9 +1916,15 @@ test_cli_hitl_reject(void **state)
     const char *db = s_path("db");
     s_run_approval(db, "no", "draft two");
     s_result_t r = {0};
+    s_cairn(&r, "fork", "no@2", "--db", db, "--run-id", "other", NULL);
+    s_expect(&r, 0, "other\n", NULL);
+    assert_string_equal(s_run_status(db, "other"), "waiting");
     s_cairn(&r, "resume", "no", "--db", db, "--respond",
             "approve.2.1=not yet", NULL);
     s_expect(&r, 0, "rejected: DRAFT TWO\n", NULL);
+    s_cairn(&r, "resume", "other", "--db", db, "--respond", "approve.2.1=yes",
+            NULL);
+    s_expect(&r, 0, "DRAFT TWO\n", NULL);
 }
 
 /* Unknown ids, an id given twice, a malformed --respond and an id
@@ -1948,6 +1955,8 @@ test_cli_hitl_bad_responses(void **state)
             NULL);
     s_expect(&r, 2, "", "already answered");
 }
+
+#include "timetravel_cases.h"
 
 int
 main(void)
@@ -1999,6 +2008,7 @@ main(void)
         T(test_cli_hitl_approve_forwards),
         T(test_cli_hitl_reject),
         T(test_cli_hitl_bad_responses),
+        TIMETRAVEL_TESTS,
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);
