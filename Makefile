@@ -16,6 +16,7 @@ FUZZ_SECONDS ?= 30
 FUZZ_BUILD ?= build-fuzz
 FUZZ_TARGETS ?= envelope checkpoint spec import
 TORTURE_KILLS ?= 200
+TORTURE_WORKER_KILLS ?= 100
 TORTURE_SEED ?=
 
 .PHONY: all deps build run test asan tsan torture fuzz bench bench-peers clean
@@ -45,10 +46,13 @@ asan: deps
 	    UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	    ctest --output-on-failure -j $(JOBS)
 
-# test_crash's torture case with TORTURE_KILLS kills (make test runs 20);
-# the seed is printed, TORTURE_SEED replays it.
+# test_crash's torture cases with TORTURE_KILLS kills in-process and
+# TORTURE_WORKER_KILLS of workers and the coordinator (make test runs 20
+# and 10); the seed is printed, TORTURE_SEED replays it.
 torture: build
-	CAIRN_TORTURE_KILLS=$(TORTURE_KILLS) $(if $(TORTURE_SEED),CAIRN_CRASH_SEED=$(TORTURE_SEED)) \
+	CAIRN_TORTURE_KILLS=$(TORTURE_KILLS) \
+	    CAIRN_TORTURE_WORKER_KILLS=$(TORTURE_WORKER_KILLS) \
+	    $(if $(TORTURE_SEED),CAIRN_CRASH_SEED=$(TORTURE_SEED)) \
 	    $(BUILD)/tests/test_crash
 
 # The bench is left out: its raw ZeroMQ floor measurement is not annotated.

@@ -292,6 +292,9 @@ s_send_deliver(cairn__run_t *run, size_t host, size_t first, size_t n)
     return rc;
 }
 
+static int
+s_lose_worker(cairn__run_t *run, size_t lost, cairn_error_t *err);
+
 /* Sends every host one Deliver with the work of its executors that have
  * mail and no result yet (only those marked in only, when not NULL);
  * *sent is how many Dones to wait for. */
@@ -300,7 +303,8 @@ s_send_work(cairn__run_t *run, const bool *only, size_t *sent,
             cairn_error_t *err)
 {
     size_t n = run->wf->executor_count;
-    size_t filled = 0;
+    size_t filled = 0, rerouted = 0;
+    bool unreachable[CAIRN__MAX_HOSTS] = {false};
     int rc = CAIRN_OK;
     for (size_t h = 0; rc == CAIRN_OK && h < run->engine->host_count; h++) {
         size_t first = filled;
@@ -313,6 +317,15 @@ s_send_work(cairn__run_t *run, const bool *only, size_t *sent,
         }
         if (rc == CAIRN_OK && filled > first)
             rc = s_send_deliver(run, h, first, filled - first);
+        /* A worker that died before we noticed: its routing id is gone.
+         * Its work goes elsewhere once this send is done (below). */
+        if (rc == CAIRN_ETRANSPORT && zmq_errno() == EHOSTUNREACH
+            && run->engine->hosts[h].remote) {
+            unreachable[h] = true;
+            rerouted += filled - first;
+            filled = first;
+            rc = CAIRN_OK;
+        }
     }
     uint64_t now = cairn__monotonic_us();
     for (size_t i = 0; rc == CAIRN_OK && i < filled; i++) {
@@ -323,7 +336,9 @@ s_send_work(cairn__run_t *run, const bool *only, size_t *sent,
     }
     for (size_t x = 0; x < n; x++)
         cairn__entry_view_fini(&run->state_views[x]);
-    *sent = filled;
+    /* Lost now: their executors move and the work is sent again, one
+     * Done each, as if it had gone out. */
+    *sent = filled + rerouted;
     if (rc == CAIRN_ENOMEM)
         return cairn_error_set(err, rc, "out of memory");
     if (rc != CAIRN_OK)
@@ -332,7 +347,11 @@ s_send_work(cairn__run_t *run, const bool *only, size_t *sent,
                                "executor host: %s",
                                (unsigned long long)run->superstep,
                                zmq_strerror(zmq_errno()));
-    return CAIRN_OK;
+    /* (Losing one may already have lost another it tried to move to.) */
+    for (size_t h = 0; rc == CAIRN_OK && h < run->engine->host_count; h++)
+        if (unreachable[h] && run->engine->hosts[h].alive)
+            rc = s_lose_worker(run, h, err);
+    return rc;
 }
 
 /* Announces and sends this superstep's work. */

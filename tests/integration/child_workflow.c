@@ -18,6 +18,13 @@
  *           0-3 ms); each writes executor and shared state; the
  *           fan-in merge joins them and sends back to hub; hub yields an
  *           output every 5th round and at the end. Progress as in cycle
+ * With CAIRN_CHILD_LISTEN=ENDPOINT the coordinator also accepts workers
+ * there (100 ms heartbeats) and first waits for CAIRN_CHILD_MIN_WORKERS;
+ *
+ *   child_workflow worker ENDPOINT ID
+ *
+ * is such a worker, offering every type above; it gives up after 5 s
+ * without a coordinator.
  * Exit: 0 completed, 1 failed, 2 usage or setup error.
  */
 #include <stdio.h>
@@ -305,9 +312,28 @@ s_print_summary(const cairn_result_t *result)
     cairn_result_foreach_state(result, s_print_state, NULL);
 }
 
+/* `child_workflow worker ENDPOINT ID`: a worker offering every type. */
+static int
+s_worker_main(const char *endpoint, const char *id)
+{
+    cairn_registry_t *registry = cairn_registry_new();
+    if (!registry || s_register(registry) != 0)
+        return 2;
+    cairn_worker_options_t opts = {.endpoint = endpoint,
+                                   .worker_id = id,
+                                   .heartbeat_ms = 100,
+                                   .give_up_after_ms = 5000};
+    cairn_error_t err;
+    int rc = cairn_worker_run(registry, &opts, &err);
+    cairn_registry_destroy(&registry);
+    return rc == 0 ? 0 : 1;
+}
+
 int
 main(int argc, char **argv)
 {
+    if (argc == 4 && strcmp(argv[1], "worker") == 0)
+        return s_worker_main(argv[2], argv[3]);
     if (argc < 4) {
         fprintf(stderr,
                 "usage: %s cycle|fanout|torture DB RUN_ID [STEPS] [LOG]\n",
@@ -336,7 +362,14 @@ main(int argc, char **argv)
                                                 : s_build_fanout(b);
     if (rc == 0)
         rc = cairn_builder_build(b, &wf, &err);
-    cairn_engine_options_t engine_opts = {.host_threads = 4};
+    cairn_engine_options_t engine_opts = {
+        .host_threads = 4,
+        .listen = getenv("CAIRN_CHILD_LISTEN"),
+        .heartbeat_ms = 100,
+        .min_workers = getenv("CAIRN_CHILD_MIN_WORKERS")
+                           ? (size_t)atol(getenv("CAIRN_CHILD_MIN_WORKERS"))
+                           : 0,
+        .worker_wait_ms = 10000};
     if (rc == 0)
         rc = cairn_engine_open(&engine, registry, &engine_opts, &err);
     if (rc == 0)

@@ -279,6 +279,126 @@ test_crash_torture(void **state)
                       s_seed("CAIRN_CRASH_SEED"));
 }
 
+/* Starts `child_workflow worker ENDPOINT ID` (stdout discarded). */
+static pid_t
+spawn_worker(const char *endpoint, int n)
+{
+    char id[32];
+    snprintf(id, sizeof id, "w%d", n);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int fd = open("/dev/null", O_WRONLY);
+        if (fd < 0 || dup2(fd, STDOUT_FILENO) < 0)
+            _exit(99);
+        execl(CHILD, CHILD, "worker", endpoint, id, (char *)NULL);
+        _exit(98);
+    }
+    return pid;
+}
+
+/* Waits (bounded) until the run's newest checkpoint is past `after` or
+ * the coordinator has exited; returns that superstep. */
+static long
+wait_past(const char *db, long after, pid_t coordinator, bool *exited)
+{
+    long latest = after;
+    for (int waited = 0; waited < WAIT_LIMIT_MS && latest <= after;
+         waited += 5) {
+        int status;
+        if (waitpid(coordinator, &status, WNOHANG) == coordinator) {
+            *exited = true;
+            return latest_superstep(db, "run");
+        }
+        sleep_ms(5);
+        latest = latest_superstep(db, "run");
+    }
+    return latest;
+}
+
+/* The torture workflow with every executor on two worker processes over
+ * ipc: CAIRN_TORTURE_WORKER_KILLS SIGKILLs (default 10; `make torture`
+ * runs 100) of a random victim, a worker (replaced at once by a new
+ * process under a new id) or the coordinator (restarted; the workers
+ * come back to it). After each kill the run must make progress again
+ * before the next. The end result and lineage equal an in-process run's. */
+static void
+test_crash_torture_with_workers(void **state)
+{
+    (void)state;
+    int kills = getenv("CAIRN_TORTURE_WORKER_KILLS")
+                    ? atoi(getenv("CAIRN_TORTURE_WORKER_KILLS"))
+                    : 10;
+    unsigned seed = s_seed("CAIRN_CRASH_SEED");
+    printf("torture with workers: seed %u, %d kills\n", seed, kills);
+    srand(seed);
+    long steps = 40L + 15L * kills, supersteps = 3 * (steps - 1) + 1;
+    char *dir = make_dir();
+    char reference_db[512], db[512], out[512], steps_text[32], endpoint[128];
+    snprintf(reference_db, sizeof reference_db, "%s/reference", dir);
+    snprintf(db, sizeof db, "%s/crashed", dir);
+    snprintf(out, sizeof out, "%s/out.txt", dir);
+    snprintf(steps_text, sizeof steps_text, "%ld", steps);
+    snprintf(endpoint, sizeof endpoint, "ipc://%s/w.ipc", dir);
+    char *expected =
+        run_to_end("torture", reference_db, "run", steps_text, "", out);
+    setenv("CAIRN_CHILD_LISTEN", endpoint, 1);
+    setenv("CAIRN_CHILD_MIN_WORKERS", "2", 1);
+    int next_id = 0;
+    pid_t workers[2] = {spawn_worker(endpoint, next_id++),
+                        spawn_worker(endpoint, next_id++)};
+    pid_t coordinator = 0;
+    long previous = -1;
+    int coordinator_kills = 0, worker_kills = 0;
+    for (int round = 0; round < kills && previous < supersteps; round++) {
+        if (!coordinator)
+            coordinator = spawn("torture", db, "run", steps_text, "", out);
+        bool exited = false;
+        previous = wait_past(db, previous, coordinator, &exited);
+        if (exited) { /* finished, or failed: the end says which */
+            coordinator = 0;
+            break;
+        }
+        sleep_ms(rand() % 16);
+        int victim = rand() % 3;
+        if (victim == 0) {
+            kill(coordinator, SIGKILL);
+            waitpid(coordinator, NULL, 0);
+            coordinator = 0;
+            coordinator_kills++;
+        } else {
+            kill(workers[victim - 1], SIGKILL);
+            waitpid(workers[victim - 1], NULL, 0);
+            workers[victim - 1] = spawn_worker(endpoint, next_id++);
+            worker_kills++;
+        }
+        long latest = latest_superstep(db, "run");
+        assert_true(latest >= previous); /* nothing committed is lost */
+        previous = latest;
+    }
+    printf("torture with workers: %d coordinator and %d worker kills; the "
+           "last left superstep %ld (seed %u)\n",
+           coordinator_kills, worker_kills, previous, seed);
+    if (coordinator) {
+        kill(coordinator, SIGKILL);
+        waitpid(coordinator, NULL, 0);
+    }
+    char *actual = run_to_end("torture", db, "run", steps_text, "", out);
+    for (int i = 0; i < 2; i++) {
+        kill(workers[i], SIGKILL);
+        waitpid(workers[i], NULL, 0);
+    }
+    unsetenv("CAIRN_CHILD_LISTEN");
+    unsetenv("CAIRN_CHILD_MIN_WORKERS");
+    assert_true(coordinator_kills + worker_kills >= kills / 2);
+    assert_string_equal(actual, expected);
+    check_lineage(db, "run", (uint64_t)supersteps);
+    free(expected);
+    free(actual);
+    remove_tree(dir);
+    free(dir);
+}
+
 /* Counts lines equal to id in the invocation log. */
 static int
 count_lines(const char *text, const char *id)
@@ -349,6 +469,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_crash_cycle_survives_random_sigkills),
         cmocka_unit_test(test_crash_torture),
+        cmocka_unit_test(test_crash_torture_with_workers),
         cmocka_unit_test(test_crash_finished_executors_are_not_run_again),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
