@@ -197,22 +197,56 @@ s_seed(const char *env)
  * the child's handlers make progress (they write the superstep they are
  * in to a file), then kills it a random 0-15 ms later: mid-superstep,
  * mid-write or mid-barrier, whatever the machine's speed. */
+/* Where a kill-and-resume test keeps things, in a fresh directory. */
+typedef struct {
+    char *dir;
+    char db[512];        /* the store that is killed */
+    char out[512];       /* the child's stdout */
+    char steps_text[32]; /* STEPS for the child */
+} s_torture_t;
+
+/* Makes the directory and runs the scenario uninterrupted in a store of
+ * its own; returns that run's summary (caller frees). */
+static char *
+s_torture_begin(s_torture_t *t, const char *scenario, long steps,
+                long supersteps)
+{
+    t->dir = make_dir();
+    char reference_db[512], done[64];
+    snprintf(reference_db, sizeof reference_db, "%s/reference", t->dir);
+    snprintf(t->db, sizeof t->db, "%s/crashed", t->dir);
+    snprintf(t->out, sizeof t->out, "%s/out.txt", t->dir);
+    snprintf(t->steps_text, sizeof t->steps_text, "%ld", steps);
+    snprintf(done, sizeof done, "status=completed supersteps=%ld", supersteps);
+    char *expected =
+        run_to_end(scenario, reference_db, "run", t->steps_text, "", t->out);
+    assert_non_null(strstr(expected, done));
+    return expected;
+}
+
+/* Compares the killed run's end with the uninterrupted one and cleans
+ * up; actual and expected are freed. */
+static void
+s_torture_end(s_torture_t *t, char *expected, char *actual, long supersteps)
+{
+    assert_string_equal(actual, expected);
+    check_lineage(t->db, "run", (uint64_t)supersteps);
+    free(expected);
+    free(actual);
+    remove_tree(t->dir);
+    free(t->dir);
+}
+
 static void
 s_kill_and_resume(const char *scenario, long steps, long supersteps, int kills,
                   unsigned seed)
 {
     printf("%s: seed %u, %d kills\n", scenario, seed, kills);
     srand(seed);
-    char *dir = make_dir();
-    char reference_db[512], db[512], out[512], steps_text[32], done[64];
-    snprintf(reference_db, sizeof reference_db, "%s/reference", dir);
-    snprintf(db, sizeof db, "%s/crashed", dir);
-    snprintf(out, sizeof out, "%s/out.txt", dir);
-    snprintf(steps_text, sizeof steps_text, "%ld", steps);
-    snprintf(done, sizeof done, "status=completed supersteps=%ld", supersteps);
-    char *expected =
-        run_to_end(scenario, reference_db, "run", steps_text, "", out);
-    assert_non_null(strstr(expected, done));
+    s_torture_t t;
+    char *expected = s_torture_begin(&t, scenario, steps, supersteps);
+    const char *dir = t.dir, *db = t.db, *out = t.out;
+    const char *steps_text = t.steps_text;
     char progress[512];
     snprintf(progress, sizeof progress, "%s/progress", dir);
     setenv("CAIRN_CHILD_PROGRESS", progress, 1);
@@ -243,12 +277,7 @@ s_kill_and_resume(const char *scenario, long steps, long supersteps, int kills,
     assert_true(mid_run >= kills / 2);
     unsetenv("CAIRN_CHILD_PROGRESS");
     char *actual = run_to_end(scenario, db, "run", steps_text, "", out);
-    assert_string_equal(actual, expected);
-    check_lineage(db, "run", (uint64_t)supersteps);
-    free(expected);
-    free(actual);
-    remove_tree(dir);
-    free(dir);
+    s_torture_end(&t, expected, actual, supersteps);
 }
 
 /* The counter cycle: 200 steps, CAIRN_CRASH_ROUNDS kills (default 20),
@@ -333,15 +362,11 @@ test_crash_torture_with_workers(void **state)
     printf("torture with workers: seed %u, %d kills\n", seed, kills);
     srand(seed);
     long steps = 40L + 15L * kills, supersteps = 3 * (steps - 1) + 1;
-    char *dir = make_dir();
-    char reference_db[512], db[512], out[512], steps_text[32], endpoint[128];
-    snprintf(reference_db, sizeof reference_db, "%s/reference", dir);
-    snprintf(db, sizeof db, "%s/crashed", dir);
-    snprintf(out, sizeof out, "%s/out.txt", dir);
-    snprintf(steps_text, sizeof steps_text, "%ld", steps);
-    snprintf(endpoint, sizeof endpoint, "ipc://%s/w.ipc", dir);
-    char *expected =
-        run_to_end("torture", reference_db, "run", steps_text, "", out);
+    s_torture_t t;
+    char *expected = s_torture_begin(&t, "torture", steps, supersteps);
+    const char *db = t.db, *out = t.out, *steps_text = t.steps_text;
+    char endpoint[600];
+    snprintf(endpoint, sizeof endpoint, "ipc://%s/w.ipc", t.dir);
     setenv("CAIRN_CHILD_LISTEN", endpoint, 1);
     setenv("CAIRN_CHILD_MIN_WORKERS", "2", 1);
     int next_id = 0;
@@ -391,12 +416,7 @@ test_crash_torture_with_workers(void **state)
     unsetenv("CAIRN_CHILD_LISTEN");
     unsetenv("CAIRN_CHILD_MIN_WORKERS");
     assert_true(coordinator_kills + worker_kills >= kills / 2);
-    assert_string_equal(actual, expected);
-    check_lineage(db, "run", (uint64_t)supersteps);
-    free(expected);
-    free(actual);
-    remove_tree(dir);
-    free(dir);
+    s_torture_end(&t, expected, actual, supersteps);
 }
 
 /* Counts lines equal to id in the invocation log. */

@@ -230,6 +230,23 @@ s_reference(void)
     return summary;
 }
 
+/* An engine with 2 host threads that listens on endpoint and waits for
+ * WORKERS workers (300 ms heartbeats). */
+static cairn_engine_t *
+s_listening_engine(const cairn_registry_t *registry, const char *endpoint)
+{
+    cairn_engine_options_t engine_opts = {.host_threads = 2,
+                                          .listen = endpoint,
+                                          .heartbeat_ms = 300,
+                                          .min_workers = WORKERS,
+                                          .worker_wait_ms = 10000};
+    cairn_engine_t *engine = NULL;
+    cairn_error_t err;
+    assert_int_equal(cairn_engine_open(&engine, registry, &engine_opts, &err),
+                     0);
+    return engine;
+}
+
 /* Runs the fan-out with WORKERS workers; kill_after_ms > 0 SIGKILLs the
  * first worker that long into the run (from a helper process). */
 static void
@@ -240,15 +257,8 @@ s_run_with_workers(int salt, long kill_after_ms)
     s_endpoint(endpoint, sizeof endpoint, salt);
     cairn_registry_t *registry = s_registry();
     cairn_workflow_t *wf = s_build(registry);
-    cairn_engine_options_t engine_opts = {.host_threads = 2,
-                                          .listen = endpoint,
-                                          .heartbeat_ms = 300,
-                                          .min_workers = WORKERS,
-                                          .worker_wait_ms = 10000};
-    cairn_engine_t *engine = NULL;
+    cairn_engine_t *engine = s_listening_engine(registry, endpoint);
     cairn_error_t err;
-    assert_int_equal(cairn_engine_open(&engine, registry, &engine_opts, &err),
-                     0);
     pid_t pids[WORKERS + 1] = {0};
     for (int i = 0; i < WORKERS; i++) {
         char id[16];
@@ -326,15 +336,8 @@ test_workers_stuck_worker_is_replaced(void **state)
     s_endpoint(endpoint, sizeof endpoint, 9);
     cairn_registry_t *registry = s_registry();
     cairn_workflow_t *wf = s_build_timed(registry, 1500);
-    cairn_engine_options_t engine_opts = {.host_threads = 2,
-                                          .listen = endpoint,
-                                          .heartbeat_ms = 300,
-                                          .min_workers = WORKERS,
-                                          .worker_wait_ms = 10000};
-    cairn_engine_t *engine = NULL;
+    cairn_engine_t *engine = s_listening_engine(registry, endpoint);
     cairn_error_t err;
-    assert_int_equal(cairn_engine_open(&engine, registry, &engine_opts, &err),
-                     0);
     pid_t pids[WORKERS] = {0};
     pids[0] = s_spawn_worker_stalling(endpoint, "stuck", 8000);
     for (int i = 1; i < WORKERS; i++) {
