@@ -31,8 +31,8 @@ static pthread_mutex_t s_lock = PTHREAD_MUTEX_INITIALIZER;
 static uint64_t s_attempt_us[S_MAX_ATTEMPTS]; /* guarded by s_lock */
 static uint32_t s_attempts;                   /* guarded by s_lock */
 static uint32_t s_other_calls;                /* guarded by s_lock */
-static uint32_t s_fail_first;                 /* set before a run */
-static uint32_t s_sleep_ms;                   /* set before a run */
+static uint32_t s_fail_first;                 /* guarded by s_lock */
+static uint32_t s_sleep_ms;                   /* guarded by s_lock */
 
 static uint64_t
 s_now_us(void)
@@ -72,7 +72,10 @@ s_flaky(cairn_ctx_t *ctx, const cairn_msg_t *msg)
     int rc = s_bump(ctx);
     if (rc != CAIRN_OK)
         return rc;
-    if (cairn_ctx_attempt(ctx) <= s_fail_first)
+    pthread_mutex_lock(&s_lock);
+    uint32_t fail_first = s_fail_first;
+    pthread_mutex_unlock(&s_lock);
+    if (cairn_ctx_attempt(ctx) <= fail_first)
         return cairn_ctx_fail(ctx, "flaky attempt %u",
                               (unsigned)cairn_ctx_attempt(ctx));
     size_t len;
@@ -84,9 +87,14 @@ static int
 s_slow(cairn_ctx_t *ctx, const cairn_msg_t *msg)
 {
     s_record_attempt(ctx);
+    /* A stuck attempt of an earlier case may still be asleep here while
+     * the next case resets the settings: read them under the lock. */
+    pthread_mutex_lock(&s_lock);
+    uint32_t sleep_ms = s_sleep_ms;
+    pthread_mutex_unlock(&s_lock);
     if (cairn_ctx_attempt(ctx) == 1) {
-        struct timespec ts = {s_sleep_ms / 1000,
-                              (long)(s_sleep_ms % 1000) * 1000000L};
+        struct timespec ts = {sleep_ms / 1000,
+                              (long)(sleep_ms % 1000) * 1000000L};
         nanosleep(&ts, NULL);
     }
     int rc = s_bump(ctx);
