@@ -14,6 +14,9 @@
  *                               of a run with 10,000 checkpoints, run one
  *                               more superstep
  *   list_checkpoints_ms         list those 10,000 checkpoints
+ *   durable_rss_kb              resident memory (VmRSS) sampled ten times
+ *                               during one 100,000-superstep cycle with
+ *                               process durability: flat or growing?
  *
  * Every store lives in a fresh mkdtemp directory, removed afterwards.
  */
@@ -276,6 +279,84 @@ s_bench_cycles(const cfg_t *cfg, const cairn_registry_t *registry,
     return 0;
 }
 
+/* ---- memory over a long durable run ------------------------------------------ */
+
+#define S_RSS_SAMPLES 10
+
+typedef struct {
+    uint64_t every;                 /* sample each this many supersteps */
+    size_t count;
+    double kb[S_RSS_SAMPLES + 1];
+} rss_probe_t;
+
+/* VmRSS of this process in kB, or -1. */
+static double
+s_rss_kb(void)
+{
+    FILE *status = fopen("/proc/self/status", "r");
+    char line[256];
+    double kb = -1;
+    while (status && fgets(line, sizeof line, status))
+        if (strncmp(line, "VmRSS:", 6) == 0)
+            kb = atof(line + 6);
+    if (status)
+        fclose(status);
+    return kb;
+}
+
+static void
+s_rss_event(const cairn_event_t *event, void *userdata)
+{
+    rss_probe_t *probe = userdata;
+    if (event->kind == CAIRN_EVENT_SUPERSTEP_COMPLETED
+        && event->superstep % probe->every == 0
+        && probe->count <= S_RSS_SAMPLES)
+        probe->kb[probe->count++] = s_rss_kb();
+}
+
+/* One long durable cycle; prints the samples, the first and last, and
+ * last / first. */
+static int
+s_bench_rss(const cfg_t *cfg, const cairn_registry_t *registry,
+            cairn_engine_t *engine)
+{
+    uint64_t steps = cfg->quick ? 1000 : 100000;
+    cairn_workflow_t *wf = NULL;
+    char *dir = s_tempdir();
+    cairn_store_t *store = NULL;
+    cairn_error_t err = {0, ""};
+    rss_probe_t probe = {.every = steps / S_RSS_SAMPLES};
+    int rc = dir && s_build(registry, steps, false, &wf) == 0 ? 0 : -1;
+    if (rc == 0)
+        rc = cairn_store_open(&store, dir, NULL, &err);
+    cairn_run_options_t opts = {.store = store,
+                                .run_id = "rss",
+                                .on_event = s_rss_event,
+                                .event_userdata = &probe};
+    cairn_result_t *result = NULL;
+    if (rc == 0)
+        rc = cairn_engine_run(engine, wf, "0", 1, &opts, &result, &err);
+    if (rc == 0 && (cairn_result_supersteps(result) != steps
+                    || probe.count < S_RSS_SAMPLES))
+        rc = -1;
+    if (rc == 0) {
+        printf("{\"name\":\"durable_rss_kb\",\"params\":{\"supersteps\":"
+               "%llu,\"durability\":\"process\"},\"samples\":[",
+               (unsigned long long)steps);
+        for (size_t i = 0; i < probe.count; i++)
+            printf("%s%.0f", i ? "," : "", probe.kb[i]);
+        printf("],\"first\":%.0f,\"last\":%.0f,\"growth\":%.3f,"
+               "\"units\":\"kB\",\"machine\":\"%s\"}\n",
+               probe.kb[0], probe.kb[probe.count - 1],
+               probe.kb[probe.count - 1] / probe.kb[0], cfg->machine);
+    }
+    cairn_result_destroy(&result);
+    cairn_store_destroy(&store);
+    cairn_workflow_destroy(&wf);
+    s_rmdir(dir);
+    return rc;
+}
+
 /* ---- floor: one WriteBatch ------------------------------------------------ */
 
 static int
@@ -435,6 +516,8 @@ main(int argc, char **argv)
         rc = s_bench_cycles(&cfg, registry, engine);
     if (rc == 0)
         rc = s_bench_history(&cfg, registry, engine);
+    if (rc == 0)
+        rc = s_bench_rss(&cfg, registry, engine);
     if (rc != 0)
         fprintf(stderr, "cairn-bench-store: failed %s\n", err.message);
     cairn_engine_destroy(&engine);

@@ -345,6 +345,11 @@ cairn__backend_open_rocksdb(cairn__backend_t **out, const char *dir,
      * of a small store. Our stores have few files per family. */
     rocksdb_options_set_max_file_opening_threads(self->options, 1);
     rocksdb_options_set_info_log_level(self->options, 2 /* WARN */);
+    /* Memtables of all column families together stay under 16 MiB: a
+     * long run would otherwise grow by its checkpoints' bytes until each
+     * of the 7 families reached RocksDB's default 64 MiB (measured:
+     * +22 MB of RSS over 100,000 supersteps, still climbing). */
+    rocksdb_options_set_db_write_buffer_size(self->options, (size_t)16 << 20);
     rocksdb_options_set_keep_log_file_num(self->options, 2);
     rocksdb_writeoptions_set_sync(self->write_sync, 1);
     int rc = s_open_db(self, dir, mode, err);
