@@ -25,6 +25,7 @@ typedef enum {
     CAIRN__CF_STATE,       /* run, scope, key, ~superstep -> ValueRecord */
     CAIRN__CF_OUTPUTS,     /* run, superstep -> OutputRecord */
     CAIRN__CF_PENDING,     /* run, superstep, executor -> Done */
+    CAIRN__CF_EVENTS,      /* run, seq -> EventRecord */
     CAIRN__CF_COUNT
 } cairn__cf_t;
 
