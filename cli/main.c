@@ -21,10 +21,11 @@ static const s_command_t s_commands[] = {
      "      [--plugin LIB.so]... [--allow-exec]\n"
      "      [--listen ENDPOINT [--min-workers N] [--worker-wait-ms T] "
      "[--insecure]]\n"
-     "      [--spawn-workers N]"},
+     "      [--spawn-workers N] [--keep-events N] [--events-endpoint E|none]"},
     {"resume", cli_cmd_resume,
      "resume RUN|CHECKPOINT [--db DIR] [--max-supersteps N]\n"
-     "      [--spec F [--force-signature]] [--allow-exec] [--json] [--events]"},
+     "      [--spec F [--force-signature]] [--allow-exec] [--json] [--events]\n"
+     "      [--keep-events N] [--events-endpoint E|none]"},
     {"runs", cli_cmd_runs, "runs [--db DIR] [--json]"},
     {"checkpoints", cli_cmd_checkpoints,
      "checkpoints RUN [--db DIR] [--limit N] [--tag T] [--json]"},
@@ -35,6 +36,7 @@ static const s_command_t s_commands[] = {
     {"export", cli_cmd_export, "export RUN [--db DIR] > FILE"},
     {"import", cli_cmd_import, "import FILE [--db DIR] [--as ID]"},
     {"verify", cli_cmd_verify, "verify [RUN] [--db DIR]"},
+    {"events", cli_cmd_events, "events RUN [--db DIR] [--json] [--follow]"},
     {"worker", cli_cmd_worker,
      "worker --connect ENDPOINT [--plugin LIB.so]... [--label L]...\n"
      "      [--id ID] [--give-up-after S] [--heartbeat-ms MS] [--allow-exec]"},
