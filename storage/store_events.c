@@ -64,14 +64,19 @@ cairn__store_event_range(cairn_store_t *self, const char *run_id, uint64_t *low,
         cairn__key_free(&prefix);
         return cairn_error_set(err, CAIRN_ENOMEM, "out of memory");
     }
-    size_t len;
+    size_t len = 0;
+    const uint8_t *key;
     ops->iter_seek(it, prefix.data, prefix.len);
-    if (ops->iter_valid(it))
-        *low = s_key_seq(ops->iter_key(it, &len), len, &prefix);
+    if (ops->iter_valid(it)) {
+        key = ops->iter_key(it, &len);
+        *low = s_key_seq(key, len, &prefix);
+    }
     cairn__key_step(&self->key, run_id, UINT64_MAX);
     ops->iter_seek_for_prev(it, self->key.data, self->key.len);
-    if (*low && ops->iter_valid(it))
-        *high = s_key_seq(ops->iter_key(it, &len), len, &prefix);
+    if (*low && ops->iter_valid(it)) {
+        key = ops->iter_key(it, &len);
+        *high = s_key_seq(key, len, &prefix);
+    }
     if (!*high)
         *low = 0;
     ops->iter_free(it);
