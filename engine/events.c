@@ -4,12 +4,14 @@
  * run (continuing after the last stored one on resume) and the wall
  * time. With a store, the event is encoded once (an EventRecord, framed
  * like every stored value) into an in-memory buffer that the next
- * checkpoint's batch takes (cairn__events_put): stored events never say
+ * checkpoint's batch takes as one block (one key per write, not one per
+ * event: cairn__events_put): stored events never say
  * more than the checkpoints beside them, and a crash loses only events
  * after the last checkpoint, whose superstep a resume runs (and reports)
  * again. The buffer and the store hold the newest `keep` events of the
- * run; older ones are deleted in the same batch. What is buffered when
- * the run ends is written in a batch of its own (cairn__events_flush).
+ * run; blocks that hold only older ones are deleted in the same batch,
+ * and the newest block records where the kept range starts. What is buffered
+ * when the run ends is written in a batch of its own (cairn__events_flush).
  *
  * With an endpoint, each event is also published on an XPUB socket as
  * two frames: the run id and the framed EventRecord. XPUB_VERBOSER makes
@@ -55,9 +57,13 @@ struct cairn__events_t {
     bool storing;         /* store, keep > 0 and started with store */
     size_t keep;          /* newest events kept per run */
     uint64_t next_seq;
-    uint64_t stored_low; /* stored seqs [low, high]; high 0: none */
-    uint64_t stored_high;
-    uint64_t put_low; /* what the last put would leave stored */
+    uint64_t stored_high; /* last stored seq, 0: none */
+    uint64_t *blocks;     /* first seqs of the stored blocks:
+                             blocks[block_first .. +block_count) */
+    size_t block_first;
+    size_t block_count;
+    size_t put_dropped; /* what the last put did, for saved() */
+    uint64_t put_start;
     uint64_t put_high;
     bool put_done;
     s_entry_t *entries; /* the buffer: entries[first .. first+count) */
@@ -69,6 +75,8 @@ struct cairn__events_t {
     size_t arena_capacity;
     uint8_t *scratch; /* encoding for the socket alone */
     size_t scratch_capacity;
+    uint8_t *block; /* the block being written */
+    size_t block_size;
     zsock_t *pub;         /* XPUB, or NULL */
     size_t subscriptions; /* as the socket reported them */
 };
@@ -252,10 +260,12 @@ cairn__events_start(cairn__events_t *self, const char *run_id, bool store,
     snprintf(self->run_id, sizeof self->run_id, "%s", run_id);
     self->next_seq = 1;
     if (self->store) {
-        int rc = cairn__store_event_range(
-            self->store, run_id, &self->stored_low, &self->stored_high, err);
+        size_t count = 0;
+        int rc = cairn__store_event_blocks(self->store, run_id, &self->blocks,
+                                           &count, &self->stored_high, err);
         if (rc != CAIRN_OK)
             return rc;
+        self->block_count = count;
         self->next_seq = self->stored_high + 1;
     }
     self->storing = store && self->store && self->keep > 0;
@@ -273,6 +283,8 @@ cairn__events_destroy(cairn__events_t **self_p)
     free(self->entries);
     free(self->arena);
     free(self->scratch);
+    free(self->blocks);
+    free(self->block);
     free(self);
     *self_p = NULL;
 }
@@ -332,40 +344,107 @@ cairn__events_emit(cairn__events_t *self, cairn_event_t *event)
 /* ---- storing
  * ------------------------------------------------------------------- */
 
+static size_t
+s_varint_size(uint64_t value)
+{
+    size_t n = 1;
+    while (value >= 0x80) {
+        value >>= 7;
+        n++;
+    }
+    return n;
+}
+
+static uint8_t *
+s_varint(uint8_t *out, uint64_t value)
+{
+    while (value >= 0x80) {
+        *out++ = (uint8_t)(value | 0x80);
+        value >>= 7;
+    }
+    *out++ = (uint8_t)value;
+    return out;
+}
+
+/* Frames an EventBlock of the buffered entries [from, end) and
+ * first_kept into self->block: the block is the entries' packed records
+ * as field 1, then field 2, written directly (the records are already
+ * encoded). Returns its size, 0 on out-of-memory. */
+static size_t
+s_encode_block(cairn__events_t *self, size_t from, size_t end,
+               uint64_t first_kept)
+{
+    size_t size = CAIRN__RECORD_HEADER + 1 + s_varint_size(first_kept);
+    for (size_t i = from; i < end; i++) {
+        size_t payload = self->entries[i].len - CAIRN__RECORD_HEADER;
+        size += 1 + s_varint_size(payload) + payload;
+    }
+    if (!s_reserve(&self->block, &self->block_size, size))
+        return 0;
+    uint8_t *p = self->block + CAIRN__RECORD_HEADER;
+    for (size_t i = from; i < end; i++) {
+        size_t payload = self->entries[i].len - CAIRN__RECORD_HEADER;
+        *p++ = 0x0a; /* field 1, length-delimited */
+        p = s_varint(p, payload);
+        memcpy(p, self->arena + self->entries[i].offset + CAIRN__RECORD_HEADER,
+               payload);
+        p += payload;
+    }
+    *p++ = 0x10; /* field 2, varint */
+    p = s_varint(p, first_kept);
+    cairn__record_seal(self->block, size);
+    return size;
+}
+
 void
 cairn__events_put(cairn__events_t *self, cairn__batch_t *batch)
 {
     if (!self || !self->storing)
         return;
     self->put_done = false;
-    uint64_t high = self->count
-                        ? self->entries[self->first + self->count - 1].seq
-                        : self->stored_high;
-    if (high == 0)
+    if (self->count == 0)
         return;
+    size_t end = self->first + self->count;
+    uint64_t high = self->entries[end - 1].seq;
     uint64_t low = high >= self->keep ? high - self->keep + 1 : 1;
-    bool ok = true;
-    if (self->stored_high && self->stored_low < low)
-        ok = cairn__events_batch_drop(
-            self->store, batch, self->run_id, self->stored_low,
-            self->stored_high < low - 1 ? self->stored_high : low - 1);
-    for (size_t i = self->first; ok && i < self->first + self->count; i++)
-        if (self->entries[i].seq >= low)
-            ok = cairn__events_batch_put(
-                self->store, batch, self->run_id, self->entries[i].seq,
-                self->arena + self->entries[i].offset, self->entries[i].len);
+    /* Stored blocks that hold only events before the bound go, in one
+     * range deletion once they hold a quarter of the bound (the newest
+     * block's first_kept hides them until then): trimming then costs
+     * one deletion every keep/4 events, not one per write. */
+    size_t dropped = 0;
+    uint64_t slack = self->keep / 4 ? self->keep / 4 : 1;
+    if (self->block_count && low - self->blocks[self->block_first] >= slack
+        && low > self->blocks[self->block_first])
+        for (size_t i = 0; i < self->block_count; i++) {
+            size_t b = self->block_first + i;
+            uint64_t last = i + 1 < self->block_count ? self->blocks[b + 1] - 1
+                                                      : self->stored_high;
+            if (last >= low)
+                break;
+            dropped++;
+        }
+    size_t from = self->first;
+    while (self->entries[from].seq < low)
+        from++;
+    uint64_t start = self->entries[from].seq;
+    uint64_t oldest = dropped < self->block_count
+                          ? self->blocks[self->block_first + dropped]
+                          : start;
+    size_t size = s_encode_block(self, from, end, oldest > low ? oldest : low);
+    bool ok = size > 0
+              && cairn__events_batch_put(self->store, batch, self->run_id,
+                                         start, self->block, size);
+    if (ok && dropped)
+        ok = cairn__events_batch_drop(self->store, batch, self->run_id,
+                                      self->blocks[self->block_first], oldest);
     if (!ok) {
-        /* The batch is still good; its key ran out of memory. The events
-         * stay buffered and go with the next write. */
+        /* The events stay buffered and go with the next write. */
         cairn_log(CAIRN_LOG_WARN, "events",
                   "run %s: out of memory storing events", self->run_id);
         return;
     }
-    /* Stored and buffered seqs are contiguous: what remains starts at
-     * the older of the two, but not before the bound. */
-    uint64_t oldest =
-        self->stored_high ? self->stored_low : self->entries[self->first].seq;
-    self->put_low = oldest > low ? oldest : low;
+    self->put_dropped = dropped;
+    self->put_start = start;
     self->put_high = high;
     self->put_done = true;
 }
@@ -375,9 +454,27 @@ cairn__events_saved(cairn__events_t *self)
 {
     if (!self || !self->put_done)
         return;
-    self->stored_low = self->put_low;
-    self->stored_high = self->put_high;
     self->put_done = false;
+    self->block_first += self->put_dropped;
+    self->block_count -= self->put_dropped;
+    if (self->block_first > self->block_count) {
+        memmove(self->blocks, self->blocks + self->block_first,
+                self->block_count * sizeof *self->blocks);
+        self->block_first = 0;
+    }
+    size_t slot = self->block_first + self->block_count;
+    /* Grown by CAIRN__GROW only (also in cairn__store_event_blocks), so
+     * the capacity it implies for slot is there. */
+    if (CAIRN__GROW(self->blocks, slot)) {
+        self->blocks[slot] = self->put_start;
+        self->block_count++;
+    } else {
+        /* Only a later trim misses this block; gc of the run removes it
+         * with the run. */
+        cairn_log(CAIRN_LOG_WARN, "events",
+                  "run %s: out of memory tracking stored events", self->run_id);
+    }
+    self->stored_high = self->put_high;
     s_clear(self);
 }
 

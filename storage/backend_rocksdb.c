@@ -129,6 +129,17 @@ s_batch_delete(cairn__batch_t *handle, cairn__cf_t cf, const uint8_t *key,
                                  (const char *)key, key_len);
 }
 
+static void
+s_batch_delete_range(cairn__batch_t *handle, cairn__cf_t cf,
+                     const uint8_t *begin, size_t begin_len,
+                     const uint8_t *end, size_t end_len)
+{
+    s_batch_t *batch = handle;
+    rocksdb_writebatch_delete_range_cf(batch->wb, batch->owner->cfs[cf],
+                                       (const char *)begin, begin_len,
+                                       (const char *)end, end_len);
+}
+
 static size_t
 s_batch_size(const cairn__batch_t *handle)
 {
@@ -267,6 +278,7 @@ static const cairn__backend_ops_t s_ops = {
     .batch_new = s_batch_new,
     .batch_put = s_batch_put,
     .batch_delete = s_batch_delete,
+    .batch_delete_range = s_batch_delete_range,
     .batch_size = s_batch_size,
     .batch_commit = s_batch_commit,
     .batch_free = s_batch_free,

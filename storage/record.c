@@ -28,16 +28,22 @@ cairn__record_packed_size(const ProtobufCMessage *msg)
 }
 
 void
-cairn__record_pack_into(const ProtobufCMessage *msg, uint8_t *out,
-                        size_t len)
+cairn__record_seal(uint8_t *out, size_t len)
 {
-    size_t payload = len - CAIRN__RECORD_HEADER;
-    protobuf_c_message_pack(msg, out + CAIRN__RECORD_HEADER);
-    uint32_t crc = s_crc(out + CAIRN__RECORD_HEADER, payload);
+    uint32_t crc =
+        s_crc(out + CAIRN__RECORD_HEADER, len - CAIRN__RECORD_HEADER);
     out[0] = S_MAGIC;
     out[1] = CAIRN__STORE_FORMAT;
     for (int i = 0; i < 4; i++)
         out[2 + i] = (uint8_t)(crc >> (8 * i));
+}
+
+void
+cairn__record_pack_into(const ProtobufCMessage *msg, uint8_t *out,
+                        size_t len)
+{
+    protobuf_c_message_pack(msg, out + CAIRN__RECORD_HEADER);
+    cairn__record_seal(out, len);
 }
 
 uint8_t *

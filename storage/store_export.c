@@ -82,7 +82,7 @@ static const s_family_t s_families[S_FAMILIES] = {
      "in-flight record"},
     {4, CAIRN__CF_STATE, &cairn__value_record__descriptor, "state value"},
     {5, CAIRN__CF_OUTPUTS, &cairn__output_record__descriptor, "outputs"},
-    {6, CAIRN__CF_EVENTS, &cairn__event_record__descriptor, "event"},
+    {6, CAIRN__CF_EVENTS, &cairn__event_block__descriptor, "event block"},
 };
 
 /* ---- encoding helpers ---------------------------------------------------- */
@@ -171,7 +171,7 @@ s_describe(const s_family_t *family, const uint8_t *key, size_t len, char *out,
                  (const char *)scope, run_len, run);
     } else if (family->cf == CAIRN__CF_EVENTS && nul
                && len == (size_t)(nul - key) + 1 + 8) {
-        snprintf(out, size, "event %llu of run '%.*s'",
+        snprintf(out, size, "event block %llu of run '%.*s'",
                  (unsigned long long)cairn__key_read_u64(nul + 1), run_len,
                  run);
     } else if (nul && len == (size_t)(nul - key) + 1 + 8) {
@@ -795,15 +795,27 @@ s_renamed_value(const s_entry_t *e, const char *from, const char *to,
     char latest[CAIRN_CHECKPOINT_ID_MAX], parent[CAIRN_CHECKPOINT_ID_MAX];
     uint8_t *value = NULL;
     if (e->family->cf == CAIRN__CF_EVENTS) {
-        /* checkpoint_written names its checkpoint "FROM@N" */
-        Cairn__EventRecord *event = (Cairn__EventRecord *)e->msg;
-        char *old_detail = event->detail;
-        char *new_detail = s_rename_checkpoint(old_detail, from, to, parent,
-                                               sizeof parent);
-        if (event->kind == CAIRN_EVENT_CHECKPOINT_WRITTEN && new_detail)
-            event->detail = new_detail;
-        value = cairn__record_pack(&event->base, len);
-        event->detail = old_detail;
+        /* checkpoint_written names its checkpoint "FROM@N"; the renamed
+         * ids live in names until the block is packed */
+        Cairn__EventBlock *block = (Cairn__EventBlock *)e->msg;
+        char **old = calloc(block->n_events ? block->n_events : 1,
+                            sizeof *old);
+        char (*names)[CAIRN_CHECKPOINT_ID_MAX] =
+            calloc(block->n_events ? block->n_events : 1, sizeof *names);
+        for (size_t i = 0; old && names && i < block->n_events; i++) {
+            Cairn__EventRecord *event = block->events[i];
+            old[i] = event->detail;
+            char *renamed = s_rename_checkpoint(event->detail, from, to,
+                                                names[i], sizeof names[i]);
+            if (event->kind == CAIRN_EVENT_CHECKPOINT_WRITTEN && renamed)
+                event->detail = renamed;
+        }
+        if (old && names)
+            value = cairn__record_pack(&block->base, len);
+        for (size_t i = 0; old && names && i < block->n_events; i++)
+            block->events[i]->detail = old[i];
+        free(old);
+        free(names);
     } else if (e->family->cf == CAIRN__CF_RUNS) {
         Cairn__RunRecord *run = (Cairn__RunRecord *)e->msg;
         char *old_id = run->run_id, *old_latest = run->latest_checkpoint,
