@@ -308,6 +308,9 @@ s_present_families(s_rocks_t *self, const char *dir, bool present[])
     char **names =
         rocksdb_list_column_families(self->options, dir, &count, &rocks_err);
     if (rocks_err || !names) {
+        /* It allocates the (empty) list even when it fails. */
+        if (names)
+            rocksdb_list_column_families_destroy(names, count);
         free(rocks_err);
         return;
     }

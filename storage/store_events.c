@@ -285,6 +285,8 @@ cairn__store_verify_events(cairn_store_t *self, const char *run_id,
     uint64_t next = 0, first = 0, first_kept = 0, seq;
     while ((seq = s_walk_seq(&w)) != 0) {
         Cairn__EventBlock *block = NULL;
+        /* A damaged block is one problem, not also a gap before it. */
+        first = first ? first : seq;
         if (s_walk_block(&w, &block, &err) != CAIRN_OK) {
             problem(userdata, err.message);
             next = 0;
@@ -303,7 +305,6 @@ cairn__store_verify_events(cairn_store_t *self, const char *run_id,
                          (unsigned long long)next, (unsigned long long)seq - 1);
                 problem(userdata, text);
             }
-            first = first ? first : seq;
             next = seq;
             for (size_t i = 0; i < block->n_events; i++, next++)
                 if (block->events[i]->seq != next) {
