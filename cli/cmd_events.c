@@ -78,32 +78,42 @@ typedef struct {
 static void
 s_print_text(const cairn_event_t *event)
 {
+    char *line = NULL;
+    size_t line_len = 0;
+    FILE *out = open_memstream(&line, &line_len);
+    if (!out)
+        return;
     time_t seconds = (time_t)(event->time_ms / 1000);
     struct tm utc;
     gmtime_r(&seconds, &utc);
     char stamp[32];
     strftime(stamp, sizeof stamp, "%H:%M:%S", &utc);
-    printf("%6" PRIu64 "  %s.%03u  %5" PRIu64 "  %-19s", event->seq, stamp,
-           (unsigned)(event->time_ms % 1000), event->superstep,
-           cairn_event_kind_name(event->kind));
+    fprintf(out, "%6" PRIu64 "  %s.%03u  %5" PRIu64 "  %-19s", event->seq,
+            stamp, (unsigned)(event->time_ms % 1000), event->superstep,
+            cairn_event_kind_name(event->kind));
     if (event->executor)
-        printf("  %s", event->executor);
+        fprintf(out, "  %s", event->executor);
     if (event->kind == CAIRN_EVENT_RUN_ENDED)
-        printf("  %s", cairn_status_name(event->status));
+        fprintf(out, "  %s", cairn_status_name(event->status));
     if (event->count)
-        printf("  count=%" PRIu64, event->count);
+        fprintf(out, "  count=%" PRIu64, event->count);
     if (event->detail)
-        printf("  %s", event->detail);
+        fprintf(out, "  %s", event->detail);
     if (event->kind == CAIRN_EVENT_OUTPUT) {
         json_t *data = cli_payload_json(
             event->data ? event->data : (const uint8_t *)"", event->data_len);
         char *text =
             data ? json_dumps(data, JSON_ENCODE_ANY | JSON_ENSURE_ASCII) : NULL;
-        printf("  %s", text ? text : "?");
+        fprintf(out, "  %s", text ? text : "?");
         free(text);
         json_decref(data);
     }
-    putchar('\n');
+    fclose(out);
+    /* The kind is padded into a column; nothing trails a line. */
+    while (line_len > 0 && line[line_len - 1] == ' ')
+        line[--line_len] = '\0';
+    puts(line);
+    free(line);
 }
 
 static void
