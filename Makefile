@@ -3,7 +3,8 @@
 #   make run    install deps if missing, build, run the main demo
 #   make test   install deps if missing, build, run every test (ctest)
 #
-# Other targets: build, asan (ASan+UBSan build and tests), tsan
+# Other targets: build, asan (ASan+UBSan build and tests), torture (the
+# crash torture with TORTURE_KILLS SIGKILLs, seed TORTURE_SEED), tsan
 # (ThreadSanitizer build and unit tests), fuzz (each libFuzzer target for
 # FUZZ_SECONDS from its corpus, clang-14), bench, bench-peers (cairn vs
 # LangGraph.js, see bench/run-peers.sh; needs Node 20 and npm), clean.
@@ -14,8 +15,10 @@ CMAKE_FLAGS ?=
 FUZZ_SECONDS ?= 30
 FUZZ_BUILD ?= build-fuzz
 FUZZ_TARGETS ?= envelope checkpoint spec import
+TORTURE_KILLS ?= 200
+TORTURE_SEED ?=
 
-.PHONY: all deps build run test asan tsan fuzz bench bench-peers clean
+.PHONY: all deps build run test asan tsan torture fuzz bench bench-peers clean
 
 all: build
 
@@ -41,6 +44,12 @@ asan: deps
 	cd build-asan && ASAN_OPTIONS=halt_on_error=1:detect_leaks=1 \
 	    UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	    ctest --output-on-failure -j $(JOBS)
+
+# test_crash's torture case with TORTURE_KILLS kills (make test runs 20);
+# the seed is printed, TORTURE_SEED replays it.
+torture: build
+	CAIRN_TORTURE_KILLS=$(TORTURE_KILLS) $(if $(TORTURE_SEED),CAIRN_CRASH_SEED=$(TORTURE_SEED)) \
+	    $(BUILD)/tests/test_crash
 
 # The bench is left out: its raw ZeroMQ floor measurement is not annotated.
 tsan: deps

@@ -20,15 +20,18 @@
  * Text transforms are bytewise ASCII and locale-independent, so a resumed
  * run in another process produces the same bytes.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
 #include <poll.h>
 #include <signal.h>
+#include <sodium.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -1276,6 +1279,102 @@ s_exec_refused(cairn_ctx_t *ctx, const cairn_msg_t *msg)
 }
 
 /* ------------------------------------------------------------------ */
+/* hitl.approve                                                        */
+
+#define S_APPROVE_KEY "request:" /* state key prefix: what awaits approval */
+
+static int
+s_approve_init(void **instance, const uint8_t *config, size_t len,
+               cairn_error_t *err)
+{
+    return s_string_init("hitl.approve", "prompt", "Approve?", instance,
+                         config, len, err);
+}
+
+/* The request payload a person reads: {"prompt": ..., "payload": ...},
+ * the payload as a string when it is UTF-8, else {"base64": ...}. */
+static char *
+s_approve_question(const char *prompt, const uint8_t *payload, size_t len)
+{
+    json_t *shown = json_stringn((const char *)payload, len);
+    if (!shown) {
+        size_t size = sodium_base64_encoded_len(len,
+                                                sodium_base64_VARIANT_ORIGINAL);
+        char *text = malloc(size);
+        if (text)
+            sodium_bin2base64(text, size, payload, len,
+                              sodium_base64_VARIANT_ORIGINAL);
+        shown = text ? json_pack("{s:s}", "base64", text) : NULL;
+        free(text);
+    }
+    json_t *question =
+        shown ? json_pack("{s:s, s:o}", "prompt", prompt, "payload", shown)
+              : NULL;
+    char *text = question ? json_dumps(question, JSON_COMPACT) : NULL;
+    json_decref(question);
+    return text;
+}
+
+/* Asks for approval of the payload, which waits in state for the answer. */
+static int
+s_approve(cairn_ctx_t *ctx, const cairn_msg_t *msg)
+{
+    const s_string_t *self = cairn_ctx_instance(ctx);
+    size_t len;
+    const uint8_t *payload = cairn_msg_payload(msg, &len);
+    char *question = s_approve_question(self->text, payload, len);
+    if (!question)
+        return cairn_ctx_fail(ctx, "out of memory");
+    const char *id = NULL;
+    int rc = cairn_ctx_request(ctx, "approve", question, strlen(question),
+                               &id);
+    free(question);
+    char key[160];
+    if (rc == CAIRN_OK) {
+        snprintf(key, sizeof key, S_APPROVE_KEY "%s", id);
+        rc = cairn_ctx_state_set(ctx, key, payload, len);
+    }
+    return rc;
+}
+
+/* "yes" in any case, spaces around it ignored. */
+static bool
+s_is_yes(const uint8_t *value, size_t len)
+{
+    while (len > 0 && isspace(value[0]))
+        value++, len--;
+    while (len > 0 && isspace(value[len - 1]))
+        len--;
+    return len == 3 && strncasecmp((const char *)value, "yes", 3) == 0;
+}
+
+/* Forwards the payload on "yes", else sends "rejected: PAYLOAD". */
+static int
+s_approve_answer(cairn_ctx_t *ctx, const cairn_request_t *request,
+                 const uint8_t *value, size_t len)
+{
+    char key[160];
+    snprintf(key, sizeof key, S_APPROVE_KEY "%s", request->id);
+    size_t payload_len;
+    const uint8_t *payload = cairn_ctx_state_get(ctx, key, &payload_len);
+    if (!payload)
+        return cairn_ctx_fail(ctx,
+                              "hitl.approve: no payload waits for request "
+                              "'%s'",
+                              request->id);
+    s_buf_t out = {0};
+    bool yes = s_is_yes(value, len);
+    if ((!yes && !s_buf_append(&out, "rejected: ", 10))
+        || !s_buf_append(&out, payload, payload_len)) {
+        s_buf_free(&out);
+        return cairn_ctx_fail(ctx, "out of memory");
+    }
+    int rc = cairn_ctx_send(ctx, NULL, out.data, out.len);
+    s_buf_free(&out);
+    return rc == CAIRN_OK ? cairn_ctx_state_del(ctx, key) : rc;
+}
+
+/* ------------------------------------------------------------------ */
 /* Registration                                                        */
 
 int
@@ -1286,18 +1385,20 @@ cairn_builtins_register(cairn_registry_t *registry,
         return CAIRN_EINVAL;
     bool allow_exec = opts && opts->allow_exec;
     const cairn_executor_type_t types[] = {
-        {"text.upper", s_upper, s_upper_init, NULL},
-        {"text.lower", s_lower, s_lower_init, NULL},
-        {"text.reverse", s_reverse, s_reverse_init, NULL},
-        {"text.append", s_append, s_append_init, s_string_fini},
-        {"text.output", s_output, s_output_init, NULL},
-        {"text.join", s_join, s_join_init, s_string_fini},
-        {"count.inc", s_count, s_count_init, free},
-        {"util.sleep", s_sleep, s_sleep_init, free},
-        {"util.fail", s_fail, s_fail_init, s_fail_fini},
-        {"util.crash", s_crash, s_crash_init, s_crash_fini},
+        {"text.upper", s_upper, s_upper_init, NULL, NULL},
+        {"text.lower", s_lower, s_lower_init, NULL, NULL},
+        {"text.reverse", s_reverse, s_reverse_init, NULL, NULL},
+        {"text.append", s_append, s_append_init, s_string_fini, NULL},
+        {"text.output", s_output, s_output_init, NULL, NULL},
+        {"text.join", s_join, s_join_init, s_string_fini, NULL},
+        {"count.inc", s_count, s_count_init, free, NULL},
+        {"util.sleep", s_sleep, s_sleep_init, free, NULL},
+        {"util.fail", s_fail, s_fail_init, s_fail_fini, NULL},
+        {"util.crash", s_crash, s_crash_init, s_crash_fini, NULL},
         {"util.exec", allow_exec ? s_exec : s_exec_refused, s_exec_init,
-         s_exec_fini},
+         s_exec_fini, NULL},
+        {"hitl.approve", s_approve, s_approve_init, s_string_fini,
+         s_approve_answer},
     };
     for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
         int rc = cairn_registry_add_executor(registry, &types[i]);

@@ -49,6 +49,11 @@ cairn__ctx_fini(cairn_ctx_t *ctx)
     free(ctx->checkpoint_tags);
     ctx->checkpoint_tags = NULL;
     ctx->checkpoint_tag_count = 0;
+    for (size_t i = 0; i < ctx->request_count; i++)
+        cairn__pb_request_free(ctx->requests[i]);
+    free(ctx->requests);
+    ctx->requests = NULL;
+    ctx->request_count = 0;
 }
 
 /* Marks the context as failed by out-of-memory and returns the code. */
@@ -260,6 +265,33 @@ cairn_ctx_request_checkpoint(cairn_ctx_t *self, const char *tag)
         return s_oom(self);
     }
     self->checkpoint_tags[self->checkpoint_tag_count++] = copy;
+    return CAIRN_OK;
+}
+
+int
+cairn_ctx_request(cairn_ctx_t *self, const char *kind, const void *payload,
+                  size_t len, const char **id)
+{
+    if (!self || !kind || !*kind || (len > 0 && !payload))
+        return CAIRN_EINVAL;
+    int rc = s_check_size(self, len);
+    if (rc != CAIRN_OK)
+        return rc;
+    /* Derived from where the request is made, not from a counter that
+     * lives on, so a retried or re-run superstep asks under the same id. */
+    char request_id[128];
+    snprintf(request_id, sizeof request_id, "%s.%llu.%zu", self->executor_id,
+             (unsigned long long)self->superstep, self->request_count + 1);
+    if (!CAIRN__GROW(self->requests, self->request_count))
+        return s_oom(self);
+    Cairn__Request *request =
+        cairn__pb_request_new(request_id, self->executor_id, kind, payload,
+                              len, self->superstep);
+    if (!request)
+        return s_oom(self);
+    self->requests[self->request_count++] = request;
+    if (id)
+        *id = request->id;
     return CAIRN_OK;
 }
 

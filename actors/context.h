@@ -33,6 +33,8 @@ struct cairn_ctx_t {
     bool checkpoint_requested;    /* cairn_ctx_request_checkpoint */
     char **checkpoint_tags;       /* owned */
     size_t checkpoint_tag_count;
+    Cairn__Request **requests;    /* owned, in request order */
+    size_t request_count;
     char idempotency_key[256];
     bool out_of_memory;           /* sticky: fails the executor */
 };

@@ -9,6 +9,8 @@
  *
  * Threading: everything here runs on the actor's own thread.
  */
+#include <pthread.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zmq.h>
@@ -108,14 +110,40 @@ s_executor_start(s_host_t *self, const Cairn__WorkItem *item, char **error)
     return exec;
 }
 
-/* Calls the handler once per message; returns true when all succeeded. */
+/* Hands a response to the request it answers to the type's on_response. */
+static int
+s_run_response(s_executor_t *exec, cairn_ctx_t *ctx,
+               const Cairn__Message *response)
+{
+    const Cairn__Request *asked = response->answers;
+    if (!exec->vtable->on_response)
+        return cairn_ctx_fail(ctx,
+                              "executor '%s' got the response to request "
+                              "'%s' but its type '%s' has no on_response",
+                              ctx->executor_id, asked->id,
+                              exec->vtable->name);
+    cairn_request_t request = {
+        .id = asked->id,
+        .executor = asked->executor,
+        .kind = asked->kind,
+        .payload = asked->payload.data,
+        .payload_len = asked->payload.len,
+    };
+    return exec->vtable->on_response(ctx, &request, response->payload.data,
+                                     response->payload.len);
+}
+
+/* Calls the handler once per message (on_response for a response);
+ * returns true when all succeeded. */
 static bool
 s_run_handler(s_executor_t *exec, cairn_ctx_t *ctx,
               const Cairn__WorkItem *item, uint32_t *handled)
 {
     for (size_t i = 0; i < item->n_messages; i++) {
-        const cairn_msg_t *msg = (const cairn_msg_t *)(void *)item->messages[i];
-        int rc = exec->vtable->handle(ctx, msg);
+        const Cairn__Message *pb = item->messages[i];
+        int rc = pb->answers ? s_run_response(exec, ctx, pb)
+                             : exec->vtable->handle(
+                                   ctx, (const cairn_msg_t *)(const void *)pb);
         (*handled)++;
         if (rc != 0 || ctx->out_of_memory) {
             if (!ctx->error)
@@ -151,6 +179,8 @@ s_send_done(s_host_t *self, const Cairn__Deliver *deliver,
         done.checkpoint = ctx->checkpoint_requested;
         done.checkpoint_tags = ctx->checkpoint_tags;
         done.n_checkpoint_tags = ctx->checkpoint_tag_count;
+        done.requests = ctx->requests;
+        done.n_requests = ctx->request_count;
         if (cairn__entry_view_init(&state_view, ctx->state_writes) != CAIRN_OK
             || cairn__entry_view_init(&shared_view, ctx->shared_writes)
                    != CAIRN_OK) {
@@ -178,6 +208,7 @@ s_send_done(s_host_t *self, const Cairn__Deliver *deliver,
     if (!ok) {
         done.ok = false;
         done.n_sent = done.n_outputs = done.n_checkpoint_tags = 0;
+        done.n_requests = 0;
         done.n_state_writes = done.n_shared_writes = 0;
     }
     /* An error text goes out only with a failure. */
@@ -289,6 +320,24 @@ s_handle_frame(s_host_t *self)
     }
     cairn__envelope__free_unpacked(env, NULL);
     return keep_going;
+}
+
+static int s_init_rc;
+
+static void
+s_process_init_once(void)
+{
+    zsys_handler_set(NULL);
+    zsys_init();
+    s_init_rc = sodium_init() < 0 ? CAIRN_ENOMEM : CAIRN_OK;
+}
+
+int
+cairn__process_init(void)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, s_process_init_once);
+    return s_init_rc;
 }
 
 int

@@ -21,6 +21,14 @@ typedef struct {
     size_t label_count;
 } cairn__host_args_t;
 
+/* Process-wide set-up of czmq and libsodium, once, whichever thread
+ * opens the first engine or worker: czmq's own first-use init is not
+ * thread-safe, and the library must not take over the program's SIGINT
+ * and SIGTERM (czmq installs handlers unless told not to before its first
+ * socket; the cairn command handles signals itself). 0 or CAIRN_ENOMEM. */
+int
+cairn__process_init(void);
+
 /* Sends a Hello on socket offering registry's types and the labels. */
 int
 cairn__hello_send(void *socket, const cairn__host_args_t *args);

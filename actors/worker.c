@@ -196,8 +196,7 @@ cairn_worker_run(const cairn_registry_t *registry,
     if (!registry || !opts || !opts->endpoint)
         return cairn_error_set(err, CAIRN_EINVAL,
                                "a worker needs a registry and an endpoint");
-    zsys_handler_set(NULL);
-    if (sodium_init() < 0)
+    if (cairn__process_init() != CAIRN_OK)
         return cairn_error_set(err, CAIRN_ENOMEM, "libsodium init failed");
     s_worker_t self = {.coordinator = opts->endpoint};
     self.args.registry = registry;

@@ -377,9 +377,9 @@ static int
 s_registry_fill(cairn_registry_t *registry)
 {
     static const cairn_executor_type_t types[] = {
-        {"bench.inc", s_handle_inc, NULL, NULL},
-        {"bench.forward", s_handle_forward, NULL, NULL},
-        {"bench.kill_inc", s_handle_kill_inc, NULL, NULL},
+        {"bench.inc", s_handle_inc, NULL, NULL, NULL},
+        {"bench.forward", s_handle_forward, NULL, NULL, NULL},
+        {"bench.kill_inc", s_handle_kill_inc, NULL, NULL, NULL},
     };
     for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
         if (cairn_registry_add_executor(registry, &types[i]) != CAIRN_OK)

@@ -73,6 +73,17 @@ cli_event_json(const cairn_event_t *event);
 void
 cli_print_event_json(FILE *out, const cairn_event_t *event);
 
+/* {id, executor, kind, payload} of a request (payload as above). */
+json_t *
+cli_request_json(const cairn_request_t *request);
+
+/* Adds one state entry (from cairn_checkpoint_foreach_state) to
+ * executors ({executor: {key: value}}) or, for shared state (executor
+ * NULL), to shared ({key: value}); values as cli_payload_json. */
+void
+cli_state_json_add(json_t *executors, json_t *shared, const char *executor,
+                   const char *key, const uint8_t *value, size_t len);
+
 /* Prints a JSON value on stdout, compact, one line. */
 void
 cli_print_json(json_t *value);
@@ -112,6 +123,11 @@ cli_spawn_workers(size_t count, const char *endpoint,
 void
 cli_reap_workers(pid_t *pids, size_t count);
 
+/* Prints run_id's lineage with every fork as a tree (cmd_tree.c), as
+ * text or one JSON object; returns the exit code. */
+int
+cli_checkpoints_tree(cairn_store_t *store, const char *run_id, bool json);
+
 /* The subcommands; argv[0] is the subcommand's name. */
 int
 cli_cmd_run(int argc, char **argv);
@@ -137,5 +153,11 @@ int
 cli_cmd_verify(int argc, char **argv);
 int
 cli_cmd_events(int argc, char **argv);
+int
+cli_cmd_recover(int argc, char **argv);
+int
+cli_cmd_fork(int argc, char **argv);
+int
+cli_cmd_diff(int argc, char **argv);
 
 #endif

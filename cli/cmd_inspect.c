@@ -16,6 +16,7 @@ typedef struct {
     bool json;
     uint64_t limit;
     const char *tag;
+    bool tree;
 } s_options_t;
 
 /* Parses --db and --json, plus --limit and --tag with filters. */
@@ -30,8 +31,9 @@ s_parse(int argc, char **argv, bool filters, int want, s_options_t *o,
         {"json", CLI_OPT_FLAG, &o->json},
         {"limit", CLI_OPT_NUMBER, &o->limit},
         {"tag", CLI_OPT_TEXT, &o->tag},
+        {"tree", CLI_OPT_FLAG, &o->tree},
     };
-    return cli_parse(argc, argv, options, filters ? 4 : 2, want, positional);
+    return cli_parse(argc, argv, options, filters ? 5 : 2, want, positional);
 }
 
 static void
@@ -119,6 +121,16 @@ cli_cmd_checkpoints(int argc, char **argv)
     cairn_store_t *store = NULL;
     if (exit_code == CLI_EXIT_OK)
         exit_code = cli_open_inspect(o.db, &store);
+    if (exit_code == CLI_EXIT_OK && o.tree && (o.limit || o.tag)) {
+        cli_error("checkpoints: --tree shows every checkpoint; give it "
+                  "without --limit and --tag");
+        exit_code = CLI_EXIT_USAGE;
+    }
+    if (exit_code == CLI_EXIT_OK && o.tree) {
+        exit_code = cli_checkpoints_tree(store, run_id, o.json);
+        cairn_store_destroy(&store);
+        return exit_code;
+    }
     cairn_checkpoint_info_t *infos = NULL;
     size_t count = 0;
     cairn_error_t err;
@@ -168,15 +180,38 @@ s_dump_state(const char *executor, const char *key, const uint8_t *value,
                (int)(len > 200 ? 200 : len), (const char *)value);
         return;
     }
-    json_t *scope = dump->shared;
-    if (executor) {
-        scope = json_object_get(dump->executors, executor);
-        if (!scope) {
-            scope = json_object();
-            json_object_set_new(dump->executors, executor, scope);
-        }
-    }
-    json_object_set_new(scope, key, cli_payload_json(value, len));
+    cli_state_json_add(dump->executors, dump->shared, executor, key, value,
+                       len);
+}
+
+/* [{executor, superstep, error, payload}] of cp's dead letters. */
+static json_t *
+s_dead_letters_json(const cairn_checkpoint_t *cp)
+{
+    json_t *list = json_array();
+    cairn_dead_letter_t letter;
+    for (size_t i = 0; i < cairn_checkpoint_dead_letter_count(cp); i++)
+        if (cairn_checkpoint_dead_letter(cp, i, &letter) == CAIRN_OK)
+            json_array_append_new(
+                list, json_pack("{s:s, s:I, s:s, s:o}", "executor",
+                                letter.executor, "superstep",
+                                (json_int_t)letter.superstep, "error",
+                                letter.error, "payload",
+                                cli_payload_json(letter.payload,
+                                                 letter.payload_len)));
+    return list;
+}
+
+/* [{id, executor, kind, payload}] of the requests pending at cp. */
+static json_t *
+s_requests_json(const cairn_checkpoint_t *cp)
+{
+    json_t *list = json_array();
+    cairn_request_t request;
+    for (size_t i = 0; i < cairn_checkpoint_request_count(cp); i++)
+        if (cairn_checkpoint_request(cp, i, &request) == CAIRN_OK)
+            json_array_append_new(list, cli_request_json(&request));
+    return list;
 }
 
 int
@@ -216,6 +251,8 @@ cli_cmd_show(int argc, char **argv)
         json_object_set_new(doc, "state", dump.executors);
         json_object_set_new(doc, "shared", dump.shared);
         json_object_set_new(doc, "outputs", outputs);
+        json_object_set_new(doc, "requests", s_requests_json(cp));
+        json_object_set_new(doc, "dead_letters", s_dead_letters_json(cp));
         cli_print_json(doc);
         json_decref(doc);
     } else {
@@ -237,6 +274,24 @@ cli_cmd_show(int argc, char **argv)
             printf("  %.*s\n", (int)(len > 200 ? 200 : len),
                    (const char *)data);
         }
+        printf("pending requests: %zu\n", cairn_checkpoint_request_count(cp));
+        cairn_request_t request;
+        for (size_t i = 0; i < cairn_checkpoint_request_count(cp); i++)
+            if (cairn_checkpoint_request(cp, i, &request) == CAIRN_OK)
+                printf("  %s from %s (%s): %.*s\n", request.id,
+                       request.executor, request.kind,
+                       (int)(request.payload_len > 200 ? 200
+                                                       : request.payload_len),
+                       (const char *)request.payload);
+        printf("dead letters: %zu\n", cairn_checkpoint_dead_letter_count(cp));
+        cairn_dead_letter_t letter;
+        for (size_t i = 0; i < cairn_checkpoint_dead_letter_count(cp); i++)
+            if (cairn_checkpoint_dead_letter(cp, i, &letter) == CAIRN_OK)
+                printf("  %s@%llu: %.*s (%s)\n", letter.executor,
+                       (unsigned long long)letter.superstep,
+                       (int)(letter.payload_len > 200 ? 200
+                                                      : letter.payload_len),
+                       (const char *)letter.payload, letter.error);
     }
     cairn_checkpoint_destroy(&cp);
     cairn_store_destroy(&store);

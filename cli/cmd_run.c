@@ -34,6 +34,8 @@ typedef struct {
     bool insecure;             /* plain TCP beyond loopback */
     uint64_t keep_events;      /* --keep-events; S_UNSET: the default */
     const char *events_endpoint; /* --events-endpoint, "none", or NULL */
+    cli_plugins_t responses;   /* resume: --respond ID=VALUE, as given */
+    uint64_t auto_resume;      /* resumes after a handler failure */
 } s_options_t;
 
 /* State the event callback needs. */
@@ -92,6 +94,7 @@ s_parse(int argc, char **argv, bool resume, s_options_t *o,
         {"insecure", CLI_OPT_FLAG, &o->insecure},
         {"keep-events", CLI_OPT_NUMBER, &o->keep_events},
         {"events-endpoint", CLI_OPT_TEXT, &o->events_endpoint},
+        {"auto-resume", CLI_OPT_NUMBER, &o->auto_resume},
     };
     const cli_option_t resume_options[] = {
         {"db", CLI_OPT_TEXT, &o->db},
@@ -103,7 +106,8 @@ s_parse(int argc, char **argv, bool resume, s_options_t *o,
         {"force-signature", CLI_OPT_FLAG, &o->force_signature},
         {"listen", CLI_OPT_TEXT, &o->listen},
         {"spawn-workers", CLI_OPT_NUMBER, &o->spawn_workers},
-        {"spawn-workers", CLI_OPT_NUMBER, &o->spawn_workers},
+        {"respond", CLI_OPT_LIST, &o->responses},
+        {"auto-resume", CLI_OPT_NUMBER, &o->auto_resume},
         {"min-workers", CLI_OPT_NUMBER, &o->min_workers},
         {"worker-wait-ms", CLI_OPT_NUMBER, &o->worker_wait_ms},
         {"insecure", CLI_OPT_FLAG, &o->insecure},
@@ -250,6 +254,28 @@ s_exit_for_result(const cairn_result_t *result)
     }
 }
 
+/* The pending requests as a JSON array of {id, executor, kind, payload};
+ * each is also told on stderr, with how to answer it. */
+static json_t *
+s_report_requests(const cairn_result_t *result)
+{
+    json_t *list = json_array();
+    for (size_t i = 0; i < cairn_result_request_count(result); i++) {
+        cairn_request_t request;
+        if (cairn_result_request(result, i, &request) != CAIRN_OK)
+            continue;
+        fprintf(stderr, "request %s from %s (%s): %.*s\n", request.id,
+                request.executor, request.kind, (int)request.payload_len,
+                (const char *)request.payload);
+        json_array_append_new(list, cli_request_json(&request));
+    }
+    if (json_array_size(list) > 0)
+        cli_error("run %s is waiting: answer with cairn resume %s --respond "
+                  "ID=VALUE",
+                  cairn_result_run_id(result), cairn_result_run_id(result));
+    return list;
+}
+
 /* Prints the outputs (or the --json object) and says how the run ended
  * on stderr; returns the exit code. */
 static int
@@ -257,6 +283,7 @@ s_report(const s_options_t *o, const cairn_result_t *result)
 {
     int exit_code = s_exit_for_result(result);
     size_t n = cairn_result_output_count(result);
+    json_t *requests = s_report_requests(result);
     if (o->json) {
         json_t *outputs = json_array();
         for (size_t i = 0; i < n; i++) {
@@ -265,12 +292,12 @@ s_report(const s_options_t *o, const cairn_result_t *result)
             json_array_append_new(outputs, cli_payload_json(data, len));
         }
         json_t *doc = json_pack(
-            "{s:s, s:s, s:i, s:I, s:o, s:[]}", "run_id",
+            "{s:s, s:s, s:i, s:I, s:o, s:O}", "run_id",
             cairn_result_run_id(result), "status",
             cairn_status_name(cairn_result_status(result)), "exit_code",
             exit_code, "supersteps",
             (json_int_t)cairn_result_supersteps(result), "outputs", outputs,
-            "requests");
+            "requests", requests);
         if (doc)
             cli_print_json(doc);
         json_decref(doc);
@@ -283,6 +310,7 @@ s_report(const s_options_t *o, const cairn_result_t *result)
         }
         fflush(stdout);
     }
+    json_decref(requests);
     const cairn_error_t *err = cairn_result_error(result);
     if (err->code != CAIRN_OK)
         cli_error("run %s %s: %s", cairn_result_run_id(result),
@@ -334,6 +362,45 @@ s_load_spec(const char *text, size_t len, const char *what,
     return CLI_EXIT_OK;
 }
 
+/* A run that failed because a handler did (after its retries) may get
+ * past it when resumed: the cause may have been transient. */
+static bool
+s_worth_resuming(const cairn_result_t *result)
+{
+    return cairn_result_status(result) == CAIRN_STATUS_FAILED
+           && cairn_result_error(result)->code == CAIRN_EHANDLER;
+}
+
+/* --auto-resume N: resumes a run that failed on a handler error from its
+ * last checkpoint, up to N times, waiting 200 ms, 400 ms, ... (at most
+ * 10 s) before each. */
+static int
+s_auto_resume(const s_options_t *o, cairn_engine_t *engine,
+              const cairn_workflow_t *wf, cairn_run_options_t *run_opts,
+              cairn_result_t **result, cairn_error_t *err)
+{
+    /* Responses were delivered by the first resume; never again. */
+    run_opts->responses = NULL;
+    run_opts->response_count = 0;
+    int rc = CAIRN_OK;
+    for (uint64_t k = 0; rc == CAIRN_OK && k < o->auto_resume
+                         && s_worth_resuming(*result);
+         k++) {
+        uint64_t delay_ms = k < 6 ? 200u << k : 10000u;
+        char run_id[CAIRN_CHECKPOINT_ID_MAX];
+        snprintf(run_id, sizeof run_id, "%s", cairn_result_run_id(*result));
+        cli_error("run %s failed: %s; resuming it in %llu ms (auto-resume "
+                  "%llu of %llu)",
+                  run_id, cairn_result_error(*result)->message,
+                  (unsigned long long)delay_ms, (unsigned long long)k + 1,
+                  (unsigned long long)o->auto_resume);
+        usleep((useconds_t)(delay_ms * 1000u));
+        cairn_result_destroy(result);
+        rc = cairn_engine_resume(engine, wf, run_id, run_opts, result, err);
+    }
+    return rc;
+}
+
 /* Drives run or resume on a fresh engine and reports. */
 static int
 s_drive(const s_options_t *o, const cairn_registry_t *registry,
@@ -353,8 +420,8 @@ s_drive(const s_options_t *o, const cairn_registry_t *registry,
     snprintf(events_endpoint, sizeof events_endpoint,
              "ipc:///tmp/cairn-events-%u-%ld.ipc", (unsigned)getuid(),
              (long)getpid());
-    bool own_endpoint = !o->events_endpoint;
-    if (own_endpoint)
+    /* (the run removes the socket file when it ends) */
+    if (!o->events_endpoint)
         run_opts->events_endpoint = events_endpoint;
     else if (strcmp(o->events_endpoint, "none") != 0)
         run_opts->events_endpoint = o->events_endpoint;
@@ -390,14 +457,15 @@ s_drive(const s_options_t *o, const cairn_registry_t *registry,
     else if (rc == CAIRN_OK)
         rc = cairn_engine_run(engine, wf, input, input_len, run_opts, &result,
                               &err);
+    if (rc == CAIRN_OK && o->auto_resume > 0 && run_opts->store
+        && cairn_store_durability(run_opts->store) != CAIRN_DURABILITY_NONE)
+        rc = s_auto_resume(o, engine, wf, run_opts, &result, &err);
     int exit_code = rc == CAIRN_OK ? s_report(o, result) : cli_fail(&err);
     cairn_result_destroy(&result);
     cli_reap_workers(pids, spawned);
     cairn_engine_destroy(&engine);
     if (spawned > 0 && !o->listen)
         unlink(spawn_endpoint + strlen("ipc://"));
-    if (own_endpoint)
-        unlink(events_endpoint + strlen("ipc://"));
     return exit_code;
 }
 
@@ -457,6 +525,39 @@ done:
     return exit_code;
 }
 
+/* Splits each --respond ID=VALUE at its first '=' into responses (a
+ * malloc'd array borrowing from the arguments). */
+static int
+s_parse_responses(const cli_plugins_t *given, cairn_response_t **out)
+{
+    *out = calloc(given->count ? given->count : 1, sizeof **out);
+    if (!*out)
+        return CLI_EXIT_FAILED;
+    for (size_t i = 0; i < given->count; i++) {
+        const char *text = given->paths[i];
+        const char *eq = strchr(text, '=');
+        if (!eq || eq == text) {
+            cli_error("resume: --respond wants REQUEST_ID=VALUE, not '%s'",
+                      text);
+            return CLI_EXIT_USAGE;
+        }
+        /* The id is a copy; the value borrows from the argument. */
+        char *id = strndup(text, (size_t)(eq - text));
+        if (!id)
+            return CLI_EXIT_FAILED;
+        (*out)[i] = (cairn_response_t){id, eq + 1, strlen(eq + 1)};
+    }
+    return CLI_EXIT_OK;
+}
+
+static void
+s_free_responses(cairn_response_t *responses, size_t count)
+{
+    for (size_t i = 0; responses && i < count; i++)
+        free((char *)responses[i].request_id);
+    free(responses);
+}
+
 /* The run id part of RUN or RUN@N. */
 static void
 s_run_part(const char *target, char *out, size_t size)
@@ -481,7 +582,10 @@ cli_cmd_resume(int argc, char **argv)
     cairn_spec_checkpoint_t from_spec = {0};
     char *spec_file = NULL;
     size_t spec_file_len = 0;
+    cairn_response_t *responses = NULL;
     cairn_error_t err;
+    if (exit_code == CLI_EXIT_OK)
+        exit_code = s_parse_responses(&o.responses, &responses);
     if (exit_code == CLI_EXIT_OK)
         exit_code = s_open_store(&o, &store);
     char run_id[CAIRN_CHECKPOINT_ID_MAX];
@@ -524,6 +628,8 @@ cli_cmd_resume(int argc, char **argv)
             .spec_len = spec_len,
             .plugins = stored.paths,
             .plugin_count = stored.count,
+            .responses = responses,
+            .response_count = o.responses.count,
         };
         exit_code = s_drive(&o, registry, wf, &run_opts, target, NULL, 0);
     }
@@ -534,6 +640,8 @@ done:
     cairn_run_infos_free(info, info ? 1 : 0);
     cairn_store_destroy(&store);
     cli_plugins_free(&o.plugins);
+    s_free_responses(responses, o.responses.count);
+    cli_plugins_free(&o.responses);
     free(spec_file);
     return exit_code;
 }

@@ -116,6 +116,29 @@ cli_payload_json(const uint8_t *data, size_t len)
     return wrapped;
 }
 
+json_t *
+cli_request_json(const cairn_request_t *request)
+{
+    return json_pack("{s:s, s:s, s:s, s:o}", "id", request->id, "executor",
+                     request->executor, "kind", request->kind, "payload",
+                     cli_payload_json(request->payload, request->payload_len));
+}
+
+void
+cli_state_json_add(json_t *executors, json_t *shared, const char *executor,
+                   const char *key, const uint8_t *value, size_t len)
+{
+    json_t *scope = shared;
+    if (executor) {
+        scope = json_object_get(executors, executor);
+        if (!scope) {
+            scope = json_object();
+            json_object_set_new(executors, executor, scope);
+        }
+    }
+    json_object_set_new(scope, key, cli_payload_json(value, len));
+}
+
 void
 cli_print_json(json_t *value)
 {

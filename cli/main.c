@@ -21,14 +21,21 @@ static const s_command_t s_commands[] = {
      "      [--plugin LIB.so]... [--allow-exec]\n"
      "      [--listen ENDPOINT [--min-workers N] [--worker-wait-ms T] "
      "[--insecure]]\n"
-     "      [--spawn-workers N] [--keep-events N] [--events-endpoint E|none]"},
+     "      [--spawn-workers N] [--auto-resume N] [--keep-events N]\n"
+     "      [--events-endpoint E|none]"},
     {"resume", cli_cmd_resume,
      "resume RUN|CHECKPOINT [--db DIR] [--max-supersteps N]\n"
+     "      [--respond REQUEST_ID=VALUE]... [--auto-resume N]\n"
      "      [--spec F [--force-signature]] [--allow-exec] [--json] [--events]\n"
      "      [--keep-events N] [--events-endpoint E|none]"},
+    {"fork", cli_cmd_fork,
+     "fork CHECKPOINT|RUN [--db DIR] [--run-id ID] [--set-state EXEC.KEY=VALUE]...\n"
+     "      [--set-shared KEY=VALUE]... [--drop-messages] [--send EXEC=PAYLOAD]...\n"
+     "      [--json] [--resume [--allow-exec] [--events] [--max-supersteps N]]"},
+    {"diff", cli_cmd_diff, "diff RUN_A RUN_B [--db DIR] [--json]"},
     {"runs", cli_cmd_runs, "runs [--db DIR] [--json]"},
     {"checkpoints", cli_cmd_checkpoints,
-     "checkpoints RUN [--db DIR] [--limit N] [--tag T] [--json]"},
+     "checkpoints RUN [--db DIR] [--limit N] [--tag T] [--tree] [--json]"},
     {"show", cli_cmd_show, "show CHECKPOINT [--db DIR] [--json]"},
     {"graph", cli_cmd_graph,
      "graph SPEC.json [--format dot|mermaid] [--plugin LIB.so]..."},
@@ -37,6 +44,8 @@ static const s_command_t s_commands[] = {
     {"import", cli_cmd_import, "import FILE [--db DIR] [--as ID]"},
     {"verify", cli_cmd_verify, "verify [RUN] [--db DIR]"},
     {"events", cli_cmd_events, "events RUN [--db DIR] [--json] [--follow]"},
+    {"recover", cli_cmd_recover,
+     "recover [--db DIR] [--allow-exec] [--jobs N] [--json]"},
     {"worker", cli_cmd_worker,
      "worker --connect ENDPOINT [--plugin LIB.so]... [--label L]...\n"
      "      [--id ID] [--give-up-after S] [--heartbeat-ms MS] [--allow-exec]"},

@@ -59,13 +59,16 @@ typedef struct {
     size_t arg_len;
 } s_pred_t;
 
-static const char *const s_top_keys[] = {"name",      "start", "max_supersteps",
-                                         "executors", "edges", "checkpoint",
-                                         NULL};
+static const char *const s_top_keys[] = {
+    "name",  "start",      "max_supersteps", "executors",  "edges",
+    "checkpoint", "retry", "timeout_ms",     "on_failure", NULL};
 /* "label" is accepted and ignored for now: worker placement will use it
  * (an executor asking for a label runs only on a worker that offers it). */
-static const char *const s_executor_keys[] = {"id",      "type",  "config",
-                                              "accepts", "label", NULL};
+static const char *const s_executor_keys[] = {
+    "id",    "type",       "config",     "accepts",
+    "label", "retry",      "timeout_ms", "on_failure", NULL};
+static const char *const s_retry_keys[] = {"max_attempts", "backoff_ms",
+                                           "max_backoff_ms", "on", NULL};
 static const char *const s_edge_keys[] = {"from",   "to",     "when",
                                           "switch", "fan_in", NULL};
 static const char *const s_case_keys[] = {"when", "to", "default", NULL};
@@ -269,6 +272,113 @@ s_predicate(const s_loader_t *self, json_t *when, const char *path,
     return CAIRN_OK;
 }
 
+/* ---- retry and timeout ---------------------------------------------------- */
+
+/* Reads obj.key, when present, as an integer in [min, UINT32_MAX]. */
+static int
+s_u32(const s_loader_t *self, json_t *obj, const char *path, const char *key,
+      uint32_t min, uint32_t *out)
+{
+    json_t *value = json_object_get(obj, key);
+    if (!value)
+        return CAIRN_OK;
+    char at[S_PATH_MAX];
+    s_path_key(at, path, key);
+    if (!json_is_integer(value) || json_integer_value(value) < (json_int_t)min
+        || json_integer_value(value) > (json_int_t)UINT32_MAX)
+        return s_fail(self, at, "expected an integer from %u to %u, found %s",
+                      (unsigned)min, (unsigned)UINT32_MAX, s_kind(value));
+    *out = (uint32_t)json_integer_value(value);
+    return CAIRN_OK;
+}
+
+/* Reads "on": an array of "error" / "timeout". */
+static int
+s_retry_on(const s_loader_t *self, json_t *retry, const char *path,
+           uint32_t *on)
+{
+    json_t *list = json_object_get(retry, "on");
+    if (!list)
+        return CAIRN_OK;
+    char at[S_PATH_MAX], item_at[S_PATH_MAX];
+    s_path_key(at, path, "on");
+    if (!json_is_array(list) || json_array_size(list) == 0)
+        return s_fail(self, at, "expected a non-empty array of \"error\" "
+                                "and \"timeout\", found %s",
+                      s_kind(list));
+    size_t i;
+    json_t *kind;
+    json_array_foreach(list, i, kind)
+    {
+        const char *text = json_string_value(kind);
+        if (text && strcmp(text, "error") == 0)
+            *on |= CAIRN_RETRY_ON_ERROR;
+        else if (text && strcmp(text, "timeout") == 0)
+            *on |= CAIRN_RETRY_ON_TIMEOUT;
+        else
+            return s_fail(self, s_path_index(item_at, at, i),
+                          "expected \"error\" or \"timeout\"");
+    }
+    return CAIRN_OK;
+}
+
+/* Reads "retry" and "timeout_ms" of obj (an executor, or the document for
+ * the defaults when id is NULL) into the builder. */
+static int
+s_failure_settings(const s_loader_t *self, json_t *obj, const char *path,
+                   const char *id)
+{
+    json_t *retry = json_object_get(obj, "retry");
+    char at[S_PATH_MAX];
+    int rc = CAIRN_OK;
+    if (retry) {
+        s_path_key(at, path, "retry");
+        cairn_retry_policy_t policy = {.max_attempts = 1};
+        if (!json_is_object(retry))
+            return s_fail(self, at, "expected an object, found %s",
+                          s_kind(retry));
+        rc = s_check_keys(self, retry, at, s_retry_keys);
+        if (rc == CAIRN_OK)
+            rc = s_u32(self, retry, at, "max_attempts", 1,
+                       &policy.max_attempts);
+        if (rc == CAIRN_OK)
+            rc = s_u32(self, retry, at, "backoff_ms", 0, &policy.backoff_ms);
+        if (rc == CAIRN_OK)
+            rc = s_u32(self, retry, at, "max_backoff_ms", 0,
+                       &policy.max_backoff_ms);
+        if (rc == CAIRN_OK)
+            rc = s_retry_on(self, retry, at, &policy.on);
+        if (rc == CAIRN_OK
+            && cairn_builder_set_retry(self->builder, id, &policy)
+                   != CAIRN_OK)
+            rc = s_builder_failed(self, CAIRN_ENOMEM);
+    }
+    uint32_t timeout_ms = 0;
+    if (rc == CAIRN_OK && json_object_get(obj, "timeout_ms")) {
+        rc = s_u32(self, obj, path, "timeout_ms", 0, &timeout_ms);
+        if (rc == CAIRN_OK
+            && cairn_builder_set_timeout(self->builder, id, timeout_ms)
+                   != CAIRN_OK)
+            rc = s_builder_failed(self, CAIRN_ENOMEM);
+    }
+    const char *on_failure = NULL;
+    if (rc == CAIRN_OK)
+        rc = s_string(self, obj, path, "on_failure", false, &on_failure);
+    if (rc != CAIRN_OK || !on_failure)
+        return rc;
+    bool dead_letter = strcmp(on_failure, "dead-letter") == 0;
+    if (!dead_letter && strcmp(on_failure, "fail") != 0)
+        return s_fail(self, s_path_key(at, path, "on_failure"),
+                      "expected \"fail\" or \"dead-letter\", found '%s'",
+                      on_failure);
+    if (cairn_builder_set_on_failure(self->builder, id,
+                                     dead_letter ? CAIRN_ON_FAILURE_DEAD_LETTER
+                                                 : CAIRN_ON_FAILURE_FAIL)
+        != CAIRN_OK)
+        return s_builder_failed(self, CAIRN_ENOMEM);
+    return CAIRN_OK;
+}
+
 /* ---- executors ---------------------------------------------------------- */
 
 static int
@@ -304,6 +414,9 @@ s_executor(const s_loader_t *self, json_t *exec, size_t index)
     free(text);
     if (rc != CAIRN_OK)
         return s_builder_failed(self, rc);
+    rc = s_failure_settings(self, exec, path, id);
+    if (rc != CAIRN_OK)
+        return rc;
 
     json_t *accepts = json_object_get(exec, "accepts");
     if (!accepts)
@@ -658,6 +771,8 @@ s_document(const s_loader_t *self, json_t *root, cairn_spec_checkpoint_t *cp)
         rc = s_max_supersteps(self, root);
     if (rc == CAIRN_OK)
         rc = s_checkpoint(self, root, cp);
+    if (rc == CAIRN_OK)
+        rc = s_failure_settings(self, root, "$", NULL);
     if (rc == CAIRN_OK)
         rc = s_executors(self, root);
     if (rc == CAIRN_OK)

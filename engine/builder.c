@@ -24,6 +24,18 @@ typedef struct {
     char *tag;
 } s_accept_spec_t;
 
+/* A retry policy or timeout for one executor, or (executor NULL) the
+ * workflow's default. */
+typedef struct {
+    char *executor;
+    bool has_retry;
+    cairn_retry_policy_t retry;
+    bool has_timeout;
+    uint32_t timeout_ms;
+    bool has_on_failure;
+    cairn_on_failure_t on_failure;
+} s_failure_spec_t;
+
 typedef struct {
     char *to;
     cairn__pred_t pred;
@@ -50,6 +62,8 @@ struct cairn_builder_t {
     size_t accept_count;
     s_edge_spec_t *edges;
     size_t edge_count;
+    s_failure_spec_t *failures; /* in the order set; later ones win */
+    size_t failure_count;
 };
 
 cairn_builder_t *
@@ -96,6 +110,9 @@ cairn_builder_destroy(cairn_builder_t **self_p)
         free(self->accepts[i].tag);
     }
     free(self->accepts);
+    for (size_t i = 0; i < self->failure_count; i++)
+        free(self->failures[i].executor);
+    free(self->failures);
     for (size_t i = 0; i < self->edge_count; i++)
         s_edge_spec_free(&self->edges[i]);
     free(self->edges);
@@ -168,6 +185,98 @@ cairn_builder_accept(cairn_builder_t *self, const char *id,
         return CAIRN_ENOMEM;
     }
     self->accept_count++;
+    return CAIRN_OK;
+}
+
+/* Appends a failure-handling setting for id (NULL: the default). */
+static s_failure_spec_t *
+s_add_failure_spec(cairn_builder_t *self, const char *id)
+{
+    char *copy = id ? strdup(id) : NULL;
+    if ((id && !copy) || !CAIRN__GROW(self->failures, self->failure_count)) {
+        free(copy);
+        return NULL;
+    }
+    s_failure_spec_t *spec = &self->failures[self->failure_count++];
+    memset(spec, 0, sizeof *spec);
+    spec->executor = copy;
+    return spec;
+}
+
+int
+cairn_builder_set_retry(cairn_builder_t *self, const char *id,
+                        const cairn_retry_policy_t *policy)
+{
+    if (!self || !policy || policy->max_attempts == 0)
+        return CAIRN_EINVAL;
+    s_failure_spec_t *spec = s_add_failure_spec(self, id);
+    if (!spec)
+        return CAIRN_ENOMEM;
+    spec->has_retry = true;
+    spec->retry = *policy;
+    return CAIRN_OK;
+}
+
+int
+cairn_builder_set_timeout(cairn_builder_t *self, const char *id,
+                          uint32_t timeout_ms)
+{
+    if (!self)
+        return CAIRN_EINVAL;
+    s_failure_spec_t *spec = s_add_failure_spec(self, id);
+    if (!spec)
+        return CAIRN_ENOMEM;
+    spec->has_timeout = true;
+    spec->timeout_ms = timeout_ms;
+    return CAIRN_OK;
+}
+
+int
+cairn_builder_set_on_failure(cairn_builder_t *self, const char *id,
+                             cairn_on_failure_t on_failure)
+{
+    if (!self || (on_failure != CAIRN_ON_FAILURE_FAIL
+                  && on_failure != CAIRN_ON_FAILURE_DEAD_LETTER))
+        return CAIRN_EINVAL;
+    s_failure_spec_t *spec = s_add_failure_spec(self, id);
+    if (!spec)
+        return CAIRN_ENOMEM;
+    spec->has_on_failure = true;
+    spec->on_failure = on_failure;
+    return CAIRN_OK;
+}
+
+/* Resolves every executor's retry policy, timeout and on_failure: the default
+ * settings first, then its own, each later setting winning. */
+static int
+s_build_failures(const cairn_builder_t *self, cairn_workflow_t *wf,
+                 cairn_error_t *err)
+{
+    for (size_t x = 0; x < wf->executor_count; x++)
+        wf->executors[x].retry.max_attempts = 1;
+    for (int own = 0; own <= 1; own++)
+        for (size_t i = 0; i < self->failure_count; i++) {
+            const s_failure_spec_t *spec = &self->failures[i];
+            if ((spec->executor != NULL) != own)
+                continue;
+            long x = spec->executor ? cairn__workflow_find(wf, spec->executor)
+                                    : -1;
+            if (spec->executor && x < 0)
+                return cairn_error_set(err, CAIRN_EVALIDATION,
+                                       "retry/timeout/on_failure: unknown "
+                                       "executor '%s'",
+                                       spec->executor);
+            size_t first = x < 0 ? 0 : (size_t)x;
+            size_t end = x < 0 ? wf->executor_count : (size_t)x + 1;
+            for (size_t k = first; k < end; k++) {
+                if (spec->has_retry)
+                    wf->executors[k].retry = spec->retry;
+                if (spec->has_timeout)
+                    wf->executors[k].timeout_ms = spec->timeout_ms;
+                if (spec->has_on_failure)
+                    wf->executors[k].on_failure = spec->on_failure;
+            }
+        }
     return CAIRN_OK;
 }
 
@@ -697,6 +806,8 @@ cairn_builder_build(const cairn_builder_t *self, cairn_workflow_t **out,
         rc = s_build_executors(self, wf, err);
     if (rc == CAIRN_OK)
         rc = s_build_accepts(self, wf, err);
+    if (rc == CAIRN_OK)
+        rc = s_build_failures(self, wf, err);
     if (rc == CAIRN_OK)
         rc = s_build_edges(self, wf, err);
     if (rc == CAIRN_OK)

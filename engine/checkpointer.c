@@ -201,6 +201,12 @@ s_put_inflight(cairn__run_t *run, cairn__ckpt_writer_t *w, size_t *pending)
         record.mail = mail_ptrs;
         record.fan_in = buffers;
         record.n_fan_in = buffer_count;
+        record.requests = (Cairn__Request **)run->requests.items;
+        record.n_requests = run->requests.count;
+        record.answered = (char **)run->answered.items;
+        record.n_answered = run->answered.count;
+        record.dead_letters = (Cairn__DeadLetter **)run->dead_letters.items;
+        record.n_dead_letters = run->dead_letters.count;
         cairn__ckpt_put_inflight(w, &record);
     }
     cairn__router_export_free(buffers, buffer_count);
@@ -301,9 +307,8 @@ cairn__ckpt_write_barrier(cairn__run_t *run, const char *trigger,
     return s_write(run, trigger, tags, tag_count, ending, err);
 }
 
-/* Rewrites the run record alone (status changes between checkpoints). */
-static int
-s_write_record(cairn__run_t *run, cairn_error_t *err)
+int
+cairn__ckpt_write_record(cairn__run_t *run, cairn_error_t *err)
 {
     Cairn__RunRecord record;
     char **lines = NULL;
@@ -322,7 +327,7 @@ cairn__ckpt_write_failure(cairn__run_t *run, cairn_error_t *err)
      * superstep - 1, with this superstep's mail still in the inbox. */
     uint64_t failed = run->superstep;
     if (run->last_checkpoint == failed - 1)
-        return s_write_record(run, err);
+        return cairn__ckpt_write_record(run, err);
     run->superstep = failed - 1;
     int rc = s_write(run, "error", NULL, 0, true, err);
     run->superstep = failed;
@@ -571,6 +576,12 @@ cairn__ckpt_restore(cairn__run_t *run, const char *target, bool *finished,
         rc = s_restore_state(run, cp, err);
     if (rc == CAIRN_OK)
         rc = s_restore_mail(run, cp->inflight, err);
+    if (rc == CAIRN_OK
+        && (cairn__requests_restore(run, cp->inflight) != CAIRN_OK
+            || cairn__dead_letter_restore(run, cp->inflight) != CAIRN_OK))
+        rc = cairn_error_set(err, CAIRN_ENOMEM, "out of memory");
+    if (rc == CAIRN_OK)
+        rc = cairn__requests_answer(run, err);
     bool completed = strcmp(cp->run->status, "completed") == 0;
     if (rc == CAIRN_OK && is_latest && completed) {
         *finished = true;
@@ -581,7 +592,7 @@ cairn__ckpt_restore(cairn__run_t *run, const char *target, bool *finished,
     } else if (rc == CAIRN_OK && is_latest) {
         rc = s_restore_pending(run, err);
         if (rc == CAIRN_OK)
-            rc = s_write_record(run, err);
+            rc = cairn__ckpt_write_record(run, err);
     } else if (rc == CAIRN_OK) {
         rc = s_write(run, "fork", NULL, 0, true, err);
     }

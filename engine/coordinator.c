@@ -20,7 +20,6 @@
  *
  * Threading: runs entirely on the caller's thread.
  */
-#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,27 +28,13 @@
 
 #include "cairn/log.h"
 #include "engine/result_internal.h"
+#include "engine/retry.h"
 #include "engine/run_internal.h"
 #include "engine/util.h"
 
 #define S_POLL_MS 1000
 
-/* ---- small containers --------------------------------------------------- */
-
-int
-cairn__ptrs_push(cairn__ptrs_t *ptrs, void *item)
-{
-    if (ptrs->count == ptrs->capacity) {
-        size_t capacity = ptrs->capacity ? ptrs->capacity * 2 : 4;
-        void **items = realloc(ptrs->items, capacity * sizeof *items);
-        if (!items)
-            return CAIRN_ENOMEM;
-        ptrs->items = items;
-        ptrs->capacity = capacity;
-    }
-    ptrs->items[ptrs->count++] = item;
-    return CAIRN_OK;
-}
+/* ---- mail pools ---------------------------------------------------------- */
 
 static void
 s_pool_clear(cairn__pool_t *pool)
@@ -96,20 +81,6 @@ s_emit(cairn__run_t *run, cairn_event_kind_t kind, const char *executor,
 
 /* ---- setup and teardown ---------------------------------------------------- */
 
-/* A time-ordered unique run id: UTC time to the millisecond + randomness. */
-static void
-s_make_run_id(char *out, size_t size)
-{
-    uint64_t ms = cairn__wall_ms();
-    time_t seconds = (time_t)(ms / 1000u);
-    struct tm utc;
-    gmtime_r(&seconds, &utc);
-    char stamp[32];
-    strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &utc);
-    snprintf(out, size, "%s-%03u-%06x", stamp, (unsigned)(ms % 1000u),
-             (unsigned)(randombytes_random() & 0xffffffu));
-}
-
 static void
 s_run_free(cairn__run_t *run)
 {
@@ -138,11 +109,16 @@ s_run_free(cairn__run_t *run)
     free(run->host_used);
     free(run->placement);
     free(run->host_current);
+    free(run->attempts);
+    free(run->deadline_us);
+    free(run->timed_out);
     free(run->items);
     free(run->item_ptrs);
     free(run->state_views);
     cairn__router_destroy(&run->router);
     cairn_result_destroy(&run->result);
+    cairn__requests_fini(run);
+    cairn__dead_letter_fini(run);
     cairn__ckpt_fini(run);
     cairn__events_destroy(&run->events);
 }
@@ -158,6 +134,9 @@ s_run_alloc(cairn__run_t *run)
     run->done = calloc(n, sizeof *run->done);
     run->placement = calloc(n, sizeof *run->placement);
     run->host_current = calloc(n, sizeof *run->host_current);
+    run->attempts = calloc(n, sizeof *run->attempts);
+    run->deadline_us = calloc(n, sizeof *run->deadline_us);
+    run->timed_out = calloc(n, sizeof *run->timed_out);
     run->items = calloc(n, sizeof *run->items);
     run->item_ptrs = calloc(n, sizeof *run->item_ptrs);
     run->state_views = calloc(n, sizeof *run->state_views);
@@ -168,7 +147,8 @@ s_run_alloc(cairn__run_t *run)
     run->router = cairn__router_new(run->wf);
     run->result = cairn__result_new(run->run_id);
     if (!run->states || !run->inbox || !run->next_inbox || !run->done
-        || !run->placement || !run->host_current || !run->items
+        || !run->placement || !run->host_current || !run->attempts
+        || !run->deadline_us || !run->timed_out || !run->items
         || !run->item_ptrs || !run->state_views || !run->shared_dirty
         || !run->shared_reset || !run->host_used || !run->shared
         || !run->router || !run->result)
@@ -204,7 +184,7 @@ s_run_init(cairn__run_t *run, cairn_engine_t *engine, const cairn_workflow_t *wf
     if (run->opts.run_id)
         snprintf(run->run_id, sizeof run->run_id, "%s", run->opts.run_id);
     else
-        s_make_run_id(run->run_id, sizeof run->run_id);
+        cairn__make_run_id(run->run_id, sizeof run->run_id);
     run->max_message_size = run->opts.max_message_size
                                 ? run->opts.max_message_size
                                 : CAIRN_DEFAULT_MAX_MESSAGE_SIZE;
@@ -267,7 +247,7 @@ s_fill_item(cairn__run_t *run, size_t x)
     item->executor_id = exec->id;
     item->messages = (Cairn__Message **)run->inbox[x].items;
     item->n_messages = run->inbox[x].count;
-    item->attempt = 1;
+    item->attempt = run->attempts[x];
     if (run->host_current[x])
         return CAIRN_OK;
     item->restart = true;
@@ -337,8 +317,13 @@ s_send_work(cairn__run_t *run, const bool *only, size_t *sent,
         if (rc == CAIRN_OK && filled > first)
             rc = s_send_deliver(run, h, first, filled - first);
     }
-    for (size_t i = 0; rc == CAIRN_OK && i < filled; i++)
-        run->host_current[run->item_ptrs[i] - run->items] = true;
+    uint64_t now = cairn__monotonic_us();
+    for (size_t i = 0; rc == CAIRN_OK && i < filled; i++) {
+        size_t x = (size_t)(run->item_ptrs[i] - run->items);
+        uint32_t timeout_ms = run->wf->executors[x].timeout_ms;
+        run->host_current[x] = true;
+        run->deadline_us[x] = timeout_ms ? now + timeout_ms * 1000ull : 0;
+    }
     for (size_t x = 0; x < n; x++)
         cairn__entry_view_fini(&run->state_views[x]);
     *sent = filled;
@@ -357,6 +342,10 @@ s_send_work(cairn__run_t *run, const bool *only, size_t *sent,
 static int
 s_dispatch(cairn__run_t *run, size_t *sent, cairn_error_t *err)
 {
+    for (size_t x = 0; x < run->wf->executor_count; x++) {
+        run->attempts[x] = 1;
+        run->timed_out[x] = false;
+    }
     for (size_t x = 0; x < run->wf->executor_count; x++)
         if (run->inbox[x].count > 0)
             s_emit(run, CAIRN_EVENT_EXECUTOR_INVOKED, run->wf->executors[x].id,
@@ -382,6 +371,8 @@ s_check_done(cairn__run_t *run, const cairn__peer_t *peer, const Cairn__Done *do
         return "Done from a host the executor is not placed on";
     if (run->inbox[x].count == 0 || run->done[x])
         return "Done for an executor that has no work outstanding";
+    if (done->attempt != run->attempts[x])
+        return "Done for an earlier attempt";
     *exec_out = x;
     return NULL;
 }
@@ -503,9 +494,37 @@ s_place_all(cairn__run_t *run, cairn_error_t *err)
     return CAIRN_OK;
 }
 
-/* A worker went silent: it is lost. Its executors move to other hosts,
- * with their barrier state, and the work it still owed this superstep is
- * sent again; a late Done from it is refused (placement changed). */
+/* Host `from` is gone (a lost worker) or was replaced (a stuck
+ * in-process host): its executors are placed again, with their barrier
+ * state, and the work it still owed this superstep is sent again. */
+static int
+s_move_off_host(cairn__run_t *run, size_t from, const char *host_id,
+                cairn_error_t *err)
+{
+    bool *owed = calloc(run->wf->executor_count, sizeof *owed);
+    if (!owed)
+        return cairn_error_set(err, CAIRN_ENOMEM, "out of memory");
+    int rc = CAIRN_OK;
+    for (size_t x = 0; rc == CAIRN_OK && x < run->wf->executor_count; x++) {
+        if (run->placement[x] != from)
+            continue;
+        run->host_current[x] = false;
+        if (!s_place(run, x))
+            rc = cairn_error_set(err, CAIRN_ETRANSPORT,
+                                 "host %s was lost and no other host "
+                                 "offers executor type '%s'",
+                                 host_id, run->wf->executors[x].type);
+        owed[x] = run->inbox[x].count > 0 && !run->done[x];
+    }
+    size_t sent = 0;
+    if (rc == CAIRN_OK)
+        rc = s_send_work(run, owed, &sent, err);
+    free(owed);
+    return rc;
+}
+
+/* A worker went silent: it is lost. Its executors move to other hosts;
+ * a late Done from it is refused (placement changed). */
 static int
 s_lose_worker(cairn__run_t *run, size_t lost, cairn_error_t *err)
 {
@@ -515,26 +534,104 @@ s_lose_worker(cairn__run_t *run, size_t lost, cairn_error_t *err)
     cairn_log(CAIRN_LOG_WARN, "coordinator",
               "run %s: worker %s lost in superstep %llu", run->run_id,
               host->id, (unsigned long long)run->superstep);
-    bool *owed = calloc(run->wf->executor_count, sizeof *owed);
-    if (!owed)
-        return cairn_error_set(err, CAIRN_ENOMEM, "out of memory");
-    int rc = CAIRN_OK;
-    for (size_t x = 0; rc == CAIRN_OK && x < run->wf->executor_count; x++) {
-        if (run->placement[x] != lost)
-            continue;
-        run->host_current[x] = false;
-        if (!s_place(run, x))
-            rc = cairn_error_set(err, CAIRN_ETRANSPORT,
-                                 "worker %s was lost and no other host "
-                                 "offers executor type '%s'",
-                                 host->id, run->wf->executors[x].type);
-        owed[x] = run->inbox[x].count > 0 && !run->done[x];
+    return s_move_off_host(run, lost, host->id, err);
+}
+
+/* Records that executor x's attempt ran past its timeout: a failed Done
+ * stands in for the one that did not come. */
+static int
+s_time_out(cairn__run_t *run, size_t x)
+{
+    Cairn__Envelope *env = malloc(sizeof *env);
+    Cairn__Done *done = malloc(sizeof *done);
+    char *error = cairn__strprintf(
+        "timed out after %u ms (attempt %u)",
+        (unsigned)run->wf->executors[x].timeout_ms,
+        (unsigned)run->attempts[x]);
+    char *run_id = strdup(run->run_id);
+    char *executor_id = strdup(run->wf->executors[x].id);
+    if (!env || !done || !error || !run_id || !executor_id) {
+        free(env), free(done), free(error), free(run_id), free(executor_id);
+        return CAIRN_ENOMEM;
     }
-    size_t sent = 0;
-    if (rc == CAIRN_OK)
-        rc = s_send_work(run, owed, &sent, err);
-    free(owed);
-    return rc;
+    cairn__envelope__init(env);
+    cairn__done__init(done);
+    done->run_id = run_id;
+    done->executor_id = executor_id;
+    done->superstep = run->superstep;
+    done->attempt = run->attempts[x];
+    done->error = error;
+    env->body_case = CAIRN__ENVELOPE__BODY_DONE;
+    env->done = done;
+    run->done[x] = env;
+    run->timed_out[x] = true;
+    return CAIRN_OK;
+}
+
+/* The host of a timed-out attempt cannot be interrupted: an in-process
+ * host thread is replaced by a fresh one, a worker is told to stop and
+ * treated as lost. Either way its other executors move on. */
+static int
+s_abandon_host(cairn__run_t *run, size_t h, cairn_error_t *err)
+{
+    cairn_engine_t *engine = run->engine;
+    cairn__host_info_t *host = &engine->hosts[h];
+    if (host->remote) {
+        cairn__engine_shutdown_peer(engine, &host->peer,
+                                    "a handler ran past its timeout");
+        return s_lose_worker(run, h, err);
+    }
+    char old_id[64];
+    snprintf(old_id, sizeof old_id, "%s", host->id);
+    if (cairn__engine_replace_host(engine, h) != CAIRN_OK)
+        return cairn_error_set(err, CAIRN_ETRANSPORT,
+                               "could not replace executor host %s, stuck "
+                               "in a handler",
+                               old_id);
+    run->shared_reset[h] = true;
+    return s_move_off_host(run, h, old_id, err);
+}
+
+/* Times out every attempt past its deadline; *received counts them. */
+static int
+s_check_timeouts(cairn__run_t *run, size_t *received, cairn_error_t *err)
+{
+    uint64_t now = cairn__monotonic_us();
+    for (size_t x = 0; x < run->wf->executor_count; x++) {
+        if (!run->deadline_us[x] || now < run->deadline_us[x]
+            || run->done[x] || run->inbox[x].count == 0)
+            continue;
+        run->deadline_us[x] = 0;
+        if (s_time_out(run, x) != CAIRN_OK)
+            return cairn_error_set(err, CAIRN_ENOMEM, "out of memory");
+        ++*received;
+        cairn_log(CAIRN_LOG_WARN, "coordinator",
+                  "run %s: executor '%s' %s", run->run_id,
+                  run->wf->executors[x].id, run->done[x]->done->error);
+        int rc = s_abandon_host(run, run->placement[x], err);
+        if (rc != CAIRN_OK)
+            return rc;
+    }
+    return CAIRN_OK;
+}
+
+/* How long the collect loop may block: its usual tick, or less when an
+ * attempt's deadline comes first. */
+static long
+s_poll_ms(const cairn__run_t *run, long tick_ms)
+{
+    uint64_t now = cairn__monotonic_us();
+    long wait = tick_ms;
+    for (size_t x = 0; x < run->wf->executor_count; x++) {
+        if (!run->deadline_us[x] || run->done[x])
+            continue;
+        long left = run->deadline_us[x] > now
+                        ? (long)((run->deadline_us[x] - now) / 1000u) + 1
+                        : 0;
+        if (left < wait)
+            wait = left;
+    }
+    return wait;
 }
 
 /* Workers silent for three heartbeat intervals are lost. */
@@ -594,23 +691,23 @@ s_collect(cairn__run_t *run, size_t expected, cairn_error_t *err)
     cairn_engine_t *engine = run->engine;
     void *router = zsock_resolve(engine->router);
     bool workers = engine->host_count > engine->local_count;
-    long timeout_ms =
+    long tick_ms =
         workers ? (long)(engine->heartbeat_us / 4000u) + 1 : S_POLL_MS;
     size_t received = 0;
     while (received < expected) {
         zmq_pollitem_t item = {router, 0, ZMQ_POLLIN, 0};
-        int ready = zmq_poll(&item, 1, timeout_ms);
+        int ready = zmq_poll(&item, 1, s_poll_ms(run, tick_ms));
         if (ready < 0 && zmq_errno() != EINTR)
             return cairn_error_set(err, CAIRN_ETRANSPORT,
                                    "polling executor hosts failed: %s",
                                    zmq_strerror(zmq_errno()));
         if (ready > 0)
             s_accept(run, s_receive_one(run), &received, expected);
-        if (workers) {
-            int rc = s_tend_workers(run, &received, expected, err);
-            if (rc != CAIRN_OK)
-                return rc;
-        }
+        int rc = s_check_timeouts(run, &received, err);
+        if (rc == CAIRN_OK && engine->host_count > engine->local_count)
+            rc = s_tend_workers(run, &received, expected, err);
+        if (rc != CAIRN_OK)
+            return rc;
     }
     return CAIRN_OK;
 }
@@ -725,7 +822,15 @@ s_apply_shared(cairn__run_t *run, size_t x, const Cairn__Done *done,
     return CAIRN_OK;
 }
 
-/* Applies state, shared state and outputs of every executor in id order. */
+static void
+s_emit_request(cairn__run_t *run, const Cairn__Request *request)
+{
+    s_emit(run, CAIRN_EVENT_REQUEST, request->executor, request->id,
+           request->payload.data, request->payload.len, 0);
+}
+
+/* Applies state, shared state, outputs and requests of every executor in
+ * id order. */
 static int
 s_apply_effects(cairn__run_t *run)
 {
@@ -752,6 +857,8 @@ s_apply_effects(cairn__run_t *run)
             s_emit(run, CAIRN_EVENT_OUTPUT, id, NULL, done->outputs[i].data,
                    done->outputs[i].len, 0);
         }
+        if (rc == CAIRN_OK)
+            rc = cairn__requests_note_done(run, done, s_emit_request);
     }
     zhashx_destroy(&writers);
     return rc;
@@ -832,12 +939,15 @@ s_report_waiting(void *userdata, size_t target, size_t source, size_t count)
            detail, NULL, 0, count);
 }
 
-/* After a barrier (or on resume): has the run ended? */
+/* After a barrier (or on resume): has the run ended? With no mail left it
+ * waits for the responses to its requests, or is complete. */
 static void
 s_decide_end(cairn__run_t *run)
 {
     size_t pending = s_pending_messages(run);
-    if (pending == 0) {
+    if (pending == 0 && run->requests.count > 0) {
+        run->status = CAIRN_STATUS_WAITING;
+    } else if (pending == 0) {
         run->status = CAIRN_STATUS_COMPLETED;
         cairn__router_foreach_waiting(run->router, s_report_waiting, run);
     } else if (run->superstep >= run->max_supersteps) {
@@ -915,6 +1025,8 @@ s_maybe_checkpoint(cairn__run_t *run, size_t ran, cairn_error_t *err)
     const char *trigger = NULL;
     if (run->status == CAIRN_STATUS_COMPLETED)
         trigger = "end";
+    else if (run->status == CAIRN_STATUS_WAITING)
+        trigger = "waiting";
     else if (run->status == CAIRN_STATUS_FAILED)
         trigger = "max_supersteps";
     else if (manual && run->opts.checkpoint.kind != CAIRN_CHECKPOINT_NONE)
@@ -969,6 +1081,144 @@ s_count_work(const cairn__run_t *run)
     return n;
 }
 
+/* ---- retries and dead letters ---------------------------------------------- */
+
+/* What becomes of executor x, failed this superstep. */
+typedef enum { S_FAIL, S_RETRY, S_DEAD_LETTER } s_recovery_t;
+
+static s_recovery_t
+s_recovery_of(const cairn__run_t *run, size_t x)
+{
+    const cairn__executor_t *exec = &run->wf->executors[x];
+    /* A bad send_to would fail again: only handler failures recover. */
+    if (run->done[x]->done->ok)
+        return S_FAIL;
+    uint32_t kind =
+        run->timed_out[x] ? CAIRN_RETRY_ON_TIMEOUT : CAIRN_RETRY_ON_ERROR;
+    if (cairn__retry_allows(&exec->retry, run->attempts[x], kind))
+        return S_RETRY;
+    return exec->on_failure == CAIRN_ON_FAILURE_DEAD_LETTER ? S_DEAD_LETTER
+                                                            : S_FAIL;
+}
+
+/* Waits until `until` (monotonic µs), refusing late frames and keeping
+ * workers' heartbeats going. */
+static int
+s_wait_until(cairn__run_t *run, uint64_t until, cairn_error_t *err)
+{
+    void *router = zsock_resolve(run->engine->router);
+    size_t none = 0;
+    for (uint64_t now; (now = cairn__monotonic_us()) < until;) {
+        zmq_pollitem_t item = {router, 0, ZMQ_POLLIN, 0};
+        long wait_ms = (long)((until - now) / 1000u) + 1;
+        if (zmq_poll(&item, 1, wait_ms < 50 ? wait_ms : 50) > 0)
+            s_receive_one(run);
+        if (run->engine->host_count > run->engine->local_count) {
+            int rc = s_tend_workers(run, &none, 0, err);
+            if (rc != CAIRN_OK)
+                return rc;
+        }
+    }
+    return CAIRN_OK;
+}
+
+/* Prepares the next attempt of executor x; returns its backoff (ms). */
+static uint64_t
+s_prepare_retry(cairn__run_t *run, size_t x, const char *why)
+{
+    uint64_t delay =
+        cairn__retry_delay_ms(&run->wf->executors[x].retry, run->attempts[x]);
+    char detail[600];
+    snprintf(detail, sizeof detail, "attempt %u failed: %s",
+             (unsigned)run->attempts[x], why);
+    s_emit(run, CAIRN_EVENT_EXECUTOR_RETRY, run->wf->executors[x].id, detail,
+           NULL, 0, run->attempts[x] + 1);
+    run->attempts[x]++;
+    return delay;
+}
+
+/* Sets aside the message executor x failed on (all its messages when it
+ * handled none, or timed out: which one is unknown); it runs again, as a
+ * first attempt, on the rest. */
+static int
+s_prepare_dead_letter(cairn__run_t *run, size_t x, const char *why)
+{
+    size_t count = run->inbox[x].count;
+    uint32_t handled = run->timed_out[x] ? 0 : run->done[x]->done->handled;
+    bool known = handled > 0 && handled <= count;
+    size_t first = known ? handled - 1 : 0, last = known ? handled : count;
+    int rc = CAIRN_OK;
+    for (size_t m = last; rc == CAIRN_OK && m-- > first;) {
+        const Cairn__Message *msg = run->inbox[x].items[m];
+        s_emit(run, CAIRN_EVENT_DEAD_LETTER, run->wf->executors[x].id, why,
+               msg->payload.data, msg->payload.len, 0);
+        rc = cairn__dead_letter_take(run, x, m, why);
+    }
+    run->attempts[x] = 1;
+    return rc;
+}
+
+/* Recovers every failed executor as its policy says: retried after the
+ * longest backoff, or run again without the message it failed on; an
+ * executor left without mail simply did not run. Their failed Dones are
+ * dropped: nothing of them applies. *recovered is false (and nothing
+ * changes) when one of them must fail the superstep. */
+static int
+s_recover_failures(cairn__run_t *run, size_t *sent, bool *recovered,
+                   cairn_error_t *err)
+{
+    size_t n = run->wf->executor_count;
+    *recovered = false;
+    for (size_t x = 0; x < n; x++)
+        if (s_failure_of(run, x) && s_recovery_of(run, x) == S_FAIL)
+            return CAIRN_OK;
+    bool *again = calloc(n, sizeof *again);
+    if (!again)
+        return cairn_error_set(err, CAIRN_ENOMEM, "out of memory");
+    uint64_t delay_ms = 0;
+    int rc = CAIRN_OK;
+    for (size_t x = 0; rc == CAIRN_OK && x < n; x++) {
+        const char *why = s_failure_of(run, x);
+        if (!why)
+            continue;
+        if (s_recovery_of(run, x) == S_RETRY) {
+            uint64_t delay = s_prepare_retry(run, x, why);
+            delay_ms = delay > delay_ms ? delay : delay_ms;
+        } else {
+            rc = s_prepare_dead_letter(run, x, why);
+        }
+        cairn__envelope__free_unpacked(run->done[x], NULL);
+        run->done[x] = NULL;
+        run->timed_out[x] = false;
+        run->host_current[x] = false; /* restart from the barrier state */
+        again[x] = run->inbox[x].count > 0;
+    }
+    if (rc != CAIRN_OK)
+        rc = cairn_error_set(err, rc, "out of memory");
+    if (rc == CAIRN_OK)
+        rc = s_wait_until(run, cairn__monotonic_us() + delay_ms * 1000u, err);
+    if (rc == CAIRN_OK)
+        rc = s_send_work(run, again, sent, err);
+    free(again);
+    *recovered = rc == CAIRN_OK;
+    return rc;
+}
+
+/* Collects the superstep's Dones, recovering failed executors while
+ * their policies allow. */
+static int
+s_collect_with_retries(cairn__run_t *run, size_t sent, cairn_error_t *err)
+{
+    int rc = s_collect(run, sent, err);
+    bool recovered = true;
+    while (rc == CAIRN_OK && recovered && s_first_failure(run) >= 0) {
+        rc = s_recover_failures(run, &sent, &recovered, err);
+        if (rc == CAIRN_OK && recovered)
+            rc = s_collect(run, sent, err);
+    }
+    return rc;
+}
+
 /* ---- the loop ------------------------------------------------------------- */
 
 /* Runs supersteps until the run ends. Returns < 0 only when the run could
@@ -984,7 +1234,7 @@ s_loop(cairn__run_t *run, cairn_error_t *err)
         size_t sent = 0;
         int rc = s_dispatch(run, &sent, err);
         if (rc == CAIRN_OK)
-            rc = s_collect(run, sent, err);
+            rc = s_collect_with_retries(run, sent, err);
         if (rc != CAIRN_OK)
             return rc;
         long failed = s_first_failure(run);
@@ -1025,6 +1275,7 @@ s_drive(cairn__run_t *run, cairn_result_t **result, cairn_error_t *err)
     if (rc != CAIRN_OK)
         return rc;
     cairn__result_end(run->result, run->status, run->superstep, &run->error);
+    cairn__result_take_requests(run->result, &run->requests);
     s_emit(run, CAIRN_EVENT_RUN_ENDED, NULL,
            run->error.code ? run->error.message : NULL, NULL, 0, 0);
     cairn__events_flush(run->events);
@@ -1090,6 +1341,10 @@ cairn__coordinator_resume(cairn_engine_t *engine,
                cairn_result_note(run.result), NULL, 0, 0);
         if (!finished)
             s_decide_end(&run);
+        /* Still waiting, or still over its limit: the record says so
+         * again (restoring marked it running). */
+        if (!finished && run.status != CAIRN_STATUS_RUNNING)
+            rc = cairn__ckpt_write_record(&run, err);
     }
     if (rc == CAIRN_OK)
         rc = s_drive(&run, result, err);

@@ -37,7 +37,8 @@ cairn_event_kind_name(cairn_event_kind_t kind)
         "superstep_completed", "executor_invoked",  "executor_completed",
         "executor_failed",    "output",             "message_dropped",
         "state_conflict",     "checkpoint_written", "worker_joined",
-        "worker_lost"};
+        "worker_lost",        "request",            "executor_retry",
+        "dead_letter"};
     if ((size_t)kind < sizeof names / sizeof names[0])
         return names[kind];
     return "unknown";
@@ -142,6 +143,18 @@ cairn__engine_on_hello(cairn_engine_t *self, const cairn__peer_t *peer,
 }
 
 void
+cairn__engine_shutdown_peer(cairn_engine_t *self, const cairn__peer_t *peer,
+                            const char *reason)
+{
+    Cairn__Shutdown shutdown = CAIRN__SHUTDOWN__INIT;
+    shutdown.reason = (char *)reason;
+    Cairn__Envelope env = CAIRN__ENVELOPE__INIT;
+    env.body_case = CAIRN__ENVELOPE__BODY_SHUTDOWN;
+    env.shutdown = &shutdown;
+    cairn__envelope_send(zsock_resolve(self->router), peer, &env);
+}
+
+void
 cairn__engine_refuse_version(cairn_engine_t *self, const cairn__peer_t *peer)
 {
     char reason[160];
@@ -149,12 +162,7 @@ cairn__engine_refuse_version(cairn_engine_t *self, const cairn__peer_t *peer)
              "protocol version mismatch: this coordinator speaks cairn "
              "protocol %u",
              CAIRN__PROTOCOL_VERSION);
-    Cairn__Shutdown shutdown = CAIRN__SHUTDOWN__INIT;
-    shutdown.reason = reason;
-    Cairn__Envelope env = CAIRN__ENVELOPE__INIT;
-    env.body_case = CAIRN__ENVELOPE__BODY_SHUTDOWN;
-    env.shutdown = &shutdown;
-    cairn__envelope_send(zsock_resolve(self->router), peer, &env);
+    cairn__engine_shutdown_peer(self, peer, reason);
     cairn_log(CAIRN_LOG_WARN, "engine",
               "refused a peer speaking another protocol version (this "
               "coordinator speaks %u)",
@@ -223,30 +231,62 @@ s_await_hellos(cairn_engine_t *self, cairn_error_t *err)
     return CAIRN_OK;
 }
 
+/* Starts in-process host slot h as a thread with routing id id; args
+ * must outlive it. */
+static int
+s_start_host(cairn_engine_t *self, size_t h, cairn__host_args_t *args,
+             const char *id)
+{
+    args->registry = self->registry;
+    snprintf(args->endpoint, sizeof args->endpoint, "%s", self->endpoint);
+    snprintf(args->host_id, sizeof args->host_id, "%s", id);
+    cairn__host_info_t *host = &self->hosts[h];
+    host->peer.len = strlen(args->host_id);
+    memcpy(host->peer.bytes, args->host_id, host->peer.len);
+    snprintf(host->id, sizeof host->id, "%s", args->host_id);
+    host->alive = true;
+    self->actor_args[h] = args; /* owned by the slot, freed at destroy */
+    self->actors[h] = zactor_new(cairn__host_actor, args);
+    return self->actors[h] ? CAIRN_OK : CAIRN_ENOMEM;
+}
+
 static int
 s_start_hosts(cairn_engine_t *self, cairn_error_t *err)
 {
     self->actors = calloc(self->host_count, sizeof *self->actors);
     self->hosts = calloc(CAIRN__MAX_HOSTS, sizeof *self->hosts);
-    self->host_args = calloc(self->host_count, sizeof *self->host_args);
-    if (!self->actors || !self->hosts || !self->host_args)
+    self->actor_args = calloc(self->host_count, sizeof *self->actor_args);
+    if (!self->actors || !self->hosts || !self->actor_args)
         return cairn_error_set(err, CAIRN_ENOMEM, "out of memory");
     for (size_t i = 0; i < self->host_count; i++) {
-        cairn__host_args_t *args = &self->host_args[i];
-        args->registry = self->registry;
-        snprintf(args->endpoint, sizeof args->endpoint, "%s", self->endpoint);
-        snprintf(args->host_id, sizeof args->host_id, "host-%zu", i);
-        cairn__host_info_t *host = &self->hosts[i];
-        host->peer.len = strlen(args->host_id);
-        memcpy(host->peer.bytes, args->host_id, host->peer.len);
-        snprintf(host->id, sizeof host->id, "%s", args->host_id);
-        host->alive = true;
-        self->actors[i] = zactor_new(cairn__host_actor, args);
-        if (!self->actors[i])
+        char id[64];
+        snprintf(id, sizeof id, "host-%zu", i);
+        cairn__host_args_t *args = calloc(1, sizeof *args);
+        if (!args || s_start_host(self, i, args, id) != CAIRN_OK)
             return cairn_error_set(err, CAIRN_ENOMEM,
                                    "could not start executor host %zu", i);
     }
     return s_await_hellos(self, err);
+}
+
+int
+cairn__engine_replace_host(cairn_engine_t *self, size_t h)
+{
+    cairn__host_args_t *args = calloc(1, sizeof *args);
+    if (!args || !CAIRN__GROW(self->retired, self->retired_count)
+        || !CAIRN__GROW(self->retired_args, self->retired_count)) {
+        free(args);
+        return CAIRN_ENOMEM;
+    }
+    self->retired[self->retired_count] = self->actors[h];
+    self->retired_args[self->retired_count++] = self->actor_args[h];
+    char id[64];
+    snprintf(id, sizeof id, "host-%zu-r%u", h, ++self->replacements);
+    cairn_log(CAIRN_LOG_WARN, "engine",
+              "executor host %s is stuck in a handler: replaced by %s",
+              self->hosts[h].id, id);
+    return s_start_host(self, h, args, id) == CAIRN_OK ? CAIRN_OK
+                                                       : CAIRN_ETRANSPORT;
 }
 
 int
@@ -259,11 +299,7 @@ cairn_engine_open(cairn_engine_t **out, const cairn_registry_t *registry,
                                "engine needs an output pointer and a "
                                "registry");
     *out = NULL;
-    /* The library must not take over the program's SIGINT/SIGTERM: czmq
-     * installs its own handlers unless told not to before its first
-     * socket. The cairn command handles signals itself. */
-    zsys_handler_set(NULL);
-    if (sodium_init() < 0)
+    if (cairn__process_init() != CAIRN_OK)
         return cairn_error_set(err, CAIRN_ENOMEM, "libsodium init failed");
     cairn_engine_t *self = calloc(1, sizeof *self);
     if (!self)
@@ -324,10 +360,20 @@ cairn_engine_destroy(cairn_engine_t **self_p)
     for (size_t i = 0; self->actors && i < self->local_count; i++) {
         zactor_destroy(&self->actors[i]);
         /* The actor released its args when it stopped (host.c). */
-        CAIRN__HANDOFF_ACQUIRE(&self->host_args[i]);
+        if (self->actor_args[i])
+            CAIRN__HANDOFF_ACQUIRE(self->actor_args[i]);
+        free(self->actor_args[i]);
     }
+    /* Replaced hosts: this waits for handlers that were stuck. */
+    for (size_t i = 0; i < self->retired_count; i++) {
+        zactor_destroy(&self->retired[i]);
+        CAIRN__HANDOFF_ACQUIRE(self->retired_args[i]);
+        free(self->retired_args[i]);
+    }
+    free(self->retired);
+    free(self->retired_args);
     free(self->actors);
-    free(self->host_args);
+    free(self->actor_args);
     for (size_t i = 0; self->hosts && i < self->host_count; i++)
         s_free_types(&self->hosts[i]);
     free(self->hosts);

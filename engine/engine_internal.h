@@ -33,7 +33,13 @@ struct cairn_engine_t {
     size_t min_workers;
     uint64_t worker_wait_us;
     zactor_t **actors;                /* in-process host threads */
-    cairn__host_args_t *host_args;    /* what each actor was started with */
+    cairn__host_args_t **actor_args;  /* per slot: what actors[i] was
+                                         started with (owned) */
+    zactor_t **retired;               /* replaced hosts, maybe still stuck
+                                         in a handler; joined at destroy */
+    cairn__host_args_t **retired_args;
+    size_t retired_count;
+    unsigned replacements;            /* names replacement hosts */
     cairn__host_info_t *hosts;        /* CAIRN__MAX_HOSTS slots */
     size_t local_count;               /* hosts[0 .. local_count) are local */
     size_t host_count;                /* slots in use */
@@ -74,6 +80,18 @@ cairn__engine_host_offers(const cairn_engine_t *self, size_t h,
 /* Tells a peer that spoke another protocol version to go away. */
 void
 cairn__engine_refuse_version(cairn_engine_t *self, const cairn__peer_t *peer);
+
+/* Replaces in-process host h, stuck in a handler, by a fresh thread in
+ * the same slot under a new routing id (so whatever the old one still
+ * sends is refused). The old thread is joined when the engine is
+ * destroyed. 0, CAIRN_ENOMEM or CAIRN_ETRANSPORT. */
+int
+cairn__engine_replace_host(cairn_engine_t *self, size_t h);
+
+/* Tells a peer to stop (Shutdown with reason). */
+void
+cairn__engine_shutdown_peer(cairn_engine_t *self, const cairn__peer_t *peer,
+                            const char *reason);
 
 /* Sends a Heartbeat to every live worker. */
 void

@@ -31,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/un.h>
+#include <unistd.h>
 #include <zmq.h>
 
 #include "cairn/log.h"
@@ -77,6 +78,7 @@ struct cairn__events_t {
     size_t scratch_capacity;
     uint8_t *block; /* the block being written */
     size_t block_size;
+    char *ipc_path;       /* the socket file we bound, removed at the end */
     zsock_t *pub;         /* XPUB, or NULL */
     size_t subscriptions; /* as the socket reported them */
 };
@@ -123,6 +125,9 @@ s_bind(cairn__events_t *self, const char *endpoint, cairn_error_t *err)
         return cairn_error_set(err, CAIRN_ETRANSPORT,
                                "cannot publish events on %s: %s", endpoint,
                                zmq_strerror(zmq_errno()));
+    if (strncmp(endpoint, "ipc://", 6) == 0
+        && !(self->ipc_path = strdup(endpoint + 6)))
+        return cairn_error_set(err, CAIRN_ENOMEM, "out of memory");
     return CAIRN_OK;
 }
 
@@ -280,6 +285,9 @@ cairn__events_destroy(cairn__events_t **self_p)
         return;
     cairn__events_t *self = *self_p;
     zsock_destroy(&self->pub);
+    if (self->ipc_path) /* libzmq leaves a named ipc file behind */
+        unlink(self->ipc_path);
+    free(self->ipc_path);
     free(self->entries);
     free(self->arena);
     free(self->scratch);

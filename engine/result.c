@@ -10,6 +10,7 @@
 
 #include "engine/result_internal.h"
 #include "engine/util.h"
+#include "proto/pbutil.h"
 
 typedef struct {
     uint8_t *data;
@@ -28,6 +29,7 @@ struct cairn_result_t {
     cairn__kv_t **states;
     size_t executor_count;
     cairn__kv_t *shared;
+    cairn__ptrs_t requests; /* Cairn__Request*: still waiting */
 };
 
 cairn_result_t *
@@ -61,6 +63,9 @@ cairn_result_destroy(cairn_result_t **self_p)
     free(self->executor_ids);
     free(self->states);
     cairn__kv_destroy(&self->shared);
+    for (size_t i = 0; i < self->requests.count; i++)
+        cairn__pb_request_free(self->requests.items[i]);
+    free(self->requests.items);
     free(self->run_id);
     free(self);
     *self_p = NULL;
@@ -111,6 +116,16 @@ cairn__result_end(cairn_result_t *self, cairn_status_t status,
         self->error = *err;
     else
         cairn_error_clear(&self->error);
+}
+
+void
+cairn__result_take_requests(cairn_result_t *self, cairn__ptrs_t *requests)
+{
+    for (size_t i = 0; i < self->requests.count; i++)
+        cairn__pb_request_free(self->requests.items[i]);
+    free(self->requests.items);
+    self->requests = *requests;
+    memset(requests, 0, sizeof *requests);
 }
 
 int
@@ -184,6 +199,22 @@ cairn_result_output(const cairn_result_t *self, size_t index, size_t *len)
         *len = self->outputs[index].len;
     return self->outputs[index].data ? self->outputs[index].data
                                      : (const uint8_t *)"";
+}
+
+size_t
+cairn_result_request_count(const cairn_result_t *self)
+{
+    return self->requests.count;
+}
+
+int
+cairn_result_request(const cairn_result_t *self, size_t index,
+                     cairn_request_t *out)
+{
+    if (index >= self->requests.count)
+        return CAIRN_EINVAL;
+    cairn__pb_request_view(self->requests.items[index], out);
+    return CAIRN_OK;
 }
 
 static const cairn__kv_t *

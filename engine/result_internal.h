@@ -3,7 +3,9 @@
 #define CAIRN_RESULT_INTERNAL_H_INCLUDED
 
 #include "cairn/engine.h"
+#include "cairn.pb-c.h"
 #include "engine/kv.h"
+#include "engine/util.h"
 #include "engine/workflow_internal.h"
 
 /* A running result for run_id; NULL on out-of-memory. */
@@ -28,6 +30,11 @@ cairn__result_set_note(cairn_result_t *self, const char *fmt, ...)
 void
 cairn__result_end(cairn_result_t *self, cairn_status_t status,
                   uint64_t supersteps, const cairn_error_t *err);
+
+/* Takes over the pending requests (Cairn__Request*; the list is left
+ * empty). */
+void
+cairn__result_take_requests(cairn_result_t *self, cairn__ptrs_t *requests);
 
 /* Takes the final states: states[i] belongs to executor i of wf; the
  * array and the maps are taken over (set to NULL in the caller's array),

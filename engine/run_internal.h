@@ -12,18 +12,12 @@
 #include "engine/events.h"
 #include "engine/kv.h"
 #include "engine/router.h"
+#include "engine/util.h"
 #include "engine/workflow_internal.h"
 #include "proto/pbutil.h"
 #include "storage/store_internal.h"
 
 #define CAIRN__NO_CHECKPOINT UINT64_MAX
-
-/* A growable array of pointers. */
-typedef struct {
-    void **items;
-    size_t count;
-    size_t capacity;
-} cairn__ptrs_t;
 
 /* What one superstep's mailboxes borrow from. */
 typedef struct {
@@ -59,6 +53,14 @@ typedef struct {
     cairn__kv_t **shared_dirty; /* per host: shared keys not yet shipped */
     bool *shared_reset;       /* per host: ship the whole shared state */
     bool *host_used;          /* per host: took part in this run */
+    cairn__ptrs_t requests;   /* Cairn__Request*, owned: waiting for a
+                                 response, in the order they were made */
+    cairn__ptrs_t answered;   /* char*, owned: ids of answered requests */
+    cairn__ptrs_t dead_letters; /* Cairn__DeadLetter*, owned, oldest first */
+    uint32_t *attempts;       /* per executor: attempt of this superstep */
+    uint64_t *deadline_us;    /* per executor: when the attempt times out
+                                 (monotonic), 0 = no limit */
+    bool *timed_out;          /* per executor: its failure is a timeout */
     Cairn__WorkItem *items;   /* scratch, per executor */
     Cairn__WorkItem **item_ptrs;
     cairn__entry_view_t *state_views;
@@ -78,8 +80,45 @@ typedef struct {
     size_t unsaved_output_count;
 } cairn__run_t;
 
+/* ---- requests.c ---------------------------------------------------------- */
+
+/* Takes the requests of one executor's Done into the run's pending
+ * list (copies), calling emit for each. 0 or CAIRN_ENOMEM. */
 int
-cairn__ptrs_push(cairn__ptrs_t *ptrs, void *item);
+cairn__requests_note_done(cairn__run_t *run, const Cairn__Done *done,
+                          void (*emit)(cairn__run_t *run,
+                                       const Cairn__Request *request));
+
+/* Restores the pending and answered requests of a checkpoint. */
+int
+cairn__requests_restore(cairn__run_t *run,
+                        const Cairn__InflightRecord *inflight);
+
+/* Checks opts.responses against the pending requests, then delivers each
+ * into the mailbox of the executor that asked. Nothing changes when any
+ * is wrong (unknown id, answered before or twice, too large). */
+int
+cairn__requests_answer(cairn__run_t *run, cairn_error_t *err);
+
+/* Frees the run's request bookkeeping. */
+void
+cairn__requests_fini(cairn__run_t *run);
+
+/* ---- dead_letter.c ------------------------------------------------------- */
+
+/* Sets message m (an index into executor x's inbox) aside as a dead
+ * letter with why; it leaves the inbox. 0 or CAIRN_ENOMEM. */
+int
+cairn__dead_letter_take(cairn__run_t *run, size_t x, size_t m,
+                        const char *why);
+
+/* Restores the dead letters of a checkpoint (copies). */
+int
+cairn__dead_letter_restore(cairn__run_t *run,
+                           const Cairn__InflightRecord *inflight);
+
+void
+cairn__dead_letter_fini(cairn__run_t *run);
 
 /* ---- checkpointer.c ------------------------------------------------------ */
 
@@ -116,6 +155,10 @@ cairn__ckpt_write_failure(cairn__run_t *run, cairn_error_t *err);
 int
 cairn__ckpt_restore(cairn__run_t *run, const char *target, bool *finished,
                     cairn_error_t *err);
+
+/* Rewrites the run record alone (a status change without a checkpoint). */
+int
+cairn__ckpt_write_record(cairn__run_t *run, cairn_error_t *err);
 
 /* Stores a Done that arrived before its superstep's barrier. */
 void

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sodium.h>
 #include <time.h>
 
 #include "cairn/error.h"
@@ -100,4 +101,32 @@ cairn__wall_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+int
+cairn__ptrs_push(cairn__ptrs_t *ptrs, void *item)
+{
+    if (ptrs->count == ptrs->capacity) {
+        size_t capacity = ptrs->capacity ? ptrs->capacity * 2 : 4;
+        void **items = realloc(ptrs->items, capacity * sizeof *items);
+        if (!items)
+            return CAIRN_ENOMEM;
+        ptrs->items = items;
+        ptrs->capacity = capacity;
+    }
+    ptrs->items[ptrs->count++] = item;
+    return CAIRN_OK;
+}
+
+void
+cairn__make_run_id(char *out, size_t size)
+{
+    uint64_t ms = cairn__wall_ms();
+    time_t seconds = (time_t)(ms / 1000u);
+    struct tm utc;
+    gmtime_r(&seconds, &utc);
+    char stamp[32];
+    strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &utc);
+    snprintf(out, size, "%s-%03u-%06x", stamp, (unsigned)(ms % 1000u),
+             (unsigned)(randombytes_random() & 0xffffffu));
 }

@@ -17,6 +17,17 @@ cairn__grow(void *array_p, size_t count, size_t elem_size);
 #define CAIRN__GROW(array, count)                                              \
     cairn__grow(&(array), (count), sizeof *(array))
 
+/* A growable array of pointers. */
+typedef struct {
+    void **items;
+    size_t count;
+    size_t capacity;
+} cairn__ptrs_t;
+
+/* Appends item. 0 or CAIRN_ENOMEM (ptrs unchanged). */
+int
+cairn__ptrs_push(cairn__ptrs_t *ptrs, void *item);
+
 /* malloc'd copy of len bytes; NULL when len is 0 or on out-of-memory. */
 void *
 cairn__memdup(const void *data, size_t len);
@@ -40,5 +51,11 @@ uint64_t
 cairn__monotonic_us(void);
 uint64_t
 cairn__wall_ms(void);
+
+/* A fresh time-ordered run id into out (size >= 32): the UTC time to the
+ * millisecond and 24 random bits, "20261201-214220-123-a1b2c3". Used for
+ * runs started and forked without a chosen id. */
+void
+cairn__make_run_id(char *out, size_t size);
 
 #endif

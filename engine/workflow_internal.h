@@ -52,6 +52,9 @@ typedef struct {
     size_t accept_count;
     size_t *out_edges;   /* edges this executor is a source of */
     size_t out_edge_count;
+    cairn_retry_policy_t retry; /* resolved: its own, else the default */
+    uint32_t timeout_ms;        /* resolved; 0 = no limit */
+    cairn_on_failure_t on_failure; /* resolved */
 } cairn__executor_t;
 
 struct cairn_workflow_t {

@@ -13,7 +13,7 @@
 
 #include "cairn.pb-c.h"
 
-#define CAIRN__PROTOCOL_VERSION 1
+#define CAIRN__PROTOCOL_VERSION 2
 
 /* The *why of a frame refused for its protocol version (compare the
  * pointer): its sender gets told, so both sides can say what is wrong. */

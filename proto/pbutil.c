@@ -11,6 +11,20 @@ s_strdup_or_empty(const char *text)
     return strdup(text ? text : "");
 }
 
+/* A malloc'd copy of len bytes into *out; false on out-of-memory. */
+static bool
+s_copy_bytes(ProtobufCBinaryData *out, const void *data, size_t len)
+{
+    if (len == 0)
+        return true;
+    out->data = malloc(len);
+    if (!out->data)
+        return false;
+    memcpy(out->data, data, len);
+    out->len = len;
+    return true;
+}
+
 static void *
 s_guarded_alloc(void *data, size_t size)
 {
@@ -49,19 +63,58 @@ cairn__pb_message_new(const char *type, const char *source,
     msg->type = s_strdup_or_empty(type);
     msg->source = s_strdup_or_empty(source);
     msg->target = s_strdup_or_empty(target);
-    if (len > 0) {
-        msg->payload.data = malloc(len);
-        if (msg->payload.data) {
-            memcpy(msg->payload.data, payload, len);
-            msg->payload.len = len;
-        }
-    }
-    if (!msg->type || !msg->source || !msg->target
-        || (len > 0 && !msg->payload.data)) {
+    bool copied = s_copy_bytes(&msg->payload, payload, len);
+    if (!msg->type || !msg->source || !msg->target || !copied) {
         cairn__pb_message_free(msg);
         return NULL;
     }
     return msg;
+}
+
+Cairn__Request *
+cairn__pb_request_new(const char *id, const char *executor, const char *kind,
+                      const void *payload, size_t len, uint64_t superstep)
+{
+    Cairn__Request *request = malloc(sizeof *request);
+    if (!request)
+        return NULL;
+    cairn__request__init(request);
+    request->id = s_strdup_or_empty(id);
+    request->executor = s_strdup_or_empty(executor);
+    request->kind = s_strdup_or_empty(kind);
+    request->superstep = superstep;
+    bool copied = s_copy_bytes(&request->payload, payload, len);
+    if (!request->id || !request->executor || !request->kind || !copied) {
+        cairn__pb_request_free(request);
+        return NULL;
+    }
+    return request;
+}
+
+Cairn__Request *
+cairn__pb_request_clone(const Cairn__Request *request)
+{
+    return cairn__pb_request_new(request->id, request->executor,
+                                 request->kind, request->payload.data,
+                                 request->payload.len, request->superstep);
+}
+
+void
+cairn__pb_request_view(const Cairn__Request *request, cairn_request_t *view)
+{
+    view->id = request->id;
+    view->executor = request->executor;
+    view->kind = request->kind;
+    view->payload = request->payload.data ? request->payload.data
+                                          : (const uint8_t *)"";
+    view->payload_len = request->payload.len;
+}
+
+void
+cairn__pb_request_free(Cairn__Request *request)
+{
+    if (request)
+        protobuf_c_message_free_unpacked(&request->base, NULL);
 }
 
 Cairn__Message *
@@ -70,6 +123,11 @@ cairn__pb_message_clone(const Cairn__Message *msg)
     Cairn__Message *copy =
         cairn__pb_message_new(msg->type, msg->source, msg->target,
                               msg->payload.data, msg->payload.len);
+    if (copy && msg->answers
+        && !(copy->answers = cairn__pb_request_clone(msg->answers))) {
+        cairn__pb_message_free(copy);
+        return NULL;
+    }
     if (!copy || msg->n_parts == 0)
         return copy;
     copy->parts = calloc(msg->n_parts, sizeof *copy->parts);

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "cairn.pb-c.h"
+#include "cairn/message.h"
 #include "engine/kv.h"
 
 /* protobuf-c unpacks nested messages by recursion with no depth limit,
@@ -42,6 +43,24 @@ cairn__pb_message_new(const char *type, const char *source,
 /* A deep copy (parts included), or NULL on out-of-memory. */
 Cairn__Message *
 cairn__pb_message_clone(const Cairn__Message *msg);
+
+/* A new request owning copies of its fields, or NULL on out-of-memory. */
+Cairn__Request *
+cairn__pb_request_new(const char *id, const char *executor, const char *kind,
+                      const void *payload, size_t len, uint64_t superstep);
+
+/* A deep copy, or NULL on out-of-memory. */
+Cairn__Request *
+cairn__pb_request_clone(const Cairn__Request *request);
+
+/* Fills view with pointers into request (borrowed from it). */
+void
+cairn__pb_request_view(const Cairn__Request *request, cairn_request_t *view);
+
+/* Frees a request from cairn__pb_request_new/clone or an unpacker.
+ * Accepts NULL. */
+void
+cairn__pb_request_free(Cairn__Request *request);
 
 /* Frees a message from cairn__pb_message_new/clone or an unpacker.
  * Accepts NULL. */

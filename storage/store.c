@@ -48,6 +48,19 @@ cairn_durability_parse(const char *name, cairn_durability_t *out)
 /* ---- records ------------------------------------------------------------- */
 
 int
+cairn__store_parse_checkpoint_id(const char *checkpoint_id, char *run_id,
+                                 size_t size, uint64_t *superstep,
+                                 cairn_error_t *err)
+{
+    if (checkpoint_id
+        && cairn__checkpoint_id_parse(checkpoint_id, run_id, size, superstep))
+        return CAIRN_OK;
+    return cairn_error_set(err, CAIRN_EINVAL,
+                           "'%s' is not a checkpoint id (RUN@SUPERSTEP)",
+                           checkpoint_id ? checkpoint_id : "");
+}
+
+int
 cairn__store_read(cairn_store_t *self, cairn__cf_t cf, const cairn__key_t *key,
                   const ProtobufCMessageDescriptor *desc, const char *what,
                   ProtobufCMessage **out, cairn_error_t *err)
@@ -265,13 +278,35 @@ cairn_store_open_memory(cairn_store_t **out, cairn_error_t *err)
     return CAIRN_OK;
 }
 
+int
+cairn_store_share(cairn_store_t **out, cairn_store_t *store,
+                  cairn_error_t *err)
+{
+    cairn_error_clear(err);
+    if (!out || !store || !store->dir)
+        return cairn_error_set(err, CAIRN_EINVAL,
+                               "only a store in a directory can be shared "
+                               "between threads");
+    cairn_store_t *self = calloc(1, sizeof *self);
+    if (!self || !(self->dir = strdup(store->dir))) {
+        free(self);
+        return cairn_error_set(err, CAIRN_ENOMEM, "out of memory");
+    }
+    self->backend = store->backend;
+    self->durability = store->durability;
+    self->read_only = store->read_only;
+    self->shared_from = store;
+    *out = self;
+    return CAIRN_OK;
+}
+
 void
 cairn_store_destroy(cairn_store_t **self_p)
 {
     if (!self_p || !*self_p)
         return;
     cairn_store_t *self = *self_p;
-    if (self->backend)
+    if (self->backend && !self->shared_from)
         self->backend->ops->close(self->backend);
     /* Only after the lock is released: a pid file without a lock holder
      * is harmless, a lock holder without a pid file is just anonymous. */

@@ -18,6 +18,8 @@ struct cairn_store_t {
     bool read_only;
     char *dir;       /* NULL for a memory store */
     char *pid_path;  /* DIR/cairn.pid while we write it */
+    cairn_store_t *shared_from; /* a handle of cairn_store_share: the
+                                   backend is that store's, not ours */
     cairn__key_t key; /* scratch key */
 };
 
@@ -36,6 +38,13 @@ struct cairn_checkpoint_t {
 };
 
 /* ---- records -------------------------------------------------------------- */
+
+/* Splits checkpoint id "RUN@N" into run_id and *superstep;
+ * CAIRN_EINVAL naming it when it is NULL or malformed. */
+int
+cairn__store_parse_checkpoint_id(const char *checkpoint_id, char *run_id,
+                                 size_t size, uint64_t *superstep,
+                                 cairn_error_t *err);
 
 /* Reads and checks one record; CAIRN_ENOTFOUND when absent. */
 int

@@ -12,6 +12,7 @@
 
 #include "engine/util.h"
 #include "storage/record.h"
+#include "proto/pbutil.h"
 #include "storage/store_internal.h"
 
 #define S_MAX_LINEAGE 1024
@@ -383,12 +384,10 @@ cairn_store_load(cairn_store_t *self, const char *checkpoint_id,
     *out = NULL;
     char run_id[80];
     uint64_t superstep;
-    if (!checkpoint_id
-        || !cairn__checkpoint_id_parse(checkpoint_id, run_id, sizeof run_id,
-                                       &superstep))
-        return cairn_error_set(err, CAIRN_EINVAL,
-                               "'%s' is not a checkpoint id (RUN@SUPERSTEP)",
-                               checkpoint_id ? checkpoint_id : "");
+    int parsed = cairn__store_parse_checkpoint_id(
+        checkpoint_id, run_id, sizeof run_id, &superstep, err);
+    if (parsed != CAIRN_OK)
+        return parsed;
     cairn_checkpoint_t *cp = calloc(1, sizeof *cp);
     zhashx_t *scopes = zhashx_new();
     if (!cp || !scopes) {
@@ -495,4 +494,43 @@ cairn__checkpoint_take_shared(cairn_checkpoint_t *self)
     cairn__kv_t *map = self->shared;
     self->shared = NULL;
     return map;
+}
+
+size_t
+cairn_checkpoint_request_count(const cairn_checkpoint_t *self)
+{
+    return self->inflight->n_requests;
+}
+
+int
+cairn_checkpoint_request(const cairn_checkpoint_t *self, size_t index,
+                         cairn_request_t *out)
+{
+    if (index >= self->inflight->n_requests)
+        return CAIRN_EINVAL;
+    cairn__pb_request_view(self->inflight->requests[index], out);
+    return CAIRN_OK;
+}
+
+size_t
+cairn_checkpoint_dead_letter_count(const cairn_checkpoint_t *self)
+{
+    return self->inflight->n_dead_letters;
+}
+
+int
+cairn_checkpoint_dead_letter(const cairn_checkpoint_t *self, size_t index,
+                             cairn_dead_letter_t *out)
+{
+    if (index >= self->inflight->n_dead_letters)
+        return CAIRN_EINVAL;
+    const Cairn__DeadLetter *letter = self->inflight->dead_letters[index];
+    const Cairn__Message *msg = letter->message;
+    out->executor = letter->executor;
+    out->error = letter->error;
+    out->superstep = letter->superstep;
+    out->payload = msg && msg->payload.data ? msg->payload.data
+                                            : (const uint8_t *)"";
+    out->payload_len = msg ? msg->payload.len : 0;
+    return CAIRN_OK;
 }

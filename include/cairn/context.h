@@ -97,6 +97,18 @@ CAIRN_EXPORT int
 cairn_ctx_request_checkpoint(cairn_ctx_t *self, const char *tag)
     CAIRN_WARN_UNUSED;
 
+/* Asks the outside world (a person, another system) for a response: a
+ * human-in-the-loop request of a kind ("approve", ...) with a payload
+ * (copied). The run goes on; once nothing else is left to do it ends
+ * WAITING, with the request in its checkpoint, and the response given on
+ * resume reaches this executor's on_response in the next superstep.
+ * *id (may be NULL) receives the request's id, borrowed until the handler
+ * returns. Fails with CAIRN_EINVAL for a NULL/empty kind and
+ * CAIRN_ETOOLARGE like cairn_ctx_send. */
+CAIRN_EXPORT int
+cairn_ctx_request(cairn_ctx_t *self, const char *kind, const void *payload,
+                  size_t len, const char **id) CAIRN_WARN_UNUSED;
+
 /* Records why the handler fails; the handler then returns non-zero.
  * Returns CAIRN_EHANDLER for `return cairn_ctx_fail(ctx, ...)`. */
 CAIRN_EXPORT int

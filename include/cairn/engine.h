@@ -56,6 +56,13 @@ typedef enum {
     CAIRN_EVENT_CHECKPOINT_WRITTEN,
     CAIRN_EVENT_WORKER_JOINED,
     CAIRN_EVENT_WORKER_LOST,
+    CAIRN_EVENT_REQUEST, /* a handler asked for a response (detail: the
+                            request id, data: its payload) */
+    CAIRN_EVENT_EXECUTOR_RETRY, /* a failed attempt is retried (detail:
+                                   why it failed; count: the attempt
+                                   about to run) */
+    CAIRN_EVENT_DEAD_LETTER,    /* a message was set aside (detail: why;
+                                   data: its payload) */
 } cairn_event_kind_t;
 
 /* "run_started", "executor_failed", ...; never NULL. */
@@ -130,6 +137,13 @@ typedef struct {
 /* keep_events value that stores no events. */
 #define CAIRN_KEEP_NO_EVENTS SIZE_MAX
 
+/* The answer to a pending request, given when a run is resumed. */
+typedef struct {
+    const char *request_id;
+    const void *value; /* bytes, copied */
+    size_t len;
+} cairn_response_t;
+
 typedef struct {
     const char *run_id;       /* NULL: a new time-ordered unique id */
     size_t max_message_size;  /* 0: CAIRN_DEFAULT_MAX_MESSAGE_SIZE */
@@ -150,6 +164,10 @@ typedef struct {
                                     (ipc://PATH, tcp://127.0.0.1:PORT), a
                                     PUB socket bound for the run and kept
                                     in its run record; NULL: do not */
+
+    const cairn_response_t *responses; /* resume: answers to pending
+                                          requests (borrowed) */
+    size_t response_count;
 } cairn_run_options_t;
 
 /* Starts the host threads and waits until each has said Hello. registry
@@ -186,9 +204,14 @@ cairn_engine_run(cairn_engine_t *self, const cairn_workflow_t *workflow,
  * from a checkpoint that is not its run's latest creates a fork: a new
  * run (opts->run_id or a fresh id) whose parent is that checkpoint.
  * Resuming a completed run changes nothing and returns its result (see
- * cairn_result_note). Fails with CAIRN_ENOTFOUND for an unknown id and
- * CAIRN_ESIGNATURE, listing what differs, when workflow is not the one
- * the run was made with (unless opts->force_signature). */
+ * cairn_result_note). opts->responses answer pending requests: each is
+ * delivered to the executor that asked, in the next superstep; requests
+ * left unanswered stay pending (the run ends WAITING again once nothing
+ * else is left). Fails with CAIRN_ENOTFOUND for an unknown run,
+ * checkpoint or request id, CAIRN_EINVAL for a request answered twice
+ * (in opts or already before), and CAIRN_ESIGNATURE, listing what
+ * differs, when workflow is not the one the run was made with (unless
+ * opts->force_signature); nothing is written when it fails. */
 CAIRN_EXPORT int
 cairn_engine_resume(cairn_engine_t *self, const cairn_workflow_t *workflow,
                     const char *target, const cairn_run_options_t *opts,
@@ -223,6 +246,15 @@ CAIRN_EXPORT size_t
 cairn_result_output_count(const cairn_result_t *self);
 CAIRN_EXPORT const uint8_t *
 cairn_result_output(const cairn_result_t *self, size_t index, size_t *len);
+
+/* Requests still waiting for a response (a WAITING run's reason for
+ * waiting), in the order they were made. Borrowed; *out's pointers are
+ * valid while the result lives. CAIRN_EINVAL when index is out of range. */
+CAIRN_EXPORT size_t
+cairn_result_request_count(const cairn_result_t *self);
+CAIRN_EXPORT int
+cairn_result_request(const cairn_result_t *self, size_t index,
+                     cairn_request_t *out) CAIRN_WARN_UNUSED;
 
 /* Final committed state of an executor (executor != NULL) or the shared
  * state (executor == NULL); NULL when absent. Borrowed. */

@@ -39,6 +39,18 @@ cairn_msg_part_count(const cairn_msg_t *self);
 CAIRN_EXPORT const cairn_msg_t *
 cairn_msg_part(const cairn_msg_t *self, size_t index);
 
+/* A human-in-the-loop request (cairn_ctx_request): what an executor
+ * asked for, as the response handler and the run's result see it. Every
+ * pointer is borrowed. */
+typedef struct {
+    const char *id;       /* "EXECUTOR.SUPERSTEP.N": unique in a run, the
+                             same on every attempt of the superstep */
+    const char *executor; /* who asked, and gets the response */
+    const char *kind;     /* what the executor asked for, e.g. "approve" */
+    const uint8_t *payload;
+    size_t payload_len;
+} cairn_request_t;
+
 #ifdef __cplusplus
 }
 #endif

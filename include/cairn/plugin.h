@@ -20,7 +20,7 @@
 extern "C" {
 #endif
 
-#define CAIRN_PLUGIN_ABI 1u
+#define CAIRN_PLUGIN_ABI 2u
 
 /* What a plugin defines (CAIRN_PLUGIN_DEFINE writes both). */
 CAIRN_EXPORT extern const uint32_t cairn_plugin_abi;

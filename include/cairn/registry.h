@@ -38,11 +38,20 @@ typedef int (*cairn_executor_init_fn)(void **instance, const uint8_t *config,
                                       size_t config_len, cairn_error_t *err);
 typedef void (*cairn_executor_fini_fn)(void *instance);
 
+/* Called, in the superstep after it was given, with the response to a
+ * request this executor made (cairn_ctx_request); value is the answer.
+ * Same return convention and context as a handler. */
+typedef int (*cairn_response_fn)(cairn_ctx_t *ctx,
+                                 const cairn_request_t *request,
+                                 const uint8_t *value, size_t len);
+
 typedef struct {
     const char *name;              /* type name, e.g. "text.upper" */
     cairn_handler_fn handle;       /* required */
     cairn_executor_init_fn init;   /* optional */
     cairn_executor_fini_fn fini;   /* optional; frees what init made */
+    cairn_response_fn on_response; /* optional; required of a type whose
+                                      handler makes requests */
 } cairn_executor_type_t;
 
 /* Decides whether a message takes an edge. arg is the predicate argument

@@ -19,6 +19,7 @@
 
 #include "common.h"
 #include "error.h"
+#include "message.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -63,6 +64,15 @@ cairn_store_open(cairn_store_t **out, const char *dir,
 CAIRN_EXPORT int
 cairn_store_open_memory(cairn_store_t **out, cairn_error_t *err)
     CAIRN_WARN_UNUSED;
+
+/* Another handle on the open RocksDB store `store`, for use by another
+ * thread: a store handle is used by one thread at a time, but RocksDB
+ * itself is thread-safe, so one process can drive several runs of one
+ * store at once, each with its own handle (cairn recover does). store
+ * must outlive the handle. CAIRN_EINVAL for a memory store. */
+CAIRN_EXPORT int
+cairn_store_share(cairn_store_t **out, cairn_store_t *store,
+                  cairn_error_t *err) CAIRN_WARN_UNUSED;
 
 CAIRN_EXPORT void
 cairn_store_destroy(cairn_store_t **self_p);
@@ -203,6 +213,92 @@ cairn_checkpoint_output_count(const cairn_checkpoint_t *self);
 CAIRN_EXPORT const uint8_t *
 cairn_checkpoint_output(const cairn_checkpoint_t *self, size_t index,
                         size_t *len);
+
+/* Requests of the checkpoint still waiting for a response, in the order
+ * they were made (see cairn_result_request). */
+CAIRN_EXPORT size_t
+cairn_checkpoint_request_count(const cairn_checkpoint_t *self);
+CAIRN_EXPORT int
+cairn_checkpoint_request(const cairn_checkpoint_t *self, size_t index,
+                         cairn_request_t *out) CAIRN_WARN_UNUSED;
+
+/* A message set aside at the checkpoint (on_failure dead-letter). Every
+ * pointer is borrowed from the checkpoint. */
+typedef struct {
+    const char *executor; /* the executor it failed */
+    const char *error;    /* why its last attempt failed */
+    uint64_t superstep;   /* when */
+    const uint8_t *payload;
+    size_t payload_len;
+} cairn_dead_letter_t;
+
+/* The dead letters of the checkpoint, oldest first. */
+CAIRN_EXPORT size_t
+cairn_checkpoint_dead_letter_count(const cairn_checkpoint_t *self);
+CAIRN_EXPORT int
+cairn_checkpoint_dead_letter(const cairn_checkpoint_t *self, size_t index,
+                             cairn_dead_letter_t *out) CAIRN_WARN_UNUSED;
+
+/* The messages in flight at the checkpoint (every executor's mail for
+ * the next superstep and every fan-in buffer) in one canonical encoding:
+ * mail sorted by executor id, fan-in buffers by edge and source, each
+ * list in delivery order. Two checkpoints have the same messages in
+ * flight exactly when these bytes are equal. *out is malloc'd (caller
+ * frees); CAIRN_ENOMEM on out-of-memory. */
+CAIRN_EXPORT int
+cairn_checkpoint_inflight_bytes(const cairn_checkpoint_t *self,
+                                uint8_t **out, size_t *len) CAIRN_WARN_UNUSED;
+
+/* ---- forks --------------------------------------------------------------- */
+
+/* One state value a fork sets (bytes as given). */
+typedef struct {
+    const char *executor; /* executor id; NULL for shared state */
+    const char *key;      /* non-empty */
+    const uint8_t *value;
+    size_t len;
+} cairn_fork_state_t;
+
+/* One message a fork adds to an executor's mail for the next superstep,
+ * with source "" like the run input. */
+typedef struct {
+    const char *executor;
+    const uint8_t *payload;
+    size_t len;
+} cairn_fork_message_t;
+
+/* What a fork changes at its fork point. A later state change of the
+ * same executor and key replaces an earlier one. */
+typedef struct {
+    const cairn_fork_state_t *states;
+    size_t state_count;
+    bool drop_messages; /* drop every mailbox and fan-in buffer first */
+    const cairn_fork_message_t *sends; /* then add these */
+    size_t send_count;
+} cairn_fork_changes_t;
+
+/* Creates a new run forked from checkpoint_id ("RUN@N") with the changes
+ * applied, without a workflow or an engine: one atomic write of the new
+ * run's record (copying the parent run's spec, plugins, signature, graph
+ * and limits; parent = checkpoint_id) and its first checkpoint NEW@N
+ * (trigger "fork", parent checkpoint_id) holding only the changed state
+ * keys, as versions of NEW, and the in-flight messages after the
+ * changes. Everything else is read from the parent's history
+ * (copy-on-write). The new run's status is "paused" (resume continues
+ * it), or "completed" when no message is left in flight.
+ *
+ * new_run_id NULL: a fresh time-ordered id. Everything is checked before
+ * anything is written: a malformed or unknown checkpoint or run
+ * (CAIRN_EINVAL / CAIRN_ENOTFOUND), a malformed new run id (CAIRN_EINVAL)
+ * or one already in the store (CAIRN_EEXISTS), an executor the workflow
+ * does not have or an empty key (CAIRN_EINVAL) leave the store
+ * unchanged. A read-only store is CAIRN_ESTATE. The new checkpoint's id
+ * goes to out_id. changes may be NULL (an unmodified fork). */
+CAIRN_EXPORT int
+cairn_store_fork(cairn_store_t *self, const char *checkpoint_id,
+                 const char *new_run_id, const cairn_fork_changes_t *changes,
+                 char out_id[CAIRN_CHECKPOINT_ID_MAX], cairn_error_t *err)
+    CAIRN_WARN_UNUSED;
 
 /* ---- verification ------------------------------------------------------ */
 

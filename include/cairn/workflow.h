@@ -99,6 +99,49 @@ cairn_builder_set_start(cairn_builder_t *self, const char *id)
 CAIRN_EXPORT void
 cairn_builder_set_max_supersteps(cairn_builder_t *self, uint64_t n);
 
+/* How a failing executor is retried. A failed attempt applies nothing;
+ * the next one runs the same input on the barrier state of its superstep
+ * after a delay of backoff_ms * 2^(attempt-2), capped at max_backoff_ms,
+ * with jitter (a uniformly random 50-100 % of it). After max_attempts the
+ * superstep fails as without a policy. */
+#define CAIRN_RETRY_ON_ERROR 1u   /* the handler failed */
+#define CAIRN_RETRY_ON_TIMEOUT 2u /* it ran past its timeout */
+typedef struct {
+    uint32_t max_attempts;   /* >= 1; 1 = never retried */
+    uint32_t backoff_ms;     /* delay before the second attempt */
+    uint32_t max_backoff_ms; /* cap on the delay; 0 = no cap */
+    uint32_t on;             /* CAIRN_RETRY_ON_* bits; 0 = every kind */
+} cairn_retry_policy_t;
+
+/* Sets the retry policy of executor id, or the workflow's default for
+ * executors without one when id is NULL (default: max_attempts 1).
+ * CAIRN_EINVAL for max_attempts 0; an unknown id is reported by build. */
+CAIRN_EXPORT int
+cairn_builder_set_retry(cairn_builder_t *self, const char *id,
+                        const cairn_retry_policy_t *policy) CAIRN_WARN_UNUSED;
+
+/* Sets how long one attempt of executor id may take (id NULL: the
+ * workflow's default; 0 = no limit, the default). An attempt that takes
+ * longer fails with a timeout (see docs/concepts.md for what happens to
+ * the handler still running). */
+CAIRN_EXPORT int
+cairn_builder_set_timeout(cairn_builder_t *self, const char *id,
+                          uint32_t timeout_ms) CAIRN_WARN_UNUSED;
+
+/* What happens when executor id (NULL: every executor without its own
+ * setting) still fails after its retries: FAIL fails the superstep (the
+ * default); DEAD_LETTER sets the message that failed it aside in the
+ * run's dead-letter list (kept in checkpoints) and lets the superstep and
+ * the rest of the workflow go on without it. */
+typedef enum {
+    CAIRN_ON_FAILURE_FAIL = 0,
+    CAIRN_ON_FAILURE_DEAD_LETTER,
+} cairn_on_failure_t;
+
+CAIRN_EXPORT int
+cairn_builder_set_on_failure(cairn_builder_t *self, const char *id,
+                             cairn_on_failure_t on_failure) CAIRN_WARN_UNUSED;
+
 /* Validates and builds. On success *out is a new workflow (caller owns
  * it); on failure *out is NULL and err names the offending executor or
  * edge: CAIRN_EVALIDATION for duplicate ids, unknown ids or types, a

@@ -97,10 +97,11 @@ s_group_setup(void **state)
 {
     (void)state;
     const cairn_builtins_options_t allow = {.allow_exec = true};
-    const cairn_executor_type_t tagger = {"test.tagger", s_tagger, NULL, NULL};
-    const cairn_executor_type_t show = {"test.show_tag", s_show_tag, NULL,
-                                        NULL};
-    const cairn_executor_type_t eval = {"test.eval", s_eval, NULL, NULL};
+    const cairn_executor_type_t tagger = {.name = "test.tagger",
+                                          .handle = s_tagger};
+    const cairn_executor_type_t show = {.name = "test.show_tag",
+                                        .handle = s_show_tag};
+    const cairn_executor_type_t eval = {"test.eval", s_eval, NULL, NULL, NULL};
     s_registry = cairn_registry_new();
     s_no_exec = cairn_registry_new();
     if (!s_registry || !s_no_exec
@@ -1092,14 +1093,15 @@ test_builtins_register(void **state)
 {
     (void)state;
     static const char *const names[] = {
-        "count.inc",   "text.append",  "text.join",  "text.lower",
-        "text.output", "text.reverse", "text.upper", "util.crash",
-        "util.exec",   "util.fail",    "util.sleep"};
+        "count.inc",    "hitl.approve", "text.append", "text.join",
+        "text.lower",   "text.output",  "text.reverse", "text.upper",
+        "util.crash",   "util.exec",    "util.fail",    "util.sleep"};
     cairn_registry_t *reg = cairn_registry_new();
     assert_non_null(reg);
     assert_int_equal(cairn_builtins_register(reg, NULL), CAIRN_OK);
-    assert_int_equal(cairn_registry_executor_count(reg), 11);
-    for (size_t i = 0; i < 11; i++)
+    size_t count = sizeof names / sizeof names[0];
+    assert_int_equal(cairn_registry_executor_count(reg), count);
+    for (size_t i = 0; i < count; i++)
         assert_string_equal(cairn_registry_executor_name(reg, i), names[i]);
     assert_true(cairn_registry_has_predicate(reg, "not"));
     assert_true(cairn_registry_has_predicate(reg, "all"));

@@ -1167,7 +1167,7 @@ static const s_bad_spec_t s_bad_specs[] = {
     {"{\"start\": \"a\", \"executors\": [{\"id\": \"a\", \"type\": "
      "\"text.output\", \"colour\": \"red\"}]}",
      "executors[0]: unknown key 'colour' (expected one of: id, type, "
-     "config, accepts, label)"},
+     "config, accepts, label, retry, timeout_ms, on_failure)"},
     {"{\"start\": \"a\", \"executor\": [" EXEC_A "]}",
      "$: unknown key 'executor'"},
     {"{\"start\": \"a\", \"executors\": []}",
@@ -1400,6 +1400,57 @@ test_cli_kill_and_resume(void **state)
                         "completed");
 
     assert_string_equal(s_run_status(db, "k"), "completed");
+}
+
+/* Three durable runs in one store, each SIGKILLed mid-run, are all
+ * completed by one `cairn recover` with the uninterrupted result; a
+ * completed run is left alone, and a second recover finds nothing. */
+static void
+test_cli_recover_three_runs(void **state)
+{
+    (void)state;
+    const char *spec = s_spec("slow.json", SLOW_SPEC(8));
+    const char *db = s_path("db");
+    s_result_t r = {0};
+    s_cairn(&r, "run", spec, "--input", "0", "--durability", "none", "--json",
+            NULL);
+    s_expect(&r, 0, NULL, NULL);
+    json_t *expected = s_json(r.out);
+    s_cairn(&r, "run", spec, "--input", "0", "--db", db, "--run-id", "done",
+            NULL);
+    s_expect(&r, 0, NULL, NULL);
+    const char *ids[] = {"r1", "r2", "r3"};
+    for (int i = 0; i < 3; i++) {
+        s_proc_t victim;
+        s_start(&victim, "run", spec, "--input", "0", "--db", db, "--run-id",
+                ids[i], NULL);
+        s_wait_checkpoints(db, ids[i], 3 + (size_t)i);
+        assert_int_equal(kill(victim.pid, SIGKILL), 0);
+        s_wait(&victim, &r);
+        assert_string_equal(s_run_status(db, ids[i]), "interrupted");
+    }
+    s_cairn(&r, "recover", "--db", db, "--json", NULL);
+    s_expect(&r, 0, NULL, NULL);
+    json_t *report = s_json(r.out);
+    assert_int_equal(json_array_size(report), 3);
+    for (int i = 0; i < 3; i++) {
+        json_t *entry = json_array_get(report, (size_t)i);
+        assert_string_equal(
+            json_string_value(json_object_get(entry, "run_id")), ids[i]);
+        assert_string_equal(
+            json_string_value(json_object_get(entry, "status")), "completed");
+        assert_int_equal(
+            json_integer_value(json_object_get(entry, "supersteps")),
+            json_integer_value(json_object_get(expected, "supersteps")));
+        assert_string_equal(s_run_status(db, ids[i]), "completed");
+        /* resuming a completed run prints all its outputs */
+        s_cairn(&r, "resume", ids[i], "--db", db, "--json", NULL);
+        s_expect(&r, 0, NULL, "already completed");
+        assert_true(json_equal(json_object_get(s_json(r.out), "outputs"),
+                               json_object_get(expected, "outputs")));
+    }
+    s_cairn(&r, "recover", "--db", db, NULL);
+    s_expect(&r, 0, "", "no interrupted runs");
 }
 
 /* ---- graph, gc, export/import ---- */
@@ -1997,6 +2048,229 @@ test_cli_events_export_import(void **state)
     s_expect(&r, 0, "", "0 problem(s)");
 }
 
+/* ---- retries ---- */
+
+#define RETRY_SPEC(ATTEMPTS)                                                   \
+    "{\"start\": \"flaky\", \"retry\": {\"max_attempts\": 9},"                  \
+    " \"executors\": [{\"id\": \"flaky\", \"type\": \"util.fail\","             \
+    " \"config\": {\"first_attempts\": 2}, \"retry\": {\"max_attempts\": "      \
+    #ATTEMPTS ", \"backoff_ms\": 5}},"                                        \
+    " {\"id\": \"out\", \"type\": \"text.output\"}],"                           \
+    " \"edges\": [{\"from\": \"flaky\", \"to\": \"out\"}]}"
+
+/* util.fail failing its first two attempts: three attempts (the
+ * executor's own policy, not the default of 9) succeed with two
+ * executor_retry events; two attempts fail the run. */
+static void
+test_cli_retry_from_spec(void **state)
+{
+    (void)state;
+    const char *db = s_path("db");
+    s_result_t r = {0};
+    s_cairn(&r, "run", s_spec("three.json", RETRY_SPEC(3)), "--db", db,
+            "--input", "ok", "--events", NULL);
+    s_expect(&r, 0, "ok\n", "\"event\":\"executor_retry\"");
+    size_t retries = 0;
+    for (const char *p = r.err; (p = strstr(p, "executor_retry")); p++)
+        retries++;
+    assert_int_equal(retries, 2);
+    assert_non_null(strstr(r.err, "\"detail\":\"attempt 2 failed: util.fail"));
+    s_cairn(&r, "run", s_spec("two.json", RETRY_SPEC(2)), "--db", db,
+            "--input", "ok", NULL);
+    s_expect(&r, 1, "", "failing as configured (attempt 2");
+}
+
+/* A spec whose "fragile" step (util.exec) fails while the file at marker
+ * does not exist, creating it (a fault that goes away); with always it
+ * fails every time. */
+static const char *
+s_fragile_spec(const char *name, const char *marker, bool always)
+{
+    char *json = NULL;
+    assert_true(
+        asprintf(&json,
+                 "{\"start\": \"fragile\", \"executors\": ["
+                 "{\"id\": \"fragile\", \"type\": \"util.exec\", \"config\":"
+                 " {\"argv\": [\"sh\", \"-c\", \"%s\", \"%s\"]}},"
+                 "{\"id\": \"out\", \"type\": \"text.output\"}],"
+                 "\"edges\": [{\"from\": \"fragile\", \"to\": \"out\"}]}",
+                 always ? "exit 3"
+                        : "test -e $0 && cat || { touch $0; exit 3; }",
+                 marker)
+        > 0);
+    return s_spec(name, s_keep(json));
+}
+
+/* --auto-resume: a transient failure is resumed past; a permanent one
+ * gives up after N resumes with the failure's exit code. */
+static void
+test_cli_auto_resume(void **state)
+{
+    (void)state;
+    const char *db = s_path("db");
+    s_result_t r = {0};
+    s_cairn(&r, "run", s_fragile_spec("once.json", s_path("m1"), false),
+            "--db", db, "--input", "hi", "--allow-exec", "--auto-resume", "2",
+            NULL);
+    s_expect(&r, 0, "hi\n", "(auto-resume 1 of 2)");
+    assert_null(strstr(r.err, "auto-resume 2 of 2"));
+    s_cairn(&r, "run", s_fragile_spec("once2.json", s_path("m2"), false),
+            "--db", db, "--input", "hi", "--allow-exec", NULL);
+    s_expect(&r, 1, "", "exited with status 3");
+    s_cairn(&r, "run", s_fragile_spec("always.json", s_path("m3"), true),
+            "--db", db, "--input", "hi", "--allow-exec", "--auto-resume", "2",
+            "--run-id", "always", NULL);
+    s_expect(&r, 1, "", "(auto-resume 2 of 2)");
+    assert_string_equal(s_run_status(db, "always"), "failed");
+}
+
+/* on_failure dead-letter: the poison message is set aside (shown in the
+ * checkpoint) and the other branch's output is produced. */
+static void
+test_cli_dead_letter(void **state)
+{
+    (void)state;
+    const char *spec = s_spec(
+        "dl.json",
+        "{\"start\": \"split\", \"executors\": ["
+        "{\"id\": \"split\", \"type\": \"text.upper\"},"
+        "{\"id\": \"poison\", \"type\": \"util.fail\", \"config\": "
+        "{\"when\": {\"eq\": \"BAD\"}}, \"on_failure\": \"dead-letter\"},"
+        "{\"id\": \"good\", \"type\": \"text.output\"}],"
+        "\"edges\": [{\"from\": \"split\", \"to\": [\"poison\", \"good\"]}]}");
+    const char *db = s_path("db");
+    s_result_t r = {0};
+    s_cairn(&r, "run", spec, "--db", db, "--input", "bad", "--run-id", "d",
+            NULL);
+    s_expect(&r, 0, "BAD\n", NULL);
+    s_cairn(&r, "show", "d@2", "--db", db, "--json", NULL);
+    s_expect(&r, 0, NULL, NULL);
+    json_t *letters = json_object_get(s_json(r.out), "dead_letters");
+    assert_int_equal(json_array_size(letters), 1);
+    json_t *letter = json_array_get(letters, 0);
+    assert_string_equal(
+        json_string_value(json_object_get(letter, "executor")), "poison");
+    assert_string_equal(json_string_value(json_object_get(letter, "payload")),
+                        "BAD");
+}
+
+/* ---- human in the loop ---- */
+
+#define APPROVE_SPEC                                                           \
+    "{\"name\": \"approval\", \"start\": \"draft\", \"executors\": ["           \
+    "{\"id\": \"draft\", \"type\": \"text.upper\"},"                           \
+    "{\"id\": \"approve\", \"type\": \"hitl.approve\","                        \
+    " \"config\": {\"prompt\": \"Publish?\"}},"                                \
+    "{\"id\": \"publish\", \"type\": \"text.output\"}],"                       \
+    "\"edges\": [{\"from\": \"draft\", \"to\": \"approve\"},"                  \
+    "{\"from\": \"approve\", \"to\": \"publish\"}]}"
+
+/* Runs the approval spec on input into db as run id; it must wait. */
+static void
+s_run_approval(const char *db, const char *id, const char *input)
+{
+    const char *spec = s_spec("approve.json", APPROVE_SPEC);
+    s_result_t r = {0};
+    s_cairn(&r, "run", spec, "--db", db, "--run-id", id, "--input", input,
+            NULL);
+    s_expect(&r, 3, "", "request approve.2.1 from approve (approve): ");
+    s_expect(&r, 3, NULL, "\"prompt\":\"Publish?\"");
+    assert_string_equal(s_run_status(db, id), "waiting");
+}
+
+/* Approval in a later process forwards the payload; the requests are
+ * shown again (exit 3) until then, and --json lists them for scripts. */
+static void
+test_cli_hitl_approve_forwards(void **state)
+{
+    (void)state;
+    const char *db = s_path("db");
+    s_run_approval(db, "ok", "draft one");
+    s_result_t r = {0};
+    s_cairn(&r, "resume", "ok", "--db", db, "--json", NULL);
+    s_expect(&r, 3, NULL, "request approve.2.1");
+    json_t *doc = s_json(r.out);
+    assert_string_equal(json_string_value(json_object_get(doc, "status")),
+                        "waiting");
+    json_t *requests = json_object_get(doc, "requests");
+    assert_int_equal(json_array_size(requests), 1);
+    json_t *request = json_array_get(requests, 0);
+    assert_string_equal(json_string_value(json_object_get(request, "id")),
+                        "approve.2.1");
+    assert_string_equal(
+        json_string_value(json_object_get(request, "executor")), "approve");
+    assert_string_equal(json_string_value(json_object_get(request, "kind")),
+                        "approve");
+    json_t *question = s_json(
+        json_string_value(json_object_get(request, "payload")));
+    assert_string_equal(
+        json_string_value(json_object_get(question, "payload")),
+        "DRAFT ONE");
+    /* The waiting checkpoint holds the request. */
+    s_cairn(&r, "show", "ok@2", "--db", db, "--json", NULL);
+    s_expect(&r, 0, NULL, NULL);
+    json_t *shown = json_object_get(s_json(r.out), "requests");
+    assert_int_equal(json_array_size(shown), 1);
+    assert_string_equal(
+        json_string_value(json_object_get(json_array_get(shown, 0), "id")),
+        "approve.2.1");
+    s_cairn(&r, "resume", "ok", "--db", db, "--respond", "approve.2.1= YES ",
+            NULL);
+    s_expect(&r, 0, "DRAFT ONE\n", NULL);
+    assert_string_equal(s_run_status(db, "ok"), "completed");
+}
+
+/* Anything but yes rejects. A fork of the waiting run waits too, with
+ * the same request, and is answered on its own. */
+static void
+test_cli_hitl_reject(void **state)
+{
+    (void)state;
+    const char *db = s_path("db");
+    s_run_approval(db, "no", "draft two");
+    s_result_t r = {0};
+    s_cairn(&r, "fork", "no@2", "--db", db, "--run-id", "other", NULL);
+    s_expect(&r, 0, "other\n", NULL);
+    assert_string_equal(s_run_status(db, "other"), "waiting");
+    s_cairn(&r, "resume", "no", "--db", db, "--respond",
+            "approve.2.1=not yet", NULL);
+    s_expect(&r, 0, "rejected: DRAFT TWO\n", NULL);
+    s_cairn(&r, "resume", "other", "--db", db, "--respond", "approve.2.1=yes",
+            NULL);
+    s_expect(&r, 0, "DRAFT TWO\n", NULL);
+}
+
+/* Unknown ids, an id given twice, a malformed --respond and an id
+ * answered before exit 2 and change nothing. */
+static void
+test_cli_hitl_bad_responses(void **state)
+{
+    (void)state;
+    const char *db = s_path("db");
+    s_run_approval(db, "bad", "x");
+    const char *before = s_checkpoint_ids(db, "bad");
+    s_result_t r = {0};
+    s_cairn(&r, "resume", "bad", "--db", db, "--respond", "nope.1.1=yes",
+            NULL);
+    s_expect(&r, 2, "", "no pending request 'nope.1.1'");
+    s_cairn(&r, "resume", "bad", "--db", db, "--respond", "approve.2.1=yes",
+            "--respond", "approve.2.1=no", NULL);
+    s_expect(&r, 2, "", "answered twice");
+    s_cairn(&r, "resume", "bad", "--db", db, "--respond", "approve.2.1",
+            NULL);
+    s_expect(&r, 2, "", "--respond wants REQUEST_ID=VALUE");
+    assert_string_equal(s_checkpoint_ids(db, "bad"), before);
+    assert_string_equal(s_run_status(db, "bad"), "waiting");
+    s_cairn(&r, "resume", "bad", "--db", db, "--respond", "approve.2.1=yes",
+            NULL);
+    s_expect(&r, 0, "X\n", NULL);
+    s_cairn(&r, "resume", "bad", "--db", db, "--respond", "approve.2.1=yes",
+            NULL);
+    s_expect(&r, 2, "", "already answered");
+}
+
+#include "timetravel_cases.h"
+
 int
 main(void)
 {
@@ -2045,6 +2319,14 @@ main(void)
         T(test_cli_events_kill_and_resume),
         T(test_cli_events_follow),
         T(test_cli_events_export_import),
+        T(test_cli_retry_from_spec),
+        T(test_cli_auto_resume),
+        T(test_cli_recover_three_runs),
+        T(test_cli_dead_letter),
+        T(test_cli_hitl_approve_forwards),
+        T(test_cli_hitl_reject),
+        T(test_cli_hitl_bad_responses),
+        TIMETRAVEL_TESTS,
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);

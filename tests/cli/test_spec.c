@@ -53,9 +53,10 @@ s_group_setup(void **state)
     s_registry = cairn_registry_new();
     if (!s_registry)
         return -1;
-    const cairn_executor_type_t echo = {"test.echo", s_echo, NULL, NULL};
-    const cairn_executor_type_t strict = {"test.strict", s_echo, s_strict_init,
-                                          NULL};
+    const cairn_executor_type_t echo = {.name = "test.echo", .handle = s_echo};
+    const cairn_executor_type_t strict = {.name = "test.strict",
+                                          .handle = s_echo,
+                                          .init = s_strict_init};
     if (cairn_builtins_register(s_registry, NULL) != CAIRN_OK
         || cairn_registry_add_executor(s_registry, &echo) != CAIRN_OK
         || cairn_registry_add_executor(s_registry, &strict) != CAIRN_OK)
@@ -410,7 +411,22 @@ static const s_bad_t s_bad[] = {
      NULL},
     {"{\"start\": \"a\", \"steps\": 3, " EXECS "}",
      "$: unknown key 'steps' (expected one of: name, start, max_supersteps, "
-     "executors, edges, checkpoint)",
+     "executors, edges, checkpoint, retry, timeout_ms, on_failure)",
+     NULL},
+    {"{\"start\": \"a\", \"retry\": 3, " EXECS "}",
+     "retry: expected an object, found an integer", NULL},
+    {"{\"start\": \"a\", \"retry\": {\"max_attempts\": 0}, " EXECS "}",
+     "retry.max_attempts: expected an integer from 1 to 4294967295, found an "
+     "integer",
+     NULL},
+    {"{\"start\": \"a\", \"retry\": {\"tries\": 2}, " EXECS "}",
+     "retry: unknown key 'tries' (expected one of: max_attempts, backoff_ms, "
+     "max_backoff_ms, on)",
+     NULL},
+    {"{\"start\": \"a\", \"retry\": {\"on\": [\"crash\"]}, " EXECS "}",
+     "retry.on[0]: expected \"error\" or \"timeout\"", NULL},
+    {"{\"start\": \"a\", \"timeout_ms\": \"1s\", " EXECS "}",
+     "timeout_ms: expected an integer from 0 to 4294967295, found a string",
      NULL},
     {"{\"start\": \"a\", \"name\": [], " EXECS "}",
      "name: expected a string, found an empty array", NULL},
@@ -455,7 +471,17 @@ static const s_bad_t s_bad[] = {
     {"{\"start\": \"a\", \"executors\": [{\"id\": \"a\", \"type\": "
      "\"text.lower\", \"colour\": \"red\"}]}",
      "executors[0]: unknown key 'colour' (expected one of: id, type, config, "
-     "accepts, label)",
+     "accepts, label, retry, timeout_ms, on_failure)",
+     NULL},
+    {"{\"start\": \"a\", \"executors\": [{\"id\": \"a\", \"type\": "
+     "\"text.lower\", \"on_failure\": \"ignore\"}]}",
+     "executors[0].on_failure: expected \"fail\" or \"dead-letter\", found "
+     "'ignore'",
+     NULL},
+    {"{\"start\": \"a\", \"executors\": [{\"id\": \"a\", \"type\": "
+     "\"text.lower\", \"retry\": {\"backoff_ms\": -5}}]}",
+     "executors[0].retry.backoff_ms: expected an integer from 0 to "
+     "4294967295, found an integer",
      NULL},
     {"{\"start\": \"a\", \"executors\": [{\"id\": \"a\", \"type\": "
      "\"text.lower\"}, {\"id\": \"b\", \"type\": \"text.nope\"}]}",

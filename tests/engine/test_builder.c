@@ -45,9 +45,10 @@ s_group_setup(void **state)
     s_registry = cairn_registry_new();
     if (!s_registry)
         return -1;
-    const cairn_executor_type_t noop = {"t.noop", s_noop, NULL, NULL};
-    const cairn_executor_type_t strict = {"t.strict", s_noop, s_strict_init,
-                                          NULL};
+    const cairn_executor_type_t noop = {"t.noop", s_noop, NULL, NULL, NULL};
+    const cairn_executor_type_t strict = {.name = "t.strict",
+                                          .handle = s_noop,
+                                          .init = s_strict_init};
     if (cairn_registry_add_executor(s_registry, &noop) != CAIRN_OK
         || cairn_registry_add_executor(s_registry, &strict) != CAIRN_OK)
         return -1;

@@ -36,8 +36,8 @@ s_group_setup(void **state)
     s_registry = cairn_registry_new();
     if (!s_registry)
         return -1;
-    const cairn_executor_type_t one = {"t.one", s_noop, NULL, NULL};
-    const cairn_executor_type_t two = {"t.two", s_noop, NULL, NULL};
+    const cairn_executor_type_t one = {"t.one", s_noop, NULL, NULL, NULL};
+    const cairn_executor_type_t two = {"t.two", s_noop, NULL, NULL, NULL};
     if (cairn_registry_add_executor(s_registry, &one) != CAIRN_OK
         || cairn_registry_add_executor(s_registry, &two) != CAIRN_OK)
         return -1;
@@ -281,8 +281,8 @@ test_signature_id_boundaries_are_unambiguous(void **state)
     /* executor "ay" of type "x" and executor "a" of type "yx" concatenate
      * to the same bytes: the canonical encoding must delimit its fields.
      * Both graphs share the start "s" so that only that pair differs. */
-    const cairn_executor_type_t t_x = {"x", s_noop, NULL, NULL};
-    const cairn_executor_type_t t_yx = {"yx", s_noop, NULL, NULL};
+    const cairn_executor_type_t t_x = {"x", s_noop, NULL, NULL, NULL};
+    const cairn_executor_type_t t_yx = {"yx", s_noop, NULL, NULL, NULL};
     cairn_registry_t *reg = cairn_registry_new();
     assert_non_null(reg);
     assert_int_equal(cairn_registry_add_executor(reg, &t_x), CAIRN_OK);

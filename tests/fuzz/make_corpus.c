@@ -91,7 +91,21 @@ s_envelopes(void)
     plain.payload.len = 2;
     plain.source = "a";
     plain.target = "b";
-    Cairn__Message *messages[] = {&plain, &composite};
+    /* A response: answers a human-in-the-loop request. */
+    Cairn__Request asked = CAIRN__REQUEST__INIT;
+    asked.id = "a.1.1";
+    asked.executor = "a";
+    asked.kind = "approve";
+    asked.payload.data = (uint8_t *)"ok?";
+    asked.payload.len = 3;
+    asked.superstep = 1;
+    Cairn__Message response = CAIRN__MESSAGE__INIT;
+    response.type = "approve";
+    response.payload.data = (uint8_t *)"yes";
+    response.payload.len = 3;
+    response.answers = &asked;
+    Cairn__Message *messages[] = {&plain, &composite, &response};
+    Cairn__Request *requests[] = {&asked};
 
     Cairn__StateEntry set = CAIRN__STATE_ENTRY__INIT;
     set.key = "count";
@@ -111,7 +125,7 @@ s_envelopes(void)
     item.state = entries;
     item.n_state = 2;
     item.messages = messages;
-    item.n_messages = 2;
+    item.n_messages = 3;
     item.attempt = 1;
     Cairn__WorkItem *items[] = {&item};
     Cairn__Deliver deliver = CAIRN__DELIVER__INIT;
@@ -147,6 +161,8 @@ s_envelopes(void)
     done.checkpoint = true;
     done.checkpoint_tags = tags;
     done.n_checkpoint_tags = 1;
+    done.requests = requests;
+    done.n_requests = 1;
     env.body_case = CAIRN__ENVELOPE__BODY_DONE;
     env.done = &done;
     s_write_envelope("done", &env);

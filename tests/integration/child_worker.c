@@ -5,7 +5,9 @@
  * Offers test.branch: sleeps CAIRN_CHILD_STEP_MS (default 200) ms, records
  * the pid it ran in (state "pid") and sends "ID-OF-EXECUTOR:payload", so a
  * test can tell which process ran what and that results do not depend on
- * it. Gives up after 5 s without a coordinator.
+ * it. With CAIRN_CHILD_STALL_MS, a first attempt sleeps that long instead
+ * (a handler stuck past its timeout). Gives up after 5 s without a
+ * coordinator.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +22,8 @@ s_branch(cairn_ctx_t *ctx, const cairn_msg_t *msg)
 {
     long ms = getenv("CAIRN_CHILD_STEP_MS") ? atol(getenv("CAIRN_CHILD_STEP_MS"))
                                             : 200;
+    if (getenv("CAIRN_CHILD_STALL_MS") && cairn_ctx_attempt(ctx) == 1)
+        ms = atol(getenv("CAIRN_CHILD_STALL_MS"));
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
     nanosleep(&ts, NULL);
     char pid[24];

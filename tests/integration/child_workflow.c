@@ -13,6 +13,11 @@
  *           file CAIRN_CHILD_PROGRESS names (if set)
  *   fanout  start fans out to a, b, c and slow (slow takes 1.5 s); every
  *           handler appends its id to LOG when it starts
+ *   torture a cycle through a fan-out and a fan-in: hub counts rounds up
+ *           to STEPS and fans out to left, right and sleepy (which sleeps
+ *           0-3 ms); each writes executor and shared state; the
+ *           fan-in merge joins them and sends back to hub; hub yields an
+ *           output every 5th round and at the end. Progress as in cycle
  * Exit: 0 completed, 1 failed, 2 usage or setup error.
  */
 #include <stdio.h>
@@ -55,6 +60,17 @@ s_count_invocation(cairn_ctx_t *ctx)
     return cairn_ctx_state_set(ctx, "runs", text, strlen(text) + 1);
 }
 
+static void
+s_note_progress(cairn_ctx_t *ctx)
+{
+    FILE *progress = s_progress_path ? fopen(s_progress_path, "w") : NULL;
+    if (progress) {
+        fprintf(progress, "%llu\n",
+                (unsigned long long)cairn_ctx_superstep(ctx));
+        fclose(progress);
+    }
+}
+
 static int
 s_counter(cairn_ctx_t *ctx, const cairn_msg_t *msg)
 {
@@ -66,12 +82,7 @@ s_counter(cairn_ctx_t *ctx, const cairn_msg_t *msg)
     long next = atol(text) + 1;
     snprintf(text, sizeof text, "%ld", next);
     s_sleep_ms(s_step_ms);
-    FILE *progress = s_progress_path ? fopen(s_progress_path, "w") : NULL;
-    if (progress) {
-        fprintf(progress, "%llu\n",
-                (unsigned long long)cairn_ctx_superstep(ctx));
-        fclose(progress);
-    }
+    s_note_progress(ctx);
     const char *me = cairn_ctx_executor_id(ctx);
     if (s_count_invocation(ctx) != 0
         || cairn_ctx_shared_set(ctx, "last", me, strlen(me)) != 0)
@@ -119,6 +130,78 @@ s_join(cairn_ctx_t *ctx, const cairn_msg_t *msg)
     return cairn_ctx_yield_output(ctx, text, strlen(text));
 }
 
+/* torture's hub: round k arrives (0 from the input, then from merge's
+ * "k|..."), k+1 goes on while below the limit in the config. */
+static int
+s_hub(cairn_ctx_t *ctx, const cairn_msg_t *msg)
+{
+    size_t len, limit_len;
+    const uint8_t *payload = cairn_msg_payload(msg, &len);
+    const uint8_t *limit = cairn_ctx_config(ctx, &limit_len);
+    char text[64];
+    snprintf(text, sizeof text, "%.*s", (int)(len < 63 ? len : 63),
+             (const char *)payload);
+    long round = atol(text) + 1;
+    snprintf(text, sizeof text, "%.*s", (int)limit_len, (const char *)limit);
+    long steps = atol(text);
+    s_note_progress(ctx);
+    snprintf(text, sizeof text, "%ld", round);
+    if (cairn_ctx_shared_set(ctx, "round", text, strlen(text)) != 0
+        || s_count_invocation(ctx) != 0)
+        return cairn_ctx_fail(ctx, "state write failed");
+    if (round % 5 == 0 || round >= steps) {
+        char line[128];
+        int n = snprintf(line, sizeof line, "round %ld after %.*s", round,
+                         (int)(len < 64 ? len : 64), (const char *)payload);
+        if (cairn_ctx_yield_output(ctx, line, (size_t)n) != 0)
+            return cairn_ctx_fail(ctx, "output failed");
+    }
+    if (round >= steps)
+        return 0;
+    return cairn_ctx_send(ctx, NULL, text, strlen(text));
+}
+
+/* torture's branches: left, right and sleepy tag the round. */
+static int
+s_limb(cairn_ctx_t *ctx, const cairn_msg_t *msg)
+{
+    const char *me = cairn_ctx_executor_id(ctx);
+    /* 0-3 ms, varying by superstep: timing only, the output must not
+     * care. */
+    if (strcmp(me, "sleepy") == 0)
+        s_sleep_ms((long)(cairn_ctx_superstep(ctx) * 7 % 4));
+    size_t len;
+    const uint8_t *payload = cairn_msg_payload(msg, &len);
+    char text[96];
+    int n = snprintf(text, sizeof text, "%s%.*s", me,
+                     (int)(len < 32 ? len : 32), (const char *)payload);
+    if (s_count_invocation(ctx) != 0
+        || cairn_ctx_state_set(ctx, "last", text, (size_t)n) != 0
+        || cairn_ctx_shared_set(ctx, me, text, (size_t)n) != 0)
+        return cairn_ctx_fail(ctx, "state write failed");
+    return cairn_ctx_send(ctx, NULL, text, (size_t)n);
+}
+
+/* torture's merge: "ROUND|left..,right..,sleepy.." back to hub. */
+static int
+s_merge(cairn_ctx_t *ctx, const cairn_msg_t *msg)
+{
+    char text[256];
+    size_t round_len;
+    const uint8_t *round = cairn_ctx_shared_get(ctx, "round", &round_len);
+    int used = snprintf(text, sizeof text, "%.*s|", round ? (int)round_len : 0,
+                        round ? (const char *)round : "");
+    for (size_t i = 0; i < cairn_msg_part_count(msg); i++) {
+        size_t len;
+        const uint8_t *part = cairn_msg_payload(cairn_msg_part(msg, i), &len);
+        used += snprintf(text + used, sizeof text - (size_t)used, "%s%.*s",
+                         i ? "," : "", (int)len, (const char *)part);
+    }
+    if (s_count_invocation(ctx) != 0)
+        return cairn_ctx_fail(ctx, "state write failed");
+    return cairn_ctx_send(ctx, NULL, text, strlen(text));
+}
+
 static int
 s_register(cairn_registry_t *registry)
 {
@@ -127,6 +210,9 @@ s_register(cairn_registry_t *registry)
         {.name = "test.output", .handle = s_output},
         {.name = "test.branch", .handle = s_branch},
         {.name = "test.join", .handle = s_join},
+        {.name = "test.hub", .handle = s_hub},
+        {.name = "test.limb", .handle = s_limb},
+        {.name = "test.merge", .handle = s_merge},
     };
     for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
         if (cairn_registry_add_executor(registry, &types[i]) != 0)
@@ -140,16 +226,22 @@ s_build_cycle(cairn_builder_t *b, long steps)
     char limit[32];
     snprintf(limit, sizeof limit, "%ld", steps);
     int rc = cairn_builder_add_executor(b, "ping", "test.counter", NULL, 0);
-    rc = rc ? rc : cairn_builder_add_executor(b, "pong", "test.counter", NULL, 0);
-    rc = rc ? rc : cairn_builder_add_executor(b, "done", "test.output", NULL, 0);
-    rc = rc ? rc : cairn_builder_add_edge(b, "ping", "pong", "int_lt", limit,
-                                          strlen(limit));
-    rc = rc ? rc : cairn_builder_add_edge(b, "pong", "ping", "int_lt", limit,
-                                          strlen(limit));
-    rc = rc ? rc : cairn_builder_add_edge(b, "ping", "done", "int_ge", limit,
-                                          strlen(limit));
-    rc = rc ? rc : cairn_builder_add_edge(b, "pong", "done", "int_ge", limit,
-                                          strlen(limit));
+    rc = rc ? rc
+            : cairn_builder_add_executor(b, "pong", "test.counter", NULL, 0);
+    rc =
+        rc ? rc : cairn_builder_add_executor(b, "done", "test.output", NULL, 0);
+    rc = rc ? rc
+            : cairn_builder_add_edge(b, "ping", "pong", "int_lt", limit,
+                                     strlen(limit));
+    rc = rc ? rc
+            : cairn_builder_add_edge(b, "pong", "ping", "int_lt", limit,
+                                     strlen(limit));
+    rc = rc ? rc
+            : cairn_builder_add_edge(b, "ping", "done", "int_ge", limit,
+                                     strlen(limit));
+    rc = rc ? rc
+            : cairn_builder_add_edge(b, "pong", "done", "int_ge", limit,
+                                     strlen(limit));
     rc = rc ? rc : cairn_builder_set_start(b, "ping");
     cairn_builder_set_max_supersteps(b, (uint64_t)steps + 10);
     return rc;
@@ -161,13 +253,32 @@ s_build_fanout(cairn_builder_t *b)
     const char *branches[] = {"a", "b", "c", "slow"};
     int rc = cairn_builder_add_executor(b, "start", "test.branch", NULL, 0);
     for (size_t i = 0; rc == 0 && i < 4; i++)
-        rc = cairn_builder_add_executor(b, branches[i], "test.branch", NULL,
-                                        0);
+        rc = cairn_builder_add_executor(b, branches[i], "test.branch", NULL, 0);
     rc = rc ? rc : cairn_builder_add_executor(b, "join", "test.join", NULL, 0);
-    rc = rc ? rc : cairn_builder_add_fan_out(b, "start", branches, 4, NULL,
-                                             NULL, 0);
+    rc = rc ? rc
+            : cairn_builder_add_fan_out(b, "start", branches, 4, NULL, NULL, 0);
     rc = rc ? rc : cairn_builder_add_fan_in(b, branches, 4, "join");
     rc = rc ? rc : cairn_builder_set_start(b, "start");
+    return rc;
+}
+
+static int
+s_build_torture(cairn_builder_t *b, long steps)
+{
+    char limit[32];
+    snprintf(limit, sizeof limit, "%ld", steps);
+    const char *limbs[] = {"left", "right", "sleepy"};
+    int rc =
+        cairn_builder_add_executor(b, "hub", "test.hub", limit, strlen(limit));
+    for (size_t i = 0; rc == 0 && i < 3; i++)
+        rc = cairn_builder_add_executor(b, limbs[i], "test.limb", NULL, 0);
+    rc =
+        rc ? rc : cairn_builder_add_executor(b, "merge", "test.merge", NULL, 0);
+    rc = rc ? rc : cairn_builder_add_fan_out(b, "hub", limbs, 3, NULL, NULL, 0);
+    rc = rc ? rc : cairn_builder_add_fan_in(b, limbs, 3, "merge");
+    rc = rc ? rc : cairn_builder_add_edge(b, "merge", "hub", NULL, NULL, 0);
+    rc = rc ? rc : cairn_builder_set_start(b, "hub");
+    cairn_builder_set_max_supersteps(b, (uint64_t)steps * 3 + 10);
     return rc;
 }
 
@@ -198,7 +309,8 @@ int
 main(int argc, char **argv)
 {
     if (argc < 4) {
-        fprintf(stderr, "usage: %s cycle|fanout DB RUN_ID [STEPS] [LOG]\n",
+        fprintf(stderr,
+                "usage: %s cycle|fanout|torture DB RUN_ID [STEPS] [LOG]\n",
                 argv[0]);
         return 2;
     }
@@ -219,8 +331,9 @@ main(int argc, char **argv)
     int status = 2;
     int rc = b && s_register(registry) == 0 ? 0 : -1;
     if (rc == 0)
-        rc = strcmp(scenario, "cycle") == 0 ? s_build_cycle(b, steps)
-                                            : s_build_fanout(b);
+        rc = strcmp(scenario, "cycle") == 0     ? s_build_cycle(b, steps)
+             : strcmp(scenario, "torture") == 0 ? s_build_torture(b, steps)
+                                                : s_build_fanout(b);
     if (rc == 0)
         rc = cairn_builder_build(b, &wf, &err);
     cairn_engine_options_t engine_opts = {.host_threads = 4};

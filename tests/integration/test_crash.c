@@ -7,8 +7,11 @@
  * checkpoint lineage: every superstep exactly once, each checkpoint's
  * parent the one before.
  *
+ * The same for the torture workflow (child_workflow torture).
+ *
  * CAIRN_CRASH_SEED replays a failure (the seed is printed);
- * CAIRN_CRASH_ROUNDS sets the number of kills (default 20).
+ * CAIRN_CRASH_ROUNDS sets the number of kills of the cycle and
+ * CAIRN_TORTURE_KILLS of the torture workflow (default 20 each).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -39,8 +42,7 @@ sleep_ms(long ms)
 }
 
 static int
-remove_entry(const char *path, const struct stat *sb, int flag,
-             struct FTW *ftw)
+remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
 {
     (void)sb, (void)flag, (void)ftw;
     return remove(path);
@@ -83,8 +85,7 @@ wait_bounded(pid_t pid)
     }
     kill(pid, SIGKILL);
     waitpid(pid, &status, 0);
-    fail_msg("child %d did not finish within %d ms", (int)pid,
-             WAIT_LIMIT_MS);
+    fail_msg("child %d did not finish within %d ms", (int)pid, WAIT_LIMIT_MS);
     return status;
 }
 
@@ -106,8 +107,8 @@ static char *
 run_to_end(const char *scenario, const char *db, const char *run_id,
            const char *steps, const char *log, const char *out_path)
 {
-    int status = wait_bounded(spawn(scenario, db, run_id, steps, log,
-                                    out_path));
+    int status =
+        wait_bounded(spawn(scenario, db, run_id, steps, log, out_path));
     assert_true(WIFEXITED(status));
     assert_int_equal(WEXITSTATUS(status), 0);
     return read_file(out_path);
@@ -181,44 +182,45 @@ check_lineage(const char *db, const char *run_id, uint64_t last)
     cairn_store_destroy(&store);
 }
 
-static void
-test_crash_cycle_survives_random_sigkills(void **state)
+/* A seed from `env` (to replay a failure) or the clock. */
+static unsigned
+s_seed(const char *env)
 {
-    (void)state;
-    unsigned seed = getenv("CAIRN_CRASH_SEED")
-                        ? (unsigned)strtoul(getenv("CAIRN_CRASH_SEED"), NULL,
-                                            10)
-                        : (unsigned)time(NULL);
-    int rounds = getenv("CAIRN_CRASH_ROUNDS")
-                     ? atoi(getenv("CAIRN_CRASH_ROUNDS"))
-                     : 20;
-    printf("crash test: seed %u, %d kills (CAIRN_CRASH_SEED=%u replays)\n",
-           seed, rounds, seed);
+    return getenv(env) ? (unsigned)strtoul(getenv(env), NULL, 10)
+                       : (unsigned)time(NULL);
+}
+
+/* Runs scenario to `steps` uninterrupted, then again SIGKILLed `kills`
+ * times at random moments and resumed each time, and checks that the
+ * result (outputs, states, superstep count) is byte for byte the same and
+ * the lineage has every superstep exactly once. Each round waits until
+ * the child's handlers make progress (they write the superstep they are
+ * in to a file), then kills it a random 0-15 ms later: mid-superstep,
+ * mid-write or mid-barrier, whatever the machine's speed. */
+static void
+s_kill_and_resume(const char *scenario, long steps, long supersteps, int kills,
+                  unsigned seed)
+{
+    printf("%s: seed %u, %d kills\n", scenario, seed, kills);
     srand(seed);
-    /* Slow supersteps (5 ms) so that every round is a few supersteps of
-     * progress and 20 kills fit in the 200 supersteps. */
-    setenv("CAIRN_CHILD_STEP_MS", "5", 1);
     char *dir = make_dir();
-    char reference_db[512], db[512], out[512];
+    char reference_db[512], db[512], out[512], steps_text[32], done[64];
     snprintf(reference_db, sizeof reference_db, "%s/reference", dir);
     snprintf(db, sizeof db, "%s/crashed", dir);
     snprintf(out, sizeof out, "%s/out.txt", dir);
-    char *expected = run_to_end("cycle", reference_db, "counter", "200", "",
-                                out);
-    assert_non_null(strstr(expected, "status=completed supersteps=201"));
-
-    /* Each round waits until the child's handlers make progress (it
-     * writes the superstep it is in to a file), then kills it a random
-     * 0-15 ms later: mid-superstep, mid-write or mid-barrier, whatever the
-     * machine's speed. */
+    snprintf(steps_text, sizeof steps_text, "%ld", steps);
+    snprintf(done, sizeof done, "status=completed supersteps=%ld", supersteps);
+    char *expected =
+        run_to_end(scenario, reference_db, "run", steps_text, "", out);
+    assert_non_null(strstr(expected, done));
     char progress[512];
     snprintf(progress, sizeof progress, "%s/progress", dir);
     setenv("CAIRN_CHILD_PROGRESS", progress, 1);
     int mid_run = 0;
     long previous = -1;
-    for (int round = 0; round < rounds && previous < 201; round++) {
+    for (int round = 0; round < kills && previous < supersteps; round++) {
         remove(progress);
-        pid_t pid = spawn("cycle", db, "counter", "200", "", out);
+        pid_t pid = spawn(scenario, db, "run", steps_text, "", out);
         for (int waited = 0; waited < WAIT_LIMIT_MS; waited += 1) {
             if (read_number(progress) > previous
                 || waitpid(pid, NULL, WNOHANG) == pid)
@@ -228,26 +230,53 @@ test_crash_cycle_survives_random_sigkills(void **state)
         sleep_ms(rand() % 16);
         kill(pid, SIGKILL);
         waitpid(pid, NULL, 0);
-        long latest = latest_superstep(db, "counter");
+        long latest = latest_superstep(db, "run");
         assert_true(latest >= previous); /* nothing committed is lost */
-        mid_run += latest > previous && latest < 201;
+        mid_run += latest > previous && latest < supersteps;
         previous = latest;
     }
-    printf("crash test: %d kills landed mid-run; the last left superstep "
-           "%ld\n",
-           mid_run, previous);
+    printf("%s: %d of %d kills landed mid-run; the last left superstep "
+           "%ld (seed %u)\n",
+           scenario, mid_run, kills, previous, seed);
     /* The kills must really interrupt running work, or this tests
      * nothing. */
-    assert_true(mid_run >= rounds / 2);
+    assert_true(mid_run >= kills / 2);
     unsetenv("CAIRN_CHILD_PROGRESS");
-    char *actual = run_to_end("cycle", db, "counter", "200", "", out);
-    unsetenv("CAIRN_CHILD_STEP_MS");
+    char *actual = run_to_end(scenario, db, "run", steps_text, "", out);
     assert_string_equal(actual, expected);
-    check_lineage(db, "counter", 201);
+    check_lineage(db, "run", (uint64_t)supersteps);
     free(expected);
     free(actual);
     remove_tree(dir);
     free(dir);
+}
+
+/* The counter cycle: 200 steps, CAIRN_CRASH_ROUNDS kills (default 20),
+ * supersteps slowed to 5 ms so every round is a few supersteps. */
+static void
+test_crash_cycle_survives_random_sigkills(void **state)
+{
+    (void)state;
+    int kills =
+        getenv("CAIRN_CRASH_ROUNDS") ? atoi(getenv("CAIRN_CRASH_ROUNDS")) : 20;
+    setenv("CAIRN_CHILD_STEP_MS", "5", 1);
+    s_kill_and_resume("cycle", 200, 201, kills, s_seed("CAIRN_CRASH_SEED"));
+    unsetenv("CAIRN_CHILD_STEP_MS");
+}
+
+/* The torture workflow (a cycle through a fan-out and a fan-in, shared
+ * state, a sleeping branch): CAIRN_TORTURE_KILLS kills (default 20; `make
+ * torture` runs 200), six rounds of the cycle per kill. */
+static void
+test_crash_torture(void **state)
+{
+    (void)state;
+    int kills = getenv("CAIRN_TORTURE_KILLS")
+                    ? atoi(getenv("CAIRN_TORTURE_KILLS"))
+                    : 20;
+    long steps = kills < 20 ? 120 : 6L * kills;
+    s_kill_and_resume("torture", steps, 3 * (steps - 1) + 1, kills,
+                      s_seed("CAIRN_CRASH_SEED"));
 }
 
 /* Counts lines equal to id in the invocation log. */
@@ -276,8 +305,8 @@ test_crash_finished_executors_are_not_run_again(void **state)
     snprintf(out, sizeof out, "%s/out.txt", dir);
     snprintf(log, sizeof log, "%s/calls.log", dir);
     snprintf(reference_log, sizeof reference_log, "%s/reference.log", dir);
-    char *expected = run_to_end("fanout", reference_db, "fan", "0",
-                                reference_log, out);
+    char *expected =
+        run_to_end("fanout", reference_db, "fan", "0", reference_log, out);
 
     pid_t pid = spawn("fanout", db, "fan", "0", log, out);
     /* Wait (bounded) until a, b and c have run and slow is running. */
@@ -319,6 +348,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_crash_cycle_survives_random_sigkills),
+        cmocka_unit_test(test_crash_torture),
         cmocka_unit_test(test_crash_finished_executors_are_not_run_again),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

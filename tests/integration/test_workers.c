@@ -80,11 +80,16 @@ s_on_event(const cairn_event_t *event, void *userdata)
         watch->killer = s_kill_later(watch->victim, watch->kill_after_ms);
 }
 
-/* start -> fan-out to b1..b3 (test.branch) -> fan-in join -> output. */
+/* start -> fan-out to b1..b3 (test.branch) -> fan-in join -> output;
+ * attempts limited to timeout_ms (0: none) with one retry. */
 static cairn_workflow_t *
-s_build(const cairn_registry_t *registry)
+s_build_timed(const cairn_registry_t *registry, uint32_t timeout_ms)
 {
     cairn_builder_t *b = cairn_builder_new(registry);
+    cairn_retry_policy_t retry = {.max_attempts = 2, .backoff_ms = 10};
+    if (timeout_ms)
+        assert_int_equal(cairn_builder_set_retry(b, NULL, &retry), 0);
+    assert_int_equal(cairn_builder_set_timeout(b, NULL, timeout_ms), 0);
     const char *branches[] = {"b1", "b2", "b3"};
     assert_int_equal(cairn_builder_add_executor(b, "start", "text.upper",
                                                 NULL, 0),
@@ -113,6 +118,12 @@ s_build(const cairn_registry_t *registry)
     return wf;
 }
 
+static cairn_workflow_t *
+s_build(const cairn_registry_t *registry)
+{
+    return s_build_timed(registry, 0);
+}
+
 static cairn_registry_t *
 s_registry(void)
 {
@@ -125,16 +136,37 @@ s_registry(void)
     return registry;
 }
 
+/* A child_worker; stall_ms > 0 makes its first attempts stall that long. */
 static pid_t
-s_spawn_worker(const char *endpoint, const char *id)
+s_spawn_worker_stalling(const char *endpoint, const char *id, long stall_ms)
 {
+    /* The environment is made before fork: only exec after it. */
+    extern char **environ;
+    size_t n = 0;
+    while (environ[n])
+        n++;
+    char **env = calloc(n + 2, sizeof *env);
+    assert_non_null(env);
+    memcpy(env, environ, n * sizeof *env);
+    char stall[48];
+    snprintf(stall, sizeof stall, "CAIRN_CHILD_STALL_MS=%ld", stall_ms);
+    if (stall_ms > 0)
+        env[n] = stall;
+    char *const argv[] = {CHILD, (char *)endpoint, (char *)id, NULL};
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
-        execl(CHILD, CHILD, endpoint, id, (char *)NULL);
+        execve(CHILD, argv, env);
         _exit(127);
     }
+    free(env);
     return pid;
+}
+
+static pid_t
+s_spawn_worker(const char *endpoint, const char *id)
+{
+    return s_spawn_worker_stalling(endpoint, id, 0);
 }
 
 static void
@@ -278,6 +310,62 @@ test_workers_killed_worker_does_not_change_the_result(void **state)
     (void)state;
     for (int round = 0; round < 3; round++)
         s_run_with_workers(2 + round, 20 + 60 * round);
+}
+
+/* A worker whose handler stalls 8 s past a 1.5 s timeout is told to stop
+ * and counted lost; its branch is retried elsewhere and the run gives the
+ * uninterrupted result while the stuck worker is still busy. The worker
+ * exits by itself once its handler returns (a thread cannot be
+ * interrupted; docs/workers.md). */
+static void
+test_workers_stuck_worker_is_replaced(void **state)
+{
+    (void)state;
+    char *expected = s_reference();
+    char endpoint[64];
+    s_endpoint(endpoint, sizeof endpoint, 9);
+    cairn_registry_t *registry = s_registry();
+    cairn_workflow_t *wf = s_build_timed(registry, 1500);
+    cairn_engine_options_t engine_opts = {.host_threads = 2,
+                                          .listen = endpoint,
+                                          .heartbeat_ms = 300,
+                                          .min_workers = WORKERS,
+                                          .worker_wait_ms = 10000};
+    cairn_engine_t *engine = NULL;
+    cairn_error_t err;
+    assert_int_equal(cairn_engine_open(&engine, registry, &engine_opts, &err),
+                     0);
+    pid_t pids[WORKERS] = {0};
+    pids[0] = s_spawn_worker_stalling(endpoint, "stuck", 8000);
+    for (int i = 1; i < WORKERS; i++) {
+        char id[16];
+        snprintf(id, sizeof id, "w%d", i + 1);
+        pids[i] = s_spawn_worker(endpoint, id);
+    }
+    s_watch_t watch = {0};
+    cairn_run_options_t opts = {.on_event = s_on_event,
+                                .event_userdata = &watch};
+    cairn_result_t *result = NULL;
+    assert_int_equal(cairn_engine_run(engine, wf, "go", 2, &opts, &result,
+                                      &err),
+                     0);
+    int status = -1;
+    assert_int_equal(waitpid(pids[0], &status, WNOHANG), 0); /* still stuck */
+    char *actual = s_summary(result);
+    assert_string_equal(actual, expected);
+    assert_true(watch.lost >= 1);
+    /* Told to stop, it exits once the stalled handler returns. */
+    for (int i = 0; i < 1500 && waitpid(pids[0], &status, WNOHANG) == 0; i++)
+        zclock_sleep(10);
+    assert_true(WIFEXITED(status));
+    pids[0] = 0;
+    free(actual);
+    free(expected);
+    cairn_result_destroy(&result);
+    cairn_engine_destroy(&engine);
+    s_reap(pids, WORKERS);
+    cairn_workflow_destroy(&wf);
+    cairn_registry_destroy(&registry);
 }
 
 /* ---- hostile frames ------------------------------------------------------- */
@@ -463,6 +551,7 @@ main(void)
         cmocka_unit_test(test_workers_fan_out_over_tcp_matches_in_process),
         cmocka_unit_test(
             test_workers_killed_worker_does_not_change_the_result),
+        cmocka_unit_test(test_workers_stuck_worker_is_replaced),
         cmocka_unit_test(test_workers_hostile_frames_do_not_disturb_a_run),
         cmocka_unit_test(test_workers_wrong_protocol_version_is_told),
         cmocka_unit_test(test_workers_worker_stops_when_refused),

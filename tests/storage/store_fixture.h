@@ -220,8 +220,8 @@ fx_registry_new(cairn_handler_fn count_handler)
     cairn_registry_t *registry = cairn_registry_new();
     if (!registry)
         return NULL;
-    cairn_executor_type_t count = {"t.count", count_handler, NULL, NULL};
-    cairn_executor_type_t big = {"t.big", fx_big, NULL, NULL};
+    cairn_executor_type_t count = {"t.count", count_handler, NULL, NULL, NULL};
+    cairn_executor_type_t big = {"t.big", fx_big, NULL, NULL, NULL};
     if (cairn_registry_add_executor(registry, &count) != CAIRN_OK
         || cairn_registry_add_executor(registry, &big) != CAIRN_OK)
         cairn_registry_destroy(&registry);
