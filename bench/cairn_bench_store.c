@@ -6,7 +6,9 @@
  *                               size, unsynced and synced
  *   durable_cycle_*             the 2-executor counter cycle with no store,
  *                               and with durability none / process /
- *                               machine (a checkpoint every superstep)
+ *                               machine (a checkpoint every superstep);
+ *                               *_no_events: the same without stored
+ *                               events (what storing them costs)
  *   incremental_*               the cycle while one executor holds 1 MiB of
  *                               state that never changes: supersteps/s and
  *                               bytes written per checkpoint
@@ -177,7 +179,8 @@ typedef struct {
  * Returns seconds, or < 0 on failure. *bytes gets the median checkpoint
  * size when bytes is not NULL. */
 static double
-s_run_cycle(const bench_env_t *env, int durability, double *bytes)
+s_run_cycle(const bench_env_t *env, int durability, bool no_events,
+            double *bytes)
 {
     char *dir = durability > 0 ? s_tempdir() : NULL;
     cairn_store_t *store = NULL;
@@ -190,7 +193,11 @@ s_run_cycle(const bench_env_t *env, int durability, double *bytes)
                                           (cairn_durability_t)durability};
         rc = dir ? cairn_store_open(&store, dir, &opts, &err) : -1;
     }
-    cairn_run_options_t opts = {.store = store, .run_id = "bench"};
+    cairn_run_options_t opts = {
+        .store = store,
+        .run_id = "bench",
+        .keep_events = no_events ? CAIRN_KEEP_NO_EVENTS : 0,
+    };
     cairn_result_t *result = NULL;
     double t0 = s_now();
     if (rc == 0)
@@ -236,12 +243,16 @@ s_bench_cycles(const cfg_t *cfg, const cairn_registry_t *registry,
         const char *name;
         int durability;
         bool big;
+        bool no_events;
     } cases[] = {
-        {"durable_cycle_no_store", -1, false},
-        {"durable_cycle_none", CAIRN_DURABILITY_NONE, false},
-        {"durable_cycle_process", CAIRN_DURABILITY_PROCESS, false},
-        {"durable_cycle_machine", CAIRN_DURABILITY_MACHINE, false},
-        {"incremental_1mib_process", CAIRN_DURABILITY_PROCESS, true},
+        {"durable_cycle_no_store", -1, false, false},
+        {"durable_cycle_none", CAIRN_DURABILITY_NONE, false, false},
+        {"durable_cycle_none_no_events", CAIRN_DURABILITY_NONE, false, true},
+        {"durable_cycle_process", CAIRN_DURABILITY_PROCESS, false, false},
+        {"durable_cycle_process_no_events", CAIRN_DURABILITY_PROCESS, false,
+         true},
+        {"durable_cycle_machine", CAIRN_DURABILITY_MACHINE, false, false},
+        {"incremental_1mib_process", CAIRN_DURABILITY_PROCESS, true, false},
     };
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         bench_env_t env = {engine, NULL, 0};
@@ -257,6 +268,7 @@ s_bench_cycles(const cfg_t *cfg, const cairn_registry_t *registry,
         for (; n < cfg->reps; n++) {
             sizes[n] = 0;
             double seconds = s_run_cycle(&env, cases[c].durability,
+                                         cases[c].no_events,
                                          cases[c].big ? &sizes[n] : NULL);
             if (seconds < 0) {
                 cairn_workflow_destroy(&env.wf);

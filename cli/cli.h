@@ -63,6 +63,16 @@ cli_registry(const cli_plugins_t *plugins, bool allow_exec, int *exit_code);
 json_t *
 cli_payload_json(const uint8_t *data, size_t len);
 
+/* An event as one JSON object (cmd_events.c): event, run_id, superstep,
+ * seq, time, and executor, detail, count, data, status when it has them.
+ * `run --events` and `events --json` print the same. Caller owns it. */
+json_t *
+cli_event_json(const cairn_event_t *event);
+
+/* Prints cli_event_json(event) as one line on out. */
+void
+cli_print_event_json(FILE *out, const cairn_event_t *event);
+
 /* {id, executor, kind, payload} of a request (payload as above). */
 json_t *
 cli_request_json(const cairn_request_t *request);
@@ -141,6 +151,8 @@ int
 cli_cmd_worker(int argc, char **argv);
 int
 cli_cmd_verify(int argc, char **argv);
+int
+cli_cmd_events(int argc, char **argv);
 int
 cli_cmd_recover(int argc, char **argv);
 int

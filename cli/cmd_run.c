@@ -32,6 +32,8 @@ typedef struct {
     uint64_t min_workers;
     uint64_t worker_wait_ms;
     bool insecure;             /* plain TCP beyond loopback */
+    uint64_t keep_events;      /* --keep-events; S_UNSET: the default */
+    const char *events_endpoint; /* --events-endpoint, "none", or NULL */
     cli_plugins_t responses;   /* resume: --respond ID=VALUE, as given */
     uint64_t auto_resume;      /* resumes after a handler failure */
 } s_options_t;
@@ -72,6 +74,7 @@ s_parse(int argc, char **argv, bool resume, s_options_t *o,
     memset(o, 0, sizeof *o);
     o->db = CLI_DEFAULT_DB;
     o->max_supersteps = S_UNSET;
+    o->keep_events = S_UNSET;
     const cli_option_t run_options[] = {
         {"db", CLI_OPT_TEXT, &o->db},
         {"json", CLI_OPT_FLAG, &o->json},
@@ -89,6 +92,8 @@ s_parse(int argc, char **argv, bool resume, s_options_t *o,
         {"min-workers", CLI_OPT_NUMBER, &o->min_workers},
         {"worker-wait-ms", CLI_OPT_NUMBER, &o->worker_wait_ms},
         {"insecure", CLI_OPT_FLAG, &o->insecure},
+        {"keep-events", CLI_OPT_NUMBER, &o->keep_events},
+        {"events-endpoint", CLI_OPT_TEXT, &o->events_endpoint},
         {"auto-resume", CLI_OPT_NUMBER, &o->auto_resume},
     };
     const cli_option_t resume_options[] = {
@@ -106,6 +111,8 @@ s_parse(int argc, char **argv, bool resume, s_options_t *o,
         {"min-workers", CLI_OPT_NUMBER, &o->min_workers},
         {"worker-wait-ms", CLI_OPT_NUMBER, &o->worker_wait_ms},
         {"insecure", CLI_OPT_FLAG, &o->insecure},
+        {"keep-events", CLI_OPT_NUMBER, &o->keep_events},
+        {"events-endpoint", CLI_OPT_TEXT, &o->events_endpoint},
     };
     int exit_code =
         resume ? cli_parse(argc, argv, resume_options,
@@ -200,35 +207,6 @@ s_read_input(const s_options_t *o, char **data, size_t *len)
 /* ---- events and progress ------------------------------------------------------ */
 
 static void
-s_print_event_json(const cairn_event_t *event)
-{
-    json_t *line = json_pack("{s:s, s:s, s:I}", "event",
-                             cairn_event_kind_name(event->kind), "run_id",
-                             event->run_id, "superstep",
-                             (json_int_t)event->superstep);
-    if (!line)
-        return;
-    if (event->executor)
-        json_object_set_new(line, "executor", json_string(event->executor));
-    if (event->detail)
-        json_object_set_new(line, "detail", json_string(event->detail));
-    if (event->count)
-        json_object_set_new(line, "count", json_integer((json_int_t)event->count));
-    if (event->data)
-        json_object_set_new(line, "data",
-                            cli_payload_json(event->data, event->data_len));
-    if (event->kind == CAIRN_EVENT_RUN_ENDED)
-        json_object_set_new(line, "status",
-                            json_string(cairn_status_name(event->status)));
-    char *text = json_dumps(line, JSON_COMPACT | JSON_ENSURE_ASCII);
-    if (text) {
-        fprintf(stderr, "%s\n", text);
-        free(text);
-    }
-    json_decref(line);
-}
-
-static void
 s_on_event(const cairn_event_t *event, void *userdata)
 {
     s_watch_t *watch = userdata;
@@ -239,7 +217,7 @@ s_on_event(const cairn_event_t *event, void *userdata)
         watch->announced = true;
     }
     if (watch->options->events) {
-        s_print_event_json(event);
+        cli_print_event_json(stderr, event);
     } else if (watch->tty
                && (watch->progress
                    || event->kind == CAIRN_EVENT_SUPERSTEP_COMPLETED)) {
@@ -433,6 +411,20 @@ s_drive(const s_options_t *o, const cairn_registry_t *registry,
     s_watch_t watch = {.options = o, .tty = isatty(STDERR_FILENO) != 0};
     run_opts->on_event = s_on_event;
     run_opts->event_userdata = &watch;
+    /* Events: the newest --keep-events stored (0: none), and published
+     * on an ipc endpoint of our own unless told otherwise. */
+    run_opts->keep_events = o->keep_events == S_UNSET ? 0
+                            : o->keep_events == 0     ? CAIRN_KEEP_NO_EVENTS
+                                                      : (size_t)o->keep_events;
+    char events_endpoint[96];
+    snprintf(events_endpoint, sizeof events_endpoint,
+             "ipc:///tmp/cairn-events-%u-%ld.ipc", (unsigned)getuid(),
+             (long)getpid());
+    /* (the run removes the socket file when it ends) */
+    if (!o->events_endpoint)
+        run_opts->events_endpoint = events_endpoint;
+    else if (strcmp(o->events_endpoint, "none") != 0)
+        run_opts->events_endpoint = o->events_endpoint;
     cairn_engine_t *engine = NULL;
     cairn_result_t *result = NULL;
     cairn_error_t err;

@@ -21,11 +21,13 @@ static const s_command_t s_commands[] = {
      "      [--plugin LIB.so]... [--allow-exec]\n"
      "      [--listen ENDPOINT [--min-workers N] [--worker-wait-ms T] "
      "[--insecure]]\n"
-     "      [--spawn-workers N] [--auto-resume N]"},
+     "      [--spawn-workers N] [--auto-resume N] [--keep-events N]\n"
+     "      [--events-endpoint E|none]"},
     {"resume", cli_cmd_resume,
      "resume RUN|CHECKPOINT [--db DIR] [--max-supersteps N]\n"
      "      [--respond REQUEST_ID=VALUE]... [--auto-resume N]\n"
-     "      [--spec F [--force-signature]] [--allow-exec] [--json] [--events]"},
+     "      [--spec F [--force-signature]] [--allow-exec] [--json] [--events]\n"
+     "      [--keep-events N] [--events-endpoint E|none]"},
     {"fork", cli_cmd_fork,
      "fork CHECKPOINT|RUN [--db DIR] [--run-id ID] [--set-state EXEC.KEY=VALUE]...\n"
      "      [--set-shared KEY=VALUE]... [--drop-messages] [--send EXEC=PAYLOAD]...\n"
@@ -41,6 +43,7 @@ static const s_command_t s_commands[] = {
     {"export", cli_cmd_export, "export RUN [--db DIR] > FILE"},
     {"import", cli_cmd_import, "import FILE [--db DIR] [--as ID]"},
     {"verify", cli_cmd_verify, "verify [RUN] [--db DIR]"},
+    {"events", cli_cmd_events, "events RUN [--db DIR] [--json] [--follow]"},
     {"recover", cli_cmd_recover,
      "recover [--db DIR] [--allow-exec] [--jobs N] [--json]"},
     {"worker", cli_cmd_worker,

@@ -122,6 +122,12 @@ s_run_record(const cairn__run_t *run, Cairn__RunRecord *record,
     record->n_plugins = run->opts.plugin_count;
     record->graph = *lines;
     record->n_graph = *line_count;
+    /* Only while the run is live is anyone there to subscribe to. */
+    record->events_endpoint =
+        (char *)(run->status == CAIRN_STATUS_RUNNING
+                         && run->opts.events_endpoint
+                     ? run->opts.events_endpoint
+                     : "");
     return CAIRN_OK;
 }
 
@@ -263,6 +269,8 @@ s_write(cairn__run_t *run, const char *trigger, const char *const *tags,
     size_t line_count = 0;
     if (ok && with_record)
         ok = s_run_record(run, &record, &lines, &line_count) == CAIRN_OK;
+    if (ok) /* in the same batch: never more events than checkpoints */
+        cairn__events_put(run->events, cairn__ckpt_batch(w));
     int rc;
     if (!ok) {
         cairn__ckpt_abort(w);
@@ -280,6 +288,7 @@ s_write(cairn__run_t *run, const char *trigger, const char *const *tags,
     }
     run->last_checkpoint = run->superstep;
     s_forget_unsaved(run);
+    cairn__events_saved(run->events);
     return CAIRN_OK;
 }
 

@@ -61,7 +61,7 @@ static void
 s_emit(cairn__run_t *run, cairn_event_kind_t kind, const char *executor,
        const char *detail, const uint8_t *data, size_t len, uint64_t count)
 {
-    if (!run->opts.on_event)
+    if (!run->opts.on_event && !run->events)
         return;
     cairn_event_t event = {
         .kind = kind,
@@ -74,7 +74,9 @@ s_emit(cairn__run_t *run, cairn_event_kind_t kind, const char *executor,
         .count = count,
         .status = cairn_result_status(run->result),
     };
-    run->opts.on_event(&event, run->opts.event_userdata);
+    cairn__events_emit(run->events, &event);
+    if (run->opts.on_event)
+        run->opts.on_event(&event, run->opts.event_userdata);
 }
 
 /* ---- setup and teardown ---------------------------------------------------- */
@@ -118,6 +120,7 @@ s_run_free(cairn__run_t *run)
     cairn__requests_fini(run);
     cairn__dead_letter_fini(run);
     cairn__ckpt_fini(run);
+    cairn__events_destroy(&run->events);
 }
 
 static int
@@ -190,7 +193,7 @@ s_run_init(cairn__run_t *run, cairn_engine_t *engine, const cairn_workflow_t *wf
                               : wf->max_supersteps;
     if (s_run_alloc(run) != CAIRN_OK)
         return cairn_error_set(err, CAIRN_ENOMEM, "out of memory");
-    return CAIRN_OK;
+    return cairn__events_open(&run->events, &run->opts, err);
 }
 
 /* Puts the run input into the start executor's mailbox. */
@@ -1294,6 +1297,7 @@ s_drive(cairn__run_t *run, cairn_result_t **result, cairn_error_t *err)
     cairn__result_take_requests(run->result, &run->requests);
     s_emit(run, CAIRN_EVENT_RUN_ENDED, NULL,
            run->error.code ? run->error.message : NULL, NULL, 0, 0);
+    cairn__events_flush(run->events);
     if (cairn__result_take_states(run->result, run->wf, run->states,
                                   &run->shared)
         != CAIRN_OK)
@@ -1311,6 +1315,8 @@ cairn__coordinator_run(cairn_engine_t *engine,
 {
     cairn__run_t run;
     int rc = s_run_init(&run, engine, workflow, opts, err);
+    if (rc == CAIRN_OK)
+        rc = cairn__events_start(run.events, run.run_id, true, err);
     if (rc == CAIRN_OK)
         rc = s_post_input(&run, input, input_len, err);
     if (rc == CAIRN_OK)
@@ -1345,6 +1351,8 @@ cairn__coordinator_resume(cairn_engine_t *engine,
     int rc = s_run_init(&run, engine, workflow, opts, err);
     if (rc == CAIRN_OK)
         rc = cairn__ckpt_restore(&run, target, &finished, err);
+    if (rc == CAIRN_OK) /* a finished run changes nothing */
+        rc = cairn__events_start(run.events, run.run_id, !finished, err);
     if (rc == CAIRN_OK && !finished)
         rc = s_place_all(&run, err);
     if (rc == CAIRN_OK) {

@@ -9,6 +9,7 @@
 
 #include "cairn.pb-c.h"
 #include "engine/engine_internal.h"
+#include "engine/events.h"
 #include "engine/kv.h"
 #include "engine/router.h"
 #include "engine/util.h"
@@ -63,6 +64,7 @@ typedef struct {
     Cairn__WorkItem *items;   /* scratch, per executor */
     Cairn__WorkItem **item_ptrs;
     cairn__entry_view_t *state_views;
+    cairn__events_t *events;  /* numbers, stores, publishes events */
 
     /* Durability (store != NULL). */
     cairn_store_t *store;

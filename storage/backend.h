@@ -25,6 +25,7 @@ typedef enum {
     CAIRN__CF_STATE,       /* run, scope, key, ~superstep -> ValueRecord */
     CAIRN__CF_OUTPUTS,     /* run, superstep -> OutputRecord */
     CAIRN__CF_PENDING,     /* run, superstep, executor -> Done */
+    CAIRN__CF_EVENTS,      /* run, seq -> EventRecord */
     CAIRN__CF_COUNT
 } cairn__cf_t;
 
@@ -46,6 +47,10 @@ typedef struct {
                       const uint8_t *value, size_t value_len);
     void (*batch_delete)(cairn__batch_t *batch, cairn__cf_t cf,
                          const uint8_t *key, size_t key_len);
+    /* Deletes every key in [begin, end). */
+    void (*batch_delete_range)(cairn__batch_t *batch, cairn__cf_t cf,
+                               const uint8_t *begin, size_t begin_len,
+                               const uint8_t *end, size_t end_len);
     size_t (*batch_size)(const cairn__batch_t *batch); /* bytes */
     /* Applies every operation or none. sync: fsync before returning. */
     int (*batch_commit)(cairn__backend_t *self, cairn__batch_t *batch,

@@ -37,6 +37,7 @@ typedef struct {
 typedef struct {
     cairn__cf_t cf;
     bool is_delete;
+    bool is_range; /* delete [key, value) */
     uint8_t *key;
     size_t key_len;
     uint8_t *value;
@@ -130,6 +131,7 @@ s_batch_add(s_batch_t *batch, cairn__cf_t cf, bool is_delete,
     s_op_t *op = &batch->ops[batch->count];
     op->cf = cf;
     op->is_delete = is_delete;
+    op->is_range = false;
     op->key = malloc(key_len ? key_len : 1);
     op->key_len = key_len;
     op->value = value_len ? malloc(value_len) : NULL;
@@ -161,6 +163,18 @@ s_batch_delete(cairn__batch_t *handle, cairn__cf_t cf, const uint8_t *key,
     s_batch_add(handle, cf, true, key, key_len, NULL, 0);
 }
 
+static void
+s_batch_delete_range(cairn__batch_t *handle, cairn__cf_t cf,
+                     const uint8_t *begin, size_t begin_len,
+                     const uint8_t *end, size_t end_len)
+{
+    s_batch_t *batch = handle;
+    size_t count = batch->count;
+    s_batch_add(batch, cf, true, begin, begin_len, end, end_len);
+    if (batch->count > count)
+        batch->ops[count].is_range = true;
+}
+
 static size_t
 s_batch_size(const cairn__batch_t *handle)
 {
@@ -188,7 +202,20 @@ s_apply(s_memory_t *self, s_op_t *op)
     s_table_t *table = &self->tables[op->cf];
     size_t index = s_lower_bound(table, op->key, op->key_len);
     bool found = s_found(table, index, op->key, op->key_len);
-    if (op->is_delete) {
+    if (op->is_range) {
+        size_t end = s_lower_bound(table, op->value, op->value_len);
+        for (size_t i = index; i < end; i++) {
+            free(table->entries[i].key);
+            free(table->entries[i].value);
+        }
+        if (end > index) {
+            memmove(&table->entries[index], &table->entries[end],
+                    (table->count - end) * sizeof(s_entry_t));
+            table->count -= end - index;
+        }
+        free(op->key);
+        free(op->value);
+    } else if (op->is_delete) {
         if (found) {
             free(table->entries[index].key);
             free(table->entries[index].value);
@@ -358,6 +385,7 @@ static const cairn__backend_ops_t s_ops = {
     .batch_new = s_batch_new,
     .batch_put = s_batch_put,
     .batch_delete = s_batch_delete,
+    .batch_delete_range = s_batch_delete_range,
     .batch_size = s_batch_size,
     .batch_commit = s_batch_commit,
     .batch_free = s_batch_free,

@@ -5,6 +5,10 @@
  * readers open as a RocksDB secondary instance (with a private scratch
  * directory for its info log) and catch up with the writer on refresh,
  * so inspection works while a run is live.
+ *
+ * A store made by an older cairn may lack a family added since (events):
+ * the writer creates it on open; a reader opens the families the store
+ * has and treats a missing one as empty.
  */
 #include <ftw.h>
 #include <pthread.h>
@@ -19,7 +23,7 @@
 
 const char *const cairn__cf_names[CAIRN__CF_COUNT] = {
     "default", "runs", "checkpoints", "inflight", "state", "outputs",
-    "pending"};
+    "pending", "events"};
 
 typedef struct {
     cairn__backend_t base;
@@ -27,6 +31,7 @@ typedef struct {
     rocksdb_options_t *options;
     rocksdb_column_family_handle_t *cfs[CAIRN__CF_COUNT];
     rocksdb_readoptions_t *read;
+    rocksdb_readoptions_t *read_none; /* iterators of a missing family */
     rocksdb_writeoptions_t *write_async;
     rocksdb_writeoptions_t *write_sync;
     char *secondary_dir; /* scratch dir of a secondary, removed at close */
@@ -89,6 +94,8 @@ s_close(cairn__backend_t *base)
         rocksdb_options_destroy(self->options);
     if (self->read)
         rocksdb_readoptions_destroy(self->read);
+    if (self->read_none)
+        rocksdb_readoptions_destroy(self->read_none);
     if (self->write_async)
         rocksdb_writeoptions_destroy(self->write_async);
     if (self->write_sync)
@@ -129,6 +136,17 @@ s_batch_delete(cairn__batch_t *handle, cairn__cf_t cf, const uint8_t *key,
     s_batch_t *batch = handle;
     rocksdb_writebatch_delete_cf(batch->wb, batch->owner->cfs[cf],
                                  (const char *)key, key_len);
+}
+
+static void
+s_batch_delete_range(cairn__batch_t *handle, cairn__cf_t cf,
+                     const uint8_t *begin, size_t begin_len,
+                     const uint8_t *end, size_t end_len)
+{
+    s_batch_t *batch = handle;
+    rocksdb_writebatch_delete_range_cf(batch->wb, batch->owner->cfs[cf],
+                                       (const char *)begin, begin_len,
+                                       (const char *)end, end_len);
 }
 
 static size_t
@@ -181,6 +199,10 @@ s_get(cairn__backend_t *base, cairn__cf_t cf, const uint8_t *key,
 {
     s_rocks_t *self = s_self(base);
     char *rocks_err = NULL;
+    *value = NULL;
+    *value_len = 0;
+    if (!self->cfs[cf])
+        return CAIRN_ENOTFOUND;
     *value = (uint8_t *)rocksdb_get_cf(self->db, self->read, self->cfs[cf],
                                        (const char *)key, key_len, value_len,
                                        &rocks_err);
@@ -193,6 +215,9 @@ static cairn__iter_t *
 s_iter_new(cairn__backend_t *base, cairn__cf_t cf)
 {
     s_rocks_t *self = s_self(base);
+    if (!self->cfs[cf]) /* an empty upper bound: never valid */
+        return rocksdb_create_iterator_cf(self->db, self->read_none,
+                                          self->cfs[CAIRN__CF_META]);
     return rocksdb_create_iterator_cf(self->db, self->read, self->cfs[cf]);
 }
 
@@ -264,6 +289,7 @@ static const cairn__backend_ops_t s_ops = {
     .batch_new = s_batch_new,
     .batch_put = s_batch_put,
     .batch_delete = s_batch_delete,
+    .batch_delete_range = s_batch_delete_range,
     .batch_size = s_batch_size,
     .batch_commit = s_batch_commit,
     .batch_free = s_batch_free,
@@ -280,18 +306,56 @@ static const cairn__backend_ops_t s_ops = {
     .refresh = s_refresh,
 };
 
+/* Which of our families a store has (a reader must not ask for one it
+ * lacks). All of them when the list cannot be read: the open then says
+ * what is wrong. */
+static void
+s_present_families(s_rocks_t *self, const char *dir, bool present[])
+{
+    for (int i = 0; i < CAIRN__CF_COUNT; i++)
+        present[i] = true;
+    size_t count = 0;
+    char *rocks_err = NULL;
+    char **names =
+        rocksdb_list_column_families(self->options, dir, &count, &rocks_err);
+    if (rocks_err || !names) {
+        /* It allocates the (empty) list even when it fails. */
+        if (names)
+            rocksdb_list_column_families_destroy(names, count);
+        free(rocks_err);
+        return;
+    }
+    for (int i = 0; i < CAIRN__CF_COUNT; i++) {
+        present[i] = false;
+        for (size_t k = 0; k < count && !present[i]; k++)
+            present[i] = strcmp(names[k], cairn__cf_names[i]) == 0;
+    }
+    rocksdb_list_column_families_destroy(names, count);
+}
+
 static int
 s_open_db(s_rocks_t *self, const char *dir, cairn__open_mode_t mode,
           cairn_error_t *err)
 {
     const rocksdb_options_t *cf_options[CAIRN__CF_COUNT];
+    const char *names[CAIRN__CF_COUNT];
+    rocksdb_column_family_handle_t *handles[CAIRN__CF_COUNT];
+    bool present[CAIRN__CF_COUNT];
+    int opened = 0;
     for (int i = 0; i < CAIRN__CF_COUNT; i++)
-        cf_options[i] = self->options;
+        present[i] = true;
+    if (mode != CAIRN__OPEN_WRITE)
+        s_present_families(self, dir, present);
+    for (int i = 0; i < CAIRN__CF_COUNT; i++)
+        if (present[i]) {
+            cf_options[opened] = self->options;
+            names[opened++] = cairn__cf_names[i];
+        }
     char *rocks_err = NULL;
     if (mode == CAIRN__OPEN_WRITE) {
-        self->db = rocksdb_open_column_families(
-            self->options, dir, CAIRN__CF_COUNT, cairn__cf_names, cf_options,
-            self->cfs, &rocks_err);
+        self->db = rocksdb_open_column_families(self->options, dir, opened,
+                                                names, cf_options, handles,
+                                                &rocks_err);
     } else {
         char scratch[] = "/tmp/cairn-secondary-XXXXXX";
         if (!mkdtemp(scratch))
@@ -303,11 +367,14 @@ s_open_db(s_rocks_t *self, const char *dir, cairn__open_mode_t mode,
         if (!self->secondary_dir)
             return cairn_error_set(err, CAIRN_ENOMEM, "out of memory");
         self->db = rocksdb_open_as_secondary_column_families(
-            self->options, dir, scratch, CAIRN__CF_COUNT, cairn__cf_names,
-            cf_options, self->cfs, &rocks_err);
+            self->options, dir, scratch, opened, names, cf_options, handles,
+            &rocks_err);
     }
-    if (!rocks_err)
+    if (!rocks_err) {
+        for (int i = 0, k = 0; i < CAIRN__CF_COUNT; i++)
+            self->cfs[i] = present[i] ? handles[k++] : NULL;
         return CAIRN_OK;
+    }
     int code = CAIRN_ESTORE;
     if (strstr(rocks_err, "lock") || strstr(rocks_err, "Lock"))
         code = CAIRN_ELOCKED;
@@ -332,6 +399,8 @@ cairn__backend_open_rocksdb(cairn__backend_t **out, const char *dir,
     pthread_mutex_init(&self->write_lock, NULL);
     self->options = rocksdb_options_create();
     self->read = rocksdb_readoptions_create();
+    self->read_none = rocksdb_readoptions_create();
+    rocksdb_readoptions_set_iterate_upper_bound(self->read_none, "", 0);
     self->write_async = rocksdb_writeoptions_create();
     self->write_sync = rocksdb_writeoptions_create();
     rocksdb_options_set_create_if_missing(self->options,

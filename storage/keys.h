@@ -6,6 +6,7 @@
  *   outputs      RUN \0 SUPERSTEP
  *   pending      RUN \0 SUPERSTEP EXECUTOR
  *   state        RUN \0 SCOPE \0 KEY \0 ~SUPERSTEP
+ *   events       RUN \0 SEQ                  (8 bytes, big endian)
  *
  * Run ids, executor ids and state keys never contain NUL, so \0 is an
  * unambiguous separator. SCOPE is the executor id, or empty for shared

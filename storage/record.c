@@ -21,20 +21,40 @@ s_crc(const uint8_t *data, size_t len)
     return (uint32_t)crc;
 }
 
+size_t
+cairn__record_packed_size(const ProtobufCMessage *msg)
+{
+    return CAIRN__RECORD_HEADER + protobuf_c_message_get_packed_size(msg);
+}
+
+void
+cairn__record_seal(uint8_t *out, size_t len)
+{
+    uint32_t crc =
+        s_crc(out + CAIRN__RECORD_HEADER, len - CAIRN__RECORD_HEADER);
+    out[0] = S_MAGIC;
+    out[1] = CAIRN__STORE_FORMAT;
+    for (int i = 0; i < 4; i++)
+        out[2 + i] = (uint8_t)(crc >> (8 * i));
+}
+
+void
+cairn__record_pack_into(const ProtobufCMessage *msg, uint8_t *out,
+                        size_t len)
+{
+    protobuf_c_message_pack(msg, out + CAIRN__RECORD_HEADER);
+    cairn__record_seal(out, len);
+}
+
 uint8_t *
 cairn__record_pack(const ProtobufCMessage *msg, size_t *len)
 {
-    size_t payload = protobuf_c_message_get_packed_size(msg);
-    uint8_t *buffer = malloc(CAIRN__RECORD_HEADER + payload);
+    size_t size = cairn__record_packed_size(msg);
+    uint8_t *buffer = malloc(size);
     if (!buffer)
         return NULL;
-    protobuf_c_message_pack(msg, buffer + CAIRN__RECORD_HEADER);
-    uint32_t crc = s_crc(buffer + CAIRN__RECORD_HEADER, payload);
-    buffer[0] = S_MAGIC;
-    buffer[1] = CAIRN__STORE_FORMAT;
-    for (int i = 0; i < 4; i++)
-        buffer[2 + i] = (uint8_t)(crc >> (8 * i));
-    *len = CAIRN__RECORD_HEADER + payload;
+    cairn__record_pack_into(msg, buffer, size);
+    *len = size;
     return buffer;
 }
 

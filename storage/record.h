@@ -27,6 +27,21 @@
 uint8_t *
 cairn__record_pack(const ProtobufCMessage *msg, size_t *len);
 
+/* Bytes the framed record of msg takes. */
+size_t
+cairn__record_packed_size(const ProtobufCMessage *msg);
+
+/* Frames msg into out, which holds exactly len =
+ * cairn__record_packed_size(msg) bytes. */
+void
+cairn__record_pack_into(const ProtobufCMessage *msg, uint8_t *out,
+                        size_t len);
+
+/* Writes the frame header of the len bytes at out, whose payload (from
+ * out + CAIRN__RECORD_HEADER) is already there. */
+void
+cairn__record_seal(uint8_t *out, size_t len);
+
 /* Checks the frame and decodes the payload as a `desc` message. what
  * names the value in errors ("checkpoint run@3"). On success *out is the
  * decoded message (free with protobuf_c_message_free_unpacked). */

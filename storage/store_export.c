@@ -38,6 +38,7 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "cairn/engine.h"
 #include "engine/util.h"
 #include "engine/workflow_internal.h"
 #include "storage/record.h"
@@ -63,7 +64,15 @@ typedef struct {
     const char *name;                       /* in messages */
 } s_family_t;
 
-enum { S_RUNS = 0, S_CHECKPOINTS, S_INFLIGHT, S_STATE, S_OUTPUTS, S_FAMILIES };
+enum {
+    S_RUNS = 0,
+    S_CHECKPOINTS,
+    S_INFLIGHT,
+    S_STATE,
+    S_OUTPUTS,
+    S_EVENTS,
+    S_FAMILIES
+};
 
 static const s_family_t s_families[S_FAMILIES] = {
     {1, CAIRN__CF_RUNS, &cairn__run_record__descriptor, "run record"},
@@ -73,6 +82,7 @@ static const s_family_t s_families[S_FAMILIES] = {
      "in-flight record"},
     {4, CAIRN__CF_STATE, &cairn__value_record__descriptor, "state value"},
     {5, CAIRN__CF_OUTPUTS, &cairn__output_record__descriptor, "outputs"},
+    {6, CAIRN__CF_EVENTS, &cairn__event_block__descriptor, "event block"},
 };
 
 /* ---- encoding helpers ---------------------------------------------------- */
@@ -159,6 +169,11 @@ s_describe(const s_family_t *family, const uint8_t *key, size_t len, char *out,
                  name_len, (const char *)name,
                  scope_len ? "executor " : "shared state", scope_len,
                  (const char *)scope, run_len, run);
+    } else if (family->cf == CAIRN__CF_EVENTS && nul
+               && len == (size_t)(nul - key) + 1 + 8) {
+        snprintf(out, size, "event block %llu of run '%.*s'",
+                 (unsigned long long)cairn__key_read_u64(nul + 1), run_len,
+                 run);
     } else if (nul && len == (size_t)(nul - key) + 1 + 8) {
         snprintf(out, size, "%s %.*s@%llu", family->name, run_len, run,
                  (unsigned long long)cairn__key_read_u64(nul + 1));
@@ -608,8 +623,10 @@ s_check_entry(s_import_t *im, size_t index, cairn_error_t *err)
         snprintf(r->id, sizeof r->id, "%s", id);
         r->record = run;
         e->run = im->run_count - 1;
-    } else if (e->family->cf != CAIRN__CF_CHECKPOINTS) {
-        /* Only run and checkpoint records may be rewritten. */
+    } else if (e->family->cf != CAIRN__CF_CHECKPOINTS
+               && e->family->cf != CAIRN__CF_EVENTS) {
+        /* Only run and checkpoint records (and the checkpoint ids in
+         * events) may be rewritten. */
         protobuf_c_message_free_unpacked(e->msg, NULL);
         e->msg = NULL;
     }
@@ -768,7 +785,7 @@ s_rename_checkpoint(const char *text, const char *from, const char *to,
     return out;
 }
 
-/* Re-frames a run or checkpoint record of the renamed run; the caller
+/* Re-frames a run, checkpoint or event record of the renamed run; the caller
  * frees *value. Borrowed strings are swapped in and swapped back, so the
  * decoded message still owns exactly what it allocated. */
 static uint8_t *
@@ -777,7 +794,29 @@ s_renamed_value(const s_entry_t *e, const char *from, const char *to,
 {
     char latest[CAIRN_CHECKPOINT_ID_MAX], parent[CAIRN_CHECKPOINT_ID_MAX];
     uint8_t *value = NULL;
-    if (e->family->cf == CAIRN__CF_RUNS) {
+    if (e->family->cf == CAIRN__CF_EVENTS) {
+        /* checkpoint_written names its checkpoint "FROM@N"; the renamed
+         * ids live in names until the block is packed */
+        Cairn__EventBlock *block = (Cairn__EventBlock *)e->msg;
+        char **old = calloc(block->n_events ? block->n_events : 1,
+                            sizeof *old);
+        char (*names)[CAIRN_CHECKPOINT_ID_MAX] =
+            calloc(block->n_events ? block->n_events : 1, sizeof *names);
+        for (size_t i = 0; old && names && i < block->n_events; i++) {
+            Cairn__EventRecord *event = block->events[i];
+            old[i] = event->detail;
+            char *renamed = s_rename_checkpoint(event->detail, from, to,
+                                                names[i], sizeof names[i]);
+            if (event->kind == CAIRN_EVENT_CHECKPOINT_WRITTEN && renamed)
+                event->detail = renamed;
+        }
+        if (old && names)
+            value = cairn__record_pack(&block->base, len);
+        for (size_t i = 0; old && names && i < block->n_events; i++)
+            block->events[i]->detail = old[i];
+        free(old);
+        free(names);
+    } else if (e->family->cf == CAIRN__CF_RUNS) {
         Cairn__RunRecord *run = (Cairn__RunRecord *)e->msg;
         char *old_id = run->run_id, *old_latest = run->latest_checkpoint,
              *old_parent = run->parent;

@@ -335,7 +335,8 @@ cairn_store_delete_run(cairn_store_t *self, const char *run_id,
     cairn__key_add_text(&prefix, run_id, true);
     static const cairn__cf_t kinds[] = {CAIRN__CF_CHECKPOINTS,
                                         CAIRN__CF_INFLIGHT, CAIRN__CF_STATE,
-                                        CAIRN__CF_OUTPUTS, CAIRN__CF_PENDING};
+                                        CAIRN__CF_OUTPUTS, CAIRN__CF_PENDING,
+                                        CAIRN__CF_EVENTS};
     for (size_t i = 0; rc == CAIRN_OK && i < sizeof kinds / sizeof kinds[0];
          i++) {
         s_deleter_t deleter = {self, batch, kinds[i], 0};

@@ -76,6 +76,11 @@ cairn__ckpt_writer_t *
 cairn__ckpt_begin(cairn_store_t *self, const char *run_id,
                   uint64_t superstep);
 
+/* The batch the checkpoint is built in, for records other modules add
+ * to it (events). Borrowed; valid until commit or abort. */
+cairn__batch_t *
+cairn__ckpt_batch(cairn__ckpt_writer_t *w);
+
 /* Adds the version of a state key changed since the last checkpoint
  * (scope NULL = shared). */
 void

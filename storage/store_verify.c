@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "storage/store_events.h"
 #include "storage/store_internal.h"
 
 typedef struct {
@@ -47,9 +48,23 @@ s_checkpoint_exists(cairn_store_t *self, const char *id)
     return found;
 }
 
+typedef struct {
+    s_report_t *report;
+    const char *run_id;
+} s_event_report_t;
+
+static void
+s_event_problem(void *userdata, const char *text)
+{
+    s_event_report_t *r = userdata;
+    s_problem(r->report, r->run_id, NULL, text);
+}
+
 static void
 s_verify_run(cairn_store_t *self, const char *run_id, s_report_t *report)
 {
+    s_event_report_t events = {report, run_id};
+    cairn__store_verify_events(self, run_id, s_event_problem, &events);
     cairn_checkpoint_info_t *infos = NULL;
     size_t count = 0;
     cairn_error_t err;

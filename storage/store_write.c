@@ -53,6 +53,12 @@ cairn__ckpt_abort(cairn__ckpt_writer_t *w)
     free(w);
 }
 
+cairn__batch_t *
+cairn__ckpt_batch(cairn__ckpt_writer_t *w)
+{
+    return w->batch;
+}
+
 static void
 s_put(cairn__ckpt_writer_t *w, cairn__cf_t cf, const ProtobufCMessage *msg)
 {

@@ -15,6 +15,7 @@
 #include "workflow.h"
 #include "engine.h"
 #include "store.h"
+#include "events.h"
 #include "builtins.h"
 #include "plugin.h"
 #include "worker.h"

@@ -83,6 +83,8 @@ typedef struct {
                               executors run (SUPERSTEP_COMPLETED), bytes
                               written (CHECKPOINT_WRITTEN) */
     cairn_status_t status; /* RUN_ENDED */
+    uint64_t seq;          /* 1, 2, ... within the run, across resumes */
+    uint64_t time_ms;      /* wall clock (ms since 1970) when emitted */
 } cairn_event_t;
 
 typedef void (*cairn_event_fn)(const cairn_event_t *event, void *userdata);
@@ -130,6 +132,11 @@ typedef struct {
     void *predicate_userdata;
 } cairn_checkpoint_policy_t;
 
+/* Events a store keeps per run unless told otherwise (the newest). */
+#define CAIRN_DEFAULT_KEEP_EVENTS 10000
+/* keep_events value that stores no events. */
+#define CAIRN_KEEP_NO_EVENTS SIZE_MAX
+
 /* The answer to a pending request, given when a run is resumed. */
 typedef struct {
     const char *request_id;
@@ -150,6 +157,14 @@ typedef struct {
     size_t spec_len;
     const char *const *plugins; /* kept in the run record too */
     size_t plugin_count;
+    size_t keep_events;       /* events the store keeps for the run, the
+                                 newest: 0 = CAIRN_DEFAULT_KEEP_EVENTS,
+                                 CAIRN_KEEP_NO_EVENTS = none */
+    const char *events_endpoint; /* publish every event on this endpoint
+                                    (ipc://PATH, tcp://127.0.0.1:PORT), a
+                                    PUB socket bound for the run and kept
+                                    in its run record; NULL: do not */
+
     const cairn_response_t *responses; /* resume: answers to pending
                                           requests (borrowed) */
     size_t response_count;

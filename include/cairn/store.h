@@ -106,6 +106,8 @@ typedef struct {
     size_t spec_len;
     char **plugins;
     size_t plugin_count;
+    char *events_endpoint;   /* where the live run publishes its events
+                                (ipc://...), or "" */
 } cairn_run_info_t;
 
 /* All runs, sorted by id (time-ordered for generated ids). Caller frees

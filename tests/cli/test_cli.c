@@ -1735,6 +1735,319 @@ test_cli_verify(void **state)
     s_expect(&r, 2, NULL, "unknown run 'nope'");
 }
 
+/* ---- events: stored, bounded, replayed, followed ---- */
+
+/* The JSON lines of text, parsed (kept); *count of them. */
+static json_t **
+s_json_lines(const char *text, size_t *count)
+{
+    json_t **lines = s_keep(calloc(strlen(text) + 1, sizeof *lines));
+    size_t n = 0;
+    while (*text) {
+        size_t len = strcspn(text, "\n");
+        char *line = s_keep(strndup(text, len));
+        if (line[0] == '{')
+            lines[n++] = s_json(line);
+        text += len + (text[len] == '\n');
+    }
+    *count = n;
+    return lines;
+}
+
+static const char *
+s_ev_kind(json_t *ev)
+{
+    return json_string_value(json_object_get(ev, "event"));
+}
+
+static uint64_t
+s_ev_int(json_t *ev, const char *field)
+{
+    return (uint64_t)json_integer_value(json_object_get(ev, field));
+}
+
+/* Asserts the seqs of lines are first, first+1, ... */
+static void
+s_assert_contiguous(json_t **lines, size_t n, uint64_t first)
+{
+    for (size_t i = 0; i < n; i++)
+        if (s_ev_int(lines[i], "seq") != first + i)
+            fail_msg("event %zu has seq %llu, expected %llu", i,
+                     (unsigned long long)s_ev_int(lines[i], "seq"),
+                     (unsigned long long)(first + i));
+}
+
+static void
+test_cli_events_replay(void **state)
+{
+    (void)state;
+    const char *db = s_path("db");
+    s_result_t r = {0}, stored = {0};
+    s_cairn(&r, "run", PIPELINE, "--input", "hello world", "--db", db,
+            "--run-id", "ev", "--events", NULL);
+    s_expect(&r, 0, "dlrow olleh\n", NULL);
+    size_t live_n = 0, n = 0;
+    json_t **live = s_json_lines(r.err, &live_n);
+
+    s_cairn(&stored, "events", "ev", "--db", db, "--json", NULL);
+    s_expect(&stored, 0, NULL, NULL);
+    json_t **lines = s_json_lines(stored.out, &n);
+    /* exactly what run --events printed, in the same order */
+    assert_int_equal(n, live_n);
+    for (size_t i = 0; i < n; i++)
+        assert_true(json_equal(lines[i], live[i]));
+    s_assert_contiguous(lines, n, 1);
+    /* 4 supersteps of one executor each: the kinds, in order */
+    static const char *const step[] = {
+        "superstep_started", "executor_invoked", "executor_completed",
+        "superstep_completed", "checkpoint_written"};
+    assert_string_equal(s_ev_kind(lines[0]), "run_started");
+    assert_string_equal(s_ev_kind(lines[1]), "checkpoint_written");
+    size_t at = 2;
+    for (uint64_t superstep = 1; superstep <= 4; superstep++)
+        for (size_t k = 0; k < 5; k++, at++) {
+            if (superstep == 4 && k == 3) {
+                assert_string_equal(s_ev_kind(lines[at]), "output");
+                assert_string_equal(json_string_value(json_object_get(
+                                        lines[at], "data")),
+                                    "dlrow olleh");
+                at++;
+            }
+            assert_string_equal(s_ev_kind(lines[at]), step[k]);
+            assert_int_equal(s_ev_int(lines[at], "superstep"), superstep);
+        }
+    assert_string_equal(s_ev_kind(lines[at]), "run_ended");
+    assert_string_equal(
+        json_string_value(json_object_get(lines[at], "status")), "completed");
+    assert_int_equal(at + 1, n);
+
+    /* the readable form: one line per event */
+    s_cairn(&r, "events", "ev", "--db", db, NULL);
+    s_expect(&r, 0, NULL, NULL);
+    size_t text_lines = 0;
+    for (const char *p = r.out; *p; p++)
+        text_lines += *p == '\n';
+    assert_int_equal(text_lines, n);
+    assert_non_null(strstr(r.out, "run_ended"));
+    assert_non_null(strstr(r.out, "\"dlrow olleh\""));
+
+    s_cairn(&r, "events", "nope", "--db", db, NULL);
+    s_expect(&r, 2, "", "unknown run 'nope'");
+    s_cairn(&r, "events", "--db", db, NULL);
+    s_expect(&r, 2, "", NULL);
+    s_cairn(&r, "verify", "--db", db, NULL);
+    s_expect(&r, 0, "", "0 problem(s)");
+}
+
+static void
+test_cli_events_bound(void **state)
+{
+    (void)state;
+    const char *db = s_path("db");
+    s_result_t r = {0};
+    s_cairn(&r, "run", PIPELINE, "--input", "hi", "--db", db, "--run-id",
+            "all", NULL);
+    s_expect(&r, 0, NULL, NULL);
+    s_cairn(&r, "events", "all", "--db", db, "--json", NULL);
+    size_t total = 0;
+    json_t **all = s_json_lines(r.out, &total);
+    assert_true(total > 5);
+
+    s_cairn(&r, "run", PIPELINE, "--input", "hi", "--db", db, "--run-id",
+            "five", "--keep-events", "5", NULL);
+    s_expect(&r, 0, NULL, NULL);
+    s_cairn(&r, "events", "five", "--db", db, "--json", NULL);
+    s_expect(&r, 0, NULL, NULL);
+    size_t n = 0;
+    json_t **lines = s_json_lines(r.out, &n);
+    /* the newest five: the oldest are trimmed */
+    assert_int_equal(n, 5);
+    s_assert_contiguous(lines, n, total - 4);
+    for (size_t i = 0; i < n; i++)
+        assert_string_equal(s_ev_kind(lines[i]),
+                            s_ev_kind(all[total - 5 + i]));
+    assert_string_equal(s_ev_kind(lines[4]), "run_ended");
+
+    /* across processes: a resume continues the numbering and trims what
+     * the first process stored */
+    s_cairn(&r, "run", PIPELINE, "--input", "hi", "--db", db, "--run-id",
+            "two", "--max-supersteps", "2", NULL);
+    s_expect(&r, 4, "", NULL);
+    s_cairn(&r, "events", "two", "--db", db, "--json", NULL);
+    size_t first_n = 0;
+    s_json_lines(r.out, &first_n);
+    assert_true(first_n > 5);
+    s_cairn(&r, "resume", "two", "--db", db, "--max-supersteps", "10",
+            "--keep-events", "5", NULL);
+    s_expect(&r, 0, "ih\n", NULL);
+    s_cairn(&r, "events", "two", "--db", db, "--json", NULL);
+    lines = s_json_lines(r.out, &n);
+    assert_int_equal(n, 5);
+    assert_true(s_ev_int(lines[0], "seq") > first_n);
+    s_assert_contiguous(lines, n, s_ev_int(lines[0], "seq"));
+    assert_string_equal(s_ev_kind(lines[4]), "run_ended");
+
+    s_cairn(&r, "run", PIPELINE, "--input", "hi", "--db", db, "--run-id",
+            "none", "--keep-events", "0", NULL);
+    s_expect(&r, 0, NULL, NULL);
+    s_cairn(&r, "events", "none", "--db", db, "--json", NULL);
+    s_expect(&r, 0, "", NULL);
+    s_cairn(&r, "verify", "--db", db, NULL);
+    s_expect(&r, 0, "", "0 problem(s)");
+}
+
+/* Stored events after kill -9 say no more than the checkpoints; resume
+ * continues their numbering. */
+static void
+test_cli_events_kill_and_resume(void **state)
+{
+    (void)state;
+    const char *spec = s_spec("slow.json", SLOW_SPEC(15));
+    const char *db = s_path("db");
+    s_result_t r = {0};
+    s_proc_t victim;
+    s_start(&victim, "run", spec, "--input", "0", "--db", db, "--run-id", "k",
+            NULL);
+    s_wait_checkpoints(db, "k", 5);
+    assert_int_equal(kill(victim.pid, SIGKILL), 0);
+    s_wait(&victim, &r);
+    assert_int_equal(r.code, 128 + SIGKILL);
+
+    char *ids = s_checkpoint_ids(db, "k");
+    uint64_t latest = strtoull(strchr(ids, '@') + 1, NULL, 10);
+    s_cairn(&r, "events", "k", "--db", db, "--json", NULL);
+    s_expect(&r, 0, NULL, NULL);
+    size_t n = 0;
+    json_t **before = s_json_lines(r.out, &n);
+    assert_true(n > 0);
+    s_assert_contiguous(before, n, 1);
+    assert_string_equal(s_ev_kind(before[0]), "run_started");
+    for (size_t i = 0; i < n; i++) {
+        /* nothing beyond the latest checkpoint's barrier */
+        assert_true(s_ev_int(before[i], "superstep") <= latest);
+        if (strcmp(s_ev_kind(before[i]), "checkpoint_written") == 0) {
+            const char *cp =
+                json_string_value(json_object_get(before[i], "detail"));
+            char *needle = NULL;
+            assert_true(asprintf(&needle, ",%s,", cp) > 0);
+            char *haystack = NULL;
+            assert_true(asprintf(&haystack, ",%s,", ids) > 0);
+            s_keep(needle);
+            s_keep(haystack);
+            if (!strstr(haystack, needle))
+                fail_msg("event names %s, not among %s", cp, ids);
+        }
+        assert_string_not_equal(s_ev_kind(before[i]), "run_ended");
+    }
+    /* the events of the latest barrier are there up to its completion */
+    assert_int_equal(s_ev_int(before[n - 1], "superstep"), latest);
+
+    s_cairn(&r, "resume", "k", "--db", db, NULL);
+    s_expect(&r, 0, "15\n", NULL);
+    s_cairn(&r, "events", "k", "--db", db, "--json", NULL);
+    size_t m = 0;
+    json_t **after = s_json_lines(r.out, &m);
+    assert_true(m > n);
+    s_assert_contiguous(after, m, 1);
+    for (size_t i = 0; i < n; i++)
+        assert_true(json_equal(after[i], before[i]));
+    /* the resume starts right after what was stored, from that barrier */
+    assert_string_equal(s_ev_kind(after[n]), "run_started");
+    assert_int_equal(s_ev_int(after[n], "superstep"), latest);
+    assert_string_equal(s_ev_kind(after[m - 1]), "run_ended");
+    s_cairn(&r, "verify", "k", "--db", db, NULL);
+    s_expect(&r, 0, "", "0 problem(s)");
+}
+
+/* --follow against a live run that stores events only at its end: the
+ * live ones come over the events endpoint. */
+static void
+test_cli_events_follow(void **state)
+{
+    (void)state;
+    const char *spec = s_spec("slow.json", SLOW_SPEC(25));
+    const char *db = s_path("db");
+    s_result_t r = {0};
+    s_proc_t writer, follower;
+    s_start(&writer, "run", spec, "--input", "0", "--db", db, "--run-id",
+            "f", "--checkpoint", "none", NULL);
+    s_wait_checkpoints(db, "f", 1);
+    json_t *run = s_run_entry(db, "f");
+    assert_string_equal(json_string_value(json_object_get(run, "status")),
+                        "running");
+    s_start(&follower, "events", "f", "--db", db, "--follow", "--json", NULL);
+    /* live events arrive while the store holds only the entry's */
+    uint64_t deadline = s_now_ms() + S_TIMEOUT_S * 1000;
+    size_t seen = 0;
+    while (seen < 30) {
+        if (s_now_ms() > deadline)
+            fail_msg("the follower printed %zu live events", seen);
+        assert_true(s_alive(&writer));
+        seen = 0;
+        if (!s_exists(follower.out_path))
+            continue;
+        for (const char *p = s_slurp(follower.out_path, NULL); *p; p++)
+            seen += *p == '\n';
+        usleep(20000);
+    }
+    s_cairn(&r, "events", "f", "--db", db, "--json", NULL);
+    s_expect(&r, 0, NULL, NULL);
+    size_t stored_n = 0;
+    s_json_lines(r.out, &stored_n);
+    assert_true(stored_n < seen);
+
+    s_wait(&writer, &r);
+    s_expect(&r, 0, "25\n", NULL);
+    s_result_t followed = {0};
+    s_wait(&follower, &followed);
+    s_expect(&followed, 0, NULL, NULL);
+    /* all of them, once each, in order, through run_ended */
+    s_cairn(&r, "events", "f", "--db", db, "--json", NULL);
+    s_expect(&r, 0, NULL, NULL);
+    assert_string_equal(followed.out, r.out);
+    size_t n = 0;
+    json_t **lines = s_json_lines(followed.out, &n);
+    s_assert_contiguous(lines, n, 1);
+    assert_string_equal(s_ev_kind(lines[n - 1]), "run_ended");
+    /* the endpoint was recorded while live and its socket is gone */
+    char path[96];
+    snprintf(path, sizeof path, "/tmp/cairn-events-%u-%ld.ipc",
+             (unsigned)getuid(), (long)writer.pid);
+    assert_false(s_exists(path));
+    /* following a finished run replays it and ends */
+    s_cairn(&r, "events", "f", "--db", db, "--follow", "--json", NULL);
+    s_expect(&r, 0, followed.out, NULL);
+}
+
+static void
+test_cli_events_export_import(void **state)
+{
+    (void)state;
+    const char *a = s_path("a"), *b = s_path("b"), *file = s_path("ev.exp");
+    s_result_t r = {0}, ra = {0}, rb = {0};
+    s_cairn(&r, "run", PIPELINE, "--input", "hi", "--db", a, "--run-id", "x",
+            NULL);
+    s_expect(&r, 0, NULL, NULL);
+    s_cairn(&r, "export", "x", "--db", a, NULL);
+    s_expect(&r, 0, NULL, NULL);
+    s_write(file, r.out, r.out_len);
+    s_cairn(&r, "import", file, "--db", b, NULL);
+    s_expect(&r, 0, "", NULL);
+    s_cairn(&ra, "events", "x", "--db", a, "--json", NULL);
+    s_cairn(&rb, "events", "x", "--db", b, "--json", NULL);
+    s_expect(&rb, 0, NULL, NULL);
+    assert_true(strlen(ra.out) > 0);
+    assert_string_equal(ra.out, rb.out);
+    /* renamed: the checkpoints the events name are renamed too */
+    s_cairn(&r, "import", file, "--db", b, "--as", "y", NULL);
+    s_expect(&r, 0, "", NULL);
+    s_cairn(&r, "events", "y", "--db", b, "--json", NULL);
+    assert_non_null(strstr(r.out, "\"detail\":\"y@4\""));
+    assert_null(strstr(r.out, "\"detail\":\"x@"));
+    s_cairn(&r, "verify", "--db", b, NULL);
+    s_expect(&r, 0, "", "0 problem(s)");
+}
+
 /* ---- retries ---- */
 
 #define RETRY_SPEC(ATTEMPTS)                                                   \
@@ -2001,6 +2314,11 @@ main(void)
         T(test_cli_gc_keep_last),
         T(test_cli_export_import),
         T(test_cli_exec_needs_allow_exec),
+        T(test_cli_events_replay),
+        T(test_cli_events_bound),
+        T(test_cli_events_kill_and_resume),
+        T(test_cli_events_follow),
+        T(test_cli_events_export_import),
         T(test_cli_retry_from_spec),
         T(test_cli_auto_resume),
         T(test_cli_recover_three_runs),

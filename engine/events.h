@@ -1,0 +1,44 @@
+/* events.h - numbering, storing and publishing a run's events
+ * (events.c), as the coordinator and the checkpointer use it. */
+#ifndef CAIRN_EVENTS_INTERNAL_H_INCLUDED
+#define CAIRN_EVENTS_INTERNAL_H_INCLUDED
+
+#include "cairn/engine.h"
+#include "storage/backend.h"
+
+typedef struct cairn__events_t cairn__events_t;
+
+/* Prepares the events of a run with opts: binds opts->events_endpoint
+ * (CAIRN_EINVAL / CAIRN_ETRANSPORT saying why it cannot) and keeps
+ * opts->store and opts->keep_events. Caller owns *out. */
+int cairn__events_open(cairn__events_t **out, const cairn_run_options_t *opts,
+                       cairn_error_t *err);
+
+/* Starts numbering the events of run_id after the last one stored (or
+ * at 1). With store false, nothing is stored (a resume that has nothing
+ * to do must change nothing). Events emitted before have seq 0. */
+int cairn__events_start(cairn__events_t *self, const char *run_id, bool store,
+                        cairn_error_t *err);
+
+/* Gives event its seq and time, buffers it for the store and publishes
+ * it. Never fails: an event that cannot be kept is logged. Accepts NULL
+ * self (the event goes nowhere). */
+void cairn__events_emit(cairn__events_t *self, cairn_event_t *event);
+
+/* Adds the buffered events, and the deletion of stored ones beyond the
+ * bound, to the batch of a checkpoint. Accepts NULL. */
+void cairn__events_put(cairn__events_t *self, cairn__batch_t *batch);
+
+/* The batch of the last cairn__events_put was committed: forgets what it
+ * held. Accepts NULL. */
+void cairn__events_saved(cairn__events_t *self);
+
+/* Writes what is still buffered in a batch of its own (the end of a
+ * run); a failure is logged, the checkpoints stand. Accepts NULL. */
+void cairn__events_flush(cairn__events_t *self);
+
+/* Unbinds the endpoint and frees everything. Accepts NULL; nulls
+ * *self_p. */
+void cairn__events_destroy(cairn__events_t **self_p);
+
+#endif
