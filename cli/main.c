@@ -26,6 +26,8 @@ static const s_command_t s_commands[] = {
      "resume RUN|CHECKPOINT [--db DIR] [--max-supersteps N]\n"
      "      [--spec F [--force-signature]] [--allow-exec] [--json] [--events]"},
     {"runs", cli_cmd_runs, "runs [--db DIR] [--json]"},
+    {"pause", cli_cmd_pause, "pause RUN [--db DIR]"},
+    {"cancel", cli_cmd_cancel, "cancel RUN [--db DIR]"},
     {"checkpoints", cli_cmd_checkpoints,
      "checkpoints RUN [--db DIR] [--limit N] [--tag T] [--json]"},
     {"show", cli_cmd_show, "show CHECKPOINT [--db DIR] [--json]"},

@@ -96,6 +96,8 @@ typedef struct {
     size_t spec_len;
     char **plugins;
     size_t plugin_count;
+    char *control_endpoint;  /* where a live run answers Control requests
+                                (control.h), or "" */
 } cairn_run_info_t;
 
 /* All runs, sorted by id (time-ordered for generated ids). Caller frees
