@@ -138,7 +138,7 @@ typedef struct {
     uint64_t superstep;
     char *parent;            /* previous checkpoint in the lineage, or "" */
     uint64_t timestamp_ms;
-    char *trigger;           /* entry, policy, manual, error,
+    char *trigger;           /* entry, policy, manual, pause, error,
                                 max_supersteps, end, fork */
     char *status;
     char *workflow;
