@@ -21,7 +21,10 @@
  *   one of its checkpoints to continue from there.
  * - A request made while no run uses the handle applies to the next run
  *   that does (so a signal during start-up is not lost); a run consumes
- *   the request it acts on, so a handle can be reused.
+ *   the request it acts on and drops the ones it did not act on when it
+ *   ends, so a handle can be reused for the next run.
+ * - The pause predicate (cairn_run_options_t.pause_when) pauses exactly
+ *   like a request, at the barriers where it is true.
  *
  * Another process reaches a live run through its control endpoint
  * (cairn_run_options_t.control_endpoint, recorded in the run record) with
