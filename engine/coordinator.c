@@ -1029,7 +1029,8 @@ static int
 s_loop(cairn__run_t *run, cairn_error_t *err)
 {
     while (run->status == CAIRN_STATUS_RUNNING) {
-        cairn__ctl_serve(&run->ctl, run->run_id);
+        /* The endpoint is served in s_collect, polled with the hosts: a
+         * poll of its own here would cost every superstep a syscall. */
         if (cairn__ctl_take(&run->ctl, CAIRN__CONTROL_CANCEL)) {
             run->status = CAIRN_STATUS_CANCELLED;
             break;
