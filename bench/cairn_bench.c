@@ -593,6 +593,17 @@ s_engine_rep(void *arg, double *value)
 {
     engine_run_t *er = arg;
     cairn_run_options_t opts = {0};
+    /* CAIRN_BENCH_CONTROL=1: with a control handle and endpoint, as
+     * `cairn run` has, to measure what serving them costs. */
+    char endpoint[64];
+    cairn_run_control_t *control = NULL;
+    if (getenv("CAIRN_BENCH_CONTROL")) {
+        snprintf(endpoint, sizeof endpoint, "ipc:///tmp/cairn-bench-%ld.ipc",
+                 (long)getpid());
+        control = cairn_run_control_new();
+        opts.control = control;
+        opts.control_endpoint = endpoint;
+    }
     cairn_result_t *result = NULL;
     cairn_error_t err;
     atomic_store(&s_invocations, 0);
@@ -600,6 +611,7 @@ s_engine_rep(void *arg, double *value)
     int rc = cairn_engine_run(er->engine, er->workflow, "0", 1, &opts,
                               &result, &err);
     *value = s_now() - t0;
+    cairn_run_control_destroy(&control);
     if (rc < 0) {
         fprintf(stderr, "cairn-bench: run: %s\n", err.message);
         return -1;

@@ -127,6 +127,25 @@ cli_reap_workers(pid_t *pids, size_t count);
  * text or one JSON object; returns the exit code. */
 int
 cli_checkpoints_tree(cairn_store_t *store, const char *run_id, bool json);
+/* Run control (cmd_control.c). The control endpoint of this process's
+ * run into out (CAIRN_CONTROL_ENDPOINT_MAX), or false after a warning
+ * when there can be none. */
+bool
+cli_control_endpoint(char *out, size_t size);
+
+/* SIGINT/SIGTERM pause the run through control; a second one stops the
+ * process at once (removing endpoint's socket file). Restore undoes it. */
+void
+cli_signals_install(cairn_run_control_t *control, const char *endpoint);
+void
+cli_signals_restore(void);
+
+/* The superstep (and status) a live run reports on its control endpoint,
+ * asked with a short timeout; false when it is not live or does not
+ * answer. *status is valid until the next call. */
+bool
+cli_live_superstep(const cairn_run_info_t *run, uint64_t *superstep,
+                   const char **status);
 
 /* The subcommands; argv[0] is the subcommand's name. */
 int
@@ -159,5 +178,9 @@ int
 cli_cmd_fork(int argc, char **argv);
 int
 cli_cmd_diff(int argc, char **argv);
+int
+cli_cmd_pause(int argc, char **argv);
+int
+cli_cmd_cancel(int argc, char **argv);
 
 #endif

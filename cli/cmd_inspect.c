@@ -68,6 +68,14 @@ cli_cmd_runs(int argc, char **argv)
     if (exit_code == CLI_EXIT_OK
         && cairn_store_list_runs(store, &runs, &count, &err) != CAIRN_OK)
         exit_code = cli_fail(&err);
+    /* Live runs say which superstep they are in; the others what the
+     * store last recorded. */
+    for (size_t i = 0; exit_code == CLI_EXIT_OK && i < count; i++) {
+        const char *live = NULL;
+        uint64_t superstep;
+        if (cli_live_superstep(&runs[i], &superstep, &live))
+            runs[i].superstep = superstep;
+    }
     if (exit_code == CLI_EXIT_OK && o.json) {
         json_t *list = json_array();
         for (size_t i = 0; i < count; i++) {

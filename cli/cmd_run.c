@@ -444,6 +444,15 @@ s_drive(const s_options_t *o, const cairn_registry_t *registry,
     }
     if (spawned > 0 && engine_opts.min_workers < spawned)
         engine_opts.min_workers = spawned;
+    /* Pause and cancel from other processes and from signals. */
+    char control_endpoint[CAIRN_CONTROL_ENDPOINT_MAX];
+    cairn_run_control_t *control = cairn_run_control_new();
+    run_opts->control = control;
+    if (control && cli_control_endpoint(control_endpoint,
+                                        sizeof control_endpoint))
+        run_opts->control_endpoint = control_endpoint;
+    if (control)
+        cli_signals_install(control, run_opts->control_endpoint);
     int rc = cairn_engine_open(&engine, registry, &engine_opts, &err);
     if (rc == CAIRN_OK && spawned > 0
         && cli_spawn_workers(spawned, engine_opts.listen, run_opts->plugins,
@@ -460,7 +469,21 @@ s_drive(const s_options_t *o, const cairn_registry_t *registry,
     if (rc == CAIRN_OK && o->auto_resume > 0 && run_opts->store
         && cairn_store_durability(run_opts->store) != CAIRN_DURABILITY_NONE)
         rc = s_auto_resume(o, engine, wf, run_opts, &result, &err);
+    cli_signals_restore();
+    cairn_run_control_destroy(&control);
     int exit_code = rc == CAIRN_OK ? s_report(o, result) : cli_fail(&err);
+    if (rc == CAIRN_OK && cairn_result_status(result) == CAIRN_STATUS_PAUSED)
+        cli_error("run %s paused at superstep %llu; continue with: cairn "
+                  "resume %s",
+                  cairn_result_run_id(result),
+                  (unsigned long long)cairn_result_supersteps(result),
+                  cairn_result_run_id(result));
+    if (rc == CAIRN_OK
+        && cairn_result_status(result) == CAIRN_STATUS_CANCELLED)
+        cli_error("run %s cancelled after superstep %llu; its last "
+                  "checkpoint stays",
+                  cairn_result_run_id(result),
+                  (unsigned long long)cairn_result_supersteps(result));
     cairn_result_destroy(&result);
     cli_reap_workers(pids, spawned);
     cairn_engine_destroy(&engine);

@@ -34,6 +34,8 @@ static const s_command_t s_commands[] = {
      "      [--json] [--resume [--allow-exec] [--events] [--max-supersteps N]]"},
     {"diff", cli_cmd_diff, "diff RUN_A RUN_B [--db DIR] [--json]"},
     {"runs", cli_cmd_runs, "runs [--db DIR] [--json]"},
+    {"pause", cli_cmd_pause, "pause RUN [--db DIR]"},
+    {"cancel", cli_cmd_cancel, "cancel RUN [--db DIR]"},
     {"checkpoints", cli_cmd_checkpoints,
      "checkpoints RUN [--db DIR] [--limit N] [--tag T] [--tree] [--json]"},
     {"show", cli_cmd_show, "show CHECKPOINT [--db DIR] [--json]"},

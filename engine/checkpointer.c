@@ -128,6 +128,9 @@ s_run_record(const cairn__run_t *run, Cairn__RunRecord *record,
                          && run->opts.events_endpoint
                      ? run->opts.events_endpoint
                      : "");
+    record->control_endpoint = run->status == CAIRN_STATUS_RUNNING
+                                   ? (char *)run->ctl.endpoint
+                                   : (char *)"";
     return CAIRN_OK;
 }
 
@@ -568,6 +571,17 @@ cairn__ckpt_restore(cairn__run_t *run, const char *target, bool *finished,
         cairn_log(CAIRN_LOG_WARN, "checkpoint",
                   "resuming %s with a different workflow (forced)",
                   cp->info.id);
+    }
+    if (is_latest && strcmp(cp->run->status, "cancelled") == 0) {
+        /* Cancelling was a decision not to finish: resuming must not undo
+         * it by accident. A fork from a checkpoint continues on purpose. */
+        rc = cairn_error_set(err, CAIRN_EINVAL,
+                             "run %s was cancelled and cannot be resumed; "
+                             "fork it from checkpoint %s to continue from "
+                             "there",
+                             cp->run->run_id, cp->info.id);
+        cairn_checkpoint_destroy(&cp);
+        return rc;
     }
     run->superstep = cp->record->superstep;
     run->last_checkpoint = cp->record->superstep;

@@ -33,6 +33,7 @@
 #include "engine/util.h"
 
 #define S_POLL_MS 1000
+#define S_CONTROL_POLL_MS 50 /* how soon a cancel is seen in a superstep */
 
 /* ---- mail pools ---------------------------------------------------------- */
 
@@ -121,6 +122,7 @@ s_run_free(cairn__run_t *run)
     cairn__dead_letter_fini(run);
     cairn__ckpt_fini(run);
     cairn__events_destroy(&run->events);
+    cairn__ctl_close(&run->ctl);
 }
 
 static int
@@ -193,7 +195,8 @@ s_run_init(cairn__run_t *run, cairn_engine_t *engine, const cairn_workflow_t *wf
                               : wf->max_supersteps;
     if (s_run_alloc(run) != CAIRN_OK)
         return cairn_error_set(err, CAIRN_ENOMEM, "out of memory");
-    return cairn__events_open(&run->events, &run->opts, err);
+    int rc = cairn__events_open(&run->events, &run->opts, err);
+    return rc == CAIRN_OK ? cairn__ctl_open(&run->ctl, &run->opts, err) : rc;
 }
 
 /* Puts the run input into the start executor's mailbox. */
@@ -495,6 +498,7 @@ s_place_all(cairn__run_t *run, cairn_error_t *err)
         zmq_pollitem_t item = {router, 0, ZMQ_POLLIN, 0};
         if (zmq_poll(&item, 1, 20) > 0)
             s_receive_one(run);
+        cairn__ctl_serve(&run->ctl, run->run_id);
         /* Workers that joined wait with us: keep them from thinking we
          * are gone. */
         uint64_t now = cairn__monotonic_us();
@@ -712,16 +716,28 @@ s_collect(cairn__run_t *run, size_t expected, cairn_error_t *err)
     bool workers = engine->host_count > engine->local_count;
     long tick_ms =
         workers ? (long)(engine->heartbeat_us / 4000u) + 1 : S_POLL_MS;
+    if (run->opts.control && tick_ms > S_CONTROL_POLL_MS)
+        tick_ms = S_CONTROL_POLL_MS;
+    /* The control endpoint, if any, is polled beside the ROUTER. */
+    zmq_pollitem_t items[2] = {{router, 0, ZMQ_POLLIN, 0},
+                               {cairn__ctl_pollable(&run->ctl), 0,
+                                ZMQ_POLLIN, 0}};
+    int polled = items[1].socket ? 2 : 1;
     size_t received = 0;
     while (received < expected) {
-        zmq_pollitem_t item = {router, 0, ZMQ_POLLIN, 0};
-        int ready = zmq_poll(&item, 1, s_poll_ms(run, tick_ms));
+        int ready = zmq_poll(items, polled, s_poll_ms(run, tick_ms));
         if (ready < 0 && zmq_errno() != EINTR)
             return cairn_error_set(err, CAIRN_ETRANSPORT,
                                    "polling executor hosts failed: %s",
                                    zmq_strerror(zmq_errno()));
-        if (ready > 0)
+        if (ready > 0 && (items[0].revents & ZMQ_POLLIN))
             s_accept(run, s_receive_one(run), &received, expected);
+        if (ready > 0 && polled == 2 && (items[1].revents & ZMQ_POLLIN))
+            cairn__ctl_serve(&run->ctl, run->run_id);
+        if (cairn__ctl_take(&run->ctl, CAIRN__CONTROL_CANCEL)) {
+            run->status = CAIRN_STATUS_CANCELLED;
+            return CAIRN_OK;
+        }
         int rc = s_check_timeouts(run, &received, err);
         if (rc == CAIRN_OK && engine->host_count > engine->local_count)
             rc = s_tend_workers(run, &received, expected, err);
@@ -979,6 +995,25 @@ s_decide_end(cairn__run_t *run)
     }
 }
 
+/* What predicate says about this barrier. */
+static bool
+s_ask_barrier(cairn__run_t *run, size_t ran, cairn_checkpoint_predicate_fn fn,
+              void *userdata)
+{
+    const char **ids = calloc(ran ? ran : 1, sizeof *ids);
+    if (!ids)
+        return true; /* a checkpoint (or pause) too many beats one missing */
+    size_t n = 0;
+    for (size_t x = 0; x < run->wf->executor_count; x++)
+        if (run->done[x])
+            ids[n++] = run->wf->executors[x].id;
+    cairn_barrier_t barrier = {run->superstep, ids, n,
+                               s_pending_messages(run)};
+    bool wanted = fn(&barrier, userdata);
+    free(ids);
+    return wanted;
+}
+
 /* Whether the policy wants this barrier stored. */
 static bool
 s_policy_wants(cairn__run_t *run, size_t ran)
@@ -996,20 +1031,22 @@ s_policy_wants(cairn__run_t *run, size_t ran)
     case CAIRN_CHECKPOINT_PREDICATE:
         break;
     }
-    if (!policy->predicate)
-        return false;
-    const char **ids = calloc(ran ? ran : 1, sizeof *ids);
-    if (!ids)
-        return true; /* a checkpoint too many beats one missing */
-    size_t n = 0;
-    for (size_t x = 0; x < run->wf->executor_count; x++)
-        if (run->done[x])
-            ids[n++] = run->wf->executors[x].id;
-    cairn_barrier_t barrier = {run->superstep, ids, n,
-                               s_pending_messages(run)};
-    bool wanted = policy->predicate(&barrier, policy->predicate_userdata);
-    free(ids);
-    return wanted;
+    return policy->predicate && s_ask_barrier(run, ran, policy->predicate,
+                                              policy->predicate_userdata);
+}
+
+/* A run that goes on pauses here when asked to, or when the pause
+ * predicate says so. */
+static void
+s_maybe_pause(cairn__run_t *run, size_t ran)
+{
+    if (run->status != CAIRN_STATUS_RUNNING)
+        return;
+    if (cairn__ctl_take(&run->ctl, CAIRN__CONTROL_PAUSE)
+        || (run->opts.pause_when
+            && s_ask_barrier(run, ran, run->opts.pause_when,
+                             run->opts.pause_userdata)))
+        run->status = CAIRN_STATUS_PAUSED;
 }
 
 /* Collects the tags of checkpoints handlers asked for; returns whether
@@ -1048,6 +1085,8 @@ s_maybe_checkpoint(cairn__run_t *run, size_t ran, cairn_error_t *err)
         trigger = "waiting";
     else if (run->status == CAIRN_STATUS_FAILED)
         trigger = "max_supersteps";
+    else if (run->status == CAIRN_STATUS_PAUSED)
+        trigger = "pause";
     else if (manual && run->opts.checkpoint.kind != CAIRN_CHECKPOINT_NONE)
         trigger = "manual";
     else if (s_policy_wants(run, ran))
@@ -1085,6 +1124,7 @@ s_commit(cairn__run_t *run, size_t ran, cairn_error_t *err)
                                (unsigned long long)run->superstep);
     s_emit(run, CAIRN_EVENT_SUPERSTEP_COMPLETED, NULL, NULL, NULL, 0, ran);
     s_decide_end(run);
+    s_maybe_pause(run, ran);
     if (run->store)
         rc = s_maybe_checkpoint(run, ran, err);
     s_release_dones(run);
@@ -1230,7 +1270,8 @@ s_collect_with_retries(cairn__run_t *run, size_t sent, cairn_error_t *err)
 {
     int rc = s_collect(run, sent, err);
     bool recovered = true;
-    while (rc == CAIRN_OK && recovered && s_first_failure(run) >= 0) {
+    while (rc == CAIRN_OK && recovered && run->status == CAIRN_STATUS_RUNNING
+           && s_first_failure(run) >= 0) {
         rc = s_recover_failures(run, &sent, &recovered, err);
         if (rc == CAIRN_OK && recovered)
             rc = s_collect(run, sent, err);
@@ -1240,6 +1281,20 @@ s_collect_with_retries(cairn__run_t *run, size_t sent, cairn_error_t *err)
 
 /* ---- the loop ------------------------------------------------------------- */
 
+/* A cancel in the middle of a superstep: nothing of it is applied. Hosts
+ * may finish (and apply locally) work already sent, so their copies are
+ * no longer current; late Dones are refused as being for a superstep that
+ * is not in progress. The run stands at its last barrier. */
+static void
+s_abandon_superstep(cairn__run_t *run)
+{
+    for (size_t x = 0; x < run->wf->executor_count; x++)
+        if (run->inbox[x].count > 0)
+            run->host_current[x] = false;
+    run->superstep--;
+    cairn__ctl_publish(&run->ctl, run->superstep);
+}
+
 /* Runs supersteps until the run ends. Returns < 0 only when the run could
  * not be driven (transport, memory, storage); how it ended is in
  * run->status. */
@@ -1247,7 +1302,14 @@ static int
 s_loop(cairn__run_t *run, cairn_error_t *err)
 {
     while (run->status == CAIRN_STATUS_RUNNING) {
+        /* The endpoint is served in s_collect, polled with the hosts: a
+         * poll of its own here would cost every superstep a syscall. */
+        if (cairn__ctl_take(&run->ctl, CAIRN__CONTROL_CANCEL)) {
+            run->status = CAIRN_STATUS_CANCELLED;
+            break;
+        }
         run->superstep++;
+        cairn__ctl_publish(&run->ctl, run->superstep);
         s_emit(run, CAIRN_EVENT_SUPERSTEP_STARTED, NULL, NULL, NULL, 0, 0);
         size_t ran = s_count_work(run);
         size_t sent = 0;
@@ -1256,6 +1318,10 @@ s_loop(cairn__run_t *run, cairn_error_t *err)
             rc = s_collect_with_retries(run, sent, err);
         if (rc != CAIRN_OK)
             return rc;
+        if (run->status == CAIRN_STATUS_CANCELLED) {
+            s_abandon_superstep(run);
+            break;
+        }
         long failed = s_first_failure(run);
         if (failed >= 0) {
             s_fail_superstep(run, failed);
@@ -1266,6 +1332,9 @@ s_loop(cairn__run_t *run, cairn_error_t *err)
         if (rc != CAIRN_OK)
             return rc;
     }
+    /* Cancelled: no new checkpoint, the record says so. */
+    if (run->status == CAIRN_STATUS_CANCELLED && run->store)
+        return cairn__ckpt_write_record(run, err);
     return CAIRN_OK;
 }
 

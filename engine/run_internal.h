@@ -8,6 +8,7 @@
 #define CAIRN_RUN_INTERNAL_H_INCLUDED
 
 #include "cairn.pb-c.h"
+#include "engine/control.h"
 #include "engine/engine_internal.h"
 #include "engine/events.h"
 #include "engine/kv.h"
@@ -65,6 +66,7 @@ typedef struct {
     Cairn__WorkItem **item_ptrs;
     cairn__entry_view_t *state_views;
     cairn__events_t *events;  /* numbers, stores, publishes events */
+    cairn__ctl_t ctl;         /* pause / cancel and the control endpoint */
 
     /* Durability (store != NULL). */
     cairn_store_t *store;

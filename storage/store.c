@@ -350,6 +350,7 @@ s_run_info_clear(cairn_run_info_t *info)
     free(info->error);
     free(info->reason);
     free(info->spec);
+    free(info->control_endpoint);
     for (size_t i = 0; i < info->plugin_count; i++)
         free(info->plugins[i]);
     free(info->plugins);
@@ -376,6 +377,7 @@ s_run_info_fill(cairn_run_info_t *info, const Cairn__RunRecord *run)
     info->error = s_dup(run->error);
     info->reason = s_dup(run->reason);
     info->events_endpoint = s_dup(run->events_endpoint);
+    info->control_endpoint = s_dup(run->control_endpoint);
     info->superstep = run->superstep;
     info->created_ms = run->created_ms;
     info->updated_ms = run->updated_ms;
@@ -388,6 +390,7 @@ s_run_info_fill(cairn_run_info_t *info, const Cairn__RunRecord *run)
     bool ok = info->id && info->workflow && info->status
               && info->latest_checkpoint && info->parent && info->error
               && info->reason && info->events_endpoint && info->plugins
+              && info->control_endpoint
               && (run->spec.len == 0 || info->spec);
     for (size_t i = 0; ok && i < run->n_plugins; i++) {
         info->plugins[i] = strdup(run->plugins[i]);

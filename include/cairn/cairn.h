@@ -13,6 +13,7 @@
 #include "context.h"
 #include "registry.h"
 #include "workflow.h"
+#include "control.h"
 #include "engine.h"
 #include "store.h"
 #include "events.h"

@@ -15,6 +15,7 @@
 #define CAIRN_ENGINE_H_INCLUDED
 
 #include "common.h"
+#include "control.h"
 #include "error.h"
 #include "registry.h"
 #include "store.h"
@@ -168,6 +169,17 @@ typedef struct {
     const cairn_response_t *responses; /* resume: answers to pending
                                           requests (borrowed) */
     size_t response_count;
+    cairn_run_control_t *control; /* borrowed; pause / cancel from any
+                                     thread or a signal handler
+                                     (control.h), or NULL */
+    cairn_checkpoint_predicate_fn pause_when; /* pause at a barrier where
+                                                 it is true, or NULL */
+    void *pause_userdata;
+    const char *control_endpoint; /* ipc://PATH: answer Control requests
+                                     from other processes there while the
+                                     run lives (recorded in the run
+                                     record; the socket file is removed
+                                     at the end), or NULL */
 } cairn_run_options_t;
 
 /* Starts the host threads and waits until each has said Hello. registry

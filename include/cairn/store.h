@@ -108,6 +108,8 @@ typedef struct {
     size_t plugin_count;
     char *events_endpoint;   /* where the live run publishes its events
                                 (ipc://...), or "" */
+    char *control_endpoint;  /* where a live run answers Control requests
+                                (control.h), or "" */
 } cairn_run_info_t;
 
 /* All runs, sorted by id (time-ordered for generated ids). Caller frees
@@ -148,7 +150,7 @@ typedef struct {
     uint64_t superstep;
     char *parent;            /* previous checkpoint in the lineage, or "" */
     uint64_t timestamp_ms;
-    char *trigger;           /* entry, policy, manual, error,
+    char *trigger;           /* entry, policy, manual, pause, error,
                                 max_supersteps, end, fork */
     char *status;
     char *workflow;

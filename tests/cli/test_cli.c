@@ -32,6 +32,9 @@
 
 #include <cmocka.h>
 #include <jansson.h>
+#include <zmq.h>
+
+#include "cairn.pb-c.h"
 
 #ifndef CAIRN_BIN
 #error "CAIRN_BIN must name the cairn binary (tests/CMakeLists.txt)"
@@ -2271,6 +2274,339 @@ test_cli_hitl_bad_responses(void **state)
 
 #include "timetravel_cases.h"
 
+/* ---- run control: pause, cancel, signals, the control endpoint ---- */
+
+/* Like SLOW_SPEC, with MS milliseconds of sleep per round. */
+#define PACED_SPEC(limit, ms)                                                  \
+    "{\"name\": \"paced\", \"start\": \"ping\", \"max_supersteps\": 1000,\n"   \
+    " \"executors\": [\n"                                                      \
+    "   {\"id\": \"ping\", \"type\": \"count.inc\"},\n"                        \
+    "   {\"id\": \"pace\", \"type\": \"util.sleep\", \"config\": {\"ms\": "    \
+    #ms "}},\n"                                                                \
+    "   {\"id\": \"done\", \"type\": \"text.output\"}],\n"                     \
+    " \"edges\": [\n"                                                          \
+    "   {\"from\": \"ping\", \"to\": \"pace\"},\n"                             \
+    "   {\"from\": \"pace\", \"switch\": [\n"                                  \
+    "     {\"when\": {\"int_ge\": " #limit "}, \"to\": \"done\"},\n"           \
+    "     {\"default\": true, \"to\": \"ping\"}]}]}\n"
+
+/* The --json object of an uninterrupted run of spec (memory store). */
+static json_t *
+s_uninterrupted(const char *spec)
+{
+    s_result_t r = {0};
+    s_cairn(&r, "run", spec, "--input", "0", "--durability", "none", "--json",
+            NULL);
+    s_expect(&r, 0, NULL, NULL);
+    return s_json(r.out);
+}
+
+/* Resumes run and asserts it gives what the uninterrupted run gave. */
+static void
+s_resume_matches(const char *db, const char *run, json_t *expected)
+{
+    s_result_t r = {0};
+    s_cairn(&r, "resume", run, "--db", db, "--json", NULL);
+    s_expect(&r, 0, NULL, NULL);
+    json_t *got = s_json(r.out);
+    assert_true(json_equal(json_object_get(got, "outputs"),
+                           json_object_get(expected, "outputs")));
+    assert_int_equal(
+        json_integer_value(json_object_get(got, "supersteps")),
+        json_integer_value(json_object_get(expected, "supersteps")));
+    assert_string_equal(s_run_status(db, run), "completed");
+}
+
+/* Waits (bounded) until p's stderr so far holds text. */
+static void
+s_wait_stderr(const s_proc_t *p, const char *text)
+{
+    uint64_t deadline = s_now_ms() + S_TIMEOUT_S * 1000;
+    while (!strstr(s_slurp(p->err_path, NULL), text)) {
+        if (s_now_ms() > deadline)
+            fail_msg("stderr never showed \"%s\"", text);
+        usleep(10000);
+    }
+}
+
+/* The trigger of a run's latest checkpoint. */
+static const char *
+s_latest_trigger(const char *db, const char *run)
+{
+    s_result_t r = {0};
+    s_cairn(&r, "checkpoints", run, "--db", db, "--json", NULL);
+    s_expect(&r, 0, NULL, NULL);
+    const char *trigger = json_string_value(
+        json_object_get(json_array_get(s_json(r.out), 0), "trigger"));
+    assert_non_null(trigger);
+    return trigger;
+}
+
+/* The socket file of the control endpoint of `cairn run` process pid. */
+static const char *
+s_control_socket(pid_t pid)
+{
+    char *path = NULL;
+    assert_true(asprintf(&path, "/tmp/cairn-%lu/ctl-%ld.ipc",
+                         (unsigned long)getuid(), (long)pid)
+                > 0);
+    return s_keep(path);
+}
+
+static void
+test_cli_pause_and_cancel_live_run(void **state)
+{
+    (void)state;
+    const char *spec = s_spec("slow.json", SLOW_SPEC(15));
+    const char *db = s_path("db");
+    json_t *expected = s_uninterrupted(spec);
+    s_result_t r = {0};
+
+    s_proc_t writer;
+    s_start(&writer, "run", spec, "--input", "0", "--db", db, "--run-id", "p",
+            NULL);
+    s_wait_checkpoints(db, "p", 3);
+    assert_true(s_exists(s_control_socket(writer.pid)));
+    s_cairn(&r, "pause", "p", "--db", db, NULL);
+    s_expect(&r, 0, "", "run p: pausing at the barrier of superstep");
+    s_wait(&writer, &r);
+    s_expect(&r, 5, NULL, "paused at superstep");
+    assert_false(s_exists(s_control_socket(writer.pid)));
+    assert_string_equal(s_run_status(db, "p"), "paused");
+    assert_string_equal(s_latest_trigger(db, "p"), "pause");
+    /* not live any more; unknown runs are bad input */
+    s_cairn(&r, "pause", "p", "--db", db, NULL);
+    s_expect(&r, 1, "", "run p is not live (paused)");
+    s_cairn(&r, "cancel", "nope", "--db", db, NULL);
+    s_expect(&r, 2, "", "unknown run 'nope'");
+    s_resume_matches(db, "p", expected);
+
+    s_start(&writer, "run", spec, "--input", "0", "--db", db, "--run-id", "c",
+            NULL);
+    s_wait_checkpoints(db, "c", 3);
+    s_cairn(&r, "cancel", "c", "--db", db, NULL);
+    s_expect(&r, 0, "", "run c: cancelling");
+    s_wait(&writer, &r);
+    s_expect(&r, 5, NULL, "run c cancelled after superstep");
+    assert_string_equal(s_run_status(db, "c"), "cancelled");
+    /* no checkpoint for the cancel: the last one stays the latest */
+    assert_string_equal(s_latest_trigger(db, "c"), "policy");
+    s_cairn(&r, "resume", "c", "--db", db, NULL);
+    s_expect(&r, 2, NULL, "run c was cancelled and cannot be resumed");
+    assert_false(s_exists(s_control_socket(writer.pid)));
+}
+
+/* runs shows the superstep a live run is in, not only what is stored. */
+static void
+test_cli_runs_live_superstep(void **state)
+{
+    (void)state;
+    const char *spec = s_spec("slow.json", SLOW_SPEC(30));
+    const char *db = s_path("db");
+    s_proc_t writer;
+    /* manual: nothing but the entry checkpoint is stored while it runs */
+    s_start(&writer, "run", spec, "--input", "0", "--db", db, "--run-id",
+            "l", "--checkpoint", "manual", NULL);
+    s_wait_checkpoints(db, "l", 1);
+    uint64_t deadline = s_now_ms() + S_TIMEOUT_S * 1000;
+    json_int_t superstep = 0;
+    while (superstep < 3) {
+        json_t *run = s_run_entry(db, "l");
+        assert_string_equal(
+            json_string_value(json_object_get(run, "latest_checkpoint")),
+            "l@0");
+        superstep = json_integer_value(json_object_get(run, "superstep"));
+        if (s_now_ms() > deadline)
+            fail_msg("runs never showed the live superstep");
+        usleep(50000);
+    }
+    s_result_t r = {0};
+    s_cairn(&r, "runs", "--db", db, NULL);
+    s_expect(&r, 0, NULL, NULL);
+    assert_non_null(strstr(r.out, "running"));
+    s_wait(&writer, &r);
+    s_expect(&r, 0, "30\n", NULL);
+}
+
+static void
+s_signal_pauses(int sig)
+{
+    const char *spec = s_spec("slow.json", SLOW_SPEC(15));
+    const char *db = s_path("db");
+    json_t *expected = s_uninterrupted(spec);
+    s_proc_t writer;
+    s_start(&writer, "run", spec, "--input", "0", "--db", db, "--run-id",
+            "sig", NULL);
+    s_wait_checkpoints(db, "sig", 3);
+    assert_int_equal(kill(writer.pid, sig), 0);
+    s_result_t r = {0};
+    s_wait(&writer, &r);
+    s_expect(&r, 5, NULL, "pausing at the next barrier");
+    assert_string_equal(s_run_status(db, "sig"), "paused");
+    assert_string_equal(s_latest_trigger(db, "sig"), "pause");
+    s_resume_matches(db, "sig", expected);
+}
+
+static void
+test_cli_sigint_pauses(void **state)
+{
+    (void)state;
+    s_signal_pauses(SIGINT);
+}
+
+static void
+test_cli_sigterm_pauses(void **state)
+{
+    (void)state;
+    s_signal_pauses(SIGTERM);
+}
+
+/* A second SIGINT does not wait for the barrier; the last checkpoint
+ * resumes. */
+static void
+test_cli_second_sigint_stops_at_once(void **state)
+{
+    (void)state;
+    const char *spec = s_spec("paced.json", PACED_SPEC(1, 3000));
+    const char *db = s_path("db");
+    json_t *expected = s_uninterrupted(spec);
+    s_proc_t writer;
+    s_start(&writer, "run", spec, "--input", "0", "--db", db, "--run-id", "x",
+            NULL);
+    /* entry and superstep 1 (ping) stored: superstep 2 sleeps 3 s */
+    s_wait_checkpoints(db, "x", 2);
+    assert_int_equal(kill(writer.pid, SIGINT), 0);
+    s_wait_stderr(&writer, "interrupt again to stop at once");
+    uint64_t second = s_now_ms();
+    assert_int_equal(kill(writer.pid, SIGINT), 0);
+    s_result_t r = {0};
+    s_wait(&writer, &r);
+    assert_int_equal(r.code, 128 + SIGINT);
+    assert_true(s_now_ms() - second < 2000);
+    assert_false(s_exists(s_control_socket(writer.pid)));
+    assert_string_equal(s_run_status(db, "x"), "interrupted");
+    assert_string_equal(s_checkpoint_ids(db, "x"), "x@1,x@0");
+    s_resume_matches(db, "x", expected);
+}
+
+/* One frame (or a multipart message) to the endpoint on dealer. */
+static void
+s_send_frames(void *dealer, const void *const *frames, const size_t *lens,
+              size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        assert_true(zmq_send(dealer, frames[i], lens[i],
+                             i + 1 < count ? ZMQ_SNDMORE : 0)
+                    >= 0);
+}
+
+/* Packs a Control envelope (protocol version given) into buf. */
+static size_t
+s_pack_control(uint8_t *buf, uint32_t protocol, Cairn__Control__Kind kind,
+               const char *run_id)
+{
+    Cairn__Control control = CAIRN__CONTROL__INIT;
+    control.kind = kind;
+    control.run_id = (char *)run_id;
+    Cairn__Envelope env = CAIRN__ENVELOPE__INIT;
+    env.protocol = protocol;
+    env.body_case = CAIRN__ENVELOPE__BODY_CONTROL;
+    env.control = &control;
+    assert_true(cairn__envelope__get_packed_size(&env) < 256);
+    return cairn__envelope__pack(&env, buf);
+}
+
+/* Receives one answer (bounded) and returns its Control kind. */
+static int
+s_answer_kind(void *dealer)
+{
+    zmq_pollitem_t item = {dealer, 0, ZMQ_POLLIN, 0};
+    if (zmq_poll(&item, 1, S_TIMEOUT_S * 1000) != 1)
+        fail_msg("the control endpoint did not answer");
+    uint8_t buf[4096];
+    int n = zmq_recv(dealer, buf, sizeof buf, 0);
+    assert_true(n > 0 && (size_t)n < sizeof buf);
+    Cairn__Envelope *env = cairn__envelope__unpack(NULL, (size_t)n, buf);
+    assert_non_null(env);
+    assert_int_equal(env->body_case, CAIRN__ENVELOPE__BODY_CONTROL);
+    int kind = env->control->kind;
+    cairn__envelope__free_unpacked(env, NULL);
+    return kind;
+}
+
+/* Garbage on the control endpoint is refused and the run goes on to the
+ * right result. */
+static void
+test_cli_control_hostile_frames(void **state)
+{
+    (void)state;
+    const char *spec = s_spec("slow.json", SLOW_SPEC(15));
+    const char *db = s_path("db");
+    s_proc_t writer;
+    s_start(&writer, "run", spec, "--input", "0", "--db", db, "--run-id", "h",
+            NULL);
+    s_wait_checkpoints(db, "h", 2);
+    char endpoint[160];
+    snprintf(endpoint, sizeof endpoint, "ipc://%s",
+             s_control_socket(writer.pid));
+    void *ctx = zmq_ctx_new();
+    void *dealer = zmq_socket(ctx, ZMQ_DEALER);
+    int zero = 0;
+    zmq_setsockopt(dealer, ZMQ_LINGER, &zero, sizeof zero);
+    assert_int_equal(zmq_connect(dealer, endpoint), 0);
+
+    static uint8_t big[10000];
+    uint8_t ok[256], old[256], other[256], resume[256];
+    size_t ok_len = s_pack_control(ok, 2, CAIRN__CONTROL__KIND__STATUS, "h");
+    size_t old_len = s_pack_control(old, 1, CAIRN__CONTROL__KIND__CANCEL, "h");
+    size_t other_len =
+        s_pack_control(other, 2, CAIRN__CONTROL__KIND__CANCEL, "other");
+    size_t resume_len =
+        s_pack_control(resume, 2, CAIRN__CONTROL__KIND__RESUME, "h");
+    const char garbage[] = "\xff\xfe not protobuf \x01";
+    const void *three[] = {ok, garbage, ok};
+    const size_t three_lens[] = {ok_len, sizeof garbage, ok_len};
+    const void *one[1];
+    size_t one_len[1];
+    /* each refused, answered with kind NONE */
+    one[0] = garbage, one_len[0] = sizeof garbage;
+    s_send_frames(dealer, one, one_len, 1);
+    assert_int_equal(s_answer_kind(dealer), CAIRN__CONTROL__KIND__NONE);
+    one[0] = "", one_len[0] = 0; /* empty: an envelope without a body */
+    s_send_frames(dealer, one, one_len, 1);
+    assert_int_equal(s_answer_kind(dealer), CAIRN__CONTROL__KIND__NONE);
+    s_send_frames(dealer, three, three_lens, 3);
+    assert_int_equal(s_answer_kind(dealer), CAIRN__CONTROL__KIND__NONE);
+    one[0] = old, one_len[0] = old_len;
+    s_send_frames(dealer, one, one_len, 1);
+    assert_int_equal(s_answer_kind(dealer), CAIRN__CONTROL__KIND__NONE);
+    one[0] = other, one_len[0] = other_len;
+    s_send_frames(dealer, one, one_len, 1);
+    assert_int_equal(s_answer_kind(dealer), CAIRN__CONTROL__KIND__NONE);
+    one[0] = resume, one_len[0] = resume_len;
+    s_send_frames(dealer, one, one_len, 1);
+    assert_int_equal(s_answer_kind(dealer), CAIRN__CONTROL__KIND__NONE);
+    /* too large: libzmq drops the connection, nothing is answered */
+    one[0] = big, one_len[0] = sizeof big;
+    s_send_frames(dealer, one, one_len, 1);
+    zmq_close(dealer);
+
+    /* a fresh client still gets answers */
+    dealer = zmq_socket(ctx, ZMQ_DEALER);
+    zmq_setsockopt(dealer, ZMQ_LINGER, &zero, sizeof zero);
+    assert_int_equal(zmq_connect(dealer, endpoint), 0);
+    one[0] = ok, one_len[0] = ok_len;
+    s_send_frames(dealer, one, one_len, 1);
+    assert_int_equal(s_answer_kind(dealer), CAIRN__CONTROL__KIND__STATUS);
+    zmq_close(dealer);
+    zmq_ctx_term(ctx);
+
+    s_result_t r = {0};
+    s_wait(&writer, &r);
+    s_expect(&r, 0, "15\n", "refused control request");
+    assert_string_equal(s_run_status(db, "h"), "completed");
+}
+
 int
 main(void)
 {
@@ -2327,6 +2663,12 @@ main(void)
         T(test_cli_hitl_reject),
         T(test_cli_hitl_bad_responses),
         TIMETRAVEL_TESTS,
+        T(test_cli_pause_and_cancel_live_run),
+        T(test_cli_runs_live_superstep),
+        T(test_cli_sigint_pauses),
+        T(test_cli_sigterm_pauses),
+        T(test_cli_second_sigint_stops_at_once),
+        T(test_cli_control_hostile_frames),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);
