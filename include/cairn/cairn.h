@@ -19,5 +19,6 @@
 #include "builtins.h"
 #include "plugin.h"
 #include "worker.h"
+#include "curve.h"
 
 #endif
