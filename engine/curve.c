@@ -285,6 +285,41 @@ s_monitor_actor(zsock_t *pipe, void *args)
     zsock_destroy(&events);
 }
 
+/* zauth's certificate store asserts (aborts) on two files holding the
+ * same public key: refuse such a directory here, naming both files. */
+static int
+s_check_allow_dir(const char *allow_dir, cairn_error_t *err)
+{
+    zdir_t *dir = zdir_new(allow_dir, "-");
+    if (!dir)
+        return cairn_error_set(err, CAIRN_EINVAL,
+                               "cannot read allow-keys directory %s",
+                               allow_dir);
+    zfile_t **files = zdir_flatten(dir);
+    zhashx_t *seen = zhashx_new(); /* public key -> file name */
+    int rc = seen ? CAIRN_OK
+                  : cairn_error_set(err, CAIRN_ENOMEM, "out of memory");
+    for (size_t i = 0; rc == CAIRN_OK && files && files[i]; i++) {
+        const char *name = zfile_filename(files[i], NULL);
+        zcert_t *cert = zcert_load(name);
+        if (!cert)
+            continue; /* not a key: zauth skips it too */
+        const char *first = zhashx_lookup(seen, zcert_public_txt(cert));
+        if (first)
+            rc = cairn_error_set(err, CAIRN_EINVAL,
+                                 "allow-keys: %s and %s hold the same public "
+                                 "key; keep one",
+                                 first, name);
+        else
+            zhashx_insert(seen, zcert_public_txt(cert), (void *)name);
+        zcert_destroy(&cert);
+    }
+    zhashx_destroy(&seen);
+    zdir_flatten_free(&files);
+    zdir_destroy(&dir);
+    return rc;
+}
+
 int
 cairn__curve_server_start(cairn__curve_server_t **out, zsock_t *router,
                           const char *secret_path, const char *allow_dir,
@@ -303,6 +338,11 @@ cairn__curve_server_start(cairn__curve_server_t **out, zsock_t *router,
                                "allow-keys %s is not a directory of worker "
                                "public keys",
                                allow_dir ? allow_dir : "(none)");
+    }
+    rc = s_check_allow_dir(allow_dir, err);
+    if (rc != CAIRN_OK) {
+        zcert_destroy(&cert);
+        return rc;
     }
     pthread_mutex_lock(&s_server_lock);
     bool busy = s_server_running;
