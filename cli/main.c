@@ -35,7 +35,8 @@ static const s_command_t s_commands[] = {
     {"fork", cli_cmd_fork,
      "fork CHECKPOINT|RUN [--db DIR] [--run-id ID] [--set-state EXEC.KEY=VALUE]...\n"
      "      [--set-shared KEY=VALUE]... [--drop-messages] [--send EXEC=PAYLOAD]...\n"
-     "      [--json] [--resume [--allow-exec] [--events] [--max-supersteps N]]"},
+     "      [--json] [--resume [--allow-exec] [--events] [--max-supersteps N]\n"
+     "      [worker options of resume]]"},
     {"diff", cli_cmd_diff, "diff RUN_A RUN_B [--db DIR] [--json]"},
     {"runs", cli_cmd_runs, "runs [--db DIR] [--json]"},
     {"checkpoints", cli_cmd_checkpoints,
