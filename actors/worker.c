@@ -23,6 +23,7 @@
 #include "proto/pbutil.h"
 
 #define S_SILENT_BEATS 3
+#define S_BROKEN_HANDSHAKES 3 /* in a row: taken for a refusal */
 
 typedef struct {
     cairn__host_args_t args;  /* the host thread's; endpoint is inproc */
@@ -31,7 +32,8 @@ typedef struct {
     zsock_t *down;            /* ROUTER the host thread connects to */
     zactor_t *host;
     zsock_t *monitor;         /* handshake events of up */
-    char refusal[160];        /* why the last handshake failed, or "" */
+    char refusal[160];        /* why handshakes are refused, or "" */
+    unsigned failures;        /* failed handshakes since the last success */
     cairn__peer_t host_peer;  /* routing id of the host thread */
     uint64_t last_heard;      /* monotonic us of the coordinator's last frame */
 } s_worker_t;
@@ -173,9 +175,18 @@ s_on_monitor(s_worker_t *self)
         uint32_t value;
         memcpy(&event, zframe_data(head), sizeof event);
         memcpy(&value, zframe_data(head) + 2, sizeof value);
-        if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED)
+        if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
             self->refusal[0] = '\0';
-        else {
+            self->failures = 0;
+        } else {
+            /* A handshake broken off once may be a coordinator dying
+             * (it may come back); a refusal is an authentication or
+             * protocol failure, or handshakes broken off again and again
+             * by a peer that is there (ZeroMQ retries every 100 ms). */
+            self->failures++;
+            if (event == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL
+                && self->failures < S_BROKEN_HANDSHAKES)
+                goto done;
             bool first = !self->refusal[0];
             cairn__curve_describe_failure(event, value, self->refusal,
                                           sizeof self->refusal);
@@ -187,6 +198,7 @@ s_on_monitor(s_worker_t *self)
                           self->refusal);
         }
     }
+done:
     zmsg_destroy(&msg);
 }
 
