@@ -17,11 +17,13 @@
 #include "actors/host.h"
 #include "cairn/log.h"
 #include "cairn/worker.h"
+#include "engine/curve.h"
 #include "engine/util.h"
 #include "proto/codec.h"
 #include "proto/pbutil.h"
 
 #define S_SILENT_BEATS 3
+#define S_BROKEN_HANDSHAKES 3 /* in a row: taken for a refusal */
 
 typedef struct {
     cairn__host_args_t args;  /* the host thread's; endpoint is inproc */
@@ -29,6 +31,9 @@ typedef struct {
     zsock_t *up;              /* DEALER to the coordinator */
     zsock_t *down;            /* ROUTER the host thread connects to */
     zactor_t *host;
+    zsock_t *monitor;         /* handshake events of up */
+    char refusal[160];        /* why handshakes are refused, or "" */
+    unsigned failures;        /* failed handshakes since the last success */
     cairn__peer_t host_peer;  /* routing id of the host thread */
     uint64_t last_heard;      /* monotonic us of the coordinator's last frame */
 } s_worker_t;
@@ -89,13 +94,17 @@ s_relay(void *from, void *to, const cairn__peer_t *to_peer, bool from_router,
 static void
 s_close(s_worker_t *self)
 {
+    if (self->monitor)
+        zmq_socket_monitor(zsock_resolve(self->up), NULL, 0);
+    zsock_destroy(&self->monitor);
     zactor_destroy(&self->host);
     zsock_destroy(&self->down);
     zsock_destroy(&self->up);
 }
 
 static int
-s_open(s_worker_t *self, cairn_error_t *err)
+s_open(s_worker_t *self, const cairn_worker_options_t *opts,
+       cairn_error_t *err)
 {
     char inproc[128];
     snprintf(inproc, sizeof inproc, "inproc://cairn-worker-%p", (void *)self);
@@ -106,6 +115,36 @@ s_open(s_worker_t *self, cairn_error_t *err)
     zsock_set_linger(self->up, 0);
     zsock_set_linger(self->down, 0);
     zsock_set_identity(self->up, self->args.host_id);
+    /* A DEALER whose only pipe is gone (a refused handshake) blocks on
+     * send: wait at most one heartbeat, then drop what cannot go (there is
+     * no coordinator to take it). */
+    zsock_set_sndtimeo(self->up, (int)(opts->heartbeat_ms
+                                           ? opts->heartbeat_ms
+                                           : CAIRN_DEFAULT_HEARTBEAT_MS));
+    if ((opts->curve_secret || opts->server_key)
+        && (!opts->curve_secret || !opts->server_key))
+        return cairn_error_set(err, CAIRN_EINVAL,
+                               "a CURVE worker needs both its secret key "
+                               "file and the coordinator's public key file");
+    if (opts->curve_secret) {
+        int rc = cairn__curve_client_apply(self->up, opts->curve_secret,
+                                           opts->server_key, err);
+        if (rc != CAIRN_OK)
+            return rc;
+    }
+    /* Refused handshakes are only told through a socket monitor. */
+    char monitor[128];
+    snprintf(monitor, sizeof monitor, "inproc://cairn-worker-monitor-%p",
+             (void *)self);
+    if (zmq_socket_monitor(zsock_resolve(self->up), monitor,
+                           ZMQ_EVENT_HANDSHAKE_SUCCEEDED
+                               | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL
+                               | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
+                               | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
+            != 0
+        || !(self->monitor = zsock_new_pair(monitor)))
+        return cairn_error_set(err, CAIRN_ETRANSPORT,
+                               "worker cannot monitor its connection");
     if (zsock_bind(self->down, "%s", inproc) != 0
         || zsock_connect(self->up, "%s", self->coordinator) != 0)
         return cairn_error_set(err, CAIRN_ETRANSPORT,
@@ -124,6 +163,45 @@ s_open(s_worker_t *self, cairn_error_t *err)
     return CAIRN_OK;
 }
 
+/* Takes one handshake event: a failure is remembered (and logged the
+ * first time), a success forgets it. */
+static void
+s_on_monitor(s_worker_t *self)
+{
+    zmsg_t *msg = zmsg_recv(self->monitor);
+    zframe_t *head = msg ? zmsg_first(msg) : NULL;
+    if (head && zframe_size(head) == 6) {
+        uint16_t event;
+        uint32_t value;
+        memcpy(&event, zframe_data(head), sizeof event);
+        memcpy(&value, zframe_data(head) + 2, sizeof value);
+        if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
+            self->refusal[0] = '\0';
+            self->failures = 0;
+        } else {
+            /* A handshake broken off once may be a coordinator dying
+             * (it may come back); a refusal is an authentication or
+             * protocol failure, or handshakes broken off again and again
+             * by a peer that is there (ZeroMQ retries every 100 ms). */
+            self->failures++;
+            if (event == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL
+                && self->failures < S_BROKEN_HANDSHAKES)
+                goto done;
+            bool first = !self->refusal[0];
+            cairn__curve_describe_failure(event, value, self->refusal,
+                                          sizeof self->refusal);
+            if (first)
+                cairn_log(CAIRN_LOG_WARN, "worker",
+                          "worker %s: the coordinator at %s refused the "
+                          "handshake: %s",
+                          self->args.host_id, self->coordinator,
+                          self->refusal);
+        }
+    }
+done:
+    zmsg_destroy(&msg);
+}
+
 /* Relays and keeps time until stopped, shut down or given up. */
 static int
 s_loop(s_worker_t *self, const cairn_worker_options_t *opts,
@@ -134,12 +212,14 @@ s_loop(s_worker_t *self, const cairn_worker_options_t *opts,
                                       : CAIRN_DEFAULT_HEARTBEAT_MS)
                        * 1000u;
     void *up = zsock_resolve(self->up), *down = zsock_resolve(self->down);
+    void *monitor = zsock_resolve(self->monitor);
     uint64_t next_beat = cairn__monotonic_us() + beat_us;
     bool lost = false;
     while (!(opts->stop && *opts->stop)) {
         zmq_pollitem_t items[] = {{up, 0, ZMQ_POLLIN, 0},
-                                  {down, 0, ZMQ_POLLIN, 0}};
-        if (zmq_poll(items, 2, (long)(beat_us / 1000u)) < 0
+                                  {down, 0, ZMQ_POLLIN, 0},
+                                  {monitor, 0, ZMQ_POLLIN, 0}};
+        if (zmq_poll(items, 3, (long)(beat_us / 1000u)) < 0
             && zmq_errno() != EINTR)
             return cairn_error_set(err, CAIRN_ETRANSPORT, "poll failed: %s",
                                    zmq_strerror(zmq_errno()));
@@ -159,9 +239,17 @@ s_loop(s_worker_t *self, const cairn_worker_options_t *opts,
         }
         if (items[1].revents & ZMQ_POLLIN)
             s_relay(down, up, NULL, true, NULL);
+        if (items[2].revents & ZMQ_POLLIN)
+            s_on_monitor(self);
         uint64_t now = cairn__monotonic_us();
         uint64_t silent = now - self->last_heard;
         bool silent_long = silent > S_SILENT_BEATS * beat_us;
+        if (silent_long && self->refusal[0])
+            return cairn_error_set(err, CAIRN_ETRANSPORT,
+                                   "worker %s: the coordinator at %s refused "
+                                   "the connection: %s",
+                                   self->args.host_id, self->coordinator,
+                                   self->refusal);
         if (now >= next_beat) {
             next_beat = now + beat_us;
             /* A coordinator that went silent may come back on the same
@@ -209,7 +297,7 @@ cairn_worker_run(const cairn_registry_t *registry,
         snprintf(self.args.host_id, sizeof self.args.host_id,
                  "worker-%ld-%06x", (long)getpid(),
                  randombytes_random() & 0xffffffu);
-    int rc = s_open(&self, err);
+    int rc = s_open(&self, opts, err);
     if (rc == CAIRN_OK)
         rc = s_loop(&self, opts, err);
     s_close(&self);

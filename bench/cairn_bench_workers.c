@@ -47,6 +47,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -82,6 +83,62 @@ typedef struct {
     char machine[256];
     char self_exe[4096];  /* this program, for the children */
 } bench_cfg_t;
+
+/* --curve: every worker connection uses CURVE. Keys go to a fresh
+ * directory named in CAIRN_BENCH_CURVE, which the worker processes
+ * inherit. */
+static char s_curve_paths[4][300]; /* server secret, allow dir, worker
+                                      secret, server public */
+
+static int
+s_curve_paths_fill(const char *dir)
+{
+    snprintf(s_curve_paths[0], sizeof s_curve_paths[0], "%s/server/key", dir);
+    snprintf(s_curve_paths[1], sizeof s_curve_paths[1], "%s/worker", dir);
+    snprintf(s_curve_paths[2], sizeof s_curve_paths[2], "%s/worker/key", dir);
+    snprintf(s_curve_paths[3], sizeof s_curve_paths[3], "%s/server/key.pub",
+             dir);
+    return 0;
+}
+
+static int
+s_curve_setup(void)
+{
+    static char dir[] = "/tmp/cairn-bench-curve-XXXXXX";
+    if (!mkdtemp(dir))
+        return -1;
+    char sub[300];
+    cairn_error_t err;
+    snprintf(sub, sizeof sub, "%s/server", dir);
+    if (cairn_curve_keygen(sub, &err) != 0)
+        return -1;
+    snprintf(sub, sizeof sub, "%s/worker", dir);
+    if (cairn_curve_keygen(sub, &err) != 0)
+        return -1;
+    /* worker/ holds key and key.pub (the same key twice): allow only
+     * the .pub, from its own directory. */
+    snprintf(sub, sizeof sub, "%s/allow", dir);
+    char from[300], to[300];
+    snprintf(from, sizeof from, "%s/worker/key.pub", dir);
+    snprintf(to, sizeof to, "%s/allow/worker.pub", dir);
+    if (mkdir(sub, 0700) != 0 || link(from, to) != 0)
+        return -1;
+    setenv("CAIRN_BENCH_CURVE", dir, 1);
+    return 0;
+}
+
+/* The CURVE key paths when --curve was given (here or in the parent). */
+static bool
+s_curve(void)
+{
+    const char *dir = getenv("CAIRN_BENCH_CURVE");
+    if (!dir)
+        return false;
+    s_curve_paths_fill(dir);
+    snprintf(s_curve_paths[1], sizeof s_curve_paths[1], "%s/allow", dir);
+    return true;
+}
+
 
 typedef struct {
     double median, p99, min, max;
@@ -515,6 +572,10 @@ s_worker_main(int argc, char **argv)
                                    .heartbeat_ms = (uint32_t)atoi(argv[3]),
                                    .give_up_after_ms = 60000,
                                    .stop = &s_worker_stop};
+    if (s_curve()) {
+        opts.curve_secret = s_curve_paths[2];
+        opts.server_key = s_curve_paths[3];
+    }
     cairn_error_t err;
     int rc = cairn_worker_run(registry, &opts, &err);
     if (rc != 0)
@@ -834,6 +895,10 @@ s_open_worker_engine(const bench_cfg_t *cfg, const cairn_registry_t *registry,
                                    .heartbeat_ms = heartbeat_ms,
                                    .min_workers = S_WORKERS,
                                    .worker_wait_ms = 10000};
+    if (s_curve()) {
+        opts.curve_secret = s_curve_paths[0];
+        opts.allow_keys = s_curve_paths[1];
+    }
     if (cairn_engine_open(engine, registry, &opts, &err) < 0) {
         fprintf(stderr, "cairn-bench-workers: engine on %s: %s\n", endpoint,
                 err.message);
@@ -1057,7 +1122,7 @@ s_log_sink(cairn_log_level_t level, const char *module, const char *message,
 static int
 s_usage(const char *argv0)
 {
-    fprintf(stderr, "usage: %s [--quick] [--reps N]\n", argv0);
+    fprintf(stderr, "usage: %s [--quick] [--reps N] [--curve]\n", argv0);
     return 2;
 }
 
@@ -1069,6 +1134,10 @@ s_parse_args(int argc, char **argv, bench_cfg_t *cfg)
         char *end = NULL;
         if (strcmp(argv[i], "--quick") == 0)
             cfg->quick = true;
+        else if (strcmp(argv[i], "--curve") == 0) {
+            if (s_curve_setup() < 0)
+                return 1;
+        }
         else if (strcmp(argv[i], "--reps") == 0 && i + 1 < argc) {
             errno = 0;
             unsigned long n = strtoul(argv[++i], &end, 10);

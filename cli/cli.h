@@ -168,6 +168,9 @@ int
 cli_cmd_import(int argc, char **argv);
 int
 cli_cmd_worker(int argc, char **argv);
+
+int
+cli_cmd_keygen(int argc, char **argv);
 int
 cli_cmd_verify(int argc, char **argv);
 int

@@ -34,6 +34,8 @@ typedef struct {
     const char *spawn_workers;
     const char *min_workers;
     const char *worker_wait_ms;
+    const char *curve_secret;
+    const char *allow_keys;
 } s_options_t;
 
 /* The parsed changes; the strings are copies owned here. */
@@ -159,6 +161,8 @@ s_parse(int argc, char **argv, s_options_t *o, const char **target)
         {"spawn-workers", CLI_OPT_TEXT, &o->spawn_workers},
         {"min-workers", CLI_OPT_TEXT, &o->min_workers},
         {"worker-wait-ms", CLI_OPT_TEXT, &o->worker_wait_ms},
+        {"curve-secret", CLI_OPT_TEXT, &o->curve_secret},
+        {"allow-keys", CLI_OPT_TEXT, &o->allow_keys},
     };
     int exit_code = cli_parse(argc, argv, options,
                               sizeof options / sizeof options[0], 1, target);
@@ -166,7 +170,7 @@ s_parse(int argc, char **argv, s_options_t *o, const char **target)
         return exit_code;
     if (o->events || o->allow_exec || o->insecure || o->max_supersteps
         || o->listen || o->spawn_workers || o->min_workers
-        || o->worker_wait_ms) {
+        || o->worker_wait_ms || o->curve_secret || o->allow_keys) {
         cli_error("fork: --events, --allow-exec, --max-supersteps and the "
                   "worker options run the fork: they need --resume");
         return CLI_EXIT_USAGE;
@@ -189,6 +193,8 @@ s_resume(const s_options_t *o, const char *run_id)
         {"--spawn-workers", o->spawn_workers},
         {"--min-workers", o->min_workers},
         {"--worker-wait-ms", o->worker_wait_ms},
+        {"--curve-secret", o->curve_secret},
+        {"--allow-keys", o->allow_keys},
     };
     for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
         if (texts[i].value) {

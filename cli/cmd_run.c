@@ -34,6 +34,8 @@ typedef struct {
     bool insecure;             /* plain TCP beyond loopback */
     uint64_t keep_events;      /* --keep-events; S_UNSET: the default */
     const char *events_endpoint; /* --events-endpoint, "none", or NULL */
+    const char *curve_secret;  /* CURVE on --listen: our secret key */
+    const char *allow_keys;    /* ... and the workers' public keys */
     cli_plugins_t responses;   /* resume: --respond ID=VALUE, as given */
     uint64_t auto_resume;      /* resumes after a handler failure */
 } s_options_t;
@@ -49,18 +51,34 @@ typedef struct {
 #define S_UNSET UINT64_MAX /* --max-supersteps not given */
 
 /* Plain TCP beyond loopback hands executors (and their state) to whoever
- * connects: it needs --insecure until CURVE authentication exists. */
+ * connects: it needs CURVE (--curve-secret and --allow-keys) or
+ * --insecure. */
 static int
 s_check_listen(const s_options_t *o)
 {
-    if (!o->listen || strncmp(o->listen, "tcp://", 6) != 0 || o->insecure)
+    if ((o->curve_secret != NULL) != (o->allow_keys != NULL)) {
+        cli_error("--curve-secret and --allow-keys go together");
+        return CLI_EXIT_USAGE;
+    }
+    if (o->curve_secret && o->spawn_workers) {
+        cli_error("--spawn-workers cannot be combined with --curve-secret "
+                  "(spawned workers have no keys)");
+        return CLI_EXIT_USAGE;
+    }
+    if (o->curve_secret && !o->listen) {
+        cli_error("--curve-secret and --allow-keys need --listen");
+        return CLI_EXIT_USAGE;
+    }
+    if (!o->listen || strncmp(o->listen, "tcp://", 6) != 0 || o->insecure
+        || o->curve_secret)
         return CLI_EXIT_OK;
     const char *host = o->listen + 6;
     if (strncmp(host, "127.", 4) == 0 || strncmp(host, "localhost:", 10) == 0
         || strncmp(host, "[::1]:", 6) == 0)
         return CLI_EXIT_OK;
     cli_error("--listen %s accepts workers from the network without "
-              "authentication; add --insecure to do that anyway",
+              "authentication; give --curve-secret FILE --allow-keys DIR, "
+              "or add --insecure to do that anyway",
               o->listen);
     return CLI_EXIT_USAGE;
 }
@@ -94,6 +112,8 @@ s_parse(int argc, char **argv, bool resume, s_options_t *o,
         {"insecure", CLI_OPT_FLAG, &o->insecure},
         {"keep-events", CLI_OPT_NUMBER, &o->keep_events},
         {"events-endpoint", CLI_OPT_TEXT, &o->events_endpoint},
+        {"curve-secret", CLI_OPT_TEXT, &o->curve_secret},
+        {"allow-keys", CLI_OPT_TEXT, &o->allow_keys},
         {"auto-resume", CLI_OPT_NUMBER, &o->auto_resume},
     };
     const cli_option_t resume_options[] = {
@@ -113,6 +133,8 @@ s_parse(int argc, char **argv, bool resume, s_options_t *o,
         {"insecure", CLI_OPT_FLAG, &o->insecure},
         {"keep-events", CLI_OPT_NUMBER, &o->keep_events},
         {"events-endpoint", CLI_OPT_TEXT, &o->events_endpoint},
+        {"curve-secret", CLI_OPT_TEXT, &o->curve_secret},
+        {"allow-keys", CLI_OPT_TEXT, &o->allow_keys},
     };
     int exit_code =
         resume ? cli_parse(argc, argv, resume_options,
@@ -432,6 +454,8 @@ s_drive(const s_options_t *o, const cairn_registry_t *registry,
         .listen = o->listen,
         .min_workers = (size_t)o->min_workers,
         .worker_wait_ms = (uint32_t)o->worker_wait_ms,
+        .curve_secret = o->curve_secret,
+        .allow_keys = o->allow_keys,
     };
     /* --spawn-workers: local workers on an ipc endpoint of our own. */
     char spawn_endpoint[96];

@@ -18,6 +18,7 @@ int
 cli_cmd_worker(int argc, char **argv)
 {
     const char *endpoint = NULL, *worker_id = NULL;
+    const char *curve_secret = NULL, *server_key = NULL;
     cli_plugins_t plugins = {0}, labels = {0};
     uint64_t give_up_after_s = 0, heartbeat_ms = 0;
     bool allow_exec = false;
@@ -29,11 +30,17 @@ cli_cmd_worker(int argc, char **argv)
         {"give-up-after", CLI_OPT_NUMBER, &give_up_after_s},
         {"heartbeat-ms", CLI_OPT_NUMBER, &heartbeat_ms},
         {"allow-exec", CLI_OPT_FLAG, &allow_exec},
+        {"curve-secret", CLI_OPT_TEXT, &curve_secret},
+        {"server-key", CLI_OPT_TEXT, &server_key},
     };
     int exit_code = cli_parse(argc, argv, options,
                               sizeof options / sizeof options[0], 0, NULL);
     if (exit_code == CLI_EXIT_OK && !endpoint) {
         cli_error("worker: --connect ENDPOINT is required");
+        exit_code = CLI_EXIT_USAGE;
+    }
+    if (exit_code == CLI_EXIT_OK && (curve_secret != NULL) != (server_key != NULL)) {
+        cli_error("worker: --curve-secret and --server-key go together");
         exit_code = CLI_EXIT_USAGE;
     }
     cairn_registry_t *registry = NULL;
@@ -51,13 +58,13 @@ cli_cmd_worker(int argc, char **argv)
             .heartbeat_ms = (uint32_t)heartbeat_ms,
             .give_up_after_ms = give_up_after_s * 1000u,
             .stop = &s_stop,
+            .curve_secret = curve_secret,
+            .server_key = server_key,
         };
         cairn_error_t err;
         fprintf(stderr, "cairn: worker connecting to %s\n", endpoint);
-        if (cairn_worker_run(registry, &opts, &err) != CAIRN_OK) {
-            cli_error("%s", err.message);
-            exit_code = CLI_EXIT_FAILED;
-        }
+        if (cairn_worker_run(registry, &opts, &err) != CAIRN_OK)
+            exit_code = cli_fail(&err); /* a bad key file: 2 */
     }
     cairn_registry_destroy(&registry);
     cli_plugins_free(&plugins);

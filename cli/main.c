@@ -21,17 +21,22 @@ static const s_command_t s_commands[] = {
      "      [--plugin LIB.so]... [--allow-exec]\n"
      "      [--listen ENDPOINT [--min-workers N] [--worker-wait-ms T] "
      "[--insecure]]\n"
+     "      [--curve-secret FILE --allow-keys DIR]\n"
      "      [--spawn-workers N] [--auto-resume N] [--keep-events N]\n"
      "      [--events-endpoint E|none]"},
     {"resume", cli_cmd_resume,
      "resume RUN|CHECKPOINT [--db DIR] [--max-supersteps N]\n"
      "      [--respond REQUEST_ID=VALUE]... [--auto-resume N]\n"
      "      [--spec F [--force-signature]] [--allow-exec] [--json] [--events]\n"
-     "      [--keep-events N] [--events-endpoint E|none]"},
+     "      [--keep-events N] [--events-endpoint E|none]\n"
+     "      [--listen ENDPOINT [--min-workers N] [--worker-wait-ms T] "
+     "[--insecure]]\n"
+     "      [--curve-secret FILE --allow-keys DIR] [--spawn-workers N]"},
     {"fork", cli_cmd_fork,
      "fork CHECKPOINT|RUN [--db DIR] [--run-id ID] [--set-state EXEC.KEY=VALUE]...\n"
      "      [--set-shared KEY=VALUE]... [--drop-messages] [--send EXEC=PAYLOAD]...\n"
-     "      [--json] [--resume [--allow-exec] [--events] [--max-supersteps N]]"},
+     "      [--json] [--resume [--allow-exec] [--events] [--max-supersteps N]\n"
+     "      [worker options of resume]]"},
     {"diff", cli_cmd_diff, "diff RUN_A RUN_B [--db DIR] [--json]"},
     {"runs", cli_cmd_runs, "runs [--db DIR] [--json]"},
     {"pause", cli_cmd_pause, "pause RUN [--db DIR]"},
@@ -50,7 +55,9 @@ static const s_command_t s_commands[] = {
      "recover [--db DIR] [--allow-exec] [--jobs N] [--json]"},
     {"worker", cli_cmd_worker,
      "worker --connect ENDPOINT [--plugin LIB.so]... [--label L]...\n"
-     "      [--id ID] [--give-up-after S] [--heartbeat-ms MS] [--allow-exec]"},
+     "      [--id ID] [--give-up-after S] [--heartbeat-ms MS] [--allow-exec]\n"
+     "      [--curve-secret FILE --server-key FILE]"},
+    {"keygen", cli_cmd_keygen, "keygen DIR"},
 };
 
 static const size_t s_command_count = sizeof s_commands / sizeof s_commands[0];

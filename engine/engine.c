@@ -289,6 +289,23 @@ cairn__engine_replace_host(cairn_engine_t *self, size_t h)
                                                        : CAIRN_ETRANSPORT;
 }
 
+/* CURVE on the listen endpoint: both key options, and a listen endpoint. */
+static int
+s_start_curve(cairn_engine_t *self, const cairn_engine_options_t *opts,
+              cairn_error_t *err)
+{
+    if (!opts->curve_secret || !opts->allow_keys)
+        return cairn_error_set(err, CAIRN_EINVAL,
+                               "CURVE needs both a secret key file "
+                               "(curve_secret) and an allow-keys directory");
+    if (!self->listen[0])
+        return cairn_error_set(err, CAIRN_EINVAL,
+                               "CURVE keys given but no listen endpoint");
+    return cairn__curve_server_start(&self->curve, self->router,
+                                     opts->curve_secret, opts->allow_keys,
+                                     self->listen, &self->refused_peers, err);
+}
+
 int
 cairn_engine_open(cairn_engine_t **out, const cairn_registry_t *registry,
                   const cairn_engine_options_t *opts, cairn_error_t *err)
@@ -335,8 +352,11 @@ cairn_engine_open(cairn_engine_t **out, const cairn_registry_t *registry,
         if (zsock_bind(self->router, "%s", self->endpoint) != 0)
             rc = cairn_error_set(err, CAIRN_ETRANSPORT, "could not bind %s",
                                  self->endpoint);
-        else if (self->listen[0]
-                 && zsock_bind(self->router, "%s", self->listen) < 0)
+        else if (opts && (opts->curve_secret || opts->allow_keys))
+            /* After the inproc bind: only the listen endpoint is CURVE. */
+            rc = s_start_curve(self, opts, err);
+        if (rc == CAIRN_OK && self->listen[0]
+            && zsock_bind(self->router, "%s", self->listen) < 0)
             rc = cairn_error_set(err, CAIRN_ETRANSPORT,
                                  "cannot listen for workers on %s: %s",
                                  self->listen, zmq_strerror(zmq_errno()));
@@ -377,6 +397,7 @@ cairn_engine_destroy(cairn_engine_t **self_p)
     for (size_t i = 0; self->hosts && i < self->host_count; i++)
         s_free_types(&self->hosts[i]);
     free(self->hosts);
+    cairn__curve_server_stop(&self->curve);
     zsock_destroy(&self->router);
     free(self);
     *self_p = NULL;
@@ -386,6 +407,12 @@ size_t
 cairn_engine_host_count(const cairn_engine_t *self)
 {
     return self->local_count;
+}
+
+uint64_t
+cairn_engine_refused_peers(const cairn_engine_t *self)
+{
+    return self ? atomic_load(&((cairn_engine_t *)self)->refused_peers) : 0;
 }
 
 int

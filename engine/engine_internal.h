@@ -5,6 +5,7 @@
 #include <czmq.h>
 
 #include "actors/host.h"
+#include "engine/curve.h"
 #include "cairn/engine.h"
 #include "proto/codec.h"
 
@@ -44,6 +45,8 @@ struct cairn_engine_t {
     size_t local_count;               /* hosts[0 .. local_count) are local */
     size_t host_count;                /* slots in use */
     uint64_t rejected_frames;         /* malformed or unexpected frames */
+    cairn__curve_server_t *curve;     /* CURVE on the listen endpoint */
+    _Atomic uint64_t refused_peers;   /* refused handshakes (curve.c) */
 };
 
 /* Drives one run (coordinator.c). Same contract as cairn_engine_run. */

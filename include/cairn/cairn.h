@@ -20,5 +20,6 @@
 #include "builtins.h"
 #include "plugin.h"
 #include "worker.h"
+#include "curve.h"
 
 #endif

@@ -99,6 +99,11 @@ typedef struct {
                                 a worker silent for 3 is lost */
     size_t min_workers;      /* a run first waits for this many workers */
     uint32_t worker_wait_ms; /* ... at most this long (0: 10 s) */
+    const char *curve_secret; /* with allow_keys: CURVE on the listen
+                                 endpoint, this coordinator's secret key
+                                 file (cairn/curve.h) */
+    const char *allow_keys;   /* ... and the directory of the public keys
+                                 of the workers let in */
 } cairn_engine_options_t;
 
 /* What a checkpoint predicate sees at a barrier. Borrowed for the call. */
@@ -196,6 +201,12 @@ cairn_engine_destroy(cairn_engine_t **self_p);
 /* Number of host threads the engine runs. */
 CAIRN_EXPORT size_t
 cairn_engine_host_count(const cairn_engine_t *self);
+
+/* Handshakes refused on a CURVE listen endpoint so far (a worker without
+ * CURVE, with a key not in the allow list, or expecting another server
+ * key); each is also logged. 0 without CURVE. Safe from any thread. */
+CAIRN_EXPORT uint64_t
+cairn_engine_refused_peers(const cairn_engine_t *self);
 
 /* Runs workflow on input until it ends. Returns 0 when the run reached an
  * end state, whatever that state is (completed, failed, ...): read it from

@@ -29,11 +29,19 @@ typedef struct {
     uint32_t heartbeat_ms;       /* 0: CAIRN_DEFAULT_HEARTBEAT_MS */
     uint64_t give_up_after_ms;   /* 0: never */
     volatile int *stop;          /* optional: set non-zero to stop */
+    const char *curve_secret;    /* with server_key: connect with CURVE,
+                                    this worker's secret key file */
+    const char *server_key;      /* ... and the coordinator's public key
+                                    file (cairn/curve.h) */
 } cairn_worker_options_t;
 
 /* Runs a worker until the coordinator shuts it down (returns 0), *stop is
  * set (0), or it gave up on a silent coordinator (CAIRN_ETRANSPORT, with
- * err saying so). registry is borrowed. */
+ * err saying so). A worker whose handshake the coordinator refused (no
+ * CURVE against a CURVE coordinator, a key not in its allow list) and
+ * that has heard nothing from it for three heartbeats stops with
+ * CAIRN_ETRANSPORT, err saying why. Bad key files: CAIRN_EINVAL, err
+ * naming the file. registry is borrowed. */
 CAIRN_EXPORT int
 cairn_worker_run(const cairn_registry_t *registry,
                  const cairn_worker_options_t *opts, cairn_error_t *err)

@@ -2607,6 +2607,51 @@ test_cli_control_hostile_frames(void **state)
     assert_string_equal(s_run_status(db, "h"), "completed");
 }
 
+/* cairn keygen writes a pair that run and worker load; bad key files and
+ * half the options are usage errors naming what is wrong; CURVE lets a
+ * run listen beyond loopback without --insecure (the key is checked before
+ * anything is bound). */
+static void
+test_cli_keygen_and_curve_options(void **state)
+{
+    (void)state;
+    const char *dir = s_path("keys");
+    s_result_t r = {0};
+    s_cairn(&r, "keygen", dir, NULL);
+    char secret[256], public_key[256];
+    snprintf(secret, sizeof secret, "%s/key", dir);
+    snprintf(public_key, sizeof public_key, "%s/key.pub", dir);
+    char listing[600];
+    snprintf(listing, sizeof listing, "%s\n%s\n", secret, public_key);
+    s_expect(&r, 0, listing, "keep it private");
+    struct stat st;
+    assert_int_equal(stat(secret, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    s_cairn(&r, "keygen", dir, NULL);
+    s_expect(&r, 2, "", "already holds a key");
+    s_cairn(&r, "keygen", NULL);
+    s_expect(&r, 2, "", NULL);
+
+    const char *spec = PIPELINE;
+    s_cairn(&r, "run", spec, "--input", "x", "--listen", "tcp://0.0.0.0:1",
+            NULL);
+    s_expect(&r, 2, "", "--insecure");
+    s_cairn(&r, "run", spec, "--input", "x", "--listen", "tcp://0.0.0.0:1",
+            "--curve-secret", secret, NULL);
+    s_expect(&r, 2, "", "go together");
+    /* CURVE satisfies the check; a public key as secret is refused. */
+    s_cairn(&r, "run", spec, "--input", "x", "--durability", "none",
+            "--listen", "tcp://0.0.0.0:1", "--curve-secret", public_key,
+            "--allow-keys", dir, NULL);
+    s_expect(&r, 2, "", "holds no CURVE secret key");
+    s_cairn(&r, "worker", "--connect", "tcp://127.0.0.1:1", "--curve-secret",
+            s_path("nope"), "--server-key", public_key, NULL);
+    s_expect(&r, 2, "", s_path("nope"));
+    s_cairn(&r, "worker", "--connect", "tcp://127.0.0.1:1", "--server-key",
+            public_key, NULL);
+    s_expect(&r, 2, "", "go together");
+}
+
 int
 main(void)
 {
@@ -2615,6 +2660,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         T(test_cli_run_prints_outputs_only),
         T(test_cli_spawn_workers_leave_nothing_behind),
+        T(test_cli_keygen_and_curve_options),
         T(test_cli_verify),
         T(test_cli_coordinator_killed_workers_rejoin),
         T(test_cli_run_id_option),

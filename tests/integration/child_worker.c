@@ -6,8 +6,9 @@
  * the pid it ran in (state "pid") and sends "ID-OF-EXECUTOR:payload", so a
  * test can tell which process ran what and that results do not depend on
  * it. With CAIRN_CHILD_STALL_MS, a first attempt sleeps that long instead
- * (a handler stuck past its timeout). Gives up after 5 s without a
- * coordinator.
+ * (a handler stuck past its timeout). With CAIRN_CHILD_CURVE_SECRET and
+ * CAIRN_CHILD_SERVER_KEY it connects with CURVE. Gives up after 5 s
+ * without a coordinator.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,7 +55,11 @@ main(int argc, char **argv)
     cairn_worker_options_t opts = {.endpoint = argv[1],
                                    .worker_id = argv[2],
                                    .heartbeat_ms = 300,
-                                   .give_up_after_ms = 5000};
+                                   .give_up_after_ms = 5000,
+                                   .curve_secret = getenv(
+                                       "CAIRN_CHILD_CURVE_SECRET"),
+                                   .server_key = getenv(
+                                       "CAIRN_CHILD_SERVER_KEY")};
     cairn_error_t err;
     int rc = cairn_worker_run(registry, &opts, &err);
     if (rc != 0)

@@ -6,6 +6,8 @@
  * with every branch run by a worker; SIGKILLing a worker mid-superstep
  * must not change the result: its work moves elsewhere and runs again.
  */
+#include <fcntl.h>
+#include <ftw.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -13,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -136,31 +139,51 @@ s_registry(void)
     return registry;
 }
 
-/* A child_worker; stall_ms > 0 makes its first attempts stall that long. */
+/* A child_worker with extra environment entries (NULL-terminated, or
+ * NULL) and its stderr in err_path (NULL: ours). */
 static pid_t
-s_spawn_worker_stalling(const char *endpoint, const char *id, long stall_ms)
+s_spawn_worker_env(const char *endpoint, const char *id,
+                   const char *const *extra, const char *err_path)
 {
     /* The environment is made before fork: only exec after it. */
     extern char **environ;
-    size_t n = 0;
+    size_t n = 0, more = 0;
     while (environ[n])
         n++;
-    char **env = calloc(n + 2, sizeof *env);
+    while (extra && extra[more])
+        more++;
+    char **env = calloc(n + more + 1, sizeof *env);
     assert_non_null(env);
     memcpy(env, environ, n * sizeof *env);
-    char stall[48];
-    snprintf(stall, sizeof stall, "CAIRN_CHILD_STALL_MS=%ld", stall_ms);
-    if (stall_ms > 0)
-        env[n] = stall;
+    for (size_t i = 0; i < more; i++)
+        env[n + i] = (char *)extra[i];
+    int err_fd = err_path ? open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600)
+                          : -1;
+    assert_true(!err_path || err_fd >= 0);
     char *const argv[] = {CHILD, (char *)endpoint, (char *)id, NULL};
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
+        if (err_fd >= 0 && dup2(err_fd, 2) < 0)
+            _exit(126);
         execve(CHILD, argv, env);
         _exit(127);
     }
+    if (err_fd >= 0)
+        close(err_fd);
     free(env);
     return pid;
+}
+
+/* A child_worker; stall_ms > 0 makes its first attempts stall that long. */
+static pid_t
+s_spawn_worker_stalling(const char *endpoint, const char *id, long stall_ms)
+{
+    char stall[48];
+    snprintf(stall, sizeof stall, "CAIRN_CHILD_STALL_MS=%ld", stall_ms);
+    const char *extra[] = {stall, NULL};
+    return s_spawn_worker_env(endpoint, id, stall_ms > 0 ? extra : NULL,
+                              NULL);
 }
 
 static pid_t
@@ -416,7 +439,10 @@ test_workers_hostile_frames_do_not_disturb_a_run(void **state)
     (void)state;
     char *expected = s_reference();
     char endpoint[64];
-    s_endpoint(endpoint, sizeof endpoint, 9);
+    /* Not the previous test's port: ZeroMQ closes a listener on its I/O
+     * thread, after zmq_close returns, so binding it again at once can
+     * fail (seen under ASan). */
+    s_endpoint(endpoint, sizeof endpoint, 15);
     cairn_registry_t *registry = s_registry();
     cairn_workflow_t *wf = s_build(registry);
     cairn_engine_options_t engine_opts = {.host_threads = 2,
@@ -547,6 +573,296 @@ test_workers_worker_stops_when_refused(void **state)
     zmq_ctx_term(context);
 }
 
+/* ---- CURVE ------------------------------------------------------------------ */
+
+static atomic_int s_refusal_logs;
+static atomic_int s_refusal_not_listed;
+static atomic_int s_refusal_mismatch;
+
+static void
+s_count_refusals(cairn_log_level_t level, const char *module,
+                 const char *message, void *userdata)
+{
+    (void)level;
+    (void)module;
+    (void)userdata;
+    if (!strstr(message, "refused a worker connection from"))
+        return;
+    atomic_fetch_add(&s_refusal_logs, 1);
+    if (strstr(message, "not in the allow list"))
+        atomic_fetch_add(&s_refusal_not_listed, 1);
+    /* Without CURVE: which side sees it first decides the words. */
+    if (strstr(message, "mechanism mismatch")
+        || strstr(message, "handshake broke off"))
+        atomic_fetch_add(&s_refusal_mismatch, 1);
+}
+
+static int
+s_rm_entry(const char *path, const struct stat *sb, int flag,
+           struct FTW *ftw)
+{
+    (void)sb;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+static char *
+s_read_file(const char *path)
+{
+    FILE *file = fopen(path, "r");
+    assert_non_null(file);
+    char *text = calloc(1, 65536);
+    assert_non_null(text);
+    size_t n = fread(text, 1, 65535, file);
+    text[n] = '\0';
+    fclose(file);
+    return text;
+}
+
+static void
+s_copy_file(const char *from, const char *to)
+{
+    char *text = s_read_file(from);
+    FILE *file = fopen(to, "w");
+    assert_non_null(file);
+    assert_int_equal(fputs(text, file) >= 0, 1);
+    fclose(file);
+    free(text);
+}
+
+/* Waits (bounded) for pid to exit; its exit status, or -1 after killing
+ * it. */
+static int
+s_wait_exit(pid_t pid, int ms)
+{
+    int status = 0;
+    for (int waited = 0; waited < ms; waited += 10) {
+        if (waitpid(pid, &status, WNOHANG) == pid)
+            return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+        zclock_sleep(10);
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    return -1;
+}
+
+/* Two workers with listed keys run the branches (same result as
+ * in-process); a worker with an unlisted key and one without CURVE are
+ * refused (logged from the socket monitor, counted), stop on their own
+ * well before giving up (5 s) with a message saying so, and the run is
+ * not disturbed. */
+static void
+test_workers_curve_admits_listed_keys_only(void **state)
+{
+    (void)state;
+    char *expected = s_reference();
+    char dir[] = "/tmp/cairn-curve-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[6][256];
+    const char *names[] = {"server", "w1", "w2", "rogue"};
+    cairn_error_t err;
+    for (int i = 0; i < 4; i++) {
+        snprintf(path[i], sizeof path[i], "%s/%s", dir, names[i]);
+        assert_int_equal(cairn_curve_keygen(path[i], &err), 0);
+    }
+    char allow[256], from[300], to[300];
+    snprintf(allow, sizeof allow, "%s/allow", dir);
+    assert_int_equal(mkdir(allow, 0700), 0);
+    for (int i = 1; i <= 2; i++) {
+        snprintf(from, sizeof from, "%s/key.pub", path[i]);
+        snprintf(to, sizeof to, "%s/%s.pub", allow, names[i]);
+        s_copy_file(from, to);
+    }
+    char secret[300], server_public[300];
+    snprintf(secret, sizeof secret, "%s/key", path[0]);
+    snprintf(server_public, sizeof server_public, "CAIRN_CHILD_SERVER_KEY=%s/key.pub",
+             path[0]);
+
+    char endpoint[64];
+    s_endpoint(endpoint, sizeof endpoint, 12);
+    cairn_registry_t *registry = s_registry();
+    cairn_workflow_t *wf = s_build(registry);
+    cairn_engine_options_t engine_opts = {.host_threads = 2,
+                                          .listen = endpoint,
+                                          .heartbeat_ms = 300,
+                                          .min_workers = 2,
+                                          .worker_wait_ms = 10000,
+                                          .curve_secret = secret,
+                                          .allow_keys = allow};
+    atomic_store(&s_refusal_logs, 0);
+    atomic_store(&s_refusal_not_listed, 0);
+    atomic_store(&s_refusal_mismatch, 0);
+    cairn_log_set_sink(s_count_refusals, NULL);
+    cairn_engine_t *engine = NULL;
+    assert_int_equal(cairn_engine_open(&engine, registry, &engine_opts, &err),
+                     0);
+    /* The refused ones first, so they are refused while the run goes. */
+    char rogue_secret[300], rogue_err[300], plain_err[300];
+    snprintf(rogue_secret, sizeof rogue_secret,
+             "CAIRN_CHILD_CURVE_SECRET=%s/key", path[3]);
+    snprintf(rogue_err, sizeof rogue_err, "%s/rogue.err", dir);
+    snprintf(plain_err, sizeof plain_err, "%s/plain.err", dir);
+    const char *rogue_env[] = {rogue_secret, server_public, NULL};
+    pid_t pids[4] = {0};
+    pids[2] = s_spawn_worker_env(endpoint, "rogue", rogue_env, rogue_err);
+    pids[3] = s_spawn_worker_env(endpoint, "plain", NULL, plain_err);
+    char w_secret[2][300];
+    for (int i = 0; i < 2; i++) {
+        snprintf(w_secret[i], sizeof w_secret[i],
+                 "CAIRN_CHILD_CURVE_SECRET=%s/key", path[1 + i]);
+        const char *env[] = {w_secret[i], server_public, NULL};
+        pids[i] = s_spawn_worker_env(endpoint, names[1 + i], env, NULL);
+    }
+    s_watch_t watch = {0};
+    cairn_run_options_t opts = {.on_event = s_on_event,
+                                .event_userdata = &watch};
+    cairn_result_t *result = NULL;
+    assert_int_equal(cairn_engine_run(engine, wf, "go", 2, &opts, &result,
+                                      &err),
+                     0);
+    char *actual = s_summary(result);
+    assert_string_equal(actual, expected);
+    assert_int_equal(watch.joined, 2); /* the refused ones never joined */
+    char self[24];
+    snprintf(self, sizeof self, "%ld", (long)getpid());
+    const char *ids[] = {"b1", "b2", "b3"};
+    for (int i = 0; i < 3; i++) {
+        size_t len;
+        const uint8_t *pid = cairn_result_state(result, ids[i], "pid", &len);
+        assert_non_null(pid);
+        assert_false(len == strlen(self) && memcmp(pid, self, len) == 0);
+    }
+    /* Refused: they stop by themselves (3 heartbeats of 300 ms without a
+     * word after the refusal) long before giving up at 5 s. */
+    uint64_t start = zclock_mono();
+    assert_int_equal(s_wait_exit(pids[2], 4000), 1);
+    assert_int_equal(s_wait_exit(pids[3], 4000), 1);
+    assert_true(zclock_mono() - start < 4000);
+    pids[2] = pids[3] = 0;
+    char *text = s_read_file(rogue_err);
+    if (!strstr(text, "refused the connection: its CURVE key is not in the "
+                      "allow list"))
+        fail_msg("rogue worker said: %s", text);
+    free(text);
+    text = s_read_file(plain_err);
+    if (!strstr(text, "refused the connection"))
+        fail_msg("worker without CURVE said: %s", text);
+    free(text);
+    uint64_t refused = cairn_engine_refused_peers(engine);
+    assert_true(refused >= 2);
+    cairn_engine_destroy(&engine); /* flushes the monitor's log */
+    cairn_log_set_sink(NULL, NULL);
+    assert_true((uint64_t)atomic_load(&s_refusal_logs) >= refused);
+    assert_true(atomic_load(&s_refusal_not_listed) >= 1);
+    assert_true(atomic_load(&s_refusal_mismatch) >= 1);
+    free(actual);
+    free(expected);
+    cairn_result_destroy(&result);
+    s_reap(pids, 4);
+    cairn_workflow_destroy(&wf);
+    cairn_registry_destroy(&registry);
+    nftw(dir, s_rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+}
+
+/* Expects cairn_engine_open to refuse the key options with EINVAL and a
+ * message holding part. */
+static void
+s_expect_engine_refuses(const char *secret, const char *allow,
+                        const char *part)
+{
+    cairn_registry_t *registry = s_registry();
+    char endpoint[64];
+    s_endpoint(endpoint, sizeof endpoint, 13);
+    cairn_engine_options_t opts = {.host_threads = 1,
+                                   .listen = endpoint,
+                                   .curve_secret = secret,
+                                   .allow_keys = allow};
+    cairn_engine_t *engine = NULL;
+    cairn_error_t err;
+    assert_int_equal(cairn_engine_open(&engine, registry, &opts, &err),
+                     CAIRN_EINVAL);
+    assert_null(engine);
+    if (!strstr(err.message, part))
+        fail_msg("error \"%s\" lacks \"%s\"", err.message, part);
+    cairn_registry_destroy(&registry);
+}
+
+/* Keys that cairn_curve_keygen made load; missing, public-only, garbage
+ * key files and a missing allow directory are refused naming the file,
+ * on both sides; keygen does not overwrite. */
+static void
+test_workers_curve_bad_key_files(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/cairn-curve-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char keys[256], secret[300], public_key[300], garbage[300], missing[300];
+    snprintf(keys, sizeof keys, "%s/k", dir);
+    cairn_error_t err;
+    assert_int_equal(cairn_curve_keygen(keys, &err), 0);
+    assert_int_equal(cairn_curve_keygen(keys, &err), CAIRN_EEXISTS);
+    snprintf(secret, sizeof secret, "%s/key", keys);
+    snprintf(public_key, sizeof public_key, "%s/key.pub", keys);
+    snprintf(garbage, sizeof garbage, "%s/garbage", dir);
+    snprintf(missing, sizeof missing, "%s/missing", dir);
+    struct stat st;
+    assert_int_equal(stat(secret, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    FILE *file = fopen(garbage, "w");
+    assert_non_null(file);
+    fputs("curve\n    public-key = \"not a key\"\n", file);
+    fclose(file);
+
+    /* The made pair works: an engine opens with it. */
+    cairn_registry_t *registry = s_registry();
+    char endpoint[64];
+    s_endpoint(endpoint, sizeof endpoint, 13);
+    /* keys/ holds the pair: the same public key twice. */
+    s_expect_engine_refuses(secret, keys, "hold the same public key");
+    char allow[256], copy[300];
+    snprintf(allow, sizeof allow, "%s/allow", dir);
+    assert_int_equal(mkdir(allow, 0700), 0);
+    snprintf(copy, sizeof copy, "%s/me.pub", allow);
+    s_copy_file(public_key, copy);
+    cairn_engine_options_t opts = {.host_threads = 1,
+                                   .listen = endpoint,
+                                   .curve_secret = secret,
+                                   .allow_keys = allow};
+    cairn_engine_t *engine = NULL;
+    assert_int_equal(cairn_engine_open(&engine, registry, &opts, &err), 0);
+    assert_int_equal(cairn_engine_refused_peers(engine), 0);
+    /* One CURVE engine per process (zauth owns the ZAP endpoint). */
+    cairn_engine_t *second = NULL;
+    char other[64];
+    s_endpoint(other, sizeof other, 14);
+    opts.listen = other;
+    assert_int_equal(cairn_engine_open(&second, registry, &opts, &err),
+                     CAIRN_ESTATE);
+    cairn_engine_destroy(&engine);
+
+    s_expect_engine_refuses(missing, allow, missing);
+    s_expect_engine_refuses(public_key, allow, "holds no CURVE secret key");
+    s_expect_engine_refuses(garbage, allow, garbage);
+    s_expect_engine_refuses(secret, missing, missing);
+    s_expect_engine_refuses(secret, NULL, "both");
+
+    cairn_worker_options_t wopts = {.endpoint = endpoint,
+                                    .curve_secret = secret,
+                                    .server_key = garbage,
+                                    .give_up_after_ms = 1000};
+    assert_int_equal(cairn_worker_run(registry, &wopts, &err), CAIRN_EINVAL);
+    assert_non_null(strstr(err.message, garbage));
+    wopts.curve_secret = public_key;
+    wopts.server_key = public_key;
+    assert_int_equal(cairn_worker_run(registry, &wopts, &err), CAIRN_EINVAL);
+    assert_non_null(strstr(err.message, public_key));
+    wopts.server_key = NULL;
+    assert_int_equal(cairn_worker_run(registry, &wopts, &err), CAIRN_EINVAL);
+    cairn_registry_destroy(&registry);
+    nftw(dir, s_rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+}
+
 int
 main(void)
 {
@@ -558,6 +874,8 @@ main(void)
         cmocka_unit_test(test_workers_hostile_frames_do_not_disturb_a_run),
         cmocka_unit_test(test_workers_wrong_protocol_version_is_told),
         cmocka_unit_test(test_workers_worker_stops_when_refused),
+        cmocka_unit_test(test_workers_curve_admits_listed_keys_only),
+        cmocka_unit_test(test_workers_curve_bad_key_files),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
