@@ -369,6 +369,7 @@ test_storage_faults_entry_checkpoint(void **state)
             NULL);
     s_expect(&r, 1, "checkpoint e@0 could not be written: ");
     s_expect(&r, 1, "No space left on device");
+    s_expect(&r, 1, "nothing of run 'e' was stored: run it again");
     /* nothing of the run was stored: it is unknown, and runs again */
     s_verify_clean(db);
     assert_int_equal(s_latest(db, "e"), -1);
