@@ -768,6 +768,21 @@ test_cli_exit_oversized_input(void **state)
     free(big);
 }
 
+/* A file that is not an export is refused and nothing is imported. */
+static void
+test_cli_import_garbage(void **state)
+{
+    (void)state;
+    const char *file = s_path("garbage.exp");
+    s_write(file, "garbage\n", 8);
+    const char *db = s_path("db");
+    s_result_t r = {0};
+    s_cairn(&r, "import", file, "--db", db, NULL);
+    s_expect(&r, 2, "", "export file: not a cairn export");
+    s_cairn(&r, "runs", "--db", db, "--json", NULL);
+    s_expect(&r, 0, "[]\n", NULL);
+}
+
 static void
 test_cli_exit_usage(void **state)
 {
@@ -2321,6 +2336,7 @@ main(void)
         T(test_cli_exit_failed_handler),
         T(test_cli_exit_storage_error),
         T(test_cli_exit_oversized_input),
+        T(test_cli_import_garbage),
         T(test_cli_exit_usage),
         T(test_cli_exit_usage_resume),
         T(test_cli_exit_unknown_ids),
