@@ -298,7 +298,15 @@ s_write(cairn__run_t *run, const char *trigger, const char *const *tags,
 int
 cairn__ckpt_write_entry(cairn__run_t *run, cairn_error_t *err)
 {
-    return s_write(run, "entry", NULL, 0, true, err);
+    int rc = s_write(run, "entry", NULL, 0, true, err);
+    if (rc == CAIRN_ESTORE) { /* the store has no trace of the run */
+        char reason[sizeof err->message];
+        snprintf(reason, sizeof reason, "%s", err->message);
+        cairn_error_set(err, rc,
+                        "%s; nothing of run '%s' was stored: run it again",
+                        reason, run->run_id);
+    }
+    return rc;
 }
 
 int

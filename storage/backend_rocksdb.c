@@ -35,6 +35,7 @@ typedef struct {
     rocksdb_writeoptions_t *write_async;
     rocksdb_writeoptions_t *write_sync;
     char *secondary_dir; /* scratch dir of a secondary, removed at close */
+    char *log_dir;       /* RocksDB's info LOG, off the store's disk */
     /* Writes from several threads (store handles of cairn_store_share)
      * go one at a time. RocksDB would merge them into one write group,
      * its leader reading the others' batches under synchronisation
@@ -103,6 +104,10 @@ s_close(cairn__backend_t *base)
     if (self->secondary_dir) {
         nftw(self->secondary_dir, s_remove_entry, 8, FTW_DEPTH | FTW_PHYS);
         free(self->secondary_dir);
+    }
+    if (self->log_dir) {
+        nftw(self->log_dir, s_remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+        free(self->log_dir);
     }
     pthread_mutex_destroy(&self->write_lock);
     free(self);
@@ -387,6 +392,28 @@ s_open_db(s_rocks_t *self, const char *dir, cairn__open_mode_t mode,
     return s_fail(rocks_err, code, what, err);
 }
 
+/* Keeps RocksDB's info LOG off the store's disk, in a scratch directory
+ * (memory-backed /dev/shm where there is one) removed at close. Debian's
+ * RocksDB is built with assertions, and its info logger appends again
+ * after a failed write, which aborts the process
+ * (WritableFileWriter::AssertFalseAndGetStatusForPrevError) as soon as
+ * the store's disk is full: found with a full tmpfs and the fault shim
+ * (tests/integration/test_storage_faults.c). cairn reports every RocksDB
+ * error itself; the LOG only held warnings. Without a scratch directory
+ * the LOG stays in the store. */
+static void
+s_move_info_log(s_rocks_t *self)
+{
+    char shm[] = "/dev/shm/cairn-log-XXXXXX";
+    char tmp[] = "/tmp/cairn-log-XXXXXX";
+    const char *dir = mkdtemp(shm);
+    if (!dir)
+        dir = mkdtemp(tmp);
+    if (!dir || !(self->log_dir = strdup(dir)))
+        return;
+    rocksdb_options_set_db_log_dir(self->options, self->log_dir);
+}
+
 int
 cairn__backend_open_rocksdb(cairn__backend_t **out, const char *dir,
                             cairn__open_mode_t mode, cairn_error_t *err)
@@ -421,6 +448,7 @@ cairn__backend_open_rocksdb(cairn__backend_t **out, const char *dir,
     rocksdb_options_set_db_write_buffer_size(self->options, (size_t)16 << 20);
     rocksdb_options_set_keep_log_file_num(self->options, 2);
     rocksdb_writeoptions_set_sync(self->write_sync, 1);
+    s_move_info_log(self);
     int rc = s_open_db(self, dir, mode, err);
     if (rc != CAIRN_OK) {
         s_close(&self->base);

@@ -742,6 +742,50 @@ test_cli_exit_storage_error(void **state)
     s_expect(&r, 1, "", "not-a-dir");
 }
 
+/* An input over the message limit (16 MiB) is refused before anything
+ * is stored; a smaller one runs. */
+static void
+test_cli_exit_oversized_input(void **state)
+{
+    (void)state;
+    const size_t limit = (size_t)16 << 20;
+    char *big = malloc(limit + 1);
+    assert_non_null(big);
+    memset(big, 'a', limit + 1);
+    const char *file = s_path("big.txt");
+    s_write(file, big, limit + 1);
+    const char *db = s_path("db");
+    s_result_t r = {0};
+    s_cairn(&r, "run", PIPELINE, "--input-file", file, "--db", db,
+            "--run-id", "big", NULL);
+    s_expect(&r, 2, "",
+             "run input of 16777217 bytes exceeds the maximum message size "
+             "of 16777216 bytes");
+    s_cairn(&r, "runs", "--db", db, "--json", NULL);
+    s_expect(&r, 0, "[]\n", NULL);
+    s_write(file, big, 1000);
+    s_cairn(&r, "run", PIPELINE, "--input-file", file, "--db", db,
+            "--run-id", "small", NULL);
+    s_expect(&r, 0, NULL, NULL);
+    assert_int_equal(strlen(r.out), 1001);
+    free(big);
+}
+
+/* A file that is not an export is refused and nothing is imported. */
+static void
+test_cli_import_garbage(void **state)
+{
+    (void)state;
+    const char *file = s_path("garbage.exp");
+    s_write(file, "garbage\n", 8);
+    const char *db = s_path("db");
+    s_result_t r = {0};
+    s_cairn(&r, "import", file, "--db", db, NULL);
+    s_expect(&r, 2, "", "export file: not a cairn export");
+    s_cairn(&r, "runs", "--db", db, "--json", NULL);
+    s_expect(&r, 0, "[]\n", NULL);
+}
+
 static void
 test_cli_exit_usage(void **state)
 {
@@ -2673,6 +2717,8 @@ main(void)
         T(test_cli_run_checkpoint_none),
         T(test_cli_exit_failed_handler),
         T(test_cli_exit_storage_error),
+        T(test_cli_exit_oversized_input),
+        T(test_cli_import_garbage),
         T(test_cli_exit_usage),
         T(test_cli_exit_usage_resume),
         T(test_cli_exit_unknown_ids),
