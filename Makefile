@@ -3,7 +3,8 @@
 #   make run    install deps if missing, build, run the main demo
 #   make test   install deps if missing, build, run every test (ctest)
 #
-# Other targets: build, asan (ASan+UBSan build and tests), torture (the
+# Other targets: build, asan (ASan+UBSan build and tests), memcheck
+# (valgrind), torture (the
 # crash torture with TORTURE_KILLS SIGKILLs, seed TORTURE_SEED), tsan
 # (ThreadSanitizer build and unit tests), fuzz (each libFuzzer target for
 # FUZZ_SECONDS from its corpus, clang-14), bench, bench-peers (cairn vs
@@ -19,7 +20,7 @@ TORTURE_KILLS ?= 200
 TORTURE_WORKER_KILLS ?= 100
 TORTURE_SEED ?=
 
-.PHONY: all deps build run test asan tsan torture fuzz bench bench-peers clean
+.PHONY: all deps build run test asan tsan torture memcheck fuzz bench bench-peers clean
 
 all: build
 
@@ -54,6 +55,12 @@ torture: build
 	    CAIRN_TORTURE_WORKER_KILLS=$(TORTURE_WORKER_KILLS) \
 	    $(if $(TORTURE_SEED),CAIRN_CRASH_SEED=$(TORTURE_SEED)) \
 	    $(BUILD)/tests/test_crash
+
+# valgrind memcheck of the command: the demo's pipeline, a 10,000-superstep
+# durable run, resume and the inspection commands (scripts/memcheck).
+memcheck: build
+	CAIRN_DEPS_EXTRA=1 scripts/install-deps
+	scripts/memcheck $(BUILD)/cairn
 
 # The bench is left out: its raw ZeroMQ floor measurement is not annotated.
 tsan: deps
