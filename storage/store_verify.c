@@ -27,25 +27,25 @@ s_problem(s_report_t *report, const char *run_id, const char *checkpoint,
         report->fn(run_id, checkpoint, problem, report->userdata);
 }
 
-/* Whether a checkpoint id names a stored manifest. */
+/* Whether a checkpoint id names a stored, readable manifest: one point
+ * read (listing the run's checkpoints for each parent made verify
+ * quadratic: 2 minutes for 10,001 checkpoints). */
 static bool
 s_checkpoint_exists(cairn_store_t *self, const char *id)
 {
-    cairn_checkpoint_info_t *infos = NULL;
-    size_t count = 0;
     char run_id[80];
     uint64_t superstep;
-    cairn_error_t ignored;
-    if (!cairn__checkpoint_id_parse(id, run_id, sizeof run_id, &superstep)
-        || cairn_store_list_checkpoints(self, run_id, 0, NULL, &infos, &count,
-                                        &ignored)
-               != CAIRN_OK)
+    if (!cairn__checkpoint_id_parse(id, run_id, sizeof run_id, &superstep))
         return false;
-    bool found = false;
-    for (size_t i = 0; i < count && !found; i++)
-        found = infos[i].superstep == superstep;
-    cairn_checkpoint_infos_free(infos, count);
-    return found;
+    cairn__key_step(&self->key, run_id, superstep);
+    ProtobufCMessage *manifest = NULL;
+    cairn_error_t ignored;
+    int rc = cairn__store_read(self, CAIRN__CF_CHECKPOINTS, &self->key,
+                               &cairn__checkpoint_record__descriptor,
+                               "checkpoint", &manifest, &ignored);
+    if (manifest)
+        protobuf_c_message_free_unpacked(manifest, NULL);
+    return rc == CAIRN_OK;
 }
 
 typedef struct {
