@@ -128,10 +128,7 @@ s_request(int argc, char **argv, cairn_control_op_t op)
     cairn_run_info_t *info = NULL;
     cairn_error_t err;
     if (exit_code == CLI_EXIT_OK)
-        exit_code = cli_open_inspect(db, &store);
-    if (exit_code == CLI_EXIT_OK
-        && cairn_store_get_run(store, run_id, &info, &err) != CAIRN_OK)
-        exit_code = cli_fail(&err);
+        exit_code = cli_open_run(db, run_id, &store, &info);
     if (exit_code != CLI_EXIT_OK)
         goto done;
     bool running = strcmp(info->status, "running") == 0;

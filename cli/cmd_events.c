@@ -256,10 +256,7 @@ cli_cmd_events(int argc, char **argv)
     cairn_event_sub_t *sub = NULL;
     cairn_error_t err;
     if (exit_code == CLI_EXIT_OK)
-        exit_code = cli_open_inspect(db, &store);
-    if (exit_code == CLI_EXIT_OK
-        && cairn_store_get_run(store, run_id, &info, &err) != CAIRN_OK)
-        exit_code = cli_fail(&err);
+        exit_code = cli_open_run(db, run_id, &store, &info);
     bool live = exit_code == CLI_EXIT_OK && follow
                 && strcmp(info->status, "running") == 0
                 && cairn_run_process_alive(info);

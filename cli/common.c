@@ -57,6 +57,18 @@ cli_open_inspect(const char *dir, cairn_store_t **store)
 }
 
 int
+cli_open_run(const char *dir, const char *run_id, cairn_store_t **store,
+             cairn_run_info_t **info)
+{
+    cairn_error_t err;
+    int exit_code = cli_open_inspect(dir, store);
+    if (exit_code == CLI_EXIT_OK
+        && cairn_store_get_run(*store, run_id, info, &err) != CAIRN_OK)
+        exit_code = cli_fail(&err);
+    return exit_code;
+}
+
+int
 cli_plugins_add(cli_plugins_t *plugins, const char *path)
 {
     const char **grown = realloc(plugins->paths,
