@@ -4,20 +4,22 @@
  * snapshotted. Each input gets a fresh memory store holding that
  * snapshot, with one record replaced by the input:
  *
- *   byte 0, bits 0-6, modulo 6: which record
+ *   byte 0, bits 0-6, modulo 7: which record
  *     0 the run record           runs         R
  *     1 the manifest of R@1      checkpoints  R \0 1
  *     2 the in-flight record     inflight     R \0 1
  *     3 a's state "count"        state        R \0 a \0 count \0 ~1
  *     4 the outputs of R@1       outputs      R \0 1
  *     5 b's pending Done         pending      R \0 2 b
+ *     6 R's first event block    events       R \0 1 (seq)
  *   byte 0, bit 7: 0 = the rest is the protobuf payload, framed here
  *     (magic, format, CRC-32) so the fuzzer gets past the checksum;
  *     1 = the rest is stored as it is (frame checks).
  *
  * Then the store is listed, R@1 is loaded (every state value and output
- * read), and R is resumed on an engine opened once: each call must
- * return an error or a result, never crash.
+ * read), R's events are replayed and the store verified, and R is resumed
+ * on an engine opened once: each call must return an error or a result,
+ * never crash.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,7 +30,7 @@
 #include "fuzz_fixture.h"
 #include "storage/record.h"
 
-#define S_RECORDS 6
+#define S_RECORDS 7
 
 typedef struct {
     cairn__cf_t cf;
@@ -45,8 +47,9 @@ static s_entry_t *s_snapshot;
 static size_t s_snapshot_count;
 static cairn__key_t s_keys[S_RECORDS];
 static const cairn__cf_t s_cfs[S_RECORDS] = {
-    CAIRN__CF_RUNS,  CAIRN__CF_CHECKPOINTS, CAIRN__CF_INFLIGHT,
-    CAIRN__CF_STATE, CAIRN__CF_OUTPUTS,     CAIRN__CF_PENDING};
+    CAIRN__CF_RUNS,    CAIRN__CF_CHECKPOINTS, CAIRN__CF_INFLIGHT,
+    CAIRN__CF_STATE,   CAIRN__CF_OUTPUTS,     CAIRN__CF_PENDING,
+    CAIRN__CF_EVENTS};
 
 static void
 s_snapshot_store(cairn_store_t *store)
@@ -130,6 +133,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
     cairn__key_step(&s_keys[4], "R", 1);
     cairn__key_step(&s_keys[5], "R", 2);
     cairn__key_add_text(&s_keys[5], "b", false);
+    cairn__key_step(&s_keys[6], "R", 1);
     /* The layout must still be the one the store writes (the outputs of
      * superstep 1 need not exist: a has none). */
     for (int i = 0; i < S_RECORDS; i++)
@@ -168,6 +172,23 @@ s_visit_state(const char *executor, const char *key, const uint8_t *value,
 }
 
 static void
+s_visit_event(const cairn_event_t *event, void *userdata)
+{
+    unsigned *sum = userdata;
+    *sum += fuzz_touch_str(event->detail) + fuzz_touch_str(event->executor)
+            + fuzz_touch(event->data, event->data_len);
+}
+
+static void
+s_verify_problem(const char *run_id, const char *checkpoint,
+                 const char *problem, void *userdata)
+{
+    unsigned *sum = userdata;
+    *sum += fuzz_touch_str(run_id) + fuzz_touch_str(checkpoint)
+            + fuzz_touch_str(problem);
+}
+
+static void
 s_exercise(cairn_store_t *store)
 {
     cairn_error_t err;
@@ -193,6 +214,14 @@ s_exercise(cairn_store_t *store)
         }
         cairn_checkpoint_infos_free(infos, count);
     }
+    if (cairn_store_events(store, "R", 0, s_visit_event, &sum, &err)
+        != CAIRN_OK)
+        sum += fuzz_touch_str(err.message);
+    size_t problems = 0;
+    if (cairn_store_verify(store, NULL, s_verify_problem, &sum, &problems,
+                           &err)
+        != CAIRN_OK)
+        sum += fuzz_touch_str(err.message);
     cairn_checkpoint_t *cp = NULL;
     if (cairn_store_load(store, "R@1", &cp, &err) != CAIRN_OK)
         return;

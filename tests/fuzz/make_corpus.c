@@ -227,6 +227,7 @@ s_checkpoints(cairn_store_t *store)
         {"inflight", CAIRN__CF_INFLIGHT, 2},
         {"state", CAIRN__CF_STATE, 3},
         {"pending", CAIRN__CF_PENDING, 5},
+        {"events", CAIRN__CF_EVENTS, 6},
     };
     cairn__key_t key = {0};
     for (size_t i = 0; i < sizeof records / sizeof records[0]; i++) {
