@@ -657,7 +657,8 @@ s_poll_ms(const cairn__run_t *run, long tick_ms)
     return wait;
 }
 
-/* Workers silent for three heartbeat intervals are lost. */
+/* Workers whose connection is gone, or silent for three heartbeat
+ * intervals, are lost. */
 static int
 s_check_workers(cairn__run_t *run, cairn_error_t *err)
 {
@@ -665,7 +666,9 @@ s_check_workers(cairn__run_t *run, cairn_error_t *err)
     uint64_t now = cairn__monotonic_us();
     for (size_t h = engine->local_count; h < engine->host_count; h++)
         if (engine->hosts[h].alive
-            && now - engine->hosts[h].last_seen_us > 3 * engine->heartbeat_us) {
+            && (engine->hosts[h].unreachable
+                || now - engine->hosts[h].last_seen_us
+                       > 3 * engine->heartbeat_us)) {
             int rc = s_lose_worker(run, h, err);
             if (rc != CAIRN_OK)
                 return rc;

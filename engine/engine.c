@@ -134,6 +134,7 @@ cairn__engine_on_hello(cairn_engine_t *self, const cairn__peer_t *peer,
     snprintf(host->id, sizeof host->id, "%s", hello->host_id);
     host->remote = true;
     host->alive = s_take_types(host, hello);
+    host->unreachable = false;
     host->last_seen_us = cairn__monotonic_us();
     *joined = host->alive;
     s_send_welcome(self, peer);
@@ -172,10 +173,16 @@ cairn__engine_refuse_version(cairn_engine_t *self, const cairn__peer_t *peer)
 void
 cairn__engine_heartbeat(cairn_engine_t *self)
 {
+    /* The ROUTER refuses to send to a routing id whose connection is
+     * gone (ROUTER_MANDATORY): a worker that died is found here, a
+     * heartbeat after its death, not three intervals of silence later. */
     for (size_t h = self->local_count; h < self->host_count; h++)
-        if (self->hosts[h].alive)
-            cairn__heartbeat_send(zsock_resolve(self->router),
-                                  &self->hosts[h].peer);
+        if (self->hosts[h].alive
+            && cairn__heartbeat_send(zsock_resolve(self->router),
+                                     &self->hosts[h].peer)
+                   != CAIRN_OK
+            && zmq_errno() == EHOSTUNREACH)
+            self->hosts[h].unreachable = true;
 }
 
 static int

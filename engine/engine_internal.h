@@ -21,6 +21,8 @@ typedef struct {
     bool alive;             /* false once lost (a worker never comes back
                                under the same slot) */
     uint64_t last_seen_us;  /* monotonic time of its last frame */
+    bool unreachable;       /* a send found its connection gone (the
+                               process died): lost at the next check */
     char **types;           /* remote: the executor types it offers */
     size_t type_count;
 } cairn__host_info_t;
