@@ -43,6 +43,12 @@ typedef struct {
      * serialises writes anyway, so the lock costs nothing measurable
      * (uncontended: tens of ns beside a ~9 µs write). */
     pthread_mutex_t write_lock;
+    /* A write failed (disk full, I/O error): RocksDB refuses every later
+     * write of this process until it is reopened, and Debian's build
+     * asserts (aborts) in its log writer when asked to append after the
+     * error. So nothing more is written, not even the flush on close:
+     * what was committed is in the log already. Guarded by write_lock. */
+    bool write_failed;
 } s_rocks_t;
 
 typedef struct {
@@ -84,7 +90,7 @@ static void
 s_close(cairn__backend_t *base)
 {
     s_rocks_t *self = s_self(base);
-    if (self->db && !self->secondary_dir)
+    if (self->db && !self->secondary_dir && !self->write_failed)
         s_flush(self);
     for (int i = 0; i < CAIRN__CF_COUNT; i++)
         if (self->cfs[i])
@@ -190,9 +196,18 @@ s_batch_commit(cairn__backend_t *base, cairn__batch_t *handle, bool sync,
     s_batch_t *batch = handle;
     char *rocks_err = NULL;
     pthread_mutex_lock(&self->write_lock);
-    rocksdb_write(self->db, sync ? self->write_sync : self->write_async,
-                  batch->wb, &rocks_err);
+    bool refused = self->write_failed;
+    if (!refused)
+        rocksdb_write(self->db, sync ? self->write_sync : self->write_async,
+                      batch->wb, &rocks_err);
+    if (rocks_err)
+        self->write_failed = true;
     pthread_mutex_unlock(&self->write_lock);
+    if (refused)
+        return cairn_error_set(err, CAIRN_ESTORE,
+                               "write refused: an earlier write to this "
+                               "store failed (reopen it once the cause is "
+                               "fixed)");
     if (rocks_err)
         return s_fail(rocks_err, CAIRN_ESTORE, "write failed", err);
     return CAIRN_OK;
