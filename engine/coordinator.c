@@ -323,9 +323,11 @@ s_send_work(cairn__run_t *run, const bool *only, size_t *sent,
         }
         if (rc == CAIRN_OK && filled > first)
             rc = s_send_deliver(run, h, first, filled - first);
-        /* A worker that died before we noticed: its routing id is gone.
-         * Its work goes elsewhere once this send is done (below). */
-        if (rc == CAIRN_ETRANSPORT && zmq_errno() == EHOSTUNREACH
+        /* A worker that died before we noticed (its routing id is gone)
+         * or that stopped reading (its queue is full): its work goes
+         * elsewhere once this send is done (below). */
+        if (rc == CAIRN_ETRANSPORT
+            && (zmq_errno() == EHOSTUNREACH || zmq_errno() == EAGAIN)
             && run->engine->hosts[h].remote) {
             unreachable[h] = true;
             rerouted += filled - first;

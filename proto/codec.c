@@ -25,11 +25,17 @@ cairn__envelope_send(void *socket, const cairn__peer_t *peer,
         return CAIRN_ENOMEM;
     cairn__envelope__pack(env, zmq_msg_data(&frame));
     CAIRN__HANDOFF_RELEASE(&s_transport_sync);
-    if (peer && zmq_send(socket, peer->bytes, peer->len, ZMQ_SNDMORE) < 0) {
+    /* The ROUTER side never blocks: with ROUTER_MANDATORY a peer that
+     * stops reading (a hostile client, a hung worker) would otherwise
+     * stall the coordinator once its queue is full. EAGAIN says so, and
+     * nothing of the message was queued. */
+    int flags = peer ? ZMQ_DONTWAIT : 0;
+    if (peer
+        && zmq_send(socket, peer->bytes, peer->len, ZMQ_SNDMORE | flags) < 0) {
         zmq_msg_close(&frame);
         return CAIRN_ETRANSPORT;
     }
-    if (zmq_msg_send(&frame, socket, 0) < 0) {
+    if (zmq_msg_send(&frame, socket, flags) < 0) {
         zmq_msg_close(&frame);
         return CAIRN_ETRANSPORT;
     }

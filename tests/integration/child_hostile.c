@@ -15,6 +15,7 @@
 #include <zmq.h>
 
 #include "cairn.pb-c.h"
+#include "proto/codec.h"
 
 /* Packs env by hand with any protocol number. */
 static void
@@ -59,7 +60,7 @@ s_hostile_client(const char *endpoint, long duration_ms)
         done.superstep = 2;
         done.ok = true;
         Cairn__Envelope fake = CAIRN__ENVELOPE__INIT;
-        fake.protocol = 1;
+        fake.protocol = CAIRN__PROTOCOL_VERSION;
         fake.body_case = CAIRN__ENVELOPE__BODY_DONE;
         fake.done = &done;
         s_send_envelope(socket, &fake);
