@@ -48,26 +48,9 @@ s_read_parent(cairn_store_t *self, const char *checkpoint_id,
     int rc = cairn__store_get_run_record(self, run_id, &p->run, err);
     if (rc != CAIRN_OK)
         return rc;
-    char what[160];
-    snprintf(what, sizeof what, "checkpoint %s", checkpoint_id);
-    cairn__key_step(&self->key, run_id, superstep);
-    rc = cairn__store_read(self, CAIRN__CF_CHECKPOINTS, &self->key,
-                           &cairn__checkpoint_record__descriptor, what,
-                           (ProtobufCMessage **)&p->manifest, err);
-    if (rc == CAIRN_ENOTFOUND)
-        return cairn_error_set(err, rc, "unknown checkpoint '%s'",
-                               checkpoint_id);
-    if (rc != CAIRN_OK)
-        return rc;
-    snprintf(what, sizeof what, "in-flight messages of checkpoint %s",
-             checkpoint_id);
-    cairn__key_step(&self->key, run_id, superstep);
-    rc = cairn__store_read(self, CAIRN__CF_INFLIGHT, &self->key,
-                           &cairn__inflight_record__descriptor, what,
-                           (ProtobufCMessage **)&p->inflight, err);
-    if (rc == CAIRN_ENOTFOUND)
-        return cairn_error_set(err, CAIRN_ECORRUPT, "%s are missing", what);
-    return rc;
+    return cairn__store_read_checkpoint(self, checkpoint_id, run_id,
+                                        superstep, &p->manifest, &p->inflight,
+                                        err);
 }
 
 /* Whether the workflow of run has executor id: its graph lines (from

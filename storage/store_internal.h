@@ -67,6 +67,16 @@ int
 cairn__store_put_run_record(cairn_store_t *self, const Cairn__RunRecord *run,
                             cairn_error_t *err);
 
+/* Reads the manifest and in-flight record of checkpoint_id (run_id at
+ * superstep): CAIRN_ENOTFOUND "unknown checkpoint" without a manifest,
+ * CAIRN_ECORRUPT when its in-flight record is missing. Caller owns both. */
+int
+cairn__store_read_checkpoint(cairn_store_t *self, const char *checkpoint_id,
+                             const char *run_id, uint64_t superstep,
+                             Cairn__CheckpointRecord **manifest,
+                             Cairn__InflightRecord **inflight,
+                             cairn_error_t *err);
+
 /* ---- checkpoint writing ---------------------------------------------------- */
 
 typedef struct cairn__ckpt_writer_t cairn__ckpt_writer_t;

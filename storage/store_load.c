@@ -344,18 +344,19 @@ s_load_outputs(cairn_store_t *self, cairn_checkpoint_t *cp,
     return rc;
 }
 
-/* Reads the manifest, in-flight record and run record of run@superstep. */
-static int
-s_load_records(cairn_store_t *self, cairn_checkpoint_t *cp,
-               const char *checkpoint_id, const char *run_id,
-               uint64_t superstep, cairn_error_t *err)
+int
+cairn__store_read_checkpoint(cairn_store_t *self, const char *checkpoint_id,
+                             const char *run_id, uint64_t superstep,
+                             Cairn__CheckpointRecord **manifest,
+                             Cairn__InflightRecord **inflight,
+                             cairn_error_t *err)
 {
     cairn__key_step(&self->key, run_id, superstep);
     char what[160];
     snprintf(what, sizeof what, "checkpoint %s", checkpoint_id);
     int rc = cairn__store_read(self, CAIRN__CF_CHECKPOINTS, &self->key,
                                &cairn__checkpoint_record__descriptor, what,
-                               (ProtobufCMessage **)&cp->record, err);
+                               (ProtobufCMessage **)manifest, err);
     if (rc == CAIRN_ENOTFOUND)
         return cairn_error_set(err, rc, "unknown checkpoint '%s'",
                                checkpoint_id);
@@ -366,9 +367,21 @@ s_load_records(cairn_store_t *self, cairn_checkpoint_t *cp,
              checkpoint_id);
     rc = cairn__store_read(self, CAIRN__CF_INFLIGHT, &self->key,
                            &cairn__inflight_record__descriptor, what,
-                           (ProtobufCMessage **)&cp->inflight, err);
+                           (ProtobufCMessage **)inflight, err);
     if (rc == CAIRN_ENOTFOUND)
         return cairn_error_set(err, CAIRN_ECORRUPT, "%s are missing", what);
+    return rc;
+}
+
+/* Reads the manifest, in-flight record and run record of run@superstep. */
+static int
+s_load_records(cairn_store_t *self, cairn_checkpoint_t *cp,
+               const char *checkpoint_id, const char *run_id,
+               uint64_t superstep, cairn_error_t *err)
+{
+    int rc = cairn__store_read_checkpoint(self, checkpoint_id, run_id,
+                                          superstep, &cp->record,
+                                          &cp->inflight, err);
     if (rc == CAIRN_OK)
         rc = cairn__store_get_run_record(self, run_id, &cp->run, err);
     if (rc == CAIRN_OK && !cairn__checkpoint_info_fill(&cp->info, cp->record))
