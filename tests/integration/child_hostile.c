@@ -24,12 +24,13 @@ s_send_envelope(void *socket, Cairn__Envelope *env)
     size_t len = cairn__envelope__get_packed_size(env);
     uint8_t *buffer = malloc(len);
     cairn__envelope__pack(env, buffer);
-    zmq_send(socket, buffer, len, 0);
+    zmq_send(socket, buffer, len, ZMQ_DONTWAIT);
     free(buffer);
 }
 
 /* The child: a raw ZeroMQ client that keeps sending what no worker
- * should: random bytes, a wrong protocol version, a Done for a run and
+ * should (never blocking: between runs nobody reads, and the client must
+ * end in its 1.5 s): random bytes, a wrong protocol version, a Done for a run and
  * executor it was never given, an oversized frame, a multipart message. */
 static void
 s_hostile_client(const char *endpoint, long duration_ms)
@@ -45,7 +46,7 @@ s_hostile_client(const char *endpoint, long duration_ms)
         uint8_t junk[64];
         for (size_t i = 0; i < sizeof junk; i++)
             junk[i] = (uint8_t)rand();
-        zmq_send(socket, junk, sizeof junk, 0);
+        zmq_send(socket, junk, sizeof junk, ZMQ_DONTWAIT);
 
         Cairn__Heartbeat heartbeat = CAIRN__HEARTBEAT__INIT;
         Cairn__Envelope env = CAIRN__ENVELOPE__INIT;
@@ -65,10 +66,10 @@ s_hostile_client(const char *endpoint, long duration_ms)
         fake.done = &done;
         s_send_envelope(socket, &fake);
 
-        zmq_send(socket, "a", 1, ZMQ_SNDMORE);
-        zmq_send(socket, "b", 1, 0);
+        if (zmq_send(socket, "a", 1, ZMQ_SNDMORE | ZMQ_DONTWAIT) == 1)
+            zmq_send(socket, "b", 1, 0);
         if (waited % 200 == 0 && big)
-            zmq_send(socket, big, big_len, 0);
+            zmq_send(socket, big, big_len, ZMQ_DONTWAIT);
         struct timespec ts = {0, 20 * 1000000L};
         nanosleep(&ts, NULL);
     }
