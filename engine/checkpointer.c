@@ -245,7 +245,8 @@ s_write(cairn__run_t *run, const char *trigger, const char *const *tags,
     size_t pending = 0;
     ok = ok && s_put_unsaved_outputs(run, w) && s_put_inflight(run, w,
                                                                &pending);
-    cairn__ckpt_drop_pending(w, run->superstep);
+    if (run->pending_step == run->superstep)
+        cairn__ckpt_drop_pending(w, run->superstep);
     char previous[CAIRN_CHECKPOINT_ID_MAX];
     snprintf(previous, sizeof previous, "%s",
              run->last_checkpoint_id[0] ? run->last_checkpoint_id
@@ -353,6 +354,7 @@ cairn__ckpt_save_pending(cairn__run_t *run, const Cairn__Done *done)
     if (cairn_store_durability(run->store) == CAIRN_DURABILITY_NONE
         || run->last_checkpoint != run->superstep - 1)
         return;
+    run->pending_step = run->superstep;
     cairn_error_t err;
     if (cairn__store_put_pending(run->store, run->run_id, run->superstep,
                                  done, &err)
@@ -471,6 +473,7 @@ s_restore_pending(cairn__run_t *run, cairn_error_t *err)
 {
     Cairn__Done **dones = NULL;
     size_t count = 0;
+    run->pending_step = run->superstep + 1; /* even those not decoded */
     int rc = cairn__store_load_pending(run->store, run->run_id,
                                        run->superstep + 1, &dones, &count,
                                        err);

@@ -73,6 +73,9 @@ typedef struct {
     char parent[CAIRN_CHECKPOINT_ID_MAX];  /* fork point of this run */
     uint64_t created_ms;
     uint64_t last_checkpoint;              /* superstep, or NO_CHECKPOINT */
+    uint64_t pending_step;  /* the superstep that may have pending writes
+                               in the store (stored early or found at
+                               restore), else 0: no scan at its barrier */
     char last_checkpoint_id[CAIRN_CHECKPOINT_ID_MAX];
     cairn__kv_t **unsaved_state;  /* per executor: keys changed since the
                                      last checkpoint */
