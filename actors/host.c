@@ -18,6 +18,7 @@
 #include "actors/context.h"
 #include "actors/host.h"
 #include "cairn/log.h"
+#include "engine/affinity.h"
 #include "engine/kv.h"
 #include "engine/tsan.h"
 #include "engine/util.h"
@@ -411,8 +412,12 @@ s_host_open(s_host_t **out, const cairn__host_args_t *args)
 void
 cairn__host_actor(zsock_t *pipe, void *args)
 {
+    const cairn__host_args_t *host_args = args;
+    if (host_args->pin && cairn__affinity_pin_self(host_args->cpu, NULL) != 0)
+        cairn_log(CAIRN_LOG_WARN, "host", "%s: could not pin to CPU %d",
+                  host_args->host_id, host_args->cpu);
     s_host_t *self = NULL;
-    int rc = s_host_open(&self, (const cairn__host_args_t *)args);
+    int rc = s_host_open(&self, host_args);
     zsock_signal(pipe, rc == CAIRN_OK ? 0 : 1);
     zpoller_t *poller =
         rc == CAIRN_OK ? zpoller_new(pipe, self->dealer, NULL) : NULL;

@@ -19,6 +19,8 @@ typedef struct {
     char host_id[64];                 /* also the DEALER routing id */
     const char *const *labels;        /* borrowed; offered to placement */
     size_t label_count;
+    bool pin;                         /* run the thread on cpu only */
+    int cpu;
 } cairn__host_args_t;
 
 /* Process-wide set-up of czmq and libsodium, once, whichever thread

@@ -8,7 +8,10 @@
  *                               and with durability none / process /
  *                               machine (a checkpoint every superstep);
  *                               *_no_events: the same without stored
- *                               events (what storing them costs)
+ *                               events (what storing them costs);
+ *                               *_shared_cpu: on an engine with
+ *                               CAIRN_CPU_SHARED (coordinator and hosts
+ *                               on one CPU)
  *   incremental_*               the cycle while one executor holds 1 MiB of
  *                               state that never changes: supersteps/s and
  *                               bytes written per checkpoint
@@ -235,27 +238,43 @@ s_run_cycle(const bench_env_t *env, int durability, bool no_events,
     return seconds;
 }
 
+/* engines[0]: default placement; engines[1]: CAIRN_CPU_SHARED (the
+ * *_shared_cpu scenarios). */
 static int
 s_bench_cycles(const cfg_t *cfg, const cairn_registry_t *registry,
-               cairn_engine_t *engine)
+               cairn_engine_t *const engines[2])
 {
     static const struct {
         const char *name;
         int durability;
         bool big;
         bool no_events;
+        bool shared_cpu;
     } cases[] = {
-        {"durable_cycle_no_store", -1, false, false},
-        {"durable_cycle_none", CAIRN_DURABILITY_NONE, false, false},
-        {"durable_cycle_none_no_events", CAIRN_DURABILITY_NONE, false, true},
-        {"durable_cycle_process", CAIRN_DURABILITY_PROCESS, false, false},
+        {"durable_cycle_no_store", -1, false, false, false},
+        {"durable_cycle_none", CAIRN_DURABILITY_NONE, false, false, false},
+        {"durable_cycle_none_no_events", CAIRN_DURABILITY_NONE, false, true,
+         false},
+        {"durable_cycle_process", CAIRN_DURABILITY_PROCESS, false, false,
+         false},
         {"durable_cycle_process_no_events", CAIRN_DURABILITY_PROCESS, false,
+         true, false},
+        {"durable_cycle_machine", CAIRN_DURABILITY_MACHINE, false, false,
+         false},
+        {"incremental_1mib_process", CAIRN_DURABILITY_PROCESS, true, false,
+         false},
+        {"durable_cycle_no_store_shared_cpu", -1, false, false, true},
+        {"durable_cycle_none_shared_cpu", CAIRN_DURABILITY_NONE, false, false,
          true},
-        {"durable_cycle_machine", CAIRN_DURABILITY_MACHINE, false, false},
-        {"incremental_1mib_process", CAIRN_DURABILITY_PROCESS, true, false},
+        {"durable_cycle_process_shared_cpu", CAIRN_DURABILITY_PROCESS, false,
+         false, true},
+        {"durable_cycle_machine_shared_cpu", CAIRN_DURABILITY_MACHINE, false,
+         false, true},
+        {"incremental_1mib_process_shared_cpu", CAIRN_DURABILITY_PROCESS, true,
+         false, true},
     };
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
-        bench_env_t env = {engine, NULL, 0};
+        bench_env_t env = {engines[cases[c].shared_cpu], NULL, 0};
         /* fsync per superstep: fewer steps keep the run near a second. */
         uint64_t steps = cases[c].durability == CAIRN_DURABILITY_MACHINE
                              ? cfg->cycle_steps / 10
@@ -516,22 +535,27 @@ main(int argc, char **argv)
     cairn_executor_type_t inc = {.name = "inc", .handle = s_increment};
     cairn_executor_type_t big = {.name = "inc.big",
                                  .handle = s_increment_big};
-    cairn_engine_t *engine = NULL;
+    cairn_engine_t *engine = NULL, *shared_engine = NULL;
+    cairn_engine_options_t shared = {.cpu_placement = CAIRN_CPU_SHARED};
     cairn_error_t err = {0, ""};
     int rc = registry && cairn_registry_add_executor(registry, &inc) == 0
                      && cairn_registry_add_executor(registry, &big) == 0
                  ? cairn_engine_open(&engine, registry, NULL, &err)
                  : -1;
     if (rc == 0)
+        rc = cairn_engine_open(&shared_engine, registry, &shared, &err);
+    if (rc == 0)
         rc = s_bench_batch(&cfg);
     if (rc == 0)
-        rc = s_bench_cycles(&cfg, registry, engine);
+        rc = s_bench_cycles(&cfg, registry,
+                            (cairn_engine_t *const[2]){engine, shared_engine});
     if (rc == 0)
         rc = s_bench_history(&cfg, registry, engine);
     if (rc == 0)
         rc = s_bench_rss(&cfg, registry, engine);
     if (rc != 0)
         fprintf(stderr, "cairn-bench-store: failed %s\n", err.message);
+    cairn_engine_destroy(&shared_engine);
     cairn_engine_destroy(&engine);
     cairn_registry_destroy(&registry);
     return rc == 0 ? 0 : 1;

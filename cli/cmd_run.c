@@ -38,6 +38,7 @@ typedef struct {
     const char *allow_keys;    /* ... and the workers' public keys */
     cli_plugins_t responses;   /* resume: --respond ID=VALUE, as given */
     uint64_t auto_resume;      /* resumes after a handler failure */
+    const char *cpu_placement; /* --cpu-placement any|shared, or NULL */
 } s_options_t;
 
 /* State the event callback needs. */
@@ -115,6 +116,7 @@ s_parse(int argc, char **argv, bool resume, s_options_t *o,
         {"curve-secret", CLI_OPT_TEXT, &o->curve_secret},
         {"allow-keys", CLI_OPT_TEXT, &o->allow_keys},
         {"auto-resume", CLI_OPT_NUMBER, &o->auto_resume},
+        {"cpu-placement", CLI_OPT_TEXT, &o->cpu_placement},
     };
     const cli_option_t resume_options[] = {
         {"db", CLI_OPT_TEXT, &o->db},
@@ -135,6 +137,7 @@ s_parse(int argc, char **argv, bool resume, s_options_t *o,
         {"events-endpoint", CLI_OPT_TEXT, &o->events_endpoint},
         {"curve-secret", CLI_OPT_TEXT, &o->curve_secret},
         {"allow-keys", CLI_OPT_TEXT, &o->allow_keys},
+        {"cpu-placement", CLI_OPT_TEXT, &o->cpu_placement},
     };
     int exit_code =
         resume ? cli_parse(argc, argv, resume_options,
@@ -155,6 +158,12 @@ s_parse(int argc, char **argv, bool resume, s_options_t *o,
     }
     if (o->max_supersteps == S_UNSET)
         o->max_supersteps = 0; /* the spec's limit */
+    if (o->cpu_placement && strcmp(o->cpu_placement, "any") != 0
+        && strcmp(o->cpu_placement, "shared") != 0) {
+        cli_error("%s: --cpu-placement must be 'any' or 'shared', not '%s'",
+                  argv[0], o->cpu_placement);
+        return CLI_EXIT_USAGE;
+    }
     if (!resume)
         o->spec_path = *positional;
     return s_check_listen(o);
@@ -456,6 +465,10 @@ s_drive(const s_options_t *o, const cairn_registry_t *registry,
         .worker_wait_ms = (uint32_t)o->worker_wait_ms,
         .curve_secret = o->curve_secret,
         .allow_keys = o->allow_keys,
+        .cpu_placement =
+            o->cpu_placement && strcmp(o->cpu_placement, "shared") == 0
+                ? CAIRN_CPU_SHARED
+                : CAIRN_CPU_ANY,
     };
     /* --spawn-workers: local workers on an ipc endpoint of our own. */
     char spawn_endpoint[96];

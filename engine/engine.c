@@ -11,6 +11,7 @@
 #include <zmq.h>
 
 #include "actors/host.h"
+#include "engine/affinity.h"
 #include "cairn/log.h"
 #include "engine/engine_internal.h"
 #include "engine/tsan.h"
@@ -247,6 +248,8 @@ s_start_host(cairn_engine_t *self, size_t h, cairn__host_args_t *args,
     args->registry = self->registry;
     snprintf(args->endpoint, sizeof args->endpoint, "%s", self->endpoint);
     snprintf(args->host_id, sizeof args->host_id, "%s", id);
+    args->pin = self->cpu >= 0;
+    args->cpu = self->cpu;
     cairn__host_info_t *host = &self->hosts[h];
     host->peer.len = strlen(args->host_id);
     memcpy(host->peer.bytes, args->host_id, host->peer.len);
@@ -334,6 +337,9 @@ cairn_engine_open(cairn_engine_t **out, const cairn_registry_t *registry,
     if (self->host_count > CAIRN__MAX_HOSTS / 2)
         self->host_count = CAIRN__MAX_HOSTS / 2;
     self->local_count = self->host_count;
+    self->cpu = opts && opts->cpu_placement == CAIRN_CPU_SHARED
+                    ? cairn__affinity_current_cpu()
+                    : -1;
     self->heartbeat_us = (uint64_t)(opts && opts->heartbeat_ms
                                         ? opts->heartbeat_ms
                                         : CAIRN_DEFAULT_HEARTBEAT_MS)
@@ -422,6 +428,14 @@ cairn_engine_refused_peers(const cairn_engine_t *self)
     return self ? atomic_load(&((cairn_engine_t *)self)->refused_peers) : 0;
 }
 
+/* CAIRN_CPU_SHARED: the calling thread coordinates on the hosts' CPU
+ * for the length of the run; *saved gets its CPU set back after. */
+static bool
+s_pin_coordinator(const cairn_engine_t *self, cpu_set_t *saved)
+{
+    return self->cpu >= 0 && cairn__affinity_pin_self(self->cpu, saved) == 0;
+}
+
 int
 cairn_engine_run(cairn_engine_t *self, const cairn_workflow_t *workflow,
                  const void *input, size_t input_len,
@@ -434,8 +448,13 @@ cairn_engine_run(cairn_engine_t *self, const cairn_workflow_t *workflow,
     if (!self || !workflow || !result || (input_len > 0 && !input))
         return cairn_error_set(err, CAIRN_EINVAL,
                                "engine, workflow and result are required");
-    return cairn__coordinator_run(self, workflow, input, input_len, opts,
-                                  result, err);
+    cpu_set_t saved;
+    bool pinned = s_pin_coordinator(self, &saved);
+    int rc = cairn__coordinator_run(self, workflow, input, input_len, opts,
+                                    result, err);
+    if (pinned)
+        cairn__affinity_restore(&saved);
+    return rc;
 }
 
 int
@@ -450,6 +469,11 @@ cairn_engine_resume(cairn_engine_t *self, const cairn_workflow_t *workflow,
         return cairn_error_set(err, CAIRN_EINVAL,
                                "engine, workflow, target and result are "
                                "required");
-    return cairn__coordinator_resume(self, workflow, target, opts, result,
-                                     err);
+    cpu_set_t saved;
+    bool pinned = s_pin_coordinator(self, &saved);
+    int rc = cairn__coordinator_resume(self, workflow, target, opts, result,
+                                       err);
+    if (pinned)
+        cairn__affinity_restore(&saved);
+    return rc;
 }

@@ -46,6 +46,8 @@ struct cairn_engine_t {
     cairn__host_info_t *hosts;        /* CAIRN__MAX_HOSTS slots */
     size_t local_count;               /* hosts[0 .. local_count) are local */
     size_t host_count;                /* slots in use */
+    int cpu;                          /* CAIRN_CPU_SHARED: the CPU of the
+                                         coordinator and hosts, else -1 */
     uint64_t rejected_frames;         /* malformed or unexpected frames */
     cairn__curve_server_t *curve;     /* CURVE on the listen endpoint */
     _Atomic uint64_t refused_peers;   /* refused handshakes (curve.c) */

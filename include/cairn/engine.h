@@ -90,8 +90,23 @@ typedef struct {
 
 typedef void (*cairn_event_fn)(const cairn_event_t *event, void *userdata);
 
+/* Where the engine's threads run. */
+typedef enum {
+    CAIRN_CPU_ANY = 0, /* the OS scheduler decides (default) */
+    CAIRN_CPU_SHARED,  /* the coordinator (the thread calling
+                          cairn_engine_run / _resume, for the length of
+                          the call) and every executor host thread share
+                          the CPU the engine was opened on: every hand-off
+                          is a same-CPU wake-up, several times cheaper
+                          than a cross-CPU one, but handlers no longer run
+                          in parallel. For sequential workflows and
+                          handlers that wait (I/O, remote calls); keep
+                          CAIRN_CPU_ANY for CPU-heavy fan-outs. */
+} cairn_cpu_placement_t;
+
 typedef struct {
     size_t host_threads;     /* executor host threads; 0 = number of cores */
+    cairn_cpu_placement_t cpu_placement;
     const char *listen;      /* also accept worker processes on this
                                 endpoint (tcp://IP:PORT, ipc://PATH), or
                                 NULL */

@@ -480,6 +480,25 @@ test_cli_run_prints_outputs_only(void **state)
                 == strlen(id));
 }
 
+/* --cpu-placement shared keeps every thread on one CPU: same output, and
+ * the run resumes with it too; anything but any|shared is refused. */
+static void
+test_cli_run_cpu_placement(void **state)
+{
+    (void)state;
+    const char *db = s_path("db");
+    s_result_t r = {0};
+    s_cairn(&r, "run", PIPELINE, "--input", "hello world", "--db", db,
+            "--run-id", "pinned", "--cpu-placement", "shared", NULL);
+    s_expect(&r, 0, "dlrow olleh\n", NULL);
+    s_cairn(&r, "resume", "pinned@2", "--db", db, "--cpu-placement", "shared",
+            NULL);
+    s_expect(&r, 0, "dlrow olleh\n", NULL);
+    s_cairn(&r, "run", PIPELINE, "--input", "x", "--db", db,
+            "--cpu-placement", "fast", NULL);
+    s_expect(&r, 2, "", "--cpu-placement must be 'any' or 'shared', not 'fast'");
+}
+
 static void
 test_cli_run_id_option(void **state)
 {
@@ -2719,6 +2738,7 @@ main(void)
         T(test_cli_exit_storage_error),
         T(test_cli_exit_oversized_input),
         T(test_cli_import_garbage),
+        T(test_cli_run_cpu_placement),
         T(test_cli_exit_usage),
         T(test_cli_exit_usage_resume),
         T(test_cli_exit_unknown_ids),
