@@ -50,6 +50,7 @@ typedef struct {
     size_t placement_turn;    /* spreads executors over workers */
     uint64_t next_heartbeat_us; /* when workers get the next heartbeat */
     uint64_t next_liveness_us;  /* when silent workers are looked for */
+    uint64_t next_control_us;   /* when the control endpoint is read */
     bool *host_current;       /* executor's copy at its host is current */
     cairn__kv_t **shared_dirty; /* per host: shared keys not yet shipped */
     bool *shared_reset;       /* per host: ship the whole shared state */
