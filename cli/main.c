@@ -23,7 +23,7 @@ static const s_command_t s_commands[] = {
      "[--insecure]]\n"
      "      [--curve-secret FILE --allow-keys DIR]\n"
      "      [--spawn-workers N] [--auto-resume N] [--keep-events N]\n"
-     "      [--events-endpoint E|none]"},
+     "      [--events-endpoint E|none] [--on-worker-loss worker|in-process]"},
     {"resume", cli_cmd_resume,
      "resume RUN|CHECKPOINT [--db DIR] [--max-supersteps N]\n"
      "      [--respond REQUEST_ID=VALUE]... [--auto-resume N]\n"
@@ -31,7 +31,8 @@ static const s_command_t s_commands[] = {
      "      [--keep-events N] [--events-endpoint E|none]\n"
      "      [--listen ENDPOINT [--min-workers N] [--worker-wait-ms T] "
      "[--insecure]]\n"
-     "      [--curve-secret FILE --allow-keys DIR] [--spawn-workers N]"},
+     "      [--curve-secret FILE --allow-keys DIR] [--spawn-workers N]\n"
+     "      [--on-worker-loss worker|in-process]"},
     {"fork", cli_cmd_fork,
      "fork CHECKPOINT|RUN [--db DIR] [--run-id ID] [--set-state EXEC.KEY=VALUE]...\n"
      "      [--set-shared KEY=VALUE]... [--drop-messages] [--send EXEC=PAYLOAD]...\n"
