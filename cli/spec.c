@@ -841,6 +841,8 @@ s_executor_path(json_t *root, const char *msg, char *path)
         field = ".id";
     else if (strncmp(rest, ": unknown executor type", 23) == 0)
         field = ".type";
+    else if (strncmp(rest, ": label '", 9) == 0)
+        field = ".label";
     else if (strncmp(rest, " (type '", 8) == 0) /* "...): bad config: " */
         field = ".config";
     s_path(path, "executors[%zu]%s", found, field);
