@@ -486,7 +486,8 @@ s_await_workers(cairn__run_t *run, const bool *only, bool starting)
             workers += engine->hosts[h].alive;
         bool enough = !starting || workers >= engine->min_workers;
         /* A worker that fits can only come through a listen endpoint. */
-        bool unmet = engine->listen[0] && cairn__placement_unmet(run, only) >= 0;
+        bool unmet =
+            engine->listen[0] && cairn__placement_unmet(run, only) >= 0;
         if ((enough && !unmet) || cairn__monotonic_us() >= deadline)
             break;
         zmq_pollitem_t item = {router, 0, ZMQ_POLLIN, 0};
