@@ -36,6 +36,7 @@ typedef struct {
     const char *worker_wait_ms;
     const char *curve_secret;
     const char *allow_keys;
+    const char *on_worker_loss;
 } s_options_t;
 
 /* The parsed changes; the strings are copies owned here. */
@@ -163,6 +164,7 @@ s_parse(int argc, char **argv, s_options_t *o, const char **target)
         {"worker-wait-ms", CLI_OPT_TEXT, &o->worker_wait_ms},
         {"curve-secret", CLI_OPT_TEXT, &o->curve_secret},
         {"allow-keys", CLI_OPT_TEXT, &o->allow_keys},
+        {"on-worker-loss", CLI_OPT_TEXT, &o->on_worker_loss},
     };
     int exit_code = cli_parse(argc, argv, options,
                               sizeof options / sizeof options[0], 1, target);
@@ -170,7 +172,8 @@ s_parse(int argc, char **argv, s_options_t *o, const char **target)
         return exit_code;
     if (o->events || o->allow_exec || o->insecure || o->max_supersteps
         || o->listen || o->spawn_workers || o->min_workers
-        || o->worker_wait_ms || o->curve_secret || o->allow_keys) {
+        || o->worker_wait_ms || o->curve_secret || o->allow_keys
+        || o->on_worker_loss) {
         cli_error("fork: --events, --allow-exec, --max-supersteps and the "
                   "worker options run the fork: they need --resume");
         return CLI_EXIT_USAGE;
@@ -182,7 +185,7 @@ s_parse(int argc, char **argv, s_options_t *o, const char **target)
 static int
 s_resume(const s_options_t *o, const char *run_id)
 {
-    const char *argv[24] = {"resume", run_id, "--db", o->db};
+    const char *argv[32] = {"resume", run_id, "--db", o->db};
     int argc = 4;
     const struct {
         const char *name;
@@ -195,6 +198,7 @@ s_resume(const s_options_t *o, const char *run_id)
         {"--worker-wait-ms", o->worker_wait_ms},
         {"--curve-secret", o->curve_secret},
         {"--allow-keys", o->allow_keys},
+        {"--on-worker-loss", o->on_worker_loss},
     };
     for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
         if (texts[i].value) {

@@ -39,6 +39,8 @@ typedef struct {
     cli_plugins_t responses;   /* resume: --respond ID=VALUE, as given */
     uint64_t auto_resume;      /* resumes after a handler failure */
     const char *cpu_placement; /* --cpu-placement any|shared, or NULL */
+    const char *on_worker_loss; /* --on-worker-loss text, or NULL */
+    cairn_worker_loss_t worker_loss; /* ... parsed */
 } s_options_t;
 
 /* State the event callback needs. */
@@ -84,6 +86,28 @@ s_check_listen(const s_options_t *o)
     return CLI_EXIT_USAGE;
 }
 
+/* --on-worker-loss worker|in-process: where a lost worker's executors
+ * go; only for a run that has workers. */
+static int
+s_parse_worker_loss(s_options_t *o)
+{
+    o->worker_loss = CAIRN_WORKER_LOSS_WORKER;
+    if (!o->on_worker_loss)
+        return CLI_EXIT_OK;
+    if (strcmp(o->on_worker_loss, "in-process") == 0)
+        o->worker_loss = CAIRN_WORKER_LOSS_IN_PROCESS;
+    else if (strcmp(o->on_worker_loss, "worker") != 0) {
+        cli_error("--on-worker-loss must be worker or in-process, not '%s'",
+                  o->on_worker_loss);
+        return CLI_EXIT_USAGE;
+    }
+    if (!o->listen && !o->spawn_workers) {
+        cli_error("--on-worker-loss needs --listen or --spawn-workers");
+        return CLI_EXIT_USAGE;
+    }
+    return CLI_EXIT_OK;
+}
+
 /* Parses argv for run (a SPEC) or resume (RUN or CHECKPOINT). Returns
  * CLI_EXIT_OK or CLI_EXIT_USAGE (after saying why). */
 static int
@@ -117,6 +141,7 @@ s_parse(int argc, char **argv, bool resume, s_options_t *o,
         {"allow-keys", CLI_OPT_TEXT, &o->allow_keys},
         {"auto-resume", CLI_OPT_NUMBER, &o->auto_resume},
         {"cpu-placement", CLI_OPT_TEXT, &o->cpu_placement},
+        {"on-worker-loss", CLI_OPT_TEXT, &o->on_worker_loss},
     };
     const cli_option_t resume_options[] = {
         {"db", CLI_OPT_TEXT, &o->db},
@@ -138,6 +163,7 @@ s_parse(int argc, char **argv, bool resume, s_options_t *o,
         {"curve-secret", CLI_OPT_TEXT, &o->curve_secret},
         {"allow-keys", CLI_OPT_TEXT, &o->allow_keys},
         {"cpu-placement", CLI_OPT_TEXT, &o->cpu_placement},
+        {"on-worker-loss", CLI_OPT_TEXT, &o->on_worker_loss},
     };
     int exit_code =
         resume ? cli_parse(argc, argv, resume_options,
@@ -166,7 +192,8 @@ s_parse(int argc, char **argv, bool resume, s_options_t *o,
     }
     if (!resume)
         o->spec_path = *positional;
-    return s_check_listen(o);
+    exit_code = s_parse_worker_loss(o);
+    return exit_code == CLI_EXIT_OK ? s_check_listen(o) : exit_code;
 }
 
 /* Parses a --checkpoint value into policy. */
@@ -378,14 +405,18 @@ s_open_store(const s_options_t *o, cairn_store_t **store)
     return rc == CAIRN_OK ? CLI_EXIT_OK : cli_fail(&err);
 }
 
-/* Loads a spec text into a workflow over registry. */
+/* Loads a spec text into a workflow over registry. A run with workers
+ * may use executor types only workers offer (it waits for them). */
 static int
-s_load_spec(const char *text, size_t len, const char *what,
-            const cairn_registry_t *registry, cairn_workflow_t **wf,
-            cairn_spec_checkpoint_t *checkpoint)
+s_load_spec(const s_options_t *o, const char *text, size_t len,
+            const char *what, const cairn_registry_t *registry,
+            cairn_workflow_t **wf, cairn_spec_checkpoint_t *checkpoint)
 {
     cairn_error_t err;
-    if (cairn_spec_load(text, len, what, registry, wf, checkpoint, &err)
+    cairn_spec_options_t spec_opts = {.worker_types = o->listen
+                                                      || o->spawn_workers};
+    if (cairn_spec_load_with(text, len, what, registry, &spec_opts, wf,
+                             checkpoint, &err)
         != CAIRN_OK)
         return cli_fail(&err);
     for (size_t i = 0; i < cairn_workflow_warning_count(*wf); i++)
@@ -469,6 +500,7 @@ s_drive(const s_options_t *o, const cairn_registry_t *registry,
             o->cpu_placement && strcmp(o->cpu_placement, "shared") == 0
                 ? CAIRN_CPU_SHARED
                 : CAIRN_CPU_ANY,
+        .on_worker_loss = o->worker_loss,
     };
     /* --spawn-workers: local workers on an ipc endpoint of our own. */
     char spawn_endpoint[96];
@@ -551,7 +583,7 @@ cli_cmd_run(int argc, char **argv)
         && !(registry = cli_registry(&o.plugins, o.allow_exec, &exit_code)))
         goto done;
     if (exit_code == CLI_EXIT_OK)
-        exit_code = s_load_spec(spec, spec_len, spec_path, registry, &wf,
+        exit_code = s_load_spec(&o, spec, spec_len, spec_path, registry, &wf,
                                 &from_spec);
     if (exit_code == CLI_EXIT_OK && from_spec.has_policy)
         policy = from_spec.policy;
@@ -675,7 +707,7 @@ cli_cmd_resume(int argc, char **argv)
                                             : (const char *)info->spec;
     size_t spec_len = o.spec_path || !info ? spec_file_len : info->spec_len;
     if (exit_code == CLI_EXIT_OK)
-        exit_code = s_load_spec(spec, spec_len,
+        exit_code = s_load_spec(&o, spec, spec_len,
                                 o.spec_path ? o.spec_path : "stored spec",
                                 registry, &wf, &from_spec);
     if (exit_code == CLI_EXIT_OK) {

@@ -23,7 +23,8 @@ static const s_command_t s_commands[] = {
      "[--insecure]]\n"
      "      [--curve-secret FILE --allow-keys DIR]\n"
      "      [--spawn-workers N] [--auto-resume N] [--keep-events N]\n"
-     "      [--events-endpoint E|none] [--cpu-placement any|shared]"},
+     "      [--events-endpoint E|none] [--cpu-placement any|shared]\n"
+     "      [--on-worker-loss worker|in-process]"},
     {"resume", cli_cmd_resume,
      "resume RUN|CHECKPOINT [--db DIR] [--max-supersteps N]\n"
      "      [--respond REQUEST_ID=VALUE]... [--auto-resume N]\n"
@@ -32,7 +33,7 @@ static const s_command_t s_commands[] = {
      "      [--listen ENDPOINT [--min-workers N] [--worker-wait-ms T] "
      "[--insecure]]\n"
      "      [--curve-secret FILE --allow-keys DIR] [--spawn-workers N]\n"
-     "      [--cpu-placement any|shared]"},
+     "      [--cpu-placement any|shared] [--on-worker-loss worker|in-process]"},
     {"fork", cli_cmd_fork,
      "fork CHECKPOINT|RUN [--db DIR] [--run-id ID] [--set-state EXEC.KEY=VALUE]...\n"
      "      [--set-shared KEY=VALUE]... [--drop-messages] [--send EXEC=PAYLOAD]...\n"

@@ -62,8 +62,7 @@ typedef struct {
 static const char *const s_top_keys[] = {
     "name",  "start",      "max_supersteps", "executors",  "edges",
     "checkpoint", "retry", "timeout_ms",     "on_failure", NULL};
-/* "label" is accepted and ignored for now: worker placement will use it
- * (an executor asking for a label runs only on a worker that offers it). */
+/* "label": the executor runs only on a worker that announced it. */
 static const char *const s_executor_keys[] = {
     "id",    "type",       "config",     "accepts",
     "label", "retry",      "timeout_ms", "on_failure", NULL};
@@ -414,6 +413,8 @@ s_executor(const s_loader_t *self, json_t *exec, size_t index)
     free(text);
     if (rc != CAIRN_OK)
         return s_builder_failed(self, rc);
+    if (label && cairn_builder_set_label(self->builder, id, label) != CAIRN_OK)
+        return s_builder_failed(self, CAIRN_ENOMEM);
     rc = s_failure_settings(self, exec, path, id);
     if (rc != CAIRN_OK)
         return rc;
@@ -840,6 +841,8 @@ s_executor_path(json_t *root, const char *msg, char *path)
         field = ".id";
     else if (strncmp(rest, ": unknown executor type", 23) == 0)
         field = ".type";
+    else if (strncmp(rest, ": label '", 9) == 0)
+        field = ".label";
     else if (strncmp(rest, " (type '", 8) == 0) /* "...): bad config: " */
         field = ".config";
     s_path(path, "executors[%zu]%s", found, field);
@@ -955,6 +958,17 @@ cairn_spec_load(const char *text, size_t len, const char *what,
                 const cairn_registry_t *registry, cairn_workflow_t **out,
                 cairn_spec_checkpoint_t *checkpoint, cairn_error_t *err)
 {
+    return cairn_spec_load_with(text, len, what, registry, NULL, out,
+                                checkpoint, err);
+}
+
+int
+cairn_spec_load_with(const char *text, size_t len, const char *what,
+                     const cairn_registry_t *registry,
+                     const cairn_spec_options_t *options,
+                     cairn_workflow_t **out,
+                     cairn_spec_checkpoint_t *checkpoint, cairn_error_t *err)
+{
     cairn_error_clear(err);
     if (!what)
         what = "spec";
@@ -976,6 +990,8 @@ cairn_spec_load(const char *text, size_t len, const char *what,
     s_loader_t self = {what, registry, cairn_builder_new(registry), err};
     cairn_spec_checkpoint_t cp;
     memset(&cp, 0, sizeof cp);
+    if (self.builder && options)
+        cairn_builder_allow_worker_types(self.builder, options->worker_types);
     int rc = self.builder ? s_document(&self, root, &cp)
                           : s_builder_failed(&self, CAIRN_ENOMEM);
     if (rc == CAIRN_OK) {

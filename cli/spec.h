@@ -28,6 +28,21 @@ cairn_spec_load(const char *text, size_t len, const char *what,
                 const cairn_registry_t *registry, cairn_workflow_t **out,
                 cairn_spec_checkpoint_t *checkpoint, cairn_error_t *err);
 
+/* What a spec may use beyond what the registry offers. */
+typedef struct {
+    bool worker_types; /* executor types the registry does not know: a run
+                          that listens for workers waits for one offering
+                          them (cairn_builder_allow_worker_types) */
+} cairn_spec_options_t;
+
+/* cairn_spec_load() with options (NULL: none). */
+int
+cairn_spec_load_with(const char *text, size_t len, const char *what,
+                     const cairn_registry_t *registry,
+                     const cairn_spec_options_t *options,
+                     cairn_workflow_t **out,
+                     cairn_spec_checkpoint_t *checkpoint, cairn_error_t *err);
+
 /* Reads path whole into a malloc'd buffer (NUL-terminated). */
 int
 cairn_spec_read_file(const char *path, char **text, size_t *len,

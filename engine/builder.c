@@ -36,6 +36,12 @@ typedef struct {
     cairn_on_failure_t on_failure;
 } s_failure_spec_t;
 
+/* The worker label one executor asks for. */
+typedef struct {
+    char *executor;
+    char *label;
+} s_label_spec_t;
+
 typedef struct {
     char *to;
     cairn__pred_t pred;
@@ -64,6 +70,10 @@ struct cairn_builder_t {
     size_t edge_count;
     s_failure_spec_t *failures; /* in the order set; later ones win */
     size_t failure_count;
+    s_label_spec_t *labels;     /* in the order set; later ones win */
+    size_t label_count;
+    bool worker_types;          /* types not in the registry are allowed:
+                                   a worker must offer them at run time */
 };
 
 cairn_builder_t *
@@ -113,6 +123,11 @@ cairn_builder_destroy(cairn_builder_t **self_p)
     for (size_t i = 0; i < self->failure_count; i++)
         free(self->failures[i].executor);
     free(self->failures);
+    for (size_t i = 0; i < self->label_count; i++) {
+        free(self->labels[i].executor);
+        free(self->labels[i].label);
+    }
+    free(self->labels);
     for (size_t i = 0; i < self->edge_count; i++)
         s_edge_spec_free(&self->edges[i]);
     free(self->edges);
@@ -243,6 +258,71 @@ cairn_builder_set_on_failure(cairn_builder_t *self, const char *id,
         return CAIRN_ENOMEM;
     spec->has_on_failure = true;
     spec->on_failure = on_failure;
+    return CAIRN_OK;
+}
+
+int
+cairn_builder_set_label(cairn_builder_t *self, const char *id,
+                        const char *label)
+{
+    if (!self || !id)
+        return CAIRN_EINVAL;
+    char *executor = strdup(id);
+    char *copy = label ? strdup(label) : NULL;
+    if (!executor || (label && !copy)
+        || !CAIRN__GROW(self->labels, self->label_count)) {
+        free(executor);
+        free(copy);
+        return CAIRN_ENOMEM;
+    }
+    self->labels[self->label_count++] = (s_label_spec_t){executor, copy};
+    return CAIRN_OK;
+}
+
+void
+cairn_builder_allow_worker_types(cairn_builder_t *self, bool allow)
+{
+    if (self)
+        self->worker_types = allow;
+}
+
+/* A label is 1-64 printable characters without spaces: it is compared
+ * with what workers announce, and shown in messages. */
+static bool
+s_valid_label(const char *label)
+{
+    size_t len = strlen(label);
+    if (len == 0 || len > 64)
+        return false;
+    for (size_t i = 0; i < len; i++)
+        if (label[i] <= ' ' || label[i] > '~')
+            return false;
+    return true;
+}
+
+/* Gives executors the labels set for them, the last one winning. */
+static int
+s_build_labels(const cairn_builder_t *self, cairn_workflow_t *wf,
+               cairn_error_t *err)
+{
+    for (size_t i = 0; i < self->label_count; i++) {
+        const s_label_spec_t *spec = &self->labels[i];
+        long x = cairn__workflow_find(wf, spec->executor);
+        if (x < 0)
+            return cairn_error_set(err, CAIRN_EVALIDATION,
+                                   "label: unknown executor '%s'",
+                                   spec->executor);
+        if (spec->label && !s_valid_label(spec->label))
+            return cairn_error_set(err, CAIRN_EVALIDATION,
+                                   "executor '%s': label '%s' must be 1-64 "
+                                   "printable characters without spaces",
+                                   spec->executor, spec->label);
+        cairn__executor_t *exec = &wf->executors[x];
+        free(exec->label);
+        exec->label = NULL;
+        if (spec->label && !(exec->label = strdup(spec->label)))
+            return cairn_error_set(err, CAIRN_ENOMEM, "out of memory");
+    }
     return CAIRN_OK;
 }
 
@@ -454,7 +534,8 @@ s_build_executors(const cairn_builder_t *self, cairn_workflow_t *wf,
             rc = cairn_error_set(err, CAIRN_EVALIDATION,
                                  "executor '%s': duplicate executor id",
                                  spec->id);
-        else if (!cairn_registry_executor(self->registry, spec->type))
+        else if (!cairn_registry_executor(self->registry, spec->type)
+                 && !self->worker_types)
             rc = cairn_error_set(err, CAIRN_EVALIDATION,
                                  "executor '%s': unknown executor type '%s'",
                                  spec->id, spec->type);
@@ -482,7 +563,8 @@ s_check_configs(cairn_workflow_t *wf, cairn_error_t *err)
 {
     for (size_t i = 0; i < wf->executor_count; i++) {
         cairn__executor_t *exec = &wf->executors[i];
-        if (!exec->vtable->init)
+        /* A type only workers know: the worker checks its config. */
+        if (!exec->vtable || !exec->vtable->init)
             continue;
         void *instance = NULL;
         cairn_error_t init_err;
@@ -808,6 +890,8 @@ cairn_builder_build(const cairn_builder_t *self, cairn_workflow_t **out,
         rc = s_build_accepts(self, wf, err);
     if (rc == CAIRN_OK)
         rc = s_build_failures(self, wf, err);
+    if (rc == CAIRN_OK)
+        rc = s_build_labels(self, wf, err);
     if (rc == CAIRN_OK)
         rc = s_build_edges(self, wf, err);
     if (rc == CAIRN_OK)

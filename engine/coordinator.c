@@ -27,6 +27,7 @@
 #include <zmq.h>
 
 #include "cairn/log.h"
+#include "engine/placement.h"
 #include "engine/result_internal.h"
 #include "engine/retry.h"
 #include "engine/run_internal.h"
@@ -456,36 +457,25 @@ s_receive_one(cairn__run_t *run)
     return -1;
 }
 
-/* Places executor x: on a live worker that offers its type when there is
- * one (spreading over them in turn), else on an in-process host
- * (round-robin in id order, so neighbours in a chain land on different
- * hosts and the branches of a fan-out run concurrently). */
+/* Places executor x (placement.c); false when no host can take it now. */
 static bool
-s_place(cairn__run_t *run, size_t x)
+s_place(cairn__run_t *run, size_t x, bool local_first)
 {
-    const cairn_engine_t *engine = run->engine;
-    const char *type = run->wf->executors[x].type;
-    size_t offering = 0;
-    for (size_t h = engine->local_count; h < engine->host_count; h++)
-        offering += cairn__engine_host_offers(engine, h, type);
-    if (offering > 0) {
-        size_t pick = run->placement_turn++ % offering;
-        for (size_t h = engine->local_count; h < engine->host_count; h++)
-            if (cairn__engine_host_offers(engine, h, type) && pick-- == 0) {
-                run->placement[x] = h;
-                return true;
-            }
-    }
-    if (!cairn__engine_host_offers(engine, x % engine->local_count, type))
+    long h = cairn__placement_pick(run, x, local_first);
+    if (h < 0)
         return false;
-    run->placement[x] = x % engine->local_count;
+    run->placement[x] = (size_t)h;
     return true;
 }
 
-/* Before a run starts: waits (bounded) for the workers it asked for,
- * then places every executor. */
-static int
-s_place_all(cairn__run_t *run, cairn_error_t *err)
+/* Waits (bounded by the worker wait) until a live worker fits every
+ * executor marked in only that needs one (all executors when NULL) and,
+ * when starting, min_workers workers are there. Frames keep being read:
+ * Hellos register workers; a Done accepted meanwhile (the superstep goes
+ * on around a lost worker) is counted in run->accepted_aside for
+ * s_collect. */
+static void
+s_await_workers(cairn__run_t *run, const bool *only, bool starting)
 {
     cairn_engine_t *engine = run->engine;
     void *router = zsock_resolve(engine->router);
@@ -494,12 +484,21 @@ s_place_all(cairn__run_t *run, cairn_error_t *err)
         size_t workers = 0;
         for (size_t h = engine->local_count; h < engine->host_count; h++)
             workers += engine->hosts[h].alive;
-        if (workers >= engine->min_workers
-            || cairn__monotonic_us() >= deadline)
+        bool enough = !starting || workers >= engine->min_workers;
+        /* A worker that fits can only come through a listen endpoint. */
+        bool unmet =
+            engine->listen[0] && cairn__placement_unmet(run, only) >= 0;
+        if ((enough && !unmet) || cairn__monotonic_us() >= deadline)
             break;
         zmq_pollitem_t item = {router, 0, ZMQ_POLLIN, 0};
-        if (zmq_poll(&item, 1, 20) > 0)
-            s_receive_one(run);
+        if (zmq_poll(&item, 1, 20) > 0) {
+            long x = s_receive_one(run);
+            if (x >= 0 && !starting) {
+                run->accepted_aside++;
+                if (run->store) /* never the last: moved work is owed */
+                    cairn__ckpt_save_pending(run, run->done[x]->done);
+            }
+        }
         cairn__ctl_serve(&run->ctl, run->run_id);
         /* Workers that joined wait with us: keep them from thinking we
          * are gone. */
@@ -509,42 +508,81 @@ s_place_all(cairn__run_t *run, cairn_error_t *err)
             run->next_heartbeat_us = now + engine->heartbeat_us;
         }
     }
+}
+
+/* Before a run starts: waits (bounded) for the workers it asked for and
+ * for workers that fit the executors only workers can run, then places
+ * every executor. Nothing is written when one cannot be placed. */
+static int
+s_place_all(cairn__run_t *run, cairn_error_t *err)
+{
+    s_await_workers(run, NULL, true);
     for (size_t x = 0; x < run->wf->executor_count; x++)
-        if (!s_place(run, x))
-            return cairn_error_set(err, CAIRN_ENOTFOUND,
-                                   "no host offers executor type '%s' "
-                                   "(executor '%s')",
-                                   run->wf->executors[x].type,
-                                   run->wf->executors[x].id);
+        if (!s_place(run, x, false))
+            return cairn__placement_missing(run, x,
+                                            run->engine->listen[0]
+                                                ? CAIRN_ENOTFOUND
+                                                : CAIRN_EVALIDATION,
+                                            "", err);
+    run->accepted_aside = 0;
     return CAIRN_OK;
 }
 
 /* Host `from` is gone (a lost worker) or was replaced (a stuck
- * in-process host): its executors are placed again, with their barrier
- * state, and the work it still owed this superstep is sent again. */
+ * in-process host): its executors are placed again (an executor only a
+ * worker can run waits, bounded, for one that fits), with their barrier
+ * state, each move is reported (executor_moved), and the work it still
+ * owed this superstep is sent again. */
 static int
 s_move_off_host(cairn__run_t *run, size_t from, const char *host_id,
                 cairn_error_t *err)
 {
-    bool *owed = calloc(run->wf->executor_count, sizeof *owed);
-    if (!owed)
+    size_t n = run->wf->executor_count;
+    bool *moving = calloc(n, sizeof *moving);
+    bool *owed = calloc(n, sizeof *owed);
+    bool *waiting = calloc(n, sizeof *waiting);
+    if (!moving || !owed || !waiting) {
+        free(moving), free(owed), free(waiting);
         return cairn_error_set(err, CAIRN_ENOMEM, "out of memory");
-    int rc = CAIRN_OK;
-    for (size_t x = 0; rc == CAIRN_OK && x < run->wf->executor_count; x++) {
+    }
+    bool local_first = run->engine->hosts[from].remote
+                       && run->engine->on_worker_loss
+                              == CAIRN_WORKER_LOSS_IN_PROCESS;
+    bool any_waiting = false;
+    for (size_t x = 0; x < n; x++) {
         if (run->placement[x] != from)
             continue;
+        moving[x] = true;
         run->host_current[x] = false;
-        if (!s_place(run, x))
-            rc = cairn_error_set(err, CAIRN_ETRANSPORT,
-                                 "host %s was lost and no other host "
-                                 "offers executor type '%s'",
-                                 host_id, run->wf->executors[x].type);
         owed[x] = run->inbox[x].count > 0 && !run->done[x];
+        if (!s_place(run, x, local_first)) {
+            /* No Done is accepted for it until it has a host. */
+            run->placement[x] = CAIRN__UNPLACED;
+            waiting[x] = any_waiting = true;
+        }
+    }
+    if (any_waiting)
+        s_await_workers(run, waiting, false);
+    char when[128];
+    snprintf(when, sizeof when, "host %s was lost; ", host_id);
+    int rc = CAIRN_OK;
+    for (size_t x = 0; rc == CAIRN_OK && x < n; x++)
+        if (waiting[x] && !s_place(run, x, false))
+            rc = cairn__placement_missing(run, x, CAIRN_ETRANSPORT, when,
+                                          err);
+    for (size_t x = 0; rc == CAIRN_OK && x < n; x++) {
+        if (!moving[x])
+            continue;
+        char detail[160];
+        cairn__placement_moved_detail(run, host_id, run->placement[x], detail,
+                                      sizeof detail);
+        s_emit(run, CAIRN_EVENT_EXECUTOR_MOVED, run->wf->executors[x].id,
+               detail, NULL, 0, 0);
     }
     size_t sent = 0;
     if (rc == CAIRN_OK)
         rc = s_send_work(run, owed, &sent, err);
-    free(owed);
+    free(moving), free(owed), free(waiting);
     return rc;
 }
 
@@ -665,8 +703,10 @@ static int
 s_check_workers(cairn__run_t *run, cairn_error_t *err)
 {
     cairn_engine_t *engine = run->engine;
-    uint64_t now = cairn__monotonic_us();
-    for (size_t h = engine->local_count; h < engine->host_count; h++)
+    for (size_t h = engine->local_count; h < engine->host_count; h++) {
+        /* Read the clock per worker: losing one may wait for another to
+         * join (placement), which is then seen after an earlier now. */
+        uint64_t now = cairn__monotonic_us();
         if (engine->hosts[h].alive
             && (engine->hosts[h].unreachable
                 || now - engine->hosts[h].last_seen_us
@@ -675,6 +715,7 @@ s_check_workers(cairn__run_t *run, cairn_error_t *err)
             if (rc != CAIRN_OK)
                 return rc;
         }
+    }
     return CAIRN_OK;
 }
 
@@ -751,6 +792,9 @@ s_collect(cairn__run_t *run, size_t expected, cairn_error_t *err)
             rc = s_tend_workers(run, &received, expected, err);
         if (rc != CAIRN_OK)
             return rc;
+        /* Accepted while waiting for a worker to move executors to. */
+        received += run->accepted_aside;
+        run->accepted_aside = 0;
     }
     return CAIRN_OK;
 }
@@ -1186,6 +1230,9 @@ s_wait_until(cairn__run_t *run, uint64_t until, cairn_error_t *err)
                 return rc;
         }
     }
+    /* Between attempts no Done is counted: one that came now is of work
+     * the next send skips. */
+    run->accepted_aside = 0;
     return CAIRN_OK;
 }
 

@@ -39,7 +39,7 @@ cairn_event_kind_name(cairn_event_kind_t kind)
         "executor_failed",    "output",             "message_dropped",
         "state_conflict",     "checkpoint_written", "worker_joined",
         "worker_lost",        "request",            "executor_retry",
-        "dead_letter"};
+        "dead_letter",        "executor_moved"};
     if ((size_t)kind < sizeof names / sizeof names[0])
         return names[kind];
     return "unknown";
@@ -88,24 +88,39 @@ s_free_types(cairn__host_info_t *host)
     free(host->types);
     host->types = NULL;
     host->type_count = 0;
+    for (size_t i = 0; i < host->label_count; i++)
+        free(host->labels[i]);
+    free(host->labels);
+    host->labels = NULL;
+    host->label_count = 0;
 }
 
-/* Takes a worker's offered types from its Hello. */
+/* Copies n strings into *out (count in *count, even when it fails). */
+static bool
+s_copy_strings(char ***out, size_t *count, char *const *src, size_t n)
+{
+    *out = calloc(n ? n : 1, sizeof **out);
+    if (!*out)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        (*out)[i] = strdup(src[i]);
+        if (!(*out)[i])
+            return false;
+        ++*count;
+    }
+    return true;
+}
+
+/* Takes a worker's offered types and its labels (placement.c matches
+ * both) from its Hello. */
 static bool
 s_take_types(cairn__host_info_t *host, const Cairn__Hello *hello)
 {
     s_free_types(host);
-    host->types = calloc(hello->n_executor_types ? hello->n_executor_types : 1,
-                         sizeof *host->types);
-    if (!host->types)
-        return false;
-    for (size_t i = 0; i < hello->n_executor_types; i++) {
-        host->types[i] = strdup(hello->executor_types[i]);
-        if (!host->types[i])
-            return false;
-        host->type_count++;
-    }
-    return true;
+    return s_copy_strings(&host->types, &host->type_count,
+                          hello->executor_types, hello->n_executor_types)
+           && s_copy_strings(&host->labels, &host->label_count, hello->labels,
+                             hello->n_labels);
 }
 
 long
@@ -345,6 +360,8 @@ cairn_engine_open(cairn_engine_t **out, const cairn_registry_t *registry,
                                         : CAIRN_DEFAULT_HEARTBEAT_MS)
                          * 1000u;
     self->min_workers = opts ? opts->min_workers : 0;
+    self->on_worker_loss = opts ? opts->on_worker_loss
+                                : CAIRN_WORKER_LOSS_WORKER;
     self->worker_wait_us = (uint64_t)(opts && opts->worker_wait_ms
                                           ? opts->worker_wait_ms
                                           : 10000)

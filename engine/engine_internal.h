@@ -25,6 +25,8 @@ typedef struct {
                                process died): lost at the next check */
     char **types;           /* remote: the executor types it offers */
     size_t type_count;
+    char **labels;          /* remote: the labels it announced */
+    size_t label_count;
 } cairn__host_info_t;
 
 struct cairn_engine_t {
@@ -35,6 +37,7 @@ struct cairn_engine_t {
     uint64_t heartbeat_us;
     size_t min_workers;
     uint64_t worker_wait_us;
+    cairn_worker_loss_t on_worker_loss;
     zactor_t **actors;                /* in-process host threads */
     cairn__host_args_t **actor_args;  /* per slot: what actors[i] was
                                          started with (owned) */

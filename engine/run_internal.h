@@ -48,6 +48,9 @@ typedef struct {
     Cairn__Envelope **done;   /* per executor: its Done this superstep */
     size_t *placement;        /* executor -> host */
     size_t placement_turn;    /* spreads executors over workers */
+    size_t accepted_aside;    /* Dones accepted while waiting for a
+                                 worker (placement), not yet counted by
+                                 the collect loop */
     uint64_t next_heartbeat_us; /* when workers get the next heartbeat */
     uint64_t next_liveness_us;  /* when silent workers are looked for */
     uint64_t next_control_us;   /* when the control endpoint is read */

@@ -61,6 +61,7 @@ s_executor_free(cairn__executor_t *exec)
 {
     free(exec->id);
     free(exec->type);
+    free(exec->label);
     free(exec->config);
     for (size_t i = 0; i < exec->accept_count; i++)
         free(exec->accepts[i]);

@@ -45,7 +45,12 @@ typedef struct {
 typedef struct {
     char *id;
     char *type;
-    const cairn_executor_type_t *vtable; /* borrowed from the registry */
+    const cairn_executor_type_t *vtable; /* borrowed from the registry;
+                                            NULL for a type only workers
+                                            offer (allowed by
+                                            cairn_builder_allow_worker_types) */
+    char *label;         /* placement: only on a worker with this label,
+                            or NULL; not part of the signature */
     uint8_t *config;
     size_t config_len;
     char **accepts;      /* accepted type tags, sorted; none = all */

@@ -64,6 +64,10 @@ typedef enum {
                                    about to run) */
     CAIRN_EVENT_DEAD_LETTER,    /* a message was set aside (detail: why;
                                    data: its payload) */
+    CAIRN_EVENT_EXECUTOR_MOVED, /* an executor left a lost worker (or a
+                                   replaced host) for another host
+                                   (detail: "from HOST to HOST", or "from
+                                   HOST to in-process") */
 } cairn_event_kind_t;
 
 /* "run_started", "executor_failed", ...; never NULL. */
@@ -103,6 +107,15 @@ typedef enum {
                           handlers that wait (I/O, remote calls); keep
                           CAIRN_CPU_ANY for CPU-heavy fan-outs. */
 } cairn_cpu_placement_t;
+/* Where the executors of a lost worker go (cairn_engine_options_t). An
+ * executor with a label, or of a type only workers offer, can only go to
+ * another worker that fits it, whatever the choice. */
+typedef enum {
+    CAIRN_WORKER_LOSS_WORKER = 0, /* another worker offering the type
+                                     (spread over them), else in-process */
+    CAIRN_WORKER_LOSS_IN_PROCESS, /* in-process when the coordinator knows
+                                     the type, else another worker */
+} cairn_worker_loss_t;
 
 typedef struct {
     size_t host_threads;     /* executor host threads; 0 = number of cores */
@@ -119,6 +132,8 @@ typedef struct {
                                  file (cairn/curve.h) */
     const char *allow_keys;   /* ... and the directory of the public keys
                                  of the workers let in */
+    cairn_worker_loss_t on_worker_loss; /* where a lost worker's executors
+                                           go (default: another worker) */
 } cairn_engine_options_t;
 
 /* What a checkpoint predicate sees at a barrier. Borrowed for the call. */

@@ -142,6 +142,27 @@ CAIRN_EXPORT int
 cairn_builder_set_on_failure(cairn_builder_t *self, const char *id,
                              cairn_on_failure_t on_failure) CAIRN_WARN_UNUSED;
 
+/* Asks that executor id run only on a worker process that announced
+ * this label (`cairn worker --label L`) as well as its type; label NULL
+ * removes the request. A labelled executor never runs in-process: a run
+ * waits (bounded, cairn_engine_options_t.worker_wait_ms) for such a
+ * worker and fails naming the executor when none comes. Labels are 1-64
+ * printable characters without spaces. They choose where an executor
+ * runs, not what it computes, so they are not part of the signature.
+ * An unknown id or a bad label is reported by build. */
+CAIRN_EXPORT int
+cairn_builder_set_label(cairn_builder_t *self, const char *id,
+                        const char *label) CAIRN_WARN_UNUSED;
+
+/* Allows executor types the registry does not know (default: refused by
+ * build). They are types only worker processes offer: run on an engine
+ * that listens for workers (cairn_engine_options_t.listen), which waits
+ * for a worker offering each of them and fails naming the executor when
+ * none comes; an engine that does not listen refuses such a workflow.
+ * Their configs are checked by the worker that runs them. */
+CAIRN_EXPORT void
+cairn_builder_allow_worker_types(cairn_builder_t *self, bool allow);
+
 /* Validates and builds. On success *out is a new workflow (caller owns
  * it); on failure *out is NULL and err names the offending executor or
  * edge: CAIRN_EVALIDATION for duplicate ids, unknown ids or types, a

@@ -1783,6 +1783,151 @@ test_cli_coordinator_killed_workers_rejoin(void **state)
     assert_int_equal(r.code, 0);
 }
 
+static json_t **
+s_json_lines(const char *text, size_t *count);
+
+/* An ipc endpoint of this test process's own, with a tag. */
+static const char *
+s_ipc_endpoint(const char *tag)
+{
+    static char endpoint[96];
+    snprintf(endpoint, sizeof endpoint, "ipc:///tmp/cairn-test-%s-%ld.ipc",
+             tag, (long)getpid());
+    return endpoint;
+}
+
+/* Placement from the spec: an executor type no registry here knows is
+ * refused without --listen as before (exit 2), and with --listen fails
+ * after --worker-wait-ms naming the executor and its type, writing no
+ * run; a labelled executor does not run on a worker without its label,
+ * nor in-process, and runs once a worker carries it. --on-worker-loss
+ * takes worker or in-process, and only with workers. */
+static void
+test_cli_placement_labels_and_worker_only_types(void **state)
+{
+    (void)state;
+    const char *db = s_path("db");
+    const char *remote = s_spec(
+        "remote.json",
+        "{\"name\": \"remote\", \"start\": \"far\",\n"
+        " \"executors\": [{\"id\": \"far\", \"type\": \"test.nowhere\"}],\n"
+        " \"edges\": []}\n");
+    s_result_t r = {0};
+    s_cairn(&r, "run", remote, "--input", "x", "--db", db, NULL);
+    s_expect(&r, 2, "",
+             "executors[0].type: executor 'far': unknown executor type "
+             "'test.nowhere'");
+    const char *endpoint = s_ipc_endpoint("place");
+    uint64_t started = s_now_ms();
+    s_cairn(&r, "run", remote, "--input", "x", "--db", db, "--listen",
+            endpoint, "--worker-wait-ms", "400", NULL);
+    s_expect(&r, 2, "",
+             "executor 'far' (type 'test.nowhere'): no worker offering that "
+             "type joined within 400 ms");
+    assert_true(s_now_ms() - started >= 400);
+    s_cairn(&r, "runs", "--db", db, "--json", NULL);
+    s_expect(&r, 0, "[]\n", NULL);
+
+    const char *labelled = s_spec(
+        "labelled.json",
+        "{\"name\": \"labelled\", \"start\": \"up\",\n"
+        " \"executors\": [\n"
+        "   {\"id\": \"up\", \"type\": \"text.upper\", \"label\": \"gpu\"},\n"
+        "   {\"id\": \"out\", \"type\": \"text.output\"}],\n"
+        " \"edges\": [{\"from\": \"up\", \"to\": \"out\"}]}\n");
+    s_proc_t plain, gpu;
+    s_start(&plain, "worker", "--connect", endpoint, "--id", "plain",
+            "--give-up-after", "30", NULL);
+    s_cairn(&r, "run", labelled, "--input", "hi", "--db", db, "--listen",
+            endpoint, "--min-workers", "1", "--worker-wait-ms", "1500",
+            "--events", NULL);
+    s_expect(&r, 2, "",
+             "executor 'up' (type 'text.upper', label 'gpu'): no worker "
+             "offering that type with that label joined within 1500 ms");
+    assert_non_null(strstr(r.err, "\"event\":\"worker_joined\""));
+    s_start(&gpu, "worker", "--connect", endpoint, "--id", "gpu-box",
+            "--label", "gpu", "--give-up-after", "30", NULL);
+    s_cairn(&r, "run", labelled, "--input", "hi", "--db", db, "--listen",
+            endpoint, "--worker-wait-ms", "10000", "--run-id", "l", NULL);
+    s_expect(&r, 0, "HI\n", NULL);
+    s_cairn(&r, "runs", "--db", db, "--json", NULL);
+    s_expect(&r, 0, NULL, NULL);
+    assert_int_equal(json_array_size(s_json(r.out)), 1);
+    assert_int_equal(kill(plain.pid, SIGTERM), 0);
+    assert_int_equal(kill(gpu.pid, SIGTERM), 0);
+    s_wait(&plain, &r);
+    assert_int_equal(r.code, 0);
+    s_wait(&gpu, &r);
+    assert_int_equal(r.code, 0);
+
+    s_cairn(&r, "run", PIPELINE, "--input", "x", "--durability", "none",
+            "--listen", endpoint, "--on-worker-loss", "nowhere", NULL);
+    s_expect(&r, 2, "",
+             "--on-worker-loss must be worker or in-process, not 'nowhere'");
+    s_cairn(&r, "run", PIPELINE, "--input", "x", "--durability", "none",
+            "--on-worker-loss", "in-process", NULL);
+    s_expect(&r, 2, "", "--on-worker-loss needs --listen or --spawn-workers");
+}
+
+/* A worker SIGKILLed mid-run: its executors move, each move is an
+ * executor_moved event (in `cairn events` too) saying from where to
+ * where, and the run ends as an uninterrupted one does; with
+ * --on-worker-loss in-process they move into the coordinator. */
+static void
+test_cli_lost_worker_executors_moved_events(void **state)
+{
+    (void)state;
+    const char *spec = s_spec("slow.json", SLOW_SPEC(12));
+    const char *db = s_path("db");
+    s_result_t r = {0};
+    for (int round = 0; round < 2; round++) {
+        bool in_process = round == 1;
+        const char *endpoint = s_ipc_endpoint(in_process ? "lossb" : "lossa");
+        const char *run = in_process ? "m2" : "m1";
+        s_proc_t a, b, coordinator;
+        s_start(&a, "worker", "--connect", endpoint, "--id", "w-a",
+                "--give-up-after", "30", NULL);
+        s_start(&b, "worker", "--connect", endpoint, "--id", "w-b",
+                "--give-up-after", "30", NULL);
+        s_start(&coordinator, "run", spec, "--input", "0", "--db", db,
+                "--run-id", run, "--listen", endpoint, "--min-workers", "2",
+                "--on-worker-loss", in_process ? "in-process" : "worker",
+                NULL);
+        s_wait_checkpoints(db, run, 4);
+        assert_int_equal(kill(a.pid, SIGKILL), 0);
+        s_wait(&a, &r);
+        s_wait(&coordinator, &r);
+        s_expect(&r, 0, "12\n", NULL);
+        s_cairn(&r, "events", run, "--db", db, "--json", NULL);
+        s_expect(&r, 0, NULL, NULL);
+        size_t count = 0, moved = 0, lost = 0;
+        json_t **lines = s_json_lines(r.out, &count);
+        for (size_t i = 0; i < count; i++) {
+            const char *kind =
+                json_string_value(json_object_get(lines[i], "event"));
+            const char *detail =
+                json_string_value(json_object_get(lines[i], "detail"));
+            lost += strcmp(kind, "worker_lost") == 0;
+            if (strcmp(kind, "executor_moved") != 0)
+                continue;
+            moved++;
+            assert_string_equal(detail, in_process ? "from w-a to in-process"
+                                                   : "from w-a to w-b");
+            assert_non_null(json_string_value(
+                json_object_get(lines[i], "executor")));
+        }
+        assert_int_equal(lost, 1);
+        /* w-a held some of the three executors, w-b the others */
+        assert_true(moved >= 1 && moved <= 2);
+        s_cairn(&r, "events", run, "--db", db, NULL);
+        s_expect(&r, 0, NULL, NULL);
+        assert_non_null(strstr(r.out, "executor_moved"));
+        assert_int_equal(kill(b.pid, SIGTERM), 0);
+        s_wait(&b, &r);
+        assert_int_equal(r.code, 0);
+    }
+}
+
 /* verify: a sound store exits 0; an unknown run exits 2. */
 static void
 test_cli_verify(void **state)
@@ -2726,6 +2871,8 @@ main(void)
         T(test_cli_keygen_and_curve_options),
         T(test_cli_verify),
         T(test_cli_coordinator_killed_workers_rejoin),
+        T(test_cli_placement_labels_and_worker_only_types),
+        T(test_cli_lost_worker_executors_moved_events),
         T(test_cli_run_id_option),
         T(test_cli_run_input_sources),
         T(test_cli_run_json),
@@ -2783,5 +2930,7 @@ main(void)
         T(test_cli_control_hostile_frames),
     };
 #undef T
+    if (getenv("CAIRN_TEST_FILTER")) /* run some cases only */
+        cmocka_set_test_filter(getenv("CAIRN_TEST_FILTER"));
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

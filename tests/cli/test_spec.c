@@ -259,10 +259,63 @@ test_spec_accepts_filters_messages(void **state)
         "{\"start\": \"in\", \"executors\": ["
         " {\"id\": \"in\", \"type\": \"text.upper\"},"
         " {\"id\": \"picky\", \"type\": \"text.output\","
-        "  \"accepts\": [\"nothing-sends-this\"], \"label\": \"gpu\"},"
+        "  \"accepts\": [\"nothing-sends-this\"]},"
         " {\"id\": \"easy\", \"type\": \"text.output\"}],"
         " \"edges\": [{\"from\": \"in\", \"to\": [\"picky\", \"easy\"]}]}";
     s_run_expect(spec, "x", "easy=X");
+}
+
+/* A label chooses where an executor runs, not what it does: it leaves the
+ * signature alone. Without workers nothing can carry it: the run is
+ * refused naming the executor and its label, rather than run here. A
+ * type the registry lacks loads only when worker types are allowed. */
+static void
+test_spec_label_places_but_does_not_sign(void **state)
+{
+    (void)state;
+    cairn_workflow_t *plain = s_load(s_text_pipeline, NULL);
+    const char *labelled_text =
+        "{\"name\": \"text-pipeline\", \"start\": \"upper\", "
+        "\"max_supersteps\": 100, \"executors\": ["
+        " {\"id\": \"upper\", \"type\": \"text.upper\", \"label\": \"gpu\"},"
+        " {\"id\": \"reverse\", \"type\": \"text.reverse\"},"
+        " {\"id\": \"lower\", \"type\": \"text.lower\"},"
+        " {\"id\": \"finalize\", \"type\": \"text.output\"}],"
+        " \"edges\": [{\"from\": \"upper\", \"to\": \"reverse\"},"
+        " {\"from\": \"reverse\", \"to\": \"lower\"},"
+        " {\"from\": \"lower\", \"to\": \"finalize\"}]}";
+    cairn_workflow_t *labelled = s_load(labelled_text, NULL);
+    assert_string_equal(cairn_workflow_signature_hex(plain),
+                        cairn_workflow_signature_hex(labelled));
+    cairn_result_t *res = NULL;
+    cairn_error_t err;
+    assert_int_equal(cairn_engine_run(s_engine, labelled, "x", 1, NULL, &res,
+                                      &err),
+                     CAIRN_EVALIDATION);
+    assert_null(res);
+    assert_string_equal(err.message,
+                        "executor 'upper' (type 'text.upper', label 'gpu') "
+                        "can only run on a worker offering that type with "
+                        "that label, and this engine does not listen for "
+                        "workers");
+    cairn_workflow_destroy(&plain);
+    cairn_workflow_destroy(&labelled);
+
+    const char *remote = "{\"start\": \"a\", \"executors\": [{\"id\": \"a\", "
+                         "\"type\": \"test.elsewhere\"}]}";
+    cairn_workflow_t *wf = NULL;
+    assert_int_equal(cairn_spec_load(remote, strlen(remote), "spec.json",
+                                     s_registry, &wf, NULL, &err),
+                     CAIRN_EVALIDATION);
+    assert_string_equal(err.message,
+                        "spec.json: executors[0].type: executor 'a': unknown "
+                        "executor type 'test.elsewhere'");
+    cairn_spec_options_t options = {.worker_types = true};
+    assert_int_equal(cairn_spec_load_with(remote, strlen(remote), "spec.json",
+                                          s_registry, &options, &wf, NULL,
+                                          &err),
+                     CAIRN_OK);
+    cairn_workflow_destroy(&wf);
 }
 
 /* Config reaches the executor as compact JSON with sorted keys, ${VAR}
@@ -511,6 +564,11 @@ static const s_bad_t s_bad[] = {
     {"{\"start\": \"a\", \"executors\": [{\"id\": \"a\", \"type\": "
      "\"text.lower\", \"label\": 5}]}",
      "executors[0].label: expected a string, found an integer", NULL},
+    {"{\"start\": \"a\", \"executors\": [{\"id\": \"a\", \"type\": "
+     "\"text.lower\", \"label\": \"two words\"}]}",
+     "executors[0].label: executor 'a': label 'two words' must be 1-64 "
+     "printable characters without spaces",
+     NULL},
     /* edges */
     {"{\"start\": \"a\", " EXECS ", \"edges\": {}}",
      "edges: expected an array of edges, found an object", NULL},
@@ -762,6 +820,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_spec_text_pipeline_runs),
         cmocka_unit_test(test_spec_defaults),
+        cmocka_unit_test(test_spec_label_places_but_does_not_sign),
         cmocka_unit_test(test_spec_direct_edge_with_condition),
         cmocka_unit_test(test_spec_fan_out_edge),
         cmocka_unit_test(test_spec_switch_edge),

@@ -7,8 +7,10 @@
  * test can tell which process ran what and that results do not depend on
  * it. With CAIRN_CHILD_STALL_MS, a first attempt sleeps that long instead
  * (a handler stuck past its timeout). With CAIRN_CHILD_CURVE_SECRET and
- * CAIRN_CHILD_SERVER_KEY it connects with CURVE. Gives up after 5 s
- * without a coordinator.
+ * CAIRN_CHILD_SERVER_KEY it connects with CURVE. With CAIRN_CHILD_LABEL
+ * it announces that label. It also offers test.remote, a type the test
+ * coordinators do not know (same handler). Gives up after 5 s without a
+ * coordinator.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,10 +52,16 @@ main(int argc, char **argv)
     cairn_registry_t *registry = cairn_registry_new();
     cairn_executor_type_t branch = {.name = "test.branch",
                                     .handle = s_branch};
-    if (!registry || cairn_registry_add_executor(registry, &branch) != 0)
+    cairn_executor_type_t remote = {.name = "test.remote",
+                                    .handle = s_branch};
+    if (!registry || cairn_registry_add_executor(registry, &branch) != 0
+        || cairn_registry_add_executor(registry, &remote) != 0)
         return 2;
+    const char *label = getenv("CAIRN_CHILD_LABEL");
     cairn_worker_options_t opts = {.endpoint = argv[1],
                                    .worker_id = argv[2],
+                                   .labels = &label,
+                                   .label_count = label ? 1 : 0,
                                    .heartbeat_ms = 300,
                                    .give_up_after_ms = 5000,
                                    .curve_secret = getenv(

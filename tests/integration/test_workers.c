@@ -53,6 +53,11 @@ typedef struct {
     pid_t victim;        /* worker to SIGKILL once the branches run */
     long kill_after_ms;  /* ... this long after superstep 2 starts */
     pid_t killer;        /* the process that does it */
+    int moved;           /* executor_moved events */
+    char moved_detail[8][128]; /* the first ones' executor and detail */
+    const char *replacement; /* endpoint: start worker "w9" when one is
+                                lost */
+    pid_t replacement_pid;
 } s_watch_t;
 
 /* Forks a process that kills the victim after a delay: only
@@ -70,12 +75,22 @@ s_kill_later(pid_t victim, long ms)
     return pid;
 }
 
+static pid_t
+s_spawn_worker(const char *endpoint, const char *id);
+
 static void
 s_on_event(const cairn_event_t *event, void *userdata)
 {
     s_watch_t *watch = userdata;
     watch->joined += event->kind == CAIRN_EVENT_WORKER_JOINED;
     watch->lost += event->kind == CAIRN_EVENT_WORKER_LOST;
+    if (event->kind == CAIRN_EVENT_EXECUTOR_MOVED && watch->moved < 8)
+        snprintf(watch->moved_detail[watch->moved], 128, "%s %s",
+                 event->executor, event->detail);
+    watch->moved += event->kind == CAIRN_EVENT_EXECUTOR_MOVED;
+    if (event->kind == CAIRN_EVENT_WORKER_LOST && watch->replacement
+        && !watch->replacement_pid)
+        watch->replacement_pid = s_spawn_worker(watch->replacement, "w9");
     /* Superstep 2 runs the branches (200 ms each) on the workers. */
     if (watch->victim > 0 && !watch->killer
         && event->kind == CAIRN_EVENT_SUPERSTEP_STARTED
@@ -83,12 +98,16 @@ s_on_event(const cairn_event_t *event, void *userdata)
         watch->killer = s_kill_later(watch->victim, watch->kill_after_ms);
 }
 
-/* start -> fan-out to b1..b3 (test.branch) -> fan-in join -> output;
- * attempts limited to timeout_ms (0: none) with one retry. */
+/* start -> fan-out to b1..b3 (of type, labelled as labels says, NULL
+ * for none) -> fan-in join -> output; attempts limited to timeout_ms (0:
+ * none) with one retry. */
 static cairn_workflow_t *
-s_build_timed(const cairn_registry_t *registry, uint32_t timeout_ms)
+s_build_placed(const cairn_registry_t *registry, uint32_t timeout_ms,
+               const char *type, const char *const labels[3])
 {
     cairn_builder_t *b = cairn_builder_new(registry);
+    /* test.remote: only the workers know it */
+    cairn_builder_allow_worker_types(b, true);
     cairn_retry_policy_t retry = {.max_attempts = 2, .backoff_ms = 10};
     if (timeout_ms)
         assert_int_equal(cairn_builder_set_retry(b, NULL, &retry), 0);
@@ -98,9 +117,14 @@ s_build_timed(const cairn_registry_t *registry, uint32_t timeout_ms)
                                                 NULL, 0),
                      0);
     for (int i = 0; i < 3; i++)
-        assert_int_equal(cairn_builder_add_executor(b, branches[i],
-                                                    "test.branch", NULL, 0),
+        assert_int_equal(cairn_builder_add_executor(b, branches[i], type,
+                                                    NULL, 0),
                          0);
+    for (int i = 0; labels && i < 3; i++)
+        if (labels[i])
+            assert_int_equal(cairn_builder_set_label(b, branches[i],
+                                                     labels[i]),
+                             0);
     assert_int_equal(cairn_builder_add_executor(b, "join", "text.join", NULL,
                                                 0),
                      0);
@@ -119,6 +143,12 @@ s_build_timed(const cairn_registry_t *registry, uint32_t timeout_ms)
     assert_int_equal(cairn_builder_build(b, &wf, &err), 0);
     cairn_builder_destroy(&b);
     return wf;
+}
+
+static cairn_workflow_t *
+s_build_timed(const cairn_registry_t *registry, uint32_t timeout_ms)
+{
+    return s_build_placed(registry, timeout_ms, "test.branch", NULL);
 }
 
 static cairn_workflow_t *
@@ -192,6 +222,17 @@ s_spawn_worker(const char *endpoint, const char *id)
     return s_spawn_worker_stalling(endpoint, id, 0);
 }
 
+/* A child_worker that announces label. */
+static pid_t
+s_spawn_worker_labelled(const char *endpoint, const char *id,
+                        const char *label)
+{
+    char env[64];
+    snprintf(env, sizeof env, "CAIRN_CHILD_LABEL=%s", label);
+    const char *extra[] = {env, NULL};
+    return s_spawn_worker_env(endpoint, id, extra, NULL);
+}
+
 static void
 s_reap(pid_t *pids, int n)
 {
@@ -256,13 +297,15 @@ s_reference(void)
 /* An engine with 2 host threads that listens on endpoint and waits for
  * WORKERS workers (300 ms heartbeats). */
 static cairn_engine_t *
-s_listening_engine(const cairn_registry_t *registry, const char *endpoint)
+s_engine_with(const cairn_registry_t *registry, const char *endpoint,
+              size_t min_workers, uint32_t wait_ms, cairn_worker_loss_t loss)
 {
     cairn_engine_options_t engine_opts = {.host_threads = 2,
                                           .listen = endpoint,
                                           .heartbeat_ms = 300,
-                                          .min_workers = WORKERS,
-                                          .worker_wait_ms = 10000};
+                                          .min_workers = min_workers,
+                                          .worker_wait_ms = wait_ms,
+                                          .on_worker_loss = loss};
     cairn_engine_t *engine = NULL;
     cairn_error_t err;
     assert_int_equal(cairn_engine_open(&engine, registry, &engine_opts, &err),
@@ -270,17 +313,37 @@ s_listening_engine(const cairn_registry_t *registry, const char *endpoint)
     return engine;
 }
 
+static cairn_engine_t *
+s_listening_engine(const cairn_registry_t *registry, const char *endpoint)
+{
+    return s_engine_with(registry, endpoint, WORKERS, 10000,
+                         CAIRN_WORKER_LOSS_WORKER);
+}
+
+/* Whether executor id's state "pid" is pid (0: this process). */
+static bool
+s_ran_in(const cairn_result_t *result, const char *id, pid_t pid)
+{
+    char want[24];
+    snprintf(want, sizeof want, "%ld", (long)(pid ? pid : getpid()));
+    size_t len;
+    const uint8_t *got = cairn_result_state(result, id, "pid", &len);
+    return got && len == strlen(want) && memcmp(got, want, len) == 0;
+}
+
 /* Runs the fan-out with WORKERS workers; kill_after_ms > 0 SIGKILLs the
- * first worker that long into the run (from a helper process). */
+ * first worker ("w1") that long into the run (from a helper process),
+ * whose executors go where loss says. */
 static void
-s_run_with_workers(int salt, long kill_after_ms)
+s_run_with_workers(int salt, long kill_after_ms, cairn_worker_loss_t loss)
 {
     char *expected = s_reference();
     char endpoint[64];
     s_endpoint(endpoint, sizeof endpoint, salt);
     cairn_registry_t *registry = s_registry();
     cairn_workflow_t *wf = s_build(registry);
-    cairn_engine_t *engine = s_listening_engine(registry, endpoint);
+    cairn_engine_t *engine =
+        s_engine_with(registry, endpoint, WORKERS, 10000, loss);
     cairn_error_t err;
     pid_t pids[WORKERS + 1] = {0};
     for (int i = 0; i < WORKERS; i++) {
@@ -318,8 +381,26 @@ s_run_with_workers(int salt, long kill_after_ms)
         }
         assert_int_equal(watch.lost, 0);
         assert_int_equal(watch.joined, WORKERS);
+        assert_int_equal(watch.moved, 0);
     } else {
         assert_true(watch.lost >= 1);
+        /* w1 ran one branch: it moved (to another worker, or here), and
+         * every move is reported with where from and where to. */
+        assert_true(watch.moved >= 1);
+        bool w1_moved = false;
+        for (int i = 0; i < watch.moved && i < 8; i++) {
+            const char *detail = strchr(watch.moved_detail[i], ' ') + 1;
+            assert_int_equal(strncmp(detail, "from w", 6), 0);
+            if (strncmp(detail, "from w1 to ", 11) == 0) {
+                w1_moved = true;
+                if (loss == CAIRN_WORKER_LOSS_IN_PROCESS)
+                    assert_string_equal(detail + 11, "in-process");
+                else
+                    assert_true(strcmp(detail + 11, "w2") == 0
+                                || strcmp(detail + 11, "w3") == 0);
+            }
+        }
+        assert_true(w1_moved);
     }
     free(actual);
     free(expected);
@@ -334,7 +415,7 @@ static void
 test_workers_fan_out_over_tcp_matches_in_process(void **state)
 {
     (void)state;
-    s_run_with_workers(1, 0);
+    s_run_with_workers(1, 0, CAIRN_WORKER_LOSS_WORKER);
 }
 
 static void
@@ -342,7 +423,10 @@ test_workers_killed_worker_does_not_change_the_result(void **state)
 {
     (void)state;
     for (int round = 0; round < 3; round++)
-        s_run_with_workers(2 + round, 20 + 60 * round);
+        s_run_with_workers(2 + round, 20 + 60 * round,
+                           CAIRN_WORKER_LOSS_WORKER);
+    /* --on-worker-loss in-process: the moved branch runs here. */
+    s_run_with_workers(5, 80, CAIRN_WORKER_LOSS_IN_PROCESS);
 }
 
 /* A worker whose handler stalls 8 s past a 1.5 s timeout is told to stop
@@ -869,6 +953,246 @@ test_workers_curve_bad_key_files(void **state)
     nftw(dir, s_rm_entry, 8, FTW_DEPTH | FTW_PHYS);
 }
 
+/* ---- placement: labels and types only workers offer ------------------- */
+
+/* Two workers offer test.branch, only "gpu-box" carries the label gpu:
+ * the branches labelled gpu run there, the unlabelled one on a worker
+ * (spread as usual), and the result is the in-process one. */
+static void
+test_workers_labelled_executors_run_on_the_labelled_worker(void **state)
+{
+    (void)state;
+    char *expected = s_reference();
+    char endpoint[64];
+    s_endpoint(endpoint, sizeof endpoint, 20);
+    cairn_registry_t *registry = s_registry();
+    const char *labels[3] = {"gpu", "gpu", NULL};
+    cairn_workflow_t *wf = s_build_placed(registry, 0, "test.branch", labels);
+    cairn_engine_t *engine = s_engine_with(registry, endpoint, 2, 10000,
+                                           CAIRN_WORKER_LOSS_WORKER);
+    pid_t pids[2] = {s_spawn_worker(endpoint, "plain"),
+                     s_spawn_worker_labelled(endpoint, "gpu-box", "gpu")};
+    cairn_result_t *result = NULL;
+    cairn_error_t err;
+    assert_int_equal(cairn_engine_run(engine, wf, "go", 2, NULL, &result,
+                                      &err),
+                     0);
+    char *actual = s_summary(result);
+    assert_string_equal(actual, expected);
+    assert_true(s_ran_in(result, "b1", pids[1]));
+    assert_true(s_ran_in(result, "b2", pids[1]));
+    assert_true(s_ran_in(result, "b3", pids[0])
+                || s_ran_in(result, "b3", pids[1]));
+    free(actual);
+    free(expected);
+    cairn_result_destroy(&result);
+    cairn_engine_destroy(&engine);
+    s_reap(pids, 2);
+    cairn_workflow_destroy(&wf);
+    cairn_registry_destroy(&registry);
+}
+
+/* A type the coordinator's registry lacks (test.remote) runs on the
+ * worker that offers it; the run waits for that worker (min_workers 0)
+ * and gives the in-process result of the same handler. */
+static void
+test_workers_worker_only_type_runs_on_a_worker(void **state)
+{
+    (void)state;
+    char *expected = s_reference();
+    char endpoint[64];
+    s_endpoint(endpoint, sizeof endpoint, 21);
+    cairn_registry_t *registry = s_registry();
+    cairn_workflow_t *wf = s_build_placed(registry, 0, "test.remote", NULL);
+    cairn_engine_t *engine = s_engine_with(registry, endpoint, 0, 10000,
+                                           CAIRN_WORKER_LOSS_WORKER);
+    pid_t pids[1] = {s_spawn_worker(endpoint, "w1")};
+    cairn_result_t *result = NULL;
+    cairn_error_t err;
+    assert_int_equal(cairn_engine_run(engine, wf, "go", 2, NULL, &result,
+                                      &err),
+                     0);
+    char *actual = s_summary(result);
+    assert_string_equal(actual, expected);
+    const char *ids[] = {"b1", "b2", "b3"};
+    for (int i = 0; i < 3; i++)
+        assert_true(s_ran_in(result, ids[i], pids[0]));
+    free(actual);
+    free(expected);
+    cairn_result_destroy(&result);
+    cairn_engine_destroy(&engine);
+    s_reap(pids, 1);
+    cairn_workflow_destroy(&wf);
+    cairn_registry_destroy(&registry);
+}
+
+static uint64_t
+s_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* No worker offers what an executor needs: the run fails once the
+ * worker wait is over, naming the executor, its type (and label), and
+ * runs nothing. A worker that offers the type without the label does not
+ * count, and neither does the coordinator's own registry. An engine that
+ * does not listen refuses at once; a builder not told about worker types
+ * refuses the type as before. */
+static void
+test_workers_unoffered_executor_fails_after_the_wait(void **state)
+{
+    (void)state;
+    char endpoint[64];
+    s_endpoint(endpoint, sizeof endpoint, 22);
+    cairn_registry_t *registry = s_registry();
+    cairn_workflow_t *remote = s_build_placed(registry, 0, "test.remote",
+                                              NULL);
+    const char *labels[3] = {NULL, NULL, "gpu"};
+    cairn_workflow_t *labelled =
+        s_build_placed(registry, 0, "test.branch", labels);
+    cairn_engine_t *engine = s_engine_with(registry, endpoint, 0, 600,
+                                           CAIRN_WORKER_LOSS_WORKER);
+    s_watch_t watch = {0};
+    cairn_run_options_t opts = {.on_event = s_on_event,
+                                .event_userdata = &watch};
+    cairn_result_t *result = NULL;
+    cairn_error_t err;
+    uint64_t started = s_now_ms();
+    assert_int_equal(cairn_engine_run(engine, remote, "go", 2, &opts, &result,
+                                      &err),
+                     CAIRN_ENOTFOUND);
+    uint64_t took = s_now_ms() - started;
+    assert_null(result);
+    assert_true(took >= 550 && took < 5000);
+    assert_string_equal(err.message,
+                        "executor 'b1' (type 'test.remote'): no worker "
+                        "offering that type joined within 600 ms");
+    assert_int_equal(watch.joined, 0);
+
+    /* A worker without the label is there: still nothing fits b3. */
+    pid_t pids[1] = {s_spawn_worker(endpoint, "plain")};
+    started = s_now_ms();
+    assert_int_equal(cairn_engine_run(engine, labelled, "go", 2, &opts,
+                                      &result, &err),
+                     CAIRN_ENOTFOUND);
+    took = s_now_ms() - started;
+    assert_null(result);
+    assert_true(took >= 550 && took < 5000);
+    assert_string_equal(err.message,
+                        "executor 'b3' (type 'test.branch', label 'gpu'): no "
+                        "worker offering that type with that label joined "
+                        "within 600 ms");
+    assert_int_equal(watch.joined, 1);
+    cairn_engine_destroy(&engine);
+    s_reap(pids, 1);
+
+    /* Without a listen endpoint no worker can come. */
+    assert_int_equal(cairn_engine_open(&engine, registry, NULL, &err), 0);
+    started = s_now_ms();
+    assert_int_equal(cairn_engine_run(engine, remote, "go", 2, NULL, &result,
+                                      &err),
+                     CAIRN_EVALIDATION);
+    assert_true(s_now_ms() - started < 500);
+    assert_non_null(strstr(err.message, "executor 'b1' (type 'test.remote')"));
+    assert_non_null(strstr(err.message, "does not listen for workers"));
+    cairn_engine_destroy(&engine);
+
+    cairn_builder_t *b = cairn_builder_new(registry);
+    assert_int_equal(cairn_builder_add_executor(b, "x", "test.remote", NULL,
+                                                0),
+                     0);
+    assert_int_equal(cairn_builder_set_start(b, "x"), 0);
+    cairn_workflow_t *wf = NULL;
+    assert_int_equal(cairn_builder_build(b, &wf, &err), CAIRN_EVALIDATION);
+    assert_string_equal(err.message,
+                        "executor 'x': unknown executor type 'test.remote'");
+    /* Labels are checked by build. */
+    cairn_builder_allow_worker_types(b, true);
+    assert_int_equal(cairn_builder_set_label(b, "x", "has space"), 0);
+    assert_int_equal(cairn_builder_build(b, &wf, &err), CAIRN_EVALIDATION);
+    assert_non_null(strstr(err.message, "executor 'x': label 'has space'"));
+    cairn_builder_destroy(&b);
+    b = cairn_builder_new(registry);
+    assert_int_equal(cairn_builder_add_executor(b, "x", "text.upper", NULL,
+                                                0),
+                     0);
+    assert_int_equal(cairn_builder_set_start(b, "x"), 0);
+    assert_int_equal(cairn_builder_set_label(b, "nobody", "gpu"), 0);
+    assert_int_equal(cairn_builder_build(b, &wf, &err), CAIRN_EVALIDATION);
+    assert_non_null(strstr(err.message, "unknown executor 'nobody'"));
+    cairn_builder_destroy(&b);
+    cairn_workflow_destroy(&remote);
+    cairn_workflow_destroy(&labelled);
+    cairn_registry_destroy(&registry);
+}
+
+/* The only worker offering test.remote is SIGKILLed in the middle of
+ * superstep 2: its executors cannot run here, so the run waits for a
+ * worker. One that joins in time (started when the loss is seen) takes
+ * them over and the run gives the uninterrupted result; when none
+ * comes, the run stops with an error naming the lost worker and the
+ * executor. */
+static void
+test_workers_lost_worker_only_type_waits_for_a_worker(void **state)
+{
+    (void)state;
+    char *expected = s_reference();
+    for (int round = 0; round < 2; round++) {
+        bool replaced = round == 0;
+        char endpoint[64];
+        s_endpoint(endpoint, sizeof endpoint, 23 + round);
+        cairn_registry_t *registry = s_registry();
+        cairn_workflow_t *wf = s_build_placed(registry, 0, "test.remote",
+                                              NULL);
+        cairn_engine_t *engine = s_engine_with(registry, endpoint, 1,
+                                               replaced ? 10000 : 800,
+                                               CAIRN_WORKER_LOSS_WORKER);
+        pid_t pids[3] = {s_spawn_worker(endpoint, "w1"), 0, 0};
+        s_watch_t watch = {.victim = pids[0], .kill_after_ms = 60};
+        if (replaced)
+            watch.replacement = endpoint;
+        cairn_run_options_t opts = {.on_event = s_on_event,
+                                    .event_userdata = &watch};
+        cairn_result_t *result = NULL;
+        cairn_error_t err;
+        int rc = cairn_engine_run(engine, wf, "go", 2, &opts, &result, &err);
+        pids[1] = watch.killer;
+        pids[2] = watch.replacement_pid;
+        assert_int_equal(watch.lost, 1);
+        if (replaced) {
+            assert_int_equal(rc, 0);
+            char *actual = s_summary(result);
+            assert_string_equal(actual, expected);
+            free(actual);
+            const char *ids[] = {"b1", "b2", "b3"};
+            for (int i = 0; i < 3; i++)
+                assert_true(s_ran_in(result, ids[i], watch.replacement_pid));
+            assert_int_equal(watch.moved, 3);
+            for (int i = 0; i < 3; i++) {
+                char want[64];
+                snprintf(want, sizeof want, "%s from w1 to w9", ids[i]);
+                assert_string_equal(watch.moved_detail[i], want);
+            }
+        } else {
+            assert_int_equal(rc, CAIRN_ETRANSPORT);
+            assert_null(result);
+            assert_string_equal(err.message,
+                                "host w1 was lost; executor 'b1' (type "
+                                "'test.remote'): no worker offering that "
+                                "type joined within 800 ms");
+            assert_int_equal(watch.moved, 0);
+        }
+        cairn_result_destroy(&result);
+        cairn_engine_destroy(&engine);
+        s_reap(pids, 3);
+        cairn_workflow_destroy(&wf);
+        cairn_registry_destroy(&registry);
+    }
+    free(expected);
+}
+
 int
 main(void)
 {
@@ -882,6 +1206,15 @@ main(void)
         cmocka_unit_test(test_workers_worker_stops_when_refused),
         cmocka_unit_test(test_workers_curve_admits_listed_keys_only),
         cmocka_unit_test(test_workers_curve_bad_key_files),
+        cmocka_unit_test(
+            test_workers_labelled_executors_run_on_the_labelled_worker),
+        cmocka_unit_test(test_workers_worker_only_type_runs_on_a_worker),
+        cmocka_unit_test(
+            test_workers_unoffered_executor_fails_after_the_wait),
+        cmocka_unit_test(
+            test_workers_lost_worker_only_type_waits_for_a_worker),
     };
+    if (getenv("CAIRN_TEST_FILTER")) /* run some cases only */
+        cmocka_set_test_filter(getenv("CAIRN_TEST_FILTER"));
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

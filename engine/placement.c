@@ -1,0 +1,115 @@
+/* placement.c - which host runs which executor.
+ *
+ * Rules (docs/workers.md): an executor goes to a live worker that offers
+ * its type and, when it asks for one, carries its label; executors are
+ * spread over the workers that fit them in turn. An executor without a
+ * label whose type the coordinator's registry knows may run in-process
+ * (the fallback, or the first choice for the executors of a lost worker
+ * under CAIRN_WORKER_LOSS_IN_PROCESS). An executor with a label, or of a
+ * type only workers offer, never runs in-process: the coordinator waits
+ * (bounded) for a worker that fits it (coordinator.c).
+ *
+ * Only reads the engine's host table and the workflow; the one thing it
+ * changes is run->placement_turn. Runs on the coordinator's thread.
+ */
+#include "engine/placement.h"
+
+#include <stdio.h>
+#include <string.h>
+
+bool
+cairn__placement_needs_worker(const cairn__run_t *run, size_t x)
+{
+    const cairn__executor_t *exec = &run->wf->executors[x];
+    return exec->label != NULL
+           || cairn_registry_executor(run->engine->registry, exec->type)
+                  == NULL;
+}
+
+bool
+cairn__placement_worker_fits(const cairn__run_t *run, size_t h, size_t x)
+{
+    const cairn_engine_t *engine = run->engine;
+    const cairn__executor_t *exec = &run->wf->executors[x];
+    const cairn__host_info_t *host = &engine->hosts[h];
+    if (!host->remote || !cairn__engine_host_offers(engine, h, exec->type))
+        return false;
+    if (!exec->label)
+        return true;
+    for (size_t i = 0; i < host->label_count; i++)
+        if (strcmp(host->labels[i], exec->label) == 0)
+            return true;
+    return false;
+}
+
+long
+cairn__placement_pick(cairn__run_t *run, size_t x, bool local_first)
+{
+    const cairn_engine_t *engine = run->engine;
+    size_t local = x % engine->local_count;
+    bool local_ok =
+        !run->wf->executors[x].label
+        && cairn__engine_host_offers(engine, local, run->wf->executors[x].type);
+    if (local_first && local_ok)
+        return (long)local;
+    size_t fitting = 0;
+    for (size_t h = engine->local_count; h < engine->host_count; h++)
+        fitting += cairn__placement_worker_fits(run, h, x);
+    if (fitting > 0) {
+        size_t pick = run->placement_turn++ % fitting;
+        for (size_t h = engine->local_count; h < engine->host_count; h++)
+            if (cairn__placement_worker_fits(run, h, x) && pick-- == 0)
+                return (long)h;
+    }
+    return local_ok ? (long)local : -1;
+}
+
+long
+cairn__placement_unmet(const cairn__run_t *run, const bool *only)
+{
+    const cairn_engine_t *engine = run->engine;
+    for (size_t x = 0; x < run->wf->executor_count; x++) {
+        if ((only && !only[x]) || !cairn__placement_needs_worker(run, x))
+            continue;
+        bool fits = false;
+        for (size_t h = engine->local_count; !fits && h < engine->host_count;
+             h++)
+            fits = cairn__placement_worker_fits(run, h, x);
+        if (!fits)
+            return (long)x;
+    }
+    return -1;
+}
+
+int
+cairn__placement_missing(const cairn__run_t *run, size_t x, int code,
+                         const char *when, cairn_error_t *err)
+{
+    const cairn__executor_t *exec = &run->wf->executors[x];
+    const cairn_engine_t *engine = run->engine;
+    char label[96] = "";
+    if (exec->label)
+        snprintf(label, sizeof label, ", label '%s'", exec->label);
+    const char *what = exec->label ? "that type with that label" : "that type";
+    if (!engine->listen[0])
+        return cairn_error_set(err, code,
+                               "%sexecutor '%s' (type '%s'%s) can only run "
+                               "on a worker offering %s, and this engine "
+                               "does not listen for workers",
+                               when, exec->id, exec->type, label, what);
+    return cairn_error_set(
+        err, code,
+        "%sexecutor '%s' (type '%s'%s): no worker "
+        "offering %s joined within %llu ms",
+        when, exec->id, exec->type, label, what,
+        (unsigned long long)(engine->worker_wait_us / 1000u));
+}
+
+void
+cairn__placement_moved_detail(const cairn__run_t *run, const char *from,
+                              size_t to, char *out, size_t size)
+{
+    const cairn__host_info_t *host = &run->engine->hosts[to];
+    snprintf(out, size, "from %s to %s", from,
+             host->remote ? host->id : "in-process");
+}
