@@ -868,6 +868,8 @@ typedef struct {
     const char *name;         /* "text_pipeline_runs_per_s", ... */
     const text_step_t *steps; /* steps[0] is the start */
     size_t n_steps;           /* = supersteps and invocations of a run */
+    const char *shared_key;   /* NULL, or a shared key a run must leave */
+    const char *shared_value; /* with this value */
 } text_scenario_t;
 
 /* The state of one text scenario, shared by its repetitions. */
@@ -877,6 +879,7 @@ typedef struct {
     size_t runs;      /* runs per repetition */
     uint64_t steps;   /* supersteps (= invocations) a run must take */
     const char *name; /* for error messages */
+    const text_scenario_t *sc;
 } text_run_t;
 
 /* steps[0] -> steps[1] -> ... -> steps[n - 1], unconditional edges. */
@@ -920,7 +923,20 @@ s_text_run_once(const text_run_t *tr)
     cairn_status_t status = cairn_result_status(result);
     uint64_t steps = cairn_result_supersteps(result);
     uint64_t calls = atomic_load(&s_invocations);
+    const text_scenario_t *sc = tr->sc;
+    size_t shared_len = 0;
+    const uint8_t *shared =
+        sc->shared_key
+            ? cairn_result_state(result, NULL, sc->shared_key, &shared_len)
+            : NULL;
     int rc = 0;
+    if (sc->shared_key
+        && (!shared || shared_len != strlen(sc->shared_value)
+            || memcmp(shared, sc->shared_value, shared_len) != 0)) {
+        fprintf(stderr, "cairn-bench: %s: shared %s is not \"%s\"\n", tr->name,
+                sc->shared_key, sc->shared_value);
+        rc = -1;
+    }
     if (status != CAIRN_STATUS_COMPLETED || steps != tr->steps
         || calls != tr->steps || !out || len != strlen(S_TEXT_OUTPUT)
         || memcmp(out, S_TEXT_OUTPUT, len) != 0) {
@@ -960,7 +976,7 @@ static int
 s_bench_text(const bench_cfg_t *cfg, const cairn_registry_t *registry,
              cairn_engine_t *engine, const text_scenario_t *sc, double floor_us)
 {
-    text_run_t tr = {engine, NULL, cfg->text_runs, sc->n_steps, sc->name};
+    text_run_t tr = {engine, NULL, cfg->text_runs, sc->n_steps, sc->name, sc};
     cairn_error_t err = {0, ""};
     bench_samples_t *secs = malloc(sizeof *secs);
     cairn_builder_t *b = cairn_builder_new(registry);
@@ -1031,8 +1047,9 @@ s_bench_engines(const bench_cfg_t *cfg, double floor_us)
     };
     const text_scenario_t texts[] = {
         {"text_pipeline_runs_per_s", pipeline,
-         sizeof pipeline / sizeof pipeline[0]},
-        {"text_chain_runs_per_s", chain, sizeof chain / sizeof chain[0]},
+         sizeof pipeline / sizeof pipeline[0], "upper_output", "HELLO WORLD"},
+        {"text_chain_runs_per_s", chain, sizeof chain / sizeof chain[0], NULL,
+         NULL},
     };
     cairn_engine_options_t opts = {.host_threads = 0};
     cairn_engine_t *engine = NULL;
