@@ -16,9 +16,9 @@ samples, are shown beside the params). The report is one Markdown section:
     | scenario | params | median | p99 | min | max | units | floor × |
     <!-- make bench: end -->
 
-With --results-md the section replaces the one between the markers in
-FILE (everything around them is kept) or, when FILE has no markers, is
-appended to it; FILE is written whole to a temporary file and renamed.
+With --results-md the section replaces the one between the marker lines
+in FILE (a line holding a marker alone; everything around them is kept)
+or, when FILE has no marker lines, is appended to it; FILE is written whole to a temporary file and renamed.
 Without --results-md the section goes to stdout.
 
 Machine fields: the CPU model from /proc/cpuinfo, the online CPUs
@@ -257,6 +257,12 @@ def section(lines, fields, raw):
     return "\n".join(md) + "\n"
 
 
+def marker_lines(lines, marker):
+    """Indices of the lines that are the marker alone (the marker quoted
+    inside a sentence does not count)."""
+    return [i for i, line in enumerate(lines) if line.strip() == marker]
+
+
 def replace_section(path, text):
     """Puts text in place of FILE's marked section (or appends it) and
     writes FILE through a temporary file in its directory."""
@@ -267,19 +273,18 @@ def replace_section(path, text):
         old = ""
     except OSError as e:
         raise BadInput(f"{path}: {e.strerror}") from e
-    nb, ne = old.count(BEGIN), old.count(END)
-    if nb == 0 and ne == 0:
+    lines = old.splitlines(keepends=True)
+    begins, ends = marker_lines(lines, BEGIN), marker_lines(lines, END)
+    if not begins and not ends:
         sep = "" if not old else ("\n" if old.endswith("\n") else "\n\n")
         new = old + sep + text
-    elif nb == 1 and ne == 1 and old.index(BEGIN) < old.index(END):
-        start = old.index(BEGIN)
-        stop = old.index(END) + len(END)
-        if old[stop:stop + 1] == "\n":
-            stop += 1
-        new = old[:start] + text + old[stop:]
+    elif len(begins) == 1 and len(ends) == 1 and begins[0] < ends[0]:
+        new = ("".join(lines[:begins[0]]) + text
+               + "".join(lines[ends[0] + 1:]))
     else:
-        raise BadInput(f"{path}: {nb} '{BEGIN}' and {ne} '{END}' markers; "
-                       "want none, or one begin before one end")
+        raise BadInput(f"{path}: {len(begins)} '{BEGIN}' and {len(ends)} "
+                       f"'{END}' marker lines; want none, or one begin "
+                       "before one end")
     directory = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix=".report-", dir=directory)
     try:

@@ -55,7 +55,8 @@ REQUIRED = [
 ]
 LIBRARIES = ["libzmq", "czmq", "protobuf-c", "RocksDB", "jansson",
              "libsodium"]
-HAND_BEFORE = "# Results\n\nHand-written analysis before | with a pipe.\n\n"
+HAND_BEFORE = ("# Results\n\nHand-written analysis before | with a pipe, "
+               f"naming the markers `{BEGIN}` and `{END}` in a sentence.\n\n")
 HAND_AFTER = "\n## Later analysis\n\nKept as it is.\n"
 
 failures = []
@@ -119,10 +120,13 @@ def cpu_model():
 def check_section(text, lines):
     """The generated section in text: machine fields and one row per
     line."""
-    if not check(text.count(BEGIN) == 1 and text.count(END) == 1,
-                 f"{text.count(BEGIN)} begin, {text.count(END)} end markers"):
+    all_lines = text.splitlines()
+    begins = [i for i, l in enumerate(all_lines) if l == BEGIN]
+    ends = [i for i, l in enumerate(all_lines) if l == END]
+    if not check(len(begins) == 1 and len(ends) == 1,
+                 f"{len(begins)} begin, {len(ends)} end marker lines"):
         return
-    sec = text[text.index(BEGIN):text.index(END)]
+    sec = "\n".join(all_lines[begins[0]:ends[0]])
     fields = dict(re.findall(r"^- ([^:\n]+): (.+)$", sec, re.M))
     check(re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d UTC",
                        fields.get("Date", "")), f"date: {fields.get('Date')}")
@@ -236,7 +240,7 @@ def main():
         p = report(raws[0], "--results-md", twice)
         with open(twice, encoding="utf-8") as f:
             check(f.read() == bad_text, "bad markers: file changed")
-        check(p.returncode == 2 and "markers" in p.stderr,
+        check(p.returncode == 2 and "marker lines" in p.stderr,
               f"bad markers: exit {p.returncode}, {p.stderr!r}")
 
         broken = os.path.join(tmp, "broken.jsonl")
