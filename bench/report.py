@@ -23,7 +23,8 @@ Without --results-md the section goes to stdout.
 
 Machine fields: the CPU model from /proc/cpuinfo, the online CPUs
 (os.cpu_count) and those this process may use (sched_getaffinity), the
-kernel from uname, the OS from /etc/os-release, the compiler and build
+kernel from uname, the load average from /proc/loadavg (other work on a
+shared machine shows there), the OS from /etc/os-release, the compiler and build
 type from DIR/CMakeCache.txt (CMAKE_C_COMPILER --version; without
 --build-dir, `cc --version`), the library versions from
 `pkg-config --modversion` (the versions the build compiled and linked
@@ -159,12 +160,18 @@ def machine(build_dir):
     for label, module in LIBRARIES:
         v = run(["pkg-config", "--modversion", module])
         versions.append(f"{label} {v or '?'}")
+    try:
+        with open("/proc/loadavg", encoding="utf-8") as f:
+            load = " / ".join(f.read().split()[:3])
+    except OSError:
+        load = "unknown"
     now = datetime.datetime.now(datetime.timezone.utc)
     return [
         ("Date", f"{now:%Y-%m-%d %H:%M} UTC"),
         ("CPU", f"{cpu_model()} (`/proc/cpuinfo` model name)"),
         ("Cores", cores),
         ("Kernel", f"{uname.system} {uname.release} {uname.machine}"),
+        ("Load average when the run ended (1 / 5 / 15 min)", load),
         ("OS", os_name()),
         ("Compiler", compiler),
         ("Libraries (`pkg-config --modversion`)", ", ".join(versions)),

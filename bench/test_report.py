@@ -12,8 +12,8 @@ its raw lines and RESULTS_MD in a temporary directory, and checks:
   tcp, RSS, the floors);
 - RESULTS_MD keeps the hand-written text around the markers, holds exactly
   one generated section, and that section has every machine field (date,
-  CPU model as /proc/cpuinfo names it, cores, kernel, OS, compiler, the six
-  library versions) and one row per JSON line, in order, with its name,
+  CPU model as /proc/cpuinfo names it, cores, kernel, load average, OS,
+  compiler, the six library versions) and one row per JSON line, in order, with its name,
   median, p99, min, max, units and floor multiple;
 - RESULTS_MD= (empty) runs the benches but leaves the file byte for byte;
 - report.py appends a section to a file without markers, prints it to
@@ -137,6 +137,9 @@ def check_section(text, lines):
           f"cores: {fields.get('Cores')!r}, want {os.cpu_count()}")
     check(platform.release() in fields.get("Kernel", ""),
           f"kernel: {fields.get('Kernel')!r}")
+    load = next((v for k, v in fields.items() if k.startswith("Load")), "")
+    check(re.fullmatch(r"\d+\.\d+ / \d+\.\d+ / \d+\.\d+", load),
+          f"load average: {load!r}")
     check(len(fields.get("OS", "")) > 0 and fields.get("OS") != "unknown",
           f"OS: {fields.get('OS')!r}")
     check(re.search(r"\d+\.\d+", fields.get("Compiler", "")),
