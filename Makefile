@@ -7,8 +7,10 @@
 # (valgrind), torture (the
 # crash torture with TORTURE_KILLS SIGKILLs, seed TORTURE_SEED), tsan
 # (ThreadSanitizer build and unit tests), fuzz (each libFuzzer target for
-# FUZZ_SECONDS from its corpus, clang-14), bench, bench-peers (cairn vs
-# LangGraph.js, see bench/run-peers.sh; needs Node 20 and npm), clean.
+# FUZZ_SECONDS from its corpus, clang-14), bench (every bench program; the
+# table goes into bench/RESULTS.md, RESULTS_MD= leaves it alone),
+# bench-peers (cairn vs LangGraph.js, see bench/run-peers.sh; needs Node 20
+# and npm), clean.
 
 BUILD ?= build
 JOBS ?= $(shell nproc)
@@ -19,6 +21,8 @@ FUZZ_TARGETS ?= envelope checkpoint spec import
 TORTURE_KILLS ?= 200
 TORTURE_WORKER_KILLS ?= 100
 TORTURE_SEED ?=
+RESULTS_MD ?= bench/RESULTS.md
+BENCH_ARGS ?=
 
 .PHONY: all deps build run test asan tsan torture memcheck fuzz bench bench-peers clean
 
@@ -79,12 +83,14 @@ fuzz: deps
 	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzz_targets
 	tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
+# JSON lines on stdout and in bench/results/bench-<UTC>.jsonl; the table of
+# the run replaces the generated section of RESULTS_MD (empty: not written).
+# BENCH_ARGS go to every bench program (e.g. --quick, --reps 10).
 bench: deps
 	cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release
 	cmake --build build-release -j $(JOBS)
-	build-release/bench/cairn-bench
-	build-release/bench/cairn-bench-store
-	build-release/bench/cairn-bench-workers
+	BUILD=build-release RESULTS_MD='$(RESULTS_MD)' \
+	    BENCH_ARGS='$(BENCH_ARGS)' bench/run-bench.sh
 
 # Both sides back to back; ratios printed and appended to bench/RESULTS.md.
 bench-peers: deps

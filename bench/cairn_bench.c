@@ -21,9 +21,20 @@
  *                               edge stops it: one invocation a superstep
  *   fanout_fanin_*              start -> 64 workers -> fan-in join -> start,
  *                               looped by int_lt on a round counter
+ *   text_pipeline_runs_per_s    the five-step pipeline of
+ *                               examples/text_pipeline.c (upper -> reverse
+ *                               -> submit -> lower -> finalize, with its
+ *                               state and shared-state use, no printing) on
+ *                               "hello world": many runs a repetition, each
+ *                               checked to yield "dlrow olleh"
+ *   text_chain_runs_per_s       upper -> reverse -> lower on "hello world",
+ *                               lower yields the output: the 3-node chain
+ *                               bench/peers/langgraphjs/bench.mjs runs
  *
  * Engine lines carry floor_multiple = median us per superstep divided by
- * (default-placement round trip + codec); the target is <= 4.
+ * (default-placement round trip + codec); the target is <= 4 (for the
+ * cycle). The text scenarios count a run's whole wall time, run setup
+ * included, against its supersteps.
  *
  * Output: one JSON object a line on stdout. Every scenario runs at least
  * --reps repetitions and, outside --quick, keeps repeating until it has
@@ -51,6 +62,8 @@
 #define S_FRAME_BYTES 64    /* round-trip frame size */
 #define S_FANOUT_WIDTH 64   /* workers in the fan-out scenario */
 #define S_NO_MULTIPLE (-1.0) /* report without floor_multiple */
+#define S_TEXT_INPUT "hello world"  /* the text scenarios' input */
+#define S_TEXT_OUTPUT "dlrow olleh" /* and the output every run must yield */
 
 /* What the command line asked for and the sizes that follow from it. */
 typedef struct {
@@ -61,6 +74,7 @@ typedef struct {
     size_t codec_iters;   /* pack + unpack cycles per codec repetition */
     uint64_t cycle_steps; /* supersteps of the cycle */
     uint64_t rounds;      /* rounds of the fan-out / fan-in loop */
+    size_t text_runs;     /* runs per text scenario repetition */
     char machine[256];    /* "<cpu model>, <n> cores" */
 } bench_cfg_t;
 
@@ -515,12 +529,139 @@ s_handle_forward(cairn_ctx_t *ctx, const cairn_msg_t *msg)
     return s_relay(ctx, msg, 0);
 }
 
+/* What a text handler does to its payload. */
+typedef enum { S_TEXT_UPPER, S_TEXT_LOWER, S_TEXT_REVERSE } text_op_t;
+
+/* Counts the invocation, applies op to the payload (ASCII, as the
+ * text.* builtins and the example do) and sends the result along every
+ * outgoing edge or, with yield, yields it as the run's output. */
+static int
+s_text(cairn_ctx_t *ctx, const cairn_msg_t *msg, text_op_t op, bool yield)
+{
+    atomic_fetch_add_explicit(&s_invocations, 1, memory_order_relaxed);
+    size_t len;
+    const uint8_t *in = cairn_msg_payload(msg, &len);
+    uint8_t buf[64];
+    if (len > sizeof buf)
+        return cairn_ctx_fail(ctx, "text of %zu bytes, at most %zu", len,
+                              sizeof buf);
+    for (size_t i = 0; i < len; i++) {
+        uint8_t c = op == S_TEXT_REVERSE ? in[len - 1 - i] : in[i];
+        if (op == S_TEXT_UPPER && c >= 'a' && c <= 'z')
+            c = (uint8_t)(c - 'a' + 'A');
+        else if (op == S_TEXT_LOWER && c >= 'A' && c <= 'Z')
+            c = (uint8_t)(c - 'A' + 'a');
+        buf[i] = c;
+    }
+    int rc = yield ? cairn_ctx_yield_output(ctx, buf, len)
+                   : cairn_ctx_send(ctx, NULL, buf, len);
+    return rc == CAIRN_OK ? 0 : cairn_ctx_fail(ctx, "cannot pass text on");
+}
+
+/* bench.upper, bench.reverse, bench.lower: transform, send on. */
+static int
+s_handle_upper(cairn_ctx_t *ctx, const cairn_msg_t *msg)
+{
+    return s_text(ctx, msg, S_TEXT_UPPER, false);
+}
+
+static int
+s_handle_reverse(cairn_ctx_t *ctx, const cairn_msg_t *msg)
+{
+    return s_text(ctx, msg, S_TEXT_REVERSE, false);
+}
+
+static int
+s_handle_lower(cairn_ctx_t *ctx, const cairn_msg_t *msg)
+{
+    return s_text(ctx, msg, S_TEXT_LOWER, false);
+}
+
+/* bench.lower_output: the chain's last node, lower-case and yield. */
+static int
+s_handle_lower_output(cairn_ctx_t *ctx, const cairn_msg_t *msg)
+{
+    return s_text(ctx, msg, S_TEXT_LOWER, true);
+}
+
+/* bench.pipeline_upper: the example's upper. Publishes the input and its
+ * upper-case form as shared state, counts the texts it has seen in its
+ * own state, sends the upper-case text on. */
+static int
+s_handle_pipeline_upper(cairn_ctx_t *ctx, const cairn_msg_t *msg)
+{
+    atomic_fetch_add_explicit(&s_invocations, 1, memory_order_relaxed);
+    size_t len;
+    const uint8_t *input = cairn_msg_payload(msg, &len);
+    if (cairn_ctx_shared_set(ctx, "original_input", input, len) != CAIRN_OK)
+        return cairn_ctx_fail(ctx, "could not write shared state");
+    const uint8_t *seen = cairn_ctx_state_get(ctx, "texts_seen", NULL);
+    char count[24];
+    int n = snprintf(count, sizeof count, "%d",
+                     (seen ? atoi((const char *)seen) : 0) + 1);
+    /* Stored with its NUL so the next read can atoi it in place. */
+    if (cairn_ctx_state_set(ctx, "texts_seen", count, (size_t)n + 1)
+        != CAIRN_OK)
+        return cairn_ctx_fail(ctx, "could not write state");
+    uint8_t upper[64];
+    if (len > sizeof upper)
+        return cairn_ctx_fail(ctx, "text of %zu bytes, at most %zu", len,
+                              sizeof upper);
+    for (size_t i = 0; i < len; i++)
+        upper[i] = input[i] >= 'a' && input[i] <= 'z'
+                       ? (uint8_t)(input[i] - 'a' + 'A')
+                       : input[i];
+    if (cairn_ctx_shared_set(ctx, "upper_output", upper, len) != CAIRN_OK)
+        return cairn_ctx_fail(ctx, "could not write shared state");
+    if (cairn_ctx_send(ctx, NULL, upper, len) != CAIRN_OK)
+        return cairn_ctx_fail(ctx, "cannot pass text on");
+    return 0;
+}
+
+/* bench.pipeline_submit: the example's submit. Reads back both shared
+ * values upper wrote two supersteps earlier (fails without them) and
+ * sends its payload on unchanged. */
+static int
+s_handle_pipeline_submit(cairn_ctx_t *ctx, const cairn_msg_t *msg)
+{
+    atomic_fetch_add_explicit(&s_invocations, 1, memory_order_relaxed);
+    size_t in_len, up_len, len;
+    const uint8_t *in = cairn_ctx_shared_get(ctx, "original_input", &in_len);
+    const uint8_t *up = cairn_ctx_shared_get(ctx, "upper_output", &up_len);
+    if (!in || !up || in_len != up_len)
+        return cairn_ctx_fail(ctx, "shared state from upper is missing");
+    const uint8_t *payload = cairn_msg_payload(msg, &len);
+    if (cairn_ctx_send(ctx, NULL, payload, len) != CAIRN_OK)
+        return cairn_ctx_fail(ctx, "cannot pass text on");
+    return 0;
+}
+
+/* bench.pipeline_finalize: yields its payload as the run's output. */
+static int
+s_handle_pipeline_finalize(cairn_ctx_t *ctx, const cairn_msg_t *msg)
+{
+    atomic_fetch_add_explicit(&s_invocations, 1, memory_order_relaxed);
+    size_t len;
+    const uint8_t *payload = cairn_msg_payload(msg, &len);
+    if (cairn_ctx_yield_output(ctx, payload, len) != CAIRN_OK)
+        return cairn_ctx_fail(ctx, "cannot yield the output");
+    return 0;
+}
+
 static int
 s_registry_fill(cairn_registry_t *registry)
 {
     static const cairn_executor_type_t types[] = {
         {"bench.inc", s_handle_inc, NULL, NULL, NULL},
         {"bench.forward", s_handle_forward, NULL, NULL, NULL},
+        {"bench.upper", s_handle_upper, NULL, NULL, NULL},
+        {"bench.reverse", s_handle_reverse, NULL, NULL, NULL},
+        {"bench.lower", s_handle_lower, NULL, NULL, NULL},
+        {"bench.lower_output", s_handle_lower_output, NULL, NULL, NULL},
+        {"bench.pipeline_upper", s_handle_pipeline_upper, NULL, NULL, NULL},
+        {"bench.pipeline_submit", s_handle_pipeline_submit, NULL, NULL, NULL},
+        {"bench.pipeline_finalize", s_handle_pipeline_finalize, NULL, NULL,
+         NULL},
     };
     for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
         if (cairn_registry_add_executor(registry, &types[i]) != CAIRN_OK)
@@ -716,7 +857,166 @@ done:
     return rc;
 }
 
-/* Opens one engine (default options) and runs both engine scenarios. */
+/* One step of a linear text workflow: executor id and type. */
+typedef struct {
+    const char *id;
+    const char *type;
+} text_step_t;
+
+/* A text scenario: its steps, in order, and how to name its line. */
+typedef struct {
+    const char *name;         /* "text_pipeline_runs_per_s", ... */
+    const text_step_t *steps; /* steps[0] is the start */
+    size_t n_steps;           /* = supersteps and invocations of a run */
+    const char *shared_key;   /* NULL, or a shared key a run must leave */
+    const char *shared_value; /* with this value */
+} text_scenario_t;
+
+/* The state of one text scenario, shared by its repetitions. */
+typedef struct {
+    cairn_engine_t *engine;
+    cairn_workflow_t *workflow;
+    size_t runs;      /* runs per repetition */
+    uint64_t steps;   /* supersteps (= invocations) a run must take */
+    const char *name; /* for error messages */
+    const text_scenario_t *sc;
+} text_run_t;
+
+/* steps[0] -> steps[1] -> ... -> steps[n - 1], unconditional edges. */
+static int
+s_build_text(cairn_builder_t *b, const text_scenario_t *sc)
+{
+    for (size_t i = 0; i < sc->n_steps; i++)
+        if (cairn_builder_add_executor(b, sc->steps[i].id, sc->steps[i].type,
+                                       NULL, 0))
+            return -1;
+    for (size_t i = 0; i + 1 < sc->n_steps; i++)
+        if (cairn_builder_add_edge(b, sc->steps[i].id, sc->steps[i + 1].id,
+                                   NULL, NULL, 0))
+            return -1;
+    if (cairn_builder_set_name(b, sc->name)
+        || cairn_builder_set_start(b, sc->steps[0].id))
+        return -1;
+    cairn_builder_set_max_supersteps(b, sc->n_steps + 1);
+    return 0;
+}
+
+/* One run on S_TEXT_INPUT; fails unless it completed after exactly
+ * tr->steps supersteps and invocations with the one output
+ * S_TEXT_OUTPUT. */
+static int
+s_text_run_once(const text_run_t *tr)
+{
+    cairn_result_t *result = NULL;
+    cairn_error_t err = {0, ""};
+    atomic_store(&s_invocations, 0);
+    if (cairn_engine_run(tr->engine, tr->workflow, S_TEXT_INPUT,
+                         strlen(S_TEXT_INPUT), NULL, &result, &err)
+        < 0) {
+        fprintf(stderr, "cairn-bench: %s: run: %s\n", tr->name, err.message);
+        return -1;
+    }
+    size_t len = 0;
+    const uint8_t *out = cairn_result_output_count(result) == 1
+                             ? cairn_result_output(result, 0, &len)
+                             : NULL;
+    cairn_status_t status = cairn_result_status(result);
+    uint64_t steps = cairn_result_supersteps(result);
+    uint64_t calls = atomic_load(&s_invocations);
+    const text_scenario_t *sc = tr->sc;
+    size_t shared_len = 0;
+    const uint8_t *shared =
+        sc->shared_key
+            ? cairn_result_state(result, NULL, sc->shared_key, &shared_len)
+            : NULL;
+    int rc = 0;
+    if (sc->shared_key
+        && (!shared || shared_len != strlen(sc->shared_value)
+            || memcmp(shared, sc->shared_value, shared_len) != 0)) {
+        fprintf(stderr, "cairn-bench: %s: shared %s is not \"%s\"\n", tr->name,
+                sc->shared_key, sc->shared_value);
+        rc = -1;
+    }
+    if (status != CAIRN_STATUS_COMPLETED || steps != tr->steps
+        || calls != tr->steps || !out || len != strlen(S_TEXT_OUTPUT)
+        || memcmp(out, S_TEXT_OUTPUT, len) != 0) {
+        fprintf(stderr,
+                "cairn-bench: %s: run ended %s after %llu supersteps, %llu "
+                "invocations, %zu outputs, first \"%.*s\" (want completed, "
+                "%llu, %llu, 1, \"%s\"): %s\n",
+                tr->name, cairn_status_name(status), (unsigned long long)steps,
+                (unsigned long long)calls, cairn_result_output_count(result),
+                out ? (int)len : 0, out ? (const char *)out : "",
+                (unsigned long long)tr->steps, (unsigned long long)tr->steps,
+                S_TEXT_OUTPUT, cairn_result_error(result)->message);
+        rc = -1;
+    }
+    cairn_result_destroy(&result);
+    return rc;
+}
+
+/* One repetition: tr->runs runs back to back; *value is their wall time
+ * in seconds. */
+static int
+s_text_rep(void *arg, double *value)
+{
+    const text_run_t *tr = arg;
+    double t0 = s_now();
+    for (size_t i = 0; i < tr->runs; i++)
+        if (s_text_run_once(tr) < 0)
+            return -1;
+    *value = s_now() - t0;
+    return 0;
+}
+
+/* Builds a text scenario's workflow, warms up with a tenth of a
+ * repetition's runs (at least one), repeats and reports runs/s with the
+ * floor multiple of its supersteps. */
+static int
+s_bench_text(const bench_cfg_t *cfg, const cairn_registry_t *registry,
+             cairn_engine_t *engine, const text_scenario_t *sc, double floor_us)
+{
+    text_run_t tr = {engine, NULL, cfg->text_runs, sc->n_steps, sc->name, sc};
+    cairn_error_t err = {0, ""};
+    bench_samples_t *secs = malloc(sizeof *secs);
+    cairn_builder_t *b = cairn_builder_new(registry);
+    int rc = -1;
+    if (!secs || !b || s_build_text(b, sc) < 0
+        || cairn_builder_build(b, &tr.workflow, &err) < 0) {
+        fprintf(stderr, "cairn-bench: %s: cannot build: %s\n", sc->name,
+                err.message);
+        goto done;
+    }
+    tr.runs = cfg->text_runs / 10 ? cfg->text_runs / 10 : 1;
+    double warmup;
+    if (s_text_rep(&tr, &warmup) < 0)
+        goto done;
+    tr.runs = cfg->text_runs;
+    if (s_repeat(cfg, s_text_rep, &tr, secs) < 0)
+        goto done;
+    char params[256];
+    snprintf(params, sizeof params,
+             "{\"executors\":%zu,\"supersteps_per_run\":%zu,\"runs\":%zu,"
+             "\"input\":\"%s\",\"output\":\"%s\",\"hosts\":%zu,"
+             "\"reps\":%zu}",
+             sc->n_steps, sc->n_steps, cfg->text_runs, S_TEXT_INPUT,
+             S_TEXT_OUTPUT, cairn_engine_host_count(engine), secs->n);
+    bench_stats_t us_st;
+    double multiple =
+        s_us_per_step(secs, (uint64_t)cfg->text_runs * sc->n_steps, &us_st)
+        / floor_us;
+    s_report_rate(cfg, sc->name, params, secs, cfg->text_runs, "runs/s",
+                  multiple);
+    rc = 0;
+done:
+    cairn_workflow_destroy(&tr.workflow);
+    cairn_builder_destroy(&b);
+    free(secs);
+    return rc;
+}
+
+/* Opens one engine (default options) and runs every engine scenario on
+ * it. */
 static int
 s_bench_engines(const bench_cfg_t *cfg, double floor_us)
 {
@@ -734,6 +1034,23 @@ s_bench_engines(const bench_cfg_t *cfg, double floor_us)
         {"fanout_fanin", s_build_fanout, cfg->rounds, 3 * cfg->rounds,
          (S_FANOUT_WIDTH + 2) * cfg->rounds, fan_params},
     };
+    /* examples/text_pipeline.c's workflow, and bench.mjs's text chain. */
+    static const text_step_t pipeline[] = {
+        {"upper", "bench.pipeline_upper"},       {"reverse", "bench.reverse"},
+        {"submit", "bench.pipeline_submit"},     {"lower", "bench.lower"},
+        {"finalize", "bench.pipeline_finalize"},
+    };
+    static const text_step_t chain[] = {
+        {"upper", "bench.upper"},
+        {"reverse", "bench.reverse"},
+        {"lower", "bench.lower_output"},
+    };
+    const text_scenario_t texts[] = {
+        {"text_pipeline_runs_per_s", pipeline,
+         sizeof pipeline / sizeof pipeline[0], "upper_output", "HELLO WORLD"},
+        {"text_chain_runs_per_s", chain, sizeof chain / sizeof chain[0], NULL,
+         NULL},
+    };
     cairn_engine_options_t opts = {.host_threads = 0};
     cairn_engine_t *engine = NULL;
     cairn_error_t err = {0, ""};
@@ -748,6 +1065,9 @@ s_bench_engines(const bench_cfg_t *cfg, double floor_us)
     rc = 0;
     for (size_t i = 0; i < sizeof scenarios / sizeof scenarios[0]; i++)
         if (s_bench_engine(cfg, registry, engine, &scenarios[i], floor_us))
+            rc = -1;
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
+        if (s_bench_text(cfg, registry, engine, &texts[i], floor_us))
             rc = -1;
 done:
     cairn_engine_destroy(&engine);
@@ -797,6 +1117,7 @@ s_parse_args(int argc, char **argv, bench_cfg_t *cfg)
     cfg->codec_iters = cfg->quick ? 2000 : 100000;
     cfg->cycle_steps = cfg->quick ? 200 : 10000;
     cfg->rounds = cfg->quick ? 10 : 1000;
+    cfg->text_runs = cfg->quick ? 5 : 200;
     s_machine(cfg->machine, sizeof cfg->machine);
     return 0;
 }
