@@ -14,7 +14,9 @@
  *                               like the one the counter cycle sends
  *
  * and then the engine itself, on one engine opened with default options
- * and reused by every run:
+ * and reused by every run, then all of it again on an engine with
+ * CAIRN_CPU_SHARED (coordinator and hosts on one CPU; lines named
+ * NAME_shared_cpu_...):
  *
  *   cycle_*                     two executors passing a counter back and
  *                               forth (a -> b -> a ...) until an int_lt
@@ -32,8 +34,9 @@
  *                               bench/peers/langgraphjs/bench.mjs runs
  *
  * Engine lines carry floor_multiple = median us per superstep divided by
- * (default-placement round trip + codec); the target is <= 4 (for the
- * cycle). The text scenarios count a run's whole wall time, run setup
+ * (round trip + codec), the default-placement round trip for the default
+ * engine and the same-CPU one for the shared-CPU engine; the target is
+ * <= 4 (for the cycle). The text scenarios count a run's whole wall time, run setup
  * included, against its supersteps.
  *
  * Output: one JSON object a line on stdout. Every scenario runs at least
@@ -347,9 +350,10 @@ done:
 }
 
 /* Runs every placement the machine has CPUs for, reports each and stores
- * the default placement's median in *floor_us. */
+ * the medians of the default placement in floor_us[0] and of both
+ * threads on one CPU in floor_us[1]. */
 static int
-s_bench_roundtrip(const bench_cfg_t *cfg, double *floor_us)
+s_bench_roundtrip(const bench_cfg_t *cfg, double floor_us[2])
 {
     static const placement_t placements[] = {
         {"default", -1, -1},
@@ -379,8 +383,8 @@ s_bench_roundtrip(const bench_cfg_t *cfg, double *floor_us)
                      pl->name, cfg->round_trips, S_FRAME_BYTES, samples->n);
             s_report(cfg, "floor_inproc_roundtrip_us", params, &st, "us",
                      S_NO_MULTIPLE);
-            if (i == 0)
-                *floor_us = st.median;
+            if (i < 2)
+                floor_us[i] = st.median;
         }
         free(samples);
         if (rc < 0) {
@@ -816,7 +820,7 @@ typedef struct {
 static int
 s_bench_engine(const bench_cfg_t *cfg, const cairn_registry_t *registry,
                cairn_engine_t *engine, const engine_scenario_t *sc,
-               double floor_us)
+               const char *suffix, double floor_us)
 {
     engine_run_t er = {engine, NULL, sc->supersteps, sc->invocations};
     cairn_error_t err = {0, ""};
@@ -841,12 +845,13 @@ s_bench_engine(const bench_cfg_t *cfg, const cairn_registry_t *registry,
              cairn_engine_host_count(engine), secs->n);
     bench_stats_t us_st;
     double multiple = s_us_per_step(secs, sc->supersteps, &us_st) / floor_us;
-    snprintf(name, sizeof name, "%s_supersteps_per_s", sc->prefix);
+    snprintf(name, sizeof name, "%s%s_supersteps_per_s", sc->prefix, suffix);
     s_report_rate(cfg, name, params, secs, sc->supersteps, "supersteps/s",
                   multiple);
-    snprintf(name, sizeof name, "%s_us_per_superstep", sc->prefix);
+    snprintf(name, sizeof name, "%s%s_us_per_superstep", sc->prefix, suffix);
     s_report(cfg, name, params, &us_st, "us", multiple);
-    snprintf(name, sizeof name, "%s_invocations_per_s", sc->prefix);
+    snprintf(name, sizeof name, "%s%s_invocations_per_s", sc->prefix,
+             suffix);
     s_report_rate(cfg, name, params, secs, sc->invocations, "invocations/s",
                   multiple);
     rc = 0;
@@ -865,7 +870,8 @@ typedef struct {
 
 /* A text scenario: its steps, in order, and how to name its line. */
 typedef struct {
-    const char *name;         /* "text_pipeline_runs_per_s", ... */
+    const char *name;         /* "text_pipeline", ...: lines are
+                                 NAME[_shared_cpu]_runs_per_s */
     const text_step_t *steps; /* steps[0] is the start */
     size_t n_steps;           /* = supersteps and invocations of a run */
     const char *shared_key;   /* NULL, or a shared key a run must leave */
@@ -974,7 +980,8 @@ s_text_rep(void *arg, double *value)
  * floor multiple of its supersteps. */
 static int
 s_bench_text(const bench_cfg_t *cfg, const cairn_registry_t *registry,
-             cairn_engine_t *engine, const text_scenario_t *sc, double floor_us)
+             cairn_engine_t *engine, const text_scenario_t *sc,
+             const char *suffix, double floor_us)
 {
     text_run_t tr = {engine, NULL, cfg->text_runs, sc->n_steps, sc->name, sc};
     cairn_error_t err = {0, ""};
@@ -1005,7 +1012,9 @@ s_bench_text(const bench_cfg_t *cfg, const cairn_registry_t *registry,
     double multiple =
         s_us_per_step(secs, (uint64_t)cfg->text_runs * sc->n_steps, &us_st)
         / floor_us;
-    s_report_rate(cfg, sc->name, params, secs, cfg->text_runs, "runs/s",
+    char name[96];
+    snprintf(name, sizeof name, "%s%s_runs_per_s", sc->name, suffix);
+    s_report_rate(cfg, name, params, secs, cfg->text_runs, "runs/s",
                   multiple);
     rc = 0;
 done:
@@ -1015,10 +1024,11 @@ done:
     return rc;
 }
 
-/* Opens one engine (default options) and runs every engine scenario on
- * it. */
+/* Opens one engine with the given CPU placement and runs every engine
+ * scenario on it; suffix goes after each scenario's name. */
 static int
-s_bench_engines(const bench_cfg_t *cfg, double floor_us)
+s_bench_engines(const bench_cfg_t *cfg, cairn_cpu_placement_t placement,
+                const char *suffix, double floor_us)
 {
     char cycle_params[128], fan_params[128];
     snprintf(cycle_params, sizeof cycle_params,
@@ -1046,12 +1056,13 @@ s_bench_engines(const bench_cfg_t *cfg, double floor_us)
         {"lower", "bench.lower_output"},
     };
     const text_scenario_t texts[] = {
-        {"text_pipeline_runs_per_s", pipeline,
+        {"text_pipeline", pipeline,
          sizeof pipeline / sizeof pipeline[0], "upper_output", "HELLO WORLD"},
-        {"text_chain_runs_per_s", chain, sizeof chain / sizeof chain[0], NULL,
+        {"text_chain", chain, sizeof chain / sizeof chain[0], NULL,
          NULL},
     };
-    cairn_engine_options_t opts = {.host_threads = 0};
+    cairn_engine_options_t opts = {.host_threads = 0,
+                                   .cpu_placement = placement};
     cairn_engine_t *engine = NULL;
     cairn_error_t err = {0, ""};
     cairn_registry_t *registry = cairn_registry_new();
@@ -1064,10 +1075,11 @@ s_bench_engines(const bench_cfg_t *cfg, double floor_us)
     }
     rc = 0;
     for (size_t i = 0; i < sizeof scenarios / sizeof scenarios[0]; i++)
-        if (s_bench_engine(cfg, registry, engine, &scenarios[i], floor_us))
+        if (s_bench_engine(cfg, registry, engine, &scenarios[i], suffix,
+                           floor_us))
             rc = -1;
     for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
-        if (s_bench_text(cfg, registry, engine, &texts[i], floor_us))
+        if (s_bench_text(cfg, registry, engine, &texts[i], suffix, floor_us))
             rc = -1;
 done:
     cairn_engine_destroy(&engine);
@@ -1130,11 +1142,19 @@ main(int argc, char **argv)
     if (rc != 0)
         return rc;
     cairn_log_set_sink(s_log_sink, NULL);
-    double roundtrip_us = 0, codec_us = 0;
-    if (s_bench_roundtrip(&cfg, &roundtrip_us) < 0
+    double roundtrip_us[2] = {0, 0}, codec_us = 0;
+    if (s_bench_roundtrip(&cfg, roundtrip_us) < 0
         || s_bench_codec(&cfg, &codec_us) < 0)
         return 1;
-    /* The engine is opened after the floor so its host threads never
-     * inherit a pinned affinity. */
-    return s_bench_engines(&cfg, roundtrip_us + codec_us) < 0 ? 1 : 0;
+    /* The engines are opened after the floor so their host threads never
+     * inherit a pinned affinity. Each placement against its own floor:
+     * CAIRN_CPU_SHARED against both threads on one CPU. */
+    if (s_bench_engines(&cfg, CAIRN_CPU_ANY, "", roundtrip_us[0] + codec_us)
+        < 0)
+        return 1;
+    return s_bench_engines(&cfg, CAIRN_CPU_SHARED, "_shared_cpu",
+                           roundtrip_us[1] + codec_us)
+                   < 0
+               ? 1
+               : 0;
 }

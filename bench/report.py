@@ -259,9 +259,71 @@ def section(lines, fields, raw):
             f"`{obj['name']}`", params_text(obj), fmt(obj.get("median")),
             fmt(obj.get("p99")), fmt(obj.get("min")), fmt(obj.get("max")),
             obj.get("units", ""), multiple(obj.get("floor_multiple")))) + " |")
+    md += durable_floor_section(lines)
     md.append("")
     md.append(END)
     return "\n".join(md) + "\n"
+
+
+# The durable cycle against its floor: one round trip (in the placement
+# the engine ran in), one codec pass and one WriteBatch (synced for
+# machine), all from floor lines of the same run. Issue 5's targets.
+DURABLE_FLOORS = [
+    ("process, default placement", "durable_cycle_process_supersteps_per_s",
+     "default", "floor_batch_us", 2.0),
+    ("machine, default placement", "durable_cycle_machine_supersteps_per_s",
+     "default", "floor_batch_synced_us", 1.3),
+    ("process, shared CPU",
+     "durable_cycle_process_shared_cpu_supersteps_per_s", "same_cpu_0",
+     "floor_batch_us", 2.0),
+    ("machine, shared CPU",
+     "durable_cycle_machine_shared_cpu_supersteps_per_s", "same_cpu_0",
+     "floor_batch_synced_us", 1.3),
+]
+
+
+def durable_floor_rows(lines):
+    """(label, us/superstep, round trip, codec, batch, floor, multiple,
+    target) for each DURABLE_FLOORS entry whose lines the run has."""
+    by_name = {}
+    trips = {}
+    for obj in lines:
+        by_name.setdefault(obj["name"], obj)
+        if obj["name"] == "floor_inproc_roundtrip_us":
+            placement = (obj.get("params") or {}).get("placement")
+            trips.setdefault(placement, obj)
+    rows = []
+    for label, name, placement, batch_name, target in DURABLE_FLOORS:
+        line, trip = by_name.get(name), trips.get(placement)
+        codec, batch = by_name.get("floor_codec_us"), by_name.get(batch_name)
+        if not (line and trip and codec and batch) or not line.get("median"):
+            continue
+        us = 1e6 / line["median"]
+        floor = trip["median"] + codec["median"] + batch["median"]
+        rows.append((label, us, trip["median"], codec["median"],
+                     batch["median"], floor, us / floor, target))
+    return rows
+
+
+def durable_floor_section(lines):
+    rows = durable_floor_rows(lines)
+    if not rows:
+        return []
+    md = [
+        "",
+        "Durable cycle against its floor (round trip in the engine's "
+        "placement + codec + one WriteBatch, synced for `machine`):",
+        "",
+        "| durable cycle | µs/superstep | round trip | codec | batch | "
+        "floor | × floor | target |",
+        "|---|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for label, us, trip, codec, batch, floor, mult, target in rows:
+        verdict = "met" if mult <= target else "missed"
+        md.append(f"| {label} | {fmt(us)} | {fmt(trip)} | {fmt(codec)} | "
+                  f"{fmt(batch)} | {fmt(floor)} | {mult:.2f} | "
+                  f"≤ {target:g}×: {verdict} |")
+    return md
 
 
 def marker_lines(lines, marker):

@@ -167,6 +167,32 @@ def check_section(text, lines):
         check(row[6] == obj.get("units"), f"{what}: units {row[6]!r}")
         close(row[7], obj.get("floor_multiple"), f"{what} floor multiple")
 
+    # The durable cycle against its floor, recomputed from the lines.
+    def median(name, placement=None):
+        for obj in lines:
+            if obj["name"] == name and (placement is None or obj.get(
+                    "params", {}).get("placement") == placement):
+                return obj["median"]
+        return None
+    floors = dict((r[0], r) for r in
+                  (split_row(r) for r in sec.splitlines()
+                   if r.startswith("| process, ")
+                   or r.startswith("| machine, ")))
+    for label, name, placement, batch in (
+            ("process, default placement",
+             "durable_cycle_process_supersteps_per_s", "default",
+             "floor_batch_us"),
+            ("machine, shared CPU",
+             "durable_cycle_machine_shared_cpu_supersteps_per_s",
+             "same_cpu_0", "floor_batch_synced_us")):
+        row = floors.get(label)
+        if not check(row and len(row) == 8, f"no durable floor row {label}"):
+            continue
+        floor = (median("floor_inproc_roundtrip_us", placement)
+                 + median("floor_codec_us") + median(batch))
+        close(row[6], 1e6 / median(name) / floor,
+              f"durable floor row {label} multiple")
+
 
 def main():
     ap = argparse.ArgumentParser()

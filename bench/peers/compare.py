@@ -88,6 +88,20 @@ def main():
         ("cycle + 1 MiB unchanging state, `process` ÷ SqliteSaver NORMAL",
          "incremental_1mib_process_supersteps_per_s",
          "langgraphjs_incremental_1mib_sqlite_normal_supersteps_per_s", 100.0),
+        # The same with the engine's threads on one CPU (CAIRN_CPU_SHARED).
+        ("cycle, no store, shared CPU ÷ no checkpointer",
+         "durable_cycle_no_store_shared_cpu_supersteps_per_s",
+         "langgraphjs_cycle_no_checkpointer_supersteps_per_s", 10.0),
+        ("cycle, `process`, shared CPU ÷ SqliteSaver NORMAL",
+         "durable_cycle_process_shared_cpu_supersteps_per_s",
+         "langgraphjs_cycle_sqlite_normal_supersteps_per_s", 20.0),
+        ("cycle, `machine`, shared CPU ÷ SqliteSaver FULL",
+         "durable_cycle_machine_shared_cpu_supersteps_per_s",
+         "langgraphjs_cycle_sqlite_full_supersteps_per_s", 4.0),
+        ("cycle + 1 MiB unchanging state, `process`, shared CPU ÷ "
+         "SqliteSaver NORMAL",
+         "incremental_1mib_process_shared_cpu_supersteps_per_s",
+         "langgraphjs_incremental_1mib_sqlite_normal_supersteps_per_s", 100.0),
         ("cycle (cairn-bench engine, no store) ÷ no checkpointer (informative)",
          "cycle_supersteps_per_s",
          "langgraphjs_cycle_no_checkpointer_supersteps_per_s", None),
@@ -145,14 +159,17 @@ def main():
 
     # The 3-node text chain on "hello world" (both sides check every run
     # returns "dlrow olleh"); the issue names no target for it.
-    c = get("text_chain_runs_per_s")
-    p = get("langgraphjs_text_chain_runs_per_s")
-    if c and p:
-        rows.append((
-            "text chain upper → reverse → lower, runs/s (informative)",
-            f"{fmt(c['median'])} runs/s",
-            f"{fmt(p['median'])} runs/s",
-            f"{c['median'] / p['median']:.1f}×", "–", "info"))
+    for cname, label in (("text_chain_runs_per_s", ""),
+                         ("text_chain_shared_cpu_runs_per_s", ", shared CPU")):
+        c = get(cname)
+        p = get("langgraphjs_text_chain_runs_per_s")
+        if c and p:
+            rows.append((
+                f"text chain upper → reverse → lower{label}, runs/s "
+                "(informative)",
+                f"{fmt(c['median'])} runs/s",
+                f"{fmt(p['median'])} runs/s",
+                f"{c['median'] / p['median']:.1f}×", "–", "info"))
 
     machine = next((l.get("machine") for l in r.values() if l.get("machine")), "?")
     versions = {}
