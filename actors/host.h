@@ -19,6 +19,8 @@ typedef struct {
     char host_id[64];                 /* also the DEALER routing id */
     const char *const *labels;        /* borrowed; offered to placement */
     size_t label_count;
+    uint64_t nonce;                   /* sent in every Hello: random per
+                                         worker process, 0 in-process */
 } cairn__host_args_t;
 
 /* Process-wide set-up of czmq and libsodium, once, whichever thread

@@ -411,6 +411,10 @@ s_worker_hello(cairn__run_t *run, const cairn__peer_t *peer,
     if (h >= 0 && joined)
         s_emit(run, CAIRN_EVENT_WORKER_JOINED, NULL,
                run->engine->hosts[h].id, NULL, 0, 0);
+    /* A process that took an earlier one's worker id: the earlier one is
+     * lost at once (the check comes right after this frame). */
+    if (joined)
+        run->next_liveness_us = 0;
 }
 
 /* Receives one frame; stores it when it is an expected Done. Returns
@@ -493,7 +497,7 @@ s_place_all(cairn__run_t *run, cairn_error_t *err)
     for (;;) {
         size_t workers = 0;
         for (size_t h = engine->local_count; h < engine->host_count; h++)
-            workers += engine->hosts[h].alive;
+            workers += engine->hosts[h].alive && !engine->hosts[h].unreachable;
         if (workers >= engine->min_workers
             || cairn__monotonic_us() >= deadline)
             break;

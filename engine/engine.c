@@ -69,7 +69,7 @@ cairn__engine_host_offers(const cairn_engine_t *self, size_t h,
                           const char *type)
 {
     const cairn__host_info_t *host = &self->hosts[h];
-    if (!host->alive)
+    if (!host->alive || host->unreachable) /* about to be lost */
         return false;
     if (!host->remote) /* in-process hosts share the engine's registry */
         return cairn_registry_executor(self->registry, type) != NULL;
@@ -107,34 +107,76 @@ s_take_types(cairn__host_info_t *host, const Cairn__Hello *hello)
     return true;
 }
 
+/* A worker process new under hello's worker id (slot same, when >= 0,
+ * is its routing id's old slot): every earlier process under that id is
+ * replaced. A live one is lost at the next liveness check (its executors
+ * move, its late Dones are refused since they no longer are placed
+ * there) and is told to stop, unless it shares the new one's routing id
+ * (a Shutdown would reach the new one). */
+static void
+s_replace_namesakes(cairn_engine_t *self, const Cairn__Hello *hello, long same)
+{
+    char reason[128];
+    snprintf(reason, sizeof reason, "another process joined as worker %s",
+             hello->host_id);
+    for (size_t i = self->local_count; i < self->host_count; i++) {
+        cairn__host_info_t *host = &self->hosts[i];
+        if (host->replaced || !host->remote
+            || ((long)i != same && strcmp(host->id, hello->host_id) != 0))
+            continue;
+        host->replaced = true;
+        if (!host->alive)
+            continue;
+        host->unreachable = true;
+        if ((long)i != same)
+            cairn__engine_shutdown_peer(self, &host->peer, reason);
+        cairn_log(CAIRN_LOG_WARN, "engine",
+                  "worker %s: a new process took its id; the earlier one is "
+                  "lost",
+                  host->id);
+    }
+}
+
 long
 cairn__engine_on_hello(cairn_engine_t *self, const cairn__peer_t *peer,
                        const Cairn__Hello *hello, bool *joined)
 {
     *joined = false;
     long h = cairn__engine_find_host(self, peer);
-    if (h >= 0 && (!self->hosts[h].remote || self->hosts[h].alive)) {
-        /* Known and alive: a repeated Hello (the worker thought we were
-         * gone) only refreshes it. */
+    if (h >= 0 && self->hosts[h].replaced) {
+        /* An earlier process under an id a newer one has taken. */
+        char reason[128];
+        snprintf(reason, sizeof reason, "another process joined as worker %s",
+                 self->hosts[h].id);
+        cairn__engine_shutdown_peer(self, peer, reason);
+        return -1;
+    }
+    if (h >= 0
+        && (!self->hosts[h].remote
+            || (self->hosts[h].alive
+                && self->hosts[h].nonce == hello->nonce))) {
+        /* Known and alive, the same process: a repeated Hello (the worker
+         * thought we were gone) only refreshes it. */
         self->hosts[h].last_seen_us = cairn__monotonic_us();
         s_send_welcome(self, peer);
         return h;
     }
-    if (h < 0 || !self->hosts[h].alive) {
-        /* A new worker, or a lost one that came back: a fresh slot, so
-         * nothing from its old life is mistaken for current work. */
-        if (h >= 0)
-            self->hosts[h].peer.len = 0; /* retire the old slot's id */
-        if (self->host_count == CAIRN__MAX_HOSTS)
-            return -1;
-        h = (long)self->host_count++;
-    }
+    /* A new worker process, or a lost one that came back: a fresh slot,
+     * so nothing from its old life is mistaken for current work. */
+    s_replace_namesakes(self, hello, h);
+    if (h >= 0)
+        self->hosts[h].peer.len = 0; /* retire the old slot's id */
+    if (self->host_count == CAIRN__MAX_HOSTS)
+        return -1;
+    h = (long)self->host_count++;
     cairn__host_info_t *host = &self->hosts[h];
     host->peer = *peer;
     snprintf(host->id, sizeof host->id, "%s", hello->host_id);
     host->remote = true;
     host->alive = s_take_types(host, hello);
     host->unreachable = false;
+    host->nonce = hello->nonce;
+    host->replaced = false;
     host->last_seen_us = cairn__monotonic_us();
     *joined = host->alive;
     s_send_welcome(self, peer);

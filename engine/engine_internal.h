@@ -25,6 +25,9 @@ typedef struct {
                                process died): lost at the next check */
     char **types;           /* remote: the executor types it offers */
     size_t type_count;
+    uint64_t nonce;         /* remote: its process's Hello nonce (0: none) */
+    bool replaced;          /* remote: a newer process took its worker id;
+                               it is lost and told to stop if it speaks */
 } cairn__host_info_t;
 
 struct cairn_engine_t {
@@ -71,8 +74,12 @@ cairn__engine_find_host(const cairn_engine_t *self,
                         const cairn__peer_t *peer);
 
 /* Registers (or re-registers) the host that sent hello and welcomes it.
- * Returns its index, or -1 when there is no room; *joined tells whether
- * it is a worker that was not (or no longer) counted as alive. */
+ * Returns its index, or -1 when there is no room or the sender is a
+ * replaced process (told to stop); *joined tells whether it is a worker
+ * that was not (or no longer) counted as alive. A worker process new
+ * under a worker id (another routing id or nonce) replaces every earlier
+ * process under that id: a live one is marked unreachable, so the
+ * coordinator loses it at its next liveness check, and is told to stop. */
 long
 cairn__engine_on_hello(cairn_engine_t *self, const cairn__peer_t *peer,
                        const Cairn__Hello *hello, bool *joined);

@@ -7,8 +7,9 @@
  * test can tell which process ran what and that results do not depend on
  * it. With CAIRN_CHILD_STALL_MS, a first attempt sleeps that long instead
  * (a handler stuck past its timeout). With CAIRN_CHILD_CURVE_SECRET and
- * CAIRN_CHILD_SERVER_KEY it connects with CURVE. Gives up after 5 s
- * without a coordinator.
+ * CAIRN_CHILD_SERVER_KEY it connects with CURVE. Heartbeats every
+ * CAIRN_CHILD_HEARTBEAT_MS (default 300) ms; gives up after 5 s without
+ * a coordinator.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,14 +53,15 @@ main(int argc, char **argv)
                                     .handle = s_branch};
     if (!registry || cairn_registry_add_executor(registry, &branch) != 0)
         return 2;
-    cairn_worker_options_t opts = {.endpoint = argv[1],
-                                   .worker_id = argv[2],
-                                   .heartbeat_ms = 300,
-                                   .give_up_after_ms = 5000,
-                                   .curve_secret = getenv(
-                                       "CAIRN_CHILD_CURVE_SECRET"),
-                                   .server_key = getenv(
-                                       "CAIRN_CHILD_SERVER_KEY")};
+    cairn_worker_options_t opts = {
+        .endpoint = argv[1],
+        .worker_id = argv[2],
+        .heartbeat_ms = getenv("CAIRN_CHILD_HEARTBEAT_MS")
+                            ? (uint32_t)atol(getenv("CAIRN_CHILD_HEARTBEAT_MS"))
+                            : 300,
+        .give_up_after_ms = 5000,
+        .curve_secret = getenv("CAIRN_CHILD_CURVE_SECRET"),
+        .server_key = getenv("CAIRN_CHILD_SERVER_KEY")};
     cairn_error_t err;
     int rc = cairn_worker_run(registry, &opts, &err);
     if (rc != 0)
