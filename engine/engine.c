@@ -4,9 +4,11 @@
  * the host actors and waits (bounded) until each has said Hello, so a run
  * never starts against a host that is not there yet.
  */
+#include <errno.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zmq.h>
 
@@ -338,6 +340,33 @@ cairn__engine_replace_host(cairn_engine_t *self, size_t h)
                                                        : CAIRN_ETRANSPORT;
 }
 
+/* The endpoint for workers of this user on this machine: bound before
+ * the CURVE options are set (ZeroMQ takes them per endpoint), so it
+ * never asks for a key; ipc only, and owner-only, since that and its
+ * directory are all that guard it. */
+static int
+s_bind_local(cairn_engine_t *self, const char *endpoint, cairn_error_t *err)
+{
+    const char *ipc = "ipc://";
+    if (strncmp(endpoint, ipc, strlen(ipc)) != 0
+        || strlen(endpoint) == strlen(ipc)
+        || strlen(endpoint) >= sizeof self->local_listen)
+        return cairn_error_set(err, CAIRN_EINVAL,
+                               "local worker endpoint '%s' must be "
+                               "ipc://PATH (it takes no CURVE key)",
+                               endpoint);
+    if (zsock_bind(self->router, "%s", endpoint) < 0)
+        return cairn_error_set(err, CAIRN_ETRANSPORT,
+                               "cannot listen for local workers on %s: %s",
+                               endpoint, zmq_strerror(zmq_errno()));
+    snprintf(self->local_listen, sizeof self->local_listen, "%s", endpoint);
+    if (chmod(endpoint + strlen(ipc), S_IRUSR | S_IWUSR) != 0)
+        return cairn_error_set(err, CAIRN_ETRANSPORT,
+                               "cannot make %s owner-only: %s", endpoint,
+                               strerror(errno));
+    return CAIRN_OK;
+}
+
 /* CURVE on the listen endpoint: both key options, and a listen endpoint. */
 static int
 s_start_curve(cairn_engine_t *self, const cairn_engine_options_t *opts,
@@ -401,7 +430,9 @@ cairn_engine_open(cairn_engine_t **out, const cairn_registry_t *registry,
         if (zsock_bind(self->router, "%s", self->endpoint) != 0)
             rc = cairn_error_set(err, CAIRN_ETRANSPORT, "could not bind %s",
                                  self->endpoint);
-        else if (opts && (opts->curve_secret || opts->allow_keys))
+        else if (opts && opts->local_listen)
+            rc = s_bind_local(self, opts->local_listen, err);
+        if (rc == CAIRN_OK && opts && (opts->curve_secret || opts->allow_keys))
             /* After the inproc bind: only the listen endpoint is CURVE. */
             rc = s_start_curve(self, opts, err);
         if (rc == CAIRN_OK && self->listen[0]

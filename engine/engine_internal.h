@@ -35,6 +35,8 @@ struct cairn_engine_t {
     zsock_t *router;                  /* coordinator ROUTER */
     char endpoint[64];                /* inproc endpoint of the ROUTER */
     char listen[256];                 /* endpoint workers connect to, or "" */
+    char local_listen[256];           /* ipc endpoint for local workers,
+                                         never CURVE, or "" */
     uint64_t heartbeat_us;
     size_t min_workers;
     uint64_t worker_wait_us;

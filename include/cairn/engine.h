@@ -104,6 +104,12 @@ typedef struct {
                                  file (cairn/curve.h) */
     const char *allow_keys;   /* ... and the directory of the public keys
                                  of the workers let in */
+    const char *local_listen; /* also accept workers on this ipc://PATH,
+                                 never with CURVE (even when listen has
+                                 it): for worker processes of this user
+                                 on this machine. PATH must be in a
+                                 directory only the user can enter; the
+                                 socket file is made 0600. NULL: none */
 } cairn_engine_options_t;
 
 /* What a checkpoint predicate sees at a barrier. Borrowed for the call. */

@@ -870,6 +870,75 @@ test_workers_curve_bad_key_files(void **state)
     nftw(dir, s_rm_entry, 8, FTW_DEPTH | FTW_PHYS);
 }
 
+/* A CURVE engine's local_listen endpoint asks for no key: a worker
+ * without one joins over it and runs the branches (the in-process
+ * result), while on the tcp endpoint the same worker would be refused
+ * (test_workers_curve_admits_listed_keys_only). The socket file is
+ * owner-only; a local endpoint that is not ipc is refused. */
+static void
+test_workers_local_endpoint_takes_no_key(void **state)
+{
+    (void)state;
+    char *expected = s_reference();
+    char dir[] = "/tmp/cairn-local-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char keys[256], secret[300], allow[256], local[320], sock[300];
+    snprintf(keys, sizeof keys, "%s/server", dir);
+    cairn_error_t err;
+    assert_int_equal(cairn_curve_keygen(keys, &err), 0);
+    snprintf(secret, sizeof secret, "%s/key", keys);
+    snprintf(allow, sizeof allow, "%s/allow", dir);
+    assert_int_equal(mkdir(allow, 0700), 0);
+    snprintf(sock, sizeof sock, "%s/workers.ipc", dir);
+    snprintf(local, sizeof local, "ipc://%s", sock);
+    char endpoint[64];
+    s_endpoint(endpoint, sizeof endpoint, 18);
+    cairn_registry_t *registry = s_registry();
+    cairn_workflow_t *wf = s_build(registry);
+    cairn_engine_options_t engine_opts = {.host_threads = 2,
+                                          .listen = endpoint,
+                                          .heartbeat_ms = 300,
+                                          .min_workers = 1,
+                                          .worker_wait_ms = 10000,
+                                          .curve_secret = secret,
+                                          .allow_keys = allow,
+                                          .local_listen = "tcp://127.0.0.1:1"};
+    cairn_engine_t *engine = NULL;
+    assert_int_equal(cairn_engine_open(&engine, registry, &engine_opts, &err),
+                     CAIRN_EINVAL);
+    assert_non_null(strstr(err.message, "must be ipc://PATH"));
+    engine_opts.local_listen = local;
+    assert_int_equal(cairn_engine_open(&engine, registry, &engine_opts, &err),
+                     0);
+    struct stat st;
+    assert_int_equal(stat(sock, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    pid_t pids[1] = {s_spawn_worker(local, "local")};
+    cairn_result_t *result = NULL;
+    assert_int_equal(cairn_engine_run(engine, wf, "go", 2, NULL, &result, &err),
+                     0);
+    char *actual = s_summary(result);
+    assert_string_equal(actual, expected);
+    char self[24];
+    snprintf(self, sizeof self, "%ld", (long)getpid());
+    const char *ids[] = {"b1", "b2", "b3"};
+    for (int i = 0; i < 3; i++) {
+        size_t len;
+        const uint8_t *pid = cairn_result_state(result, ids[i], "pid", &len);
+        assert_non_null(pid);
+        assert_false(len == strlen(self) && memcmp(pid, self, len) == 0);
+    }
+    assert_int_equal(cairn_engine_refused_peers(engine), 0);
+    free(actual);
+    free(expected);
+    cairn_result_destroy(&result);
+    cairn_engine_destroy(&engine);
+    s_reap(pids, 1);
+    cairn_workflow_destroy(&wf);
+    cairn_registry_destroy(&registry);
+    nftw(dir, s_rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+}
+
 /* ---- a worker restarted under its id ------------------------------------- */
 
 /* The environment of a child_worker with 2 s heartbeats, made before a
@@ -1044,6 +1113,7 @@ main(void)
         cmocka_unit_test(test_workers_worker_stops_when_refused),
         cmocka_unit_test(test_workers_curve_admits_listed_keys_only),
         cmocka_unit_test(test_workers_curve_bad_key_files),
+        cmocka_unit_test(test_workers_local_endpoint_takes_no_key),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
