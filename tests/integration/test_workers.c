@@ -233,6 +233,21 @@ s_summary(const cairn_result_t *result)
     return text;
 }
 
+/* Every branch ran in a worker process, not in this one. */
+static void
+s_assert_branches_in_workers(const cairn_result_t *result)
+{
+    char self[24];
+    snprintf(self, sizeof self, "%ld", (long)getpid());
+    const char *ids[] = {"b1", "b2", "b3"};
+    for (int i = 0; i < 3; i++) {
+        size_t len;
+        const uint8_t *pid = cairn_result_state(result, ids[i], "pid", &len);
+        assert_non_null(pid);
+        assert_false(len == strlen(self) && memcmp(pid, self, len) == 0);
+    }
+}
+
 /* Runs the fan-out in-process, for reference. */
 static char *
 s_reference(void)
@@ -305,18 +320,8 @@ s_run_with_workers(int salt, long kill_after_ms)
     assert_string_equal(actual, expected);
     /* A worker wrongly thought lost (a very slow machine) may join again. */
     assert_true(watch.joined >= WORKERS);
-    /* Every branch ran in a worker process, not here. */
-    char self[24];
-    snprintf(self, sizeof self, "%ld", (long)getpid());
     if (kill_after_ms == 0) {
-        const char *ids[] = {"b1", "b2", "b3"};
-        for (int i = 0; i < 3; i++) {
-            size_t len;
-            const uint8_t *pid = cairn_result_state(result, ids[i], "pid",
-                                                    &len);
-            assert_non_null(pid);
-            assert_false(len == strlen(self) && memcmp(pid, self, len) == 0);
-        }
+        s_assert_branches_in_workers(result);
         assert_int_equal(watch.lost, 0);
         assert_int_equal(watch.joined, WORKERS);
     } else {
@@ -731,15 +736,7 @@ test_workers_curve_admits_listed_keys_only(void **state)
     char *actual = s_summary(result);
     assert_string_equal(actual, expected);
     assert_int_equal(watch.joined, 2); /* the refused ones never joined */
-    char self[24];
-    snprintf(self, sizeof self, "%ld", (long)getpid());
-    const char *ids[] = {"b1", "b2", "b3"};
-    for (int i = 0; i < 3; i++) {
-        size_t len;
-        const uint8_t *pid = cairn_result_state(result, ids[i], "pid", &len);
-        assert_non_null(pid);
-        assert_false(len == strlen(self) && memcmp(pid, self, len) == 0);
-    }
+    s_assert_branches_in_workers(result);
     /* Refused: they stop by themselves (3 heartbeats of 300 ms without a
      * word after the refusal) long before giving up at 5 s. */
     uint64_t start = zclock_mono();
@@ -919,15 +916,7 @@ test_workers_local_endpoint_takes_no_key(void **state)
                      0);
     char *actual = s_summary(result);
     assert_string_equal(actual, expected);
-    char self[24];
-    snprintf(self, sizeof self, "%ld", (long)getpid());
-    const char *ids[] = {"b1", "b2", "b3"};
-    for (int i = 0; i < 3; i++) {
-        size_t len;
-        const uint8_t *pid = cairn_result_state(result, ids[i], "pid", &len);
-        assert_non_null(pid);
-        assert_false(len == strlen(self) && memcmp(pid, self, len) == 0);
-    }
+    s_assert_branches_in_workers(result);
     assert_int_equal(cairn_engine_refused_peers(engine), 0);
     free(actual);
     free(expected);
