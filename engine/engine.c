@@ -118,13 +118,13 @@ s_take_types(cairn__host_info_t *host, const Cairn__Hello *hello)
 static void
 s_replace_namesakes(cairn_engine_t *self, const Cairn__Hello *hello, long same)
 {
-    char reason[128];
-    snprintf(reason, sizeof reason, "another process joined as worker %s",
-             hello->host_id);
+    char id[sizeof self->hosts[0].id], reason[128];
+    snprintf(id, sizeof id, "%s", hello->host_id); /* as slots keep it */
+    snprintf(reason, sizeof reason, "another process joined as worker %s", id);
     for (size_t i = self->local_count; i < self->host_count; i++) {
         cairn__host_info_t *host = &self->hosts[i];
         if (host->replaced || !host->remote
-            || ((long)i != same && strcmp(host->id, hello->host_id) != 0))
+            || ((long)i != same && strcmp(host->id, id) != 0))
             continue;
         host->replaced = true;
         if (!host->alive)
