@@ -356,6 +356,7 @@ cairn__hello_send(void *socket, const cairn__host_args_t *args)
     hello.n_executor_types = n;
     hello.labels = (char **)args->labels;
     hello.n_labels = args->label_count;
+    hello.nonce = args->nonce;
     Cairn__Envelope env = CAIRN__ENVELOPE__INIT;
     env.body_case = CAIRN__ENVELOPE__BODY_HELLO;
     env.hello = &hello;

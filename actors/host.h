@@ -21,6 +21,8 @@ typedef struct {
     size_t label_count;
     bool pin;                         /* run the thread on cpu only */
     int cpu;
+    uint64_t nonce;                   /* sent in every Hello: random per
+                                         worker process, 0 in-process */
 } cairn__host_args_t;
 
 /* Process-wide set-up of czmq and libsodium, once, whichever thread

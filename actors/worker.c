@@ -114,7 +114,14 @@ s_open(s_worker_t *self, const cairn_worker_options_t *opts,
         return cairn_error_set(err, CAIRN_ENOMEM, "out of memory");
     zsock_set_linger(self->up, 0);
     zsock_set_linger(self->down, 0);
-    zsock_set_identity(self->up, self->args.host_id);
+    /* The routing id holds the nonce: a process restarted under the same
+     * worker id is another peer to the coordinator's ROUTER (which would
+     * ignore a second connection under a routing id still in use), and
+     * whatever the old process still sends is told apart. */
+    char routing_id[96];
+    snprintf(routing_id, sizeof routing_id, "%s/%016llx", self->args.host_id,
+             (unsigned long long)self->args.nonce);
+    zsock_set_identity(self->up, routing_id);
     /* A DEALER whose only pipe is gone (a refused handshake) blocks on
      * send: wait at most one heartbeat, then drop what cannot go (there is
      * no coordinator to take it). */
@@ -297,6 +304,10 @@ cairn_worker_run(const cairn_registry_t *registry,
         snprintf(self.args.host_id, sizeof self.args.host_id,
                  "worker-%ld-%06x", (long)getpid(),
                  randombytes_random() & 0xffffffu);
+    /* Tells this process from an earlier one under the same id: every
+     * Hello carries it (docs/protocol.md). 0 means "none". */
+    while (self.args.nonce == 0)
+        randombytes_buf(&self.args.nonce, sizeof self.args.nonce);
     int rc = s_open(&self, opts, err);
     if (rc == CAIRN_OK)
         rc = s_loop(&self, opts, err);

@@ -140,6 +140,14 @@ cli_checkpoints_tree(cairn_store_t *store, const char *run_id, bool json);
 bool
 cli_control_endpoint(char *out, size_t size);
 
+/* ipc:///tmp/cairn-UID/NAME-PID.ipc into out: in a directory only this
+ * user can enter (made 0700 when missing), so only the user's processes
+ * can connect. false with why (a sentence) when the directory is missing,
+ * cannot be made or is not ours alone. */
+bool
+cli_private_endpoint(char *out, size_t size, const char *name, char *why,
+                     size_t why_size);
+
 /* SIGINT/SIGTERM pause the run through control; a second one stops the
  * process at once (removing endpoint's socket file). Restore undoes it. */
 void

@@ -32,26 +32,33 @@ static volatile sig_atomic_t s_signals;
 static struct sigaction s_old_int, s_old_term;
 
 bool
-cli_control_endpoint(char *out, size_t size)
+cli_private_endpoint(char *out, size_t size, const char *name, char *why,
+                     size_t why_size)
 {
     char dir[64];
     snprintf(dir, sizeof dir, "/tmp/cairn-%lu", (unsigned long)getuid());
     if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
-        cli_error("warning: cannot create %s (%s): the run has no control "
-                  "endpoint",
-                  dir, strerror(errno));
+        snprintf(why, why_size, "cannot create %s (%s)", dir, strerror(errno));
         return false;
     }
     struct stat st;
     if (lstat(dir, &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != getuid()
         || (st.st_mode & 0077) != 0) {
-        cli_error("warning: %s is not a directory only we own: the run has "
-                  "no control endpoint",
-                  dir);
+        snprintf(why, why_size, "%s is not a directory only we own", dir);
         return false;
     }
-    snprintf(out, size, "ipc://%s/ctl-%ld.ipc", dir, (long)getpid());
+    snprintf(out, size, "ipc://%s/%s-%ld.ipc", dir, name, (long)getpid());
     return true;
+}
+
+bool
+cli_control_endpoint(char *out, size_t size)
+{
+    char why[128];
+    if (cli_private_endpoint(out, size, "ctl", why, sizeof why))
+        return true;
+    cli_error("warning: %s: the run has no control endpoint", why);
+    return false;
 }
 
 static void

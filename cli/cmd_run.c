@@ -63,11 +63,6 @@ s_check_listen(const s_options_t *o)
         cli_error("--curve-secret and --allow-keys go together");
         return CLI_EXIT_USAGE;
     }
-    if (o->curve_secret && o->spawn_workers) {
-        cli_error("--spawn-workers cannot be combined with --curve-secret "
-                  "(spawned workers have no keys)");
-        return CLI_EXIT_USAGE;
-    }
     if (o->curve_secret && !o->listen) {
         cli_error("--curve-secret and --allow-keys need --listen");
         return CLI_EXIT_USAGE;
@@ -502,15 +497,21 @@ s_drive(const s_options_t *o, const cairn_registry_t *registry,
                 : CAIRN_CPU_ANY,
         .on_worker_loss = o->worker_loss,
     };
-    /* --spawn-workers: local workers on an ipc endpoint of our own. */
-    char spawn_endpoint[96];
+    /* --spawn-workers: local workers on an ipc endpoint of our own, in a
+     * directory only we can enter. They never use --listen: beside one
+     * it is a second endpoint, without CURVE even when --listen has it
+     * (docs/workers.md). */
+    char spawn_endpoint[96], spawn_why[128] = "";
     size_t spawned = o->spawn_workers > 64 ? 64 : (size_t)o->spawn_workers;
     pid_t pids[64] = {0};
-    if (spawned > 0 && !o->listen) {
-        snprintf(spawn_endpoint, sizeof spawn_endpoint,
-                 "ipc:///tmp/cairn-workers-%ld.ipc", (long)getpid());
+    bool spawn_ok =
+        spawned == 0
+        || cli_private_endpoint(spawn_endpoint, sizeof spawn_endpoint,
+                                "workers", spawn_why, sizeof spawn_why);
+    if (spawned > 0 && spawn_ok && o->listen)
+        engine_opts.local_listen = spawn_endpoint;
+    else if (spawned > 0 && spawn_ok)
         engine_opts.listen = spawn_endpoint;
-    }
     if (spawned > 0 && engine_opts.min_workers < spawned)
         engine_opts.min_workers = spawned;
     /* Pause and cancel from other processes and from signals. */
@@ -522,9 +523,12 @@ s_drive(const s_options_t *o, const cairn_registry_t *registry,
         run_opts->control_endpoint = control_endpoint;
     if (control)
         cli_signals_install(control, run_opts->control_endpoint);
-    int rc = cairn_engine_open(&engine, registry, &engine_opts, &err);
+    int rc = spawn_ok ? cairn_engine_open(&engine, registry, &engine_opts, &err)
+                      : cairn_error_set(&err, CAIRN_ETRANSPORT,
+                                        "cannot start worker processes: %s",
+                                        spawn_why);
     if (rc == CAIRN_OK && spawned > 0
-        && cli_spawn_workers(spawned, engine_opts.listen, run_opts->plugins,
+        && cli_spawn_workers(spawned, spawn_endpoint, run_opts->plugins,
                              run_opts->plugin_count, o->allow_exec, pids)
                != CLI_EXIT_OK)
         rc = cairn_error_set(&err, CAIRN_ETRANSPORT,
@@ -556,7 +560,7 @@ s_drive(const s_options_t *o, const cairn_registry_t *registry,
     cairn_result_destroy(&result);
     cli_reap_workers(pids, spawned);
     cairn_engine_destroy(&engine);
-    if (spawned > 0 && !o->listen)
+    if (spawned > 0 && spawn_ok)
         unlink(spawn_endpoint + strlen("ipc://"));
     return exit_code;
 }

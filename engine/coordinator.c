@@ -412,6 +412,10 @@ s_worker_hello(cairn__run_t *run, const cairn__peer_t *peer,
     if (h >= 0 && joined)
         s_emit(run, CAIRN_EVENT_WORKER_JOINED, NULL,
                run->engine->hosts[h].id, NULL, 0, 0);
+    /* A process that took an earlier one's worker id: the earlier one is
+     * lost at once (the check comes right after this frame). */
+    if (joined)
+        run->next_liveness_us = 0;
 }
 
 /* Receives one frame; stores it when it is an expected Done. Returns
@@ -483,11 +487,11 @@ s_await_workers(cairn__run_t *run, const bool *only, bool starting)
     for (;;) {
         size_t workers = 0;
         for (size_t h = engine->local_count; h < engine->host_count; h++)
-            workers += engine->hosts[h].alive;
+            workers += engine->hosts[h].alive && !engine->hosts[h].unreachable;
         bool enough = !starting || workers >= engine->min_workers;
         /* A worker that fits can only come through a listen endpoint. */
-        bool unmet =
-            engine->listen[0] && cairn__placement_unmet(run, only) >= 0;
+        bool unmet = cairn__engine_listens(engine)
+                     && cairn__placement_unmet(run, only) >= 0;
         if ((enough && !unmet) || cairn__monotonic_us() >= deadline)
             break;
         zmq_pollitem_t item = {router, 0, ZMQ_POLLIN, 0};
@@ -520,7 +524,7 @@ s_place_all(cairn__run_t *run, cairn_error_t *err)
     for (size_t x = 0; x < run->wf->executor_count; x++)
         if (!s_place(run, x, false))
             return cairn__placement_missing(run, x,
-                                            run->engine->listen[0]
+                                            cairn__engine_listens(run->engine)
                                                 ? CAIRN_ENOTFOUND
                                                 : CAIRN_EVALIDATION,
                                             "", err);

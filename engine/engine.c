@@ -4,9 +4,11 @@
  * the host actors and waits (bounded) until each has said Hello, so a run
  * never starts against a host that is not there yet.
  */
+#include <errno.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zmq.h>
 
@@ -70,7 +72,7 @@ cairn__engine_host_offers(const cairn_engine_t *self, size_t h,
                           const char *type)
 {
     const cairn__host_info_t *host = &self->hosts[h];
-    if (!host->alive)
+    if (!host->alive || host->unreachable) /* about to be lost */
         return false;
     if (!host->remote) /* in-process hosts share the engine's registry */
         return cairn_registry_executor(self->registry, type) != NULL;
@@ -123,34 +125,76 @@ s_take_types(cairn__host_info_t *host, const Cairn__Hello *hello)
                              hello->n_labels);
 }
 
+/* A worker process new under hello's worker id (slot same, when >= 0,
+ * is its routing id's old slot): every earlier process under that id is
+ * replaced. A live one is lost at the next liveness check (its executors
+ * move, its late Dones are refused since they no longer are placed
+ * there) and is told to stop, unless it shares the new one's routing id
+ * (a Shutdown would reach the new one). */
+static void
+s_replace_namesakes(cairn_engine_t *self, const Cairn__Hello *hello, long same)
+{
+    char id[sizeof self->hosts[0].id], reason[128];
+    snprintf(id, sizeof id, "%s", hello->host_id); /* as slots keep it */
+    snprintf(reason, sizeof reason, "another process joined as worker %s", id);
+    for (size_t i = self->local_count; i < self->host_count; i++) {
+        cairn__host_info_t *host = &self->hosts[i];
+        if (host->replaced || !host->remote
+            || ((long)i != same && strcmp(host->id, id) != 0))
+            continue;
+        host->replaced = true;
+        if (!host->alive)
+            continue;
+        host->unreachable = true;
+        if ((long)i != same)
+            cairn__engine_shutdown_peer(self, &host->peer, reason);
+        cairn_log(CAIRN_LOG_WARN, "engine",
+                  "worker %s: a new process took its id; the earlier one is "
+                  "lost",
+                  host->id);
+    }
+}
+
 long
 cairn__engine_on_hello(cairn_engine_t *self, const cairn__peer_t *peer,
                        const Cairn__Hello *hello, bool *joined)
 {
     *joined = false;
     long h = cairn__engine_find_host(self, peer);
-    if (h >= 0 && (!self->hosts[h].remote || self->hosts[h].alive)) {
-        /* Known and alive: a repeated Hello (the worker thought we were
-         * gone) only refreshes it. */
+    if (h >= 0 && self->hosts[h].replaced) {
+        /* An earlier process under an id a newer one has taken. */
+        char reason[128];
+        snprintf(reason, sizeof reason, "another process joined as worker %s",
+                 self->hosts[h].id);
+        cairn__engine_shutdown_peer(self, peer, reason);
+        return -1;
+    }
+    if (h >= 0
+        && (!self->hosts[h].remote
+            || (self->hosts[h].alive
+                && self->hosts[h].nonce == hello->nonce))) {
+        /* Known and alive, the same process: a repeated Hello (the worker
+         * thought we were gone) only refreshes it. */
         self->hosts[h].last_seen_us = cairn__monotonic_us();
         s_send_welcome(self, peer);
         return h;
     }
-    if (h < 0 || !self->hosts[h].alive) {
-        /* A new worker, or a lost one that came back: a fresh slot, so
-         * nothing from its old life is mistaken for current work. */
-        if (h >= 0)
-            self->hosts[h].peer.len = 0; /* retire the old slot's id */
-        if (self->host_count == CAIRN__MAX_HOSTS)
-            return -1;
-        h = (long)self->host_count++;
-    }
+    /* A new worker process, or a lost one that came back: a fresh slot,
+     * so nothing from its old life is mistaken for current work. */
+    s_replace_namesakes(self, hello, h);
+    if (h >= 0)
+        self->hosts[h].peer.len = 0; /* retire the old slot's id */
+    if (self->host_count == CAIRN__MAX_HOSTS)
+        return -1;
+    h = (long)self->host_count++;
     cairn__host_info_t *host = &self->hosts[h];
     host->peer = *peer;
     snprintf(host->id, sizeof host->id, "%s", hello->host_id);
     host->remote = true;
     host->alive = s_take_types(host, hello);
     host->unreachable = false;
+    host->nonce = hello->nonce;
+    host->replaced = false;
     host->last_seen_us = cairn__monotonic_us();
     *joined = host->alive;
     s_send_welcome(self, peer);
@@ -314,6 +358,33 @@ cairn__engine_replace_host(cairn_engine_t *self, size_t h)
                                                        : CAIRN_ETRANSPORT;
 }
 
+/* The endpoint for workers of this user on this machine: bound before
+ * the CURVE options are set (ZeroMQ takes them per endpoint), so it
+ * never asks for a key; ipc only, and owner-only, since that and its
+ * directory are all that guard it. */
+static int
+s_bind_local(cairn_engine_t *self, const char *endpoint, cairn_error_t *err)
+{
+    const char *ipc = "ipc://";
+    if (strncmp(endpoint, ipc, strlen(ipc)) != 0
+        || strlen(endpoint) == strlen(ipc)
+        || strlen(endpoint) >= sizeof self->local_listen)
+        return cairn_error_set(err, CAIRN_EINVAL,
+                               "local worker endpoint '%s' must be "
+                               "ipc://PATH (it takes no CURVE key)",
+                               endpoint);
+    if (zsock_bind(self->router, "%s", endpoint) < 0)
+        return cairn_error_set(err, CAIRN_ETRANSPORT,
+                               "cannot listen for local workers on %s: %s",
+                               endpoint, zmq_strerror(zmq_errno()));
+    snprintf(self->local_listen, sizeof self->local_listen, "%s", endpoint);
+    if (chmod(endpoint + strlen(ipc), S_IRUSR | S_IWUSR) != 0)
+        return cairn_error_set(err, CAIRN_ETRANSPORT,
+                               "cannot make %s owner-only: %s", endpoint,
+                               strerror(errno));
+    return CAIRN_OK;
+}
+
 /* CURVE on the listen endpoint: both key options, and a listen endpoint. */
 static int
 s_start_curve(cairn_engine_t *self, const cairn_engine_options_t *opts,
@@ -382,7 +453,9 @@ cairn_engine_open(cairn_engine_t **out, const cairn_registry_t *registry,
         if (zsock_bind(self->router, "%s", self->endpoint) != 0)
             rc = cairn_error_set(err, CAIRN_ETRANSPORT, "could not bind %s",
                                  self->endpoint);
-        else if (opts && (opts->curve_secret || opts->allow_keys))
+        else if (opts && opts->local_listen)
+            rc = s_bind_local(self, opts->local_listen, err);
+        if (rc == CAIRN_OK && opts && (opts->curve_secret || opts->allow_keys))
             /* After the inproc bind: only the listen endpoint is CURVE. */
             rc = s_start_curve(self, opts, err);
         if (rc == CAIRN_OK && self->listen[0]

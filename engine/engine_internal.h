@@ -27,6 +27,9 @@ typedef struct {
     size_t type_count;
     char **labels;          /* remote: the labels it announced */
     size_t label_count;
+    uint64_t nonce;         /* remote: its process's Hello nonce (0: none) */
+    bool replaced;          /* remote: a newer process took its worker id;
+                               it is lost and told to stop if it speaks */
 } cairn__host_info_t;
 
 struct cairn_engine_t {
@@ -34,6 +37,8 @@ struct cairn_engine_t {
     zsock_t *router;                  /* coordinator ROUTER */
     char endpoint[64];                /* inproc endpoint of the ROUTER */
     char listen[256];                 /* endpoint workers connect to, or "" */
+    char local_listen[256];           /* ipc endpoint for local workers,
+                                         never CURVE, or "" */
     uint64_t heartbeat_us;
     size_t min_workers;
     uint64_t worker_wait_us;
@@ -56,6 +61,13 @@ struct cairn_engine_t {
     _Atomic uint64_t refused_peers;   /* refused handshakes (curve.c) */
 };
 
+/* True when worker processes can join: a listen or local endpoint. */
+static inline bool
+cairn__engine_listens(const cairn_engine_t *engine)
+{
+    return engine->listen[0] || engine->local_listen[0];
+}
+
 /* Drives one run (coordinator.c). Same contract as cairn_engine_run. */
 int
 cairn__coordinator_run(cairn_engine_t *engine,
@@ -76,8 +88,12 @@ cairn__engine_find_host(const cairn_engine_t *self,
                         const cairn__peer_t *peer);
 
 /* Registers (or re-registers) the host that sent hello and welcomes it.
- * Returns its index, or -1 when there is no room; *joined tells whether
- * it is a worker that was not (or no longer) counted as alive. */
+ * Returns its index, or -1 when there is no room or the sender is a
+ * replaced process (told to stop); *joined tells whether it is a worker
+ * that was not (or no longer) counted as alive. A worker process new
+ * under a worker id (another routing id or nonce) replaces every earlier
+ * process under that id: a live one is marked unreachable, so the
+ * coordinator loses it at its next liveness check, and is told to stop. */
 long
 cairn__engine_on_hello(cairn_engine_t *self, const cairn__peer_t *peer,
                        const Cairn__Hello *hello, bool *joined);

@@ -91,7 +91,7 @@ cairn__placement_missing(const cairn__run_t *run, size_t x, int code,
     if (exec->label)
         snprintf(label, sizeof label, ", label '%s'", exec->label);
     const char *what = exec->label ? "that type with that label" : "that type";
-    if (!engine->listen[0])
+    if (!cairn__engine_listens(engine))
         return cairn_error_set(err, code,
                                "%sexecutor '%s' (type '%s'%s) can only run "
                                "on a worker offering %s, and this engine "

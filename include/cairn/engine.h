@@ -134,6 +134,12 @@ typedef struct {
                                  of the workers let in */
     cairn_worker_loss_t on_worker_loss; /* where a lost worker's executors
                                            go (default: another worker) */
+    const char *local_listen; /* also accept workers on this ipc://PATH,
+                                 never with CURVE (even when listen has
+                                 it): for worker processes of this user
+                                 on this machine. PATH must be in a
+                                 directory only the user can enter; the
+                                 socket file is made 0600. NULL: none */
 } cairn_engine_options_t;
 
 /* What a checkpoint predicate sees at a barrier. Borrowed for the call. */

@@ -1691,22 +1691,14 @@ test_cli_exec_needs_allow_exec(void **state)
     s_expect(&r, 0, "purr\n", NULL);
 }
 
-/* --spawn-workers 2: the run uses two local worker processes (their
- * pids are in their ids, announced by worker_joined events) and none of
- * them is left once cairn exits. */
-static void
-test_cli_spawn_workers_leave_nothing_behind(void **state)
+/* The distinct pids of the spawned workers (their ids are worker-PID-...)
+ * that joined, from --events output, into pids (room for 16). A worker
+ * taken for lost on a slow machine may join twice: counted once. */
+static int
+s_spawned_pids(const char *events, long *pids)
 {
-    (void)state;
-    s_result_t r = {0};
-    s_cairn(&r, "run", PIPELINE, "--input", "hello world", "--db",
-            s_path("db"), "--spawn-workers", "2", "--events", NULL);
-    s_expect(&r, 0, "dlrow olleh\n", NULL);
-    /* A worker taken for lost on a slow machine may join twice: count
-     * the distinct pids of worker_joined events. */
-    long pids[16];
     int distinct = 0;
-    for (const char *line = r.err; line && *line;) {
+    for (const char *line = events; line && *line;) {
         const char *end = strchr(line, '\n');
         const char *detail = strstr(line, "\"detail\":\"worker-");
         if (strstr(line, "\"event\":\"worker_joined\"") && detail
@@ -1722,11 +1714,100 @@ test_cli_spawn_workers_leave_nothing_behind(void **state)
         }
         line = end ? end + 1 : NULL;
     }
+    return distinct;
+}
+
+/* --spawn-workers 2: the run uses two local worker processes (their
+ * pids are in their ids, announced by worker_joined events) and none of
+ * them is left once cairn exits. */
+static void
+test_cli_spawn_workers_leave_nothing_behind(void **state)
+{
+    (void)state;
+    s_result_t r = {0};
+    s_cairn(&r, "run", PIPELINE, "--input", "hello world", "--db",
+            s_path("db"), "--spawn-workers", "2", "--events", NULL);
+    s_expect(&r, 0, "dlrow olleh\n", NULL);
+    long pids[16];
+    int distinct = s_spawned_pids(r.err, pids);
     assert_int_equal(distinct, 2);
     /* Reaped by cairn before it exited: no such process now. */
     for (int i = 0; i < distinct; i++)
         assert_int_equal(kill((pid_t)pids[i], 0), -1);
     assert_non_null(strstr(r.err, "\"event\":\"worker_joined\""));
+}
+
+/* --spawn-workers 2 beside a CURVE --listen: the spawned workers join
+ * over their private ipc endpoint, which asks for no key, and a remote
+ * worker with a listed key over tcp; a remote worker without a key is
+ * refused (and says so), the output is the in-process one, and no
+ * spawned worker or socket file is left behind. */
+static void
+test_cli_spawn_workers_with_curve(void **state)
+{
+    (void)state;
+    const char *spec = s_spec("slow.json", SLOW_SPEC(30));
+    s_result_t r = {0};
+    s_cairn(&r, "run", spec, "--input", "0", "--durability", "none", "--json",
+            NULL);
+    s_expect(&r, 0, NULL, NULL);
+    json_t *expected = s_json(r.out);
+
+    const char *server = s_path("server"), *listed = s_path("listed");
+    s_cairn(&r, "keygen", server, NULL);
+    s_expect(&r, 0, NULL, NULL);
+    s_cairn(&r, "keygen", listed, NULL);
+    s_expect(&r, 0, NULL, NULL);
+    const char *allow = s_path("allow");
+    assert_int_equal(mkdir(allow, 0700), 0);
+    char path[256];
+    snprintf(path, sizeof path, "%s/key.pub", listed);
+    size_t len;
+    const char *listed_public = s_slurp(path, &len);
+    snprintf(path, sizeof path, "%s/listed.pub", allow);
+    s_write(path, listed_public, len);
+    char secret[256], listed_secret[256], server_public[256];
+    snprintf(secret, sizeof secret, "%s/key", server);
+    snprintf(listed_secret, sizeof listed_secret, "%s/key", listed);
+    snprintf(server_public, sizeof server_public, "%s/key.pub", server);
+    char endpoint[64];
+    snprintf(endpoint, sizeof endpoint, "tcp://127.0.0.1:%d",
+             30000 + (int)(getpid() % 20000) + 7);
+
+    s_proc_t coordinator, remote, rogue;
+    s_start(&coordinator, "run", spec, "--input", "0", "--durability", "none",
+            "--json", "--events", "--spawn-workers", "2", "--min-workers", "3",
+            "--listen", endpoint, "--curve-secret", secret, "--allow-keys",
+            allow, NULL);
+    s_start(&remote, "worker", "--connect", endpoint, "--id", "remote",
+            "--curve-secret", listed_secret, "--server-key", server_public,
+            "--give-up-after", "30", NULL);
+    s_start(&rogue, "worker", "--connect", endpoint, "--id", "rogue",
+            "--give-up-after", "30", NULL);
+    s_wait(&rogue, &r);
+    s_expect(&r, 1, "", "refused the connection");
+    s_wait(&coordinator, &r);
+    s_expect(&r, 0, NULL, "refused a worker connection");
+    json_t *got = s_json(r.out);
+    assert_true(json_equal(json_object_get(got, "outputs"),
+                           json_object_get(expected, "outputs")));
+    assert_int_equal(
+        json_integer_value(json_object_get(got, "supersteps")),
+        json_integer_value(json_object_get(expected, "supersteps")));
+    assert_non_null(strstr(r.err, "\"detail\":\"remote\""));
+    assert_null(strstr(r.err, "\"detail\":\"rogue\""));
+    long pids[16];
+    int distinct = s_spawned_pids(r.err, pids);
+    assert_int_equal(distinct, 2);
+    for (int i = 0; i < distinct; i++)
+        assert_int_equal(kill((pid_t)pids[i], 0), -1);
+    snprintf(path, sizeof path, "/tmp/cairn-%lu/workers-%ld.ipc",
+             (unsigned long)getuid(), (long)coordinator.pid);
+    assert_false(s_exists(path));
+
+    assert_int_equal(kill(remote.pid, SIGTERM), 0);
+    s_wait(&remote, &r);
+    assert_int_equal(r.code, 0);
 }
 
 /* The coordinator is SIGKILLed mid-run; resumed on the same endpoint, it
@@ -2868,6 +2949,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         T(test_cli_run_prints_outputs_only),
         T(test_cli_spawn_workers_leave_nothing_behind),
+        T(test_cli_spawn_workers_with_curve),
         T(test_cli_keygen_and_curve_options),
         T(test_cli_verify),
         T(test_cli_coordinator_killed_workers_rejoin),

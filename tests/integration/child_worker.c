@@ -9,8 +9,9 @@
  * (a handler stuck past its timeout). With CAIRN_CHILD_CURVE_SECRET and
  * CAIRN_CHILD_SERVER_KEY it connects with CURVE. With CAIRN_CHILD_LABEL
  * it announces that label. It also offers test.remote, a type the test
- * coordinators do not know (same handler). Gives up after 5 s without a
- * coordinator.
+ * coordinators do not know (same handler). Heartbeats every
+ * CAIRN_CHILD_HEARTBEAT_MS (default 300) ms; gives up after 5 s without
+ * a coordinator.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,16 +59,16 @@ main(int argc, char **argv)
         || cairn_registry_add_executor(registry, &remote) != 0)
         return 2;
     const char *label = getenv("CAIRN_CHILD_LABEL");
-    cairn_worker_options_t opts = {.endpoint = argv[1],
-                                   .worker_id = argv[2],
-                                   .labels = &label,
-                                   .label_count = label ? 1 : 0,
-                                   .heartbeat_ms = 300,
-                                   .give_up_after_ms = 5000,
-                                   .curve_secret = getenv(
-                                       "CAIRN_CHILD_CURVE_SECRET"),
-                                   .server_key = getenv(
-                                       "CAIRN_CHILD_SERVER_KEY")};
+    const char *heartbeat = getenv("CAIRN_CHILD_HEARTBEAT_MS");
+    cairn_worker_options_t opts = {
+        .endpoint = argv[1],
+        .worker_id = argv[2],
+        .labels = &label,
+        .label_count = label ? 1 : 0,
+        .heartbeat_ms = heartbeat ? (uint32_t)atol(heartbeat) : 300,
+        .give_up_after_ms = 5000,
+        .curve_secret = getenv("CAIRN_CHILD_CURVE_SECRET"),
+        .server_key = getenv("CAIRN_CHILD_SERVER_KEY")};
     cairn_error_t err;
     int rc = cairn_worker_run(registry, &opts, &err);
     if (rc != 0)

@@ -8,6 +8,7 @@
  */
 #include <fcntl.h>
 #include <ftw.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -273,6 +274,21 @@ s_summary(const cairn_result_t *result)
     return text;
 }
 
+/* Every branch ran in a worker process, not in this one. */
+static void
+s_assert_branches_in_workers(const cairn_result_t *result)
+{
+    char self[24];
+    snprintf(self, sizeof self, "%ld", (long)getpid());
+    const char *ids[] = {"b1", "b2", "b3"};
+    for (int i = 0; i < 3; i++) {
+        size_t len;
+        const uint8_t *pid = cairn_result_state(result, ids[i], "pid", &len);
+        assert_non_null(pid);
+        assert_false(len == strlen(self) && memcmp(pid, self, len) == 0);
+    }
+}
+
 /* Runs the fan-out in-process, for reference. */
 static char *
 s_reference(void)
@@ -367,18 +383,8 @@ s_run_with_workers(int salt, long kill_after_ms, cairn_worker_loss_t loss)
     assert_string_equal(actual, expected);
     /* A worker wrongly thought lost (a very slow machine) may join again. */
     assert_true(watch.joined >= WORKERS);
-    /* Every branch ran in a worker process, not here. */
-    char self[24];
-    snprintf(self, sizeof self, "%ld", (long)getpid());
     if (kill_after_ms == 0) {
-        const char *ids[] = {"b1", "b2", "b3"};
-        for (int i = 0; i < 3; i++) {
-            size_t len;
-            const uint8_t *pid = cairn_result_state(result, ids[i], "pid",
-                                                    &len);
-            assert_non_null(pid);
-            assert_false(len == strlen(self) && memcmp(pid, self, len) == 0);
-        }
+        s_assert_branches_in_workers(result);
         assert_int_equal(watch.lost, 0);
         assert_int_equal(watch.joined, WORKERS);
         assert_int_equal(watch.moved, 0);
@@ -814,15 +820,7 @@ test_workers_curve_admits_listed_keys_only(void **state)
     char *actual = s_summary(result);
     assert_string_equal(actual, expected);
     assert_int_equal(watch.joined, 2); /* the refused ones never joined */
-    char self[24];
-    snprintf(self, sizeof self, "%ld", (long)getpid());
-    const char *ids[] = {"b1", "b2", "b3"};
-    for (int i = 0; i < 3; i++) {
-        size_t len;
-        const uint8_t *pid = cairn_result_state(result, ids[i], "pid", &len);
-        assert_non_null(pid);
-        assert_false(len == strlen(self) && memcmp(pid, self, len) == 0);
-    }
+    s_assert_branches_in_workers(result);
     /* Refused: they stop by themselves (3 heartbeats of 300 ms without a
      * word after the refusal) long before giving up at 5 s. */
     uint64_t start = zclock_mono();
@@ -1193,6 +1191,226 @@ test_workers_lost_worker_only_type_waits_for_a_worker(void **state)
     free(expected);
 }
 
+/* A CURVE engine's local_listen endpoint asks for no key: a worker
+ * without one joins over it and runs the branches (the in-process
+ * result), while on the tcp endpoint the same worker would be refused
+ * (test_workers_curve_admits_listed_keys_only). The socket file is
+ * owner-only; a local endpoint that is not ipc is refused. */
+static void
+test_workers_local_endpoint_takes_no_key(void **state)
+{
+    (void)state;
+    char *expected = s_reference();
+    char dir[] = "/tmp/cairn-local-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char keys[256], secret[300], allow[256], local[320], sock[300];
+    snprintf(keys, sizeof keys, "%s/server", dir);
+    cairn_error_t err;
+    assert_int_equal(cairn_curve_keygen(keys, &err), 0);
+    snprintf(secret, sizeof secret, "%s/key", keys);
+    snprintf(allow, sizeof allow, "%s/allow", dir);
+    assert_int_equal(mkdir(allow, 0700), 0);
+    snprintf(sock, sizeof sock, "%s/workers.ipc", dir);
+    snprintf(local, sizeof local, "ipc://%s", sock);
+    char endpoint[64];
+    s_endpoint(endpoint, sizeof endpoint, 18);
+    cairn_registry_t *registry = s_registry();
+    cairn_workflow_t *wf = s_build(registry);
+    cairn_engine_options_t engine_opts = {.host_threads = 2,
+                                          .listen = endpoint,
+                                          .heartbeat_ms = 300,
+                                          .min_workers = 1,
+                                          .worker_wait_ms = 10000,
+                                          .curve_secret = secret,
+                                          .allow_keys = allow,
+                                          .local_listen = "tcp://127.0.0.1:1"};
+    cairn_engine_t *engine = NULL;
+    assert_int_equal(cairn_engine_open(&engine, registry, &engine_opts, &err),
+                     CAIRN_EINVAL);
+    assert_non_null(strstr(err.message, "must be ipc://PATH"));
+    engine_opts.local_listen = local;
+    assert_int_equal(cairn_engine_open(&engine, registry, &engine_opts, &err),
+                     0);
+    struct stat st;
+    assert_int_equal(stat(sock, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    pid_t pids[1] = {s_spawn_worker(local, "local")};
+    cairn_result_t *result = NULL;
+    assert_int_equal(cairn_engine_run(engine, wf, "go", 2, NULL, &result, &err),
+                     0);
+    char *actual = s_summary(result);
+    assert_string_equal(actual, expected);
+    s_assert_branches_in_workers(result);
+    assert_int_equal(cairn_engine_refused_peers(engine), 0);
+    free(actual);
+    free(expected);
+    cairn_result_destroy(&result);
+    cairn_engine_destroy(&engine);
+    s_reap(pids, 1);
+    cairn_workflow_destroy(&wf);
+    cairn_registry_destroy(&registry);
+    nftw(dir, s_rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+}
+
+/* ---- a worker restarted under its id ------------------------------------- */
+
+/* The environment of a child_worker with 2 s heartbeats, made before a
+ * fork. Caller frees the array, not the strings. */
+static char **
+s_child_env(void)
+{
+    extern char **environ;
+    size_t n = 0;
+    while (environ[n])
+        n++;
+    char **env = calloc(n + 2, sizeof *env);
+    assert_non_null(env);
+    memcpy(env, environ, n * sizeof *env);
+    env[n] = (char *)"CAIRN_CHILD_HEARTBEAT_MS=2000";
+    return env;
+}
+
+typedef struct {
+    pid_t victim;      /* the first process of worker w1 */
+    int sig;           /* SIGSTOP or SIGKILL, 50 ms into superstep 2 */
+    char *const *argv; /* ... then the helper execs this: a new w1 */
+    char *const *env;
+    pid_t successor;    /* that helper, then the new w1 */
+    uint64_t signalled; /* zclock_mono() of the signal, about */
+    uint64_t lost;      /* zclock_mono() of worker_lost for w1, or 0 */
+    int joined;
+} s_restart_t;
+
+static void
+s_on_restart_event(const cairn_event_t *event, void *userdata)
+{
+    s_restart_t *r = userdata;
+    r->joined += event->kind == CAIRN_EVENT_WORKER_JOINED;
+    if (event->kind == CAIRN_EVENT_WORKER_LOST && !r->lost && event->detail
+        && strcmp(event->detail, "w1") == 0)
+        r->lost = (uint64_t)zclock_mono();
+    if (r->successor || event->kind != CAIRN_EVENT_SUPERSTEP_STARTED
+        || event->superstep != 2)
+        return;
+    r->signalled = (uint64_t)zclock_mono() + 50;
+    /* Only async-signal-safe calls after fork in this threaded process. */
+    r->successor = fork();
+    if (r->successor == 0) {
+        struct timespec ts = {0, 50 * 1000000L};
+        nanosleep(&ts, NULL);
+        kill(r->victim, r->sig);
+        execve(CHILD, r->argv, r->env);
+        _exit(127);
+    }
+}
+
+/* Cancels the run if it has not ended after 20 s, so a hang fails the
+ * test instead of stalling it. */
+typedef struct {
+    cairn_run_control_t *control;
+    atomic_bool ended;
+} s_watchdog_t;
+
+static void *
+s_watchdog(void *arg)
+{
+    s_watchdog_t *dog = arg;
+    for (int i = 0; i < 2000 && !atomic_load(&dog->ended); i++)
+        zclock_sleep(10);
+    if (!atomic_load(&dog->ended))
+        cairn_run_control_cancel(dog->control);
+    return NULL;
+}
+
+/* Worker w1 is stopped (SIGSTOP: its connection stays up, so nothing
+ * tells the coordinator it is gone) or killed in the middle of its
+ * branch, and a new process starts at once under the same id. Its Hello
+ * (another nonce) makes the coordinator lose the old one right away, long
+ * before three silent 2 s heartbeats would, and the run ends as an
+ * uninterrupted one. A stopped one that wakes up is told to stop. */
+static void
+s_run_restarted(int salt, int sig)
+{
+    char *expected = s_reference();
+    char dir[] = "/tmp/cairn-restart-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char old_err[300];
+    snprintf(old_err, sizeof old_err, "%s/old.err", dir);
+    char endpoint[64];
+    s_endpoint(endpoint, sizeof endpoint, salt);
+    cairn_registry_t *registry = s_registry();
+    cairn_workflow_t *wf = s_build(registry);
+    cairn_engine_options_t engine_opts = {.host_threads = 2,
+                                          .listen = endpoint,
+                                          .heartbeat_ms = 2000,
+                                          .min_workers = WORKERS,
+                                          .worker_wait_ms = 10000};
+    cairn_engine_t *engine = NULL;
+    cairn_error_t err;
+    assert_int_equal(cairn_engine_open(&engine, registry, &engine_opts, &err),
+                     0);
+    const char *beat[] = {"CAIRN_CHILD_HEARTBEAT_MS=2000", NULL};
+    pid_t pids[WORKERS + 1] = {0};
+    pids[0] = s_spawn_worker_env(endpoint, "w1", beat, old_err);
+    pids[1] = s_spawn_worker_env(endpoint, "w2", beat, NULL);
+    pids[2] = s_spawn_worker_env(endpoint, "w3", beat, NULL);
+    char *const argv[] = {CHILD, endpoint, (char *)"w1", NULL};
+    char **env = s_child_env();
+    s_restart_t restart = {
+        .victim = pids[0], .sig = sig, .argv = argv, .env = env};
+    s_watchdog_t dog = {.control = cairn_run_control_new()};
+    assert_non_null(dog.control);
+    atomic_init(&dog.ended, false);
+    pthread_t watchdog;
+    assert_int_equal(pthread_create(&watchdog, NULL, s_watchdog, &dog), 0);
+    cairn_run_options_t opts = {.on_event = s_on_restart_event,
+                                .event_userdata = &restart,
+                                .control = dog.control};
+    cairn_result_t *result = NULL;
+    int rc = cairn_engine_run(engine, wf, "go", 2, &opts, &result, &err);
+    atomic_store(&dog.ended, true);
+    pthread_join(watchdog, NULL);
+    pids[WORKERS] = restart.successor;
+    assert_int_equal(rc, 0);
+    char *actual = s_summary(result);
+    assert_string_equal(actual, expected);
+    assert_true(restart.successor > 0);
+    /* Lost because the new process said Hello, not after 6 s of silence. */
+    assert_true(restart.lost > 0);
+    if (restart.lost - restart.signalled >= 4000)
+        fail_msg("old w1 lost %llu ms after the signal",
+                 (unsigned long long)(restart.lost - restart.signalled));
+    assert_true(restart.joined >= WORKERS + 1);
+    if (sig == SIGSTOP) {
+        /* Woken up, the old process finds it was told to stop. */
+        assert_int_equal(kill(pids[0], SIGCONT), 0);
+        assert_int_equal(s_wait_exit(pids[0], 5000), 1);
+        pids[0] = 0;
+        char *text = s_read_file(old_err);
+        if (!strstr(text, "another process joined as worker w1"))
+            fail_msg("the old w1 said: %s", text);
+        free(text);
+    }
+    free(actual);
+    free(expected);
+    free(env);
+    cairn_result_destroy(&result);
+    cairn_run_control_destroy(&dog.control);
+    cairn_engine_destroy(&engine);
+    s_reap(pids, WORKERS + 1);
+    cairn_workflow_destroy(&wf);
+    cairn_registry_destroy(&registry);
+    nftw(dir, s_rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+}
+
+static void
+test_workers_restarted_worker_replaces_the_old_process(void **state)
+{
+    (void)state;
+    s_run_restarted(16, SIGSTOP);
+    s_run_restarted(17, SIGKILL);
+}
+
 int
 main(void)
 {
@@ -1201,6 +1419,8 @@ main(void)
         cmocka_unit_test(
             test_workers_killed_worker_does_not_change_the_result),
         cmocka_unit_test(test_workers_stuck_worker_is_replaced),
+        cmocka_unit_test(
+            test_workers_restarted_worker_replaces_the_old_process),
         cmocka_unit_test(test_workers_hostile_frames_do_not_disturb_a_run),
         cmocka_unit_test(test_workers_wrong_protocol_version_is_told),
         cmocka_unit_test(test_workers_worker_stops_when_refused),
@@ -1213,6 +1433,9 @@ main(void)
             test_workers_unoffered_executor_fails_after_the_wait),
         cmocka_unit_test(
             test_workers_lost_worker_only_type_waits_for_a_worker),
+        cmocka_unit_test(test_workers_local_endpoint_takes_no_key),
+        cmocka_unit_test(
+            test_workers_restarted_worker_replaces_the_old_process),
     };
     if (getenv("CAIRN_TEST_FILTER")) /* run some cases only */
         cmocka_set_test_filter(getenv("CAIRN_TEST_FILTER"));
