@@ -63,6 +63,11 @@ struct cairn__events_t {
                              blocks[block_first .. +block_count) */
     size_t block_first;
     size_t block_count;
+    bool blocks_loaded;   /* blocks is the stored list; else only
+                             oldest_block is known (a resumed run reads
+                             the list at its first trim, not at start) */
+    uint64_t oldest_block; /* !blocks_loaded: first seq of the oldest
+                              stored block, 0: none */
     size_t put_dropped; /* what the last put did, for saved() */
     uint64_t put_start;
     uint64_t put_high;
@@ -265,13 +270,14 @@ cairn__events_start(cairn__events_t *self, const char *run_id, bool store,
 {
     snprintf(self->run_id, sizeof self->run_id, "%s", run_id);
     self->next_seq = 1;
+    self->blocks_loaded = true; /* nothing stored: the list is empty */
     if (self->store) {
-        size_t count = 0;
-        int rc = cairn__store_event_blocks(self->store, run_id, &self->blocks,
-                                           &count, &self->stored_high, err);
+        int rc = cairn__store_event_ends(self->store, run_id,
+                                         &self->oldest_block,
+                                         &self->stored_high, err);
         if (rc != CAIRN_OK)
             return rc;
-        self->block_count = count;
+        self->blocks_loaded = self->oldest_block == 0;
         self->next_seq = self->stored_high + 1;
     }
     self->storing = store && self->store && self->keep > 0;
@@ -412,6 +418,41 @@ s_encode_block(cairn__events_t *self, size_t from, size_t end,
     return size;
 }
 
+/* First seq of the oldest stored block, 0 when none. */
+static uint64_t
+s_oldest_block(const cairn__events_t *self)
+{
+    if (!self->blocks_loaded)
+        return self->oldest_block;
+    return self->block_count ? self->blocks[self->block_first] : 0;
+}
+
+/* Reads the list of stored blocks if it is not known yet; false (and a
+ * warning: this trim is skipped, a later one retries) when it fails. */
+static bool
+s_load_blocks(cairn__events_t *self)
+{
+    if (self->blocks_loaded)
+        return true;
+    size_t count = 0;
+    uint64_t last;
+    cairn_error_t err;
+    free(self->blocks);
+    self->blocks = NULL;
+    if (cairn__store_event_blocks(self->store, self->run_id, &self->blocks,
+                                  &count, &last, &err)
+        != CAIRN_OK) {
+        cairn_log(CAIRN_LOG_WARN, "events",
+                  "run %s: could not list its stored events: %s",
+                  self->run_id, err.message);
+        return false;
+    }
+    self->block_first = 0;
+    self->block_count = count;
+    self->blocks_loaded = true;
+    return true;
+}
+
 void
 cairn__events_put(cairn__events_t *self, cairn__batch_t *batch)
 {
@@ -429,8 +470,9 @@ cairn__events_put(cairn__events_t *self, cairn__batch_t *batch)
      * one deletion every keep/4 events, not one per write. */
     size_t dropped = 0;
     uint64_t slack = self->keep / 4 ? self->keep / 4 : 1;
-    if (self->block_count && low - self->blocks[self->block_first] >= slack
-        && low > self->blocks[self->block_first])
+    uint64_t oldest_stored = s_oldest_block(self);
+    if (oldest_stored && low - oldest_stored >= slack && low > oldest_stored
+        && s_load_blocks(self))
         for (size_t i = 0; i < self->block_count; i++) {
             size_t b = self->block_first + i;
             uint64_t last = i + 1 < self->block_count ? self->blocks[b + 1] - 1
@@ -443,7 +485,8 @@ cairn__events_put(cairn__events_t *self, cairn__batch_t *batch)
     while (self->entries[from].seq < low)
         from++;
     uint64_t start = self->entries[from].seq;
-    uint64_t oldest = dropped < self->block_count
+    uint64_t oldest = !self->blocks_loaded ? s_oldest_block(self)
+                      : dropped < self->block_count
                           ? self->blocks[self->block_first + dropped]
                           : start;
     size_t size = s_encode_block(self, from, end, oldest > low ? oldest : low);
@@ -471,6 +514,13 @@ cairn__events_saved(cairn__events_t *self)
     if (!self || !self->put_done)
         return;
     self->put_done = false;
+    if (!self->blocks_loaded) { /* the list is read when first needed */
+        if (!self->oldest_block)
+            self->oldest_block = self->put_start;
+        self->stored_high = self->put_high;
+        s_clear(self);
+        return;
+    }
     self->block_first += self->put_dropped;
     self->block_count -= self->put_dropped;
     if (self->block_first > self->block_count) {

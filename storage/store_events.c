@@ -206,6 +206,35 @@ cairn__store_event_blocks(cairn_store_t *self, const char *run_id,
     return rc;
 }
 
+int
+cairn__store_event_ends(cairn_store_t *self, const char *run_id,
+                        uint64_t *first, uint64_t *last, cairn_error_t *err)
+{
+    *first = 0;
+    *last = 0;
+    s_walk_t w;
+    int rc = s_walk_open(&w, self, run_id, err);
+    if (rc == CAIRN_OK) {
+        self->backend->ops->iter_seek(w.it, w.prefix.data, w.prefix.len);
+        *first = s_walk_seq(&w);
+    }
+    if (rc == CAIRN_OK && *first != 0) {
+        s_walk_seek(&w, UINT64_MAX);
+        uint64_t newest = s_walk_seq(&w);
+        Cairn__EventBlock *block = NULL;
+        rc = s_walk_block(&w, &block, err);
+        if (rc == CAIRN_OK) {
+            *last = block->n_events ? block->events[block->n_events - 1]->seq
+                                    : newest - 1;
+            cairn__event_block__free_unpacked(block, NULL);
+        }
+    }
+    s_walk_close(&w);
+    if (rc != CAIRN_OK)
+        *first = *last = 0;
+    return rc;
+}
+
 /* The run's first_kept (from its newest block), 0 when it has none. */
 static int
 s_first_kept(s_walk_t *w, uint64_t *first_kept, cairn_error_t *err)

@@ -32,6 +32,13 @@ int cairn__store_event_blocks(cairn_store_t *self, const char *run_id,
                               uint64_t **starts, size_t *count, uint64_t *last,
                               cairn_error_t *err);
 
+/* The first seq of the run's oldest stored block and the seq of its last
+ * stored event (both 0 when it has none): two seeks, whatever the number
+ * of blocks. */
+int cairn__store_event_ends(cairn_store_t *self, const char *run_id,
+                            uint64_t *first, uint64_t *last,
+                            cairn_error_t *err);
+
 /* Commits batch with the store's durability and frees it. */
 int cairn__store_commit_batch(cairn_store_t *self, cairn__batch_t *batch,
                               cairn_error_t *err);
