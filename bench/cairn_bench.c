@@ -60,9 +60,9 @@
 #include "cairn.pb-c.h"
 #include <cairn/cairn.h>
 
-#define S_MAX_REPS 1000     /* repetitions per scenario, at most */
+#include "bench_util.h"
+
 #define S_MIN_SECONDS 1.0   /* outside --quick, repeat at least this long */
-#define S_FRAME_BYTES 64    /* round-trip frame size */
 #define S_FANOUT_WIDTH 64   /* workers in the fan-out scenario */
 #define S_NO_MULTIPLE (-1.0) /* report without floor_multiple */
 #define S_TEXT_INPUT "hello world"  /* the text scenarios' input */
@@ -81,90 +81,14 @@ typedef struct {
     char machine[256];    /* "<cpu model>, <n> cores" */
 } bench_cfg_t;
 
-/* Summary of the values of one scenario over its repetitions. */
-typedef struct {
-    double median;
-    double p99;
-    double min;
-    double max;
-} bench_stats_t;
-
-/* One repetition: stores what it measured in *value; returns 0 or < 0. */
-typedef int (*bench_rep_fn)(void *arg, double *value);
-
-/* The values a scenario collected, one per repetition. */
-typedef struct {
-    double values[S_MAX_REPS];
-    size_t n;
-} bench_samples_t;
-
 /* --------------------------------------------------------------------- */
 /* Timing, statistics, output                                            */
 
-static double
-s_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static int
-s_cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-/* Sorts values in place and summarises them; p99 is the nearest rank. */
-static bench_stats_t
-s_stats(double *values, size_t n)
-{
-    bench_stats_t st = {0, 0, 0, 0};
-    if (n == 0)
-        return st;
-    qsort(values, n, sizeof *values, s_cmp_double);
-    st.median = n % 2 ? values[n / 2]
-                      : (values[n / 2 - 1] + values[n / 2]) / 2.0;
-    st.p99 = values[(99 * n + 99) / 100 - 1];
-    st.min = values[0];
-    st.max = values[n - 1];
-    return st;
-}
-
-/* Calls rep until it ran cfg->reps times and, for cfg->min_seconds,
- * at most S_MAX_REPS times. Returns 0 or the first failure. */
 static int
 s_repeat(const bench_cfg_t *cfg, bench_rep_fn rep, void *arg,
          bench_samples_t *out)
 {
-    double start = s_now();
-    out->n = 0;
-    while (out->n < S_MAX_REPS
-           && (out->n < cfg->reps || s_now() - start < cfg->min_seconds)) {
-        int rc = rep(arg, &out->values[out->n]);
-        if (rc < 0)
-            return rc;
-        out->n++;
-    }
-    return 0;
-}
-
-/* Writes s as a JSON string (quotes included). */
-static void
-s_print_json_string(const char *s)
-{
-    putchar('"');
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            printf("\\%c", c);
-        else if (c < 0x20)
-            printf("\\u%04x", c);
-        else
-            putchar(c);
-    }
-    putchar('"');
+    return bench_repeat(cfg->reps, cfg->min_seconds, rep, arg, out);
 }
 
 /* Prints one result line. params is a JSON object's text; multiple < 0
@@ -173,39 +97,7 @@ static void
 s_report(const bench_cfg_t *cfg, const char *name, const char *params,
          const bench_stats_t *st, const char *units, double multiple)
 {
-    printf("{\"name\":");
-    s_print_json_string(name);
-    printf(",\"params\":%s,\"median\":%.3f,\"p99\":%.3f,\"min\":%.3f,"
-           "\"max\":%.3f,\"units\":",
-           params, st->median, st->p99, st->min, st->max);
-    s_print_json_string(units);
-    printf(",\"machine\":");
-    s_print_json_string(cfg->machine);
-    if (multiple >= 0)
-        printf(",\"floor_multiple\":%.2f", multiple);
-    printf("}\n");
-    fflush(stdout);
-}
-
-/* Fills buf with "<cpu model>, <n> cores" from /proc/cpuinfo. */
-static void
-s_machine(char *buf, size_t size)
-{
-    char model[192] = "unknown cpu";
-    char line[512];
-    FILE *f = fopen("/proc/cpuinfo", "r");
-    while (f && fgets(line, sizeof line, f)) {
-        char *colon = strchr(line, ':');
-        if (strncmp(line, "model name", 10) == 0 && colon) {
-            snprintf(model, sizeof model, "%s", colon + 1 + (colon[1] == ' '));
-            model[strcspn(model, "\n")] = '\0';
-            break;
-        }
-    }
-    if (f)
-        fclose(f);
-    snprintf(buf, size, "%s, %ld cores", model,
-             sysconf(_SC_NPROCESSORS_ONLN));
+    bench_print_line(name, params, st, units, cfg->machine, multiple, "");
 }
 
 /* --------------------------------------------------------------------- */
@@ -223,15 +115,6 @@ typedef struct {
     int main_cpu;  /* -1 = not pinned */
     int actor_cpu; /* -1 = not pinned */
 } placement_t;
-
-/* The state of one floor measurement, shared by its repetitions. */
-typedef struct {
-    void *router;          /* main thread's ZMQ_ROUTER (raw handle) */
-    uint8_t peer[256];     /* the actor's routing id */
-    size_t peer_len;
-    size_t round_trips;    /* timed per repetition */
-    double *samples;       /* round_trips entries, scratch */
-} roundtrip_t;
 
 static int
 s_pin_self(int cpu)
@@ -266,7 +149,7 @@ s_echo_actor(zsock_t *pipe, void *arg)
     zmq_send(sock, "hello", 5, 0);
     zmq_pollitem_t items[] = {{zsock_resolve(pipe), 0, ZMQ_POLLIN, 0},
                               {sock, 0, ZMQ_POLLIN, 0}};
-    uint8_t frame[S_FRAME_BYTES];
+    uint8_t frame[BENCH_FRAME_BYTES];
     while (zmq_poll(items, 2, -1) >= 0) {
         if (items[0].revents & ZMQ_POLLIN)
             break; /* $TERM: the only thing the pipe carries */
@@ -279,38 +162,6 @@ s_echo_actor(zsock_t *pipe, void *arg)
     zsock_destroy(&dealer);
 }
 
-/* Receives [routing id][payload] on the ROUTER; returns the payload size
- * or -1. Stores the routing id in rt->peer. */
-static int
-s_router_recv(roundtrip_t *rt, uint8_t *payload, size_t size)
-{
-    int n = zmq_recv(rt->router, rt->peer, sizeof rt->peer, 0);
-    if (n < 0)
-        return -1;
-    rt->peer_len = (size_t)n;
-    return zmq_recv(rt->router, payload, size, 0);
-}
-
-/* One repetition: the median of rt->round_trips timed round trips, in
- * microseconds. */
-static int
-s_roundtrip_rep(void *arg, double *value)
-{
-    roundtrip_t *rt = arg;
-    uint8_t frame[S_FRAME_BYTES];
-    memset(frame, 'x', sizeof frame);
-    for (size_t i = 0; i < rt->round_trips; i++) {
-        double t0 = s_now();
-        if (zmq_send(rt->router, rt->peer, rt->peer_len, ZMQ_SNDMORE) < 0
-            || zmq_send(rt->router, frame, sizeof frame, 0) < 0
-            || s_router_recv(rt, frame, sizeof frame) != S_FRAME_BYTES)
-            return -1;
-        rt->samples[i] = (s_now() - t0) * 1e6;
-    }
-    *value = s_stats(rt->samples, rt->round_trips).median;
-    return 0;
-}
-
 /* Measures one placement: pins the main thread, starts the echo actor,
  * waits for its hello, warms up and repeats. The caller restores the main
  * thread's affinity. */
@@ -320,7 +171,7 @@ s_roundtrip_placement(const bench_cfg_t *cfg, const placement_t *pl,
 {
     char endpoint[64];
     snprintf(endpoint, sizeof endpoint, "inproc://cairn-bench-%s", pl->name);
-    roundtrip_t rt = {.round_trips = cfg->round_trips};
+    bench_roundtrip_t rt = {.round_trips = cfg->round_trips};
     echo_args_t args = {endpoint, pl->actor_cpu};
     uint8_t hello[8];
     int rc = -1;
@@ -333,15 +184,15 @@ s_roundtrip_placement(const bench_cfg_t *cfg, const placement_t *pl,
     if (pl->main_cpu >= 0 && s_pin_self(pl->main_cpu) != 0)
         goto done;
     actor = zactor_new(s_echo_actor, &args);
-    if (!actor || s_router_recv(&rt, hello, sizeof hello) != 5)
+    if (!actor || bench_router_recv(&rt, hello, sizeof hello) != 5)
         goto done;
     size_t wanted = rt.round_trips;
     rt.round_trips = wanted < 100 ? wanted : 100; /* warm-up */
     double ignored;
-    if (s_roundtrip_rep(&rt, &ignored) < 0)
+    if (bench_roundtrip_rep(&rt, &ignored) < 0)
         goto done;
     rt.round_trips = wanted;
-    rc = s_repeat(cfg, s_roundtrip_rep, &rt, out);
+    rc = s_repeat(cfg, bench_roundtrip_rep, &rt, out);
 done:
     zactor_destroy(&actor);
     zsock_destroy(&router);
@@ -375,12 +226,12 @@ s_bench_roundtrip(const bench_cfg_t *cfg, double floor_us[2])
         int rc = samples ? s_roundtrip_placement(cfg, pl, samples) : -1;
         pthread_setaffinity_np(pthread_self(), sizeof original, &original);
         if (rc == 0) {
-            bench_stats_t st = s_stats(samples->values, samples->n);
+            bench_stats_t st = bench_stats(samples->values, samples->n);
             char params[192];
             snprintf(params, sizeof params,
                      "{\"placement\":\"%s\",\"round_trips\":%zu,"
                      "\"frame_bytes\":%d,\"reps\":%zu}",
-                     pl->name, cfg->round_trips, S_FRAME_BYTES, samples->n);
+                     pl->name, cfg->round_trips, BENCH_FRAME_BYTES, samples->n);
             s_report(cfg, "floor_inproc_roundtrip_us", params, &st, "us",
                      S_NO_MULTIPLE);
             if (i < 2)
@@ -427,11 +278,11 @@ static int
 s_codec_rep(void *arg, double *value)
 {
     const codec_t *c = arg;
-    double t0 = s_now();
+    double t0 = bench_now();
     for (size_t i = 0; i < c->iters; i++)
         if (s_codec_once(c->env) < 0)
             return -1;
-    *value = (s_now() - t0) * 1e6 / (double)c->iters;
+    *value = (bench_now() - t0) * 1e6 / (double)c->iters;
     return 0;
 }
 
@@ -467,7 +318,7 @@ s_bench_codec(const bench_cfg_t *cfg, double *codec_us)
     bench_samples_t *samples = malloc(sizeof *samples);
     int rc = samples ? s_repeat(cfg, s_codec_rep, &codec, samples) : -1;
     if (rc == 0) {
-        bench_stats_t st = s_stats(samples->values, samples->n);
+        bench_stats_t st = bench_stats(samples->values, samples->n);
         char params[160];
         snprintf(params, sizeof params,
                  "{\"envelope_bytes\":%zu,\"iterations\":%zu,\"reps\":%zu}",
@@ -752,10 +603,10 @@ s_engine_rep(void *arg, double *value)
     cairn_result_t *result = NULL;
     cairn_error_t err;
     atomic_store(&s_invocations, 0);
-    double t0 = s_now();
+    double t0 = bench_now();
     int rc = cairn_engine_run(er->engine, er->workflow, "0", 1, &opts,
                               &result, &err);
-    *value = s_now() - t0;
+    *value = bench_now() - t0;
     cairn_run_control_destroy(&control);
     if (rc < 0) {
         fprintf(stderr, "cairn-bench: run: %s\n", err.message);
@@ -787,22 +638,8 @@ s_report_rate(const bench_cfg_t *cfg, const char *name, const char *params,
               const bench_samples_t *secs, uint64_t count, const char *units,
               double multiple)
 {
-    double values[S_MAX_REPS];
-    for (size_t i = 0; i < secs->n; i++)
-        values[i] = (double)count / secs->values[i];
-    bench_stats_t st = s_stats(values, secs->n);
+    bench_stats_t st = bench_rates(secs, count);
     s_report(cfg, name, params, &st, units, multiple);
-}
-
-/* Median microseconds per superstep of the runs. */
-static double
-s_us_per_step(const bench_samples_t *secs, uint64_t steps, bench_stats_t *st)
-{
-    double values[S_MAX_REPS];
-    for (size_t i = 0; i < secs->n; i++)
-        values[i] = secs->values[i] * 1e6 / (double)steps;
-    *st = s_stats(values, secs->n);
-    return st->median;
 }
 
 /* Which engine scenario to run and how to name its lines. */
@@ -843,8 +680,8 @@ s_bench_engine(const bench_cfg_t *cfg, const cairn_registry_t *registry,
     snprintf(params, sizeof params, "%.*s,\"hosts\":%zu,\"reps\":%zu}",
              (int)strlen(sc->params) - 1, sc->params,
              cairn_engine_host_count(engine), secs->n);
-    bench_stats_t us_st;
-    double multiple = s_us_per_step(secs, sc->supersteps, &us_st) / floor_us;
+    bench_stats_t us_st = bench_us_per_step(secs, sc->supersteps);
+    double multiple = us_st.median / floor_us;
     snprintf(name, sizeof name, "%s%s_supersteps_per_s", sc->prefix, suffix);
     s_report_rate(cfg, name, params, secs, sc->supersteps, "supersteps/s",
                   multiple);
@@ -967,11 +804,11 @@ static int
 s_text_rep(void *arg, double *value)
 {
     const text_run_t *tr = arg;
-    double t0 = s_now();
+    double t0 = bench_now();
     for (size_t i = 0; i < tr->runs; i++)
         if (s_text_run_once(tr) < 0)
             return -1;
-    *value = s_now() - t0;
+    *value = bench_now() - t0;
     return 0;
 }
 
@@ -1008,10 +845,9 @@ s_bench_text(const bench_cfg_t *cfg, const cairn_registry_t *registry,
              "\"reps\":%zu}",
              sc->n_steps, sc->n_steps, cfg->text_runs, S_TEXT_INPUT,
              S_TEXT_OUTPUT, cairn_engine_host_count(engine), secs->n);
-    bench_stats_t us_st;
-    double multiple =
-        s_us_per_step(secs, (uint64_t)cfg->text_runs * sc->n_steps, &us_st)
-        / floor_us;
+    bench_stats_t us_st =
+        bench_us_per_step(secs, (uint64_t)cfg->text_runs * sc->n_steps);
+    double multiple = us_st.median / floor_us;
     char name[96];
     snprintf(name, sizeof name, "%s%s_runs_per_s", sc->name, suffix);
     s_report_rate(cfg, name, params, secs, cfg->text_runs, "runs/s",
@@ -1118,7 +954,7 @@ s_parse_args(int argc, char **argv, bench_cfg_t *cfg)
         else if (strcmp(argv[i], "--reps") == 0 && i + 1 < argc) {
             errno = 0;
             unsigned long n = strtoul(argv[++i], &end, 10);
-            if (errno || *end || n < 1 || n > S_MAX_REPS)
+            if (errno || *end || n < 1 || n > BENCH_MAX_REPS)
                 return s_usage(argv[0]);
             cfg->reps = n;
         } else
@@ -1130,7 +966,7 @@ s_parse_args(int argc, char **argv, bench_cfg_t *cfg)
     cfg->cycle_steps = cfg->quick ? 200 : 10000;
     cfg->rounds = cfg->quick ? 10 : 1000;
     cfg->text_runs = cfg->quick ? 5 : 200;
-    s_machine(cfg->machine, sizeof cfg->machine);
+    bench_machine(cfg->machine, sizeof cfg->machine);
     return 0;
 }
 

@@ -30,10 +30,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <cairn/cairn.h>
 
+#include "bench_util.h"
 #include "storage/backend.h"
 
 #define S_MAX_REPS 64
@@ -46,50 +46,13 @@ typedef struct {
     char machine[160];
 } cfg_t;
 
-static double
-s_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static int
-s_compare(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 /* Prints one JSON line: median/p99/min/max of values. */
 static void
 s_report(const cfg_t *cfg, const char *name, const char *params,
          double *values, size_t n, const char *units)
 {
-    qsort(values, n, sizeof *values, s_compare);
-    size_t p99 = (size_t)((double)(n - 1) * 0.99 + 0.5);
-    printf("{\"name\":\"%s\",\"params\":%s,\"median\":%.3f,\"p99\":%.3f,"
-           "\"min\":%.3f,\"max\":%.3f,\"units\":\"%s\",\"machine\":\"%s\"}\n",
-           name, params, values[n / 2], values[p99], values[0],
-           values[n - 1], units, cfg->machine);
-    fflush(stdout);
-}
-
-static void
-s_machine(char *out, size_t size)
-{
-    FILE *file = fopen("/proc/cpuinfo", "r");
-    char line[256], model[128] = "unknown CPU";
-    long cores = 0;
-    while (file && fgets(line, sizeof line, file)) {
-        if (strncmp(line, "model name", 10) == 0 && strchr(line, ':'))
-            snprintf(model, sizeof model, "%s", strchr(line, ':') + 2);
-        cores += strncmp(line, "processor", 9) == 0;
-    }
-    if (file)
-        fclose(file);
-    model[strcspn(model, "\n")] = '\0';
-    snprintf(out, size, "%s, %ld cores", model, cores);
+    bench_stats_t st = bench_stats(values, n);
+    bench_print_line(name, params, &st, units, cfg->machine, -1, "");
 }
 
 static int
@@ -202,11 +165,11 @@ s_run_cycle(const bench_env_t *env, int durability, bool no_events,
         .keep_events = no_events ? CAIRN_KEEP_NO_EVENTS : 0,
     };
     cairn_result_t *result = NULL;
-    double t0 = s_now();
+    double t0 = bench_now();
     if (rc == 0)
         rc = cairn_engine_run(env->engine, env->wf, "0", 1, &opts, &result,
                               &err);
-    double seconds = s_now() - t0;
+    double seconds = bench_now() - t0;
     if (rc != 0 || cairn_result_status(result) != CAIRN_STATUS_COMPLETED
         || cairn_result_supersteps(result) != env->steps) {
         fprintf(stderr, "cairn-bench-store: cycle failed: %s %s\n",
@@ -225,8 +188,7 @@ s_run_cycle(const bench_env_t *env, int durability, bool no_events,
             for (size_t i = 0; sizes && i + 2 < n; i++)
                 sizes[i] = (double)infos[i + 1].size_bytes;
             if (sizes) {
-                qsort(sizes, n - 2, sizeof *sizes, s_compare);
-                *bytes = sizes[(n - 2) / 2];
+                *bytes = bench_stats(sizes, n - 2).median;
             }
             free(sizes);
         }
@@ -409,7 +371,7 @@ s_bench_batch(const cfg_t *cfg)
         size_t iterations = cfg->quick ? 20 : (sync ? 500 : 20000);
         double values[S_MAX_REPS];
         for (size_t r = 0; r < cfg->reps; r++) {
-            double t0 = s_now();
+            double t0 = bench_now();
             for (size_t i = 0; i < iterations; i++) {
                 cairn__batch_t *batch = backend->ops->batch_new(backend);
                 uint64_t key = i;
@@ -421,7 +383,7 @@ s_bench_batch(const cfg_t *cfg)
                     fprintf(stderr, "cairn-bench-store: %s\n", err.message);
                 backend->ops->batch_free(batch);
             }
-            values[r] = (s_now() - t0) * 1e6 / (double)iterations;
+            values[r] = (bench_now() - t0) * 1e6 / (double)iterations;
         }
         char params[96];
         snprintf(params, sizeof params,
@@ -463,15 +425,15 @@ s_bench_history(const cfg_t *cfg, const cairn_registry_t *registry,
     cairn_store_destroy(&store);
     double resume[S_MAX_REPS], list[S_MAX_REPS], open_ms[S_MAX_REPS];
     for (size_t r = 0; rc == 0 && r < cfg->reps; r++) {
-        double t0 = s_now();
+        double t0 = bench_now();
         rc = cairn_store_open(&store, dir, NULL, &err);
         cairn_checkpoint_info_t *infos = NULL;
         size_t n = 0;
-        double t1 = s_now();
+        double t1 = bench_now();
         if (rc == 0)
             rc = cairn_store_list_checkpoints(store, "history", 0, NULL,
                                               &infos, &n, &err);
-        list[r] = (s_now() - t1) * 1e3;
+        list[r] = (bench_now() - t1) * 1e3;
         open_ms[r] = (t1 - t0) * 1e3;
         cairn_checkpoint_infos_free(infos, n);
         if (rc == 0 && n != cfg->history + 1 + r)
@@ -481,11 +443,11 @@ s_bench_history(const cfg_t *cfg, const cairn_registry_t *registry,
          * limit stops it again (max_supersteps grows by one a rep). */
         opts.store = store;
         opts.max_supersteps = cfg->history + 1 + r;
-        double t2 = s_now();
+        double t2 = bench_now();
         if (rc == 0)
             rc = cairn_engine_resume(engine, env.wf, "history", &opts,
                                      &result, &err);
-        resume[r] = (s_now() - t2 + (t1 - t0)) * 1e3;
+        resume[r] = (bench_now() - t2 + (t1 - t0)) * 1e3;
         if (rc == 0 && cairn_result_supersteps(result) != opts.max_supersteps)
             rc = cairn_error_set(&err, -1, "resume ran to superstep %llu: %s",
                                  (unsigned long long)cairn_result_supersteps(
@@ -530,7 +492,7 @@ main(int argc, char **argv)
             return 2;
         }
     }
-    s_machine(cfg.machine, sizeof cfg.machine);
+    bench_machine(cfg.machine, sizeof cfg.machine);
     cairn_registry_t *registry = cairn_registry_new();
     cairn_executor_type_t inc = {.name = "inc", .handle = s_increment};
     cairn_executor_type_t big = {.name = "inc.big",

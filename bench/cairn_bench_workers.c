@@ -57,9 +57,9 @@
 
 #include <cairn/cairn.h>
 
-#define S_MAX_REPS 1000       /* repetitions per scenario, at most */
+#include "bench_util.h"
+
 #define S_MIN_SECONDS 1.0     /* outside --quick, repeat at least this long */
-#define S_FRAME_BYTES 64      /* round-trip frame size */
 #define S_FANOUT_WIDTH 64     /* branches of the fan-out scenario */
 #define S_WORKERS 2           /* worker processes per engine */
 #define S_MAX_CHILDREN 64     /* children alive at once, at most */
@@ -140,16 +140,6 @@ s_curve(void)
 }
 
 
-typedef struct {
-    double median, p99, min, max;
-} bench_stats_t;
-
-typedef struct {
-    double values[S_MAX_REPS];
-    size_t n;
-} bench_samples_t;
-
-typedef int (*bench_rep_fn)(void *arg, double *value);
 
 /* A transport: its name and the endpoint it uses for the floor, the
  * worker engine and the kill engine. */
@@ -173,51 +163,11 @@ static volatile int s_worker_stop;
 /* --------------------------------------------------------------------- */
 /* Timing, statistics, output (as cairn_bench.c)                         */
 
-static double
-s_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static int
-s_cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-/* Sorts values in place and summarises them; p99 is the nearest rank. */
-static bench_stats_t
-s_stats(double *values, size_t n)
-{
-    bench_stats_t st = {0, 0, 0, 0};
-    if (n == 0)
-        return st;
-    qsort(values, n, sizeof *values, s_cmp_double);
-    st.median = n % 2 ? values[n / 2]
-                      : (values[n / 2 - 1] + values[n / 2]) / 2.0;
-    st.p99 = values[(99 * n + 99) / 100 - 1];
-    st.min = values[0];
-    st.max = values[n - 1];
-    return st;
-}
-
-/* Calls rep at least cfg->reps times and for cfg->min_seconds. */
 static int
 s_repeat(const bench_cfg_t *cfg, bench_rep_fn rep, void *arg,
          bench_samples_t *out)
 {
-    double start = s_now();
-    out->n = 0;
-    while (out->n < S_MAX_REPS
-           && (out->n < cfg->reps || s_now() - start < cfg->min_seconds)) {
-        if (rep(arg, &out->values[out->n]) < 0)
-            return -1;
-        out->n++;
-    }
-    return 0;
+    return bench_repeat(cfg->reps, cfg->min_seconds, rep, arg, out);
 }
 
 /* Prints one result line. extra is more JSON members (",\"k\":v") or "";
@@ -227,39 +177,7 @@ s_report(const bench_cfg_t *cfg, const char *name, const char *params,
          const bench_stats_t *st, const char *units, double multiple,
          const char *extra)
 {
-    printf("{\"name\":\"%s\",\"params\":%s,\"median\":%.3f,\"p99\":%.3f,"
-           "\"min\":%.3f,\"max\":%.3f,\"units\":\"%s\",\"machine\":\"%s\"",
-           name, params, st->median, st->p99, st->min, st->max, units,
-           cfg->machine);
-    if (multiple >= 0)
-        printf(",\"floor_multiple\":%.2f", multiple);
-    printf("%s}\n", extra);
-    fflush(stdout);
-}
-
-/* Fills buf with "<cpu model>, <n> cores" from /proc/cpuinfo (no quotes
- * or backslashes kept, so it needs no JSON escaping). */
-static void
-s_machine(char *buf, size_t size)
-{
-    char model[192] = "unknown cpu";
-    char line[512];
-    FILE *f = fopen("/proc/cpuinfo", "r");
-    while (f && fgets(line, sizeof line, f)) {
-        char *colon = strchr(line, ':');
-        if (strncmp(line, "model name", 10) == 0 && colon) {
-            snprintf(model, sizeof model, "%s", colon + 1 + (colon[1] == ' '));
-            model[strcspn(model, "\n")] = '\0';
-            break;
-        }
-    }
-    if (f)
-        fclose(f);
-    for (char *p = model; *p; p++)
-        if (*p == '"' || *p == '\\' || (unsigned char)*p < 0x20)
-            *p = ' ';
-    snprintf(buf, size, "%s, %ld cores", model,
-             sysconf(_SC_NPROCESSORS_ONLN));
+    bench_print_line(name, params, st, units, cfg->machine, multiple, extra);
 }
 
 /* --------------------------------------------------------------------- */
@@ -351,8 +269,8 @@ s_reap_all(void)
 {
     for (size_t i = 0; i < s_child_count; i++)
         kill(s_children[i], SIGTERM);
-    double deadline = s_now() + S_REAP_MS / 1000.0;
-    while (s_child_count > 0 && s_now() < deadline) {
+    double deadline = bench_now() + S_REAP_MS / 1000.0;
+    while (s_child_count > 0 && bench_now() < deadline) {
         for (size_t i = 0; i < s_child_count;)
             if (waitpid(s_children[i], NULL, WNOHANG) == s_children[i])
                 s_children[i] = s_children[--s_child_count];
@@ -533,7 +451,7 @@ s_echo_main(const char *endpoint)
     if (!sock || zmq_connect(sock, endpoint) != 0
         || zmq_send(sock, "hello", 5, 0) != 5)
         return 1;
-    uint8_t frame[S_FRAME_BYTES];
+    uint8_t frame[BENCH_FRAME_BYTES];
     for (;;) {
         int n = zmq_recv(sock, frame, sizeof frame, 0);
         if (n < 0 && zmq_errno() != EINTR)
@@ -603,50 +521,13 @@ s_spawn_worker(const bench_cfg_t *cfg, const char *endpoint,
 /* --------------------------------------------------------------------- */
 /* Floor: one ROUTER <-> DEALER round trip between two processes         */
 
-typedef struct {
-    void *router;
-    uint8_t peer[256];
-    size_t peer_len;
-    size_t round_trips;
-    double *samples;
-} roundtrip_t;
-
-static int
-s_router_recv(roundtrip_t *rt, uint8_t *payload, size_t size)
-{
-    int n = zmq_recv(rt->router, rt->peer, sizeof rt->peer, 0);
-    if (n < 0)
-        return -1;
-    rt->peer_len = (size_t)n;
-    return zmq_recv(rt->router, payload, size, 0);
-}
-
-/* One repetition: the median of rt->round_trips round trips, in us. */
-static int
-s_roundtrip_rep(void *arg, double *value)
-{
-    roundtrip_t *rt = arg;
-    uint8_t frame[S_FRAME_BYTES];
-    memset(frame, 'x', sizeof frame);
-    for (size_t i = 0; i < rt->round_trips; i++) {
-        double t0 = s_now();
-        if (zmq_send(rt->router, rt->peer, rt->peer_len, ZMQ_SNDMORE) < 0
-            || zmq_send(rt->router, frame, sizeof frame, 0) < 0
-            || s_router_recv(rt, frame, sizeof frame) != S_FRAME_BYTES)
-            return -1;
-        rt->samples[i] = (s_now() - t0) * 1e6;
-    }
-    *value = s_stats(rt->samples, rt->round_trips).median;
-    return 0;
-}
-
 /* Binds a ROUTER, starts the echo child, waits (5 s) for its hello,
  * warms up, repeats and reports; the child is ended here. */
 static int
 s_bench_floor(const bench_cfg_t *cfg, transport_t *t)
 {
     char endpoint[128];
-    roundtrip_t rt = {.round_trips = cfg->round_trips};
+    bench_roundtrip_t rt = {.round_trips = cfg->round_trips};
     bench_samples_t *samples = malloc(sizeof *samples);
     rt.samples = calloc(cfg->round_trips, sizeof *rt.samples);
     void *ctx = zmq_ctx_new();
@@ -661,22 +542,22 @@ s_bench_floor(const bench_cfg_t *cfg, transport_t *t)
         goto done;
     char *args[] = {(char *)cfg->self_exe, "--echo", endpoint, NULL};
     if (s_spawn(cfg, args, -1) < 0
-        || s_router_recv(&rt, hello, sizeof hello) != 5)
+        || bench_router_recv(&rt, hello, sizeof hello) != 5)
         goto done;
     size_t wanted = rt.round_trips;
     double ignored;
     rt.round_trips = wanted < 100 ? wanted : 100; /* warm-up */
-    if (s_roundtrip_rep(&rt, &ignored) < 0)
+    if (bench_roundtrip_rep(&rt, &ignored) < 0)
         goto done;
     rt.round_trips = wanted;
-    if (s_repeat(cfg, s_roundtrip_rep, &rt, samples) < 0)
+    if (s_repeat(cfg, bench_roundtrip_rep, &rt, samples) < 0)
         goto done;
-    bench_stats_t st = s_stats(samples->values, samples->n);
+    bench_stats_t st = bench_stats(samples->values, samples->n);
     char params[192];
     snprintf(params, sizeof params,
              "{\"transport\":\"%s\",\"round_trips\":%zu,\"frame_bytes\":%d,"
              "\"reps\":%zu}",
-             t->name, cfg->round_trips, S_FRAME_BYTES, samples->n);
+             t->name, cfg->round_trips, BENCH_FRAME_BYTES, samples->n);
     s_report(cfg, "floor_process_roundtrip_us", params, &st, "us",
              S_NO_MULTIPLE, "");
     t->roundtrip_us = st.median;
@@ -716,10 +597,10 @@ s_engine_rep(void *arg, double *value)
     cairn_result_t *result = NULL;
     cairn_error_t err;
     atomic_store(&s_invocations, 0);
-    double t0 = s_now();
+    double t0 = bench_now();
     int rc = cairn_engine_run(er->engine, er->workflow, "0", 1, &er->opts,
                               &result, &err);
-    *value = s_now() - t0;
+    *value = bench_now() - t0;
     if (rc < 0) {
         fprintf(stderr, "cairn-bench-workers: run: %s\n", err.message);
         return -1;
@@ -778,10 +659,7 @@ s_report_rate(const bench_cfg_t *cfg, const char *name, const char *params,
               const bench_samples_t *secs, uint64_t count, const char *units,
               double multiple)
 {
-    double values[S_MAX_REPS];
-    for (size_t i = 0; i < secs->n; i++)
-        values[i] = (double)count / secs->values[i];
-    bench_stats_t st = s_stats(values, secs->n);
+    bench_stats_t st = bench_rates(secs, count);
     s_report(cfg, name, params, &st, units, multiple, "");
 }
 
@@ -813,10 +691,7 @@ s_bench_engine(const bench_cfg_t *cfg, const engine_place_t *pl,
     er.opts.on_event = NULL;
     if (s_repeat(cfg, s_engine_rep, &er, secs) < 0)
         goto done;
-    double us[S_MAX_REPS];
-    for (size_t i = 0; i < secs->n; i++)
-        us[i] = secs->values[i] * 1e6 / (double)sc->supersteps;
-    bench_stats_t us_st = s_stats(us, secs->n);
+    bench_stats_t us_st = bench_us_per_step(secs, sc->supersteps);
     double multiple = pl->floor_us >= 0
                           ? us_st.median / (pl->floor_us + floor_add_us)
                           : S_NO_MULTIPLE;
@@ -1042,9 +917,9 @@ s_report_kills(const bench_cfg_t *cfg, const char *t, kill_samples_t *ks)
              "{\"transport\":\"%s\",\"workers\":%d,\"heartbeat_ms\":%d,"
              "\"kills\":%zu}",
              t, S_WORKERS, S_KILL_HEARTBEAT_MS, ks->total.n);
-    bench_stats_t detect = s_stats(ks->detect.values, ks->detect.n);
-    bench_stats_t recover = s_stats(ks->recover.values, ks->recover.n);
-    bench_stats_t total = s_stats(ks->total.values, ks->total.n);
+    bench_stats_t detect = bench_stats(ks->detect.values, ks->detect.n);
+    bench_stats_t recover = bench_stats(ks->recover.values, ks->recover.n);
+    bench_stats_t total = bench_stats(ks->total.values, ks->total.n);
     s_report(cfg, "worker_loss_detect_ms", params, &detect, "ms",
              S_NO_MULTIPLE, "");
     s_report(cfg, "worker_loss_recover_ms", params, &recover, "ms",
@@ -1141,7 +1016,7 @@ s_parse_args(int argc, char **argv, bench_cfg_t *cfg)
         else if (strcmp(argv[i], "--reps") == 0 && i + 1 < argc) {
             errno = 0;
             unsigned long n = strtoul(argv[++i], &end, 10);
-            if (errno || *end || n < 1 || n > S_MAX_REPS)
+            if (errno || *end || n < 1 || n > BENCH_MAX_REPS)
                 return s_usage(argv[0]);
             cfg->reps = n;
         } else
@@ -1152,7 +1027,7 @@ s_parse_args(int argc, char **argv, bench_cfg_t *cfg)
     cfg->cycle_steps = cfg->quick ? 200 : 10000;
     cfg->rounds = cfg->quick ? 10 : 1000;
     cfg->kills = cfg->quick ? 1 : 7;
-    s_machine(cfg->machine, sizeof cfg->machine);
+    bench_machine(cfg->machine, sizeof cfg->machine);
     ssize_t n = readlink("/proc/self/exe", cfg->self_exe,
                          sizeof cfg->self_exe - 1);
     if (n <= 0)
