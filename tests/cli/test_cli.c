@@ -1771,8 +1771,10 @@ test_cli_spawn_workers_with_curve(void **state)
     snprintf(listed_secret, sizeof listed_secret, "%s/key", listed);
     snprintf(server_public, sizeof server_public, "%s/key.pub", server);
     char endpoint[64];
+    /* Below the ephemeral ports and test_workers' 20000-30050 (both can
+     * run at once), see s_endpoint there. */
     snprintf(endpoint, sizeof endpoint, "tcp://127.0.0.1:%d",
-             30000 + (int)(getpid() % 20000) + 7);
+             10000 + (int)(getpid() % 10000) + 7);
 
     s_proc_t coordinator, remote, rogue;
     s_start(&coordinator, "run", spec, "--input", "0", "--durability", "none",
@@ -1821,7 +1823,7 @@ test_cli_coordinator_killed_workers_rejoin(void **state)
     const char *db = s_path("db");
     char endpoint[64];
     snprintf(endpoint, sizeof endpoint, "tcp://127.0.0.1:%d",
-             30000 + (int)(getpid() % 20000));
+             10000 + (int)(getpid() % 10000));
     s_result_t r = {0};
     s_cairn(&r, "run", spec, "--input", "0", "--durability", "none", "--json",
             NULL);
