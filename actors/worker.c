@@ -175,38 +175,31 @@ s_open(s_worker_t *self, const cairn_worker_options_t *opts,
 static void
 s_on_monitor(s_worker_t *self)
 {
-    zmsg_t *msg = zmsg_recv(self->monitor);
-    zframe_t *head = msg ? zmsg_first(msg) : NULL;
-    if (head && zframe_size(head) == 6) {
-        uint16_t event;
-        uint32_t value;
-        memcpy(&event, zframe_data(head), sizeof event);
-        memcpy(&value, zframe_data(head) + 2, sizeof value);
-        if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
-            self->refusal[0] = '\0';
-            self->failures = 0;
-        } else {
-            /* A handshake broken off once may be a coordinator dying
-             * (it may come back); a refusal is an authentication or
-             * protocol failure, or handshakes broken off again and again
-             * by a peer that is there (ZeroMQ retries every 100 ms). */
-            self->failures++;
-            if (event == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL
-                && self->failures < S_BROKEN_HANDSHAKES)
-                goto done;
-            bool first = !self->refusal[0];
-            cairn__curve_describe_failure(event, value, self->refusal,
-                                          sizeof self->refusal);
-            if (first)
-                cairn_log(CAIRN_LOG_WARN, "worker",
-                          "worker %s: the coordinator at %s refused the "
-                          "handshake: %s",
-                          self->args.host_id, self->coordinator,
-                          self->refusal);
-        }
+    uint16_t event;
+    uint32_t value;
+    if (!cairn__monitor_event_recv(self->monitor, &event, &value))
+        return;
+    if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
+        self->refusal[0] = '\0';
+        self->failures = 0;
+        return;
     }
-done:
-    zmsg_destroy(&msg);
+    /* A handshake broken off once may be a coordinator dying (it may come
+     * back); a refusal is an authentication or protocol failure, or
+     * handshakes broken off again and again by a peer that is there
+     * (ZeroMQ retries every 100 ms). */
+    self->failures++;
+    if (event == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL
+        && self->failures < S_BROKEN_HANDSHAKES)
+        return;
+    bool first = !self->refusal[0];
+    cairn__curve_describe_failure(event, value, self->refusal,
+                                  sizeof self->refusal);
+    if (first)
+        cairn_log(CAIRN_LOG_WARN, "worker",
+                  "worker %s: the coordinator at %s refused the handshake: "
+                  "%s",
+                  self->args.host_id, self->coordinator, self->refusal);
 }
 
 /* Relays and keeps time until stopped, shut down or given up. */

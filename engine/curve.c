@@ -136,6 +136,21 @@ cairn_curve_keygen(const char *dir, cairn_error_t *err)
     return CAIRN_OK;
 }
 
+bool
+cairn__monitor_event_recv(zsock_t *monitor, uint16_t *event, uint32_t *value)
+{
+    /* Frame 1: the event (16 bits) and its value (32 bits), host order. */
+    zmsg_t *msg = zmsg_recv(monitor);
+    zframe_t *head = msg ? zmsg_first(msg) : NULL;
+    bool ok = head && zframe_size(head) == 6;
+    if (ok) {
+        memcpy(event, zframe_data(head), sizeof *event);
+        memcpy(value, zframe_data(head) + 2, sizeof *value);
+    }
+    zmsg_destroy(&msg);
+    return ok;
+}
+
 const char *
 cairn__curve_describe_failure(uint16_t event, uint32_t value, char *buf,
                               size_t size)
@@ -268,16 +283,10 @@ s_monitor_actor(zsock_t *pipe, void *args)
         void *which = zpoller_wait(poller, -1);
         if (which != events)
             break; /* $TERM on the pipe, or interrupted */
-        zmsg_t *msg = zmsg_recv(events);
-        zframe_t *head = msg ? zmsg_first(msg) : NULL;
-        if (head && zframe_size(head) == 6) {
-            uint16_t event;
-            uint32_t value;
-            memcpy(&event, zframe_data(head), sizeof event);
-            memcpy(&value, zframe_data(head) + 2, sizeof value);
+        uint16_t event;
+        uint32_t value;
+        if (cairn__monitor_event_recv(events, &event, &value))
             s_on_event(&self, event, value);
-        }
-        zmsg_destroy(&msg);
     }
     if (self.pending[0])
         s_log_refusal(&self, NULL);

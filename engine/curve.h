@@ -52,6 +52,12 @@ void cairn__curve_server_stop(cairn__curve_server_t **self_p);
 int cairn__curve_client_apply(zsock_t *dealer, const char *secret_path,
                               const char *server_key_path, cairn_error_t *err);
 
+/* Receives one event from a ZeroMQ socket monitor's PAIR socket: true
+ * with *event and *value set when it is well formed, false (the message
+ * dropped) otherwise. */
+bool cairn__monitor_event_recv(zsock_t *monitor, uint16_t *event,
+                               uint32_t *value);
+
 /* Describes a handshake failure event of a ZeroMQ socket monitor (event
  * and value as the monitor reports them) in words, into buf. */
 const char *cairn__curve_describe_failure(uint16_t event, uint32_t value,
