@@ -435,12 +435,11 @@ s_load_blocks(cairn__events_t *self)
     if (self->blocks_loaded)
         return true;
     size_t count = 0;
-    uint64_t last;
     cairn_error_t err;
     free(self->blocks);
     self->blocks = NULL;
     if (cairn__store_event_blocks(self->store, self->run_id, &self->blocks,
-                                  &count, &last, &err)
+                                  &count, &err)
         != CAIRN_OK) {
         cairn_log(CAIRN_LOG_WARN, "events",
                   "run %s: could not list its stored events: %s",
@@ -508,19 +507,10 @@ cairn__events_put(cairn__events_t *self, cairn__batch_t *batch)
     self->put_done = true;
 }
 
-void
-cairn__events_saved(cairn__events_t *self)
+/* Takes what the committed put did into the list of stored blocks. */
+static void
+s_track_block(cairn__events_t *self)
 {
-    if (!self || !self->put_done)
-        return;
-    self->put_done = false;
-    if (!self->blocks_loaded) { /* the list is read when first needed */
-        if (!self->oldest_block)
-            self->oldest_block = self->put_start;
-        self->stored_high = self->put_high;
-        s_clear(self);
-        return;
-    }
     self->block_first += self->put_dropped;
     self->block_count -= self->put_dropped;
     if (self->block_first > self->block_count) {
@@ -540,9 +530,22 @@ cairn__events_saved(cairn__events_t *self)
         cairn_log(CAIRN_LOG_WARN, "events",
                   "run %s: out of memory tracking stored events", self->run_id);
     }
+}
+
+void
+cairn__events_saved(cairn__events_t *self)
+{
+    if (!self || !self->put_done)
+        return;
+    self->put_done = false;
+    if (self->blocks_loaded)
+        s_track_block(self);
+    else if (!self->oldest_block) /* the list is read when first needed */
+        self->oldest_block = self->put_start;
     self->stored_high = self->put_high;
     s_clear(self);
 }
+
 
 void
 cairn__events_flush(cairn__events_t *self)

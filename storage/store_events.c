@@ -165,12 +165,10 @@ s_walk_block(const s_walk_t *w, Cairn__EventBlock **out, cairn_error_t *err)
 
 int
 cairn__store_event_blocks(cairn_store_t *self, const char *run_id,
-                          uint64_t **starts, size_t *count, uint64_t *last,
-                          cairn_error_t *err)
+                          uint64_t **starts, size_t *count, cairn_error_t *err)
 {
     *starts = NULL;
     *count = 0;
-    *last = 0;
     s_walk_t w;
     int rc = s_walk_open(&w, self, run_id, err);
     const cairn__backend_ops_t *ops = self->backend->ops;
@@ -185,17 +183,6 @@ cairn__store_event_blocks(cairn_store_t *self, const char *run_id,
                 (*starts)[(*count)++] = seq;
         }
         ops->iter_next(w.it);
-    }
-    if (rc == CAIRN_OK && *count > 0) {
-        /* The newest block says where the run's events end. */
-        s_walk_seek(&w, UINT64_MAX);
-        Cairn__EventBlock *block = NULL;
-        rc = s_walk_block(&w, &block, err);
-        if (rc == CAIRN_OK) {
-            *last = block->n_events ? block->events[block->n_events - 1]->seq
-                                    : (*starts)[*count - 1] - 1;
-            cairn__event_block__free_unpacked(block, NULL);
-        }
     }
     s_walk_close(&w);
     if (rc != CAIRN_OK) {

@@ -26,10 +26,9 @@ bool cairn__events_batch_drop(cairn_store_t *self, cairn__batch_t *batch,
                               const char *run_id, uint64_t from, uint64_t to);
 
 /* The first seqs of the run's stored blocks, ascending (*starts
- * malloc'd, caller frees), and the seq of its last stored event (0 when
- * none). */
+ * malloc'd, caller frees). */
 int cairn__store_event_blocks(cairn_store_t *self, const char *run_id,
-                              uint64_t **starts, size_t *count, uint64_t *last,
+                              uint64_t **starts, size_t *count,
                               cairn_error_t *err);
 
 /* The first seq of the run's oldest stored block and the seq of its last
