@@ -39,6 +39,7 @@ typedef struct {
     cli_plugins_t responses;   /* resume: --respond ID=VALUE, as given */
     uint64_t auto_resume;      /* resumes after a handler failure */
     const char *cpu_placement; /* --cpu-placement any|shared, or NULL */
+    cairn_cpu_placement_t cpu; /* ... parsed */
     const char *on_worker_loss; /* --on-worker-loss text, or NULL */
     cairn_worker_loss_t worker_loss; /* ... parsed */
 } s_options_t;
@@ -179,8 +180,11 @@ s_parse(int argc, char **argv, bool resume, s_options_t *o,
     }
     if (o->max_supersteps == S_UNSET)
         o->max_supersteps = 0; /* the spec's limit */
-    if (o->cpu_placement && strcmp(o->cpu_placement, "any") != 0
-        && strcmp(o->cpu_placement, "shared") != 0) {
+    o->cpu = o->cpu_placement && strcmp(o->cpu_placement, "shared") == 0
+                 ? CAIRN_CPU_SHARED
+                 : CAIRN_CPU_ANY;
+    if (o->cpu_placement && o->cpu == CAIRN_CPU_ANY
+        && strcmp(o->cpu_placement, "any") != 0) {
         cli_error("%s: --cpu-placement must be 'any' or 'shared', not '%s'",
                   argv[0], o->cpu_placement);
         return CLI_EXIT_USAGE;
@@ -491,10 +495,7 @@ s_drive(const s_options_t *o, const cairn_registry_t *registry,
         .worker_wait_ms = (uint32_t)o->worker_wait_ms,
         .curve_secret = o->curve_secret,
         .allow_keys = o->allow_keys,
-        .cpu_placement =
-            o->cpu_placement && strcmp(o->cpu_placement, "shared") == 0
-                ? CAIRN_CPU_SHARED
-                : CAIRN_CPU_ANY,
+        .cpu_placement = o->cpu,
         .on_worker_loss = o->worker_loss,
     };
     /* --spawn-workers: local workers on an ipc endpoint of our own, in a
