@@ -35,6 +35,7 @@
 #include <zmq.h>
 
 #include "cairn.pb-c.h"
+#include "tests/test_util.h"
 
 #ifndef CAIRN_BIN
 #error "CAIRN_BIN must name the cairn binary (tests/CMakeLists.txt)"
@@ -88,13 +89,6 @@ s_setup(void **state)
 }
 
 static int
-s_rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb, (void)flag, (void)ftw;
-    return remove(path);
-}
-
-static int
 s_teardown(void **state)
 {
     (void)state;
@@ -105,7 +99,7 @@ s_teardown(void **state)
             waitpid(s_live[i], NULL, 0);
             s_live[i] = 0;
         }
-    nftw(s_dir, s_rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    test_remove_tree(s_dir);
     for (size_t i = 0; i < s_kept_count; i++) {
         if (s_kept[i].json)
             json_decref(s_kept[i].ptr);
@@ -150,24 +144,9 @@ s_spec(const char *name, const char *json)
 static char *
 s_slurp(const char *path, size_t *len)
 {
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    size_t cap = 4096, n = 0, got;
-    char *buf = malloc(cap + 1);
-    while (buf && (got = fread(buf + n, 1, cap - n, f)) > 0) {
-        n += got;
-        if (n == cap) {
-            char *grown = realloc(buf, (cap *= 2) + 1);
-            if (!grown)
-                free(buf);
-            buf = grown;
-        }
-    }
-    fclose(f);
+    char *buf = test_read_file(path, len);
+    assert_non_null(buf);
     s_keep(buf);
-    buf[n] = '\0';
-    if (len)
-        *len = n;
     return buf;
 }
 

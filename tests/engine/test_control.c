@@ -27,6 +27,7 @@
 #include <cmocka.h>
 
 #include "cairn/cairn.h"
+#include "tests/test_util.h"
 
 #define S_LIMIT 6 /* the loop counts to this */
 #define S_TIMEOUT_MS 30000
@@ -44,13 +45,6 @@ s_now_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-static void
-s_sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
 }
 
 static int
@@ -238,8 +232,8 @@ s_control_thread(void *arg)
     uint64_t deadline = s_now_ms() + S_TIMEOUT_MS;
     while (cairn_run_control_superstep(c->control) < c->at_superstep
            && s_now_ms() < deadline)
-        s_sleep_ms(2);
-    s_sleep_ms(c->delay_ms);
+        test_sleep_ms(2);
+    test_sleep_ms(c->delay_ms);
     atomic_store(&c->acted_ms, s_now_ms());
     if (!c->endpoint) {
         if (c->cancel)

@@ -27,6 +27,7 @@
 #include <cmocka.h>
 
 #include "cairn/cairn.h"
+#include "tests/test_util.h"
 
 /* ---- what handlers saw -------------------------------------------------- */
 
@@ -130,13 +131,6 @@ s_call_of(const char *executor, size_t nth)
 }
 
 /* ---- handler helpers ----------------------------------------------------- */
-
-static void
-s_sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
 
 /* The payload as a NUL-terminated string; caller frees. */
 static char *
@@ -346,7 +340,7 @@ s_shared_w(cairn_ctx_t *ctx, const cairn_msg_t *msg)
 static int
 s_shared_r(cairn_ctx_t *ctx, const cairn_msg_t *msg)
 {
-    s_sleep_ms(30);
+    test_sleep_ms(30);
     size_t len = 0;
     char note[64];
     const uint8_t *value = cairn_ctx_shared_get(ctx, "k", &len);
@@ -367,7 +361,7 @@ s_conflict(cairn_ctx_t *ctx, const cairn_msg_t *msg)
 {
     const char *id = cairn_ctx_executor_id(ctx);
     if (strcmp(id, "Zed") == 0)
-        s_sleep_ms(30);
+        test_sleep_ms(30);
     char key[80];
     snprintf(key, sizeof key, "only_%s", id);
     int rc = cairn_ctx_shared_set(ctx, "conflict_key", id, strlen(id));
@@ -441,7 +435,7 @@ static int
 s_fail(cairn_ctx_t *ctx, const cairn_msg_t *msg)
 {
     s_record(ctx, msg, NULL);
-    s_sleep_ms(20);
+    test_sleep_ms(20);
     int rc = cairn_ctx_state_set(ctx, "bad_state", "1", 1);
     if (rc == 0)
         rc = cairn_ctx_shared_set(ctx, "sh", "bad", 3);
@@ -513,7 +507,7 @@ static int
 s_branch(cairn_ctx_t *ctx, const cairn_msg_t *msg)
 {
     unsigned v = atomic_fetch_add(&s_jitter, 1u);
-    s_sleep_ms((long)((v * 2654435761u) >> 28) % 4);
+    test_sleep_ms((long)((v * 2654435761u) >> 28) % 4);
     s_record(ctx, msg, NULL);
     const char *id = cairn_ctx_executor_id(ctx);
     char *text = s_payload_str(msg);
@@ -540,7 +534,7 @@ static int
 s_loop(cairn_ctx_t *ctx, const cairn_msg_t *msg)
 {
     unsigned v = atomic_fetch_add(&s_jitter, 1u);
-    s_sleep_ms((long)((v * 2654435761u) >> 28) % 3);
+    test_sleep_ms((long)((v * 2654435761u) >> 28) % 3);
     s_record(ctx, msg, NULL);
     char *text = s_payload_str(msg);
     if (!text)

@@ -34,16 +34,11 @@
 
 #include <cairn/cairn.h>
 
+#include "tests/test_util.h"
+
 static const char *s_log_path;
 static long s_step_ms = 1;
 static const char *s_progress_path;
-
-static void
-s_sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
 
 static void
 s_log_invocation(cairn_ctx_t *ctx)
@@ -88,7 +83,7 @@ s_counter(cairn_ctx_t *ctx, const cairn_msg_t *msg)
              (const char *)payload);
     long next = atol(text) + 1;
     snprintf(text, sizeof text, "%ld", next);
-    s_sleep_ms(s_step_ms);
+    test_sleep_ms(s_step_ms);
     s_note_progress(ctx);
     const char *me = cairn_ctx_executor_id(ctx);
     if (s_count_invocation(ctx) != 0
@@ -111,7 +106,7 @@ s_branch(cairn_ctx_t *ctx, const cairn_msg_t *msg)
     s_log_invocation(ctx);
     const char *me = cairn_ctx_executor_id(ctx);
     if (strcmp(me, "slow") == 0)
-        s_sleep_ms(1500);
+        test_sleep_ms(1500);
     if (s_count_invocation(ctx) != 0)
         return cairn_ctx_fail(ctx, "state write failed");
     size_t len;
@@ -176,7 +171,7 @@ s_limb(cairn_ctx_t *ctx, const cairn_msg_t *msg)
     /* 0-3 ms, varying by superstep: timing only, the output must not
      * care. */
     if (strcmp(me, "sleepy") == 0)
-        s_sleep_ms((long)(cairn_ctx_superstep(ctx) * 7 % 4));
+        test_sleep_ms((long)(cairn_ctx_superstep(ctx) * 7 % 4));
     size_t len;
     const uint8_t *payload = cairn_msg_payload(msg, &len);
     char text[96];

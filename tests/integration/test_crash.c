@@ -31,28 +31,10 @@
 
 #include <cairn/cairn.h>
 
+#include "tests/test_util.h"
+
 #define CHILD CAIRN_TEST_BIN_DIR "/child_workflow"
 #define WAIT_LIMIT_MS 60000
-
-static void
-sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
-static int
-remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb, (void)flag, (void)ftw;
-    return remove(path);
-}
-
-static void
-remove_tree(const char *path)
-{
-    nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
 
 /* Starts the child with stdout into out_path. */
 static pid_t
@@ -81,7 +63,7 @@ wait_bounded(pid_t pid)
         assert_true(done >= 0);
         if (done == pid)
             return status;
-        sleep_ms(5);
+        test_sleep_ms(5);
     }
     kill(pid, SIGKILL);
     waitpid(pid, &status, 0);
@@ -233,7 +215,7 @@ s_torture_end(s_torture_t *t, char *expected, char *actual, long supersteps)
     check_lineage(t->db, "run", (uint64_t)supersteps);
     free(expected);
     free(actual);
-    remove_tree(t->dir);
+    test_remove_tree(t->dir);
     free(t->dir);
 }
 
@@ -259,9 +241,9 @@ s_kill_and_resume(const char *scenario, long steps, long supersteps, int kills,
             if (read_number(progress) > previous
                 || waitpid(pid, NULL, WNOHANG) == pid)
                 break;
-            sleep_ms(1);
+            test_sleep_ms(1);
         }
-        sleep_ms(rand() % 16);
+        test_sleep_ms(rand() % 16);
         kill(pid, SIGKILL);
         waitpid(pid, NULL, 0);
         long latest = latest_superstep(db, "run");
@@ -339,7 +321,7 @@ wait_past(const char *db, long after, pid_t coordinator, bool *exited)
             *exited = true;
             return latest_superstep(db, "run");
         }
-        sleep_ms(5);
+        test_sleep_ms(5);
         latest = latest_superstep(db, "run");
     }
     return latest;
@@ -384,7 +366,7 @@ test_crash_torture_with_workers(void **state)
             coordinator = 0;
             break;
         }
-        sleep_ms(rand() % 16);
+        test_sleep_ms(rand() % 16);
         int victim = rand() % 3;
         if (victim == 0) {
             kill(coordinator, SIGKILL);
@@ -452,7 +434,7 @@ test_crash_finished_executors_are_not_run_again(void **state)
     /* Wait (bounded) until a, b and c have run and slow is running. */
     bool ready = false;
     for (int waited = 0; !ready && waited < 10000; waited += 10) {
-        sleep_ms(10);
+        test_sleep_ms(10);
         FILE *probe = fopen(log, "r");
         if (!probe)
             continue;
@@ -463,7 +445,7 @@ test_crash_finished_executors_are_not_run_again(void **state)
         free(calls);
     }
     assert_true(ready);
-    sleep_ms(300); /* their Dones reach the store well within this */
+    test_sleep_ms(300); /* their Dones reach the store well within this */
     kill(pid, SIGKILL);
     wait_bounded(pid);
 
@@ -479,7 +461,7 @@ test_crash_finished_executors_are_not_run_again(void **state)
     free(calls);
     free(expected);
     free(actual);
-    remove_tree(dir);
+    test_remove_tree(dir);
     free(dir);
 }
 

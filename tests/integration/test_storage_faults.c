@@ -44,6 +44,8 @@
 
 #include <cairn/cairn.h>
 
+#include "tests/test_util.h"
+
 #define WAIT_LIMIT_MS 60000
 #define NOBODY 65534
 
@@ -94,20 +96,6 @@ typedef struct {
     char *err;
 } s_result_t;
 
-static void
-s_sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
-static int
-s_rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb, (void)flag, (void)ftw;
-    return remove(path);
-}
-
 static int
 s_setup(void **state)
 {
@@ -121,7 +109,7 @@ s_teardown(void **state)
 {
     (void)state;
     chmod(s_dir, 0700);
-    nftw(s_dir, s_rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    test_remove_tree(s_dir);
     return 0;
 }
 
@@ -147,13 +135,8 @@ s_write_file(const char *path, const char *text)
 static char *
 s_slurp(const char *path)
 {
-    FILE *f = fopen(path, "r");
-    assert_non_null(f);
-    char *text = calloc(1, 1 << 20);
+    char *text = test_read_file(path, NULL);
     assert_non_null(text);
-    size_t n = fread(text, 1, (1 << 20) - 1, f);
-    text[n] = '\0';
-    fclose(f);
     return text;
 }
 
@@ -221,7 +204,7 @@ s_cairn(s_result_t *r, const s_fault_t *f, ...)
             fail_msg("cairn %s did not finish in %d ms", argv[1],
                      WAIT_LIMIT_MS);
         }
-        s_sleep_ms(5);
+        test_sleep_ms(5);
         waited += 5;
     }
     free(r->out);

@@ -27,6 +27,7 @@
 #include <zmq.h>
 
 #include "cairn.pb-c.h"
+#include "tests/test_util.h"
 #include <cairn/cairn.h>
 
 #define CHILD CAIRN_TEST_BIN_DIR "/child_worker"
@@ -696,26 +697,11 @@ s_count_refusals(cairn_log_level_t level, const char *module,
         atomic_fetch_add(&s_refusal_mismatch, 1);
 }
 
-static int
-s_rm_entry(const char *path, const struct stat *sb, int flag,
-           struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
 static char *
 s_read_file(const char *path)
 {
-    FILE *file = fopen(path, "r");
-    assert_non_null(file);
-    char *text = calloc(1, 65536);
+    char *text = test_read_file(path, NULL);
     assert_non_null(text);
-    size_t n = fread(text, 1, 65535, file);
-    text[n] = '\0';
-    fclose(file);
     return text;
 }
 
@@ -853,7 +839,7 @@ test_workers_curve_admits_listed_keys_only(void **state)
     s_reap(pids, 4);
     cairn_workflow_destroy(&wf);
     cairn_registry_destroy(&registry);
-    nftw(dir, s_rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+    test_remove_tree(dir);
 }
 
 /* Expects cairn_engine_open to refuse the key options with EINVAL and a
@@ -951,7 +937,7 @@ test_workers_curve_bad_key_files(void **state)
     wopts.server_key = NULL;
     assert_int_equal(cairn_worker_run(registry, &wopts, &err), CAIRN_EINVAL);
     cairn_registry_destroy(&registry);
-    nftw(dir, s_rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+    test_remove_tree(dir);
 }
 
 /* ---- placement: labels and types only workers offer ------------------- */
@@ -1252,7 +1238,7 @@ test_workers_local_endpoint_takes_no_key(void **state)
     s_reap(pids, 1);
     cairn_workflow_destroy(&wf);
     cairn_registry_destroy(&registry);
-    nftw(dir, s_rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+    test_remove_tree(dir);
 }
 
 /* ---- a worker restarted under its id ------------------------------------- */
@@ -1403,7 +1389,7 @@ s_run_restarted(int salt, int sig)
     s_reap(pids, WORKERS + 1);
     cairn_workflow_destroy(&wf);
     cairn_registry_destroy(&registry);
-    nftw(dir, s_rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+    test_remove_tree(dir);
 }
 
 static void
