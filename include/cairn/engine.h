@@ -109,12 +109,26 @@ typedef enum {
 } cairn_cpu_placement_t;
 /* Where the executors of a lost worker go (cairn_engine_options_t). An
  * executor with a label, or of a type only workers offer, can only go to
- * another worker that fits it, whatever the choice. */
+ * another worker that fits it, whatever the choice.
+ *
+ * The executor the lost worker was running (the first of its work items
+ * without a Done: a host runs them in order) loses that attempt, with the
+ * error "worker W was lost while running it (attempt N)": it is retried
+ * while its retry policy's max_attempts allows (3 attempts when the
+ * policy has 1; the policy's `on` is not consulted), then its messages
+ * of the superstep are dead-lettered (CAIRN_ON_FAILURE_DEAD_LETTER) or
+ * the run fails (CAIRN_EHANDLER). Its handler may be what killed the
+ * worker, so under CAIRN_WORKER_LOSS_WORKER it runs only on workers for
+ * the rest of the run (waiting, bounded by worker_wait_ms, for one). */
 typedef enum {
     CAIRN_WORKER_LOSS_WORKER = 0, /* another worker offering the type
-                                     (spread over them), else in-process */
+                                     (spread over them), else in-process,
+                                     except the executor it was running */
     CAIRN_WORKER_LOSS_IN_PROCESS, /* in-process when the coordinator knows
-                                     the type, else another worker */
+                                     the type, else another worker; also
+                                     the executor it was running (a
+                                     crashing handler then crashes the
+                                     coordinator) */
 } cairn_worker_loss_t;
 
 typedef struct {
