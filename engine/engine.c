@@ -511,11 +511,13 @@ s_stop_host(zactor_t **actor_p, cairn__host_args_t *args, uint64_t deadline_us)
     }
     zsock_set_rcvtimeo(*actor_p, 0); /* zactor_destroy waits no more */
     zactor_destroy(actor_p);
+    char id[sizeof args->host_id]; /* args may be gone once handed over */
+    snprintf(id, sizeof id, "%s", args->host_id);
     if (!ended && atomic_exchange(&args->fate, CAIRN__HOST_ABANDONED)
                       != CAIRN__HOST_FINISHED) {
         cairn_log(CAIRN_LOG_WARN, "engine",
                   "executor host %s is still inside a handler: left running",
-                  args->host_id);
+                  id);
         return false;
     }
     /* The actor released its args when it stopped (host.c). */
