@@ -187,9 +187,47 @@ test_cli_stuck_handler_does_not_hold_the_store(void **state)
     s_expect_store_free(db);
 }
 
+/* recover, too, exits when its runs end: a run killed (util.crash) before
+ * a handler that never returns is recovered, the stuck message
+ * dead-lettered after its timeout, the run completed, and recover exits
+ * at once with the store free. */
+static void
+test_cli_recover_does_not_wait_for_a_stuck_handler(void **state)
+{
+    (void)state;
+    char spec_text[1024];
+    snprintf(spec_text, sizeof spec_text,
+             "{\"name\": \"crash-hang\", \"start\": \"crash\",\n"
+             " \"executors\": [\n"
+             "   {\"id\": \"crash\", \"type\": \"util.crash\",\n"
+             "    \"config\": {\"at_superstep\": 1, \"marker\": \"%s\"}},\n"
+             "   {\"id\": \"hang\", \"type\": \"test.hang\", "
+             "\"timeout_ms\": 200,\n"
+             "    \"on_failure\": \"dead-letter\"},\n"
+             "   {\"id\": \"out\", \"type\": \"text.output\"}],\n"
+             " \"edges\": [{\"from\": \"crash\", \"to\": [\"hang\", "
+             "\"out\"]}]}\n",
+             s_path("marker"));
+    const char *spec = s_spec("crash-hang.json", spec_text);
+    const char *db = s_path("db");
+    s_result_t r = {0};
+    s_cairn(&r, "run", spec, "--plugin", HOSTILE_SO, "--input", "up", "--db",
+            db, "--run-id", "k", NULL);
+    assert_int_equal(r.code, 128 + SIGKILL); /* util.crash */
+    uint64_t start = s_now_ms();
+    s_cairn(&r, "recover", "--db", db, NULL);
+    s_expect_quick_exit(start);
+    s_expect(&r, 0, NULL, "left behind");
+    assert_non_null(strstr(r.out, "completed"));
+    s_cairn(&r, "resume", "k", "--db", db, NULL);
+    s_expect(&r, 0, "up\n", "already completed");
+    s_expect_store_free(db);
+}
+
 #define WORKER_LOSS_TESTS                                                      \
     T(test_cli_crashing_handler_is_dead_lettered),                             \
         T(test_cli_crashing_handler_fails_the_run),                            \
         T(test_cli_crashing_handler_is_not_moved_in_process),                  \
         T(test_cli_timed_out_handler_does_not_hold_the_exit),                  \
-        T(test_cli_stuck_handler_does_not_hold_the_store)
+        T(test_cli_stuck_handler_does_not_hold_the_store),                     \
+        T(test_cli_recover_does_not_wait_for_a_stuck_handler)
