@@ -576,7 +576,8 @@ s_lost_when(const cairn__run_t *run, size_t x, const char *host, char *out,
     if (cairn__placement_held_off_local(run, x))
         snprintf(out, size,
                  "worker %s was lost while it ran executor '%s', which is "
-                 "not moved in-process (--on-worker-loss in-process would); ",
+                 "not moved in-process (--on-worker-loss in-process allows "
+                 "that); ",
                  host, run->wf->executors[x].id);
     else
         snprintf(out, size, "host %s was lost; ", host);
