@@ -7,6 +7,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
@@ -79,6 +80,22 @@ s_check_listen(const s_options_t *o)
               "authentication; give --curve-secret FILE --allow-keys DIR, "
               "or add --insecure to do that anyway",
               o->listen);
+    return CLI_EXIT_USAGE;
+}
+
+/* --events-endpoint ipc://FILE: libzmq removes whatever is at FILE
+ * before it binds there, so an existing FILE that is not a socket (a
+ * user's file, a directory) is refused before anything is written. */
+static int
+s_check_events_endpoint(const char *endpoint)
+{
+    struct stat st;
+    if (!endpoint || strncmp(endpoint, "ipc://", 6) != 0
+        || lstat(endpoint + 6, &st) != 0 || S_ISSOCK(st.st_mode))
+        return CLI_EXIT_OK;
+    cli_error("--events-endpoint %s: %s exists and is not a socket; give a "
+              "path that does not exist yet",
+              endpoint, endpoint + 6);
     return CLI_EXIT_USAGE;
 }
 
@@ -192,6 +209,8 @@ s_parse(int argc, char **argv, bool resume, s_options_t *o,
     if (!resume)
         o->spec_path = *positional;
     exit_code = s_parse_worker_loss(o);
+    if (exit_code == CLI_EXIT_OK)
+        exit_code = s_check_events_endpoint(o->events_endpoint);
     return exit_code == CLI_EXIT_OK ? s_check_listen(o) : exit_code;
 }
 
@@ -477,15 +496,17 @@ s_drive(const s_options_t *o, const cairn_registry_t *registry,
     run_opts->keep_events = o->keep_events == S_UNSET ? 0
                             : o->keep_events == 0     ? CAIRN_KEEP_NO_EVENTS
                                                       : (size_t)o->keep_events;
-    char events_endpoint[96];
-    snprintf(events_endpoint, sizeof events_endpoint,
-             "ipc:///tmp/cairn-events-%u-%ld.ipc", (unsigned)getuid(),
-             (long)getpid());
-    /* (the run removes the socket file when it ends) */
-    if (!o->events_endpoint)
+    char events_endpoint[CAIRN_CONTROL_ENDPOINT_MAX], events_why[128];
+    if (!o->events_endpoint
+        && cli_private_endpoint(events_endpoint, sizeof events_endpoint,
+                                "events", events_why, sizeof events_why))
         run_opts->events_endpoint = events_endpoint;
+    else if (!o->events_endpoint)
+        cli_error("warning: %s: the run's events are not published",
+                  events_why);
     else if (strcmp(o->events_endpoint, "none") != 0)
         run_opts->events_endpoint = o->events_endpoint;
+    /* (the run removes the socket file when it ends) */
     cairn_engine_t *engine = NULL;
     cairn_result_t *result = NULL;
     cairn_error_t err;
@@ -523,7 +544,8 @@ s_drive(const s_options_t *o, const cairn_registry_t *registry,
                                         sizeof control_endpoint))
         run_opts->control_endpoint = control_endpoint;
     if (control)
-        cli_signals_install(control, run_opts->control_endpoint);
+        cli_signals_install(control, run_opts->control_endpoint,
+                            run_opts->events_endpoint);
     int rc = spawn_ok ? cairn_engine_open(&engine, registry, &engine_opts, &err)
                       : cairn_error_set(&err, CAIRN_ETRANSPORT,
                                         "cannot start worker processes: %s",
