@@ -5,6 +5,8 @@
  * The run id is the first line on stderr. A run's record keeps its spec
  * and plugin paths, so `cairn resume RUN` needs nothing but the store.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -242,7 +244,9 @@ s_parse_policy(const char *text, cairn_checkpoint_policy_t *policy)
 }
 
 /* Reads the run input: --input, --input-file, else stdin when it is not
- * a terminal, else empty. */
+ * a terminal, else empty. A directory, an unreadable file and more bytes
+ * than a message may have (an endless stdin included: reading stops one
+ * byte past the limit) are bad input. */
 static int
 s_read_input(const s_options_t *o, char **data, size_t *len)
 {
@@ -255,29 +259,23 @@ s_read_input(const s_options_t *o, char **data, size_t *len)
     }
     if (!o->input_file && isatty(STDIN_FILENO))
         return CLI_EXIT_OK;
-    FILE *file = o->input_file ? fopen(o->input_file, "rb") : stdin;
-    if (!file) {
-        cli_error("cannot read input file %s", o->input_file);
-        return CLI_EXIT_USAGE;
-    }
-    size_t capacity = 4096;
-    char *buffer = malloc(capacity);
-    size_t n;
-    while (buffer && (n = fread(buffer + *len, 1, capacity - *len, file)) > 0) {
-        *len += n;
-        if (*len == capacity) {
-            char *grown = realloc(buffer, capacity *= 2);
-            if (!grown) {
-                free(buffer);
-                buffer = NULL;
-            }
-            buffer = grown;
-        }
-    }
-    if (file != stdin)
-        fclose(file);
-    *data = buffer;
-    return buffer ? CLI_EXIT_OK : CLI_EXIT_FAILED;
+    const char *name = o->input_file ? o->input_file : "stdin";
+    int fd = o->input_file ? open(o->input_file, O_RDONLY | O_CLOEXEC)
+                           : STDIN_FILENO;
+    int error = fd < 0 ? errno
+                       : cairn__read_fd(fd, CAIRN_DEFAULT_MAX_MESSAGE_SIZE,
+                                        data, len);
+    if (fd >= 0 && o->input_file)
+        close(fd);
+    if (error == EFBIG)
+        cli_error("run: the input on %s is larger than the maximum message "
+                  "size of %zu bytes",
+                  name, CAIRN_DEFAULT_MAX_MESSAGE_SIZE);
+    else if (error != 0)
+        cli_error("run: cannot read input %s: %s", name, strerror(error));
+    return error == 0        ? CLI_EXIT_OK
+           : error == ENOMEM ? CLI_EXIT_FAILED
+                             : CLI_EXIT_USAGE;
 }
 
 /* ---- events and progress ------------------------------------------------------ */

@@ -265,9 +265,61 @@ test_cli_sockets_sighup_pauses(void **state)
     s_signal_pauses(SIGHUP);
 }
 
+/* ---- reading input ---- */
+
+static void
+s_sio_stdin_zero(void)
+{
+    int fd = open("/dev/zero", O_RDONLY);
+    if (fd >= 0)
+        dup2(fd, 0);
+}
+
+/* A directory is not input, and neither is more than a message may
+ * hold: reading stops one byte past the limit. */
+static void
+test_cli_input_directory_and_endless(void **state)
+{
+    (void)state;
+    const char *db = s_path("db");
+    s_result_t r = {0};
+    s_cairn(&r, "run", PIPELINE, "--input-file", s_dir, "--db", db, NULL);
+    s_expect(&r, 2, "", "Is a directory");
+    assert_false(s_exists(db));
+    s_cairn(&r, "run", PIPELINE, "--input-file", "/dev/zero", "--db", db,
+            NULL);
+    s_expect(&r, 2, "", "larger than the maximum message size");
+    assert_false(s_exists(db));
+    s_before_exec = s_sio_stdin_zero;
+    s_cairn(&r, "run", PIPELINE, "--db", db, NULL);
+    s_expect(&r, 2, "", "larger than the maximum message size");
+    s_before_exec = NULL;
+    assert_false(s_exists(db));
+    /* one byte over the limit from a file */
+    const char *big = s_path("big");
+    FILE *f = fopen(big, "wb");
+    assert_non_null(f);
+    assert_int_equal(fseek(f, (long)(16 * 1024 * 1024), SEEK_SET), 0);
+    assert_int_equal(fputc('x', f), 'x');
+    assert_int_equal(fclose(f), 0);
+    s_cairn(&r, "run", PIPELINE, "--input-file", big, "--db", db, NULL);
+    s_expect(&r, 2, "", "larger than the maximum message size");
+    /* the other file readers: spec, import */
+    s_cairn(&r, "run", "/dev/zero", "--db", db, NULL);
+    s_expect(&r, 2, "", "too large for a spec");
+    s_cairn(&r, "run", s_dir, "--db", db, NULL);
+    s_expect(&r, 2, "", "Is a directory");
+    s_cairn(&r, "import", s_dir, "--db", db, NULL);
+    s_expect(&r, 2, "", "Is a directory");
+    assert_false(s_exists(db));
+    s_cairn(&r, "import", "/dev/zero", "--db", db, NULL);
+    s_expect(&r, 2, "", "not a cairn export");
+}
+
 #define SOCKETS_IO_TESTS                                                       \
     T(test_cli_sockets_private_under_umask0),                                  \
         T(test_cli_sockets_old_events_path_taken),                             \
         T(test_cli_sockets_events_bind_failure_warns),                         \
         T(test_cli_sockets_events_endpoint_not_socket),                        \
-        T(test_cli_sockets_stale_swept), T(test_cli_sockets_sighup_pauses)
+        T(test_cli_sockets_stale_swept), T(test_cli_sockets_sighup_pauses),    \
+        T(test_cli_input_directory_and_endless)
