@@ -316,10 +316,44 @@ test_cli_input_directory_and_endless(void **state)
     s_expect(&r, 2, "", "not a cairn export");
 }
 
+/* ---- czmq's log ---- */
+
+/* A file in --allow-keys that is not a key: stdout is exactly the
+ * outputs, and nothing echoes what the file holds. */
+static void
+test_cli_czmq_log_off_stdout(void **state)
+{
+    (void)state;
+    const char *keys = s_path("keys");
+    s_result_t r = {0};
+    s_cairn(&r, "keygen", keys, NULL);
+    s_expect(&r, 0, NULL, NULL);
+    const char *allow = s_path("allow");
+    assert_int_equal(mkdir(allow, 0700), 0);
+    char path[256];
+    snprintf(path, sizeof path, "%s/key.pub", keys);
+    size_t len;
+    const char *public_key = s_slurp(path, &len);
+    snprintf(path, sizeof path, "%s/worker.pub", allow);
+    s_write(path, public_key, len);
+    snprintf(path, sizeof path, "%s/secrets.env", allow);
+    s_write(path, "export SECRET=hunter2\n", 22);
+    char secret[256], endpoint[64];
+    snprintf(secret, sizeof secret, "%s/key", keys);
+    snprintf(endpoint, sizeof endpoint, "tcp://127.0.0.1:%d",
+             30600 + (int)(getpid() % 100));
+    s_cairn(&r, "run", PIPELINE, "--input", "abc", "--durability", "none",
+            "--listen", endpoint, "--curve-secret", secret, "--allow-keys",
+            allow, NULL);
+    s_expect(&r, 0, "cba\n", "secrets.env is not a CURVE public key file");
+    assert_null(strstr(r.err, "hunter2"));
+}
+
 #define SOCKETS_IO_TESTS                                                       \
     T(test_cli_sockets_private_under_umask0),                                  \
         T(test_cli_sockets_old_events_path_taken),                             \
         T(test_cli_sockets_events_bind_failure_warns),                         \
         T(test_cli_sockets_events_endpoint_not_socket),                        \
         T(test_cli_sockets_stale_swept), T(test_cli_sockets_sighup_pauses),    \
-        T(test_cli_input_directory_and_endless)
+        T(test_cli_input_directory_and_endless),                               \
+        T(test_cli_czmq_log_off_stdout)
