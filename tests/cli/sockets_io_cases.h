@@ -349,6 +349,56 @@ test_cli_czmq_log_off_stdout(void **state)
     assert_null(strstr(r.err, "hunter2"));
 }
 
+/* ---- predicate nesting ---- */
+
+/* A spec whose edge condition is n "not" around {"eq": "x"}. */
+static const char *
+s_sio_deep_spec(int n)
+{
+    size_t size = (size_t)n * 9 + 512;
+    char *text = s_keep(malloc(size));
+    size_t used = (size_t)snprintf(
+        text, size,
+        "{\"name\": \"deep\", \"start\": \"a\", \"executors\": "
+        "[{\"id\": \"a\", \"type\": \"text.upper\"}, "
+        "{\"id\": \"b\", \"type\": \"text.output\"}], "
+        "\"edges\": [{\"from\": \"a\", \"to\": \"b\", \"when\": ");
+    for (int i = 0; i < n; i++)
+        used += (size_t)snprintf(text + used, size - used, "{\"not\": ");
+    used += (size_t)snprintf(text + used, size - used, "{\"eq\": \"X\"}");
+    for (int i = 0; i < n; i++)
+        text[used++] = '}';
+    snprintf(text + used, size - used, "}]}\n");
+    char name[32];
+    snprintf(name, sizeof name, "deep%d.json", n);
+    return s_spec(name, text);
+}
+
+/* not / all / any nest at most 64 deep: 64 runs, 65 and 2,000 are
+ * refused naming the condition's path (2,000 used to cost seconds and
+ * hundreds of MB). */
+static void
+test_cli_predicate_depth_bounded(void **state)
+{
+    (void)state;
+    s_result_t r = {0};
+    /* an even number of "not": the edge is taken for input x */
+    s_cairn(&r, "run", s_sio_deep_spec(64), "--input", "x", "--durability",
+            "none", NULL);
+    s_expect(&r, 0, "X\n", NULL);
+    s_cairn(&r, "run", s_sio_deep_spec(65), "--input", "x", "--durability",
+            "none", NULL);
+    s_expect(&r, 2, "", "edges[0].when");
+    assert_non_null(strstr(r.err, "deeper than 64"));
+    uint64_t start = s_now_ms();
+    s_cairn(&r, "run", s_sio_deep_spec(2000), "--input", "x", "--durability",
+            "none", NULL);
+    s_expect(&r, 2, "", "edges[0].when");
+    assert_non_null(strstr(r.err, "deeper than 64"));
+    /* generous for a loaded machine: it takes well under 1 s */
+    assert_true(s_now_ms() - start < 20000);
+}
+
 #define SOCKETS_IO_TESTS                                                       \
     T(test_cli_sockets_private_under_umask0),                                  \
         T(test_cli_sockets_old_events_path_taken),                             \
@@ -356,4 +406,4 @@ test_cli_czmq_log_off_stdout(void **state)
         T(test_cli_sockets_events_endpoint_not_socket),                        \
         T(test_cli_sockets_stale_swept), T(test_cli_sockets_sighup_pauses),    \
         T(test_cli_input_directory_and_endless),                               \
-        T(test_cli_czmq_log_off_stdout)
+        T(test_cli_czmq_log_off_stdout), T(test_cli_predicate_depth_bounded)
