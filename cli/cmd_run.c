@@ -265,12 +265,20 @@ s_read_input(const s_options_t *o, char **data, size_t *len)
     int error = fd < 0 ? errno
                        : cairn__read_fd(fd, CAIRN_DEFAULT_MAX_MESSAGE_SIZE,
                                         data, len);
+    struct stat st; /* a file says how large it is; a stream does not */
+    bool sized = error == EFBIG && fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
     if (fd >= 0 && o->input_file)
         close(fd);
-    if (error == EFBIG)
-        cli_error("run: the input on %s is larger than the maximum message "
-                  "size of %zu bytes",
-                  name, CAIRN_DEFAULT_MAX_MESSAGE_SIZE);
+    if (sized)
+        cli_error("run input of %llu bytes exceeds the maximum message size "
+                  "of %zu bytes (%s)",
+                  (unsigned long long)st.st_size,
+                  CAIRN_DEFAULT_MAX_MESSAGE_SIZE, name);
+    else if (error == EFBIG)
+        cli_error("run input on %s of more than %zu bytes exceeds the "
+                  "maximum message size of %zu bytes",
+                  name, CAIRN_DEFAULT_MAX_MESSAGE_SIZE,
+                  CAIRN_DEFAULT_MAX_MESSAGE_SIZE);
     else if (error != 0)
         cli_error("run: cannot read input %s: %s", name, strerror(error));
     return error == 0        ? CLI_EXIT_OK

@@ -288,11 +288,13 @@ test_cli_input_directory_and_endless(void **state)
     assert_false(s_exists(db));
     s_cairn(&r, "run", PIPELINE, "--input-file", "/dev/zero", "--db", db,
             NULL);
-    s_expect(&r, 2, "", "larger than the maximum message size");
+    s_expect(&r, 2, "",
+             "run input on /dev/zero of more than 16777216 bytes exceeds the "
+             "maximum message size of 16777216 bytes");
     assert_false(s_exists(db));
     s_before_exec = s_sio_stdin_zero;
     s_cairn(&r, "run", PIPELINE, "--db", db, NULL);
-    s_expect(&r, 2, "", "larger than the maximum message size");
+    s_expect(&r, 2, "", "run input on stdin of more than 16777216 bytes");
     s_before_exec = NULL;
     assert_false(s_exists(db));
     /* one byte over the limit from a file */
@@ -303,7 +305,7 @@ test_cli_input_directory_and_endless(void **state)
     assert_int_equal(fputc('x', f), 'x');
     assert_int_equal(fclose(f), 0);
     s_cairn(&r, "run", PIPELINE, "--input-file", big, "--db", db, NULL);
-    s_expect(&r, 2, "", "larger than the maximum message size");
+    s_expect(&r, 2, "", "run input of 16777217 bytes exceeds");
     /* the other file readers: spec, import */
     s_cairn(&r, "run", "/dev/zero", "--db", db, NULL);
     s_expect(&r, 2, "", "too large for a spec");
