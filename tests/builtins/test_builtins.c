@@ -1077,6 +1077,7 @@ test_builtins_composite_depth(void **state)
         if (i == 1)
             assert_int_equal(cairn_result_output_count(res), 0);
         cairn_result_destroy(&res);
+        cairn_builder_destroy(&b);
     }
     free(inner);
 }

@@ -89,8 +89,12 @@ test_cli_sockets_private_under_umask0(void **state)
     s_start(&p, "run", spec, "--input", "hi", "--db", s_path("db"), NULL);
     const char *events = s_sio_socket(tmp, "events", p.pid);
     const char *ctl = s_sio_socket(tmp, "ctl", p.pid);
+    /* the run announces itself after both sockets are bound and made
+     * 0600 (bind, then chmod: in between only the 0700 directory
+     * guards them) */
     s_sio_wait_path(&p, events);
     s_sio_wait_path(&p, ctl);
+    s_wait_stderr(&p, "run ");
     assert_true(S_ISSOCK(s_sio_mode(events)));
     assert_int_equal(s_sio_mode(events) & 0777, 0600);
     assert_int_equal(s_sio_mode(ctl) & 0777, 0600);
@@ -344,9 +348,18 @@ test_cli_czmq_log_off_stdout(void **state)
     snprintf(secret, sizeof secret, "%s/key", keys);
     snprintf(endpoint, sizeof endpoint, "tcp://127.0.0.1:%d",
              30600 + (int)(getpid() % 100));
+    /* czmq 4.2.1's zconfig_load leaks its zfile on a file it cannot
+     * parse (once for our check, once for zauth's store): not ours, so
+     * a sanitizer build is told to overlook czmq's leaks here. */
+    const char *supp = s_path("lsan.supp");
+    s_write(supp, "leak:libczmq.so\n", 16);
+    char lsan[160];
+    snprintf(lsan, sizeof lsan, "suppressions=%s:print_suppressions=0", supp);
+    assert_int_equal(setenv("LSAN_OPTIONS", lsan, 1), 0);
     s_cairn(&r, "run", PIPELINE, "--input", "abc", "--durability", "none",
             "--listen", endpoint, "--curve-secret", secret, "--allow-keys",
             allow, NULL);
+    unsetenv("LSAN_OPTIONS");
     s_expect(&r, 0, "cba\n", "secrets.env is not a CURVE public key file");
     assert_null(strstr(r.err, "hunter2"));
 }

@@ -90,6 +90,7 @@ s_setup(void **state)
     /* runs keep their sockets in /tmp/cairn-UID, as tests expect, unless
      * a test says otherwise (sockets_io_cases.h) */
     unsetenv("TMPDIR");
+    unsetenv("LSAN_OPTIONS"); /* sockets_io_cases.h may set it */
     snprintf(s_dir, sizeof s_dir, "/tmp/cairn-cli-XXXXXX");
     return mkdtemp(s_dir) ? 0 : -1;
 }
