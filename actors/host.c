@@ -25,8 +25,6 @@
 #include "proto/codec.h"
 #include "proto/pbutil.h"
 
-#define S_MAX_FRAME ((size_t)1 << 30)
-
 typedef struct {
     const cairn_executor_type_t *vtable; /* borrowed from the registry */
     uint8_t *config;
@@ -297,7 +295,7 @@ s_handle_frame(s_host_t *self)
     Cairn__Envelope *env = NULL;
     const char *why = NULL;
     int rc = cairn__envelope_recv(zsock_resolve(self->dealer), NULL,
-                                  S_MAX_FRAME, &env, &why);
+                                  CAIRN__DELIVER_LIMIT, &env, &why);
     if (rc != CAIRN_OK) {
         cairn_log(CAIRN_LOG_WARN, "host", "host '%s': rejected frame: %s",
                   self->args.host_id, why ? why : "receive failed");

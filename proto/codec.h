@@ -26,6 +26,12 @@ extern const char cairn__why_wrong_version[];
 #define CAIRN__FRAME_LIMIT(max_message_size)                                   \
     ((size_t)4 * (max_message_size) + ((size_t)1 << 20))
 
+/* The largest frame a host takes from its coordinator. A Deliver has no
+ * bound derived from the message limit (it carries an executor's whole
+ * state on restart, and all its mail), so this is a fixed ceiling: the
+ * worker's socket refuses bigger frames before reading them. */
+#define CAIRN__DELIVER_LIMIT ((size_t)1 << 30)
+
 /* A ZeroMQ routing id (ROUTER peers). */
 typedef struct {
     uint8_t bytes[256];

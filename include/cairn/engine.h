@@ -140,6 +140,13 @@ typedef struct {
                                  on this machine. PATH must be in a
                                  directory only the user can enter; the
                                  socket file is made 0600. NULL: none */
+    size_t max_message_size;  /* the largest run max_message_size this
+                                 engine serves when it listens for
+                                 workers (0: CAIRN_DEFAULT_MAX_MESSAGE_SIZE):
+                                 ZeroMQ refuses, before reading it, any
+                                 frame from a peer larger than a Done of
+                                 such a run may be (4 x this + 1 MiB) and
+                                 drops that peer's connection */
 } cairn_engine_options_t;
 
 /* What a checkpoint predicate sees at a barrier. Borrowed for the call. */
