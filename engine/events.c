@@ -104,8 +104,7 @@ s_endpoint_problem(const char *endpoint)
                    ? "ipc paths are limited to 107 bytes"
                    : NULL;
     if (strncmp(endpoint, "inproc://", 9) == 0
-        || strncmp(endpoint, "tcp://127.", 10) == 0
-        || strncmp(endpoint, "tcp://localhost:", 16) == 0)
+        || cairn_endpoint_is_loopback(endpoint))
         return NULL;
     return "use ipc://PATH or a loopback tcp:// address";
 }

@@ -230,6 +230,15 @@ typedef struct {
                                      at the end), or NULL */
 } cairn_run_options_t;
 
+/* Whether endpoint is tcp://HOST:PORT whose HOST resolves (getaddrinfo)
+ * to loopback addresses only: 127.0.0.0/8 and ::1. A wildcard (*,
+ * 0.0.0.0, ::), an interface name, a name that does not resolve or
+ * resolves to any other address, and every endpoint that is not tcp://
+ * are not. Plain TCP that is not loopback lets anyone who can reach the
+ * machine connect: use CURVE there. Thread-safe; may consult DNS. */
+CAIRN_EXPORT bool
+cairn_endpoint_is_loopback(const char *endpoint);
+
 /* Starts the host threads and waits until each has said Hello. registry
  * is borrowed and must outlive the engine. opts may be NULL. */
 CAIRN_EXPORT int
