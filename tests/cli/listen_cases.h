@@ -1,6 +1,6 @@
 /* listen_cases.h - test_cli cases for where `cairn run --listen` may
- * listen without CURVE, included by test_cli.c (they use its helpers:
- * s_cairn, s_expect, PIPELINE, ...).
+ * listen without CURVE and which worker ids a worker may take, included
+ * by test_cli.c (they use its helpers: s_cairn, s_expect, PIPELINE, ...).
  *
  * Plain TCP is allowed without --insecure only when the host resolves to
  * loopback addresses alone; how the host is spelled does not count.
@@ -39,4 +39,17 @@ test_cli_listen_loopback_is_resolved(void **state)
     }
 }
 
-#define LISTEN_TESTS T(test_cli_listen_loopback_is_resolved)
+/* A worker id a coordinator would refuse is refused before connecting. */
+static void
+test_cli_worker_id_must_be_an_id(void **state)
+{
+    (void)state;
+    s_result_t r = {0};
+    s_cairn(&r, "worker", "--connect", "tcp://127.0.0.1:1", "--id",
+            "a b\x1b[2J", NULL);
+    s_expect(&r, 2, "", "must match [A-Za-z0-9_-]{1,64}");
+}
+
+#define LISTEN_TESTS                                                           \
+    T(test_cli_listen_loopback_is_resolved),                                   \
+        T(test_cli_worker_id_must_be_an_id)
