@@ -412,6 +412,36 @@ test_trust_oversized_frame_is_not_read(void **state)
     free(reference);
 }
 
+/* A run may not allow messages larger than the engine, listening for
+ * workers, lets through its ROUTER. */
+static void
+test_trust_run_limit_above_the_engine_is_refused(void **state)
+{
+    (void)state;
+    char endpoint[64];
+    s_endpoint(endpoint, sizeof endpoint);
+    cairn_registry_t *registry = s_registry();
+    cairn_workflow_t *wf = s_workflow(registry);
+    cairn_engine_options_t engine_opts = {.host_threads = 1,
+                                          .listen = endpoint,
+                                          .max_message_size = MAX_MESSAGE};
+    cairn_engine_t *engine = NULL;
+    cairn_error_t err;
+    assert_int_equal(cairn_engine_open(&engine, registry, &engine_opts, &err),
+                     0);
+    cairn_run_options_t opts = {.max_message_size = 2 * MAX_MESSAGE};
+    cairn_result_t *result = NULL;
+    assert_int_equal(cairn_engine_run(engine, wf, "go", 2, &opts, &result,
+                                      &err),
+                     CAIRN_EINVAL);
+    assert_null(result);
+    assert_non_null(strstr(err.message, "exceeds the 4096 bytes of the "
+                                        "engine"));
+    cairn_engine_destroy(&engine);
+    cairn_workflow_destroy(&wf);
+    cairn_registry_destroy(&registry);
+}
+
 int
 main(void)
 {
@@ -444,6 +474,7 @@ main(void)
         cmocka_unit_test(test_trust_hello_empty_type_refused),
         cmocka_unit_test(test_trust_hello_many_types_taken),
         cmocka_unit_test(test_trust_oversized_frame_is_not_read),
+        cmocka_unit_test(test_trust_run_limit_above_the_engine_is_refused),
     };
     if (getenv("CAIRN_TEST_FILTER"))
         cmocka_set_test_filter(getenv("CAIRN_TEST_FILTER"));
