@@ -274,7 +274,7 @@ s_run_against(const char *mode, uint32_t worker_wait_ms, bool stopped,
     cairn_engine_options_t engine_opts = {
         .host_threads = 2,
         .listen = endpoint,
-        .heartbeat_ms = 300,
+        .heartbeat_ms = 1000,
         .min_workers = 1,
         .worker_wait_ms = worker_wait_ms,
         .on_worker_loss = CAIRN_WORKER_LOSS_IN_PROCESS,
