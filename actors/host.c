@@ -196,7 +196,16 @@ s_send_done(s_host_t *self, const Cairn__Deliver *deliver,
     env.done = &done;
     char too_big[256];
     size_t limit = CAIRN__FRAME_LIMIT((size_t)deliver->max_message_size);
-    if (ok && cairn__envelope__get_packed_size(&env) > limit) {
+    size_t entries = cairn__done_entries(&done);
+    if (ok && entries > CAIRN__DONE_MAX_ENTRIES) {
+        snprintf(too_big, sizeof too_big,
+                 "executor '%s' made %zu messages, outputs, state writes, "
+                 "requests and checkpoint tags in one superstep, more than "
+                 "the %d a superstep may hold",
+                 item->executor_id, entries, CAIRN__DONE_MAX_ENTRIES);
+        ok = false;
+        error = too_big;
+    } else if (ok && cairn__envelope__get_packed_size(&env) > limit) {
         snprintf(too_big, sizeof too_big,
                  "executor '%s' produced more than %zu bytes of results in "
                  "one superstep (4 x the maximum message size + 1 MiB)",

@@ -16,6 +16,7 @@
 #include "cairn/common.h"
 #include "engine/peer_check.h"
 #include "engine/workflow_internal.h"
+#include "proto/codec.h"
 
 /* Peer text quoted in a reason: at most 64 bytes, anything but printable
  * ASCII shown as '?', so a reason (logged, and told to the peer) never
@@ -135,6 +136,12 @@ cairn__done_violation(const Cairn__Done *done, size_t delivered,
 {
     const char *id = done->executor_id;
     size_t max = max_message_size;
+    size_t entries = cairn__done_entries(done);
+    if (entries > CAIRN__DONE_MAX_ENTRIES)
+        return s_refuse(why, size,
+                        "executor '%s' sends %zu entries, more than the %d "
+                        "a Done may hold",
+                        id, entries, CAIRN__DONE_MAX_ENTRIES);
     if (done->handled > delivered || (done->ok && done->handled != delivered))
         return s_refuse(why, size,
                         "executor '%s' reports %u message(s) handled of %zu "

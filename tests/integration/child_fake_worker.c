@@ -54,6 +54,30 @@ s_send(void *up, Cairn__Envelope *env)
         fprintf(stderr, "child_fake_worker: send failed\n");
 }
 
+/* Sends done with n empty messages as sent (source as given): a small
+ * frame that decodes to about 100 bytes per message. */
+static void
+s_send_flood(void *up, const Cairn__Done *honest, size_t n,
+             const char *run_id, const char *source)
+{
+    Cairn__Done done = *honest;
+    Cairn__Message empty = CAIRN__MESSAGE__INIT;
+    empty.source = (char *)source;
+    Cairn__Message **sent = calloc(n, sizeof *sent);
+    if (!sent)
+        return;
+    for (size_t i = 0; i < n; i++)
+        sent[i] = &empty;
+    done.run_id = (char *)run_id;
+    done.sent = sent;
+    done.n_sent = n;
+    Cairn__Envelope env = CAIRN__ENVELOPE__INIT;
+    env.body_case = CAIRN__ENVELOPE__BODY_DONE;
+    env.done = &done;
+    s_send(up, &env);
+    free(sent);
+}
+
 /* Sends a copy of done with one routing field changed (mode extra-*):
  * refused by the coordinator as not its current work, never applied. */
 static void
@@ -117,6 +141,13 @@ static void
 s_send_done(void *up, const char *mode, const Cairn__Done *honest)
 {
     s_send_extra_done(up, mode, honest);
+    if (strcmp(mode, "sent-flood") == 0) {
+        /* More entries than a Done may hold, in a small frame. */
+        s_send_flood(up, honest, 70000, honest->run_id, honest->executor_id);
+        return;
+    }
+    if (strcmp(mode, "amplify") == 0) /* 1 MB that decodes to 66 MB */
+        s_send_flood(up, honest, 500000, "another-run", "");
     Cairn__Done done = *honest;
     Cairn__Message first = CAIRN__MESSAGE__INIT;
     if (done.n_sent > 0)

@@ -371,6 +371,8 @@ S_CASE(output_oversize_refused, "output-oversize", S_REFUSED, NULL)
 S_CASE(state_oversize_refused, "state-oversize", S_REFUSED, NULL)
 S_CASE(shared_oversize_refused, "shared-oversize", S_REFUSED, NULL)
 S_CASE(handled_too_many_refused, "handled-too-many", S_REFUSED, NULL)
+/* More entries than a Done may hold (70,000 empty messages). */
+S_CASE(sent_flood_refused, "sent-flood", S_REFUSED, NULL)
 /* Dones for work it was not given: refused, never applied. */
 S_CASE(done_other_executor_ignored, "extra-other-executor", S_SAME, NULL)
 S_CASE(done_other_superstep_ignored, "extra-other-superstep", S_SAME, NULL)
@@ -407,6 +409,26 @@ test_trust_oversized_frame_is_not_read(void **state)
                  out.fake_exit, out.fake_said);
     if (out.peak_growth_kb > 24 * 1024)
         fail_msg("peak memory grew by %ld kB with a 48 MiB frame",
+                 out.peak_growth_kb);
+    free(out.summary);
+    free(reference);
+}
+
+/* A frame under the size limit that decodes to far more (1 MB of
+ * empty messages: 66 MB) is refused once it has used its decode budget
+ * (2 x the frame limit + 16 MiB): the coordinator's peak memory grows
+ * by less than 40 MiB, the worker stays, the run gives the honest
+ * result. */
+static void
+test_trust_decode_is_bounded(void **state)
+{
+    (void)state;
+    char *reference = s_reference();
+    s_outcome_t out;
+    s_run_against("amplify", 10000, false, &out);
+    assert_string_equal(out.summary, reference);
+    if (out.peak_growth_kb > 40 * 1024)
+        fail_msg("peak memory grew by %ld kB decoding a 1 MB frame",
                  out.peak_growth_kb);
     free(out.summary);
     free(reference);
@@ -462,6 +484,7 @@ main(void)
         cmocka_unit_test(test_trust_state_oversize_refused),
         cmocka_unit_test(test_trust_shared_oversize_refused),
         cmocka_unit_test(test_trust_handled_too_many_refused),
+        cmocka_unit_test(test_trust_sent_flood_refused),
         cmocka_unit_test(test_trust_done_other_executor_ignored),
         cmocka_unit_test(test_trust_done_other_superstep_ignored),
         cmocka_unit_test(test_trust_done_other_attempt_ignored),
@@ -474,6 +497,7 @@ main(void)
         cmocka_unit_test(test_trust_hello_empty_type_refused),
         cmocka_unit_test(test_trust_hello_many_types_taken),
         cmocka_unit_test(test_trust_oversized_frame_is_not_read),
+        cmocka_unit_test(test_trust_decode_is_bounded),
         cmocka_unit_test(test_trust_run_limit_above_the_engine_is_refused),
     };
     if (getenv("CAIRN_TEST_FILTER"))
