@@ -140,18 +140,22 @@ cli_checkpoints_tree(cairn_store_t *store, const char *run_id, bool json);
 bool
 cli_control_endpoint(char *out, size_t size);
 
-/* ipc:///tmp/cairn-UID/NAME-PID.ipc into out: in a directory only this
- * user can enter (made 0700 when missing), so only the user's processes
- * can connect. false with why (a sentence) when the directory is missing,
- * cannot be made or is not ours alone. */
+/* ipc://$TMPDIR/cairn-UID/NAME-PID.ipc (TMPDIR defaults to /tmp) into
+ * out: in a directory only this user can enter (made 0700 when missing),
+ * so only the user's processes can connect. The first call in a process
+ * removes the sockets there whose process is gone (private_dir.c). false
+ * with why (a sentence) when the directory is missing, cannot be made or
+ * is not ours alone. */
 bool
 cli_private_endpoint(char *out, size_t size, const char *name, char *why,
                      size_t why_size);
 
-/* SIGINT/SIGTERM pause the run through control; a second one stops the
- * process at once (removing endpoint's socket file). Restore undoes it. */
+/* SIGINT/SIGTERM/SIGHUP pause the run through control; a second one
+ * stops the process at once (removing the socket files of the ipc
+ * endpoints given, either may be NULL). Restore undoes it. */
 void
-cli_signals_install(cairn_run_control_t *control, const char *endpoint);
+cli_signals_install(cairn_run_control_t *control, const char *ctl_endpoint,
+                    const char *events_endpoint);
 void
 cli_signals_restore(void);
 

@@ -5,8 +5,11 @@
  * The run id is the first line on stderr. A run's record keeps its spec
  * and plugin paths, so `cairn resume RUN` needs nothing but the store.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
@@ -79,6 +82,22 @@ s_check_listen(const s_options_t *o)
               "give --curve-secret FILE --allow-keys DIR, or add --insecure "
               "to do that anyway",
               o->listen);
+    return CLI_EXIT_USAGE;
+}
+
+/* --events-endpoint ipc://FILE: libzmq removes whatever is at FILE
+ * before it binds there, so an existing FILE that is not a socket (a
+ * user's file, a directory) is refused before anything is written. */
+static int
+s_check_events_endpoint(const char *endpoint)
+{
+    struct stat st;
+    if (!endpoint || strncmp(endpoint, "ipc://", 6) != 0
+        || lstat(endpoint + 6, &st) != 0 || S_ISSOCK(st.st_mode))
+        return CLI_EXIT_OK;
+    cli_error("--events-endpoint %s: %s exists and is not a socket; give a "
+              "path that does not exist yet",
+              endpoint, endpoint + 6);
     return CLI_EXIT_USAGE;
 }
 
@@ -192,6 +211,8 @@ s_parse(int argc, char **argv, bool resume, s_options_t *o,
     if (!resume)
         o->spec_path = *positional;
     exit_code = s_parse_worker_loss(o);
+    if (exit_code == CLI_EXIT_OK)
+        exit_code = s_check_events_endpoint(o->events_endpoint);
     return exit_code == CLI_EXIT_OK ? s_check_listen(o) : exit_code;
 }
 
@@ -223,7 +244,9 @@ s_parse_policy(const char *text, cairn_checkpoint_policy_t *policy)
 }
 
 /* Reads the run input: --input, --input-file, else stdin when it is not
- * a terminal, else empty. */
+ * a terminal, else empty. A directory, an unreadable file and more bytes
+ * than a message may have (an endless stdin included: reading stops one
+ * byte past the limit) are bad input. */
 static int
 s_read_input(const s_options_t *o, char **data, size_t *len)
 {
@@ -236,29 +259,31 @@ s_read_input(const s_options_t *o, char **data, size_t *len)
     }
     if (!o->input_file && isatty(STDIN_FILENO))
         return CLI_EXIT_OK;
-    FILE *file = o->input_file ? fopen(o->input_file, "rb") : stdin;
-    if (!file) {
-        cli_error("cannot read input file %s", o->input_file);
-        return CLI_EXIT_USAGE;
-    }
-    size_t capacity = 4096;
-    char *buffer = malloc(capacity);
-    size_t n;
-    while (buffer && (n = fread(buffer + *len, 1, capacity - *len, file)) > 0) {
-        *len += n;
-        if (*len == capacity) {
-            char *grown = realloc(buffer, capacity *= 2);
-            if (!grown) {
-                free(buffer);
-                buffer = NULL;
-            }
-            buffer = grown;
-        }
-    }
-    if (file != stdin)
-        fclose(file);
-    *data = buffer;
-    return buffer ? CLI_EXIT_OK : CLI_EXIT_FAILED;
+    const char *name = o->input_file ? o->input_file : "stdin";
+    int fd = o->input_file ? open(o->input_file, O_RDONLY | O_CLOEXEC)
+                           : STDIN_FILENO;
+    int error = fd < 0 ? errno
+                       : cairn__read_fd(fd, CAIRN_DEFAULT_MAX_MESSAGE_SIZE,
+                                        data, len);
+    struct stat st; /* a file says how large it is; a stream does not */
+    bool sized = error == EFBIG && fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+    if (fd >= 0 && o->input_file)
+        close(fd);
+    if (sized)
+        cli_error("run input of %llu bytes exceeds the maximum message size "
+                  "of %zu bytes (%s)",
+                  (unsigned long long)st.st_size,
+                  CAIRN_DEFAULT_MAX_MESSAGE_SIZE, name);
+    else if (error == EFBIG)
+        cli_error("run input on %s of more than %zu bytes exceeds the "
+                  "maximum message size of %zu bytes",
+                  name, CAIRN_DEFAULT_MAX_MESSAGE_SIZE,
+                  CAIRN_DEFAULT_MAX_MESSAGE_SIZE);
+    else if (error != 0)
+        cli_error("run: cannot read input %s: %s", name, strerror(error));
+    return error == 0        ? CLI_EXIT_OK
+           : error == ENOMEM ? CLI_EXIT_FAILED
+                             : CLI_EXIT_USAGE;
 }
 
 /* ---- events and progress ------------------------------------------------------ */
@@ -477,15 +502,17 @@ s_drive(const s_options_t *o, const cairn_registry_t *registry,
     run_opts->keep_events = o->keep_events == S_UNSET ? 0
                             : o->keep_events == 0     ? CAIRN_KEEP_NO_EVENTS
                                                       : (size_t)o->keep_events;
-    char events_endpoint[96];
-    snprintf(events_endpoint, sizeof events_endpoint,
-             "ipc:///tmp/cairn-events-%u-%ld.ipc", (unsigned)getuid(),
-             (long)getpid());
-    /* (the run removes the socket file when it ends) */
-    if (!o->events_endpoint)
+    char events_endpoint[CAIRN_CONTROL_ENDPOINT_MAX], events_why[128];
+    if (!o->events_endpoint
+        && cli_private_endpoint(events_endpoint, sizeof events_endpoint,
+                                "events", events_why, sizeof events_why))
         run_opts->events_endpoint = events_endpoint;
+    else if (!o->events_endpoint)
+        cli_error("warning: %s: the run's events are not published",
+                  events_why);
     else if (strcmp(o->events_endpoint, "none") != 0)
         run_opts->events_endpoint = o->events_endpoint;
+    /* (the run removes the socket file when it ends) */
     cairn_engine_t *engine = NULL;
     cairn_result_t *result = NULL;
     cairn_error_t err;
@@ -523,7 +550,8 @@ s_drive(const s_options_t *o, const cairn_registry_t *registry,
                                         sizeof control_endpoint))
         run_opts->control_endpoint = control_endpoint;
     if (control)
-        cli_signals_install(control, run_opts->control_endpoint);
+        cli_signals_install(control, run_opts->control_endpoint,
+                            run_opts->events_endpoint);
     int rc = spawn_ok ? cairn_engine_open(&engine, registry, &engine_opts, &err)
                       : cairn_error_set(&err, CAIRN_ETRANSPORT,
                                         "cannot start worker processes: %s",

@@ -125,7 +125,7 @@ s_run_record(const cairn__run_t *run, Cairn__RunRecord *record,
     /* Only while the run is live is anyone there to subscribe to. */
     record->events_endpoint =
         (char *)(run->status == CAIRN_STATUS_RUNNING
-                         && run->opts.events_endpoint
+                         && cairn__events_published(run->events)
                      ? run->opts.events_endpoint
                      : "");
     record->control_endpoint = run->status == CAIRN_STATUS_RUNNING
