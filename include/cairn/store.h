@@ -104,8 +104,14 @@ typedef struct {
     uint64_t pid_start;      /* that process's start time, for liveness */
     uint8_t *spec;           /* the spec it was started from (CLI) */
     size_t spec_len;
-    char **plugins;
+    char **plugins;          /* absolute paths (as given, in records
+                                written before cairn kept them so) */
+    char **plugin_sha256;    /* per plugin: SHA-256 of its file when the
+                                run started (hex), "" when not recorded */
     size_t plugin_count;
+    uint64_t max_supersteps; /* the run's limit (a resume keeps it) */
+    char *checkpoint_policy; /* every, every:N, on-error, manual, none,
+                                predicate; "" when not recorded */
     char *events_endpoint;   /* where the live run publishes its events
                                 (ipc://...), or "" */
     char *control_endpoint;  /* where a live run answers Control requests
