@@ -79,6 +79,12 @@ cli_run_policy(const cairn_run_info_t *info, const char *given,
                const cairn_checkpoint_policy_t *from_spec,
                cairn_checkpoint_policy_t *out);
 
+/* Makes store's handle write with the durability the run was started
+ * with, unless --durability was given (the store was opened with it). */
+int
+cli_run_durability(cairn_store_t *store, const cairn_run_info_t *info,
+                   const char *given);
+
 /* CLI_EXIT_USAGE, naming the executor, when wf has a util.exec executor
  * and allow_exec is false: checked before a store is written. */
 int

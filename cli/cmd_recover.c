@@ -42,7 +42,9 @@ s_load(s_job_t *job, const cairn_run_info_t *info, cli_plugin_ids_t *plugins,
        cairn_registry_t **reg, cairn_workflow_t **wf,
        cairn_checkpoint_policy_t *policy)
 {
-    int exit_code = cli_plugins_stored(info, plugins);
+    int exit_code = cli_run_durability(job->store, info, NULL);
+    if (exit_code == CLI_EXIT_OK)
+        exit_code = cli_plugins_stored(info, plugins);
     if (exit_code == CLI_EXIT_OK)
         *reg = cli_plugin_registry(plugins, job->allow_exec, &exit_code);
     if (!*reg)

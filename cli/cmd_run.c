@@ -149,6 +149,7 @@ s_parse(int argc, char **argv, bool resume, s_options_t *o,
         {"force-signature", CLI_OPT_FLAG, &o->force_signature},
         {"checkpoint", CLI_OPT_TEXT, &o->checkpoint},
         {"plugin", CLI_OPT_LIST, &o->plugins},
+        {"durability", CLI_OPT_TEXT, &o->durability},
         {"listen", CLI_OPT_TEXT, &o->listen},
         {"spawn-workers", CLI_OPT_NUMBER, &o->spawn_workers},
         {"respond", CLI_OPT_LIST, &o->responses},
@@ -181,7 +182,12 @@ s_parse(int argc, char **argv, bool resume, s_options_t *o,
         return CLI_EXIT_USAGE;
     }
     if (o->max_supersteps == S_UNSET)
-        o->max_supersteps = 0; /* the spec's limit */
+        o->max_supersteps = 0; /* the spec's (run) or the run's (resume) */
+    if (resume && o->durability && strcmp(o->durability, "none") == 0) {
+        cli_error("resume: --durability none keeps nothing; a stored run "
+                  "resumes with process or machine");
+        return CLI_EXIT_USAGE;
+    }
     o->cpu = o->cpu_placement && strcmp(o->cpu_placement, "shared") == 0
                  ? CAIRN_CPU_SHARED
                  : CAIRN_CPU_ANY;
@@ -673,6 +679,8 @@ cli_cmd_resume(int argc, char **argv)
     if (exit_code == CLI_EXIT_OK
         && cairn_store_get_run(store, run_id, &info, &err) != CAIRN_OK)
         exit_code = cli_fail(&err);
+    if (exit_code == CLI_EXIT_OK)
+        exit_code = cli_run_durability(store, info, o.durability);
     if (exit_code == CLI_EXIT_OK && o.spec_path
         && cairn_spec_read_file(o.spec_path, &spec_file, &spec_file_len, &err)
                != CAIRN_OK)

@@ -64,6 +64,21 @@ cli_run_policy(const cairn_run_info_t *info, const char *given,
 }
 
 int
+cli_run_durability(cairn_store_t *store, const cairn_run_info_t *info,
+                   const char *given)
+{
+    cairn_durability_t durability;
+    if (given || !info->durability[0]
+        || cairn_durability_parse(info->durability, &durability) != CAIRN_OK
+        || durability == cairn_store_durability(store))
+        return CLI_EXIT_OK; /* as opened: given, or nothing to keep */
+    cairn_error_t err;
+    return cairn_store_set_durability(store, durability, &err) == CAIRN_OK
+               ? CLI_EXIT_OK
+               : cli_fail(&err);
+}
+
+int
 cli_check_exec(const cairn_workflow_t *wf, bool allow_exec, const char *what)
 {
     for (size_t i = 0; !allow_exec && i < cairn_workflow_executor_count(wf);

@@ -142,6 +142,9 @@ s_run_record(const cairn__run_t *run, Cairn__RunRecord *record,
     record->n_plugin_sha256 =
         run->opts.plugin_sha256 ? run->opts.plugin_count : 0;
     record->checkpoint_policy = (char *)run->policy_text;
+    record->keep_events = run->opts.keep_events;
+    record->durability =
+        (char *)cairn_durability_name(cairn_store_durability(run->store));
     record->graph = *lines;
     record->n_graph = *line_count;
     /* Only while the run is live is anyone there to subscribe to. */
@@ -618,6 +621,10 @@ cairn__ckpt_restore(cairn__run_t *run, const char *target, bool *finished,
      * changes it (and the record then keeps the new one). */
     if (!run->opts.max_supersteps && cp->run->max_supersteps)
         run->max_supersteps = cp->run->max_supersteps;
+    if (!run->opts.keep_events && cp->run->keep_events) { /* the same */
+        run->opts.keep_events = (size_t)cp->run->keep_events;
+        cairn__events_keep(run->events, run->opts.keep_events);
+    }
     rc = s_restore_identity(run, cp, is_latest, err);
     if (rc == CAIRN_OK)
         rc = s_restore_state(run, cp, err);

@@ -332,6 +332,19 @@ cairn_store_durability(const cairn_store_t *self)
 }
 
 int
+cairn_store_set_durability(cairn_store_t *self, cairn_durability_t durability,
+                           cairn_error_t *err)
+{
+    cairn_error_clear(err);
+    if (!self || !self->dir || durability == CAIRN_DURABILITY_NONE)
+        return cairn_error_set(err, CAIRN_EINVAL,
+                               "only a store in a directory can change its "
+                               "durability, and only to process or machine");
+    self->durability = durability;
+    return CAIRN_OK;
+}
+
+int
 cairn_store_refresh(cairn_store_t *self, cairn_error_t *err)
 {
     return self->backend->ops->refresh(self->backend, err);
@@ -364,6 +377,7 @@ s_run_info_clear(cairn_run_info_t *info)
     free(info->plugins);
     free(info->plugin_sha256);
     free(info->checkpoint_policy);
+    free(info->durability);
     free(info->events_endpoint);
     memset(info, 0, sizeof *info);
 }
@@ -397,6 +411,8 @@ s_run_info_fill(cairn_run_info_t *info, const Cairn__RunRecord *run)
     info->spec = cairn__memdup(run->spec.data, run->spec.len);
     info->max_supersteps = run->max_supersteps;
     info->checkpoint_policy = s_dup(run->checkpoint_policy);
+    info->keep_events = (size_t)run->keep_events;
+    info->durability = s_dup(run->durability);
     info->plugins = calloc(run->n_plugins ? run->n_plugins : 1,
                            sizeof *info->plugins);
     info->plugin_sha256 = calloc(run->n_plugins ? run->n_plugins : 1,
@@ -405,7 +421,7 @@ s_run_info_fill(cairn_run_info_t *info, const Cairn__RunRecord *run)
               && info->latest_checkpoint && info->parent && info->error
               && info->reason && info->events_endpoint && info->plugins
               && info->plugin_sha256 && info->control_endpoint
-              && info->checkpoint_policy
+              && info->checkpoint_policy && info->durability
               && (run->spec.len == 0 || info->spec);
     for (size_t i = 0; ok && i < run->n_plugins; i++) {
         info->plugins[i] = strdup(run->plugins[i]);

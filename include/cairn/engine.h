@@ -205,8 +205,9 @@ typedef struct {
                                          its file, kept with it, or NULL */
     size_t plugin_count;
     size_t keep_events;       /* events the store keeps for the run, the
-                                 newest: 0 = CAIRN_DEFAULT_KEEP_EVENTS,
-                                 CAIRN_KEEP_NO_EVENTS = none */
+                                 newest: 0 = CAIRN_DEFAULT_KEEP_EVENTS
+                                 (on resume: the run's own, as kept in
+                                 its record), CAIRN_KEEP_NO_EVENTS = none */
     const char *events_endpoint; /* publish every event on this endpoint
                                     (ipc://PATH, tcp://127.0.0.1:PORT), a
                                     PUB socket bound for the run and kept

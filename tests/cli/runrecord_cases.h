@@ -6,6 +6,8 @@
  * (it uses its helpers: s_cairn, s_expect, s_spec, s_json, ...).
  */
 
+#include "cairn/store.h" /* the run record, read back as the C API sees it */
+
 #define RR_PIPELINE CAIRN_EXAMPLES "/text-pipeline.json"
 
 #define RR_EXEC_SPEC                                                           \
@@ -199,6 +201,57 @@ test_cli_limit_and_policy_kept(void **state)
     assert_non_null(strstr(s_checkpoint_ids(db, "d"), "d@11,d@10,d@9"));
 }
 
+/* The run record of run in db, through the C API (free with
+ * cairn_run_infos_free(info, 1)). */
+static cairn_run_info_t *
+rr_record(const char *db, const char *run)
+{
+    cairn_store_t *store = NULL;
+    cairn_store_options_t opts = {.read_only = true};
+    cairn_error_t err;
+    assert_int_equal(cairn_store_open(&store, db, &opts, &err), CAIRN_OK);
+    cairn_run_info_t *info = NULL;
+    assert_int_equal(cairn_store_get_run(store, run, &info, &err), CAIRN_OK);
+    cairn_store_destroy(&store);
+    return info;
+}
+
+/* --durability and --keep-events belong to the run too: a plain resume
+ * keeps them, a resume that gives them changes them for later. */
+static void
+test_cli_durability_and_events_kept(void **state)
+{
+    (void)state;
+    const char *db = s_path("db");
+    const char *spec = s_spec("cycle.json", CYCLE_SPEC);
+    s_result_t r = {0};
+    s_cairn(&r, "run", spec, "--input", "0", "--db", db, "--run-id", "c",
+            "--max-supersteps", "2", "--durability", "machine",
+            "--keep-events", "5", NULL);
+    s_expect(&r, 4, "", NULL);
+    s_cairn(&r, "resume", "c", "--db", db, "--max-supersteps", "4", NULL);
+    s_expect(&r, 4, "", NULL);
+    cairn_run_info_t *info = rr_record(db, "c");
+    assert_string_equal(info->durability, "machine");
+    assert_int_equal(info->keep_events, 5);
+    cairn_run_infos_free(info, 1);
+    s_cairn(&r, "events", "c", "--db", db, "--json", NULL);
+    s_expect(&r, 0, NULL, NULL);
+    size_t lines = 0;
+    json_t **events = s_json_lines(r.out, &lines);
+    (void)events;
+    assert_true(lines <= 5);
+    s_cairn(&r, "resume", "c", "--db", db, "--max-supersteps", "6",
+            "--durability", "process", "--keep-events", "100", NULL);
+    s_expect(&r, 4, "", NULL);
+    info = rr_record(db, "c");
+    assert_string_equal(info->durability, "process");
+    assert_int_equal(info->keep_events, 100);
+    cairn_run_infos_free(info, 1);
+    s_cairn(&r, "resume", "c", "--db", db, "--durability", "none", NULL);
+    s_expect(&r, 2, "", "--durability none keeps nothing");
+}
+
 /* A run started with a relative --plugin resumes from any directory; a
  * library replaced since is refused, naming it and both hashes, unless
  * --plugin names it again. */
@@ -298,5 +351,6 @@ test_cli_exec_refused_before_write(void **state)
 #define RUNRECORD_TESTS                                                        \
     T(test_cli_run_id_taken), T(test_cli_readme_tour_twice),                   \
         T(test_cli_limit_and_policy_kept),                                     \
+        T(test_cli_durability_and_events_kept),                                \
         T(test_cli_plugin_kept_by_path_and_hash),                              \
         T(test_cli_exec_refused_before_write)
