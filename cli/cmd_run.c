@@ -2,8 +2,10 @@
  *
  * Both end the same way: the outputs on stdout, one per line, in order
  * (or one --json object), and an exit code that says how the run ended.
- * The run id is the first line on stderr. A run's record keeps its spec
- * and plugin paths, so `cairn resume RUN` needs nothing but the store.
+ * The run id is the first line on stderr. A run's record keeps its spec,
+ * its plugins (absolute path and SHA-256) and the options a resume must
+ * not silently change (run_record.c), so `cairn resume RUN` needs
+ * nothing but the store.
  */
 #include <stdlib.h>
 #include <string.h>
