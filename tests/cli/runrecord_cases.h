@@ -3,7 +3,8 @@
  * id, the README tour run twice in one store, the superstep limit and
  * checkpoint policy a resume keeps, plugins by absolute path and hash,
  * util.exec refused before the store is touched. Included by test_cli.c
- * (it uses its helpers: s_cairn, s_expect, s_spec, s_json, ...).
+ * after timetravel_cases.h (it uses their helpers: s_cairn, s_expect,
+ * s_spec, s_json, s_store_listing, ...).
  */
 
 #include "cairn/store.h" /* the run record, read back as the C API sees it */
@@ -16,30 +17,6 @@
     "{\"argv\": [\"/bin/cat\"]}},"                                             \
     "{\"id\": \"out\", \"type\": \"text.output\"}],"                           \
     "\"edges\": [{\"from\": \"cat\", \"to\": \"out\"}]}"
-
-/* What `runs --json` and `checkpoints RUN --json` of every run in db say,
- * as one text (kept): equal texts mean the store did not change. */
-static const char *
-rr_snapshot(const char *db)
-{
-    s_result_t r = {0};
-    s_cairn(&r, "runs", "--db", db, "--json", NULL);
-    s_expect(&r, 0, NULL, NULL);
-    char *text = s_keep(strdup(r.out));
-    json_t *runs = s_json(r.out);
-    size_t i;
-    json_t *run;
-    json_array_foreach(runs, i, run)
-    {
-        const char *id = json_string_value(json_object_get(run, "id"));
-        s_cairn(&r, "checkpoints", id, "--db", db, "--json", NULL);
-        s_expect(&r, 0, NULL, NULL);
-        char *grown = NULL;
-        assert_true(asprintf(&grown, "%s\n%s: %s", text, id, r.out) > 0);
-        text = s_keep(grown);
-    }
-    return text;
-}
 
 /* Runs cairn with args (NULL-terminated) in directory dir, through the
  * shell; stdout and stderr into r. Only for paths without spaces. */
@@ -84,7 +61,7 @@ test_cli_run_id_taken(void **state)
     s_cairn(&r, "run", s_spec("cycle.json", CYCLE_SPEC), "--input", "0",
             "--db", db, "--run-id", "x", NULL);
     s_expect(&r, 0, "11\n", NULL);
-    const char *before = rr_snapshot(db);
+    const char *before = s_store_listing(db);
     s_cairn(&r, "run", RR_PIPELINE, "--input", "hi", "--db", db, "--run-id",
             "x", NULL);
     s_expect(&r, 2, "", "run x exists; resume it or choose another id");
@@ -94,7 +71,7 @@ test_cli_run_id_taken(void **state)
             "--db", db, "--run-id", "x", "--json", "--max-supersteps", "3",
             NULL);
     s_expect(&r, 2, "", "run x exists");
-    assert_string_equal(rr_snapshot(db), before);
+    assert_string_equal(s_store_listing(db), before);
     /* the old run is whole: a fork of x@5 goes on with the cycle */
     s_cairn(&r, "fork", "x@5", "--db", db, "--resume", NULL);
     s_expect(&r, 0, "11\n", NULL);
@@ -132,7 +109,7 @@ test_cli_readme_tour_twice(void **state)
     s_cairn(&r, "resume", "a", "--respond", "approve.2.1=yes", "--db", db,
             NULL);
     s_expect(&r, 0, "DRAFT\n", NULL);
-    const char *before = rr_snapshot(db);
+    const char *before = s_store_listing(db);
 
     /* second time: every fixed id is refused, nothing changes */
     s_cairn(&r, "run", counter, "--input", "0", "--run-id", "c", "--db", db,
@@ -149,7 +126,7 @@ test_cli_readme_tour_twice(void **state)
             NULL);
     s_expect(&r, 2, "", "request 'approve.2.1' of run 'a' was already "
                         "answered");
-    assert_string_equal(rr_snapshot(db), before);
+    assert_string_equal(s_store_listing(db), before);
 
     /* what the README shows instead: no --run-id, the id from stderr */
     s_cairn(&r, "run", approval, "--input", "draft", "--db", db, NULL);
@@ -280,13 +257,13 @@ test_cli_plugin_kept_by_path_and_hash(void **state)
     memcpy(changed, bytes, len);
     changed[len] = 'x';
     s_write(s_path("lib/libgreet.so"), changed, len + 1);
-    const char *before = rr_snapshot(db);
+    const char *before = s_store_listing(db);
     rr_cairn_in_dir(&r, "/", "resume", "g", "--db", db, "--max-supersteps",
                     "5", NULL);
     s_expect(&r, 2, "", "lib/libgreet.so has changed since run g started");
     assert_non_null(strstr(r.err, "SHA-256 was "));
     assert_non_null(strstr(r.err, "--plugin"));
-    assert_string_equal(rr_snapshot(db), before);
+    assert_string_equal(s_store_listing(db), before);
     /* naming the library again takes it, and keeps it for later */
     rr_cairn_in_dir(&r, s_dir, "resume", "g", "--db", db, "--plugin",
                     "lib/libgreet.so", "--max-supersteps", "5", NULL);
@@ -310,22 +287,22 @@ test_cli_exec_refused_before_write(void **state)
     assert_false(s_exists(db)); /* not even the store was made */
     s_cairn(&r, "run", RR_PIPELINE, "--input", "hi", "--db", db, NULL);
     s_expect(&r, 0, "ih\n", NULL);
-    const char *empty = rr_snapshot(db);
+    const char *empty = s_store_listing(db);
     s_cairn(&r, "run", spec, "--input", "hi", "--db", db, "--run-id", "e",
             NULL);
     s_expect(&r, 2, "", "executor 'cat' is util.exec");
-    assert_string_equal(rr_snapshot(db), empty);
+    assert_string_equal(s_store_listing(db), empty);
 
     s_cairn(&r, "run", spec, "--input", "hi", "--db", db, "--run-id", "e",
             "--allow-exec", "--max-supersteps", "1", NULL);
     s_expect(&r, 4, "", NULL);
-    const char *before = rr_snapshot(db);
+    const char *before = s_store_listing(db);
     s_cairn(&r, "resume", "e", "--db", db, "--max-supersteps", "5", NULL);
     s_expect(&r, 2, "", "executor 'cat' is util.exec");
     s_cairn(&r, "fork", "e@0", "--run-id", "ef", "--db", db, "--resume",
             NULL);
     s_expect(&r, 2, "", "executor 'cat' is util.exec");
-    assert_string_equal(rr_snapshot(db), before);
+    assert_string_equal(s_store_listing(db), before);
     s_cairn(&r, "resume", "e", "--db", db, "--max-supersteps", "5",
             "--allow-exec", NULL);
     s_expect(&r, 0, "hi\n", NULL);
@@ -342,10 +319,10 @@ test_cli_exec_refused_before_write(void **state)
     kill(p.pid, SIGKILL);
     s_wait(&p, &r);
     assert_string_equal(s_run_status(db, "slow"), "interrupted");
-    before = rr_snapshot(db);
+    before = s_store_listing(db);
     s_cairn(&r, "recover", "--db", db, NULL);
     s_expect(&r, 1, NULL, "executor 's' is util.exec");
-    assert_string_equal(rr_snapshot(db), before);
+    assert_string_equal(s_store_listing(db), before);
 }
 
 #define RUNRECORD_TESTS                                                        \
