@@ -272,6 +272,14 @@ s_clear(cairn__events_t *self)
 /* ---- lifecycle --------------------------------------------------------------
  */
 
+void
+cairn__events_keep(cairn__events_t *self, size_t keep)
+{
+    self->keep = keep == 0                      ? CAIRN_DEFAULT_KEEP_EVENTS
+                 : keep == CAIRN_KEEP_NO_EVENTS ? 0
+                                                : keep;
+}
+
 int
 cairn__events_open(cairn__events_t **out, const cairn_run_options_t *opts,
                    cairn_error_t *err)
@@ -281,10 +289,7 @@ cairn__events_open(cairn__events_t **out, const cairn_run_options_t *opts,
     if (!self)
         return cairn_error_set(err, CAIRN_ENOMEM, "out of memory");
     self->store = opts ? opts->store : NULL;
-    size_t keep = opts ? opts->keep_events : 0;
-    self->keep = keep == 0                      ? CAIRN_DEFAULT_KEEP_EVENTS
-                 : keep == CAIRN_KEEP_NO_EVENTS ? 0
-                                                : keep;
+    cairn__events_keep(self, opts ? opts->keep_events : 0);
     int rc = CAIRN_OK;
     if (opts && opts->events_endpoint)
         rc = s_bind(self, opts->events_endpoint, err);

@@ -8,6 +8,11 @@
 
 typedef struct cairn__events_t cairn__events_t;
 
+/* How many events the store keeps for the run (keep_events of
+ * cairn_run_options_t); before cairn__events_start only. */
+void
+cairn__events_keep(cairn__events_t *self, size_t keep);
+
 /* Prepares the events of a run with opts: binds opts->events_endpoint
  * and keeps opts->store and opts->keep_events. A malformed endpoint is
  * CAIRN_EINVAL; one that cannot be bound (in use, an existing file that

@@ -1667,13 +1667,18 @@ test_cli_exec_needs_allow_exec(void **state)
         " \"edges\": [{\"from\": \"cat\", \"to\": \"o\"}]}");
     const char *db = s_path("db");
     s_result_t r = {0};
+    /* refused before anything is stored (runrecord_cases.h has more) */
     s_cairn(&r, "run", spec, "--input", "meow", "--db", db, "--run-id", "x",
             NULL);
-    s_expect(&r, 1, "", "--allow-exec");
+    s_expect(&r, 2, "", "--allow-exec");
     /* the permission is not stored: resume needs it too */
-    s_cairn(&r, "resume", "x", "--db", db, NULL);
-    s_expect(&r, 1, "", "--allow-exec");
-    s_cairn(&r, "resume", "x", "--db", db, "--allow-exec", NULL);
+    s_cairn(&r, "run", spec, "--input", "meow", "--db", db, "--run-id", "x",
+            "--allow-exec", "--max-supersteps", "1", NULL);
+    s_expect(&r, 4, "", NULL);
+    s_cairn(&r, "resume", "x", "--db", db, "--max-supersteps", "5", NULL);
+    s_expect(&r, 2, "", "--allow-exec");
+    s_cairn(&r, "resume", "x", "--db", db, "--allow-exec", "--max-supersteps",
+            "5", NULL);
     s_expect(&r, 0, "meow\n", NULL);
     s_cairn(&r, "run", spec, "--input", "purr", "--durability", "none",
             "--allow-exec", NULL);
@@ -2553,6 +2558,7 @@ test_cli_hitl_bad_responses(void **state)
 }
 
 #include "timetravel_cases.h"
+#include "runrecord_cases.h"
 #include "listen_cases.h"
 
 /* ---- run control: pause, cancel, signals, the control endpoint ---- */
@@ -2998,6 +3004,7 @@ main(void)
         T(test_cli_hitl_reject),
         T(test_cli_hitl_bad_responses),
         TIMETRAVEL_TESTS,
+        RUNRECORD_TESTS,
         LISTEN_TESTS,
         T(test_cli_pause_and_cancel_live_run),
         T(test_cli_runs_live_superstep),
