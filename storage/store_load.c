@@ -395,8 +395,8 @@ s_unknown_checkpoint(cairn_store_t *self, const char *checkpoint_id,
     int rc;
     if (pruned)
         rc = cairn_error_set(err, CAIRN_ENOTFOUND,
-                             "checkpoint '%s' was deleted by retention (gc): "
-                             "the kept history of run %s starts at %s@%llu",
+                             "checkpoint '%s' was deleted by retention (gc); "
+                             "the next kept checkpoint of run %s is %s@%llu",
                              checkpoint_id, run_id, run_id,
                              (unsigned long long)next->superstep);
     else

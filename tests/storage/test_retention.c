@@ -141,7 +141,7 @@ test_retain_keep_last(void **state)
     assert_int_equal(cairn_store_load(fx->store, "RUN@3", &cp, &err),
                      CAIRN_ENOTFOUND);
     fx_assert_mentions(&err, "checkpoint 'RUN@3' was deleted by retention");
-    fx_assert_mentions(&err, "starts at RUN@26");
+    fx_assert_mentions(&err, "next kept checkpoint of run RUN is RUN@26");
     s_assert_verified(fx->store);
     /* retention alone changes nothing the kept ones read */
     s_assert_snapshot(fx->store, "RUN", &kept);
@@ -424,7 +424,7 @@ test_pruned_lineage(void **state)
                                       &err),
                      CAIRN_ENOTFOUND);
     fx_assert_mentions(&err, "'RUN@5' was deleted by retention");
-    fx_assert_mentions(&err, "starts at RUN@8");
+    fx_assert_mentions(&err, "next kept checkpoint of run RUN is RUN@8");
     /* never existed: the plain message */
     assert_int_equal(cairn_store_fork(fx->store, "RUN@50", "NOPE", NULL, id,
                                       &err),
