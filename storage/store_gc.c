@@ -5,11 +5,12 @@
  * of every run and every fork point, and marks each kept checkpoint whose
  * parent it deletes (parent_pruned): that checkpoint is where its run's
  * kept history starts, so verify, load and export know the gap is
- * retention's, not damage (docs/storage.md, "Retention and gc"). gc keeps a version exactly when
- * some remaining checkpoint of its run, or a fork point into its run,
- * resolves to it: a version written at superstep s and superseded at s'
- * serves the checkpoints in [s, s'). Everything a kept checkpoint reads
- * is therefore still there after gc.
+ * retention's, not damage (docs/storage.md, "Retention and gc").
+ *
+ * gc keeps a version exactly when some remaining checkpoint of its run,
+ * or a fork point into its run, resolves to it: a version written at
+ * superstep s and superseded at s' serves the checkpoints in [s, s').
+ * Everything a kept checkpoint reads is therefore still there after gc.
  */
 #include <stdlib.h>
 #include <string.h>

@@ -359,7 +359,8 @@ s_next_checkpoint(cairn_store_t *self, const char *run_id, uint64_t superstep)
         size_t len, value_len;
         const uint8_t *found = ops->iter_valid(it) ? ops->iter_key(it, &len)
                                                    : NULL;
-        if (found && len == key.len && memcmp(found, key.data, key.len - 8) == 0) {
+        if (found && len == key.len
+            && memcmp(found, key.data, key.len - 8) == 0) {
             const uint8_t *value = ops->iter_value(it, &value_len);
             cairn_error_t ignored;
             if (cairn__record_unpack(&cairn__checkpoint_record__descriptor,
