@@ -273,9 +273,7 @@ typedef struct {
     cairn_store_t *store;
     cairn__batch_t *batch;
     const s_steps_t *steps;
-    uint8_t *group;        /* key of the current group, without version */
-    size_t group_len;
-    uint64_t newer;        /* superstep of the next newer version */
+    cairn__versions_t versions;
     size_t removed;
 } s_collector_t;
 
@@ -288,23 +286,14 @@ s_collect_version(void *userdata, const uint8_t *key, size_t len,
     s_collector_t *c = userdata;
     if (len < 8)
         return CAIRN_OK;
-    size_t group_len = len - 8;
-    uint64_t step = ~cairn__key_read_u64(key + group_len);
-    if (!c->group || group_len != c->group_len
-        || memcmp(key, c->group, group_len) != 0) {
-        free(c->group);
-        c->group = cairn__memdup(key, group_len);
-        c->group_len = group_len;
-        c->newer = UINT64_MAX;
-        if (!c->group)
-            return CAIRN_ENOMEM;
-    }
-    if (!s_steps_any_in(c->steps, step, c->newer)) {
+    uint64_t step, superseded;
+    if (!cairn__versions_next(&c->versions, key, len, &step, &superseded))
+        return CAIRN_ENOMEM;
+    if (!s_steps_any_in(c->steps, step, superseded)) {
         c->store->backend->ops->batch_delete(c->batch, CAIRN__CF_STATE, key,
                                              len);
         c->removed++;
     }
-    c->newer = step;
     return CAIRN_OK;
 }
 
@@ -334,7 +323,7 @@ s_gc_run(cairn_store_t *self, const cairn_run_info_t *run,
     cairn__key_t prefix = {0};
     cairn__key_add_text(&prefix, run->id, true);
     int rc = s_referenced_steps(self, run->id, runs, run_count, &steps, err);
-    s_collector_t collector = {self, NULL, &steps, NULL, 0, 0, 0};
+    s_collector_t collector = {self, NULL, &steps, {NULL, 0, 0}, 0};
     if (rc == CAIRN_OK)
         rc = s_delete_picked(self, CAIRN__CF_STATE, &prefix,
                              s_collect_version, &collector, &collector.batch,
@@ -347,7 +336,7 @@ s_gc_run(cairn_store_t *self, const cairn_run_info_t *run,
         rc = s_delete_picked(self, CAIRN__CF_PENDING, &prefix, s_delete_key,
                              &pending, &pending.batch, err);
     *removed += pending.deleted;
-    free(collector.group);
+    cairn__versions_free(&collector.versions);
     free(steps.items);
     cairn__key_free(&prefix);
     return rc;

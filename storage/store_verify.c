@@ -88,9 +88,7 @@ typedef struct {
     s_ckpt_t *ckpts;   /* ascending by superstep, as keys sort */
     size_t count;
     s_foreign_t foreign;
-    uint8_t *group;   /* state: key of the current group, no version */
-    size_t group_len;
-    uint64_t newer; /* state: superstep of the group's next newer version */
+    cairn__versions_t versions; /* of the state walk */
 } s_walk_t;
 
 static void
@@ -99,7 +97,7 @@ s_walk_free(s_walk_t *w)
     for (size_t i = 0; i < w->count; i++)
         free(w->ckpts[i].parent);
     free(w->ckpts);
-    free(w->group);
+    cairn__versions_free(&w->versions);
 }
 
 /* Index of the first checkpoint at or after step (count when none). */
@@ -221,13 +219,20 @@ s_each(s_walk_t *w, cairn__cf_t cf,
     return rc;
 }
 
-/* The superstep of a RUN \0 SUPERSTEP key; false when malformed. */
+/* The superstep of a RUN \0 SUPERSTEP key of family (named in the
+ * problem) and its checkpoint id; false, reported, when malformed. */
 static bool
-s_step_key(const s_walk_t *w, const uint8_t *key, size_t len, uint64_t *step)
+s_step_key(s_walk_t *w, const char *family, const uint8_t *key, size_t len,
+           uint64_t *step, char id[CAIRN_CHECKPOINT_ID_MAX])
 {
-    if (len != w->prefix_len + 8)
+    if (len != w->prefix_len + 8) {
+        s_problemf(w->report, w->run_id, NULL,
+                   "a %s key of run '%s' is malformed", family, w->run_id);
         return false;
+    }
     *step = cairn__key_read_u64(key + w->prefix_len);
+    snprintf(id, CAIRN_CHECKPOINT_ID_MAX, "%s@%llu", w->run_id,
+             (unsigned long long)*step);
     return true;
 }
 
@@ -238,13 +243,9 @@ s_walk_manifest(s_walk_t *w, const uint8_t *key, size_t len,
                 const uint8_t *value, size_t value_len)
 {
     uint64_t step;
-    if (!s_step_key(w, key, len, &step)) {
-        s_problemf(w->report, w->run_id, NULL,
-                   "a checkpoint key of run '%s' is malformed", w->run_id);
-        return CAIRN_OK;
-    }
     char id[CAIRN_CHECKPOINT_ID_MAX], what[160];
-    snprintf(id, sizeof id, "%s@%llu", w->run_id, (unsigned long long)step);
+    if (!s_step_key(w, "checkpoint", key, len, &step, id))
+        return CAIRN_OK;
     snprintf(what, sizeof what, "checkpoint %s", id);
     if (!CAIRN__GROW(w->ckpts, w->count))
         return CAIRN_ENOMEM;
@@ -276,13 +277,9 @@ s_walk_inflight(s_walk_t *w, const uint8_t *key, size_t len,
                 const uint8_t *value, size_t value_len)
 {
     uint64_t step;
-    if (!s_step_key(w, key, len, &step)) {
-        s_problemf(w->report, w->run_id, NULL,
-                   "an in-flight key of run '%s' is malformed", w->run_id);
-        return CAIRN_OK;
-    }
     char id[CAIRN_CHECKPOINT_ID_MAX], what[160];
-    snprintf(id, sizeof id, "%s@%llu", w->run_id, (unsigned long long)step);
+    if (!s_step_key(w, "in-flight", key, len, &step, id))
+        return CAIRN_OK;
     snprintf(what, sizeof what, "in-flight messages of checkpoint %s", id);
     s_ckpt_t *c = s_find(w, step);
     if (c)
@@ -342,17 +339,9 @@ s_walk_state(s_walk_t *w, const uint8_t *key, size_t len,
                    "a state key of run '%s' is malformed", w->run_id);
         return CAIRN_OK;
     }
-    size_t group_len = len - 8;
-    uint64_t step = ~cairn__key_read_u64(key + group_len);
-    if (!w->group || group_len != w->group_len
-        || memcmp(key, w->group, group_len) != 0) {
-        free(w->group);
-        w->group = cairn__memdup(key, group_len);
-        w->group_len = group_len;
-        w->newer = UINT64_MAX;
-        if (!w->group)
-            return CAIRN_ENOMEM;
-    }
+    uint64_t step, superseded;
+    if (!cairn__versions_next(&w->versions, key, len, &step, &superseded))
+        return CAIRN_ENOMEM;
     char what[256];
     snprintf(what, sizeof what, "state value '%s' of %s%s written at %s@%llu",
              (const char *)name, *scope ? "executor " : "shared state",
@@ -363,13 +352,12 @@ s_walk_state(s_walk_t *w, const uint8_t *key, size_t len,
                              value_len, what, &record, &err)
         != CAIRN_OK) {
         char first[CAIRN_CHECKPOINT_ID_MAX], readers[256];
-        s_readers(w, step, w->newer, first, readers, sizeof readers);
+        s_readers(w, step, superseded, first, readers, sizeof readers);
         s_problemf(w->report, w->run_id, first[0] ? first : NULL, "%s; %s",
                    err.message, readers);
     }
     if (record)
         protobuf_c_message_free_unpacked(record, NULL);
-    w->newer = step;
     return CAIRN_OK;
 }
 
@@ -378,14 +366,10 @@ s_walk_outputs(s_walk_t *w, const uint8_t *key, size_t len,
                const uint8_t *value, size_t value_len)
 {
     uint64_t step;
-    if (!s_step_key(w, key, len, &step)) {
-        s_problemf(w->report, w->run_id, NULL,
-                   "an output key of run '%s' is malformed", w->run_id);
+    char id[CAIRN_CHECKPOINT_ID_MAX], what[160];
+    if (!s_step_key(w, "output", key, len, &step, id))
         return CAIRN_OK;
-    }
-    char what[160];
-    snprintf(what, sizeof what, "outputs of %s@%llu", w->run_id,
-             (unsigned long long)step);
+    snprintf(what, sizeof what, "outputs of %s", id);
     ProtobufCMessage *record = NULL;
     cairn_error_t err;
     if (cairn__record_unpack(&cairn__output_record__descriptor, value,
