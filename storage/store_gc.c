@@ -124,7 +124,9 @@ s_fork_points(const char *run_id, const cairn_run_info_t *runs,
             && strcmp(parent_run, run_id) == 0 && !s_steps_add(steps, step))
             return cairn_error_set(err, CAIRN_ENOMEM, "out of memory");
     }
-    qsort(steps->items, steps->count, sizeof *steps->items, s_compare_u64);
+    if (steps->count) /* qsort must not see NULL, even for 0 items */
+        qsort(steps->items, steps->count, sizeof *steps->items,
+              s_compare_u64);
     return CAIRN_OK;
 }
 
