@@ -2559,6 +2559,7 @@ test_cli_hitl_bad_responses(void **state)
 
 #include "timetravel_cases.h"
 #include "runrecord_cases.h"
+#include "lineage_cases.h"
 #include "listen_cases.h"
 #include "worker_loss_cases.h"
 
@@ -3006,6 +3007,7 @@ main(void)
         T(test_cli_hitl_bad_responses),
         TIMETRAVEL_TESTS,
         RUNRECORD_TESTS,
+        LINEAGE_TESTS,
         LISTEN_TESTS,
         WORKER_LOSS_TESTS,
         T(test_cli_pause_and_cancel_live_run),
