@@ -236,9 +236,9 @@ static int
 s_loop(cairn__run_t *run, cairn_error_t *err)
 {
     while (run->status == CAIRN_STATUS_RUNNING) {
-        /* The endpoint is served in cairn__dispatch_collect, polled with the
-         * hosts: a poll of its own here would cost every superstep a syscall.
-         */
+        /* The endpoint is served in the collect wait (dispatch.c),
+         * polled with the hosts: a poll of its own here would cost every
+         * superstep a syscall. */
         if (cairn__ctl_take(&run->ctl, CAIRN__CONTROL_CANCEL)) {
             run->status = CAIRN_STATUS_CANCELLED;
             break;

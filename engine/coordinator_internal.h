@@ -42,18 +42,34 @@ int cairn__dispatch_send_work(cairn__run_t *run, const bool *only, size_t *sent,
  * Done. Returns the executor whose Done was accepted, or -1. */
 long cairn__dispatch_receive(cairn__run_t *run);
 
-/* Heartbeats out and liveness checks, on their own clocks. */
-int cairn__dispatch_tend_workers(cairn__run_t *run, size_t *received,
-                                 size_t expected, cairn_error_t *err);
+/* What a wait on the ROUTER waits for (cairn__dispatch_wait). */
+typedef enum {
+    CAIRN__WAIT_DONES,   /* `expected` Dones counted, or a cancel */
+    CAIRN__WAIT_WORKERS, /* live workers fit `only` (all executors when
+                            NULL) and, `starting`, min_workers are there;
+                            or `until` passed */
+    CAIRN__WAIT_TIME,    /* `until` passed (a retry's backoff) */
+} cairn__wait_kind_t;
 
-/* Waits until `expected` Dones are counted, or the run is cancelled. */
-int cairn__dispatch_collect(cairn__run_t *run, size_t expected,
-                            cairn_error_t *err);
+typedef struct {
+    cairn__wait_kind_t kind;
+    uint64_t until;   /* WORKERS, TIME: monotonic µs when the wait ends */
+    size_t expected;  /* DONES: how many Dones */
+    const bool *only; /* WORKERS: the executors that need a worker */
+    bool starting;    /* WORKERS: before the run starts (min_workers
+                         counts; no Done is expected) */
+} cairn__wait_t;
 
-/* Waits until `until` (monotonic µs), refusing late frames and keeping
- * workers' heartbeats going. */
-int cairn__dispatch_wait_until(cairn__run_t *run, uint64_t until,
-                               cairn_error_t *err);
+/* Waits on the ROUTER for what says, the one loop every phase of a run
+ * waits in: collecting Dones, waiting for workers, a retry's backoff.
+ * While it waits it reads every frame (Dones are checked and kept in
+ * run->done, Hellos register workers), keeps workers' heartbeats going,
+ * and (collecting) serves the control endpoint, times out attempts and
+ * loses silent workers. A cancel ends a DONES wait with run->status
+ * CANCELLED. 0, or < 0 when the run cannot go on (transport, memory, a
+ * lost worker's executor finds no host). */
+int cairn__dispatch_wait(cairn__run_t *run, const cairn__wait_t *what,
+                         cairn_error_t *err);
 
 /* ---- worker_loss.c ------------------------------------------------------- */
 

@@ -307,10 +307,20 @@ cairn__dispatch_receive(cairn__run_t *run)
     return -1;
 }
 
-/* How long the collect loop may block: its usual tick, or less when an
+/* ---- the one wait on the ROUTER ------------------------------------------ */
+
+/* One wait in progress. */
+typedef struct {
+    const cairn__wait_t *what;
+    size_t received; /* DONES: Dones counted so far */
+    long tick_ms;    /* DONES: longest block of one poll */
+    bool control;    /* DONES: the control endpoint is pollable */
+} s_wait_t;
+
+/* How long the collect wait may block: its usual tick, or less when an
  * attempt's deadline comes first. */
 static long
-s_poll_ms(const cairn__run_t *run, long tick_ms)
+s_deadline_ms(const cairn__run_t *run, long tick_ms)
 {
     uint64_t now = cairn__monotonic_us();
     long wait = tick_ms;
@@ -326,107 +336,202 @@ s_poll_ms(const cairn__run_t *run, long tick_ms)
     return wait;
 }
 
-/* Counts an accepted Done; all but the last of a superstep are stored
- * early (the last is followed at once by the barrier's checkpoint). */
+/* How long the next poll may block. */
+static long
+s_poll_ms(const cairn__run_t *run, const s_wait_t *w)
+{
+    switch (w->what->kind) {
+    case CAIRN__WAIT_DONES:
+        return s_deadline_ms(run, w->tick_ms);
+    case CAIRN__WAIT_WORKERS:
+        return 20;
+    case CAIRN__WAIT_TIME:
+        break;
+    }
+    uint64_t now = cairn__monotonic_us();
+    long left =
+        now < w->what->until ? (long)((w->what->until - now) / 1000u) + 1 : 0;
+    return left < 50 ? left : 50;
+}
+
+/* Whether live workers fit every executor marked in only that needs one
+ * (all when NULL) and, when starting, min_workers of them are there. */
+static bool
+s_workers_fit(const cairn__run_t *run, const bool *only, bool starting)
+{
+    const cairn_engine_t *engine = run->engine;
+    size_t workers = 0;
+    for (size_t h = engine->local_count; h < engine->host_count; h++)
+        workers += engine->hosts[h].alive && !engine->hosts[h].unreachable;
+    bool enough = !starting || workers >= engine->min_workers;
+    /* A worker that fits can only come through a listen endpoint. */
+    bool unmet =
+        cairn__engine_listens(engine) && cairn__placement_unmet(run, only) >= 0;
+    return enough && !unmet;
+}
+
+/* Whether the wait has what it waits for (or its time is up). */
+static bool
+s_wait_over(const cairn__run_t *run, const s_wait_t *w)
+{
+    const cairn__wait_t *what = w->what;
+    switch (what->kind) {
+    case CAIRN__WAIT_DONES:
+        return w->received >= what->expected;
+    case CAIRN__WAIT_WORKERS:
+        return s_workers_fit(run, what->only, what->starting)
+               || cairn__monotonic_us() >= what->until;
+    case CAIRN__WAIT_TIME:
+        break;
+    }
+    return cairn__monotonic_us() >= what->until;
+}
+
+/* Takes the Done of executor x (or nothing, x < 0) that a wait accepted. */
 static void
-s_accept(cairn__run_t *run, long x, size_t *received, size_t expected)
+s_take(cairn__run_t *run, s_wait_t *w, long x)
 {
     if (x < 0)
         return;
-    if (++*received < expected && run->store)
-        cairn__ckpt_save_pending(run, run->done[x]->done);
+    switch (w->what->kind) {
+    case CAIRN__WAIT_DONES:
+        /* All but the last of a superstep are stored early (the last is
+         * followed at once by the barrier's checkpoint). */
+        if (++w->received < w->what->expected && run->store)
+            cairn__ckpt_save_pending(run, run->done[x]->done);
+        break;
+    case CAIRN__WAIT_WORKERS:
+        /* The superstep goes on around a lost worker: the collect wait
+         * counts it (accepted_aside). Never the last: moved work is
+         * owed. */
+        if (!w->what->starting) {
+            run->accepted_aside++;
+            if (run->store)
+                cairn__ckpt_save_pending(run, run->done[x]->done);
+        }
+        break;
+    case CAIRN__WAIT_TIME: /* between attempts no Done is counted */
+        break;
+    }
+}
+
+/* Polls the ROUTER for up to ms and takes the frame that came: the only
+ * poll of the ROUTER while a run runs. Returns the poll's result (< 0:
+ * it failed, not counting EINTR). */
+static int
+s_poll_once(cairn__run_t *run, s_wait_t *w, long ms)
+{
+    zmq_pollitem_t item = {zsock_resolve(run->engine->router), 0, ZMQ_POLLIN,
+                           0};
+    int ready = zmq_poll(&item, 1, ms);
+    if (ready > 0 && (item.revents & ZMQ_POLLIN))
+        s_take(run, w, cairn__dispatch_receive(run));
+    return ready < 0 && zmq_errno() == EINTR ? 0 : ready;
+}
+
+/* Sends workers a heartbeat when one is due. */
+static void
+s_heartbeat(cairn__run_t *run)
+{
+    uint64_t now = cairn__monotonic_us();
+    if (now >= run->next_heartbeat_us) {
+        cairn__engine_heartbeat(run->engine);
+        run->next_heartbeat_us = now + run->engine->heartbeat_us;
+    }
 }
 
 /* Heartbeats out and liveness checks, on their own clocks. The check
  * first reads every frame already waiting, so heartbeats a busy
  * coordinator has not read yet count. */
-int
-cairn__dispatch_tend_workers(cairn__run_t *run, size_t *received,
-                             size_t expected, cairn_error_t *err)
+static int
+s_tend_workers(cairn__run_t *run, s_wait_t *w, cairn_error_t *err)
 {
-    cairn_engine_t *engine = run->engine;
+    s_heartbeat(run);
     uint64_t now = cairn__monotonic_us();
-    if (now >= run->next_heartbeat_us) {
-        cairn__engine_heartbeat(engine);
-        run->next_heartbeat_us = now + engine->heartbeat_us;
-    }
     if (now < run->next_liveness_us)
         return CAIRN_OK;
-    run->next_liveness_us = now + engine->heartbeat_us / 4;
-    zmq_pollitem_t item = {zsock_resolve(engine->router), 0, ZMQ_POLLIN, 0};
-    while (zmq_poll(&item, 1, 0) > 0)
-        s_accept(run, cairn__dispatch_receive(run), received, expected);
+    run->next_liveness_us = now + run->engine->heartbeat_us / 4;
+    while (s_poll_once(run, w, 0) > 0)
+        ;
     return cairn__loss_check_workers(run, err);
 }
 
-/* Waits until every executor with work has answered, keeping workers'
- * heartbeats going both ways. */
-int
-cairn__dispatch_collect(cairn__run_t *run, size_t expected, cairn_error_t *err)
+/* The control endpoint on its own clock, not in every poll: a second
+ * socket in the poll cost ~0.5-0.8 us a superstep, and requests may wait
+ * S_CONTROL_POLL_MS. */
+static void
+s_serve_control(cairn__run_t *run, const s_wait_t *w)
+{
+    uint64_t now = w->control ? cairn__monotonic_us() : 0;
+    if (w->control && now >= run->next_control_us) {
+        cairn__ctl_serve(&run->ctl, run->run_id);
+        run->next_control_us = now + S_CONTROL_POLL_MS * 1000u;
+    }
+}
+
+/* What a wait does between polls: the collect wait serves control, sees
+ * a cancel (*stop), times out attempts and tends workers; waiting for
+ * workers serves control and keeps the workers that joined from thinking
+ * we are gone (no liveness check: it runs while one is being lost); a
+ * backoff tends workers. */
+static int
+s_between_polls(cairn__run_t *run, s_wait_t *w, bool *stop, cairn_error_t *err)
 {
     cairn_engine_t *engine = run->engine;
-    void *router = zsock_resolve(engine->router);
     bool workers = engine->host_count > engine->local_count;
-    long tick_ms =
-        workers ? (long)(engine->heartbeat_us / 4000u) + 1 : S_POLL_MS;
-    bool control = cairn__ctl_pollable(&run->ctl) != NULL;
-    if ((run->opts.control || control) && tick_ms > S_CONTROL_POLL_MS)
-        tick_ms = S_CONTROL_POLL_MS;
-    zmq_pollitem_t item = {router, 0, ZMQ_POLLIN, 0};
-    size_t received = 0;
-    while (received < expected) {
-        int ready = zmq_poll(&item, 1, s_poll_ms(run, tick_ms));
-        if (ready < 0 && zmq_errno() != EINTR)
+    int rc = CAIRN_OK;
+    switch (w->what->kind) {
+    case CAIRN__WAIT_DONES:
+        s_serve_control(run, w);
+        if (cairn__ctl_take(&run->ctl, CAIRN__CONTROL_CANCEL)) {
+            run->status = CAIRN_STATUS_CANCELLED;
+            *stop = true;
+            return CAIRN_OK;
+        }
+        rc = cairn__loss_check_timeouts(run, &w->received, err);
+        if (rc == CAIRN_OK && workers)
+            rc = s_tend_workers(run, w, err);
+        /* Accepted while waiting for a worker to move executors to. */
+        w->received += run->accepted_aside;
+        run->accepted_aside = 0;
+        return rc;
+    case CAIRN__WAIT_WORKERS:
+        cairn__ctl_serve(&run->ctl, run->run_id);
+        s_heartbeat(run);
+        return CAIRN_OK;
+    case CAIRN__WAIT_TIME:
+        break;
+    }
+    return workers ? s_tend_workers(run, w, err) : CAIRN_OK;
+}
+
+int
+cairn__dispatch_wait(cairn__run_t *run, const cairn__wait_t *what,
+                     cairn_error_t *err)
+{
+    cairn_engine_t *engine = run->engine;
+    s_wait_t w = {what, 0, S_POLL_MS, false};
+    if (what->kind == CAIRN__WAIT_DONES) {
+        bool workers = engine->host_count > engine->local_count;
+        w.tick_ms =
+            workers ? (long)(engine->heartbeat_us / 4000u) + 1 : S_POLL_MS;
+        w.control = cairn__ctl_pollable(&run->ctl) != NULL;
+        if ((run->opts.control || w.control) && w.tick_ms > S_CONTROL_POLL_MS)
+            w.tick_ms = S_CONTROL_POLL_MS;
+    }
+    bool stop = false;
+    while (!stop && !s_wait_over(run, &w)) {
+        if (s_poll_once(run, &w, s_poll_ms(run, &w)) < 0)
             return cairn_error_set(err, CAIRN_ETRANSPORT,
                                    "polling executor hosts failed: %s",
                                    zmq_strerror(zmq_errno()));
-        if (ready > 0 && (item.revents & ZMQ_POLLIN))
-            s_accept(run, cairn__dispatch_receive(run), &received, expected);
-        /* The control endpoint on its own clock, not in every poll: a
-         * second socket in the poll cost ~0.5-0.8 us a superstep, and
-         * requests may wait S_CONTROL_POLL_MS. */
-        uint64_t now = control ? cairn__monotonic_us() : 0;
-        if (control && now >= run->next_control_us) {
-            cairn__ctl_serve(&run->ctl, run->run_id);
-            run->next_control_us = now + S_CONTROL_POLL_MS * 1000u;
-        }
-        if (cairn__ctl_take(&run->ctl, CAIRN__CONTROL_CANCEL)) {
-            run->status = CAIRN_STATUS_CANCELLED;
-            return CAIRN_OK;
-        }
-        int rc = cairn__loss_check_timeouts(run, &received, err);
-        if (rc == CAIRN_OK && engine->host_count > engine->local_count)
-            rc = cairn__dispatch_tend_workers(run, &received, expected, err);
+        int rc = s_between_polls(run, &w, &stop, err);
         if (rc != CAIRN_OK)
             return rc;
-        /* Accepted while waiting for a worker to move executors to. */
-        received += run->accepted_aside;
-        run->accepted_aside = 0;
-    }
-    return CAIRN_OK;
-}
-
-/* Waits until `until` (monotonic µs), refusing late frames and keeping
- * workers' heartbeats going. */
-int
-cairn__dispatch_wait_until(cairn__run_t *run, uint64_t until,
-                           cairn_error_t *err)
-{
-    void *router = zsock_resolve(run->engine->router);
-    size_t none = 0;
-    for (uint64_t now; (now = cairn__monotonic_us()) < until;) {
-        zmq_pollitem_t item = {router, 0, ZMQ_POLLIN, 0};
-        long wait_ms = (long)((until - now) / 1000u) + 1;
-        if (zmq_poll(&item, 1, wait_ms < 50 ? wait_ms : 50) > 0)
-            cairn__dispatch_receive(run);
-        if (run->engine->host_count > run->engine->local_count) {
-            int rc = cairn__dispatch_tend_workers(run, &none, 0, err);
-            if (rc != CAIRN_OK)
-                return rc;
-        }
     }
     /* Between attempts no Done is counted: one that came now is of work
      * the next send skips. */
-    run->accepted_aside = 0;
+    if (what->kind == CAIRN__WAIT_TIME)
+        run->accepted_aside = 0;
     return CAIRN_OK;
 }

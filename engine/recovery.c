@@ -117,9 +117,12 @@ s_recover_failures(cairn__run_t *run, size_t *sent, bool *recovered,
     }
     if (rc != CAIRN_OK)
         rc = cairn_error_set(err, rc, "out of memory");
+    cairn__wait_t backoff = {
+        .kind = CAIRN__WAIT_TIME,
+        .until = cairn__monotonic_us() + delay_ms * 1000u,
+    };
     if (rc == CAIRN_OK)
-        rc = cairn__dispatch_wait_until(
-            run, cairn__monotonic_us() + delay_ms * 1000u, err);
+        rc = cairn__dispatch_wait(run, &backoff, err);
     if (rc == CAIRN_OK)
         rc = cairn__dispatch_send_work(run, again, sent, err);
     free(again);
@@ -132,13 +135,15 @@ s_recover_failures(cairn__run_t *run, size_t *sent, bool *recovered,
 int
 cairn__recovery_collect(cairn__run_t *run, size_t sent, cairn_error_t *err)
 {
-    int rc = cairn__dispatch_collect(run, sent, err);
+    cairn__wait_t dones = {.kind = CAIRN__WAIT_DONES, .expected = sent};
+    int rc = cairn__dispatch_wait(run, &dones, err);
     bool recovered = true;
     while (rc == CAIRN_OK && recovered && run->status == CAIRN_STATUS_RUNNING
            && cairn__barrier_first_failure(run) >= 0) {
         rc = s_recover_failures(run, &sent, &recovered, err);
+        dones.expected = sent;
         if (rc == CAIRN_OK && recovered)
-            rc = cairn__dispatch_collect(run, sent, err);
+            rc = cairn__dispatch_wait(run, &dones, err);
     }
     return rc;
 }

@@ -34,44 +34,21 @@ s_place(cairn__run_t *run, size_t x, bool local_first)
 
 /* Waits (bounded by the worker wait) until a live worker fits every
  * executor marked in only that needs one (all executors when NULL) and,
- * when starting, min_workers workers are there. Frames keep being read:
- * Hellos register workers; a Done accepted meanwhile (the superstep goes
- * on around a lost worker) is counted in run->accepted_aside for
- * cairn__dispatch_collect. */
-static void
-s_await_workers(cairn__run_t *run, const bool *only, bool starting)
+ * when starting, min_workers workers are there (dispatch.c: Hellos
+ * register workers; a Done accepted meanwhile, the superstep going on
+ * around a lost worker, is counted in run->accepted_aside for the
+ * collect wait). */
+static int
+s_await_workers(cairn__run_t *run, const bool *only, bool starting,
+                cairn_error_t *err)
 {
-    cairn_engine_t *engine = run->engine;
-    void *router = zsock_resolve(engine->router);
-    uint64_t deadline = cairn__monotonic_us() + engine->worker_wait_us;
-    for (;;) {
-        size_t workers = 0;
-        for (size_t h = engine->local_count; h < engine->host_count; h++)
-            workers += engine->hosts[h].alive && !engine->hosts[h].unreachable;
-        bool enough = !starting || workers >= engine->min_workers;
-        /* A worker that fits can only come through a listen endpoint. */
-        bool unmet = cairn__engine_listens(engine)
-                     && cairn__placement_unmet(run, only) >= 0;
-        if ((enough && !unmet) || cairn__monotonic_us() >= deadline)
-            break;
-        zmq_pollitem_t item = {router, 0, ZMQ_POLLIN, 0};
-        if (zmq_poll(&item, 1, 20) > 0) {
-            long x = cairn__dispatch_receive(run);
-            if (x >= 0 && !starting) {
-                run->accepted_aside++;
-                if (run->store) /* never the last: moved work is owed */
-                    cairn__ckpt_save_pending(run, run->done[x]->done);
-            }
-        }
-        cairn__ctl_serve(&run->ctl, run->run_id);
-        /* Workers that joined wait with us: keep them from thinking we
-         * are gone. */
-        uint64_t now = cairn__monotonic_us();
-        if (now >= run->next_heartbeat_us) {
-            cairn__engine_heartbeat(engine);
-            run->next_heartbeat_us = now + engine->heartbeat_us;
-        }
-    }
+    cairn__wait_t what = {
+        .kind = CAIRN__WAIT_WORKERS,
+        .until = cairn__monotonic_us() + run->engine->worker_wait_us,
+        .only = only,
+        .starting = starting,
+    };
+    return cairn__dispatch_wait(run, &what, err);
 }
 
 /* Before a run starts: waits (bounded) for the workers it asked for and
@@ -80,7 +57,9 @@ s_await_workers(cairn__run_t *run, const bool *only, bool starting)
 int
 cairn__loss_place_all(cairn__run_t *run, cairn_error_t *err)
 {
-    s_await_workers(run, NULL, true);
+    int rc = s_await_workers(run, NULL, true, err);
+    if (rc != CAIRN_OK)
+        return rc;
     for (size_t x = 0; x < run->wf->executor_count; x++)
         if (!s_place(run, x, false))
             return cairn__placement_missing(run, x,
@@ -166,10 +145,8 @@ s_move_off_host(cairn__run_t *run, size_t from, const char *host_id,
             any_waiting |= waiting[x];
         }
     }
-    if (any_waiting)
-        s_await_workers(run, waiting, false);
+    int rc = any_waiting ? s_await_workers(run, waiting, false, err) : CAIRN_OK;
     char when[256];
-    int rc = CAIRN_OK;
     for (size_t x = 0; rc == CAIRN_OK && x < n; x++) {
         if (!waiting[x] || s_place(run, x, false))
             continue;
@@ -222,8 +199,7 @@ cairn__loss_place_unplaced(cairn__run_t *run, const bool *only,
     }
     if (!waiting)
         return CAIRN_OK;
-    s_await_workers(run, waiting, false);
-    int rc = CAIRN_OK;
+    int rc = s_await_workers(run, waiting, false, err);
     for (size_t x = 0; rc == CAIRN_OK && x < n; x++) {
         if (!waiting[x] || s_place_moved(run, x))
             continue;
@@ -292,7 +268,7 @@ s_blame_loss(cairn__run_t *run, size_t x, const char *host_id)
     run->lost[x] = true;
     run->crashed[x] = true;
     run->deadline_us[x] = 0;
-    run->accepted_aside++; /* cairn__dispatch_collect counts it */
+    run->accepted_aside++; /* the collect wait counts it */
     cairn_log(CAIRN_LOG_WARN, "coordinator", "run %s: executor '%s': %s",
               run->run_id, run->wf->executors[x].id, why);
     return CAIRN_OK;
