@@ -229,6 +229,19 @@ s_abandon_superstep(cairn__run_t *run)
     cairn__ctl_publish(&run->ctl, run->superstep);
 }
 
+/* The first executor with mail and no Done after the collect wait, or
+ * -1. Each Done counts once, so when the wait has counted one per
+ * executor sent work there is none; a barrier without one would drop the
+ * executor's mail. */
+static long
+s_first_unanswered(const cairn__run_t *run)
+{
+    for (size_t x = 0; x < run->wf->executor_count; x++)
+        if (run->inbox[x].count > 0 && !run->done[x])
+            return (long)x;
+    return -1;
+}
+
 /* Runs supersteps until the run ends. Returns < 0 only when the run could
  * not be driven (transport, memory, storage); how it ended is in
  * run->status. */
@@ -258,6 +271,13 @@ s_loop(cairn__run_t *run, cairn_error_t *err)
             s_abandon_superstep(run);
             break;
         }
+        long missing = s_first_unanswered(run);
+        if (NEVER(missing >= 0))
+            return cairn_error_set(err, CAIRN_ESTATE,
+                                   "internal error: executor '%s' has no "
+                                   "Done at the barrier of superstep %llu",
+                                   run->wf->executors[missing].id,
+                                   (unsigned long long)run->superstep);
         long failed = cairn__barrier_first_failure(run);
         if (failed >= 0) {
             cairn__barrier_fail(run, failed);

@@ -164,6 +164,70 @@ cairn__dispatch_send_work(cairn__run_t *run, const bool *only, size_t *sent,
     return rc;
 }
 
+#ifndef NDEBUG
+static int
+s_ptr_cmp(const void *a, const void *b)
+{
+    uintptr_t x = (uintptr_t) * (void *const *)a;
+    uintptr_t y = (uintptr_t) * (void *const *)b;
+    return (x > y) - (x < y);
+}
+
+/* Appends the messages envelope env sent (a Done's) to owners. */
+static bool
+s_add_sent(cairn__ptrs_t *owners, const Cairn__Envelope *env)
+{
+    const Cairn__Done *done = env->done;
+    for (size_t i = 0; done && i < done->n_sent; i++)
+        if (cairn__ptrs_push(owners, done->sent[i]) != CAIRN_OK)
+            return false;
+    return true;
+}
+
+/* docs/architecture.md, "Memory ownership": every message in a mailbox
+ * is borrowed from the pool (a message it owns, or one sent in a Done
+ * it keeps) or from a Done still in run->done. Debug builds only: it
+ * costs a sort of everything the pool holds. True when out of memory
+ * (nothing could be checked). */
+static bool
+s_mail_borrows_from_pool(const cairn__run_t *run)
+{
+    cairn__ptrs_t owners = {0};
+    bool ok = true;
+    for (size_t i = 0; ok && i < run->pool.messages.count; i++)
+        ok = cairn__ptrs_push(&owners, run->pool.messages.items[i]) == CAIRN_OK;
+    for (size_t i = 0; ok && i < run->pool.envelopes.count; i++)
+        ok = s_add_sent(&owners, run->pool.envelopes.items[i]);
+    for (size_t x = 0; ok && x < run->wf->executor_count; x++)
+        ok = !run->done[x] || s_add_sent(&owners, run->done[x]);
+    if (!ok) {
+        free(owners.items);
+        return true;
+    }
+    qsort(owners.items, owners.count, sizeof *owners.items, s_ptr_cmp);
+    for (size_t x = 0; ok && x < run->wf->executor_count; x++)
+        for (size_t m = 0; ok && m < run->inbox[x].count; m++)
+            ok = bsearch(&run->inbox[x].items[m], owners.items, owners.count,
+                         sizeof *owners.items, s_ptr_cmp)
+                 != NULL;
+    free(owners.items);
+    return ok;
+}
+#endif
+
+/* Whether every executor with mail is placed on a host of the host
+ * table (or, after a loss, waits unplaced for one). */
+static bool
+s_placed_within_hosts(const cairn__run_t *run)
+{
+    for (size_t x = 0; x < run->wf->executor_count; x++)
+        if (run->inbox[x].count > 0
+            && run->placement[x] >= run->engine->host_count
+            && run->placement[x] != CAIRN__UNPLACED)
+            return false;
+    return true;
+}
+
 /* Announces and sends this superstep's work. */
 int
 cairn__dispatch(cairn__run_t *run, size_t *sent, cairn_error_t *err)
@@ -179,6 +243,14 @@ cairn__dispatch(cairn__run_t *run, size_t *sent, cairn_error_t *err)
             cairn__run_emit(run, CAIRN_EVENT_EXECUTOR_INVOKED,
                             run->wf->executors[x].id, NULL, NULL, 0,
                             run->inbox[x].count);
+    assert(s_mail_borrows_from_pool(run));
+    /* An executor placed beyond the host table would never be sent its
+     * work, and the superstep would wait for its Done forever. */
+    if (NEVER(!s_placed_within_hosts(run)))
+        return cairn_error_set(err, CAIRN_ESTATE,
+                               "internal error: an executor of run %s is "
+                               "placed on no known host",
+                               run->run_id);
     return cairn__dispatch_send_work(run, NULL, sent, err);
 }
 
@@ -287,6 +359,11 @@ cairn__dispatch_receive(cairn__run_t *run)
         s_worker_hello(run, &peer, env->hello);
     else if (env->body_case != CAIRN__ENVELOPE__BODY_HEARTBEAT)
         why = "unexpected message while waiting for Done";
+    /* An executor's Done counts once: s_check_done refuses a second. */
+    if (x >= 0 && !why && NEVER(run->done[x] != NULL)) {
+        why = "Done for an executor that already answered";
+        x = -1;
+    }
     char violation[512];
     if (x >= 0 && !why
         && cairn__done_violation(env->done, run->inbox[x].count,

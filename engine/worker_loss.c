@@ -26,7 +26,9 @@ static bool
 s_place(cairn__run_t *run, size_t x, bool local_first)
 {
     long h = cairn__placement_pick(run, x, local_first);
-    if (h < 0)
+    /* Placement stays within the host table (placement.c picks a live
+     * slot): a host beyond it would never get the work. */
+    if (h < 0 || NEVER((size_t)h >= run->engine->host_count))
         return false;
     run->placement[x] = (size_t)h;
     return true;
@@ -218,6 +220,9 @@ cairn__loss_place_unplaced(cairn__run_t *run, const bool *only,
 static int
 s_stand_in(cairn__run_t *run, size_t x, char *why)
 {
+    /* An executor's Done counts once: callers stand in only for an
+     * attempt that has none. */
+    assert(run->done[x] == NULL);
     Cairn__Envelope *env = malloc(sizeof *env);
     Cairn__Done *done = malloc(sizeof *done);
     char *run_id = strdup(run->run_id);
