@@ -173,7 +173,7 @@ s_apply_effects(cairn__run_t *run)
         if (!done)
             continue;
         const char *id = run->wf->executors[x].id;
-        if (run->store)
+        if (run->ckpt.store)
             rc = cairn__ckpt_note_done(run, x, done,
                                        cairn_result_output_count(run->result));
         if (rc == CAIRN_OK)
@@ -314,7 +314,7 @@ cairn__barrier_commit(cairn__run_t *run, size_t ran, cairn_error_t *err)
                     ran);
     cairn__barrier_decide_end(run);
     cairn__policy_maybe_pause(run, ran);
-    if (run->store)
+    if (run->ckpt.store)
         rc = cairn__policy_maybe_checkpoint(run, ran, err);
     s_release_dones(run);
     return rc;

@@ -474,7 +474,7 @@ s_take(cairn__run_t *run, s_wait_t *w, long x)
     case CAIRN__WAIT_DONES:
         /* All but the last of a superstep are stored early (the last is
          * followed at once by the barrier's checkpoint). */
-        if (++w->received < w->what->expected && run->store)
+        if (++w->received < w->what->expected && run->ckpt.store)
             cairn__ckpt_save_pending(run, run->done[x]->done);
         break;
     case CAIRN__WAIT_WORKERS:
@@ -483,7 +483,7 @@ s_take(cairn__run_t *run, s_wait_t *w, long x)
          * owed. */
         if (!w->what->starting) {
             run->accepted_aside++;
-            if (run->store)
+            if (run->ckpt.store)
                 cairn__ckpt_save_pending(run, run->done[x]->done);
         }
         break;
