@@ -14,16 +14,9 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <zmq.h>
 
-#include "cairn/log.h"
 #include "engine/coordinator_internal.h"
-#include "engine/peer_check.h"
-#include "engine/placement.h"
 #include "engine/result_internal.h"
-#include "engine/retry.h"
-#include "engine/util.h"
 
 void
 cairn__pool_clear(cairn__pool_t *pool)

@@ -19,15 +19,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zmq.h>
 
-#include "cairn/log.h"
 #include "engine/coordinator_internal.h"
-#include "engine/peer_check.h"
-#include "engine/placement.h"
 #include "engine/result_internal.h"
-#include "engine/retry.h"
-#include "engine/util.h"
 
 void
 cairn__run_emit(cairn__run_t *run, cairn_event_kind_t kind,

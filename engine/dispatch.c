@@ -15,9 +15,6 @@
 #include "engine/coordinator_internal.h"
 #include "engine/peer_check.h"
 #include "engine/placement.h"
-#include "engine/result_internal.h"
-#include "engine/retry.h"
-#include "engine/util.h"
 
 #define S_POLL_MS 1000
 #define S_CONTROL_POLL_MS 50 /* how soon a cancel is seen in a superstep */

@@ -6,18 +6,9 @@
  *
  * Threading: the coordinator's thread.
  */
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <zmq.h>
 
-#include "cairn/log.h"
 #include "engine/coordinator_internal.h"
-#include "engine/peer_check.h"
-#include "engine/placement.h"
-#include "engine/result_internal.h"
-#include "engine/retry.h"
-#include "engine/util.h"
 
 /* What predicate says about this barrier. */
 static bool

@@ -9,16 +9,9 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <zmq.h>
 
-#include "cairn/log.h"
 #include "engine/coordinator_internal.h"
-#include "engine/peer_check.h"
-#include "engine/placement.h"
-#include "engine/result_internal.h"
 #include "engine/retry.h"
-#include "engine/util.h"
 
 /* What becomes of executor x, failed this superstep. */
 typedef enum { S_FAIL, S_RETRY, S_DEAD_LETTER } s_recovery_t;

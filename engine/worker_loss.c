@@ -11,15 +11,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zmq.h>
 
 #include "cairn/log.h"
 #include "engine/coordinator_internal.h"
-#include "engine/peer_check.h"
 #include "engine/placement.h"
-#include "engine/result_internal.h"
 #include "engine/retry.h"
-#include "engine/util.h"
 
 /* Places executor x (placement.c); false when no host can take it now. */
 static bool
