@@ -511,14 +511,30 @@ s_pb_max_supersteps(void)
     return b;
 }
 
+/* The base graph plus executor id (index 3) of type with config. */
+static cairn_builder_t *
+s_base_plus(const char *id, const char *type, const char *config)
+{
+    cairn_builder_t *b = s_base();
+    assert_int_equal(cairn_builder_add_executor(b, id, type, config,
+                                                config ? strlen(config) : 0),
+                     CAIRN_OK);
+    return b;
+}
+
+/* The base graph plus a switch edge (index 2) from gamma. */
+static cairn_builder_t *
+s_base_switch(const cairn_switch_case_t *cases, size_t n)
+{
+    cairn_builder_t *b = s_base();
+    assert_int_equal(cairn_builder_add_switch(b, "gamma", cases, n), CAIRN_OK);
+    return b;
+}
+
 static cairn_builder_t *
 s_pb_bad_id(void)
 {
-    cairn_builder_t *b = s_base();
-    assert_int_equal(cairn_builder_add_executor(b, "bad id", "t.noop", NULL,
-                                                0),
-                     CAIRN_OK);
-    return b;
+    return s_base_plus("bad id", "t.noop", NULL);
 }
 
 /* Two executors "dup" at 3 and 5: the later one is the duplicate. */
@@ -537,22 +553,14 @@ s_pb_duplicate_id(void)
 static cairn_builder_t *
 s_pb_unknown_type(void)
 {
-    cairn_builder_t *b = s_base();
-    assert_int_equal(cairn_builder_add_executor(b, "typo", "no.such.type",
-                                                NULL, 0),
-                     CAIRN_OK);
-    return b;
+    return s_base_plus("typo", "no.such.type", NULL);
 }
 
 /* "aaa" sorts first by id, but was added fourth: index 3. */
 static cairn_builder_t *
 s_pb_bad_config(void)
 {
-    cairn_builder_t *b = s_base();
-    assert_int_equal(cairn_builder_add_executor(b, "aaa", "t.strict", "bad",
-                                                3),
-                     CAIRN_OK);
-    return b;
+    return s_base_plus("aaa", "t.strict", "bad");
 }
 
 static cairn_builder_t *
@@ -597,11 +605,9 @@ s_pb_fan_in_from(void)
 static cairn_builder_t *
 s_pb_switch_to(void)
 {
-    cairn_builder_t *b = s_base();
     const cairn_switch_case_t cases[] = {{"alpha", "eq", "x", 1, false},
                                          {"ghost", NULL, NULL, 0, true}};
-    assert_int_equal(cairn_builder_add_switch(b, "gamma", cases, 2), CAIRN_OK);
-    return b;
+    return s_base_switch(cases, 2);
 }
 
 static cairn_builder_t *
@@ -643,12 +649,10 @@ s_pb_failure(void)
 static cairn_builder_t *
 s_pb_unknown_predicate(void)
 {
-    cairn_builder_t *b = s_base();
     const cairn_switch_case_t cases[] = {{"alpha", "eq", "x", 1, false},
                                          {"beta", "nope", "y", 1, false},
                                          {"gamma", NULL, NULL, 0, true}};
-    assert_int_equal(cairn_builder_add_switch(b, "gamma", cases, 3), CAIRN_OK);
-    return b;
+    return s_base_switch(cases, 3);
 }
 
 static cairn_builder_t *
@@ -705,21 +709,17 @@ s_pb_no_targets(void)
 static cairn_builder_t *
 s_pb_case_no_predicate(void)
 {
-    cairn_builder_t *b = s_base();
     const cairn_switch_case_t cases[] = {{"alpha", "eq", "x", 1, false},
                                          {"beta", NULL, NULL, 0, false},
                                          {"gamma", NULL, NULL, 0, true}};
-    assert_int_equal(cairn_builder_add_switch(b, "gamma", cases, 3), CAIRN_OK);
-    return b;
+    return s_base_switch(cases, 3);
 }
 
 static cairn_builder_t *
 s_pb_default_count(void)
 {
-    cairn_builder_t *b = s_base();
     const cairn_switch_case_t cases[] = {{"alpha", "eq", "x", 1, false}};
-    assert_int_equal(cairn_builder_add_switch(b, "gamma", cases, 1), CAIRN_OK);
-    return b;
+    return s_base_switch(cases, 1);
 }
 
 static cairn_builder_t *
