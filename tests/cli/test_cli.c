@@ -42,6 +42,9 @@
 #endif
 
 #define S_TIMEOUT_S 60
+/* --worker-wait-ms for runs that must get all their workers: a bound on a
+ * condition, not a pace, so as long as a test may wait at all. */
+#define S_WORKER_WAIT_MS "60000"
 #define S_MAX_ARGS 32
 
 /* ---- the per-test directory ---- */
@@ -276,6 +279,24 @@ s_wait(s_proc_t *p, s_result_t *r)
     s_check_sanitizers(r->err);
     if (r->code == 127 || r->code == 126)
         fail_msg("could not start %s", CAIRN_BIN);
+}
+
+/* Waits (bounded) until p's stderr so far holds text (the file may not
+ * be there yet right after s_start). */
+static void
+s_wait_stderr(const s_proc_t *p, const char *text)
+{
+    uint64_t deadline = s_now_ms() + S_TIMEOUT_S * 1000;
+    for (;;) {
+        char *err = test_read_file(p->err_path, NULL);
+        bool seen = err && strstr(err, text);
+        free(err);
+        if (seen)
+            return;
+        if (s_now_ms() > deadline)
+            fail_msg("stderr never showed \"%s\"", text);
+        usleep(10000);
+    }
 }
 
 /* Runs cairn with args (NULL-terminated) and waits for it. */
@@ -1818,16 +1839,22 @@ test_cli_spawn_workers_with_curve(void **state)
     snprintf(endpoint, sizeof endpoint, "tcp://127.0.0.1:%d",
              10000 + (int)(getpid() % 10000) + 7);
 
+    /* The workers are up and connecting before the coordinator starts,
+     * and it waits for all three as long as it takes (bounded): on a
+     * loaded machine their start-up alone could outlast the default 10 s
+     * wait, or the whole run, and the run went on without them. */
     s_proc_t coordinator, remote, rogue;
-    s_start(&coordinator, "run", spec, "--input", "0", "--durability", "none",
-            "--json", "--events", "--spawn-workers", "2", "--min-workers", "3",
-            "--listen", endpoint, "--curve-secret", secret, "--allow-keys",
-            allow, NULL);
     s_start(&remote, "worker", "--connect", endpoint, "--id", "remote",
             "--curve-secret", listed_secret, "--server-key", server_public,
             "--give-up-after", "30", NULL);
     s_start(&rogue, "worker", "--connect", endpoint, "--id", "rogue",
             "--give-up-after", "30", NULL);
+    s_wait_stderr(&remote, "worker connecting to");
+    s_wait_stderr(&rogue, "worker connecting to");
+    s_start(&coordinator, "run", spec, "--input", "0", "--durability", "none",
+            "--json", "--events", "--spawn-workers", "2", "--min-workers", "3",
+            "--worker-wait-ms", S_WORKER_WAIT_MS, "--listen", endpoint,
+            "--curve-secret", secret, "--allow-keys", allow, NULL);
     s_wait(&rogue, &r);
     s_expect(&r, 1, "", "refused the connection");
     s_wait(&coordinator, &r);
@@ -1963,6 +1990,9 @@ test_cli_placement_labels_and_worker_only_types(void **state)
     s_proc_t plain, gpu;
     s_start(&plain, "worker", "--connect", endpoint, "--id", "plain",
             "--give-up-after", "30", NULL);
+    /* up before the 1500 ms wait starts: its start-up alone may take
+     * that long on a loaded machine */
+    s_wait_stderr(&plain, "worker connecting to");
     s_cairn(&r, "run", labelled, "--input", "hi", "--db", db, "--listen",
             endpoint, "--min-workers", "1", "--worker-wait-ms", "1500",
             "--events", NULL);
@@ -2639,18 +2669,6 @@ s_resume_matches(const char *db, const char *run, json_t *expected)
         json_integer_value(json_object_get(got, "supersteps")),
         json_integer_value(json_object_get(expected, "supersteps")));
     assert_string_equal(s_run_status(db, run), "completed");
-}
-
-/* Waits (bounded) until p's stderr so far holds text. */
-static void
-s_wait_stderr(const s_proc_t *p, const char *text)
-{
-    uint64_t deadline = s_now_ms() + S_TIMEOUT_S * 1000;
-    while (!strstr(s_slurp(p->err_path, NULL), text)) {
-        if (s_now_ms() > deadline)
-            fail_msg("stderr never showed \"%s\"", text);
-        usleep(10000);
-    }
 }
 
 /* The trigger of a run's latest checkpoint. */
