@@ -140,6 +140,13 @@ typedef struct {
                                  on this machine. PATH must be in a
                                  directory only the user can enter; the
                                  socket file is made 0600. NULL: none */
+    size_t max_message_size;  /* the largest run max_message_size this
+                                 engine serves when it listens for
+                                 workers (0: CAIRN_DEFAULT_MAX_MESSAGE_SIZE):
+                                 ZeroMQ refuses, before reading it, any
+                                 frame from a peer larger than a Done of
+                                 such a run may be (4 x this + 1 MiB) and
+                                 drops that peer's connection */
 } cairn_engine_options_t;
 
 /* What a checkpoint predicate sees at a barrier. Borrowed for the call. */
@@ -189,7 +196,10 @@ typedef struct {
 typedef struct {
     const char *run_id;       /* NULL: a new time-ordered unique id */
     size_t max_message_size;  /* 0: CAIRN_DEFAULT_MAX_MESSAGE_SIZE */
-    uint64_t max_supersteps;  /* 0: the workflow's limit */
+    uint64_t max_supersteps;  /* 0: the workflow's limit; on resume, the
+                                 run's own (kept in its record), so a
+                                 run stopped at its limit stays within
+                                 it until a resume gives a new one */
     cairn_event_fn on_event;  /* may be NULL */
     void *event_userdata;
     cairn_store_t *store;     /* borrowed; NULL: no checkpoints */
@@ -198,10 +208,13 @@ typedef struct {
     const void *spec;         /* kept in the run record (the CLI's spec) */
     size_t spec_len;
     const char *const *plugins; /* kept in the run record too */
+    const char *const *plugin_sha256; /* per plugin: the SHA-256 (hex) of
+                                         its file, kept with it, or NULL */
     size_t plugin_count;
     size_t keep_events;       /* events the store keeps for the run, the
-                                 newest: 0 = CAIRN_DEFAULT_KEEP_EVENTS,
-                                 CAIRN_KEEP_NO_EVENTS = none */
+                                 newest: 0 = CAIRN_DEFAULT_KEEP_EVENTS
+                                 (on resume: the run's own, as kept in
+                                 its record), CAIRN_KEEP_NO_EVENTS = none */
     const char *events_endpoint; /* publish every event on this endpoint
                                     (ipc://PATH, tcp://127.0.0.1:PORT), a
                                     PUB socket bound for the run and kept
@@ -222,6 +235,15 @@ typedef struct {
                                      record; the socket file is removed
                                      at the end), or NULL */
 } cairn_run_options_t;
+
+/* Whether endpoint is tcp://HOST:PORT whose HOST resolves (getaddrinfo)
+ * to loopback addresses only: 127.0.0.0/8 and ::1. A wildcard (*,
+ * 0.0.0.0, ::), an interface name, a name that does not resolve or
+ * resolves to any other address, and every endpoint that is not tcp://
+ * are not. Plain TCP that is not loopback lets anyone who can reach the
+ * machine connect: use CURVE there. Thread-safe; may consult DNS. */
+CAIRN_EXPORT bool
+cairn_endpoint_is_loopback(const char *endpoint);
 
 /* Starts the host threads and waits until each has said Hello. registry
  * is borrowed and must outlive the engine. opts may be NULL. */
