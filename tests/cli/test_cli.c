@@ -1583,7 +1583,8 @@ test_cli_recover_three_runs(void **state)
             json_integer_value(json_object_get(expected, "supersteps")));
         assert_string_equal(s_run_status(db, ids[i]), "completed");
         /* resuming a completed run prints all its outputs */
-        s_cairn(&r, "resume", ids[i], "--db", db, "--json", NULL);
+        s_cairn(&r, "resume", ids[i], "--db", db, "--json", "--allow-exec",
+                NULL);
         s_expect(&r, 0, NULL, "already completed");
         assert_true(json_equal(json_object_get(s_json(r.out), "outputs"),
                                json_object_get(expected, "outputs")));
