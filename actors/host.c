@@ -25,8 +25,6 @@
 #include "proto/codec.h"
 #include "proto/pbutil.h"
 
-#define S_MAX_FRAME ((size_t)1 << 30)
-
 typedef struct {
     const cairn_executor_type_t *vtable; /* borrowed from the registry */
     uint8_t *config;
@@ -198,7 +196,16 @@ s_send_done(s_host_t *self, const Cairn__Deliver *deliver,
     env.done = &done;
     char too_big[256];
     size_t limit = CAIRN__FRAME_LIMIT((size_t)deliver->max_message_size);
-    if (ok && cairn__envelope__get_packed_size(&env) > limit) {
+    size_t entries = cairn__done_entries(&done);
+    if (ok && entries > CAIRN__DONE_MAX_ENTRIES) {
+        snprintf(too_big, sizeof too_big,
+                 "executor '%s' made %zu messages, outputs, state writes, "
+                 "requests and checkpoint tags in one superstep, more than "
+                 "the %d a superstep may hold",
+                 item->executor_id, entries, CAIRN__DONE_MAX_ENTRIES);
+        ok = false;
+        error = too_big;
+    } else if (ok && cairn__envelope__get_packed_size(&env) > limit) {
         snprintf(too_big, sizeof too_big,
                  "executor '%s' produced more than %zu bytes of results in "
                  "one superstep (4 x the maximum message size + 1 MiB)",
@@ -297,7 +304,7 @@ s_handle_frame(s_host_t *self)
     Cairn__Envelope *env = NULL;
     const char *why = NULL;
     int rc = cairn__envelope_recv(zsock_resolve(self->dealer), NULL,
-                                  S_MAX_FRAME, &env, &why);
+                                  CAIRN__DELIVER_LIMIT, &env, &why);
     if (rc != CAIRN_OK) {
         cairn_log(CAIRN_LOG_WARN, "host", "host '%s': rejected frame: %s",
                   self->args.host_id, why ? why : "receive failed");

@@ -19,6 +19,7 @@
 #include "cairn/worker.h"
 #include "engine/curve.h"
 #include "engine/util.h"
+#include "engine/workflow_internal.h"
 #include "proto/codec.h"
 #include "proto/pbutil.h"
 
@@ -122,6 +123,11 @@ s_open(s_worker_t *self, const cairn_worker_options_t *opts,
     snprintf(routing_id, sizeof routing_id, "%s/%016llx", self->args.host_id,
              (unsigned long long)self->args.nonce);
     zsock_set_identity(self->up, routing_id);
+    /* A coordinator (or whoever answers on its endpoint) cannot make us
+     * read a frame larger than the host would take anyway. */
+    int64_t limit = (int64_t)CAIRN__DELIVER_LIMIT;
+    zmq_setsockopt(zsock_resolve(self->up), ZMQ_MAXMSGSIZE, &limit,
+                   sizeof limit);
     /* A DEALER whose only pipe is gone (a refused handshake) blocks on
      * send: wait at most one heartbeat, then drop what cannot go (there is
      * no coordinator to take it). */
@@ -284,6 +290,12 @@ cairn_worker_run(const cairn_registry_t *registry,
     if (!registry || !opts || !opts->endpoint)
         return cairn_error_set(err, CAIRN_EINVAL,
                                "a worker needs a registry and an endpoint");
+    if (opts->worker_id && !cairn__valid_id(opts->worker_id))
+        return cairn_error_set(err, CAIRN_EINVAL,
+                               "worker id '%s' must match "
+                               "[A-Za-z0-9_-]{1,64} (a coordinator refuses "
+                               "any other)",
+                               opts->worker_id);
     if (cairn__process_init() != CAIRN_OK)
         return cairn_error_set(err, CAIRN_ENOMEM, "libsodium init failed");
     s_worker_t self = {.coordinator = opts->endpoint};

@@ -71,13 +71,13 @@ s_check_listen(const s_options_t *o)
     if (!o->listen || strncmp(o->listen, "tcp://", 6) != 0 || o->insecure
         || o->curve_secret)
         return CLI_EXIT_OK;
-    const char *host = o->listen + 6;
-    if (strncmp(host, "127.", 4) == 0 || strncmp(host, "localhost:", 10) == 0
-        || strncmp(host, "[::1]:", 6) == 0)
+    /* What the host resolves to, not how it is spelled. */
+    if (cairn_endpoint_is_loopback(o->listen))
         return CLI_EXIT_OK;
-    cli_error("--listen %s accepts workers from the network without "
-              "authentication; give --curve-secret FILE --allow-keys DIR, "
-              "or add --insecure to do that anyway",
+    cli_error("--listen %s is not loopback only (127.0.0.0/8, ::1) and "
+              "accepts workers from the network without authentication; "
+              "give --curve-secret FILE --allow-keys DIR, or add --insecure "
+              "to do that anyway",
               o->listen);
     return CLI_EXIT_USAGE;
 }

@@ -27,6 +27,7 @@
 #include <zmq.h>
 
 #include "cairn/log.h"
+#include "engine/peer_check.h"
 #include "engine/placement.h"
 #include "engine/result_internal.h"
 #include "engine/retry.h"
@@ -191,6 +192,16 @@ s_run_init(cairn__run_t *run, cairn_engine_t *engine, const cairn_workflow_t *wf
     run->max_message_size = run->opts.max_message_size
                                 ? run->opts.max_message_size
                                 : CAIRN_DEFAULT_MAX_MESSAGE_SIZE;
+    /* Workers' Dones pass the ROUTER's size limit (engine.c). */
+    if (cairn__engine_listens(engine)
+        && run->max_message_size > engine->max_message_size)
+        return cairn_error_set(err, CAIRN_EINVAL,
+                               "run max_message_size %zu exceeds the %zu "
+                               "bytes of the engine, which listens for "
+                               "workers (cairn_engine_options_t."
+                               "max_message_size)",
+                               run->max_message_size,
+                               engine->max_message_size);
     run->max_supersteps = run->opts.max_supersteps
                               ? run->opts.max_supersteps
                               : wf->max_supersteps;
@@ -392,8 +403,11 @@ s_check_done(cairn__run_t *run, const cairn__peer_t *peer, const Cairn__Done *do
     long x = cairn__workflow_find(run->wf, done->executor_id);
     if (x < 0)
         return "Done for an unknown executor";
-    if (cairn__engine_find_host(run->engine, peer) != (long)run->placement[x])
+    long h = cairn__engine_find_host(run->engine, peer);
+    if (h != (long)run->placement[x])
         return "Done from a host the executor is not placed on";
+    if (run->engine->hosts[h].refused)
+        return "Done from a worker refused for breaking the protocol";
     if (run->inbox[x].count == 0 || run->done[x])
         return "Done for an executor that has no work outstanding";
     if (done->attempt != run->attempts[x])
@@ -416,6 +430,40 @@ s_worker_hello(cairn__run_t *run, const cairn__peer_t *peer,
      * lost at once (the check comes right after this frame). */
     if (joined)
         run->next_liveness_us = 0;
+}
+
+/* Done of executor x, from host h, is one no honest host sends
+ * (peer_check.h): nothing of it applies. A worker that sent it is
+ * refused: told to stop, lost at the next liveness check (its executors
+ * move and their work runs elsewhere) and never taken back under that
+ * routing id. An in-process host cannot be refused (and is ours): the
+ * executor fails with the reason instead. Returns whether the Done is
+ * kept, as that failure. */
+static bool
+s_refuse_done(cairn__run_t *run, size_t h, Cairn__Done *done, const char *why)
+{
+    cairn__host_info_t *host = &run->engine->hosts[h];
+    run->engine->rejected_frames++;
+    cairn_log(CAIRN_LOG_WARN, "coordinator",
+              "run %s: host %s broke the protocol: %s", run->run_id, host->id,
+              why);
+    if (!host->remote) {
+        char *error = strdup(why);
+        if (error) {
+            free(done->error);
+            done->error = error;
+        }
+        done->ok = false;
+        done->handled = 0;
+        return true;
+    }
+    char reason[600];
+    snprintf(reason, sizeof reason, "protocol violation: %s", why);
+    cairn__engine_shutdown_peer(run->engine, &host->peer, reason);
+    host->refused = true;
+    host->unreachable = true;
+    run->next_liveness_us = 0;
+    return false;
 }
 
 /* Receives one frame; stores it when it is an expected Done. Returns
@@ -448,6 +496,13 @@ s_receive_one(cairn__run_t *run)
         s_worker_hello(run, &peer, env->hello);
     else if (env->body_case != CAIRN__ENVELOPE__BODY_HEARTBEAT)
         why = "unexpected message while waiting for Done";
+    char violation[512];
+    if (x >= 0 && !why
+        && cairn__done_violation(env->done, run->inbox[x].count,
+                                 run->max_message_size, violation,
+                                 sizeof violation)
+        && !s_refuse_done(run, (size_t)h, env->done, violation))
+        x = -1;
     if (x >= 0 && !why) {
         run->done[x] = env;
         return x;
@@ -648,7 +703,7 @@ s_abandon_host(cairn__run_t *run, size_t h, cairn_error_t *err)
                                     "a handler ran past its timeout");
         return s_lose_worker(run, h, err);
     }
-    char old_id[64];
+    char old_id[sizeof host->id];
     snprintf(old_id, sizeof old_id, "%s", host->id);
     if (cairn__engine_replace_host(engine, h) != CAIRN_OK)
         return cairn_error_set(err, CAIRN_ETRANSPORT,

@@ -16,6 +16,7 @@
 #include "engine/affinity.h"
 #include "cairn/log.h"
 #include "engine/engine_internal.h"
+#include "engine/peer_check.h"
 #include "engine/tsan.h"
 #include "cairn/worker.h"
 #include "engine/util.h"
@@ -161,11 +162,23 @@ cairn__engine_on_hello(cairn_engine_t *self, const cairn__peer_t *peer,
 {
     *joined = false;
     long h = cairn__engine_find_host(self, peer);
-    if (h >= 0 && self->hosts[h].replaced) {
-        /* An earlier process under an id a newer one has taken. */
-        char reason[128];
-        snprintf(reason, sizeof reason, "another process joined as worker %s",
-                 self->hosts[h].id);
+    char reason[160];
+    if (cairn__hello_violation(hello, reason, sizeof reason)) {
+        self->rejected_frames++;
+        cairn_log(CAIRN_LOG_WARN, "engine", "refused a Hello: %s", reason);
+        cairn__engine_shutdown_peer(self, peer, reason);
+        return -1;
+    }
+    if (h >= 0 && (self->hosts[h].replaced || self->hosts[h].refused)) {
+        /* An earlier process under an id a newer one has taken, or one
+         * that broke the protocol. */
+        if (self->hosts[h].refused)
+            snprintf(reason, sizeof reason,
+                     "worker %s was refused for breaking the protocol",
+                     self->hosts[h].id);
+        else
+            snprintf(reason, sizeof reason,
+                     "another process joined as worker %s", self->hosts[h].id);
         cairn__engine_shutdown_peer(self, peer, reason);
         return -1;
     }
@@ -195,6 +208,7 @@ cairn__engine_on_hello(cairn_engine_t *self, const cairn__peer_t *peer,
     host->unreachable = false;
     host->nonce = hello->nonce;
     host->replaced = false;
+    host->refused = false;
     host->last_seen_us = cairn__monotonic_us();
     *joined = host->alive;
     s_send_welcome(self, peer);
@@ -437,6 +451,9 @@ cairn_engine_open(cairn_engine_t **out, const cairn_registry_t *registry,
                                           ? opts->worker_wait_ms
                                           : 10000)
                            * 1000u;
+    self->max_message_size = opts && opts->max_message_size
+                                 ? opts->max_message_size
+                                 : CAIRN_DEFAULT_MAX_MESSAGE_SIZE;
     if (opts && opts->listen)
         snprintf(self->listen, sizeof self->listen, "%s", opts->listen);
     uint32_t nonce = randombytes_random();
@@ -450,6 +467,12 @@ cairn_engine_open(cairn_engine_t **out, const cairn_registry_t *registry,
         zsock_set_linger(self->router, 0);
         /* Sending to a host that is gone must fail, not vanish. */
         zsock_set_router_mandatory(self->router, 1);
+        /* Before any bind (listeners copy it): a peer's frame larger than
+         * the largest Done is refused by ZeroMQ from its size header,
+         * never read into memory, and the peer's connection dropped. */
+        int64_t limit = (int64_t)CAIRN__FRAME_LIMIT(self->max_message_size);
+        zmq_setsockopt(zsock_resolve(self->router), ZMQ_MAXMSGSIZE, &limit,
+                       sizeof limit);
         if (zsock_bind(self->router, "%s", self->endpoint) != 0)
             rc = cairn_error_set(err, CAIRN_ETRANSPORT, "could not bind %s",
                                  self->endpoint);

@@ -16,7 +16,7 @@
 /* One executor host: an in-process thread, or a worker process. */
 typedef struct {
     cairn__peer_t peer;     /* routing id */
-    char id[64];
+    char id[65];            /* worker id: [A-Za-z0-9_-]{1,64} */
     bool remote;            /* a worker process */
     bool alive;             /* false once lost (a worker never comes back
                                under the same slot) */
@@ -30,6 +30,9 @@ typedef struct {
     uint64_t nonce;         /* remote: its process's Hello nonce (0: none) */
     bool replaced;          /* remote: a newer process took its worker id;
                                it is lost and told to stop if it speaks */
+    bool refused;           /* remote: it broke the protocol (a Done no
+                               honest host sends); lost, and told to stop
+                               if it speaks again */
 } cairn__host_info_t;
 
 struct cairn_engine_t {
@@ -40,6 +43,10 @@ struct cairn_engine_t {
     char local_listen[256];           /* ipc endpoint for local workers,
                                          never CURVE, or "" */
     uint64_t heartbeat_us;
+    size_t max_message_size;          /* the largest a run may use when
+                                         workers can join (ZMQ_MAXMSGSIZE
+                                         of the ROUTER is its frame
+                                         limit) */
     size_t min_workers;
     uint64_t worker_wait_us;
     cairn_worker_loss_t on_worker_loss;

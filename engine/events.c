@@ -104,8 +104,7 @@ s_endpoint_problem(const char *endpoint)
                    ? "ipc paths are limited to 107 bytes"
                    : NULL;
     if (strncmp(endpoint, "inproc://", 9) == 0
-        || strncmp(endpoint, "tcp://127.", 10) == 0
-        || strncmp(endpoint, "tcp://localhost:", 16) == 0)
+        || cairn_endpoint_is_loopback(endpoint))
         return NULL;
     return "use ipc://PATH or a loopback tcp:// address";
 }
@@ -127,6 +126,10 @@ s_bind(cairn__events_t *self, const char *endpoint, cairn_error_t *err)
     zmq_setsockopt(socket, ZMQ_XPUB_VERBOSER, &on, sizeof on);
     zmq_setsockopt(socket, ZMQ_SNDHWM, &hwm, sizeof hwm);
     zmq_setsockopt(socket, ZMQ_LINGER, &linger, sizeof linger);
+    /* Subscribers send only subscriptions (read 256 bytes at most):
+     * nothing bigger is taken into memory. */
+    int64_t max_frame = 256;
+    zmq_setsockopt(socket, ZMQ_MAXMSGSIZE, &max_frame, sizeof max_frame);
     if (zmq_bind(socket, endpoint) != 0)
         return cairn_error_set(err, CAIRN_ETRANSPORT,
                                "cannot publish events on %s: %s", endpoint,

@@ -104,9 +104,13 @@ cairn__envelope_recv(void *socket, cairn__peer_t *peer, size_t max_frame,
     } else {
         cairn__unpack_guard_t guard;
         CAIRN__UNPACK_GUARD(guard);
+        guard.budget = CAIRN__DECODE_BUDGET(max_frame);
         Cairn__Envelope *env = cairn__envelope__unpack(
             &guard.allocator, zmq_msg_size(&frame), zmq_msg_data(&frame));
-        if (!env) {
+        if (!env && guard.over_budget) {
+            *why = "frame decodes to more than its budget";
+            rc = CAIRN_EPROTO;
+        } else if (!env) {
             *why = "frame is not a protobuf Envelope";
             rc = CAIRN_EPROTO;
         } else if (env->protocol != CAIRN__PROTOCOL_VERSION) {

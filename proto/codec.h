@@ -26,6 +26,34 @@ extern const char cairn__why_wrong_version[];
 #define CAIRN__FRAME_LIMIT(max_message_size)                                   \
     ((size_t)4 * (max_message_size) + ((size_t)1 << 20))
 
+/* The most entries one Done may hold: sent messages, outputs, state and
+ * shared writes, requests and checkpoint tags together. A host fails an
+ * executor that makes more in one superstep; the coordinator refuses a
+ * Done with more. With the frame limit it bounds what a Done decodes to. */
+#define CAIRN__DONE_MAX_ENTRIES 65536
+
+/* The entries of done that count against CAIRN__DONE_MAX_ENTRIES. */
+static inline size_t
+cairn__done_entries(const Cairn__Done *done)
+{
+    return done->n_sent + done->n_outputs + done->n_state_writes
+           + done->n_shared_writes + done->n_requests
+           + done->n_checkpoint_tags;
+}
+
+/* What a frame of at most max_frame bytes may decode to: its bytes twice
+ * (copies, allocator rounding) and 256 bytes of structs and pointers for
+ * each of CAIRN__DONE_MAX_ENTRIES entries. Without a bound a 1 MB frame
+ * of empty messages decoded to 66 MB. */
+#define CAIRN__DECODE_BUDGET(max_frame)                                        \
+    ((size_t)2 * (max_frame) + (size_t)CAIRN__DONE_MAX_ENTRIES * 256)
+
+/* The largest frame a host takes from its coordinator. A Deliver has no
+ * bound derived from the message limit (it carries an executor's whole
+ * state on restart, and all its mail), so this is a fixed ceiling: the
+ * worker's socket refuses bigger frames before reading them. */
+#define CAIRN__DELIVER_LIMIT ((size_t)1 << 30)
+
 /* A ZeroMQ routing id (ROUTER peers). */
 typedef struct {
     uint8_t bytes[256];

@@ -28,11 +28,16 @@ s_copy_bytes(ProtobufCBinaryData *out, const void *data, size_t len)
 static void *
 s_guarded_alloc(void *data, size_t size)
 {
-    const cairn__unpack_guard_t *guard = data;
+    cairn__unpack_guard_t *guard = data;
     const char *here = (const char *)__builtin_frame_address(0);
     /* Stacks grow down on every platform we build for. */
     if (guard->base - here > CAIRN__UNPACK_STACK)
         return NULL;
+    if (size > guard->budget - guard->used) {
+        guard->over_budget = true;
+        return NULL;
+    }
+    guard->used += size;
     return malloc(size);
 }
 
@@ -50,6 +55,9 @@ cairn__unpack_guard_init(cairn__unpack_guard_t *guard, const char *base)
     guard->allocator.free = s_guarded_free;
     guard->allocator.allocator_data = guard;
     guard->base = base;
+    guard->budget = SIZE_MAX;
+    guard->used = 0;
+    guard->over_budget = false;
 }
 
 Cairn__Message *

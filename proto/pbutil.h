@@ -27,6 +27,14 @@
 typedef struct {
     ProtobufCAllocator allocator; /* pass &guard.allocator to unpack */
     const char *base;             /* stack position at set-up */
+    size_t budget;                /* bytes the unpack may allocate in all
+                                     (SIZE_MAX after set-up): decoding
+                                     multiplies small entries (a 2-byte
+                                     empty Message becomes ~100 bytes),
+                                     so a peer's frame is bounded by what
+                                     it decodes to, not only its size */
+    size_t used;                  /* ... allocated so far */
+    bool over_budget;             /* an allocation was refused for it */
 } cairn__unpack_guard_t;
 
 /* Sets the guard up in the caller's frame; use it right there. */

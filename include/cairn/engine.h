@@ -140,6 +140,13 @@ typedef struct {
                                  on this machine. PATH must be in a
                                  directory only the user can enter; the
                                  socket file is made 0600. NULL: none */
+    size_t max_message_size;  /* the largest run max_message_size this
+                                 engine serves when it listens for
+                                 workers (0: CAIRN_DEFAULT_MAX_MESSAGE_SIZE):
+                                 ZeroMQ refuses, before reading it, any
+                                 frame from a peer larger than a Done of
+                                 such a run may be (4 x this + 1 MiB) and
+                                 drops that peer's connection */
 } cairn_engine_options_t;
 
 /* What a checkpoint predicate sees at a barrier. Borrowed for the call. */
@@ -222,6 +229,15 @@ typedef struct {
                                      record; the socket file is removed
                                      at the end), or NULL */
 } cairn_run_options_t;
+
+/* Whether endpoint is tcp://HOST:PORT whose HOST resolves (getaddrinfo)
+ * to loopback addresses only: 127.0.0.0/8 and ::1. A wildcard (*,
+ * 0.0.0.0, ::), an interface name, a name that does not resolve or
+ * resolves to any other address, and every endpoint that is not tcp://
+ * are not. Plain TCP that is not loopback lets anyone who can reach the
+ * machine connect: use CURVE there. Thread-safe; may consult DNS. */
+CAIRN_EXPORT bool
+cairn_endpoint_is_loopback(const char *endpoint);
 
 /* Starts the host threads and waits until each has said Hello. registry
  * is borrowed and must outlive the engine. opts may be NULL. */

@@ -2544,6 +2544,7 @@ test_cli_hitl_bad_responses(void **state)
 
 #include "timetravel_cases.h"
 #include "storage_cases.h"
+#include "listen_cases.h"
 
 /* ---- run control: pause, cancel, signals, the control endpoint ---- */
 
@@ -2987,6 +2988,7 @@ main(void)
         T(test_cli_hitl_bad_responses),
         TIMETRAVEL_TESTS,
         STORAGE_TESTS,
+        LISTEN_TESTS,
         T(test_cli_pause_and_cancel_live_run),
         T(test_cli_runs_live_superstep),
         T(test_cli_sigint_pauses),

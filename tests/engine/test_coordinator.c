@@ -467,6 +467,17 @@ s_big(cairn_ctx_t *ctx, const cairn_msg_t *msg)
     return 0;
 }
 
+/* t.flood: sends one empty message more than a Done may hold. */
+static int
+s_flood(cairn_ctx_t *ctx, const cairn_msg_t *msg)
+{
+    (void)msg;
+    for (int i = 0; i <= 65536; i++)
+        if (cairn_ctx_send(ctx, NULL, NULL, 0) != CAIRN_OK)
+            return -1;
+    return 0;
+}
+
 /* t.pick: send_to the target named by the config. */
 static int
 s_pick(cairn_ctx_t *ctx, const cairn_msg_t *msg)
@@ -590,6 +601,7 @@ s_group_setup(void **state)
         {"t.fail", s_fail, NULL, NULL, NULL},
         {"t.failid", s_fail_id, NULL, NULL, NULL},
         {"t.big", s_big, NULL, NULL, NULL},
+        {"t.flood", s_flood, NULL, NULL, NULL},
         {"t.pick", s_pick, NULL, NULL, NULL},
         {"t.ctx", s_ctxinfo, NULL, NULL, NULL},
         {"t.branch", s_branch, NULL, NULL, NULL},
@@ -1450,6 +1462,25 @@ test_coordinator_message_too_large(void **state)
     assert_int_equal(len, 100);
 }
 
+/* More messages, outputs, writes and requests than one Done may hold:
+ * the executor fails with a clear error, nothing is delivered. */
+static void
+test_coordinator_too_many_entries(void **state)
+{
+    s_fixture_t *fx = *state;
+    s_exec(fx, "flood", "t.flood", NULL);
+    s_exec(fx, "sink", "t.emit", NULL);
+    s_edge(fx, "flood", "sink", NULL, NULL);
+    s_start(fx, "flood");
+    cairn_result_t *res = s_run(fx, "go", NULL);
+    assert_int_equal(cairn_result_status(res), CAIRN_STATUS_FAILED);
+    assert_non_null(strstr(cairn_result_error(res)->message,
+                           "executor 'flood' made 65537 messages, outputs, "
+                           "state writes, requests and checkpoint tags in "
+                           "one superstep, more than the 65536"));
+    assert_int_equal(s_calls_of("sink"), 0);
+}
+
 static void
 test_coordinator_send_to_one_target(void **state)
 {
@@ -1673,6 +1704,7 @@ main(void)
         S_TEST(test_coordinator_handler_failure_applies_nothing),
         S_TEST(test_coordinator_event_sequence),
         S_TEST(test_coordinator_message_too_large),
+        S_TEST(test_coordinator_too_many_entries),
         S_TEST(test_coordinator_send_to_one_target),
         S_TEST(test_coordinator_send_to_unknown_target_fails),
         S_TEST(test_coordinator_context_values),

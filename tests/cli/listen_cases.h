@@ -1,0 +1,55 @@
+/* listen_cases.h - test_cli cases for where `cairn run --listen` may
+ * listen without CURVE and which worker ids a worker may take, included
+ * by test_cli.c (they use its helpers: s_cairn, s_expect, PIPELINE, ...).
+ *
+ * Plain TCP is allowed without --insecure only when the host resolves to
+ * loopback addresses alone; how the host is spelled does not count.
+ */
+
+/* Hosts that look like loopback by their prefix, a wildcard, an
+ * interface name: refused before anything is bound (exit 2); hosts that
+ * resolve to loopback (127.0.0.1, 127.1): the run goes on. */
+static void
+test_cli_listen_loopback_is_resolved(void **state)
+{
+    (void)state;
+    const char *refused[] = {"tcp://127.example.com:30490",
+                             "tcp://localhost.evil.org:1",
+                             "tcp://0.0.0.0:30490",
+                             "tcp://*:30490",
+                             "tcp://[::]:30490",
+                             "tcp://eth0:30490",
+                             "tcp://lo:30490"};
+    s_result_t r = {0};
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        s_cairn(&r, "run", PIPELINE, "--input", "x", "--durability", "none",
+                "--listen", refused[i], NULL);
+        s_expect(&r, 2, "", "is not loopback only");
+    }
+    /* A port per form and process: 30490-30499 is this file's. */
+    char accepted[2][64];
+    snprintf(accepted[0], sizeof accepted[0], "tcp://127.0.0.1:%d",
+             30491 + (int)(getpid() % 4) * 2);
+    snprintf(accepted[1], sizeof accepted[1], "tcp://127.1:%d",
+             30492 + (int)(getpid() % 4) * 2);
+    for (size_t i = 0; i < 2; i++) {
+        s_cairn(&r, "run", PIPELINE, "--input", "x", "--durability", "none",
+                "--listen", accepted[i], NULL);
+        s_expect(&r, 0, NULL, NULL);
+    }
+}
+
+/* A worker id a coordinator would refuse is refused before connecting. */
+static void
+test_cli_worker_id_must_be_an_id(void **state)
+{
+    (void)state;
+    s_result_t r = {0};
+    s_cairn(&r, "worker", "--connect", "tcp://127.0.0.1:1", "--id",
+            "a b\x1b[2J", NULL);
+    s_expect(&r, 2, "", "must match [A-Za-z0-9_-]{1,64}");
+}
+
+#define LISTEN_TESTS                                                           \
+    T(test_cli_listen_loopback_is_resolved),                                   \
+        T(test_cli_worker_id_must_be_an_id)
