@@ -20,6 +20,7 @@
 #include "cairn/log.h"
 #include "engine/affinity.h"
 #include "engine/kv.h"
+#include "engine/log_internal.h"
 #include "engine/tsan.h"
 #include "engine/util.h"
 #include "proto/codec.h"
@@ -337,6 +338,8 @@ s_process_init_once(void)
 {
     zsys_handler_set(NULL);
     zsys_init();
+    /* czmq would log to stdout, which carries a command's outputs */
+    cairn__log_capture_czmq();
     s_init_rc = sodium_init() < 0 ? CAIRN_ENOMEM : CAIRN_OK;
 }
 

@@ -65,6 +65,62 @@ cli_plugins_free(cli_plugins_t *plugins);
 cairn_registry_t *
 cli_registry(const cli_plugins_t *plugins, bool allow_exec, int *exit_code);
 
+/* ---- run_record.c: kept with a run, checked before it writes ---------- */
+
+/* Parses a --checkpoint value (every, every:N, on-error, manual, none)
+ * into policy; CLI_EXIT_USAGE after saying why. */
+int
+cli_parse_policy(const char *text, cairn_checkpoint_policy_t *policy);
+
+/* The policy a resumed run goes on with: given (--checkpoint), else the
+ * one its record keeps, else (older records) the spec's. */
+int
+cli_run_policy(const cairn_run_info_t *info, const char *given,
+               const cairn_checkpoint_policy_t *from_spec,
+               cairn_checkpoint_policy_t *out);
+
+/* Makes store's handle write with the durability the run was started
+ * with, unless --durability was given (the store was opened with it). */
+int
+cli_run_durability(cairn_store_t *store, const cairn_run_info_t *info,
+                   const char *given);
+
+/* CLI_EXIT_USAGE, naming the executor, when wf has a util.exec executor
+ * and allow_exec is false: checked before a store is written. */
+int
+cli_check_exec(const cairn_workflow_t *wf, bool allow_exec, const char *what);
+
+/* Plugins by absolute path with the SHA-256 (hex) of each file; owned. */
+typedef struct {
+    char **paths;
+    char **sha256;
+    size_t count;
+} cli_plugin_ids_t;
+
+/* Resolves the --plugin paths given (realpath) and hashes their files. */
+int
+cli_plugins_identify(const cli_plugins_t *given, cli_plugin_ids_t *out);
+
+/* The plugins a run's record keeps, each checked against the SHA-256 kept
+ * with it: a file replaced since is CLI_EXIT_USAGE naming both hashes. */
+int
+cli_plugins_stored(const cairn_run_info_t *info, cli_plugin_ids_t *out);
+
+void
+cli_plugin_ids_free(cli_plugin_ids_t *ids);
+
+/* Before a fork of checkpoint (RUN@N) is written to run at once: what
+ * resume would refuse (a replaced plugin, util.exec without allow_exec)
+ * is refused now, so the refusal leaves no fork behind. */
+int
+cli_check_stored_run(cairn_store_t *store, const char *checkpoint,
+                     bool allow_exec);
+
+/* cli_registry over identified plugins. */
+cairn_registry_t *
+cli_plugin_registry(const cli_plugin_ids_t *ids, bool allow_exec,
+                    int *exit_code);
+
 /* A payload as JSON: a string when it is valid UTF-8, else
  * {"base64": "..."}. */
 json_t *
@@ -140,18 +196,22 @@ cli_checkpoints_tree(cairn_store_t *store, const char *run_id, bool json);
 bool
 cli_control_endpoint(char *out, size_t size);
 
-/* ipc:///tmp/cairn-UID/NAME-PID.ipc into out: in a directory only this
- * user can enter (made 0700 when missing), so only the user's processes
- * can connect. false with why (a sentence) when the directory is missing,
- * cannot be made or is not ours alone. */
+/* ipc://$TMPDIR/cairn-UID/NAME-PID.ipc (TMPDIR defaults to /tmp) into
+ * out: in a directory only this user can enter (made 0700 when missing),
+ * so only the user's processes can connect. The first call in a process
+ * removes the sockets there whose process is gone (private_dir.c). false
+ * with why (a sentence) when the directory is missing, cannot be made or
+ * is not ours alone. */
 bool
 cli_private_endpoint(char *out, size_t size, const char *name, char *why,
                      size_t why_size);
 
-/* SIGINT/SIGTERM pause the run through control; a second one stops the
- * process at once (removing endpoint's socket file). Restore undoes it. */
+/* SIGINT/SIGTERM/SIGHUP pause the run through control; a second one
+ * stops the process at once (removing the socket files of the ipc
+ * endpoints given, either may be NULL). Restore undoes it. */
 void
-cli_signals_install(cairn_run_control_t *control, const char *endpoint);
+cli_signals_install(cairn_run_control_t *control, const char *ctl_endpoint,
+                    const char *events_endpoint);
 void
 cli_signals_restore(void);
 

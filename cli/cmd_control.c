@@ -5,13 +5,14 @@
  * (the store opened read-only, beside the writer) and send it one Control
  * request with a bounded wait. `cairn run` and `cairn resume` serve one
  * at ipc:///tmp/cairn-UID/ctl-PID.ipc: one run per process, in a
- * directory only its user may enter, well under the 107-byte ipc limit.
+ * directory only its user may enter (private_dir.c).
  *
- * Signals: the first SIGINT or SIGTERM asks the run to pause at its next
- * barrier (an atomic store: async-signal-safe); the second stops the
- * process at once with the signal's default action (exit status 128+N):
- * the socket file is removed first, and the last checkpoint stands, so
- * the run resumes like after a kill.
+ * Signals: the first SIGINT, SIGTERM or SIGHUP (a closed terminal) asks
+ * the run to pause at its next barrier (an atomic store:
+ * async-signal-safe); the second stops the process at once with the
+ * signal's default action (exit status 128+N): the socket files are
+ * removed first, and the last checkpoint stands, so the run resumes like
+ * after a kill.
  */
 #include <errno.h>
 #include <signal.h>
@@ -27,29 +28,11 @@
 
 /* What the signal handler may touch: set before it is installed. */
 static cairn_run_control_t *s_control;
-static char s_socket_path[CAIRN_CONTROL_ENDPOINT_MAX];
+static char s_socket_paths[2][CAIRN_CONTROL_ENDPOINT_MAX];
 static volatile sig_atomic_t s_signals;
-static struct sigaction s_old_int, s_old_term;
-
-bool
-cli_private_endpoint(char *out, size_t size, const char *name, char *why,
-                     size_t why_size)
-{
-    char dir[64];
-    snprintf(dir, sizeof dir, "/tmp/cairn-%lu", (unsigned long)getuid());
-    if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
-        snprintf(why, why_size, "cannot create %s (%s)", dir, strerror(errno));
-        return false;
-    }
-    struct stat st;
-    if (lstat(dir, &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != getuid()
-        || (st.st_mode & 0077) != 0) {
-        snprintf(why, why_size, "%s is not a directory only we own", dir);
-        return false;
-    }
-    snprintf(out, size, "ipc://%s/%s-%ld.ipc", dir, name, (long)getpid());
-    return true;
-}
+static const int s_caught[] = {SIGINT, SIGTERM, SIGHUP};
+#define S_CAUGHT (sizeof s_caught / sizeof s_caught[0])
+static struct sigaction s_old[S_CAUGHT];
 
 bool
 cli_control_endpoint(char *out, size_t size)
@@ -73,34 +56,45 @@ s_on_signal(int sig)
         (void)ignored;
         return;
     }
-    if (s_socket_path[0])
-        unlink(s_socket_path);
+    for (size_t i = 0; i < 2; i++)
+        if (s_socket_paths[i][0])
+            unlink(s_socket_paths[i]);
     signal(sig, SIG_DFL);
     raise(sig);
 }
 
+/* The file of an ipc:// endpoint (NULL: none) into path. */
+static void
+s_socket_path(char *path, size_t size, const char *endpoint)
+{
+    bool ipc = endpoint && strncmp(endpoint, "ipc://", 6) == 0;
+    snprintf(path, size, "%s", ipc ? endpoint + 6 : "");
+}
+
 void
-cli_signals_install(cairn_run_control_t *control, const char *endpoint)
+cli_signals_install(cairn_run_control_t *control, const char *ctl_endpoint,
+                    const char *events_endpoint)
 {
     s_control = control;
-    snprintf(s_socket_path, sizeof s_socket_path, "%s",
-             endpoint ? endpoint + strlen("ipc://") : "");
+    s_socket_path(s_socket_paths[0], sizeof s_socket_paths[0], ctl_endpoint);
+    s_socket_path(s_socket_paths[1], sizeof s_socket_paths[1],
+                  events_endpoint);
     s_signals = 0;
     struct sigaction action;
     memset(&action, 0, sizeof action);
     action.sa_handler = s_on_signal;
     sigemptyset(&action.sa_mask);
-    sigaction(SIGINT, &action, &s_old_int);
-    sigaction(SIGTERM, &action, &s_old_term);
+    for (size_t i = 0; i < S_CAUGHT; i++)
+        sigaction(s_caught[i], &action, &s_old[i]);
 }
 
 void
 cli_signals_restore(void)
 {
-    sigaction(SIGINT, &s_old_int, NULL);
-    sigaction(SIGTERM, &s_old_term, NULL);
+    for (size_t i = 0; i < S_CAUGHT; i++)
+        sigaction(s_caught[i], &s_old[i], NULL);
     s_control = NULL;
-    s_socket_path[0] = '\0';
+    s_socket_paths[0][0] = s_socket_paths[1][0] = '\0';
 }
 
 bool

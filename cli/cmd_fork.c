@@ -285,6 +285,8 @@ cli_cmd_fork(int argc, char **argv)
     }
     if (exit_code == CLI_EXIT_OK)
         exit_code = s_checkpoint_of(store, target, parent);
+    if (exit_code == CLI_EXIT_OK && o.resume)
+        exit_code = cli_check_stored_run(store, parent, o.allow_exec);
     cairn_fork_changes_t fork = {
         .states = changes.states,
         .state_count = changes.state_count,

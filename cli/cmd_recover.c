@@ -33,20 +33,20 @@ typedef struct {
     char reason[512]; /* the run's own error, if it failed */
 } s_job_t;
 
-/* The registry (built-ins + the run's plugins) and workflow (its stored
- * spec) the run was made with. */
+/* The registry (built-ins + the run's plugins, checked against the
+ * hashes kept with them), workflow (its stored spec) and checkpoint
+ * policy the run was made with. Nothing is written when one does not
+ * fit (a replaced plugin, util.exec without --allow-exec). */
 static int
-s_load(s_job_t *job, const cairn_run_info_t *info, cairn_registry_t **reg,
-       cairn_workflow_t **wf, cairn_checkpoint_policy_t *policy)
+s_load(s_job_t *job, const cairn_run_info_t *info, cli_plugin_ids_t *plugins,
+       cairn_registry_t **reg, cairn_workflow_t **wf,
+       cairn_checkpoint_policy_t *policy)
 {
-    cli_plugins_t plugins = {0};
-    int exit_code = CLI_EXIT_OK;
-    for (size_t i = 0; exit_code == CLI_EXIT_OK && i < info->plugin_count; i++)
-        if (cli_plugins_add(&plugins, info->plugins[i]) != CAIRN_OK)
-            exit_code = CLI_EXIT_FAILED;
+    int exit_code = cli_run_durability(job->store, info, NULL);
     if (exit_code == CLI_EXIT_OK)
-        *reg = cli_registry(&plugins, job->allow_exec, &exit_code);
-    cli_plugins_free(&plugins);
+        exit_code = cli_plugins_stored(info, plugins);
+    if (exit_code == CLI_EXIT_OK)
+        *reg = cli_plugin_registry(plugins, job->allow_exec, &exit_code);
     if (!*reg)
         return cairn_error_set(&job->err, CAIRN_EINVAL,
                                "run %s: its plugins could not be loaded",
@@ -59,7 +59,18 @@ s_load(s_job_t *job, const cairn_run_info_t *info, cairn_registry_t **reg,
     cairn_spec_checkpoint_t from_spec = {0};
     int rc = cairn_spec_load((const char *)info->spec, info->spec_len,
                              "stored spec", *reg, wf, &from_spec, &job->err);
-    *policy = from_spec.policy;
+    if (rc == CAIRN_OK && cli_check_exec(*wf, job->allow_exec, job->run_id)
+                              != CLI_EXIT_OK)
+        rc = cairn_error_set(&job->err, CAIRN_EINVAL,
+                             "run %s uses util.exec: give --allow-exec",
+                             job->run_id);
+    if (rc == CAIRN_OK
+        && cli_run_policy(info, NULL, &from_spec.policy, policy)
+               != CLI_EXIT_OK)
+        rc = cairn_error_set(&job->err, CAIRN_EINVAL,
+                             "run %s: its stored checkpoint policy '%s' is "
+                             "not one this cairn reads",
+                             job->run_id, info->checkpoint_policy);
     return rc;
 }
 
@@ -74,10 +85,11 @@ s_recover_one(void *arg)
     cairn_engine_t *engine = NULL;
     cairn_result_t *result = NULL;
     cairn_checkpoint_policy_t policy = {0};
+    cli_plugin_ids_t plugins = {0};
     cairn_engine_options_t engine_opts = {.host_threads = 2};
     job->rc = cairn_store_get_run(job->store, job->run_id, &info, &job->err);
     if (job->rc == CAIRN_OK)
-        job->rc = s_load(job, info, &registry, &wf, &policy);
+        job->rc = s_load(job, info, &plugins, &registry, &wf, &policy);
     if (job->rc == CAIRN_OK)
         job->rc = cairn_engine_open(&engine, registry, &engine_opts, &job->err);
     if (job->rc == CAIRN_OK) {
@@ -86,8 +98,9 @@ s_recover_one(void *arg)
             .checkpoint = policy,
             .spec = info->spec,
             .spec_len = info->spec_len,
-            .plugins = (const char *const *)info->plugins,
-            .plugin_count = info->plugin_count,
+            .plugins = (const char *const *)plugins.paths,
+            .plugin_sha256 = (const char *const *)plugins.sha256,
+            .plugin_count = plugins.count,
         };
         job->rc = cairn_engine_resume(engine, wf, job->run_id, &opts, &result,
                                       &job->err);
@@ -103,6 +116,7 @@ s_recover_one(void *arg)
     cairn_engine_destroy(&engine);
     cairn_workflow_destroy(&wf);
     cairn_registry_destroy(&registry);
+    cli_plugin_ids_free(&plugins);
     cairn_run_infos_free(info, info ? 1 : 0);
     return NULL;
 }

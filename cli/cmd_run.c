@@ -2,11 +2,16 @@
  *
  * Both end the same way: the outputs on stdout, one per line, in order
  * (or one --json object), and an exit code that says how the run ended.
- * The run id is the first line on stderr. A run's record keeps its spec
- * and plugin paths, so `cairn resume RUN` needs nothing but the store.
+ * The run id is the first line on stderr. A run's record keeps its spec,
+ * its plugins (absolute path and SHA-256) and the options a resume must
+ * not silently change (run_record.c), so `cairn resume RUN` needs
+ * nothing but the store.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
@@ -82,6 +87,22 @@ s_check_listen(const s_options_t *o)
     return CLI_EXIT_USAGE;
 }
 
+/* --events-endpoint ipc://FILE: libzmq removes whatever is at FILE
+ * before it binds there, so an existing FILE that is not a socket (a
+ * user's file, a directory) is refused before anything is written. */
+static int
+s_check_events_endpoint(const char *endpoint)
+{
+    struct stat st;
+    if (!endpoint || strncmp(endpoint, "ipc://", 6) != 0
+        || lstat(endpoint + 6, &st) != 0 || S_ISSOCK(st.st_mode))
+        return CLI_EXIT_OK;
+    cli_error("--events-endpoint %s: %s exists and is not a socket; give a "
+              "path that does not exist yet",
+              endpoint, endpoint + 6);
+    return CLI_EXIT_USAGE;
+}
+
 /* --on-worker-loss worker|in-process: where a lost worker's executors
  * go; only for a run that has workers. */
 static int
@@ -147,6 +168,9 @@ s_parse(int argc, char **argv, bool resume, s_options_t *o,
         {"max-supersteps", CLI_OPT_NUMBER, &o->max_supersteps},
         {"spec", CLI_OPT_TEXT, &o->spec_path},
         {"force-signature", CLI_OPT_FLAG, &o->force_signature},
+        {"checkpoint", CLI_OPT_TEXT, &o->checkpoint},
+        {"plugin", CLI_OPT_LIST, &o->plugins},
+        {"durability", CLI_OPT_TEXT, &o->durability},
         {"listen", CLI_OPT_TEXT, &o->listen},
         {"spawn-workers", CLI_OPT_NUMBER, &o->spawn_workers},
         {"respond", CLI_OPT_LIST, &o->responses},
@@ -179,7 +203,12 @@ s_parse(int argc, char **argv, bool resume, s_options_t *o,
         return CLI_EXIT_USAGE;
     }
     if (o->max_supersteps == S_UNSET)
-        o->max_supersteps = 0; /* the spec's limit */
+        o->max_supersteps = 0; /* the spec's (run) or the run's (resume) */
+    if (resume && o->durability && strcmp(o->durability, "none") == 0) {
+        cli_error("resume: --durability none keeps nothing; a stored run "
+                  "resumes with process or machine");
+        return CLI_EXIT_USAGE;
+    }
     o->cpu = o->cpu_placement && strcmp(o->cpu_placement, "shared") == 0
                  ? CAIRN_CPU_SHARED
                  : CAIRN_CPU_ANY;
@@ -192,38 +221,15 @@ s_parse(int argc, char **argv, bool resume, s_options_t *o,
     if (!resume)
         o->spec_path = *positional;
     exit_code = s_parse_worker_loss(o);
+    if (exit_code == CLI_EXIT_OK)
+        exit_code = s_check_events_endpoint(o->events_endpoint);
     return exit_code == CLI_EXIT_OK ? s_check_listen(o) : exit_code;
 }
 
-/* Parses a --checkpoint value into policy. */
-static int
-s_parse_policy(const char *text, cairn_checkpoint_policy_t *policy)
-{
-    memset(policy, 0, sizeof *policy);
-    uint64_t n = 0;
-    if (strcmp(text, "every") == 0)
-        policy->kind = CAIRN_CHECKPOINT_EVERY;
-    else if (strncmp(text, "every:", 6) == 0 && cli_parse_u64(text + 6, &n)
-             && n > 0) {
-        policy->kind = CAIRN_CHECKPOINT_EVERY_N;
-        policy->every_n = n;
-    } else if (strcmp(text, "on-error") == 0)
-        policy->kind = CAIRN_CHECKPOINT_ON_ERROR;
-    else if (strcmp(text, "manual") == 0)
-        policy->kind = CAIRN_CHECKPOINT_MANUAL;
-    else if (strcmp(text, "none") == 0)
-        policy->kind = CAIRN_CHECKPOINT_NONE;
-    else {
-        cli_error("--checkpoint must be every, every:N, on-error, manual or "
-                  "none, not '%s'",
-                  text);
-        return CLI_EXIT_USAGE;
-    }
-    return CLI_EXIT_OK;
-}
-
 /* Reads the run input: --input, --input-file, else stdin when it is not
- * a terminal, else empty. */
+ * a terminal, else empty. A directory, an unreadable file and more bytes
+ * than a message may have (an endless stdin included: reading stops one
+ * byte past the limit) are bad input. */
 static int
 s_read_input(const s_options_t *o, char **data, size_t *len)
 {
@@ -236,29 +242,31 @@ s_read_input(const s_options_t *o, char **data, size_t *len)
     }
     if (!o->input_file && isatty(STDIN_FILENO))
         return CLI_EXIT_OK;
-    FILE *file = o->input_file ? fopen(o->input_file, "rb") : stdin;
-    if (!file) {
-        cli_error("cannot read input file %s", o->input_file);
-        return CLI_EXIT_USAGE;
-    }
-    size_t capacity = 4096;
-    char *buffer = malloc(capacity);
-    size_t n;
-    while (buffer && (n = fread(buffer + *len, 1, capacity - *len, file)) > 0) {
-        *len += n;
-        if (*len == capacity) {
-            char *grown = realloc(buffer, capacity *= 2);
-            if (!grown) {
-                free(buffer);
-                buffer = NULL;
-            }
-            buffer = grown;
-        }
-    }
-    if (file != stdin)
-        fclose(file);
-    *data = buffer;
-    return buffer ? CLI_EXIT_OK : CLI_EXIT_FAILED;
+    const char *name = o->input_file ? o->input_file : "stdin";
+    int fd = o->input_file ? open(o->input_file, O_RDONLY | O_CLOEXEC)
+                           : STDIN_FILENO;
+    int error = fd < 0 ? errno
+                       : cairn__read_fd(fd, CAIRN_DEFAULT_MAX_MESSAGE_SIZE,
+                                        data, len);
+    struct stat st; /* a file says how large it is; a stream does not */
+    bool sized = error == EFBIG && fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+    if (fd >= 0 && o->input_file)
+        close(fd);
+    if (sized)
+        cli_error("run input of %llu bytes exceeds the maximum message size "
+                  "of %zu bytes (%s)",
+                  (unsigned long long)st.st_size,
+                  CAIRN_DEFAULT_MAX_MESSAGE_SIZE, name);
+    else if (error == EFBIG)
+        cli_error("run input on %s of more than %zu bytes exceeds the "
+                  "maximum message size of %zu bytes",
+                  name, CAIRN_DEFAULT_MAX_MESSAGE_SIZE,
+                  CAIRN_DEFAULT_MAX_MESSAGE_SIZE);
+    else if (error != 0)
+        cli_error("run: cannot read input %s: %s", name, strerror(error));
+    return error == 0        ? CLI_EXIT_OK
+           : error == ENOMEM ? CLI_EXIT_FAILED
+                             : CLI_EXIT_USAGE;
 }
 
 /* ---- events and progress ------------------------------------------------------ */
@@ -477,15 +485,17 @@ s_drive(const s_options_t *o, const cairn_registry_t *registry,
     run_opts->keep_events = o->keep_events == S_UNSET ? 0
                             : o->keep_events == 0     ? CAIRN_KEEP_NO_EVENTS
                                                       : (size_t)o->keep_events;
-    char events_endpoint[96];
-    snprintf(events_endpoint, sizeof events_endpoint,
-             "ipc:///tmp/cairn-events-%u-%ld.ipc", (unsigned)getuid(),
-             (long)getpid());
-    /* (the run removes the socket file when it ends) */
-    if (!o->events_endpoint)
+    char events_endpoint[CAIRN_CONTROL_ENDPOINT_MAX], events_why[128];
+    if (!o->events_endpoint
+        && cli_private_endpoint(events_endpoint, sizeof events_endpoint,
+                                "events", events_why, sizeof events_why))
         run_opts->events_endpoint = events_endpoint;
+    else if (!o->events_endpoint)
+        cli_error("warning: %s: the run's events are not published",
+                  events_why);
     else if (strcmp(o->events_endpoint, "none") != 0)
         run_opts->events_endpoint = o->events_endpoint;
+    /* (the run removes the socket file when it ends) */
     cairn_engine_t *engine = NULL;
     cairn_result_t *result = NULL;
     cairn_error_t err;
@@ -523,7 +533,8 @@ s_drive(const s_options_t *o, const cairn_registry_t *registry,
                                         sizeof control_endpoint))
         run_opts->control_endpoint = control_endpoint;
     if (control)
-        cli_signals_install(control, run_opts->control_endpoint);
+        cli_signals_install(control, run_opts->control_endpoint,
+                            run_opts->events_endpoint);
     int rc = spawn_ok ? cairn_engine_open(&engine, registry, &engine_opts, &err)
                       : cairn_error_set(&err, CAIRN_ETRANSPORT,
                                         "cannot start worker processes: %s",
@@ -579,21 +590,27 @@ cli_cmd_run(int argc, char **argv)
     cairn_store_t *store = NULL;
     cairn_spec_checkpoint_t from_spec = {0};
     cairn_checkpoint_policy_t policy = {0};
+    cli_plugin_ids_t plugins = {0};
     cairn_error_t err;
     if (exit_code == CLI_EXIT_OK
         && cairn_spec_read_file(spec_path, &spec, &spec_len, &err)
                != CAIRN_OK)
         exit_code = cli_fail(&err);
+    if (exit_code == CLI_EXIT_OK)
+        exit_code = cli_plugins_identify(&o.plugins, &plugins);
     if (exit_code == CLI_EXIT_OK
-        && !(registry = cli_registry(&o.plugins, o.allow_exec, &exit_code)))
+        && !(registry = cli_plugin_registry(&plugins, o.allow_exec,
+                                            &exit_code)))
         goto done;
     if (exit_code == CLI_EXIT_OK)
         exit_code = s_load_spec(&o, spec, spec_len, spec_path, registry, &wf,
                                 &from_spec);
+    if (exit_code == CLI_EXIT_OK)
+        exit_code = cli_check_exec(wf, o.allow_exec, spec_path);
     if (exit_code == CLI_EXIT_OK && from_spec.has_policy)
         policy = from_spec.policy;
     if (exit_code == CLI_EXIT_OK && o.checkpoint)
-        exit_code = s_parse_policy(o.checkpoint, &policy);
+        exit_code = cli_parse_policy(o.checkpoint, &policy);
     if (exit_code == CLI_EXIT_OK)
         exit_code = s_read_input(&o, &input, &input_len);
     if (exit_code == CLI_EXIT_OK)
@@ -606,13 +623,15 @@ cli_cmd_run(int argc, char **argv)
             .checkpoint = policy,
             .spec = spec,
             .spec_len = spec_len,
-            .plugins = o.plugins.paths,
-            .plugin_count = o.plugins.count,
+            .plugins = (const char *const *)plugins.paths,
+            .plugin_sha256 = (const char *const *)plugins.sha256,
+            .plugin_count = plugins.count,
         };
         exit_code = s_drive(&o, registry, wf, &run_opts, NULL, input,
                             input_len);
     }
 done:
+    cli_plugin_ids_free(&plugins);
     cairn_store_destroy(&store);
     cairn_workflow_destroy(&wf);
     cairn_registry_destroy(&registry);
@@ -675,7 +694,7 @@ cli_cmd_resume(int argc, char **argv)
     cairn_run_info_t *info = NULL;
     cairn_registry_t *registry = NULL;
     cairn_workflow_t *wf = NULL;
-    cli_plugins_t stored = {0};
+    cli_plugin_ids_t plugins = {0};
     cairn_spec_checkpoint_t from_spec = {0};
     char *spec_file = NULL;
     size_t spec_file_len = 0;
@@ -690,6 +709,8 @@ cli_cmd_resume(int argc, char **argv)
     if (exit_code == CLI_EXIT_OK
         && cairn_store_get_run(store, run_id, &info, &err) != CAIRN_OK)
         exit_code = cli_fail(&err);
+    if (exit_code == CLI_EXIT_OK)
+        exit_code = cli_run_durability(store, info, o.durability);
     if (exit_code == CLI_EXIT_OK && o.spec_path
         && cairn_spec_read_file(o.spec_path, &spec_file, &spec_file_len, &err)
                != CAIRN_OK)
@@ -700,13 +721,13 @@ cli_cmd_resume(int argc, char **argv)
                   run_id);
         exit_code = CLI_EXIT_USAGE;
     }
-    for (size_t i = 0; exit_code == CLI_EXIT_OK && info
-                       && i < info->plugin_count;
-         i++)
-        if (cli_plugins_add(&stored, info->plugins[i]) != CAIRN_OK)
-            exit_code = CLI_EXIT_FAILED;
+    /* --plugin replaces the run's plugins (and is kept for later). */
+    if (exit_code == CLI_EXIT_OK)
+        exit_code = o.plugins.count ? cli_plugins_identify(&o.plugins, &plugins)
+                                    : cli_plugins_stored(info, &plugins);
     if (exit_code == CLI_EXIT_OK
-        && !(registry = cli_registry(&stored, o.allow_exec, &exit_code)))
+        && !(registry = cli_plugin_registry(&plugins, o.allow_exec,
+                                            &exit_code)))
         goto done;
     const char *spec = o.spec_path || !info ? spec_file
                                             : (const char *)info->spec;
@@ -715,23 +736,30 @@ cli_cmd_resume(int argc, char **argv)
         exit_code = s_load_spec(&o, spec, spec_len,
                                 o.spec_path ? o.spec_path : "stored spec",
                                 registry, &wf, &from_spec);
+    if (exit_code == CLI_EXIT_OK)
+        exit_code = cli_check_exec(wf, o.allow_exec, run_id);
+    cairn_checkpoint_policy_t policy = {0};
+    if (exit_code == CLI_EXIT_OK)
+        exit_code =
+            cli_run_policy(info, o.checkpoint, &from_spec.policy, &policy);
     if (exit_code == CLI_EXIT_OK) {
         cairn_run_options_t run_opts = {
             .max_supersteps = o.max_supersteps,
             .store = store,
             .force_signature = o.force_signature,
-            .checkpoint = from_spec.policy,
+            .checkpoint = policy,
             .spec = spec,
             .spec_len = spec_len,
-            .plugins = stored.paths,
-            .plugin_count = stored.count,
+            .plugins = (const char *const *)plugins.paths,
+            .plugin_sha256 = (const char *const *)plugins.sha256,
+            .plugin_count = plugins.count,
             .responses = responses,
             .response_count = o.responses.count,
         };
         exit_code = s_drive(&o, registry, wf, &run_opts, target, NULL, 0);
     }
 done:
-    cli_plugins_free(&stored);
+    cli_plugin_ids_free(&plugins);
     cairn_workflow_destroy(&wf);
     cairn_registry_destroy(&registry);
     cairn_run_infos_free(info, info ? 1 : 0);

@@ -1,7 +1,9 @@
 /* cmd_store.c - `cairn gc`, `cairn export`, `cairn import`: managing what
  * a store keeps. These write the store, so they need it to themselves. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli/cli.h"
 
@@ -78,8 +80,13 @@ cli_cmd_import(int argc, char **argv)
     };
     int exit_code = cli_parse(argc, argv, options, 2, 1, &path);
     FILE *in = NULL;
+    struct stat st;
     if (exit_code == CLI_EXIT_OK && !(in = fopen(path, "rb"))) {
-        cli_error("import: cannot open %s", path);
+        cli_error("import: cannot open %s: %s", path, strerror(errno));
+        exit_code = CLI_EXIT_USAGE;
+    } else if (exit_code == CLI_EXIT_OK
+               && fstat(fileno(in), &st) == 0 && S_ISDIR(st.st_mode)) {
+        cli_error("import: cannot read %s: %s", path, strerror(EISDIR));
         exit_code = CLI_EXIT_USAGE;
     }
     cairn_store_t *store = NULL;

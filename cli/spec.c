@@ -1022,14 +1022,54 @@ s_read_failed(cairn_error_t *err, const char *path, int error, int fd,
                            "%s: %s", path, strerror(error));
 }
 
-static int
-s_too_large(cairn_error_t *err, const char *path, int fd, char *buf)
+int
+cairn__read_fd(int fd, size_t max, char **text, size_t *len)
 {
-    free(buf);
-    close(fd);
-    return cairn_error_set(err, CAIRN_ETOOLARGE,
-                           "%s: larger than %zu MiB, too large for a spec",
-                           path, S_MAX_SPEC_SIZE / (1024 * 1024));
+    *text = NULL;
+    *len = 0;
+    struct stat st;
+    if (fstat(fd, &st) != 0)
+        return errno;
+    if (S_ISDIR(st.st_mode))
+        return EISDIR;
+    if (S_ISREG(st.st_mode) && (uint64_t)st.st_size > max)
+        return EFBIG;
+    /* Regular files are read in one go; pipes and the like grow, up to
+     * max + 1 bytes: one more than allowed is enough to refuse. */
+    size_t cap = S_ISREG(st.st_mode) ? (size_t)st.st_size + 1 : 4096;
+    size_t used = 0;
+    char *buf = malloc(cap);
+    int error = buf ? 0 : ENOMEM;
+    while (error == 0) {
+        if (used == cap - 1) {
+            size_t grown_cap = cap - 1 > max / 2 ? max + 2 : cap * 2;
+            char *grown = used > max ? NULL : realloc(buf, grown_cap);
+            if (!grown) {
+                error = used > max ? EFBIG : ENOMEM;
+                break;
+            }
+            buf = grown;
+            cap = grown_cap;
+        }
+        ssize_t got = read(fd, buf + used, cap - used - 1);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0) {
+            error = got < 0 ? errno : 0;
+            break;
+        }
+        used += (size_t)got;
+        if (used > max)
+            error = EFBIG;
+    }
+    if (error != 0) {
+        free(buf);
+        return error;
+    }
+    buf[used] = '\0';
+    *text = buf;
+    *len = used;
+    return 0;
 }
 
 int
@@ -1044,41 +1084,15 @@ cairn_spec_read_file(const char *path, char **text, size_t *len,
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return s_read_failed(err, path, errno, -1, NULL);
-    struct stat st;
-    if (fstat(fd, &st) != 0)
-        return s_read_failed(err, path, errno, fd, NULL);
-    if (S_ISDIR(st.st_mode))
-        return s_read_failed(err, path, EISDIR, fd, NULL);
-    if (S_ISREG(st.st_mode) && (uint64_t)st.st_size > S_MAX_SPEC_SIZE)
-        return s_too_large(err, path, fd, NULL);
-    /* Regular files are read in one go; pipes and the like grow. */
-    size_t cap = S_ISREG(st.st_mode) ? (size_t)st.st_size + 1 : 4096;
-    size_t used = 0;
-    char *buf = malloc(cap);
-    if (!buf)
-        return s_read_failed(err, path, ENOMEM, fd, NULL);
-    for (;;) {
-        if (used == cap - 1) {
-            if (used >= S_MAX_SPEC_SIZE)
-                return s_too_large(err, path, fd, buf);
-            char *grown = realloc(buf, cap * 2);
-            if (!grown)
-                return s_read_failed(err, path, ENOMEM, fd, buf);
-            buf = grown;
-            cap *= 2;
-        }
-        ssize_t got = read(fd, buf + used, cap - used - 1);
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got < 0)
-            return s_read_failed(err, path, errno, fd, buf);
-        if (got == 0)
-            break;
-        used += (size_t)got;
+    int error = cairn__read_fd(fd, S_MAX_SPEC_SIZE, text, len);
+    if (error == EFBIG) {
+        close(fd);
+        return cairn_error_set(err, CAIRN_ETOOLARGE,
+                               "%s: larger than %zu MiB, too large for a spec",
+                               path, S_MAX_SPEC_SIZE / (1024 * 1024));
     }
+    if (error != 0)
+        return s_read_failed(err, path, error, fd, NULL);
     close(fd);
-    buf[used] = '\0';
-    *text = buf;
-    *len = used;
     return CAIRN_OK;
 }

@@ -43,7 +43,16 @@ cairn_spec_load_with(const char *text, size_t len, const char *what,
                      cairn_workflow_t **out,
                      cairn_spec_checkpoint_t *checkpoint, cairn_error_t *err);
 
-/* Reads path whole into a malloc'd buffer (NUL-terminated). */
+/* Reads what fd holds, to its end, into *text (malloc'd, NUL-terminated;
+ * *len without the NUL), refusing more than max bytes after reading at
+ * most max + 1 (so an endless stream costs max, not memory without
+ * bound). Returns 0, EISDIR for a directory, EFBIG when larger than max,
+ * or the errno of a failed read / ENOMEM. For the cli only. */
+int
+cairn__read_fd(int fd, size_t max, char **text, size_t *len);
+
+/* Reads path whole into a malloc'd buffer (NUL-terminated): a directory
+ * or a file over 64 MiB is an error. */
 int
 cairn_spec_read_file(const char *path, char **text, size_t *len,
                      cairn_error_t *err);

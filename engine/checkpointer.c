@@ -22,9 +22,27 @@
 #include "engine/run_internal.h"
 #include "engine/util.h"
 
+/* The policy as text, the way the CLI's --checkpoint takes it. */
+static void
+s_policy_text(const cairn_checkpoint_policy_t *policy, char *out, size_t size)
+{
+    static const char *const names[] = {"every",  "every:", "on-error",
+                                        "manual", "predicate", "none"};
+    const char *name = (size_t)policy->kind < sizeof names / sizeof names[0]
+                           ? names[policy->kind]
+                           : "every";
+    if (policy->kind == CAIRN_CHECKPOINT_EVERY_N)
+        snprintf(out, size, "every:%llu",
+                 (unsigned long long)(policy->every_n ? policy->every_n : 1));
+    else
+        snprintf(out, size, "%s", name);
+}
+
 int
 cairn__ckpt_init(cairn__run_t *run)
 {
+    s_policy_text(&run->opts.checkpoint, run->policy_text,
+                  sizeof run->policy_text);
     size_t n = run->wf->executor_count;
     run->unsaved_state = calloc(n, sizeof *run->unsaved_state);
     run->unsaved_shared = cairn__kv_new();
@@ -120,12 +138,19 @@ s_run_record(const cairn__run_t *run, Cairn__RunRecord *record,
     record->spec.len = run->opts.spec_len;
     record->plugins = (char **)run->opts.plugins;
     record->n_plugins = run->opts.plugin_count;
+    record->plugin_sha256 = (char **)run->opts.plugin_sha256;
+    record->n_plugin_sha256 =
+        run->opts.plugin_sha256 ? run->opts.plugin_count : 0;
+    record->checkpoint_policy = (char *)run->policy_text;
+    record->keep_events = run->opts.keep_events;
+    record->durability =
+        (char *)cairn_durability_name(cairn_store_durability(run->store));
     record->graph = *lines;
     record->n_graph = *line_count;
     /* Only while the run is live is anyone there to subscribe to. */
     record->events_endpoint =
         (char *)(run->status == CAIRN_STATUS_RUNNING
-                         && run->opts.events_endpoint
+                         && cairn__events_published(run->events)
                      ? run->opts.events_endpoint
                      : "");
     record->control_endpoint = run->status == CAIRN_STATUS_RUNNING
@@ -237,6 +262,9 @@ s_write(cairn__run_t *run, const char *trigger, const char *const *tags,
         cairn__ckpt_begin(run->store, run->run_id, run->superstep);
     if (!w)
         return cairn_error_set(err, CAIRN_ENOMEM, "out of memory");
+    if (!run->last_checkpoint_id[0]) /* a new run (or fork): its id must
+                                        be free when the write lands */
+        cairn__ckpt_set_new_run(w);
     bool ok = true;
     for (size_t x = 0; x < run->wf->executor_count; x++)
         s_put_unsaved_scope(w, run->unsaved_state[x], run->states[x],
@@ -513,16 +541,9 @@ s_restore_identity(cairn__run_t *run, const cairn_checkpoint_t *cp,
         return CAIRN_OK;
     }
     /* History is never rewritten: continue as a new run forked there. */
-    if (run->opts.run_id) {
-        cairn_run_info_t *clash = NULL;
-        cairn_error_t ignored;
-        if (cairn_store_get_run(run->store, run->run_id, &clash, &ignored)
-            == CAIRN_OK) {
-            cairn_run_infos_free(clash, 1);
-            return cairn_error_set(err, CAIRN_EEXISTS, "run '%s' exists",
-                                   run->run_id);
-        }
-    }
+    int rc = cairn__store_check_new_run(run->store, run->run_id, err);
+    if (rc != CAIRN_OK)
+        return rc;
     snprintf(run->parent, sizeof run->parent, "%s", checkpoint_id);
     run->last_checkpoint_id[0] = '\0';
     cairn__result_set_note(run->result,
@@ -596,6 +617,14 @@ cairn__ckpt_restore(cairn__run_t *run, const char *target, bool *finished,
     }
     run->superstep = cp->record->superstep;
     run->last_checkpoint = cp->record->superstep;
+    /* The limit belongs to the run: only a resume that names a new one
+     * changes it (and the record then keeps the new one). */
+    if (!run->opts.max_supersteps && cp->run->max_supersteps)
+        run->max_supersteps = cp->run->max_supersteps;
+    if (!run->opts.keep_events && cp->run->keep_events) { /* the same */
+        run->opts.keep_events = (size_t)cp->run->keep_events;
+        cairn__events_keep(run->events, run->opts.keep_events);
+    }
     rc = s_restore_identity(run, cp, is_latest, err);
     if (rc == CAIRN_OK)
         rc = s_restore_state(run, cp, err);

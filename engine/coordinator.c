@@ -1498,6 +1498,10 @@ cairn__coordinator_run(cairn_engine_t *engine,
 {
     cairn__run_t run;
     int rc = s_run_init(&run, engine, workflow, opts, err);
+    /* A taken id is refused before anything happens; the entry write
+     * checks again, atomically, for a run started meanwhile. */
+    if (rc == CAIRN_OK && run.store)
+        rc = cairn__store_check_new_run(run.store, run.run_id, err);
     if (rc == CAIRN_OK)
         rc = cairn__events_start(run.events, run.run_id, true, err);
     if (rc == CAIRN_OK)

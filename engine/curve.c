@@ -311,8 +311,13 @@ s_check_allow_dir(const char *allow_dir, cairn_error_t *err)
     for (size_t i = 0; rc == CAIRN_OK && files && files[i]; i++) {
         const char *name = zfile_filename(files[i], NULL);
         zcert_t *cert = zcert_load(name);
-        if (!cert)
-            continue; /* not a key: zauth skips it too */
+        if (!cert) { /* zauth skips it too; never quote what it holds */
+            cairn_log(CAIRN_LOG_WARN, "curve",
+                      "allow-keys: %s is not a CURVE public key file; "
+                      "ignored",
+                      name);
+            continue;
+        }
         const char *first = zhashx_lookup(seen, zcert_public_txt(cert));
         if (first)
             rc = cairn_error_set(err, CAIRN_EINVAL,

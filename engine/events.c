@@ -27,9 +27,11 @@
  * Threading: the coordinator's thread only.
  */
 #include <czmq.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 #include <zmq.h>
@@ -109,6 +111,11 @@ s_endpoint_problem(const char *endpoint)
     return "use ipc://PATH or a loopback tcp:// address";
 }
 
+/* Binds the XPUB on endpoint. A bad endpoint is the caller's error; an
+ * endpoint that cannot be bound is only warned about: a run does not
+ * fail because nobody can watch it (self->pub stays NULL, nothing is
+ * published). An ipc socket file is made owner-only: events carry
+ * outputs. */
 static int
 s_bind(cairn__events_t *self, const char *endpoint, cairn_error_t *err)
 {
@@ -116,6 +123,17 @@ s_bind(cairn__events_t *self, const char *endpoint, cairn_error_t *err)
     if (problem)
         return cairn_error_set(err, CAIRN_EINVAL, "events endpoint '%s': %s",
                                endpoint, problem);
+    bool ipc = strncmp(endpoint, "ipc://", 6) == 0;
+    struct stat st;
+    /* libzmq removes what is at an ipc path before binding: never a file
+     * that is not a socket. */
+    if (ipc && lstat(endpoint + 6, &st) == 0 && !S_ISSOCK(st.st_mode)) {
+        cairn_log(CAIRN_LOG_WARN, "events",
+                  "not publishing events on %s: %s exists and is not a "
+                  "socket",
+                  endpoint, endpoint + 6);
+        return CAIRN_OK;
+    }
     self->pub = zsock_new(ZMQ_XPUB);
     if (!self->pub)
         return cairn_error_set(err, CAIRN_ETRANSPORT,
@@ -130,14 +148,25 @@ s_bind(cairn__events_t *self, const char *endpoint, cairn_error_t *err)
      * nothing bigger is taken into memory. */
     int64_t max_frame = 256;
     zmq_setsockopt(socket, ZMQ_MAXMSGSIZE, &max_frame, sizeof max_frame);
-    if (zmq_bind(socket, endpoint) != 0)
-        return cairn_error_set(err, CAIRN_ETRANSPORT,
-                               "cannot publish events on %s: %s", endpoint,
-                               zmq_strerror(zmq_errno()));
-    if (strncmp(endpoint, "ipc://", 6) == 0
-        && !(self->ipc_path = strdup(endpoint + 6)))
+    if (zmq_bind(socket, endpoint) != 0) {
+        cairn_log(CAIRN_LOG_WARN, "events",
+                  "not publishing events: cannot bind %s: %s", endpoint,
+                  zmq_strerror(zmq_errno()));
+        zsock_destroy(&self->pub);
+        return CAIRN_OK;
+    }
+    if (ipc && chmod(endpoint + 6, S_IRUSR | S_IWUSR) != 0)
+        cairn_log(CAIRN_LOG_WARN, "events", "cannot make %s owner-only: %s",
+                  endpoint, strerror(errno));
+    if (ipc && !(self->ipc_path = strdup(endpoint + 6)))
         return cairn_error_set(err, CAIRN_ENOMEM, "out of memory");
     return CAIRN_OK;
+}
+
+bool
+cairn__events_published(const cairn__events_t *self)
+{
+    return self && self->pub;
 }
 
 /* Reads the subscriptions the socket reported; true when someone new
@@ -243,6 +272,14 @@ s_clear(cairn__events_t *self)
 /* ---- lifecycle --------------------------------------------------------------
  */
 
+void
+cairn__events_keep(cairn__events_t *self, size_t keep)
+{
+    self->keep = keep == 0                      ? CAIRN_DEFAULT_KEEP_EVENTS
+                 : keep == CAIRN_KEEP_NO_EVENTS ? 0
+                                                : keep;
+}
+
 int
 cairn__events_open(cairn__events_t **out, const cairn_run_options_t *opts,
                    cairn_error_t *err)
@@ -252,10 +289,7 @@ cairn__events_open(cairn__events_t **out, const cairn_run_options_t *opts,
     if (!self)
         return cairn_error_set(err, CAIRN_ENOMEM, "out of memory");
     self->store = opts ? opts->store : NULL;
-    size_t keep = opts ? opts->keep_events : 0;
-    self->keep = keep == 0                      ? CAIRN_DEFAULT_KEEP_EVENTS
-                 : keep == CAIRN_KEEP_NO_EVENTS ? 0
-                                                : keep;
+    cairn__events_keep(self, opts ? opts->keep_events : 0);
     int rc = CAIRN_OK;
     if (opts && opts->events_endpoint)
         rc = s_bind(self, opts->events_endpoint, err);

@@ -8,11 +8,22 @@
 
 typedef struct cairn__events_t cairn__events_t;
 
+/* How many events the store keeps for the run (keep_events of
+ * cairn_run_options_t); before cairn__events_start only. */
+void
+cairn__events_keep(cairn__events_t *self, size_t keep);
+
 /* Prepares the events of a run with opts: binds opts->events_endpoint
- * (CAIRN_EINVAL / CAIRN_ETRANSPORT saying why it cannot) and keeps
- * opts->store and opts->keep_events. Caller owns *out. */
+ * and keeps opts->store and opts->keep_events. A malformed endpoint is
+ * CAIRN_EINVAL; one that cannot be bound (in use, an existing file that
+ * is not a socket) is logged as a warning and the run publishes nothing.
+ * Caller owns *out. */
 int cairn__events_open(cairn__events_t **out, const cairn_run_options_t *opts,
                        cairn_error_t *err);
+
+/* True when the events are published on opts->events_endpoint (it was
+ * given and could be bound). Accepts NULL. */
+bool cairn__events_published(const cairn__events_t *self);
 
 /* Starts numbering the events of run_id after the last one stored (or
  * at 1). With store false, nothing is stored (a resume that has nothing

@@ -197,6 +197,13 @@ cairn_registry_eval(const cairn_registry_t *self, const char *name,
     return entry && entry->eval(self, msg, arg, arg_len);
 }
 
+cairn_predicate_fn
+cairn__registry_predicate_eval(const cairn_registry_t *self, const char *name)
+{
+    const s_predicate_entry_t *entry = s_lookup(&self->predicates, name);
+    return entry ? entry->eval : NULL;
+}
+
 cairn_predicate_check_fn
 cairn__registry_predicate_check(const cairn_registry_t *self,
                                 const char *name)

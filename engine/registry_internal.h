@@ -5,6 +5,10 @@
 
 #include "cairn/registry.h"
 
+/* The eval function of a predicate (NULL when it is unknown). */
+cairn_predicate_fn
+cairn__registry_predicate_eval(const cairn_registry_t *self, const char *name);
+
 /* The check function of a predicate (NULL when it has none or is
  * unknown). */
 cairn_predicate_check_fn

@@ -81,6 +81,8 @@ typedef struct {
                                in the store (stored early or found at
                                restore), else 0: no scan at its barrier */
     char last_checkpoint_id[CAIRN_CHECKPOINT_ID_MAX];
+    char policy_text[32];   /* opts.checkpoint as the run record keeps
+                               it ("every:5") */
     cairn__kv_t **unsaved_state;  /* per executor: keys changed since the
                                      last checkpoint */
     cairn__kv_t *unsaved_shared;

@@ -106,6 +106,23 @@ cairn_workflow_name(const cairn_workflow_t *self)
     return self->name;
 }
 
+size_t
+cairn_workflow_executor_count(const cairn_workflow_t *self)
+{
+    return self->executor_count;
+}
+
+const char *
+cairn_workflow_executor_type(const cairn_workflow_t *self, size_t index,
+                             const char **id)
+{
+    if (index >= self->executor_count)
+        return NULL;
+    if (id)
+        *id = self->executors[index].id;
+    return self->executors[index].type;
+}
+
 uint64_t
 cairn_workflow_max_supersteps(const cairn_workflow_t *self)
 {

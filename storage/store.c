@@ -232,6 +232,7 @@ cairn_store_open(cairn_store_t **out, const char *dir,
         free(self);
         return cairn_error_set(err, CAIRN_ENOMEM, "out of memory");
     }
+    pthread_mutex_init(&self->new_run_lock, NULL);
     self->read_only = opts && opts->read_only;
     self->durability = opts && opts->durability != CAIRN_DURABILITY_NONE
                            ? opts->durability
@@ -270,6 +271,7 @@ cairn_store_open_memory(cairn_store_t **out, cairn_error_t *err)
     cairn_store_t *self = calloc(1, sizeof *self);
     if (!self)
         return cairn_error_set(err, CAIRN_ENOMEM, "out of memory");
+    pthread_mutex_init(&self->new_run_lock, NULL);
     self->durability = CAIRN_DURABILITY_NONE;
     int rc = cairn__backend_open_memory(&self->backend, err);
     if (rc == CAIRN_OK)
@@ -299,7 +301,9 @@ cairn_store_share(cairn_store_t **out, cairn_store_t *store,
     self->backend = store->backend;
     self->durability = store->durability;
     self->read_only = store->read_only;
-    self->shared_from = store;
+    /* Always the handle that opened the store: it holds the lock every
+     * handle shares (new_run_lock). */
+    self->shared_from = store->shared_from ? store->shared_from : store;
     *out = self;
     return CAIRN_OK;
 }
@@ -319,6 +323,8 @@ cairn_store_destroy(cairn_store_t **self_p)
     free(self->pid_path);
     free(self->dir);
     cairn__key_free(&self->key);
+    if (!self->shared_from)
+        pthread_mutex_destroy(&self->new_run_lock);
     free(self);
     *self_p = NULL;
 }
@@ -327,6 +333,19 @@ cairn_durability_t
 cairn_store_durability(const cairn_store_t *self)
 {
     return self->durability;
+}
+
+int
+cairn_store_set_durability(cairn_store_t *self, cairn_durability_t durability,
+                           cairn_error_t *err)
+{
+    cairn_error_clear(err);
+    if (!self || !self->dir || durability == CAIRN_DURABILITY_NONE)
+        return cairn_error_set(err, CAIRN_EINVAL,
+                               "only a store in a directory can change its "
+                               "durability, and only to process or machine");
+    self->durability = durability;
+    return CAIRN_OK;
 }
 
 int
@@ -355,9 +374,14 @@ s_run_info_clear(cairn_run_info_t *info)
     free(info->reason);
     free(info->spec);
     free(info->control_endpoint);
-    for (size_t i = 0; i < info->plugin_count; i++)
+    for (size_t i = 0; i < info->plugin_count; i++) {
         free(info->plugins[i]);
+        free(info->plugin_sha256[i]);
+    }
     free(info->plugins);
+    free(info->plugin_sha256);
+    free(info->checkpoint_policy);
+    free(info->durability);
     free(info->events_endpoint);
     memset(info, 0, sizeof *info);
 }
@@ -389,16 +413,29 @@ s_run_info_fill(cairn_run_info_t *info, const Cairn__RunRecord *run)
     info->pid_start = run->pid_start;
     info->spec_len = run->spec.len;
     info->spec = cairn__memdup(run->spec.data, run->spec.len);
+    info->max_supersteps = run->max_supersteps;
+    info->checkpoint_policy = s_dup(run->checkpoint_policy);
+    info->keep_events = (size_t)run->keep_events;
+    info->durability = s_dup(run->durability);
     info->plugins = calloc(run->n_plugins ? run->n_plugins : 1,
                            sizeof *info->plugins);
+    info->plugin_sha256 = calloc(run->n_plugins ? run->n_plugins : 1,
+                                 sizeof *info->plugin_sha256);
     bool ok = info->id && info->workflow && info->status
               && info->latest_checkpoint && info->parent && info->error
               && info->reason && info->events_endpoint && info->plugins
-              && info->control_endpoint
+              && info->plugin_sha256 && info->control_endpoint
+              && info->checkpoint_policy && info->durability
               && (run->spec.len == 0 || info->spec);
     for (size_t i = 0; ok && i < run->n_plugins; i++) {
         info->plugins[i] = strdup(run->plugins[i]);
-        ok = info->plugins[i] != NULL;
+        info->plugin_sha256[i] = s_dup(
+            i < run->n_plugin_sha256 ? run->plugin_sha256[i] : NULL);
+        ok = info->plugins[i] && info->plugin_sha256[i];
+        if (!ok) { /* clear frees only the first plugin_count */
+            free(info->plugins[i]);
+            free(info->plugin_sha256[i]);
+        }
         info->plugin_count += ok;
     }
     return ok;

@@ -430,7 +430,7 @@ s_import_clear(s_import_t *im)
     memset(im, 0, sizeof *im);
 }
 
-/* Reads in to its end. */
+/* Reads in to its end, or only its start when that is not an export. */
 static int
 s_slurp(s_import_t *im, FILE *in, cairn_error_t *err)
 {
@@ -450,6 +450,10 @@ s_slurp(s_import_t *im, FILE *in, cairn_error_t *err)
         size_t got = fread(im->data + im->len, 1, capacity - im->len, in);
         im->len += got;
         if (got == 0)
+            break;
+        /* Not an export (/dev/zero, say): stop here, the header check
+         * says so, rather than read it all. */
+        if (im->len >= S_MAGIC_LEN && memcmp(im->data, S_MAGIC, S_MAGIC_LEN))
             break;
     }
     if (ferror(in))

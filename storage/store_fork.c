@@ -308,6 +308,7 @@ cairn_store_fork(cairn_store_t *self, const char *checkpoint_id,
         rc = cairn_error_set(err, CAIRN_ENOMEM, "out of memory");
     if (rc != CAIRN_OK)
         goto done;
+    cairn__ckpt_set_new_run(w); /* the id check above, made atomic */
 
     char id[CAIRN_CHECKPOINT_ID_MAX];
     snprintf(id, sizeof id, "%s@%llu", fork_id, (unsigned long long)superstep);

@@ -4,6 +4,7 @@
 #define CAIRN_STORE_INTERNAL_H_INCLUDED
 
 #include <czmq.h>
+#include <pthread.h>
 
 #include "cairn.pb-c.h"
 #include "cairn/store.h"
@@ -21,6 +22,11 @@ struct cairn_store_t {
     cairn_store_t *shared_from; /* a handle of cairn_store_share: the
                                    backend is that store's, not ours */
     cairn__key_t key; /* scratch key */
+    pthread_mutex_t new_run_lock; /* the root handle's (not a share's):
+                                     makes "no such run yet" and the
+                                     write of its first checkpoint one
+                                     step for every thread of the
+                                     process, the store's one writer */
 };
 
 struct cairn_checkpoint_t {
@@ -118,6 +124,20 @@ cairn__ckpt_put_inflight(cairn__ckpt_writer_t *w,
 /* Deletes the pending writes of a superstep (its barrier is stored). */
 void
 cairn__ckpt_drop_pending(cairn__ckpt_writer_t *w, uint64_t superstep);
+
+/* Marks the write as the first of a new run: commit fails with
+ * CAIRN_EEXISTS, writing nothing, when the store already has a run under
+ * the writer's run id (checked and written under the store's new-run
+ * lock, so two threads cannot both create one id). */
+void
+cairn__ckpt_set_new_run(cairn__ckpt_writer_t *w);
+
+/* CAIRN_OK when the store has no run run_id, CAIRN_EEXISTS ("run 'x'
+ * exists; resume it or choose another id") when it has one (even one
+ * whose record does not decode), another error when it cannot tell. */
+int
+cairn__store_check_new_run(cairn_store_t *self, const char *run_id,
+                           cairn_error_t *err);
 
 /* Writes everything plus the manifest and the run record (if not NULL)
  * in one atomic batch (synced in machine durability). Fills manifest->size_bytes.

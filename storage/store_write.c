@@ -23,6 +23,7 @@ struct cairn__ckpt_writer_t {
     cairn__key_t key;
     bool out_of_memory;
     cairn_error_t read_error; /* a read the batch depends on failed */
+    bool new_run; /* the run's first write: its id must be free */
 };
 
 cairn__ckpt_writer_t *
@@ -119,6 +120,67 @@ cairn__ckpt_drop_pending(cairn__ckpt_writer_t *w, uint64_t superstep)
     cairn__store_iter_end(w->store, it, CAIRN_OK, &w->read_error);
 }
 
+void
+cairn__ckpt_set_new_run(cairn__ckpt_writer_t *w)
+{
+    w->new_run = true;
+}
+
+int
+cairn__store_check_new_run(cairn_store_t *self, const char *run_id,
+                           cairn_error_t *err)
+{
+    cairn__key_t key = {0};
+    cairn__key_add_text(&key, run_id, false);
+    uint8_t *value = NULL;
+    size_t len = 0;
+    int rc = key.out_of_memory
+                 ? cairn_error_set(err, CAIRN_ENOMEM, "out of memory")
+                 : self->backend->ops->get(self->backend, CAIRN__CF_RUNS,
+                                           key.data, key.len, &value, &len,
+                                           err);
+    free(value);
+    cairn__key_free(&key);
+    if (rc == CAIRN_ENOTFOUND) {
+        cairn_error_clear(err);
+        return CAIRN_OK;
+    }
+    if (rc == CAIRN_OK)
+        return cairn_error_set(err, CAIRN_EEXISTS,
+                               "run %s exists; resume it or choose another "
+                               "id",
+                               run_id);
+    return rc;
+}
+
+/* The lock every handle on one store shares: the opening handle's. */
+static pthread_mutex_t *
+s_new_run_lock(cairn_store_t *self)
+{
+    return &(self->shared_from ? self->shared_from : self)->new_run_lock;
+}
+
+/* Commits w's batch; a new run's only if its id is still free, checked
+ * under the store's new-run lock so no other thread creates it between
+ * the check and the write. */
+static int
+s_commit_batch(cairn__ckpt_writer_t *w, cairn_error_t *err)
+{
+    cairn_store_t *store = w->store;
+    bool sync = store->durability == CAIRN_DURABILITY_MACHINE;
+    if (!w->new_run)
+        return store->backend->ops->batch_commit(store->backend, w->batch,
+                                                 sync, err);
+    pthread_mutex_t *lock = s_new_run_lock(store);
+    pthread_mutex_lock(lock);
+    int rc = cairn__store_check_new_run(store, w->run_id, err);
+    if (rc == CAIRN_OK)
+        rc = store->backend->ops->batch_commit(store->backend, w->batch, sync,
+                                               err);
+    pthread_mutex_unlock(lock);
+    return rc;
+}
+
 int
 cairn__ckpt_commit(cairn__ckpt_writer_t *w, Cairn__CheckpointRecord *manifest,
                    const Cairn__RunRecord *run, cairn_error_t *err)
@@ -143,10 +205,8 @@ cairn__ckpt_commit(cairn__ckpt_writer_t *w, Cairn__CheckpointRecord *manifest,
                              "out of memory writing checkpoint %s@%llu",
                              w->run_id, (unsigned long long)w->superstep);
     else
-        rc = ops->batch_commit(store->backend, w->batch,
-                               store->durability == CAIRN_DURABILITY_MACHINE,
-                               err);
-    if (rc != CAIRN_OK && rc != CAIRN_ENOMEM) {
+        rc = s_commit_batch(w, err);
+    if (rc != CAIRN_OK && rc != CAIRN_ENOMEM && rc != CAIRN_EEXISTS) {
         char reason[sizeof err->message];
         snprintf(reason, sizeof reason, "%s", err->message);
         cairn_error_set(err, CAIRN_ESTORE,

@@ -52,6 +52,10 @@ cairn_builtins_register(cairn_registry_t *registry,
                         const cairn_builtins_options_t *opts)
     CAIRN_WARN_UNUSED;
 
+/* How deep not / all / any may nest in one predicate ({"not": {"eq": 1}}
+ * is 1 deep): deeper is refused when the workflow is built. */
+#define CAIRN_PREDICATE_MAX_DEPTH 64
+
 /* Reads a JSON predicate: an object with exactly one member whose name is
  * a registered predicate and whose value is its argument:
  *   {"eq": "x"} {"prefix": "x"} {"int_lt": 10} {"not": P}

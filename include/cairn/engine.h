@@ -196,7 +196,10 @@ typedef struct {
 typedef struct {
     const char *run_id;       /* NULL: a new time-ordered unique id */
     size_t max_message_size;  /* 0: CAIRN_DEFAULT_MAX_MESSAGE_SIZE */
-    uint64_t max_supersteps;  /* 0: the workflow's limit */
+    uint64_t max_supersteps;  /* 0: the workflow's limit; on resume, the
+                                 run's own (kept in its record), so a
+                                 run stopped at its limit stays within
+                                 it until a resume gives a new one */
     cairn_event_fn on_event;  /* may be NULL */
     void *event_userdata;
     cairn_store_t *store;     /* borrowed; NULL: no checkpoints */
@@ -205,10 +208,13 @@ typedef struct {
     const void *spec;         /* kept in the run record (the CLI's spec) */
     size_t spec_len;
     const char *const *plugins; /* kept in the run record too */
+    const char *const *plugin_sha256; /* per plugin: the SHA-256 (hex) of
+                                         its file, kept with it, or NULL */
     size_t plugin_count;
     size_t keep_events;       /* events the store keeps for the run, the
-                                 newest: 0 = CAIRN_DEFAULT_KEEP_EVENTS,
-                                 CAIRN_KEEP_NO_EVENTS = none */
+                                 newest: 0 = CAIRN_DEFAULT_KEEP_EVENTS
+                                 (on resume: the run's own, as kept in
+                                 its record), CAIRN_KEEP_NO_EVENTS = none */
     const char *events_endpoint; /* publish every event on this endpoint
                                     (ipc://PATH, tcp://127.0.0.1:PORT), a
                                     PUB socket bound for the run and kept

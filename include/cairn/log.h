@@ -3,7 +3,10 @@
  * The library never prints. It reports what a user may want to see
  * (rejected frames, lost peers) through cairn_log, which goes to the sink
  * the program installs (the cairn command installs one writing to stderr).
- * Without a sink, messages are dropped.
+ * Without a sink, messages are dropped. czmq's own log lines (which czmq
+ * would print on stdout) come through the sink too, as module "czmq",
+ * once an engine or worker has started, with their 'quoted' parts
+ * removed (engine/log.c).
  */
 #ifndef CAIRN_LOG_H_INCLUDED
 #define CAIRN_LOG_H_INCLUDED

@@ -80,6 +80,14 @@ cairn_store_destroy(cairn_store_t **self_p);
 CAIRN_EXPORT cairn_durability_t
 cairn_store_durability(const cairn_store_t *self);
 
+/* Makes this handle's checkpoints synced (MACHINE) or not (PROCESS) from
+ * now on, e.g. to resume a run with the durability it was started with.
+ * Other handles on the store keep theirs. CAIRN_EINVAL for a memory
+ * store or CAIRN_DURABILITY_NONE. */
+CAIRN_EXPORT int
+cairn_store_set_durability(cairn_store_t *self, cairn_durability_t durability,
+                           cairn_error_t *err) CAIRN_WARN_UNUSED;
+
 /* A read-only store sees what the writer committed since it was opened
  * (or last refreshed). */
 CAIRN_EXPORT int
@@ -104,8 +112,18 @@ typedef struct {
     uint64_t pid_start;      /* that process's start time, for liveness */
     uint8_t *spec;           /* the spec it was started from (CLI) */
     size_t spec_len;
-    char **plugins;
+    char **plugins;          /* absolute paths (as given, in records
+                                written before cairn kept them so) */
+    char **plugin_sha256;    /* per plugin: SHA-256 of its file when the
+                                run started (hex), "" when not recorded */
     size_t plugin_count;
+    uint64_t max_supersteps; /* the run's limit (a resume keeps it) */
+    char *checkpoint_policy; /* every, every:N, on-error, manual, none,
+                                predicate; "" when not recorded */
+    size_t keep_events;      /* as the run was given it (0: the default,
+                                CAIRN_KEEP_NO_EVENTS: none) */
+    char *durability;        /* the store's when the run was written:
+                                process or machine; "" when not recorded */
     char *events_endpoint;   /* where the live run publishes its events
                                 (ipc://...), or "" */
     char *control_endpoint;  /* where a live run answers Control requests

@@ -184,6 +184,17 @@ cairn_workflow_name(const cairn_workflow_t *self);
 CAIRN_EXPORT uint64_t
 cairn_workflow_max_supersteps(const cairn_workflow_t *self);
 
+/* Number of executors, and the type name of executor index (in id
+ * workflow's order; *id gets its id when id is not NULL), NULL when index is out of
+ * range: what a caller checks before it runs a workflow (e.g. which
+ * executors reach outside the process). Borrowed; valid while the
+ * workflow lives. */
+CAIRN_EXPORT size_t
+cairn_workflow_executor_count(const cairn_workflow_t *self);
+CAIRN_EXPORT const char *
+cairn_workflow_executor_type(const cairn_workflow_t *self, size_t index,
+                             const char **id);
+
 /* SHA-256 over the canonical encoding of executors (id, type, config,
  * accepted tags), edges (kind, endpoints, predicates and their arguments,
  * case order) and start. Independent of the order things were added in

@@ -982,6 +982,106 @@ test_builtins_composite_eval(void **state)
     }
 }
 
+/* n composites around {"eq": "x"}, cycling through kinds: "n" for not,
+ * "a" for all, "y" for any (all and any with one element). malloc'd. */
+static char *
+s_nest(const char *kinds, size_t n)
+{
+    size_t size = n * 12 + 32, used = 0;
+    char *text = malloc(size);
+    assert_non_null(text);
+    for (size_t i = 0; i < n; i++) {
+        char kind = kinds[i % strlen(kinds)];
+        used += (size_t)snprintf(text + used, size - used, "%s",
+                                 kind == 'n'   ? "{\"not\": "
+                                 : kind == 'a' ? "{\"all\": ["
+                                               : "{\"any\": [");
+    }
+    used += (size_t)snprintf(text + used, size - used, "{\"eq\": \"x\"}");
+    for (size_t i = n; i-- > 0;) {
+        char kind = kinds[i % strlen(kinds)];
+        used += (size_t)snprintf(text + used, size - used, "%s",
+                                 kind == 'n' ? "}" : "]}");
+    }
+    return text;
+}
+
+/* not / all / any nest at most CAIRN_PREDICATE_MAX_DEPTH deep; the
+ * check refuses deeper ones at once, and 64 deep still evaluates. */
+static void
+test_builtins_composite_depth(void **state)
+{
+    (void)state;
+    static const char *kinds[] = {"n", "a", "y", "nay"};
+    for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
+        for (size_t n = CAIRN_PREDICATE_MAX_DEPTH;
+             n <= CAIRN_PREDICATE_MAX_DEPTH + 1; n++) {
+            char *json = s_nest(kinds[k], n);
+            char *name = NULL;
+            uint8_t *arg = NULL;
+            size_t arg_len;
+            cairn_error_t err;
+            int rc = cairn_predicate_from_json(s_registry, json, strlen(json),
+                                               &name, &arg, &arg_len, &err);
+            if (n <= CAIRN_PREDICATE_MAX_DEPTH && rc != CAIRN_OK)
+                fail_msg("%s x%zu refused: %s", kinds[k], n, err.message);
+            if (n > CAIRN_PREDICATE_MAX_DEPTH
+                && (rc != CAIRN_EINVAL
+                    || !strstr(err.message, "deeper than 64 levels")))
+                fail_msg("%s x%zu: rc %d, %s", kinds[k], n, rc,
+                         rc ? err.message : "accepted");
+            free(name);
+            free(arg);
+            free(json);
+        }
+    }
+    /* 2,000 deep: refused without walking it all (it took seconds) */
+    char *json = s_nest("n", 2000);
+    char *name = NULL;
+    uint8_t *arg = NULL;
+    size_t arg_len;
+    cairn_error_t err;
+    clock_t start = clock();
+    assert_int_equal(cairn_predicate_from_json(s_registry, json, strlen(json),
+                                               &name, &arg, &arg_len, &err),
+                     CAIRN_EINVAL);
+    assert_true((double)(clock() - start) / CLOCKS_PER_SEC < 1.0);
+    free(json);
+    /* 64 "not" (63 in the argument of the edge's): "x" takes the edge */
+    char *inner = s_nest("n", CAIRN_PREDICATE_MAX_DEPTH - 1);
+    const char *inputs[] = {"x", "y"};
+    const char *expected[] = {"x-deep", "y-other"};
+    for (size_t i = 0; i < 2; i++) {
+        cairn_builder_t *b = cairn_builder_new(s_registry);
+        s_add(b, "src", "text.lower", NULL);
+        s_add(b, "deep", "text.append", "{\"suffix\": \"-deep\"}");
+        s_add(b, "other", "text.append", "{\"suffix\": \"-other\"}");
+        s_add(b, "out", "text.output", NULL);
+        assert_int_equal(cairn_builder_add_edge(b, "src", "deep", "not", inner,
+                                                strlen(inner)),
+                         CAIRN_OK);
+        assert_int_equal(cairn_builder_add_edge(b, "src", "other", "never",
+                                                NULL, 0),
+                         CAIRN_OK);
+        s_edge(b, "deep", "out");
+        s_edge(b, "other", "out");
+        assert_int_equal(cairn_builder_set_start(b, "src"), CAIRN_OK);
+        cairn_result_t *res = s_run(s_registry, b, inputs[i], 1);
+        size_t len;
+        const uint8_t *out = cairn_result_output_count(res) == 1
+                                 ? cairn_result_output(res, 0, &len)
+                                 : NULL;
+        if (i == 0 && (!out || len != strlen(expected[0])
+                       || memcmp(out, expected[0], len) != 0))
+            fail_msg("64 deep: the edge was not taken");
+        if (i == 1)
+            assert_int_equal(cairn_result_output_count(res), 0);
+        cairn_result_destroy(&res);
+        cairn_builder_destroy(&b);
+    }
+    free(inner);
+}
+
 /* Composites on edges: routing, and nested errors at build time. */
 static void
 test_builtins_composite_on_edges(void **state)
@@ -1142,6 +1242,7 @@ main(void)
         cmocka_unit_test(test_builtins_predicate_from_json_errors),
         cmocka_unit_test(test_builtins_composite_eval),
         cmocka_unit_test(test_builtins_composite_on_edges),
+        cmocka_unit_test(test_builtins_composite_depth),
         cmocka_unit_test(test_builtins_expand_env),
         cmocka_unit_test(test_builtins_register),
     };

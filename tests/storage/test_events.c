@@ -172,7 +172,7 @@ test_events_resume_continues(void **state)
     cairn_result_t *result = fx_run_opts(fx_env.engine, wf, &opts);
     assert_int_equal(cairn_result_status(result), CAIRN_STATUS_FAILED);
     cairn_result_destroy(&result);
-    opts.max_supersteps = 0;
+    opts.max_supersteps = 100; /* else the run keeps its limit of 10 */
     opts.keep_events = 25;
     opts.event_userdata = &second;
     result = fx_resume_opts(fx_env.engine, wf, "C", &opts);

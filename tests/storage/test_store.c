@@ -595,6 +595,7 @@ test_resume_events_match_uninterrupted(void **state)
 
     s_event_log_t resumed_log = {.after = 5};
     cairn_run_options_t again = fx_options(fx->store, NULL);
+    again.max_supersteps = 100; /* past the limit the run keeps */
     again.on_event = s_log_event;
     again.event_userdata = &resumed_log;
     cairn_result_t *resumed = fx_resume_opts(fx_env.engine, wf, "RUN",
@@ -630,6 +631,7 @@ test_resume_after_max_supersteps_reopened(void **state)
     assert_int_equal(cairn_result_error(stopped)->code, CAIRN_EMAXSTEPS);
     fx_reopen(fx);
     cairn_run_options_t again = fx_options(fx->store, NULL);
+    again.max_supersteps = 12; /* the run keeps its limit of 5 otherwise */
     cairn_result_t *resumed = fx_resume_opts(fx_env.engine, wf, "RUN",
                                              &again);
     fx_assert_result(resumed, fx_expect_result(12));
@@ -843,6 +845,7 @@ test_signature_mismatch(void **state)
     size_t before = fx_count(fx->store, "RUN");
 
     cairn_run_options_t again = fx_options(fx->store, NULL);
+    again.max_supersteps = 100; /* past the limit the run keeps */
     cairn_result_t *result = NULL;
     cairn_error_t err;
 
