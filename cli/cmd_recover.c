@@ -202,10 +202,11 @@ s_report(const s_job_t *jobs, size_t count, bool json)
             cli_error("run %s could not be recovered: %s", job->run_id, why);
         if (list)
             json_array_append_new(
-                list, json_pack("{s:s, s:s, s:I, s:I, s:s}", "run_id",
+                list, json_pack("{s:s, s:s, s:I, s:I, s:o}", "run_id",
                                 job->run_id, "status", status, "supersteps",
                                 (json_int_t)job->supersteps, "outputs",
-                                (json_int_t)job->outputs, "error", why));
+                                (json_int_t)job->outputs, "error",
+                                cli_text_json(why)));
         else
             printf("%-32s %-10s %9llu supersteps  %zu output(s)%s%s\n",
                    job->run_id, status, (unsigned long long)job->supersteps,

@@ -129,18 +129,28 @@ cli_payload_json(const uint8_t *data, size_t len)
 }
 
 json_t *
+cli_text_json(const char *text)
+{
+    return text ? cli_payload_json((const uint8_t *)text, strlen(text))
+                : json_string("");
+}
+
+json_t *
 cli_request_json(const cairn_request_t *request)
 {
-    return json_pack("{s:s, s:s, s:s, s:o}", "id", request->id, "executor",
-                     request->executor, "kind", request->kind, "payload",
+    return json_pack("{s:o, s:o, s:o, s:o}", "id", cli_text_json(request->id),
+                     "executor", cli_text_json(request->executor), "kind",
+                     cli_text_json(request->kind), "payload",
                      cli_payload_json(request->payload, request->payload_len));
 }
 
 void
-cli_state_json_add(json_t *executors, json_t *shared, const char *executor,
-                   const char *key, const uint8_t *value, size_t len)
+cli_state_json_add(json_t *executors, json_t *shared, json_t *binary_keys,
+                   const char *executor, const char *key,
+                   const uint8_t *value, size_t len)
 {
     json_t *scope = shared;
+    json_t *item = cli_payload_json(value, len);
     if (executor) {
         scope = json_object_get(executors, executor);
         if (!scope) {
@@ -148,7 +158,15 @@ cli_state_json_add(json_t *executors, json_t *shared, const char *executor,
             json_object_set_new(executors, executor, scope);
         }
     }
-    json_object_set_new(scope, key, cli_payload_json(value, len));
+    /* json_object_set refuses a member name that is not UTF-8 (and,
+     * unlike _new, leaves item to us) */
+    if (json_object_set(scope, key, item) != 0)
+        json_array_append_new(
+            binary_keys,
+            json_pack("{s:o, s:o, s:O}", "executor",
+                      executor ? json_string(executor) : json_null(), "key",
+                      cli_text_json(key), "value", item));
+    json_decref(item);
 }
 
 void

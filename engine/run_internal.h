@@ -76,6 +76,8 @@ typedef struct {
     cairn_store_t *store;
     char parent[CAIRN_CHECKPOINT_ID_MAX];  /* fork point of this run */
     uint64_t created_ms;
+    uint64_t signature_since; /* RunRecord.signature_since: where the
+                                 checkpoints of wf's signature start */
     uint64_t last_checkpoint;              /* superstep, or NO_CHECKPOINT */
     uint64_t pending_step;  /* the superstep that may have pending writes
                                in the store (stored early or found at

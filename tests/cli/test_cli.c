@@ -2560,6 +2560,7 @@ test_cli_hitl_bad_responses(void **state)
 #include "timetravel_cases.h"
 #include "storage_cases.h"
 #include "runrecord_cases.h"
+#include "lineage_cases.h"
 #include "listen_cases.h"
 
 /* ---- run control: pause, cancel, signals, the control endpoint ---- */
@@ -3007,6 +3008,7 @@ main(void)
         TIMETRAVEL_TESTS,
         STORAGE_TESTS,
         RUNRECORD_TESTS,
+        LINEAGE_TESTS,
         LISTEN_TESTS,
         T(test_cli_pause_and_cancel_live_run),
         T(test_cli_runs_live_superstep),
