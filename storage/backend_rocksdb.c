@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -538,6 +539,13 @@ s_lock_holder(const char *dir)
     return holder;
 }
 
+static bool
+s_is_dir(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
 /* Says why RocksDB could not open dir, and frees rocks_err. The status
  * is classified by its code (the C API gives only its text, "<code>:
  * <message>"), and a lock conflict is checked on the lock itself: the
@@ -564,7 +572,8 @@ s_open_error(const char *dir, cairn__open_mode_t mode, char *rocks_err,
     else if (s_status_code(rocks_err) == CAIRN_ECORRUPT)
         rc = cairn_error_set(err, CAIRN_ECORRUPT, "store %s is corrupt: %s",
                              dir, rocks_err);
-    else if (access(dir, writer ? R_OK | W_OK | X_OK : R_OK | X_OK) != 0)
+    else if (s_is_dir(dir)
+             && access(dir, writer ? R_OK | W_OK | X_OK : R_OK | X_OK) != 0)
         rc = cairn_error_set(err, CAIRN_ESTORE,
                              "cannot open store %s for %s: %s", dir,
                              writer ? "writing" : "reading", strerror(errno));

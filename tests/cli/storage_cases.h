@@ -137,6 +137,22 @@ test_cli_storage_corrupt_at_open(void **state)
     s_expect(&r, 1, "", "is corrupt");
 }
 
+/* --db naming a file: RocksDB's own reason, not a permission problem
+ * (the check for an unwritable store is for directories). */
+static void
+test_cli_storage_db_is_a_file(void **state)
+{
+    (void)state;
+    const char *file = s_spec("plain", "not a store\n");
+    const char *spec = s_spec("store.json", STORE_SPEC);
+    s_result_t r = {0};
+    s_cairn(&r, "run", spec, "--input", "0", "--db", file, NULL);
+    s_expect(&r, 1, "", "is not a directory");
+    if (strstr(r.err, "Permission denied"))
+        fail_msg("a file as --db reported as a permission problem:\n%s",
+                 r.err);
+}
+
 /* `runs` or `verify` of a store a killed run may have left: fine, or
  * "no store" when it was killed before RocksDB made one. */
 static bool
@@ -255,5 +271,6 @@ test_cli_storage_many_short_writers(void **state)
 #define STORAGE_TESTS                                                          \
     T(test_cli_storage_corrupt_data_block),                                    \
         T(test_cli_storage_corrupt_at_open),                                   \
+        T(test_cli_storage_db_is_a_file),                                      \
         T(test_cli_storage_killed_while_created),                              \
         T(test_cli_storage_many_short_writers)
