@@ -38,6 +38,14 @@ cli_exit_for(int code);
 int
 cli_fail(const cairn_error_t *err);
 
+/* Ends the process with exit_code at once (_exit, after flushing stdio),
+ * for a command whose engine left `left` host threads stuck in handlers
+ * (cairn_engine_close): they still use the registry, so it is never
+ * destroyed, and exit()'s clean-up would close their sockets under them.
+ * Call it once the stores are closed. */
+void
+cli_exit_leaving(int exit_code, size_t left) __attribute__((noreturn));
+
 /* Opens the store in dir for inspection (read-only, beside a live run). */
 int
 cli_open_inspect(const char *dir, cairn_store_t **store);

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 
@@ -45,6 +46,17 @@ cli_fail(const cairn_error_t *err)
     cli_error("%s", err->message[0] ? err->message
                                      : cairn_strerror(err->code));
     return cli_exit_for(err->code);
+}
+
+void
+cli_exit_leaving(int exit_code, size_t left)
+{
+    cli_error("%zu handler thread(s) still running past their timeout are "
+              "left behind",
+              left);
+    fflush(stdout);
+    fflush(stderr);
+    _exit(exit_code);
 }
 
 int

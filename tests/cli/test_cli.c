@@ -2562,6 +2562,7 @@ test_cli_hitl_bad_responses(void **state)
 #include "runrecord_cases.h"
 #include "lineage_cases.h"
 #include "listen_cases.h"
+#include "worker_loss_cases.h"
 
 /* ---- run control: pause, cancel, signals, the control endpoint ---- */
 
@@ -3010,6 +3011,7 @@ main(void)
         RUNRECORD_TESTS,
         LINEAGE_TESTS,
         LISTEN_TESTS,
+        WORKER_LOSS_TESTS,
         T(test_cli_pause_and_cancel_live_run),
         T(test_cli_runs_live_superstep),
         T(test_cli_sigint_pauses),
