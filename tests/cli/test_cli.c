@@ -2558,6 +2558,7 @@ test_cli_hitl_bad_responses(void **state)
 }
 
 #include "timetravel_cases.h"
+#include "storage_cases.h"
 #include "runrecord_cases.h"
 #include "lineage_cases.h"
 #include "listen_cases.h"
@@ -3006,6 +3007,7 @@ main(void)
         T(test_cli_hitl_reject),
         T(test_cli_hitl_bad_responses),
         TIMETRAVEL_TESTS,
+        STORAGE_TESTS,
         RUNRECORD_TESTS,
         LINEAGE_TESTS,
         LISTEN_TESTS,
