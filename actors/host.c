@@ -26,6 +26,14 @@
 #include "proto/codec.h"
 #include "proto/pbutil.h"
 
+/* How often an idle host looks whether its engine has left without it
+ * (its $TERM may have been lost with the engine's end of the pipe). */
+#define S_ABANDON_CHECK_MS 1000
+/* A Done that cannot go out this long is given up: the DEALER has no
+ * peer any more (its engine closed while a handler was stuck), and a
+ * blocking send would keep the thread forever. */
+#define S_SEND_TIMEOUT_MS 5000
+
 typedef struct {
     const cairn_executor_type_t *vtable; /* borrowed from the registry */
     uint8_t *config;
@@ -36,11 +44,21 @@ typedef struct {
 
 typedef struct {
     cairn__host_args_t args;
+    cairn__host_args_t *origin; /* the args it was started with: busy and
+                                   fate are read by the engine too */
     zsock_t *dealer;
     char *run_id;         /* run the executors below belong to */
     zhashx_t *executors;  /* executor id -> s_executor_t* */
     cairn__kv_t *shared;  /* shared state as last shipped */
 } s_host_t;
+
+/* Whether the engine gave up waiting for this thread. */
+static bool
+s_abandoned(const cairn__host_args_t *args)
+{
+    return atomic_load(&((cairn__host_args_t *)args)->fate)
+           == CAIRN__HOST_ABANDONED;
+}
 
 static void
 s_executor_destroy(void **item_p)
@@ -222,8 +240,11 @@ s_send_done(s_host_t *self, const Cairn__Deliver *deliver,
     }
     /* An error text goes out only with a failure. */
     done.error = (char *)(ok || !error ? "" : error);
-    if (cairn__envelope_send(zsock_resolve(self->dealer), NULL, &env)
-        != CAIRN_OK) {
+    /* No one waits for the Done of a host its engine left behind. */
+    if (s_abandoned(self->origin)) {
+        ok = false;
+    } else if (cairn__envelope_send(zsock_resolve(self->dealer), NULL, &env)
+               != CAIRN_OK) {
         cairn_log(CAIRN_LOG_ERROR, "host", "host '%s': could not send Done",
                   self->args.host_id);
         ok = false;
@@ -294,7 +315,9 @@ s_handle_deliver(s_host_t *self, const Cairn__Deliver *deliver)
         != CAIRN_OK)
         cairn_log(CAIRN_LOG_ERROR, "host", "host '%s': out of memory",
                   self->args.host_id);
-    for (size_t i = 0; i < deliver->n_items; i++)
+    /* A host its engine gave up on runs nothing more. */
+    for (size_t i = 0; i < deliver->n_items && !s_abandoned(self->origin);
+         i++)
         s_run_item(self, deliver, deliver->items[i]);
 }
 
@@ -314,7 +337,10 @@ s_handle_frame(s_host_t *self)
     bool keep_going = true;
     switch (env->body_case) {
     case CAIRN__ENVELOPE__BODY_DELIVER:
+        /* Busy: an engine that stops waits for it only so long. */
+        atomic_store(&self->origin->busy, true);
         s_handle_deliver(self, env->deliver);
+        atomic_store(&self->origin->busy, false);
         break;
     case CAIRN__ENVELOPE__BODY_CONTROL:
         if (env->control->kind == CAIRN__CONTROL__KIND__END_RUN && self->run_id
@@ -391,13 +417,14 @@ s_host_destroy(s_host_t **self_p)
 
 /* Connects to args->endpoint and says Hello. */
 static int
-s_host_open(s_host_t **out, const cairn__host_args_t *args)
+s_host_open(s_host_t **out, cairn__host_args_t *args)
 {
     *out = NULL;
     s_host_t *self = calloc(1, sizeof *self);
     if (!self)
         return CAIRN_ENOMEM;
     self->args = *args;
+    self->origin = args;
     self->executors = zhashx_new();
     self->shared = cairn__kv_new();
     self->dealer = zsock_new(ZMQ_DEALER);
@@ -406,6 +433,7 @@ s_host_open(s_host_t **out, const cairn__host_args_t *args)
     if (rc == CAIRN_OK) {
         zhashx_set_destructor(self->executors, s_executor_destroy);
         zsock_set_linger(self->dealer, 0);
+        zsock_set_sndtimeo(self->dealer, S_SEND_TIMEOUT_MS);
         zsock_set_identity(self->dealer, self->args.host_id);
         if (zsock_connect(self->dealer, "%s", self->args.endpoint) != 0)
             rc = CAIRN_ETRANSPORT;
@@ -423,7 +451,7 @@ s_host_open(s_host_t **out, const cairn__host_args_t *args)
 void
 cairn__host_actor(zsock_t *pipe, void *args)
 {
-    const cairn__host_args_t *host_args = args;
+    cairn__host_args_t *host_args = args;
     if (host_args->pin && cairn__affinity_pin_self(host_args->cpu, NULL) != 0)
         cairn_log(CAIRN_LOG_WARN, "host", "%s: could not pin to CPU %d",
                   host_args->host_id, host_args->cpu);
@@ -434,7 +462,7 @@ cairn__host_actor(zsock_t *pipe, void *args)
         rc == CAIRN_OK ? zpoller_new(pipe, self->dealer, NULL) : NULL;
     bool running = poller != NULL;
     while (running) {
-        void *which = zpoller_wait(poller, -1);
+        void *which = zpoller_wait(poller, S_ABANDON_CHECK_MS);
         if (which == self->dealer) {
             running = s_handle_frame(self);
         } else if (which == pipe) {
@@ -444,6 +472,8 @@ cairn__host_actor(zsock_t *pipe, void *args)
         } else if (zpoller_terminated(poller)) {
             running = false;
         }
+        if (s_abandoned(host_args))
+            running = false; /* back from a stuck handler, too late */
     }
     zpoller_destroy(&poller);
     s_host_destroy(&self);
@@ -455,4 +485,8 @@ cairn__host_actor(zsock_t *pipe, void *args)
     /* Everything this thread read (registry, args) happens-before the
      * engine frees it after zactor_destroy. */
     CAIRN__HANDOFF_RELEASE(args);
+    /* An engine that left without us handed args over: ours to free. */
+    if (atomic_exchange(&host_args->fate, CAIRN__HOST_FINISHED)
+        == CAIRN__HOST_ABANDONED)
+        free(host_args);
 }

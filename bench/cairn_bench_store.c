@@ -19,6 +19,8 @@
  *                               of a run with 10,000 checkpoints, run one
  *                               more superstep
  *   list_checkpoints_ms         list those 10,000 checkpoints
+ *   verify_ms                   cairn_store_verify of that run: reads
+ *                               each stored record once
  *   durable_rss_kb              resident memory (VmRSS) sampled ten times
  *                               during one 100,000-superstep cycle with
  *                               process durability: flat or growing?
@@ -423,7 +425,8 @@ s_bench_history(const cfg_t *cfg, const cairn_registry_t *registry,
         rc = cairn_engine_run(engine, env.wf, "0", 1, &opts, &result, &err);
     cairn_result_destroy(&result);
     cairn_store_destroy(&store);
-    double resume[S_MAX_REPS], list[S_MAX_REPS], open_ms[S_MAX_REPS];
+    double resume[S_MAX_REPS], list[S_MAX_REPS], open_ms[S_MAX_REPS],
+        verify[S_MAX_REPS];
     for (size_t r = 0; rc == 0 && r < cfg->reps; r++) {
         double t0 = bench_now();
         rc = cairn_store_open(&store, dir, NULL, &err);
@@ -436,6 +439,15 @@ s_bench_history(const cfg_t *cfg, const cairn_registry_t *registry,
         list[r] = (bench_now() - t1) * 1e3;
         open_ms[r] = (t1 - t0) * 1e3;
         cairn_checkpoint_infos_free(infos, n);
+        size_t problems = 0;
+        double t3 = bench_now();
+        if (rc == 0)
+            rc = cairn_store_verify(store, "history", NULL, NULL, &problems,
+                                    &err);
+        verify[r] = (bench_now() - t3) * 1e3;
+        if (rc == 0 && problems)
+            rc = cairn_error_set(&err, -1, "verify found %zu problem(s)",
+                                 problems);
         if (rc == 0 && n != cfg->history + 1 + r)
             rc = cairn_error_set(&err, -1, "listed %zu checkpoints, want %llu",
                                  n, (unsigned long long)(cfg->history + 1 + r));
@@ -462,6 +474,7 @@ s_bench_history(const cfg_t *cfg, const cairn_registry_t *registry,
                  (unsigned long long)cfg->history + 1, cfg->reps);
         s_report(cfg, "resume_latency_ms", params, resume, cfg->reps, "ms");
         s_report(cfg, "list_checkpoints_ms", params, list, cfg->reps, "ms");
+        s_report(cfg, "verify_ms", params, verify, cfg->reps, "ms");
         s_report(cfg, "resume_store_open_ms", params, open_ms, cfg->reps,
                  "ms");
     } else {

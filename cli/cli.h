@@ -38,6 +38,14 @@ cli_exit_for(int code);
 int
 cli_fail(const cairn_error_t *err);
 
+/* Ends the process with exit_code at once (_exit, after flushing stdio),
+ * for a command whose engine left `left` host threads stuck in handlers
+ * (cairn_engine_close): they still use the registry, so it is never
+ * destroyed, and exit()'s clean-up would close their sockets under them.
+ * Call it once the stores are closed. */
+void
+cli_exit_leaving(int exit_code, size_t left) __attribute__((noreturn));
+
 /* Opens the store in dir for inspection (read-only, beside a live run). */
 int
 cli_open_inspect(const char *dir, cairn_store_t **store);
@@ -126,6 +134,14 @@ cli_plugin_registry(const cli_plugin_ids_t *ids, bool allow_exec,
 json_t *
 cli_payload_json(const uint8_t *data, size_t len);
 
+/* Text that comes from a handler or a store (a state key, a request id
+ * or kind, an error, a tag, an event's detail) as JSON, like a payload:
+ * a string when it is valid UTF-8, else {"base64": "..."}; "" for NULL.
+ * jansson refuses invalid UTF-8, and a refused string would silently drop
+ * the field, or with json_pack the whole object. */
+json_t *
+cli_text_json(const char *text);
+
 /* An event as one JSON object (cmd_events.c): event, run_id, superstep,
  * seq, time, and executor, detail, count, data, status when it has them.
  * `run --events` and `events --json` print the same. Caller owns it. */
@@ -142,10 +158,14 @@ cli_request_json(const cairn_request_t *request);
 
 /* Adds one state entry (from cairn_checkpoint_foreach_state) to
  * executors ({executor: {key: value}}) or, for shared state (executor
- * NULL), to shared ({key: value}); values as cli_payload_json. */
+ * NULL), to shared ({key: value}); values as cli_payload_json. A key
+ * that is not valid UTF-8 cannot be a JSON member name: it goes to
+ * binary_keys instead, as {"executor": ID or null, "key": {"base64":
+ * ...}, "value": ...} (docs/cli.md, "JSON output"). */
 void
-cli_state_json_add(json_t *executors, json_t *shared, const char *executor,
-                   const char *key, const uint8_t *value, size_t len);
+cli_state_json_add(json_t *executors, json_t *shared, json_t *binary_keys,
+                   const char *executor, const char *key,
+                   const uint8_t *value, size_t len);
 
 /* Prints a JSON value on stdout, compact, one line. */
 void

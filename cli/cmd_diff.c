@@ -36,10 +36,13 @@ typedef struct {
     size_t count;
 } s_lineage_t;
 
-/* What a checkpoint holds, as JSON, and its in-flight bytes. */
+/* What a checkpoint holds, as JSON, and its in-flight bytes. State keys
+ * are arbitrary bytes and JSON member names must be UTF-8, so the maps
+ * are keyed by the hex of each key: one-to-one, and it sorts as the
+ * bytes do. s_key_json turns it back for the output. */
 typedef struct {
-    json_t *state;   /* {executor: {key: value}} */
-    json_t *shared;  /* {key: value} */
+    json_t *state;   /* {executor: {hex(key): value}} */
+    json_t *shared;  /* {hex(key): value} */
     json_t *outputs; /* [value] */
     uint8_t *inflight;
     size_t inflight_len;
@@ -69,7 +72,43 @@ s_collect_state(const char *executor, const char *key, const uint8_t *value,
                 size_t len, void *userdata)
 {
     s_snapshot_t *s = userdata;
-    cli_state_json_add(s->state, s->shared, executor, key, value, len);
+    size_t n = strlen(key);
+    char *hex = malloc(2 * n + 1);
+    if (!hex)
+        return;
+    for (size_t i = 0; i < n; i++)
+        snprintf(hex + 2 * i, 3, "%02x", (unsigned char)key[i]);
+    hex[2 * n] = '\0';
+    json_t *scope = s->shared;
+    if (executor) {
+        scope = json_object_get(s->state, executor);
+        if (!scope) {
+            scope = json_object();
+            json_object_set_new(s->state, executor, scope);
+        }
+    }
+    json_object_set_new(scope, hex, cli_payload_json(value, len));
+    free(hex);
+}
+
+/* The state key a hex member name of s_collect_state stands for, as
+ * cli_text_json: a string, or {"base64": ...} when it is not UTF-8. */
+static json_t *
+s_key_json(const char *hex)
+{
+    size_t n = strlen(hex) / 2;
+    char *key = malloc(n + 1);
+    if (!key)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        unsigned byte = 0;
+        sscanf(hex + 2 * i, "%2x", &byte);
+        key[i] = (char)byte;
+    }
+    key[n] = '\0';
+    json_t *out = cli_text_json(key);
+    free(key);
+    return out;
 }
 
 static int
@@ -301,8 +340,8 @@ s_differing_keys(json_t *list, const char *executor, json_t *a, json_t *b)
         json_t *vb = json_object_get(b, sorted[x]);
         if (va && vb && json_equal(va, vb))
             continue;
-        json_t *entry =
-            json_pack("{s:s, s:O?, s:O?}", "key", sorted[x], "a", va, "b", vb);
+        json_t *entry = json_pack("{s:o, s:O?, s:O?}", "key",
+                                  s_key_json(sorted[x]), "a", va, "b", vb);
         if (entry && executor)
             json_object_set_new(entry, "executor", json_string(executor));
         json_array_append_new(list, entry);
@@ -333,6 +372,19 @@ s_state_differences(const s_snapshot_t *a, const s_snapshot_t *b)
 
 /* ---- printing ---------------------------------------------------------------
  */
+
+/* A key for the table: the text itself, or its JSON ({"base64": ...}). */
+static void
+s_key_text(json_t *key, char *out, size_t size)
+{
+    if (json_is_string(key)) {
+        snprintf(out, size, "%s", json_string_value(key));
+        return;
+    }
+    char *text = json_dumps(key, JSON_COMPACT | JSON_ENCODE_ANY);
+    snprintf(out, size, "%s", text ? text : "?");
+    free(text);
+}
 
 /* A value for the table: the text itself (cut at 40), or its JSON. */
 static void
@@ -390,18 +442,18 @@ s_print_text(json_t *doc)
     printf("state: %zu key(s) differ\n", json_array_size(state));
     json_array_foreach(state, i, entry)
     {
-        char label[160];
+        char label[160], key[128];
+        s_key_text(json_object_get(entry, "key"), key, sizeof key);
         snprintf(label, sizeof label, "  %s.%s",
-                 json_string_value(json_object_get(entry, "executor")),
-                 json_string_value(json_object_get(entry, "key")));
+                 json_string_value(json_object_get(entry, "executor")), key);
         s_row(label, json_object_get(entry, "a"), json_object_get(entry, "b"));
     }
     printf("shared state: %zu key(s) differ\n", json_array_size(shared));
     json_array_foreach(shared, i, entry)
     {
-        char label[160];
-        snprintf(label, sizeof label, "  %s",
-                 json_string_value(json_object_get(entry, "key")));
+        char label[160], key[128];
+        s_key_text(json_object_get(entry, "key"), key, sizeof key);
+        snprintf(label, sizeof label, "  %s", key);
         s_row(label, json_object_get(entry, "a"), json_object_get(entry, "b"));
     }
     json_t *d = json_object_get(doc, "divergence");

@@ -35,7 +35,7 @@ cli_event_json(const cairn_event_t *event)
     if (event->executor)
         json_object_set_new(line, "executor", json_string(event->executor));
     if (event->detail)
-        json_object_set_new(line, "detail", json_string(event->detail));
+        json_object_set_new(line, "detail", cli_text_json(event->detail));
     if (event->count)
         json_object_set_new(line, "count",
                             json_integer((json_int_t)event->count));

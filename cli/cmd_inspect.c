@@ -82,8 +82,9 @@ cli_cmd_runs(int argc, char **argv)
             const cairn_run_info_t *r = &runs[i];
             json_array_append_new(
                 list,
-                json_pack("{s:s, s:s, s:s, s:I, s:s, s:s, s:I, s:I, s:I}",
-                          "id", r->id, "workflow", r->workflow, "status",
+                json_pack("{s:s, s:o, s:s, s:I, s:s, s:s, s:I, s:I, s:I}",
+                          "id", r->id, "workflow", cli_text_json(r->workflow),
+                          "status",
                           s_status(r), "superstep", (json_int_t)r->superstep,
                           "latest_checkpoint", r->latest_checkpoint,
                           "parent", r->parent, "created",
@@ -111,7 +112,7 @@ s_checkpoint_json(const cairn_checkpoint_info_t *c)
 {
     json_t *tags = json_array();
     for (size_t i = 0; i < c->tag_count; i++)
-        json_array_append_new(tags, json_string(c->tags[i]));
+        json_array_append_new(tags, cli_text_json(c->tags[i]));
     return json_pack("{s:s, s:s, s:I, s:s, s:I, s:s, s:s, s:I, s:o}", "id",
                      c->id, "run_id", c->run_id, "superstep",
                      (json_int_t)c->superstep, "parent", c->parent,
@@ -174,8 +175,9 @@ cli_cmd_checkpoints(int argc, char **argv)
 
 typedef struct {
     bool json;
-    json_t *executors; /* {executor: {key: value}} */
-    json_t *shared;
+    json_t *executors;   /* {executor: {key: value}} */
+    json_t *shared;      /* {key: value} */
+    json_t *binary_keys; /* [{executor, key, value}]: keys not UTF-8 */
 } s_state_dump_t;
 
 static void
@@ -188,8 +190,8 @@ s_dump_state(const char *executor, const char *key, const uint8_t *value,
                (int)(len > 200 ? 200 : len), (const char *)value);
         return;
     }
-    cli_state_json_add(dump->executors, dump->shared, executor, key, value,
-                       len);
+    cli_state_json_add(dump->executors, dump->shared, dump->binary_keys,
+                       executor, key, value, len);
 }
 
 /* [{executor, superstep, error, payload}] of cp's dead letters. */
@@ -201,10 +203,10 @@ s_dead_letters_json(const cairn_checkpoint_t *cp)
     for (size_t i = 0; i < cairn_checkpoint_dead_letter_count(cp); i++)
         if (cairn_checkpoint_dead_letter(cp, i, &letter) == CAIRN_OK)
             json_array_append_new(
-                list, json_pack("{s:s, s:I, s:s, s:o}", "executor",
-                                letter.executor, "superstep",
+                list, json_pack("{s:o, s:I, s:o, s:o}", "executor",
+                                cli_text_json(letter.executor), "superstep",
                                 (json_int_t)letter.superstep, "error",
-                                letter.error, "payload",
+                                cli_text_json(letter.error), "payload",
                                 cli_payload_json(letter.payload,
                                                  letter.payload_len)));
     return list;
@@ -245,6 +247,7 @@ cli_cmd_show(int argc, char **argv)
     if (o.json) {
         dump.executors = json_object();
         dump.shared = json_object();
+        dump.binary_keys = json_array();
         cairn_checkpoint_foreach_state(cp, s_dump_state, &dump);
         json_t *outputs = json_array();
         for (size_t i = 0; i < cairn_checkpoint_output_count(cp); i++) {
@@ -253,11 +256,12 @@ cli_cmd_show(int argc, char **argv)
             json_array_append_new(outputs, cli_payload_json(data, len));
         }
         json_t *doc = s_checkpoint_json(info);
-        json_object_set_new(doc, "workflow", json_string(info->workflow));
+        json_object_set_new(doc, "workflow", cli_text_json(info->workflow));
         json_object_set_new(doc, "pending_messages",
                             json_integer((json_int_t)info->pending_messages));
         json_object_set_new(doc, "state", dump.executors);
         json_object_set_new(doc, "shared", dump.shared);
+        json_object_set_new(doc, "binary_keys", dump.binary_keys);
         json_object_set_new(doc, "outputs", outputs);
         json_object_set_new(doc, "requests", s_requests_json(cp));
         json_object_set_new(doc, "dead_letters", s_dead_letters_json(cp));

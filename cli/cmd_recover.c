@@ -31,6 +31,7 @@ typedef struct {
     uint64_t supersteps;
     size_t outputs;
     char reason[512]; /* the run's own error, if it failed */
+    size_t left;       /* host threads its engine left stuck in handlers */
 } s_job_t;
 
 /* The registry (built-ins + the run's plugins, checked against the
@@ -113,9 +114,11 @@ s_recover_one(void *arg)
                  cairn_result_error(result)->message);
     }
     cairn_result_destroy(&result);
-    cairn_engine_destroy(&engine);
+    job->left = cairn_engine_close(&engine, CAIRN_ENGINE_STOP_WAIT_MS);
     cairn_workflow_destroy(&wf);
-    cairn_registry_destroy(&registry);
+    if (job->left == 0) /* else stuck handlers still use it: the command
+                           ends with _exit (cli_exit_leaving) */
+        cairn_registry_destroy(&registry);
     cli_plugin_ids_free(&plugins);
     cairn_run_infos_free(info, info ? 1 : 0);
     return NULL;
@@ -202,10 +205,11 @@ s_report(const s_job_t *jobs, size_t count, bool json)
             cli_error("run %s could not be recovered: %s", job->run_id, why);
         if (list)
             json_array_append_new(
-                list, json_pack("{s:s, s:s, s:I, s:I, s:s}", "run_id",
+                list, json_pack("{s:s, s:s, s:I, s:I, s:o}", "run_id",
                                 job->run_id, "status", status, "supersteps",
                                 (json_int_t)job->supersteps, "outputs",
-                                (json_int_t)job->outputs, "error", why));
+                                (json_int_t)job->outputs, "error",
+                                cli_text_json(why)));
         else
             printf("%-32s %-10s %9llu supersteps  %zu output(s)%s%s\n",
                    job->run_id, status, (unsigned long long)job->supersteps,
@@ -251,7 +255,12 @@ cli_cmd_recover(int argc, char **argv)
         exit_code = s_run_jobs(store, jobs, count, (size_t)parallel);
     if (exit_code == CLI_EXIT_OK)
         exit_code = s_report(jobs, count, json);
+    size_t left = 0;
+    for (size_t i = 0; i < count; i++)
+        left += jobs[i].left;
     free(jobs);
     cairn_store_destroy(&store);
+    if (left > 0)
+        cli_exit_leaving(exit_code, left);
     return exit_code;
 }

@@ -470,11 +470,13 @@ s_auto_resume(const s_options_t *o, cairn_engine_t *engine,
     return rc;
 }
 
-/* Drives run or resume on a fresh engine and reports. */
+/* Drives run or resume on a fresh engine and reports. *left is how many
+ * host threads, stuck in handlers, the engine left behind. */
 static int
 s_drive(const s_options_t *o, const cairn_registry_t *registry,
         const cairn_workflow_t *wf, cairn_run_options_t *run_opts,
-        const char *resume_target, const char *input, size_t input_len)
+        const char *resume_target, const char *input, size_t input_len,
+        size_t *left)
 {
     /* Always watched: the run id is announced from run_started. */
     s_watch_t watch = {.options = o, .tty = isatty(STDERR_FILENO) != 0};
@@ -571,7 +573,7 @@ s_drive(const s_options_t *o, const cairn_registry_t *registry,
                   (unsigned long long)cairn_result_supersteps(result));
     cairn_result_destroy(&result);
     cli_reap_workers(pids, spawned);
-    cairn_engine_destroy(&engine);
+    *left = cairn_engine_close(&engine, CAIRN_ENGINE_STOP_WAIT_MS);
     if (spawned > 0 && spawn_ok)
         unlink(spawn_endpoint + strlen("ipc://"));
     return exit_code;
@@ -592,6 +594,7 @@ cli_cmd_run(int argc, char **argv)
     cairn_checkpoint_policy_t policy = {0};
     cli_plugin_ids_t plugins = {0};
     cairn_error_t err;
+    size_t left = 0;
     if (exit_code == CLI_EXIT_OK
         && cairn_spec_read_file(spec_path, &spec, &spec_len, &err)
                != CAIRN_OK)
@@ -628,11 +631,13 @@ cli_cmd_run(int argc, char **argv)
             .plugin_count = plugins.count,
         };
         exit_code = s_drive(&o, registry, wf, &run_opts, NULL, input,
-                            input_len);
+                            input_len, &left);
     }
 done:
     cli_plugin_ids_free(&plugins);
     cairn_store_destroy(&store);
+    if (left > 0) /* the registry stays: stuck handlers use it */
+        cli_exit_leaving(exit_code, left);
     cairn_workflow_destroy(&wf);
     cairn_registry_destroy(&registry);
     cli_plugins_free(&o.plugins);
@@ -700,6 +705,7 @@ cli_cmd_resume(int argc, char **argv)
     size_t spec_file_len = 0;
     cairn_response_t *responses = NULL;
     cairn_error_t err;
+    size_t left = 0;
     if (exit_code == CLI_EXIT_OK)
         exit_code = s_parse_responses(&o.responses, &responses);
     if (exit_code == CLI_EXIT_OK)
@@ -756,14 +762,17 @@ cli_cmd_resume(int argc, char **argv)
             .responses = responses,
             .response_count = o.responses.count,
         };
-        exit_code = s_drive(&o, registry, wf, &run_opts, target, NULL, 0);
+        exit_code = s_drive(&o, registry, wf, &run_opts, target, NULL, 0,
+                            &left);
     }
 done:
+    cairn_store_destroy(&store);
+    if (left > 0) /* the registry stays: stuck handlers use it */
+        cli_exit_leaving(exit_code, left);
     cli_plugin_ids_free(&plugins);
     cairn_workflow_destroy(&wf);
     cairn_registry_destroy(&registry);
     cairn_run_infos_free(info, info ? 1 : 0);
-    cairn_store_destroy(&store);
     cli_plugins_free(&o.plugins);
     s_free_responses(responses, o.responses.count);
     cli_plugins_free(&o.responses);

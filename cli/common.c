@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 
@@ -45,6 +46,17 @@ cli_fail(const cairn_error_t *err)
     cli_error("%s", err->message[0] ? err->message
                                      : cairn_strerror(err->code));
     return cli_exit_for(err->code);
+}
+
+void
+cli_exit_leaving(int exit_code, size_t left)
+{
+    cli_error("%zu handler thread(s) still running past their timeout are "
+              "left behind",
+              left);
+    fflush(stdout);
+    fflush(stderr);
+    _exit(exit_code);
 }
 
 int
@@ -129,18 +141,28 @@ cli_payload_json(const uint8_t *data, size_t len)
 }
 
 json_t *
+cli_text_json(const char *text)
+{
+    return text ? cli_payload_json((const uint8_t *)text, strlen(text))
+                : json_string("");
+}
+
+json_t *
 cli_request_json(const cairn_request_t *request)
 {
-    return json_pack("{s:s, s:s, s:s, s:o}", "id", request->id, "executor",
-                     request->executor, "kind", request->kind, "payload",
+    return json_pack("{s:o, s:o, s:o, s:o}", "id", cli_text_json(request->id),
+                     "executor", cli_text_json(request->executor), "kind",
+                     cli_text_json(request->kind), "payload",
                      cli_payload_json(request->payload, request->payload_len));
 }
 
 void
-cli_state_json_add(json_t *executors, json_t *shared, const char *executor,
-                   const char *key, const uint8_t *value, size_t len)
+cli_state_json_add(json_t *executors, json_t *shared, json_t *binary_keys,
+                   const char *executor, const char *key,
+                   const uint8_t *value, size_t len)
 {
     json_t *scope = shared;
+    json_t *item = cli_payload_json(value, len);
     if (executor) {
         scope = json_object_get(executors, executor);
         if (!scope) {
@@ -148,7 +170,15 @@ cli_state_json_add(json_t *executors, json_t *shared, const char *executor,
             json_object_set_new(executors, executor, scope);
         }
     }
-    json_object_set_new(scope, key, cli_payload_json(value, len));
+    /* json_object_set refuses a member name that is not UTF-8 (and,
+     * unlike _new, leaves item to us) */
+    if (json_object_set(scope, key, item) != 0)
+        json_array_append_new(
+            binary_keys,
+            json_pack("{s:o, s:o, s:O}", "executor",
+                      executor ? json_string(executor) : json_null(), "key",
+                      cli_text_json(key), "value", item));
+    json_decref(item);
 }
 
 void

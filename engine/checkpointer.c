@@ -128,6 +128,7 @@ s_run_record(const cairn__run_t *run, Cairn__RunRecord *record,
     record->latest_checkpoint = (char *)run->last_checkpoint_id;
     record->parent = (char *)run->parent;
     record->created_ms = run->created_ms;
+    record->signature_since = run->signature_since;
     record->updated_ms = cairn__wall_ms();
     record->pid = (int64_t)getpid();
     record->pid_start = cairn__process_start((int64_t)getpid());
@@ -536,6 +537,7 @@ s_restore_identity(cairn__run_t *run, const cairn_checkpoint_t *cp,
         snprintf(run->last_checkpoint_id, sizeof run->last_checkpoint_id,
                  "%s", checkpoint_id);
         run->created_ms = cp->run->created_ms;
+        run->signature_since = cp->run->signature_since;
         if (cairn__result_set_run_id(run->result, run->run_id) != CAIRN_OK)
             return cairn_error_set(err, CAIRN_ENOMEM, "out of memory");
         return CAIRN_OK;
@@ -587,7 +589,7 @@ cairn__ckpt_restore(cairn__run_t *run, const char *target, bool *finished,
 {
     *finished = false;
     cairn_checkpoint_t *cp = NULL;
-    bool is_latest = false;
+    bool is_latest = false, forced = false;
     int rc = s_load_target(run, target, &cp, &is_latest, err);
     if (rc != CAIRN_OK)
         return rc;
@@ -603,6 +605,7 @@ cairn__ckpt_restore(cairn__run_t *run, const char *target, bool *finished,
         cairn_log(CAIRN_LOG_WARN, "checkpoint",
                   "resuming %s with a different workflow (forced)",
                   cp->info.id);
+        forced = true;
     }
     if (is_latest && strcmp(cp->run->status, "cancelled") == 0) {
         /* Cancelling was a decision not to finish: resuming must not undo
@@ -626,6 +629,11 @@ cairn__ckpt_restore(cairn__run_t *run, const char *target, bool *finished,
         cairn__events_keep(run->events, run->opts.keep_events);
     }
     rc = s_restore_identity(run, cp, is_latest, err);
+    /* The run goes on under its id with another workflow: its older
+     * checkpoints keep the old signature (verify must not take them for
+     * another run's). A fork starts a run of the new workflow. */
+    if (forced && is_latest)
+        run->signature_since = run->superstep + 1;
     if (rc == CAIRN_OK)
         rc = s_restore_state(run, cp, err);
     if (rc == CAIRN_OK)

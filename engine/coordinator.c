@@ -115,6 +115,10 @@ s_run_free(cairn__run_t *run)
     free(run->attempts);
     free(run->deadline_us);
     free(run->timed_out);
+    free(run->lost);
+    free(run->crashed);
+    free(run->sent_seq);
+    free(run->moved_from);
     free(run->items);
     free(run->item_ptrs);
     free(run->state_views);
@@ -141,6 +145,10 @@ s_run_alloc(cairn__run_t *run)
     run->attempts = calloc(n, sizeof *run->attempts);
     run->deadline_us = calloc(n, sizeof *run->deadline_us);
     run->timed_out = calloc(n, sizeof *run->timed_out);
+    run->lost = calloc(n, sizeof *run->lost);
+    run->crashed = calloc(n, sizeof *run->crashed);
+    run->sent_seq = calloc(n, sizeof *run->sent_seq);
+    run->moved_from = calloc(n, sizeof *run->moved_from);
     run->items = calloc(n, sizeof *run->items);
     run->item_ptrs = calloc(n, sizeof *run->item_ptrs);
     run->state_views = calloc(n, sizeof *run->state_views);
@@ -152,7 +160,8 @@ s_run_alloc(cairn__run_t *run)
     run->result = cairn__result_new(run->run_id);
     if (!run->states || !run->inbox || !run->next_inbox || !run->done
         || !run->placement || !run->host_current || !run->attempts
-        || !run->deadline_us || !run->timed_out || !run->items
+        || !run->deadline_us || !run->timed_out || !run->lost
+        || !run->crashed || !run->sent_seq || !run->moved_from || !run->items
         || !run->item_ptrs || !run->state_views || !run->shared_dirty
         || !run->shared_reset || !run->host_used || !run->shared
         || !run->router || !run->result)
@@ -311,7 +320,9 @@ s_send_deliver(cairn__run_t *run, size_t host, size_t first, size_t n)
 }
 
 static int
-s_lose_worker(cairn__run_t *run, size_t lost, cairn_error_t *err);
+s_lose_worker(cairn__run_t *run, size_t lost, bool blame, cairn_error_t *err);
+static int
+s_place_unplaced(cairn__run_t *run, const bool *only, cairn_error_t *err);
 
 /* Sends every host one Deliver with the work of its executors that have
  * mail and no result yet (only those marked in only, when not NULL);
@@ -323,7 +334,9 @@ s_send_work(cairn__run_t *run, const bool *only, size_t *sent,
     size_t n = run->wf->executor_count;
     size_t filled = 0, rerouted = 0;
     bool unreachable[CAIRN__MAX_HOSTS] = {false};
-    int rc = CAIRN_OK;
+    int rc = s_place_unplaced(run, only, err);
+    if (rc != CAIRN_OK)
+        return rc;
     for (size_t h = 0; rc == CAIRN_OK && h < run->engine->host_count; h++) {
         size_t first = filled;
         for (size_t x = 0; rc == CAIRN_OK && x < n; x++) {
@@ -353,6 +366,7 @@ s_send_work(cairn__run_t *run, const bool *only, size_t *sent,
         uint32_t timeout_ms = run->wf->executors[x].timeout_ms;
         run->host_current[x] = true;
         run->deadline_us[x] = timeout_ms ? now + timeout_ms * 1000ull : 0;
+        run->sent_seq[x] = ++run->send_count;
     }
     for (size_t x = 0; x < n; x++)
         cairn__entry_view_fini(&run->state_views[x]);
@@ -370,7 +384,7 @@ s_send_work(cairn__run_t *run, const bool *only, size_t *sent,
     /* (Losing one may already have lost another it tried to move to.) */
     for (size_t h = 0; rc == CAIRN_OK && h < run->engine->host_count; h++)
         if (unreachable[h] && run->engine->hosts[h].alive)
-            rc = s_lose_worker(run, h, err);
+            rc = s_lose_worker(run, h, true, err);
     return rc;
 }
 
@@ -381,6 +395,8 @@ s_dispatch(cairn__run_t *run, size_t *sent, cairn_error_t *err)
     for (size_t x = 0; x < run->wf->executor_count; x++) {
         run->attempts[x] = 1;
         run->timed_out[x] = false;
+        run->lost[x] = false;
+        run->sent_seq[x] = 0;
     }
     for (size_t x = 0; x < run->wf->executor_count; x++)
         if (run->inbox[x].count > 0)
@@ -587,11 +603,49 @@ s_place_all(cairn__run_t *run, cairn_error_t *err)
     return CAIRN_OK;
 }
 
+/* Emits executor_moved for x, which left host `from` (its id). */
+static void
+s_report_move(cairn__run_t *run, size_t x, const char *from)
+{
+    char detail[160];
+    cairn__placement_moved_detail(run, from, run->placement[x], detail,
+                                  sizeof detail);
+    s_emit(run, CAIRN_EVENT_EXECUTOR_MOVED, run->wf->executors[x].id, detail,
+           NULL, 0, 0);
+}
+
+/* Whether x, whose attempt the loss of its worker failed, gets another. */
+static bool
+s_runs_again(const cairn__run_t *run, size_t x)
+{
+    return cairn__retry_allows_loss(&run->wf->executors[x].retry,
+                                    run->attempts[x]);
+}
+
+/* The start of the error when executor x, moved off lost host `host`,
+ * finds no worker: why it needed one. */
+static void
+s_lost_when(const cairn__run_t *run, size_t x, const char *host, char *out,
+            size_t size)
+{
+    if (cairn__placement_held_off_local(run, x))
+        snprintf(out, size,
+                 "worker %s was lost while it ran executor '%s', which is "
+                 "not moved in-process (--on-worker-loss in-process allows "
+                 "that); ",
+                 host, run->wf->executors[x].id);
+    else
+        snprintf(out, size, "host %s was lost; ", host);
+}
+
 /* Host `from` is gone (a lost worker) or was replaced (a stuck
  * in-process host): its executors are placed again (an executor only a
  * worker can run waits, bounded, for one that fits), with their barrier
  * state, each move is reported (executor_moved), and the work it still
- * owed this superstep is sent again. */
+ * owed this superstep is sent again. An executor whose last attempt the
+ * loss just failed (dead-lettered or failing the run) and that no host
+ * can take now stays unplaced until it has work again
+ * (s_place_unplaced). */
 static int
 s_move_off_host(cairn__run_t *run, size_t from, const char *host_id,
                 cairn_error_t *err)
@@ -617,27 +671,25 @@ s_move_off_host(cairn__run_t *run, size_t from, const char *host_id,
         if (!s_place(run, x, local_first)) {
             /* No Done is accepted for it until it has a host. */
             run->placement[x] = CAIRN__UNPLACED;
-            waiting[x] = any_waiting = true;
+            run->moved_from[x] = from;
+            bool later = run->lost[x] && !s_runs_again(run, x);
+            moving[x] = waiting[x] = !later;
+            any_waiting |= waiting[x];
         }
     }
     if (any_waiting)
         s_await_workers(run, waiting, false);
-    char when[128];
-    snprintf(when, sizeof when, "host %s was lost; ", host_id);
+    char when[256];
     int rc = CAIRN_OK;
-    for (size_t x = 0; rc == CAIRN_OK && x < n; x++)
-        if (waiting[x] && !s_place(run, x, false))
-            rc = cairn__placement_missing(run, x, CAIRN_ETRANSPORT, when,
-                                          err);
     for (size_t x = 0; rc == CAIRN_OK && x < n; x++) {
-        if (!moving[x])
+        if (!waiting[x] || s_place(run, x, false))
             continue;
-        char detail[160];
-        cairn__placement_moved_detail(run, host_id, run->placement[x], detail,
-                                      sizeof detail);
-        s_emit(run, CAIRN_EVENT_EXECUTOR_MOVED, run->wf->executors[x].id,
-               detail, NULL, 0, 0);
+        s_lost_when(run, x, host_id, when, sizeof when);
+        rc = cairn__placement_missing(run, x, CAIRN_ETRANSPORT, when, err);
     }
+    for (size_t x = 0; rc == CAIRN_OK && x < n; x++)
+        if (moving[x])
+            s_report_move(run, x, host_id);
     size_t sent = 0;
     if (rc == CAIRN_OK)
         rc = s_send_work(run, owed, &sent, err);
@@ -645,35 +697,67 @@ s_move_off_host(cairn__run_t *run, size_t from, const char *host_id,
     return rc;
 }
 
-/* A worker went silent: it is lost. Its executors move to other hosts;
- * a late Done from it is refused (placement changed). */
-static int
-s_lose_worker(cairn__run_t *run, size_t lost, cairn_error_t *err)
+/* Whether executor x has work to send (marked in only, unless NULL). */
+static bool
+s_has_work(const cairn__run_t *run, size_t x, const bool *only)
 {
-    cairn__host_info_t *host = &run->engine->hosts[lost];
-    host->alive = false;
-    s_emit(run, CAIRN_EVENT_WORKER_LOST, NULL, host->id, NULL, 0, 0);
-    cairn_log(CAIRN_LOG_WARN, "coordinator",
-              "run %s: worker %s lost in superstep %llu", run->run_id,
-              host->id, (unsigned long long)run->superstep);
-    return s_move_off_host(run, lost, host->id, err);
+    return run->inbox[x].count > 0 && !run->done[x] && (!only || only[x]);
 }
 
-/* Records that executor x's attempt ran past its timeout: a failed Done
- * stands in for the one that did not come. */
+/* Places x, which has no host since a loss; reports the move. */
+static bool
+s_place_moved(cairn__run_t *run, size_t x)
+{
+    if (!s_place(run, x, false))
+        return false;
+    s_report_move(run, x, run->engine->hosts[run->moved_from[x]].id);
+    return true;
+}
+
+/* Before work is sent: executors left without a host by a loss (see
+ * s_move_off_host) that have work now get one, waiting (bounded) for a
+ * worker that fits; the run stops when none comes. */
 static int
-s_time_out(cairn__run_t *run, size_t x)
+s_place_unplaced(cairn__run_t *run, const bool *only, cairn_error_t *err)
+{
+    size_t n = run->wf->executor_count;
+    bool *waiting = NULL;
+    for (size_t x = 0; x < n; x++) {
+        if (run->placement[x] != CAIRN__UNPLACED || !s_has_work(run, x, only)
+            || s_place_moved(run, x))
+            continue;
+        if (!waiting && !(waiting = calloc(n, sizeof *waiting)))
+            return cairn_error_set(err, CAIRN_ENOMEM, "out of memory");
+        waiting[x] = true;
+    }
+    if (!waiting)
+        return CAIRN_OK;
+    s_await_workers(run, waiting, false);
+    int rc = CAIRN_OK;
+    for (size_t x = 0; rc == CAIRN_OK && x < n; x++) {
+        if (!waiting[x] || s_place_moved(run, x))
+            continue;
+        char when[256];
+        s_lost_when(run, x, run->engine->hosts[run->moved_from[x]].id, when,
+                    sizeof when);
+        rc = cairn__placement_missing(run, x, CAIRN_ETRANSPORT, when, err);
+    }
+    free(waiting);
+    return rc;
+}
+
+/* Records that executor x's attempt failed without its own Done (why:
+ * malloc'd, taken): a failed Done stands in for the one that did not
+ * come. */
+static int
+s_stand_in(cairn__run_t *run, size_t x, char *why)
 {
     Cairn__Envelope *env = malloc(sizeof *env);
     Cairn__Done *done = malloc(sizeof *done);
-    char *error = cairn__strprintf(
-        "timed out after %u ms (attempt %u)",
-        (unsigned)run->wf->executors[x].timeout_ms,
-        (unsigned)run->attempts[x]);
     char *run_id = strdup(run->run_id);
     char *executor_id = strdup(run->wf->executors[x].id);
-    if (!env || !done || !error || !run_id || !executor_id) {
-        free(env), free(done), free(error), free(run_id), free(executor_id);
+    if (!env || !done || !why || !run_id || !executor_id) {
+        free(env), free(done), free(why), free(run_id), free(executor_id);
         return CAIRN_ENOMEM;
     }
     cairn__envelope__init(env);
@@ -682,17 +766,86 @@ s_time_out(cairn__run_t *run, size_t x)
     done->executor_id = executor_id;
     done->superstep = run->superstep;
     done->attempt = run->attempts[x];
-    done->error = error;
+    done->error = why;
     env->body_case = CAIRN__ENVELOPE__BODY_DONE;
     env->done = done;
     run->done[x] = env;
+    return CAIRN_OK;
+}
+
+/* The executor whose work host h was running: of those placed there
+ * whose work went out and has no Done, the one sent first (a host runs
+ * its items in order), or -1. */
+static long
+s_running_on(const cairn__run_t *run, size_t h)
+{
+    long running = -1;
+    for (size_t x = 0; x < run->wf->executor_count; x++)
+        if (run->placement[x] == h && run->sent_seq[x] && !run->done[x]
+            && run->inbox[x].count > 0
+            && (running < 0 || run->sent_seq[x] < run->sent_seq[running]))
+            running = (long)x;
+    return running;
+}
+
+/* A lost worker was running executor x's work: that attempt failed
+ * (retried or not as the loss rule says, see s_recovery_of), and x runs
+ * only on workers from now on (placement.c). */
+static int
+s_blame_loss(cairn__run_t *run, size_t x, const char *host_id)
+{
+    char *why = cairn__strprintf("worker %s was lost while running it "
+                                 "(attempt %u)",
+                                 host_id, (unsigned)run->attempts[x]);
+    if (s_stand_in(run, x, why) != CAIRN_OK)
+        return CAIRN_ENOMEM;
+    run->lost[x] = true;
+    run->crashed[x] = true;
+    run->deadline_us[x] = 0;
+    run->accepted_aside++; /* s_collect counts it */
+    cairn_log(CAIRN_LOG_WARN, "coordinator", "run %s: executor '%s': %s",
+              run->run_id, run->wf->executors[x].id, why);
+    return CAIRN_OK;
+}
+
+/* A worker went silent or its connection is gone: it is lost. With
+ * blame, the executor it was running loses that attempt (its handler may
+ * be what killed the worker); the others' unfinished work is simply sent
+ * again. Its executors move to other hosts; a late Done from it is
+ * refused (placement changed). */
+static int
+s_lose_worker(cairn__run_t *run, size_t lost, bool blame, cairn_error_t *err)
+{
+    cairn__host_info_t *host = &run->engine->hosts[lost];
+    host->alive = false;
+    s_emit(run, CAIRN_EVENT_WORKER_LOST, NULL, host->id, NULL, 0, 0);
+    cairn_log(CAIRN_LOG_WARN, "coordinator",
+              "run %s: worker %s lost in superstep %llu", run->run_id,
+              host->id, (unsigned long long)run->superstep);
+    long running = blame ? s_running_on(run, lost) : -1;
+    if (running >= 0 && s_blame_loss(run, (size_t)running, host->id)
+                            != CAIRN_OK)
+        return cairn_error_set(err, CAIRN_ENOMEM, "out of memory");
+    return s_move_off_host(run, lost, host->id, err);
+}
+
+/* Records that executor x's attempt ran past its timeout. */
+static int
+s_time_out(cairn__run_t *run, size_t x)
+{
+    char *why = cairn__strprintf("timed out after %u ms (attempt %u)",
+                                 (unsigned)run->wf->executors[x].timeout_ms,
+                                 (unsigned)run->attempts[x]);
+    if (s_stand_in(run, x, why) != CAIRN_OK)
+        return CAIRN_ENOMEM;
     run->timed_out[x] = true;
     return CAIRN_OK;
 }
 
 /* The host of a timed-out attempt cannot be interrupted: an in-process
  * host thread is replaced by a fresh one, a worker is told to stop and
- * treated as lost. Either way its other executors move on. */
+ * treated as lost (its other executors are not to blame). Either way its
+ * other executors move on. */
 static int
 s_abandon_host(cairn__run_t *run, size_t h, cairn_error_t *err)
 {
@@ -701,7 +854,7 @@ s_abandon_host(cairn__run_t *run, size_t h, cairn_error_t *err)
     if (host->remote) {
         cairn__engine_shutdown_peer(engine, &host->peer,
                                     "a handler ran past its timeout");
-        return s_lose_worker(run, h, err);
+        return s_lose_worker(run, h, false, err);
     }
     char old_id[sizeof host->id];
     snprintf(old_id, sizeof old_id, "%s", host->id);
@@ -770,7 +923,7 @@ s_check_workers(cairn__run_t *run, cairn_error_t *err)
             && (engine->hosts[h].unreachable
                 || now - engine->hosts[h].last_seen_us
                        > 3 * engine->heartbeat_us)) {
-            int rc = s_lose_worker(run, h, err);
+            int rc = s_lose_worker(run, h, true, err);
             if (rc != CAIRN_OK)
                 return rc;
         }
@@ -1265,7 +1418,9 @@ s_recovery_of(const cairn__run_t *run, size_t x)
         return S_FAIL;
     uint32_t kind =
         run->timed_out[x] ? CAIRN_RETRY_ON_TIMEOUT : CAIRN_RETRY_ON_ERROR;
-    if (cairn__retry_allows(&exec->retry, run->attempts[x], kind))
+    if (run->lost[x] ? s_runs_again(run, x)
+                     : cairn__retry_allows(&exec->retry, run->attempts[x],
+                                           kind))
         return S_RETRY;
     return exec->on_failure == CAIRN_ON_FAILURE_DEAD_LETTER ? S_DEAD_LETTER
                                                             : S_FAIL;
@@ -1311,13 +1466,15 @@ s_prepare_retry(cairn__run_t *run, size_t x, const char *why)
 }
 
 /* Sets aside the message executor x failed on (all its messages when it
- * handled none, or timed out: which one is unknown); it runs again, as a
- * first attempt, on the rest. */
+ * handled none, timed out or lost its worker: which one is unknown); it
+ * runs again, as a first attempt, on the rest. */
 static int
 s_prepare_dead_letter(cairn__run_t *run, size_t x, const char *why)
 {
     size_t count = run->inbox[x].count;
-    uint32_t handled = run->timed_out[x] ? 0 : run->done[x]->done->handled;
+    uint32_t handled = run->timed_out[x] || run->lost[x]
+                           ? 0
+                           : run->done[x]->done->handled;
     bool known = handled > 0 && handled <= count;
     size_t first = known ? handled - 1 : 0, last = known ? handled : count;
     int rc = CAIRN_OK;
@@ -1363,6 +1520,8 @@ s_recover_failures(cairn__run_t *run, size_t *sent, bool *recovered,
         cairn__envelope__free_unpacked(run->done[x], NULL);
         run->done[x] = NULL;
         run->timed_out[x] = false;
+        run->lost[x] = false;
+        run->sent_seq[x] = 0; /* not in flight until sent again */
         run->host_current[x] = false; /* restart from the barrier state */
         again[x] = run->inbox[x].count > 0;
     }

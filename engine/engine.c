@@ -312,6 +312,16 @@ s_await_hellos(cairn_engine_t *self, cairn_error_t *err)
     return CAIRN_OK;
 }
 
+/* Tells a host thread to stop; it does once it is back in its loop. */
+static void
+s_term_host(zactor_t *actor)
+{
+    if (!actor)
+        return;
+    zsock_set_sndtimeo(actor, 0);
+    zstr_send(actor, "$TERM");
+}
+
 /* Starts in-process host slot h as a thread with routing id id; args
  * must outlive it. */
 static int
@@ -363,6 +373,8 @@ cairn__engine_replace_host(cairn_engine_t *self, size_t h)
     }
     self->retired[self->retired_count] = self->actors[h];
     self->retired_args[self->retired_count++] = self->actor_args[h];
+    /* It stops as soon as its handler returns. */
+    s_term_host(self->actors[h]);
     char id[64];
     snprintf(id, sizeof id, "host-%zu-r%u", h, ++self->replacements);
     cairn_log(CAIRN_LOG_WARN, "engine",
@@ -497,25 +509,66 @@ cairn_engine_open(cairn_engine_t **out, const cairn_registry_t *registry,
     return CAIRN_OK;
 }
 
-void
-cairn_engine_destroy(cairn_engine_t **self_p)
+/* Waits for a host thread told to stop: for as long as it takes while
+ * it is not inside a Deliver (it answers $TERM at once), until
+ * deadline_us while it is (a handler may never return). Destroys
+ * *actor_p either way; args are freed, or handed to a thread left
+ * behind, which frees them when it ends (host.c). Returns whether the
+ * thread ended. */
+static bool
+s_stop_host(zactor_t **actor_p, cairn__host_args_t *args, uint64_t deadline_us)
+{
+    if (!*actor_p) { /* never started */
+        free(args);
+        return true;
+    }
+    bool ended = false;
+    for (;;) {
+        zsock_set_rcvtimeo(*actor_p, 20);
+        if (zsock_wait(*actor_p) >= 0) {
+            ended = true;
+            break;
+        }
+        if (atomic_load(&args->busy) && cairn__monotonic_us() >= deadline_us)
+            break;
+    }
+    zsock_set_rcvtimeo(*actor_p, 0); /* zactor_destroy waits no more */
+    zactor_destroy(actor_p);
+    char id[sizeof args->host_id]; /* args may be gone once handed over */
+    snprintf(id, sizeof id, "%s", args->host_id);
+    if (!ended && atomic_exchange(&args->fate, CAIRN__HOST_ABANDONED)
+                      != CAIRN__HOST_FINISHED) {
+        cairn_log(CAIRN_LOG_WARN, "engine",
+                  "executor host %s is still inside a handler: left running",
+                  id);
+        return false;
+    }
+    /* The actor released its args when it stopped (host.c). */
+    CAIRN__HANDOFF_ACQUIRE(args);
+    free(args);
+    return true;
+}
+
+size_t
+cairn_engine_close(cairn_engine_t **self_p, uint32_t wait_ms)
 {
     if (!self_p || !*self_p)
-        return;
+        return 0;
     cairn_engine_t *self = *self_p;
-    for (size_t i = 0; self->actors && i < self->local_count; i++) {
-        zactor_destroy(&self->actors[i]);
-        /* The actor released its args when it stopped (host.c). */
-        if (self->actor_args[i])
-            CAIRN__HANDOFF_ACQUIRE(self->actor_args[i]);
-        free(self->actor_args[i]);
-    }
-    /* Replaced hosts: this waits for handlers that were stuck. */
-    for (size_t i = 0; i < self->retired_count; i++) {
-        zactor_destroy(&self->retired[i]);
-        CAIRN__HANDOFF_ACQUIRE(self->retired_args[i]);
-        free(self->retired_args[i]);
-    }
+    /* All told first, so stuck ones share one wait. */
+    for (size_t i = 0; self->actors && i < self->local_count; i++)
+        s_term_host(self->actors[i]);
+    for (size_t i = 0; i < self->retired_count; i++)
+        s_term_host(self->retired[i]);
+    uint64_t deadline = wait_ms == CAIRN_WAIT_FOREVER
+                            ? UINT64_MAX
+                            : cairn__monotonic_us() + wait_ms * 1000ull;
+    size_t left = 0;
+    for (size_t i = 0; self->actors && i < self->local_count; i++)
+        left += !s_stop_host(&self->actors[i], self->actor_args[i], deadline);
+    for (size_t i = 0; i < self->retired_count; i++)
+        left += !s_stop_host(&self->retired[i], self->retired_args[i],
+                             deadline);
     free(self->retired);
     free(self->retired_args);
     free(self->actors);
@@ -527,6 +580,13 @@ cairn_engine_destroy(cairn_engine_t **self_p)
     zsock_destroy(&self->router);
     free(self);
     *self_p = NULL;
+    return left;
+}
+
+void
+cairn_engine_destroy(cairn_engine_t **self_p)
+{
+    (void)cairn_engine_close(self_p, CAIRN_WAIT_FOREVER);
 }
 
 size_t

@@ -54,7 +54,8 @@ struct cairn_engine_t {
     cairn__host_args_t **actor_args;  /* per slot: what actors[i] was
                                          started with (owned) */
     zactor_t **retired;               /* replaced hosts, maybe still stuck
-                                         in a handler; joined at destroy */
+                                         in a handler (told to stop);
+                                         waited for, bounded, at close */
     cairn__host_args_t **retired_args;
     size_t retired_count;
     unsigned replacements;            /* names replacement hosts */
@@ -116,8 +117,9 @@ cairn__engine_refuse_version(cairn_engine_t *self, const cairn__peer_t *peer);
 
 /* Replaces in-process host h, stuck in a handler, by a fresh thread in
  * the same slot under a new routing id (so whatever the old one still
- * sends is refused). The old thread is joined when the engine is
- * destroyed. 0, CAIRN_ENOMEM or CAIRN_ETRANSPORT. */
+ * sends is refused). The old thread is told to stop (it does when its
+ * handler returns); cairn_engine_close waits for it, bounded, and leaves
+ * it behind when it is still stuck. 0, CAIRN_ENOMEM or CAIRN_ETRANSPORT. */
 int
 cairn__engine_replace_host(cairn_engine_t *self, size_t h);
 

@@ -7,7 +7,10 @@
  * (the fallback, or the first choice for the executors of a lost worker
  * under CAIRN_WORKER_LOSS_IN_PROCESS). An executor with a label, or of a
  * type only workers offer, never runs in-process: the coordinator waits
- * (bounded) for a worker that fits it (coordinator.c).
+ * (bounded) for a worker that fits it (coordinator.c). Nor, for the rest
+ * of the run, does an executor that was running on a worker that was
+ * lost (its handler may be what killed the worker; in-process it would
+ * take the coordinator with it), unless CAIRN_WORKER_LOSS_IN_PROCESS.
  *
  * Only reads the engine's host table and the workflow; the one thing it
  * changes is run->placement_turn. Runs on the coordinator's thread.
@@ -17,13 +20,29 @@
 #include <stdio.h>
 #include <string.h>
 
-bool
-cairn__placement_needs_worker(const cairn__run_t *run, size_t x)
+/* Whether the workflow alone says x runs only on workers. */
+static bool
+s_spec_needs_worker(const cairn__run_t *run, size_t x)
 {
     const cairn__executor_t *exec = &run->wf->executors[x];
     return exec->label != NULL
            || cairn_registry_executor(run->engine->registry, exec->type)
                   == NULL;
+}
+
+bool
+cairn__placement_held_off_local(const cairn__run_t *run, size_t x)
+{
+    return run->crashed[x]
+           && run->engine->on_worker_loss != CAIRN_WORKER_LOSS_IN_PROCESS
+           && !s_spec_needs_worker(run, x);
+}
+
+bool
+cairn__placement_needs_worker(const cairn__run_t *run, size_t x)
+{
+    return s_spec_needs_worker(run, x)
+           || cairn__placement_held_off_local(run, x);
 }
 
 bool
@@ -48,7 +67,7 @@ cairn__placement_pick(cairn__run_t *run, size_t x, bool local_first)
     const cairn_engine_t *engine = run->engine;
     size_t local = x % engine->local_count;
     bool local_ok =
-        !run->wf->executors[x].label
+        !cairn__placement_needs_worker(run, x)
         && cairn__engine_host_offers(engine, local, run->wf->executors[x].type);
     if (local_first && local_ok)
         return (long)local;

@@ -11,8 +11,14 @@
 #define CAIRN__UNPLACED ((size_t)CAIRN__MAX_HOSTS)
 
 /* Whether executor x can only run on a worker process: it asks for a
- * label, or the coordinator's registry does not know its type. */
+ * label, the coordinator's registry does not know its type, or it is
+ * held off the in-process hosts (below). */
 bool cairn__placement_needs_worker(const cairn__run_t *run, size_t x);
+
+/* Whether x, which could run in-process by the workflow, may not because
+ * it was running on a worker that was lost (run->crashed) and the engine
+ * does not move lost workers' executors in-process. */
+bool cairn__placement_held_off_local(const cairn__run_t *run, size_t x);
 
 /* Whether host h is a live worker that can run executor x: it offers
  * x's type and, when x asks for a label, announced that label. */

@@ -12,6 +12,14 @@ cairn__retry_allows(const cairn_retry_policy_t *policy, uint32_t failed,
     return policy->on == 0 || (policy->on & kind) != 0;
 }
 
+bool
+cairn__retry_allows_loss(const cairn_retry_policy_t *policy, uint32_t failed)
+{
+    uint32_t attempts = policy->max_attempts > 1 ? policy->max_attempts
+                                                 : CAIRN__LOSS_ATTEMPTS;
+    return failed < attempts;
+}
+
 uint64_t
 cairn__retry_delay_ms(const cairn_retry_policy_t *policy, uint32_t failed)
 {

@@ -66,6 +66,20 @@ typedef struct {
     uint64_t *deadline_us;    /* per executor: when the attempt times out
                                  (monotonic), 0 = no limit */
     bool *timed_out;          /* per executor: its failure is a timeout */
+    bool *lost;               /* per executor: its failure is the loss of
+                                 the worker it was running on */
+    bool *crashed;            /* per executor: was running on a worker
+                                 that was lost, in this run: it runs only
+                                 on workers from then on (placement.c),
+                                 unless CAIRN_WORKER_LOSS_IN_PROCESS */
+    uint64_t *sent_seq;       /* per executor: when its work of this
+                                 attempt went out (send_count then), 0 =
+                                 not sent. A host runs its items in this
+                                 order, so the earliest unanswered one is
+                                 the one it was running */
+    uint64_t send_count;      /* work items sent in this run */
+    size_t *moved_from;       /* per executor: the lost host it left while
+                                 it has none (CAIRN__UNPLACED) */
     Cairn__WorkItem *items;   /* scratch, per executor */
     Cairn__WorkItem **item_ptrs;
     cairn__entry_view_t *state_views;
@@ -76,6 +90,8 @@ typedef struct {
     cairn_store_t *store;
     char parent[CAIRN_CHECKPOINT_ID_MAX];  /* fork point of this run */
     uint64_t created_ms;
+    uint64_t signature_since; /* RunRecord.signature_since: where the
+                                 checkpoints of wf's signature start */
     uint64_t last_checkpoint;              /* superstep, or NO_CHECKPOINT */
     uint64_t pending_step;  /* the superstep that may have pending writes
                                in the store (stored early or found at

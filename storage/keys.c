@@ -108,3 +108,31 @@ cairn__checkpoint_id_parse(const char *id, char *run_id, size_t run_id_size,
     *superstep = strtoull(at + 1, NULL, 10);
     return true;
 }
+
+bool
+cairn__versions_next(cairn__versions_t *v, const uint8_t *key, size_t len,
+                     uint64_t *step, uint64_t *superseded)
+{
+    size_t group_len = len - 8;
+    *step = ~cairn__key_read_u64(key + group_len);
+    if (!v->group || group_len != v->group_len
+        || memcmp(key, v->group, group_len) != 0) {
+        free(v->group);
+        v->group = malloc(group_len ? group_len : 1);
+        if (!v->group)
+            return false;
+        memcpy(v->group, key, group_len);
+        v->group_len = group_len;
+        v->newer = UINT64_MAX;
+    }
+    *superseded = v->newer;
+    v->newer = *step;
+    return true;
+}
+
+void
+cairn__versions_free(cairn__versions_t *v)
+{
+    free(v->group);
+    memset(v, 0, sizeof *v);
+}

@@ -57,6 +57,26 @@ cairn__key_state_group(cairn__key_t *key, const char *run_id,
 bool
 cairn__key_has_prefix(const uint8_t *data, size_t len, const cairn__key_t *prefix);
 
+/* The versions of state keys, met in key order (a key's versions newest
+ * first): which superstep wrote the version at hand and which one
+ * superseded it. The checkpoints that resolve to that version are those
+ * in [step, superseded). gc and verify walk a run's state with it. */
+typedef struct {
+    uint8_t *group;    /* the current key without its version (owned) */
+    size_t group_len;
+    uint64_t newer;    /* superstep of its next newer version */
+} cairn__versions_t;
+
+/* Feeds the state key (RUN \0 SCOPE \0 NAME \0 ~SUPERSTEP, len >= 8):
+ * *step is its version, *superseded that of the next newer version of
+ * the same key, UINT64_MAX when it is the newest. false on
+ * out-of-memory. */
+bool
+cairn__versions_next(cairn__versions_t *v, const uint8_t *key, size_t len,
+                     uint64_t *step, uint64_t *superseded);
+void
+cairn__versions_free(cairn__versions_t *v);
+
 /* Splits "RUN@N" into run id and superstep; false when malformed. */
 bool
 cairn__checkpoint_id_parse(const char *id, char *run_id, size_t run_id_size,

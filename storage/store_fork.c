@@ -347,6 +347,16 @@ cairn_store_fork(cairn_store_t *self, const char *checkpoint_id,
     run.updated_ms = now;
     run.reason = (char *)(inflight.pending ? "fork" : "");
     run.max_supersteps = parent.run->max_supersteps;
+    /* The parent went on with another workflow (a forced resume) after
+     * the fork point: the fork's checkpoint carries the old signature,
+     * its record the run's current one, as after a forced resume. */
+    bool same_signature =
+        parent.manifest->signature.len == parent.run->signature.len
+        && (!parent.run->signature.len
+            || memcmp(parent.manifest->signature.data,
+                      parent.run->signature.data, parent.run->signature.len)
+                   == 0);
+    run.signature_since = same_signature ? 0 : superstep + 1;
     run.spec = parent.run->spec;
     run.plugins = parent.run->plugins;
     run.n_plugins = parent.run->n_plugins;

@@ -206,7 +206,10 @@ s_resolve_segment(cairn_store_t *self, const s_segment_t *segment,
         const char *scope_copy = (const char *)seek.data + prefix.len;
         const char *name_copy = scope_copy + strlen(scope_copy) + 1;
         ops->iter_seek(it, seek.data, seek.len);
-        if (ops->iter_valid(it)) {
+        /* The next seek forgets a read error: catch it here. */
+        if (!ops->iter_valid(it))
+            rc = ops->iter_status(it, err);
+        else {
             const uint8_t *found = ops->iter_key(it, &len);
             if (len == mark + 8 && memcmp(found, seek.data, mark) == 0)
                 rc = s_take_version(self, it, scopes, scope_copy, name_copy,
@@ -216,13 +219,14 @@ s_resolve_segment(cairn_store_t *self, const s_segment_t *segment,
         seek.len = mark;
         cairn__key_add_u64(&seek, UINT64_MAX);
         cairn__key_add_bytes(&seek, "", 1);
+        if (rc != CAIRN_OK)
+            break;
         if (seek.out_of_memory)
             rc = cairn_error_set(err, CAIRN_ENOMEM, "out of memory");
         else
             ops->iter_seek(it, seek.data, seek.len);
     }
-    if (it)
-        ops->iter_free(it);
+    rc = cairn__store_iter_end(self, it, rc, err);
     cairn__key_free(&prefix);
     cairn__key_free(&seek);
     return rc;
@@ -338,9 +342,72 @@ s_load_outputs(cairn_store_t *self, cairn_checkpoint_t *cp,
         if (record)
             cairn__output_record__free_unpacked(record, NULL);
     }
+    rc = cairn__store_iter_end(self, it, rc, err);
+    cairn__key_free(&prefix);
+    return rc;
+}
+
+/* The first stored checkpoint of run_id after superstep; NULL when none
+ * (or it does not decode: the caller only wants to explain a gap). */
+static Cairn__CheckpointRecord *
+s_next_checkpoint(cairn_store_t *self, const char *run_id, uint64_t superstep)
+{
+    const cairn__backend_ops_t *ops = self->backend->ops;
+    cairn__iter_t *it = ops->iter_new(self->backend, CAIRN__CF_CHECKPOINTS);
+    cairn__key_t key = {0};
+    cairn__key_step(&key, run_id, superstep);
+    Cairn__CheckpointRecord *next = NULL;
+    if (it && !key.out_of_memory) {
+        ops->iter_seek(it, key.data, key.len);
+        size_t len, value_len;
+        const uint8_t *found = ops->iter_valid(it) ? ops->iter_key(it, &len)
+                                                   : NULL;
+        if (found && len == key.len
+            && memcmp(found, key.data, key.len - 8) == 0) {
+            const uint8_t *value = ops->iter_value(it, &value_len);
+            cairn_error_t ignored;
+            if (cairn__record_unpack(&cairn__checkpoint_record__descriptor,
+                                     value, value_len, "checkpoint",
+                                     (ProtobufCMessage **)&next, &ignored)
+                != CAIRN_OK)
+                next = NULL;
+        }
+    }
     if (it)
         ops->iter_free(it);
-    cairn__key_free(&prefix);
+    cairn__key_free(&key);
+    return next;
+}
+
+/* CAIRN_ENOTFOUND for a checkpoint that is not stored, saying so when
+ * retention deleted it: the next kept checkpoint of the run records that
+ * its parent (at or after superstep) was pruned. */
+static int
+s_unknown_checkpoint(cairn_store_t *self, const char *checkpoint_id,
+                     const char *run_id, uint64_t superstep,
+                     cairn_error_t *err)
+{
+    Cairn__CheckpointRecord *next = s_next_checkpoint(self, run_id, superstep);
+    char parent_run[80];
+    uint64_t parent_step = 0;
+    bool pruned = next && next->parent_pruned
+                  && cairn__checkpoint_id_parse(next->parent, parent_run,
+                                                sizeof parent_run,
+                                                &parent_step)
+                  && strcmp(parent_run, run_id) == 0
+                  && parent_step >= superstep;
+    int rc;
+    if (pruned)
+        rc = cairn_error_set(err, CAIRN_ENOTFOUND,
+                             "checkpoint '%s' was deleted by retention (gc); "
+                             "the next kept checkpoint of run %s is %s@%llu",
+                             checkpoint_id, run_id, run_id,
+                             (unsigned long long)next->superstep);
+    else
+        rc = cairn_error_set(err, CAIRN_ENOTFOUND, "unknown checkpoint '%s'",
+                             checkpoint_id);
+    if (next)
+        cairn__checkpoint_record__free_unpacked(next, NULL);
     return rc;
 }
 
@@ -358,8 +425,8 @@ cairn__store_read_checkpoint(cairn_store_t *self, const char *checkpoint_id,
                                &cairn__checkpoint_record__descriptor, what,
                                (ProtobufCMessage **)manifest, err);
     if (rc == CAIRN_ENOTFOUND)
-        return cairn_error_set(err, rc, "unknown checkpoint '%s'",
-                               checkpoint_id);
+        return s_unknown_checkpoint(self, checkpoint_id, run_id, superstep,
+                                    err);
     if (rc != CAIRN_OK)
         return rc;
     cairn__key_step(&self->key, run_id, superstep);

@@ -109,12 +109,26 @@ typedef enum {
 } cairn_cpu_placement_t;
 /* Where the executors of a lost worker go (cairn_engine_options_t). An
  * executor with a label, or of a type only workers offer, can only go to
- * another worker that fits it, whatever the choice. */
+ * another worker that fits it, whatever the choice.
+ *
+ * The executor the lost worker was running (the first of its work items
+ * without a Done: a host runs them in order) loses that attempt, with the
+ * error "worker W was lost while running it (attempt N)": it is retried
+ * while its retry policy's max_attempts allows (3 attempts when the
+ * policy has 1; the policy's `on` is not consulted), then its messages
+ * of the superstep are dead-lettered (CAIRN_ON_FAILURE_DEAD_LETTER) or
+ * the run fails (CAIRN_EHANDLER). Its handler may be what killed the
+ * worker, so under CAIRN_WORKER_LOSS_WORKER it runs only on workers for
+ * the rest of the run (waiting, bounded by worker_wait_ms, for one). */
 typedef enum {
     CAIRN_WORKER_LOSS_WORKER = 0, /* another worker offering the type
-                                     (spread over them), else in-process */
+                                     (spread over them), else in-process,
+                                     except the executor it was running */
     CAIRN_WORKER_LOSS_IN_PROCESS, /* in-process when the coordinator knows
-                                     the type, else another worker */
+                                     the type, else another worker; also
+                                     the executor it was running (a
+                                     crashing handler then crashes the
+                                     coordinator) */
 } cairn_worker_loss_t;
 
 typedef struct {
@@ -252,9 +266,39 @@ cairn_engine_open(cairn_engine_t **out, const cairn_registry_t *registry,
                   const cairn_engine_options_t *opts, cairn_error_t *err)
     CAIRN_WARN_UNUSED;
 
-/* Stops the hosts and frees everything. Accepts NULL; nulls *self_p. */
+/* Stops the hosts and frees everything. Accepts NULL; nulls *self_p.
+ * Waits for every host thread, also one stuck in a handler that ran past
+ * its timeout_ms (see cairn_engine_close to bound that wait). */
 CAIRN_EXPORT void
 cairn_engine_destroy(cairn_engine_t **self_p);
+
+/* cairn_engine_close's wait_ms for "as long as it takes". */
+#define CAIRN_WAIT_FOREVER UINT32_MAX
+/* The wait the cairn command gives handlers stuck at its end. */
+#define CAIRN_ENGINE_STOP_WAIT_MS 500
+
+/* cairn_engine_destroy with a bounded wait, for a caller that must end
+ * (a command whose run is over). Returns how many host threads it left
+ * behind. Accepts NULL (returns 0); nulls *self_p.
+ *
+ * A C handler cannot be interrupted: one that ran past its timeout_ms
+ * (its host was replaced) or was still running when a run was cancelled
+ * keeps its host thread busy. Hosts that are not inside a handler stop
+ * at once; those that are get wait_ms in all, then are left running,
+ * detached. What a thread left behind keeps (leaked on purpose; it frees
+ * it itself once its handler returns, sending nothing): its host (a
+ * DEALER socket, the executor instances and state copies it held) and,
+ * borrowed, the registry the engine was opened with and the code of its
+ * plugins. So when this returns > 0: do NOT destroy that registry (nor
+ * unload its plugins) while the process lives, and end the process
+ * soon, after closing stores (their lock) and flushing output, with
+ * _exit(): exit() runs czmq's atexit clean-up, which closes the sockets
+ * of a thread still running (a libzmq assertion may abort it). Side
+ * effects of the stuck handler outside the engine still happen. `cairn
+ * run`, `resume` and `recover` do exactly that (docs/concepts.md §6b).
+ * Not thread-safe; no run of this engine may be in progress. */
+CAIRN_EXPORT size_t
+cairn_engine_close(cairn_engine_t **self_p, uint32_t wait_ms);
 
 /* Number of host threads the engine runs. */
 CAIRN_EXPORT size_t

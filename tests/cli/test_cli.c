@@ -2656,8 +2656,11 @@ test_cli_hitl_bad_responses(void **state)
 }
 
 #include "timetravel_cases.h"
+#include "storage_cases.h"
 #include "runrecord_cases.h"
+#include "lineage_cases.h"
 #include "listen_cases.h"
+#include "worker_loss_cases.h"
 
 /* ---- run control: pause, cancel, signals, the control endpoint ---- */
 
@@ -3111,8 +3114,11 @@ main(void)
         T(test_cli_hitl_reject),
         T(test_cli_hitl_bad_responses),
         TIMETRAVEL_TESTS,
+        STORAGE_TESTS,
         RUNRECORD_TESTS,
+        LINEAGE_TESTS,
         LISTEN_TESTS,
+        WORKER_LOSS_TESTS,
         T(test_cli_pause_and_cancel_live_run),
         T(test_cli_runs_live_superstep),
         T(test_cli_sigint_pauses),

@@ -33,6 +33,9 @@ static uint32_t s_attempts;                   /* guarded by s_lock */
 static uint32_t s_other_calls;                /* guarded by s_lock */
 static uint32_t s_fail_first;                 /* guarded by s_lock */
 static uint32_t s_sleep_ms;                   /* guarded by s_lock */
+static uint32_t s_slow_returned;              /* guarded by s_lock */
+static size_t s_left;  /* host threads an engine close left behind: the
+                          registry must then outlive them (engine.h) */
 /* s_sleep_ms S_HOLD: the first attempt waits (bounded by S_HOLD_MAX_MS)
  * until s_release(), so a test can tell that a run ended while it was
  * still busy without timing anything. */
@@ -136,6 +139,9 @@ s_slow(cairn_ctx_t *ctx, const cairn_msg_t *msg)
     int rc = s_bump(ctx);
     size_t len;
     const uint8_t *payload = cairn_msg_payload(msg, &len);
+    pthread_mutex_lock(&s_lock);
+    s_slow_returned++;
+    pthread_mutex_unlock(&s_lock);
     return rc ? rc : cairn_ctx_yield_output(ctx, payload, len);
 }
 
@@ -215,7 +221,8 @@ s_group_teardown(void **state)
 {
     (void)state;
     cairn_engine_destroy(&s_engine);
-    cairn_registry_destroy(&s_registry);
+    if (s_left == 0)
+        cairn_registry_destroy(&s_registry);
     return 0;
 }
 
@@ -425,6 +432,48 @@ test_retry_timeout_without_retry_fails(void **state)
     cairn_workflow_destroy(&wf);
 }
 
+/* A handler stuck past its timeout does not hold up closing its engine:
+ * cairn_engine_close returns after CAIRN_ENGINE_STOP_WAIT_MS, not when
+ * the sleeper wakes, and says it left one host thread behind. That
+ * thread ends by itself once its handler returns. */
+static void
+test_retry_close_leaves_a_stuck_host(void **state)
+{
+    (void)state;
+    s_reset(0, 3000);
+    pthread_mutex_lock(&s_lock);
+    uint32_t returned = s_slow_returned;
+    pthread_mutex_unlock(&s_lock);
+    cairn_engine_options_t opts = {.host_threads = 1};
+    cairn_engine_t *engine = NULL;
+    cairn_error_t err;
+    assert_int_equal(cairn_engine_open(&engine, s_registry, &opts, &err), 0);
+    cairn_workflow_t *wf = s_workflow("t.slow", NULL, 100);
+    cairn_result_t *result = NULL;
+    assert_int_equal(cairn_engine_run(engine, wf, "go", 2, NULL, &result, &err),
+                     CAIRN_OK);
+    assert_int_equal(cairn_result_status(result), CAIRN_STATUS_FAILED);
+    uint64_t start = s_now_us();
+    s_left = cairn_engine_close(&engine, CAIRN_ENGINE_STOP_WAIT_MS);
+    uint64_t took = s_now_us() - start;
+    assert_null(engine);
+    assert_int_equal(s_left, 1);
+    assert_true(took >= CAIRN_ENGINE_STOP_WAIT_MS * 900u);
+    assert_true(took < 2000000u); /* the handler sleeps 3 s */
+    /* The stuck handler still comes back (bounded wait). */
+    uint32_t now_returned = returned;
+    for (int i = 0; i < 1000 && now_returned == returned; i++) {
+        struct timespec ts = {0, 10 * 1000000L};
+        nanosleep(&ts, NULL);
+        pthread_mutex_lock(&s_lock);
+        now_returned = s_slow_returned;
+        pthread_mutex_unlock(&s_lock);
+    }
+    assert_true(now_returned > returned);
+    cairn_result_destroy(&result);
+    cairn_workflow_destroy(&wf);
+}
+
 /* Of three messages in one superstep the one that fails its executor on
  * every attempt is set aside; the executor runs again on the other two,
  * the run completes, and the checkpoint lists the dead letter. */
@@ -510,6 +559,7 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_retry_close_leaves_a_stuck_host),
         cmocka_unit_test(test_retry_third_attempt_succeeds),
         cmocka_unit_test(test_retry_exhausted_fails),
         cmocka_unit_test(test_retry_only_on_timeout_skips_errors),

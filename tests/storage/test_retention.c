@@ -13,6 +13,8 @@
  */
 #include "store_fixture.h"
 
+#include "storage/store_internal.h"
+
 /* Dumps of checkpoints RUN@first..RUN@last (index k - first). */
 typedef struct {
     char *dumps[64];
@@ -91,6 +93,29 @@ s_assert_gone(cairn_store_t *store, const char *id)
     assert_null(cp);
 }
 
+/* Asserts that verify finds nothing, printing what it found. */
+static void
+s_print_problem(const char *run_id, const char *checkpoint,
+                const char *problem, void *userdata)
+{
+    (void)userdata;
+    print_message("verify: %s: %s\n", checkpoint ? checkpoint : run_id,
+                  problem);
+}
+
+static void
+s_assert_verified(cairn_store_t *store)
+{
+    size_t problems = 99;
+    cairn_error_t err;
+    int rc = cairn_store_verify(store, NULL, s_print_problem, NULL, &problems,
+                                &err);
+    if (rc != CAIRN_OK)
+        fail_msg("verify = %s: %s", cairn_err_name(rc), err.message);
+    if (problems)
+        fail_msg("verify found %zu problem(s) in a sound store", problems);
+}
+
 /* ---- keep last N ------------------------------------------------------------- */
 
 static void
@@ -110,6 +135,14 @@ test_retain_keep_last(void **state)
     assert_string_equal(latest, "RUN@30");
     s_assert_gone(fx->store, "RUN@25");
     s_assert_gone(fx->store, "RUN@0");
+    /* the oldest kept checkpoint records that retention took its parent */
+    cairn_error_t err;
+    cairn_checkpoint_t *cp = NULL;
+    assert_int_equal(cairn_store_load(fx->store, "RUN@3", &cp, &err),
+                     CAIRN_ENOTFOUND);
+    fx_assert_mentions(&err, "checkpoint 'RUN@3' was deleted by retention");
+    fx_assert_mentions(&err, "next kept checkpoint of run RUN is RUN@26");
+    s_assert_verified(fx->store);
     /* retention alone changes nothing the kept ones read */
     s_assert_snapshot(fx->store, "RUN", &kept);
 
@@ -118,6 +151,7 @@ test_retain_keep_last(void **state)
      * a/count 25 27 29, b/count 26 28 30 and phase 2: 12 stay. */
     assert_int_equal(s_gc(fx->store), 49);
     s_assert_snapshot(fx->store, "RUN", &kept);
+    s_assert_verified(fx->store);
     for (long k = 26; k <= 30; k++) {
         char id[32];
         snprintf(id, sizeof id, "RUN@%ld", k);
@@ -155,6 +189,7 @@ test_retain_applies_to_every_run(void **state)
     fx_assert_steps(fx->store, "A", NULL, "8 7");
     fx_assert_steps(fx->store, "B", NULL, "3 2");
     assert_true(s_gc(fx->store) > 0);
+    s_assert_verified(fx->store);
     char *dump = fx_load_dump(fx->store, "A@7");
     char *expected = fx_expect_checkpoint(8, 7, false);
     assert_string_equal(dump, expected);
@@ -185,6 +220,7 @@ test_retain_newest_always_kept(void **state)
     assert_int_equal(s_retain(fx->store, 1, 1), 0);
     fx_assert_steps(fx->store, "RUN", NULL, "10");
     assert_true(s_gc(fx->store) > 0);
+    s_assert_verified(fx->store);
     char *dump = fx_load_dump(fx->store, "RUN@10");
     char *expected = fx_expect_checkpoint(10, 10, false);
     assert_string_equal(dump, expected);
@@ -212,6 +248,7 @@ test_retain_older_than(void **state)
     fx_assert_steps(fx->store, "OLD", NULL, "6");
     fx_assert_steps(fx->store, "NEW", NULL, "6 5 4 3 2 1 0");
     assert_true(s_gc(fx->store) > 0);
+    s_assert_verified(fx->store);
     char *dump = fx_load_dump(fx->store, "OLD@6");
     char *expected = fx_expect_checkpoint(6, 6, false);
     assert_string_equal(dump, expected);
@@ -279,11 +316,13 @@ test_gc_keeps_what_a_fork_reads(void **state)
     assert_string_equal(parent_latest, expected);
     free(expected);
 
-    /* P keeps P@10 (F keeps F@10): P: 10 deleted, F (3..10): 7 */
-    assert_int_equal(s_retain(fx->store, 1, 0), 17);
-    fx_assert_steps(fx->store, "P", NULL, "10");
+    /* P keeps P@10 and its fork point P@3 (F keeps F@10): P: 9 deleted,
+     * F (3..10): 7 */
+    assert_int_equal(s_retain(fx->store, 1, 0), 16);
+    fx_assert_steps(fx->store, "P", NULL, "10 3");
     fx_assert_steps(fx->store, "F", NULL, "10");
     assert_true(s_gc(fx->store) > 0);
+    s_assert_verified(fx->store);
     char *dump = fx_load_dump(fx->store, "F@10");
     assert_string_equal(dump, fork_latest);
     free(dump);
@@ -344,6 +383,92 @@ test_resume_after_gc(void **state)
     cairn_result_destroy(&resumed);
     cairn_result_destroy(&stopped);
     cairn_workflow_destroy(&wf);
+}
+
+/* The pruned-lineage rule end to end: after retention, the oldest kept
+ * checkpoint is where the run's history starts; verify, fork, load and
+ * export/import agree on that, and a checkpoint lost otherwise is still
+ * reported. */
+static void
+test_pruned_lineage(void **state)
+{
+    fx_t *fx = *state;
+    cairn_result_t *result = fx_run_cycle(fx->store, "RUN", "10");
+    cairn_error_t err;
+    char id[CAIRN_CHECKPOINT_ID_MAX];
+    /* a fork at RUN@3 before retention: its fork point stays */
+    assert_int_equal(cairn_store_fork(fx->store, "RUN@3", "EARLY", NULL, id,
+                                      &err),
+                     CAIRN_OK);
+    char *early = fx_load_dump(fx->store, "EARLY@3");
+    assert_int_equal(s_retain(fx->store, 3, 0), 10 - 3);
+    fx_assert_steps(fx->store, "RUN", NULL, "10 9 8 3");
+    assert_true(s_gc(fx->store) > 0);
+    fx_reopen(fx);
+    s_assert_verified(fx->store);
+    char *dump = fx_load_dump(fx->store, "EARLY@3");
+    assert_string_equal(dump, early);
+    free(dump);
+
+    /* a fork of a kept checkpoint works and verifies */
+    assert_int_equal(cairn_store_fork(fx->store, "RUN@8", "LATE", NULL, id,
+                                      &err),
+                     CAIRN_OK);
+    s_assert_verified(fx->store);
+    dump = fx_load_dump(fx->store, "LATE@8");
+    char *expected = fx_expect_checkpoint_as(10, 8, false, "paused");
+    assert_string_equal(dump, expected);
+    free(dump);
+    free(expected);
+    /* of a pruned one it fails, saying why */
+    assert_int_equal(cairn_store_fork(fx->store, "RUN@5", "NOPE", NULL, id,
+                                      &err),
+                     CAIRN_ENOTFOUND);
+    fx_assert_mentions(&err, "'RUN@5' was deleted by retention");
+    fx_assert_mentions(&err, "next kept checkpoint of run RUN is RUN@8");
+    /* never existed: the plain message */
+    assert_int_equal(cairn_store_fork(fx->store, "RUN@50", "NOPE", NULL, id,
+                                      &err),
+                     CAIRN_ENOTFOUND);
+    fx_assert_mentions(&err, "unknown checkpoint 'RUN@50'");
+
+    /* exported and imported, the pruned run verifies in the new store */
+    FILE *file = tmpfile();
+    assert_non_null(file);
+    assert_int_equal(cairn_store_export(fx->store, "LATE", file, &err),
+                     CAIRN_OK);
+    rewind(file);
+    cairn_store_t *other = fx_aux_store(fx, "imported");
+    assert_int_equal(cairn_store_import(other, file, NULL, id, &err),
+                     CAIRN_OK);
+    fclose(file);
+    s_assert_verified(other);
+    char *there = fx_load_dump(other, "RUN@9");
+    char *here = fx_load_dump(fx->store, "RUN@9");
+    assert_string_equal(there, here);
+    free(there);
+    free(here);
+
+    /* a checkpoint lost without retention is still damage */
+    cairn_store_t *store = fx->store;
+    const cairn__backend_ops_t *ops = store->backend->ops;
+    cairn__key_t key = {0};
+    cairn__key_step(&key, "RUN", 9);
+    cairn__batch_t *batch = ops->batch_new(store->backend);
+    ops->batch_delete(batch, CAIRN__CF_CHECKPOINTS, key.data, key.len);
+    ops->batch_delete(batch, CAIRN__CF_INFLIGHT, key.data, key.len);
+    assert_int_equal(ops->batch_commit(store->backend, batch, true, &err),
+                     CAIRN_OK);
+    ops->batch_free(batch);
+    cairn__key_free(&key);
+    size_t problems = 0;
+    assert_int_equal(cairn_store_verify(store, "RUN", NULL, NULL, &problems,
+                                        &err),
+                     CAIRN_OK);
+    assert_int_equal(problems, 1);
+
+    free(early);
+    cairn_result_destroy(&result);
 }
 
 /* ---- deleting runs ------------------------------------------------------------- */
@@ -479,6 +604,8 @@ main(void)
         FX_TEST(test_gc_keeps_what_a_fork_reads, memory),
         FX_TEST(test_resume_after_gc, rocksdb),
         FX_TEST(test_resume_after_gc, memory),
+        FX_TEST(test_pruned_lineage, rocksdb),
+        FX_TEST(test_pruned_lineage, memory),
         FX_TEST(test_delete_run, rocksdb),
         FX_TEST(test_delete_run, memory),
         FX_TEST(test_read_only_refuses, rocksdb),
