@@ -8,13 +8,16 @@
  *     defaults, predicates, max_supersteps, the checkpoint policy. Each
  *     problem is reported with its JSON path ("edges[0].switch[1].when").
  *   - cairn_builder_build() checks the graph: id syntax, duplicate ids,
- *     unknown types and executors, predicate arguments, configs. Its
- *     message names an executor or an edge number; s_build_failed() maps
- *     that back to the JSON path it came from, so that every error reads
- *     "FILE: PATH: MESSAGE" (or "FILE: line L, column C: MESSAGE").
+ *     unknown types and executors, predicate arguments, configs. It
+ *     reports the problem as (subject, index, field, item) beside its
+ *     message; s_build_failed() turns that into the JSON path it came
+ *     from, so that every error reads "FILE: PATH: MESSAGE" (or "FILE:
+ *     line L, column C: MESSAGE"). The message is never parsed.
  *
- * Invariant: the builder receives one edge per element of "edges", in
- * document order, so the builder's "edge #N" is edges[N-1]. Configs and
+ * Invariant: the builder receives one executor per element of
+ * "executors" and one edge per element of "edges", in document order, so
+ * the builder's executor i is executors[i] and its edge e is edges[e]
+ * (one target per to[j] or switch[j], one source per from[j]). Configs and
  * predicates are handed on as compact JSON text (configs with sorted
  * keys, so that key order does not change the workflow signature);
  * ${VAR} references are left as written and resolved by executor types
@@ -237,13 +240,6 @@ s_pred_free(s_pred_t *pred)
     free(pred->name);
     free(pred->arg);
     memset(pred, 0, sizeof *pred);
-}
-
-/* The name of a predicate object ({"eq": "x"} -> "eq"), or NULL. */
-static const char *
-s_predicate_name(json_t *when)
-{
-    return json_object_iter_key(json_object_iter(when));
 }
 
 /* Reads a predicate ({"eq": "x"}) at path: cairn_predicate_from_json()
@@ -787,167 +783,62 @@ s_document(const s_loader_t *self, json_t *root, cairn_spec_checkpoint_t *cp)
     return rc == CAIRN_OK ? rc : s_builder_failed(self, rc);
 }
 
-/* ---- mapping build errors back to paths --------------------------------- */
+/* ---- mapping build problems back to paths ------------------------------ */
 
-/* True when msg contains before + name + after (without allocating). */
-static bool
-s_mentions(const char *msg, const char *before, const char *name,
-           const char *after)
-{
-    size_t before_len = strlen(before), name_len = strlen(name);
-    for (const char *p = strstr(msg, before); p; p = strstr(p + 1, before)) {
-        const char *rest = p + before_len;
-        if (strncmp(rest, name, name_len) == 0
-            && strncmp(rest + name_len, after, strlen(after)) == 0)
-            return true;
-    }
-    return false;
-}
-
-/* Builder messages about one executor start "executor 'ID': ..." or
- * "executor 'ID' (type 'T'): bad config: ...". Finds that executor
- * (for a duplicate: its second occurrence) and the field at fault. */
-static bool
-s_executor_path(json_t *root, const char *msg, char *path)
-{
-    static const char head[] = "executor '";
-    json_t *list = json_object_get(root, "executors");
-    size_t i, found = SIZE_MAX;
-    json_t *exec;
-    const char *rest = NULL;
-    if (strncmp(msg, head, sizeof head - 1) != 0)
-        return false;
-    json_array_foreach(list, i, exec)
-    {
-        const char *id = json_string_value(json_object_get(exec, "id"));
-        size_t len = id ? strlen(id) : 0;
-        if (!id || strncmp(msg + sizeof head - 1, id, len) != 0)
-            continue;
-        const char *tail = msg + sizeof head - 1 + len;
-        if (strncmp(tail, "':", 2) != 0 && strncmp(tail, "' (", 3) != 0)
-            continue;
-        bool first_of_duplicate =
-            found == SIZE_MAX && strncmp(tail, "': duplicate", 12) == 0;
-        found = i;
-        rest = tail + 1;
-        if (!first_of_duplicate)
-            break;
-    }
-    if (found == SIZE_MAX)
-        return false;
-    const char *field = "";
-    if (strncmp(rest, ": duplicate", 11) == 0
-        || strncmp(rest, ": id must", 9) == 0)
-        field = ".id";
-    else if (strncmp(rest, ": unknown executor type", 23) == 0)
-        field = ".type";
-    else if (strncmp(rest, ": label '", 9) == 0)
-        field = ".label";
-    else if (strncmp(rest, " (type '", 8) == 0) /* "...): bad config: " */
-        field = ".config";
-    s_path(path, "executors[%zu]%s", found, field);
-    return true;
-}
-
-/* Narrows the path of edges[e] to the field holding the executor id the
- * builder says is unknown: from, from[j], to, to[j] or switch[j].to. */
+/* The path of the JSON value behind field (item) of edges[e], the edge
+ * JSON being edge: the loader adds one switch case per switch[j], one
+ * target per to[j], one source per from[j]. Only an unknown executor
+ * names one element of a from/to list; other problems there (a repeated
+ * source) name the list. */
 static void
-s_edge_field_unknown(json_t *edge, size_t e, const char *msg, char *path)
+s_edge_field_path(json_t *edge, size_t e, const cairn_build_problem_t *pb,
+                  char *path)
 {
-    static const char *const fields[] = {"from", "to"};
-    for (size_t f = 0; f < 2; f++) {
-        json_t *value = json_object_get(edge, fields[f]);
-        const char *id = json_string_value(value);
-        if (id && s_mentions(msg, "unknown executor '", id, "'")) {
-            s_path(path, "edges[%zu].%s", e, fields[f]);
-            return;
-        }
-        size_t j;
-        json_t *item;
-        json_array_foreach(value, j, item)
-        {
-            id = json_string_value(item);
-            if (id && s_mentions(msg, "unknown executor '", id, "'")) {
-                s_path(path, "edges[%zu].%s[%zu]", e, fields[f], j);
-                return;
-            }
-        }
-    }
-    size_t j;
-    json_t *item;
-    json_array_foreach(json_object_get(edge, "switch"), j, item)
-    {
-        const char *id = json_string_value(json_object_get(item, "to"));
-        if (id && s_mentions(msg, "unknown executor '", id, "'")) {
-            s_path(path, "edges[%zu].switch[%zu].to", e, j);
-            return;
-        }
-    }
+    bool is_switch = json_object_get(edge, "switch") != NULL;
+    bool element = pb->kind == CAIRN_BUILD_UNKNOWN_EXECUTOR;
+    const char *field = pb->field;
+    if (strcmp(field, "from") != 0 && strcmp(field, "to") != 0
+        && strcmp(field, "when") != 0)
+        s_path(path, "edges[%zu]", e);
+    else if (is_switch && strcmp(field, "from") != 0)
+        s_path(path, "edges[%zu].switch[%zu].%s", e, pb->item, field);
+    else if (element && json_is_array(json_object_get(edge, field)))
+        s_path(path, "edges[%zu].%s[%zu]", e, field, pb->item);
+    else
+        s_path(path, "edges[%zu].%s", e, field);
 }
 
-/* Narrows the path of edges[e] to the "when" whose predicate the builder
- * names: when or switch[j].when. */
-static void
-s_edge_field_predicate(json_t *edge, size_t e, const char *msg, char *path)
-{
-    const char *name = s_predicate_name(json_object_get(edge, "when"));
-    if (name && s_mentions(msg, "predicate '", name, "'")) {
-        s_path(path, "edges[%zu].when", e);
-        return;
-    }
-    size_t j;
-    json_t *item;
-    json_array_foreach(json_object_get(edge, "switch"), j, item)
-    {
-        name = s_predicate_name(json_object_get(item, "when"));
-        if (name && s_mentions(msg, "predicate '", name, "'")) {
-            s_path(path, "edges[%zu].switch[%zu].when", e, j);
-            return;
-        }
-    }
-}
-
-/* Builder messages about an edge start "KIND #N ...", N counting every
- * edge from 1; the loader added edges[i] as edge #i+1. */
-static bool
-s_edge_path(json_t *root, const char *msg, char *path)
-{
-    static const char *const kinds[] = {"edge #", "fan-out edge #",
-                                        "switch edge #", "fan-in edge #"};
-    const char *number = NULL;
-    for (size_t k = 0; k < 4 && !number; k++)
-        if (strncmp(msg, kinds[k], strlen(kinds[k])) == 0)
-            number = msg + strlen(kinds[k]);
-    if (!number || *number < '1' || *number > '9')
-        return false;
-    size_t n = (size_t)strtoull(number, NULL, 10);
-    json_t *edge = json_array_get(json_object_get(root, "edges"), n - 1);
-    if (!edge)
-        return false;
-    s_path(path, "edges[%zu]", n - 1);
-    if (strstr(msg, ": unknown executor '"))
-        s_edge_field_unknown(edge, n - 1, msg, path);
-    else if (strstr(msg, "predicate '"))
-        s_edge_field_predicate(edge, n - 1, msg, path);
-    else if (strstr(msg, "' is listed twice"))
-        s_path(path, "edges[%zu].from", n - 1);
-    return true;
-}
-
-/* Reports a cairn_builder_build() failure as "FILE: PATH: MESSAGE". */
+/* Reports a cairn_builder_build_with() failure as "FILE: PATH: MESSAGE".
+ * The loader adds executors[i] as the builder's executor i and edges[e]
+ * as its edge e, so (subject, index, field) is a JSON path. */
 static int
 s_build_failed(const s_loader_t *self, json_t *root,
-               const cairn_error_t *build_err)
+               const cairn_error_t *build_err, const cairn_build_problem_t *pb)
 {
     const char *msg = build_err->message;
     char path[S_PATH_MAX];
     if (build_err->code != CAIRN_EVALIDATION)
         return cairn_error_set(self->err, build_err->code, "%s: %s", self->what,
                                msg);
-    if (s_executor_path(root, msg, path) || s_edge_path(root, msg, path))
+    json_t *edge = json_array_get(json_object_get(root, "edges"), pb->index);
+    switch (pb->subject) {
+    case CAIRN_BUILD_AT_EXECUTOR:
+        s_path(path, "executors[%zu]%s%s", pb->index, *pb->field ? "." : "",
+               pb->field);
         return s_fail(self, path, "%s", msg);
-    if (strncmp(msg, "start: ", 7) == 0)
-        return s_fail(self, "start", "%s", msg + 7);
+    case CAIRN_BUILD_AT_EDGE:
+        if (!edge)
+            break;
+        s_edge_field_path(edge, pb->index, pb, path);
+        return s_fail(self, path, "%s", msg);
+    case CAIRN_BUILD_AT_START:
+        /* The builder's message begins "start: ", which is the path
+         * itself: say the rest without repeating it. */
+        return s_fail(self, "start", "unknown executor '%s'",
+                      json_string_value(json_object_get(root, "start")));
+    default:
+        break;
+    }
     return s_fail(self, "$", "%s", msg);
 }
 
@@ -996,10 +887,11 @@ cairn_spec_load_with(const char *text, size_t len, const char *what,
                           : s_builder_failed(&self, CAIRN_ENOMEM);
     if (rc == CAIRN_OK) {
         cairn_error_t build_err;
+        cairn_build_problem_t problem;
         cairn_error_clear(&build_err);
-        rc = cairn_builder_build(self.builder, out, &build_err);
+        rc = cairn_builder_build_with(self.builder, out, &build_err, &problem);
         if (rc != CAIRN_OK)
-            rc = s_build_failed(&self, root, &build_err);
+            rc = s_build_failed(&self, root, &build_err, &problem);
     }
     if (rc == CAIRN_OK && checkpoint)
         *checkpoint = cp;

@@ -4,7 +4,13 @@
  * are added (other than missing arguments), everything is checked in
  * cairn_builder_build(), which reports the first problem naming the
  * executor or edge. That way the order of add calls never matters.
+ *
+ * Every validation problem is reported twice, in words (err) and as a
+ * cairn_build_problem_t (kind, subject, index in add order, field), so
+ * that callers such as the spec loader never parse the words.
  */
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -286,6 +292,43 @@ cairn_builder_allow_worker_types(cairn_builder_t *self, bool allow)
         self->worker_types = allow;
 }
 
+/* Where build problems go: the words into err (may be NULL), the
+ * structured description into problem (never NULL). */
+typedef struct {
+    cairn_error_t *err;
+    cairn_build_problem_t *problem;
+} s_report_t;
+
+static int s_invalid(s_report_t *report, cairn_build_problem_t problem,
+                     const char *fmt, ...) CAIRN_PRINTF(3, 4);
+
+/* Reports a validation problem: fills *report->problem and err's
+ * message; returns CAIRN_EVALIDATION. */
+static int
+s_invalid(s_report_t *report, cairn_build_problem_t problem, const char *fmt,
+          ...)
+{
+    *report->problem = problem;
+    char text[sizeof report->err->message];
+    va_list args;
+    va_start(args, fmt);
+    vsnprintf(text, sizeof text, fmt, args);
+    va_end(args);
+    return cairn_error_set(report->err, CAIRN_EVALIDATION, "%s", text);
+}
+
+/* The add-order index of the first executor added with id: what a
+ * problem about that executor reports (wf holds them sorted by id). The
+ * caller knows id was added. */
+static size_t
+s_added_index(const cairn_builder_t *self, const char *id)
+{
+    for (size_t i = 0; i < self->executor_count; i++)
+        if (strcmp(self->executors[i].id, id) == 0)
+            return i;
+    return 0;
+}
+
 /* A label is 1-64 printable characters without spaces: it is compared
  * with what workers announce, and shown in messages. */
 static bool
@@ -303,25 +346,33 @@ s_valid_label(const char *label)
 /* Gives executors the labels set for them, the last one winning. */
 static int
 s_build_labels(const cairn_builder_t *self, cairn_workflow_t *wf,
-               cairn_error_t *err)
+               s_report_t *report)
 {
     for (size_t i = 0; i < self->label_count; i++) {
         const s_label_spec_t *spec = &self->labels[i];
         long x = cairn__workflow_find(wf, spec->executor);
         if (x < 0)
-            return cairn_error_set(err, CAIRN_EVALIDATION,
-                                   "label: unknown executor '%s'",
-                                   spec->executor);
+            return s_invalid(report,
+                             (cairn_build_problem_t){
+                                 CAIRN_BUILD_UNKNOWN_EXECUTOR,
+                                 CAIRN_BUILD_AT_LABEL, i, "id", 0},
+                             "label: unknown executor '%s'", spec->executor);
         if (spec->label && !s_valid_label(spec->label))
-            return cairn_error_set(err, CAIRN_EVALIDATION,
-                                   "executor '%s': label '%s' must be 1-64 "
-                                   "printable characters without spaces",
-                                   spec->executor, spec->label);
+            return s_invalid(report,
+                             (cairn_build_problem_t){
+                                 CAIRN_BUILD_BAD_LABEL,
+                                 CAIRN_BUILD_AT_EXECUTOR,
+                                 s_added_index(self, spec->executor), "label",
+                                 0},
+                             "executor '%s': label '%s' must be 1-64 "
+                             "printable characters without spaces",
+                             spec->executor, spec->label);
         cairn__executor_t *exec = &wf->executors[x];
         free(exec->label);
         exec->label = NULL;
         if (spec->label && !(exec->label = strdup(spec->label)))
-            return cairn_error_set(err, CAIRN_ENOMEM, "out of memory");
+            return cairn_error_set(report->err, CAIRN_ENOMEM,
+                                   "out of memory");
     }
     return CAIRN_OK;
 }
@@ -330,7 +381,7 @@ s_build_labels(const cairn_builder_t *self, cairn_workflow_t *wf,
  * settings first, then its own, each later setting winning. */
 static int
 s_build_failures(const cairn_builder_t *self, cairn_workflow_t *wf,
-                 cairn_error_t *err)
+                 s_report_t *report)
 {
     for (size_t x = 0; x < wf->executor_count; x++)
         wf->executors[x].retry.max_attempts = 1;
@@ -342,10 +393,13 @@ s_build_failures(const cairn_builder_t *self, cairn_workflow_t *wf,
             long x = spec->executor ? cairn__workflow_find(wf, spec->executor)
                                     : -1;
             if (spec->executor && x < 0)
-                return cairn_error_set(err, CAIRN_EVALIDATION,
-                                       "retry/timeout/on_failure: unknown "
-                                       "executor '%s'",
-                                       spec->executor);
+                return s_invalid(report,
+                                 (cairn_build_problem_t){
+                                     CAIRN_BUILD_UNKNOWN_EXECUTOR,
+                                     CAIRN_BUILD_AT_FAILURE, i, "id", 0},
+                                 "retry/timeout/on_failure: unknown "
+                                 "executor '%s'",
+                                 spec->executor);
             size_t first = x < 0 ? 0 : (size_t)x;
             size_t end = x < 0 ? wf->executor_count : (size_t)x + 1;
             for (size_t k = first; k < end; k++) {
@@ -498,47 +552,73 @@ cairn_builder_add_fan_in(cairn_builder_t *self, const char *const *sources,
 
 /* ---- build ------------------------------------------------------------ */
 
+/* By id, then in add order (the specs are one array), so that of two
+ * executors with one id the later one is reported as the duplicate. */
 static int
 s_compare_specs(const void *a, const void *b)
 {
-    return strcmp(((const s_executor_spec_t *)a)->id,
-                  ((const s_executor_spec_t *)b)->id);
+    const s_executor_spec_t *x = *(const s_executor_spec_t *const *)a;
+    const s_executor_spec_t *y = *(const s_executor_spec_t *const *)b;
+    int order = strcmp(x->id, y->id);
+    return order ? order : (x > y) - (x < y);
+}
+
+/* Checks one executor spec (sorted after previous, which may be NULL). */
+static int
+s_check_executor(const cairn_builder_t *self, const s_executor_spec_t *spec,
+                 const s_executor_spec_t *previous, s_report_t *report)
+{
+    size_t index = (size_t)(spec - self->executors);
+    if (!cairn__valid_id(spec->id))
+        return s_invalid(report,
+                         (cairn_build_problem_t){CAIRN_BUILD_BAD_ID,
+                                                 CAIRN_BUILD_AT_EXECUTOR,
+                                                 index, "id", 0},
+                         "executor '%s': id must match [A-Za-z0-9_-]{1,64}",
+                         spec->id);
+    if (previous && strcmp(spec->id, previous->id) == 0)
+        return s_invalid(report,
+                         (cairn_build_problem_t){CAIRN_BUILD_DUPLICATE_ID,
+                                                 CAIRN_BUILD_AT_EXECUTOR,
+                                                 index, "id", 0},
+                         "executor '%s': duplicate executor id", spec->id);
+    if (!cairn_registry_executor(self->registry, spec->type)
+        && !self->worker_types)
+        return s_invalid(report,
+                         (cairn_build_problem_t){CAIRN_BUILD_UNKNOWN_TYPE,
+                                                 CAIRN_BUILD_AT_EXECUTOR,
+                                                 index, "type", 0},
+                         "executor '%s': unknown executor type '%s'",
+                         spec->id, spec->type);
+    return CAIRN_OK;
 }
 
 /* Validates the executors and copies them, sorted by id, into wf. */
 static int
 s_build_executors(const cairn_builder_t *self, cairn_workflow_t *wf,
-                  cairn_error_t *err)
+                  s_report_t *report)
 {
     size_t n = self->executor_count;
     if (n == 0)
-        return cairn_error_set(err, CAIRN_EVALIDATION,
-                               "workflow has no executors");
-    s_executor_spec_t *sorted = malloc(n * sizeof *sorted);
+        return s_invalid(report,
+                         (cairn_build_problem_t){CAIRN_BUILD_NO_EXECUTORS,
+                                                 CAIRN_BUILD_AT_WORKFLOW, 0,
+                                                 "", 0},
+                         "workflow has no executors");
+    const s_executor_spec_t **sorted = malloc(n * sizeof *sorted);
     wf->executors = calloc(n, sizeof *wf->executors);
     if (!sorted || !wf->executors) {
         free(sorted);
-        return cairn_error_set(err, CAIRN_ENOMEM, "out of memory");
+        return cairn_error_set(report->err, CAIRN_ENOMEM, "out of memory");
     }
-    memcpy(sorted, self->executors, n * sizeof *sorted);
+    for (size_t i = 0; i < n; i++)
+        sorted[i] = &self->executors[i];
     qsort(sorted, n, sizeof *sorted, s_compare_specs);
     int rc = CAIRN_OK;
     for (size_t i = 0; i < n && rc == CAIRN_OK; i++) {
-        const s_executor_spec_t *spec = &sorted[i];
-        if (!cairn__valid_id(spec->id))
-            rc = cairn_error_set(err, CAIRN_EVALIDATION,
-                                 "executor '%s': id must match "
-                                 "[A-Za-z0-9_-]{1,64}",
-                                 spec->id);
-        else if (i > 0 && strcmp(spec->id, sorted[i - 1].id) == 0)
-            rc = cairn_error_set(err, CAIRN_EVALIDATION,
-                                 "executor '%s': duplicate executor id",
-                                 spec->id);
-        else if (!cairn_registry_executor(self->registry, spec->type)
-                 && !self->worker_types)
-            rc = cairn_error_set(err, CAIRN_EVALIDATION,
-                                 "executor '%s': unknown executor type '%s'",
-                                 spec->id, spec->type);
+        const s_executor_spec_t *spec = sorted[i];
+        rc = s_check_executor(self, spec, i > 0 ? sorted[i - 1] : NULL,
+                              report);
         if (rc != CAIRN_OK)
             break;
         cairn__executor_t *exec = &wf->executors[i];
@@ -550,7 +630,7 @@ s_build_executors(const cairn_builder_t *self, cairn_workflow_t *wf,
         exec->config_len = spec->config_len;
         if (!exec->id || !exec->type
             || (spec->config_len > 0 && !exec->config))
-            rc = cairn_error_set(err, CAIRN_ENOMEM, "out of memory");
+            rc = cairn_error_set(report->err, CAIRN_ENOMEM, "out of memory");
     }
     free(sorted);
     return rc;
@@ -559,7 +639,8 @@ s_build_executors(const cairn_builder_t *self, cairn_workflow_t *wf,
 /* Runs each executor type's init on its config, so a bad config is found
  * when the workflow is built, not in the middle of a run. */
 static int
-s_check_configs(cairn_workflow_t *wf, cairn_error_t *err)
+s_check_configs(const cairn_builder_t *self, cairn_workflow_t *wf,
+                s_report_t *report)
 {
     for (size_t i = 0; i < wf->executor_count; i++) {
         cairn__executor_t *exec = &wf->executors[i];
@@ -572,11 +653,15 @@ s_check_configs(cairn_workflow_t *wf, cairn_error_t *err)
         int rc = exec->vtable->init(&instance, exec->config, exec->config_len,
                                     &init_err);
         if (rc != CAIRN_OK)
-            return cairn_error_set(err, CAIRN_EVALIDATION,
-                                   "executor '%s' (type '%s'): bad config: %s",
-                                   exec->id, exec->type,
-                                   init_err.message[0] ? init_err.message
-                                                       : cairn_strerror(rc));
+            return s_invalid(report,
+                             (cairn_build_problem_t){
+                                 CAIRN_BUILD_BAD_CONFIG,
+                                 CAIRN_BUILD_AT_EXECUTOR,
+                                 s_added_index(self, exec->id), "config", 0},
+                             "executor '%s' (type '%s'): bad config: %s",
+                             exec->id, exec->type,
+                             init_err.message[0] ? init_err.message
+                                                 : cairn_strerror(rc));
         if (exec->vtable->fini)
             exec->vtable->fini(instance);
     }
@@ -591,20 +676,24 @@ s_compare_strings(const void *a, const void *b)
 
 static int
 s_build_accepts(const cairn_builder_t *self, cairn_workflow_t *wf,
-                cairn_error_t *err)
+                s_report_t *report)
 {
     for (size_t i = 0; i < self->accept_count; i++) {
         const s_accept_spec_t *spec = &self->accepts[i];
         long index = cairn__workflow_find(wf, spec->executor);
         if (index < 0)
-            return cairn_error_set(err, CAIRN_EVALIDATION,
-                                   "accepted type '%s': unknown executor '%s'",
-                                   spec->tag, spec->executor);
+            return s_invalid(report,
+                             (cairn_build_problem_t){
+                                 CAIRN_BUILD_UNKNOWN_EXECUTOR,
+                                 CAIRN_BUILD_AT_ACCEPT, i, "id", 0},
+                             "accepted type '%s': unknown executor '%s'",
+                             spec->tag, spec->executor);
         cairn__executor_t *exec = &wf->executors[index];
         char *tag = strdup(spec->tag);
         if (!tag || !CAIRN__GROW(exec->accepts, exec->accept_count)) {
             free(tag);
-            return cairn_error_set(err, CAIRN_ENOMEM, "out of memory");
+            return cairn_error_set(report->err, CAIRN_ENOMEM,
+                                   "out of memory");
         }
         exec->accepts[exec->accept_count++] = tag;
     }
@@ -631,103 +720,150 @@ s_edge_kind_name(cairn__edge_kind_t kind)
     return "edge";
 }
 
-/* Resolves an executor name of edge #number, or reports it. */
+/* A problem with field (item) of edge e. */
+static cairn_build_problem_t
+s_edge_problem(cairn_build_kind_t kind, size_t e, const char *field,
+               size_t item)
+{
+    return (cairn_build_problem_t){kind, CAIRN_BUILD_AT_EDGE, e, field, item};
+}
+
+/* Resolves name, the executor in field (item) of edge e, or reports it. */
 static int
-s_resolve(const cairn_workflow_t *wf, const s_edge_spec_t *spec,
-          size_t number, const char *name, size_t *out, cairn_error_t *err)
+s_resolve(const cairn_workflow_t *wf, const s_edge_spec_t *spec, size_t e,
+          const char *field, size_t item, const char *name, size_t *out,
+          s_report_t *report)
 {
     long index = cairn__workflow_find(wf, name);
     if (index < 0)
-        return cairn_error_set(err, CAIRN_EVALIDATION,
-                               "%s #%zu from '%s': unknown executor '%s'",
-                               s_edge_kind_name(spec->kind), number,
-                               spec->sources[0], name);
+        return s_invalid(report,
+                         s_edge_problem(CAIRN_BUILD_UNKNOWN_EXECUTOR, e,
+                                        field, item),
+                         "%s #%zu from '%s': unknown executor '%s'",
+                         s_edge_kind_name(spec->kind), e + 1,
+                         spec->sources[0], name);
     *out = (size_t)index;
     return CAIRN_OK;
 }
 
-/* Checks that a predicate exists and accepts its argument. */
+/* Checks that the predicate of target item of edge e exists and accepts
+ * its argument. */
 static int
 s_check_pred(const cairn_registry_t *registry, const s_edge_spec_t *spec,
-             size_t number, const cairn__pred_t *pred, cairn_error_t *err)
+             size_t e, size_t item, s_report_t *report)
 {
+    const cairn__pred_t *pred = &spec->targets[item].pred;
     if (!pred->name)
         return CAIRN_OK;
     if (!cairn_registry_has_predicate(registry, pred->name))
-        return cairn_error_set(err, CAIRN_EVALIDATION,
-                               "%s #%zu from '%s': unknown predicate '%s'",
-                               s_edge_kind_name(spec->kind), number,
-                               spec->sources[0], pred->name);
+        return s_invalid(report,
+                         s_edge_problem(CAIRN_BUILD_UNKNOWN_PREDICATE, e,
+                                        "when", item),
+                         "%s #%zu from '%s': unknown predicate '%s'",
+                         s_edge_kind_name(spec->kind), e + 1,
+                         spec->sources[0], pred->name);
     cairn_predicate_check_fn check =
         cairn__registry_predicate_check(registry, pred->name);
     cairn_error_t check_err;
     cairn_error_clear(&check_err);
     if (check && check(registry, pred->arg, pred->arg_len, &check_err) != 0)
-        return cairn_error_set(err, CAIRN_EVALIDATION,
-                               "%s #%zu from '%s': predicate '%s': %s",
-                               s_edge_kind_name(spec->kind), number,
-                               spec->sources[0], pred->name,
-                               check_err.message);
+        return s_invalid(report,
+                         s_edge_problem(CAIRN_BUILD_BAD_PREDICATE_ARG, e,
+                                        "when", item),
+                         "%s #%zu from '%s': predicate '%s': %s",
+                         s_edge_kind_name(spec->kind), e + 1,
+                         spec->sources[0], pred->name, check_err.message);
     return CAIRN_OK;
 }
 
-/* Checks the shape rules of one edge kind. */
+/* Checks the sources of fan-in edge e: at least two, none twice. */
 static int
-s_check_edge_shape(const cairn_builder_t *self, const s_edge_spec_t *spec,
-                   size_t number, cairn_error_t *err)
+s_check_fan_in(const s_edge_spec_t *spec, size_t e, s_report_t *report)
 {
     const char *kind = s_edge_kind_name(spec->kind);
-    for (size_t i = 0; spec->kind == CAIRN__EDGE_FAN_IN && i < spec->source_count;
-         i++)
+    for (size_t i = 0; i < spec->source_count; i++)
         for (size_t k = 0; k < i; k++)
             if (strcmp(spec->sources[i], spec->sources[k]) == 0)
-                return cairn_error_set(err, CAIRN_EVALIDATION,
-                                       "%s #%zu to '%s': source '%s' is "
-                                       "listed twice",
-                                       kind, number, spec->targets[0].to,
-                                       spec->sources[i]);
-    if (spec->kind == CAIRN__EDGE_FAN_IN && spec->source_count < 2)
-        return cairn_error_set(err, CAIRN_EVALIDATION,
-                               "%s #%zu to '%s': needs at least two sources, "
-                               "has %zu",
-                               kind, number, spec->targets[0].to,
-                               spec->source_count);
-    if (spec->target_count == 0)
-        return cairn_error_set(err, CAIRN_EVALIDATION,
-                               "%s #%zu from '%s': has no targets", kind,
-                               number, spec->sources[0]);
-    if (spec->kind == CAIRN__EDGE_SWITCH) {
-        size_t defaults = 0;
-        for (size_t i = 0; i < spec->target_count; i++) {
-            defaults += spec->targets[i].is_default;
-            if (!spec->targets[i].is_default && !spec->targets[i].pred.name)
-                return cairn_error_set(err, CAIRN_EVALIDATION,
-                                       "%s #%zu from '%s': case %zu has no "
-                                       "predicate and is not the default",
-                                       kind, number, spec->sources[0], i + 1);
-        }
-        if (defaults != 1)
-            return cairn_error_set(err, CAIRN_EVALIDATION,
-                                   "%s #%zu from '%s': needs exactly one "
-                                   "default case, has %zu",
-                                   kind, number, spec->sources[0], defaults);
-    }
-    if (spec->selector.name
-        && !cairn_registry_has_selector(self->registry, spec->selector.name))
-        return cairn_error_set(err, CAIRN_EVALIDATION,
-                               "%s #%zu from '%s': unknown selector '%s'",
-                               kind, number, spec->sources[0],
-                               spec->selector.name);
+                return s_invalid(report,
+                                 s_edge_problem(CAIRN_BUILD_DUPLICATE_SOURCE,
+                                                e, "from", i),
+                                 "%s #%zu to '%s': source '%s' is listed "
+                                 "twice",
+                                 kind, e + 1, spec->targets[0].to,
+                                 spec->sources[i]);
+    if (spec->source_count < 2)
+        return s_invalid(report,
+                         s_edge_problem(CAIRN_BUILD_TOO_FEW_SOURCES, e,
+                                        "from", 0),
+                         "%s #%zu to '%s': needs at least two sources, "
+                         "has %zu",
+                         kind, e + 1, spec->targets[0].to,
+                         spec->source_count);
     return CAIRN_OK;
 }
 
-/* Validates one edge spec and fills edge with resolved indices. */
+/* Checks the cases of switch edge e: each has a predicate or is the
+ * default, and exactly one is. */
+static int
+s_check_switch(const s_edge_spec_t *spec, size_t e, s_report_t *report)
+{
+    const char *kind = s_edge_kind_name(spec->kind);
+    size_t defaults = 0;
+    for (size_t i = 0; i < spec->target_count; i++) {
+        defaults += spec->targets[i].is_default;
+        if (!spec->targets[i].is_default && !spec->targets[i].pred.name)
+            return s_invalid(report,
+                             s_edge_problem(CAIRN_BUILD_CASE_NO_PREDICATE, e,
+                                            "when", i),
+                             "%s #%zu from '%s': case %zu has no predicate "
+                             "and is not the default",
+                             kind, e + 1, spec->sources[0], i + 1);
+    }
+    if (defaults != 1)
+        return s_invalid(report,
+                         s_edge_problem(CAIRN_BUILD_DEFAULT_COUNT, e, "", 0),
+                         "%s #%zu from '%s': needs exactly one default case, "
+                         "has %zu",
+                         kind, e + 1, spec->sources[0], defaults);
+    return CAIRN_OK;
+}
+
+/* Checks the shape rules of edge e's kind. */
+static int
+s_check_edge_shape(const cairn_builder_t *self, const s_edge_spec_t *spec,
+                   size_t e, s_report_t *report)
+{
+    const char *kind = s_edge_kind_name(spec->kind);
+    int rc = spec->kind == CAIRN__EDGE_FAN_IN ? s_check_fan_in(spec, e, report)
+                                              : CAIRN_OK;
+    if (rc != CAIRN_OK)
+        return rc;
+    if (spec->target_count == 0)
+        return s_invalid(report,
+                         s_edge_problem(CAIRN_BUILD_NO_TARGETS, e, "to", 0),
+                         "%s #%zu from '%s': has no targets", kind, e + 1,
+                         spec->sources[0]);
+    if (spec->kind == CAIRN__EDGE_SWITCH
+        && (rc = s_check_switch(spec, e, report)) != CAIRN_OK)
+        return rc;
+    if (spec->selector.name
+        && !cairn_registry_has_selector(self->registry, spec->selector.name))
+        return s_invalid(report,
+                         s_edge_problem(CAIRN_BUILD_UNKNOWN_SELECTOR, e,
+                                        "selector", 0),
+                         "%s #%zu from '%s': unknown selector '%s'", kind,
+                         e + 1, spec->sources[0], spec->selector.name);
+    return CAIRN_OK;
+}
+
+/* Validates edge spec e and fills edge with resolved indices. */
 static int
 s_build_edge(const cairn_builder_t *self, cairn_workflow_t *wf,
-             const s_edge_spec_t *spec, size_t number, cairn__edge_t *edge,
-             cairn_error_t *err)
+             const s_edge_spec_t *spec, size_t e, cairn__edge_t *edge,
+             s_report_t *report)
 {
-    int rc = s_check_edge_shape(self, spec, number, err);
+    cairn_error_t *err = report->err;
+    int rc = s_check_edge_shape(self, spec, e, report);
     if (rc != CAIRN_OK)
         return rc;
     edge->kind = spec->kind;
@@ -736,19 +872,18 @@ s_build_edge(const cairn_builder_t *self, cairn_workflow_t *wf,
     if (!edge->sources || !edge->targets)
         return cairn_error_set(err, CAIRN_ENOMEM, "out of memory");
     for (size_t i = 0; i < spec->source_count; i++) {
-        rc = s_resolve(wf, spec, number, spec->sources[i], &edge->sources[i],
-                       err);
+        rc = s_resolve(wf, spec, e, "from", i, spec->sources[i],
+                       &edge->sources[i], report);
         if (rc != CAIRN_OK)
             return rc;
         edge->source_count++;
     }
     for (size_t i = 0; i < spec->target_count; i++) {
         const s_target_spec_t *target = &spec->targets[i];
-        rc = s_resolve(wf, spec, number, target->to,
-                       &edge->targets[i].executor, err);
+        rc = s_resolve(wf, spec, e, "to", i, target->to,
+                       &edge->targets[i].executor, report);
         if (rc == CAIRN_OK)
-            rc = s_check_pred(self->registry, spec, number, &target->pred,
-                              err);
+            rc = s_check_pred(self->registry, spec, e, i, report);
         if (rc == CAIRN_OK)
             rc = cairn__pred_copy(&edge->targets[i].pred, &target->pred);
         if (rc != CAIRN_OK)
@@ -781,20 +916,21 @@ s_link_out_edges(cairn_workflow_t *wf, size_t e)
 
 static int
 s_build_edges(const cairn_builder_t *self, cairn_workflow_t *wf,
-              cairn_error_t *err)
+              s_report_t *report)
 {
     wf->edges = calloc(self->edge_count ? self->edge_count : 1,
                        sizeof *wf->edges);
     if (!wf->edges)
-        return cairn_error_set(err, CAIRN_ENOMEM, "out of memory");
+        return cairn_error_set(report->err, CAIRN_ENOMEM, "out of memory");
     for (size_t e = 0; e < self->edge_count; e++) {
         wf->edge_count++;
-        int rc = s_build_edge(self, wf, &self->edges[e], e + 1,
-                              &wf->edges[e], err);
+        int rc = s_build_edge(self, wf, &self->edges[e], e, &wf->edges[e],
+                              report);
         if (rc != CAIRN_OK)
             return rc;
         if (s_link_out_edges(wf, e) != CAIRN_OK)
-            return cairn_error_set(err, CAIRN_ENOMEM, "out of memory");
+            return cairn_error_set(report->err, CAIRN_ENOMEM,
+                                   "out of memory");
     }
     return CAIRN_OK;
 }
@@ -850,15 +986,21 @@ s_find_unreachable(cairn_workflow_t *wf)
 
 static int
 s_build_start(const cairn_builder_t *self, cairn_workflow_t *wf,
-              cairn_error_t *err)
+              s_report_t *report)
 {
     if (!self->start)
-        return cairn_error_set(err, CAIRN_EVALIDATION,
-                               "workflow has no start executor");
+        return s_invalid(report,
+                         (cairn_build_problem_t){CAIRN_BUILD_NO_START,
+                                                 CAIRN_BUILD_AT_START, 0, "",
+                                                 0},
+                         "workflow has no start executor");
     long start = cairn__workflow_find(wf, self->start);
     if (start < 0)
-        return cairn_error_set(err, CAIRN_EVALIDATION,
-                               "start: unknown executor '%s'", self->start);
+        return s_invalid(report,
+                         (cairn_build_problem_t){CAIRN_BUILD_UNKNOWN_EXECUTOR,
+                                                 CAIRN_BUILD_AT_START, 0, "",
+                                                 0},
+                         "start: unknown executor '%s'", self->start);
     wf->start = (size_t)start;
     return CAIRN_OK;
 }
@@ -867,6 +1009,18 @@ int
 cairn_builder_build(const cairn_builder_t *self, cairn_workflow_t **out,
                     cairn_error_t *err)
 {
+    return cairn_builder_build_with(self, out, err, NULL);
+}
+
+int
+cairn_builder_build_with(const cairn_builder_t *self, cairn_workflow_t **out,
+                         cairn_error_t *err, cairn_build_problem_t *problem)
+{
+    cairn_build_problem_t unwanted;
+    s_report_t report = {err, problem ? problem : &unwanted};
+    *report.problem =
+        (cairn_build_problem_t){CAIRN_BUILD_OK, CAIRN_BUILD_AT_WORKFLOW, 0, "",
+                                0};
     cairn_error_clear(err);
     if (!out)
         return cairn_error_set(err, CAIRN_EINVAL, "no output pointer");
@@ -882,22 +1036,25 @@ cairn_builder_build(const cairn_builder_t *self, cairn_workflow_t **out,
     int rc = wf->name ? CAIRN_OK
                       : cairn_error_set(err, CAIRN_ENOMEM, "out of memory");
     if (rc == CAIRN_OK && self->max_supersteps == 0)
-        rc = cairn_error_set(err, CAIRN_EVALIDATION,
-                             "max supersteps must be at least 1");
+        rc = s_invalid(&report,
+                       (cairn_build_problem_t){CAIRN_BUILD_MAX_SUPERSTEPS,
+                                               CAIRN_BUILD_AT_WORKFLOW, 0, "",
+                                               0},
+                       "max supersteps must be at least 1");
     if (rc == CAIRN_OK)
-        rc = s_build_executors(self, wf, err);
+        rc = s_build_executors(self, wf, &report);
     if (rc == CAIRN_OK)
-        rc = s_build_accepts(self, wf, err);
+        rc = s_build_accepts(self, wf, &report);
     if (rc == CAIRN_OK)
-        rc = s_build_failures(self, wf, err);
+        rc = s_build_failures(self, wf, &report);
     if (rc == CAIRN_OK)
-        rc = s_build_labels(self, wf, err);
+        rc = s_build_labels(self, wf, &report);
     if (rc == CAIRN_OK)
-        rc = s_build_edges(self, wf, err);
+        rc = s_build_edges(self, wf, &report);
     if (rc == CAIRN_OK)
-        rc = s_build_start(self, wf, err);
+        rc = s_build_start(self, wf, &report);
     if (rc == CAIRN_OK)
-        rc = s_check_configs(wf, err);
+        rc = s_check_configs(self, wf, &report);
     if (rc == CAIRN_OK && s_find_unreachable(wf) != CAIRN_OK)
         rc = cairn_error_set(err, CAIRN_ENOMEM, "out of memory");
     if (rc != CAIRN_OK) {

@@ -57,7 +57,9 @@ typedef struct {
                         bool sync, cairn_error_t *err);
     void (*batch_free)(cairn__batch_t *batch);
 
-    /* *value is malloc'd (caller frees). CAIRN_ENOTFOUND when absent. */
+    /* *value is malloc'd (caller frees). CAIRN_ENOTFOUND when absent;
+     * CAIRN_ECORRUPT / CAIRN_ESTORE naming the key and the file when the
+     * read failed. */
     int (*get)(cairn__backend_t *self, cairn__cf_t cf, const uint8_t *key,
                size_t key_len, uint8_t **value, size_t *value_len,
                cairn_error_t *err);
@@ -72,6 +74,12 @@ typedef struct {
     /* Borrowed until the iterator moves. */
     const uint8_t *(*iter_key)(const cairn__iter_t *it, size_t *len);
     const uint8_t *(*iter_value)(const cairn__iter_t *it, size_t *len);
+    /* Why an iterator stopped being valid: CAIRN_OK at the end of the
+     * data, else the read error (CAIRN_ECORRUPT for a checksum mismatch,
+     * CAIRN_ESTORE for I/O) naming the family, the key and the file. An
+     * iterator that hits a bad block just looks finished, so every walk
+     * asks this before trusting what it did not see. */
+    int (*iter_status)(const cairn__iter_t *it, cairn_error_t *err);
     void (*iter_free)(cairn__iter_t *it);
 
     /* Read-only/secondary backends: see what the writer wrote since. */

@@ -10,16 +10,22 @@
  * the writer creates it on open; a reader opens the families the store
  * has and treats a missing one as empty.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <pthread.h>
 #include <rocksdb/c.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "engine/util.h"
 #include "storage/backend.h"
+#include "storage/keys.h"
 
 const char *const cairn__cf_names[CAIRN__CF_COUNT] = {
     "default", "runs", "checkpoints", "inflight", "state", "outputs",
@@ -86,12 +92,55 @@ s_flush(s_rocks_t *self)
     rocksdb_flushoptions_destroy(flush);
 }
 
+/* Whether RocksDB is compacting, or has a compaction to do. */
+static bool
+s_compacting(s_rocks_t *self, bool *running)
+{
+    uint64_t value = 0;
+    *running = rocksdb_property_int(self->db, "rocksdb.num-running-compactions",
+                                    &value) == 0
+               && value > 0;
+    bool pending = false;
+    for (int i = 0; i < CAIRN__CF_COUNT && !pending; i++)
+        pending = rocksdb_property_int_cf(self->db, self->cfs[i],
+                                          "rocksdb.compaction-pending", &value)
+                      == 0
+                  && value > 0;
+    return *running || pending;
+}
+
+/* Lets the compactions the closing flush started finish. Every writer
+ * flushes a table file per family it wrote to when it closes, and
+ * RocksDB compacts them in the background once a family has four; a
+ * short-lived writer (one `cairn run` of a few steps) closed before that
+ * finished, so nothing was ever compacted: 1,101 files after 220 runs,
+ * each kept open by every reader, until "Too many open files". RocksDB
+ * picks the compaction (the level-0 files and what they overlap), so it
+ * costs what the next writer would have paid. The C API has no wait for
+ * it (RocksDB 7.8), hence the poll; bounded, and given up when a
+ * compaction stays pending with none running. */
+static void
+s_settle(s_rocks_t *self)
+{
+    const struct timespec tick = {0, 1000000}; /* 1 ms */
+    int idle_ms = 0;
+    for (int ms = 0; ms < 30000 && idle_ms < 500; ms++) {
+        bool running;
+        if (!s_compacting(self, &running))
+            return;
+        idle_ms = running ? 0 : idle_ms + 1;
+        nanosleep(&tick, NULL);
+    }
+}
+
 static void
 s_close(cairn__backend_t *base)
 {
     s_rocks_t *self = s_self(base);
-    if (self->db && !self->secondary_dir && !self->write_failed)
+    if (self->db && !self->secondary_dir && !self->write_failed) {
         s_flush(self);
+        s_settle(self);
+    }
     for (int i = 0; i < CAIRN__CF_COUNT; i++)
         if (self->cfs[i])
             rocksdb_column_family_handle_destroy(self->cfs[i]);
@@ -179,10 +228,58 @@ s_batch_free(cairn__batch_t *handle)
     free(batch);
 }
 
-/* Turns a RocksDB error string into a cairn error and frees it. */
+/* The cairn error for a RocksDB status. The C API gives a status only
+ * as its text, "<code>: <message>", so the code is its prefix; only a
+ * checksum mismatch or a malformed block ("Corruption") is data damage,
+ * everything else (I/O, resources) a storage failure. */
 static int
-s_fail(char *rocks_err, int code, const char *what, cairn_error_t *err)
+s_status_code(const char *rocks_err)
 {
+    return strncmp(rocks_err, "Corruption:", 11) == 0 ? CAIRN_ECORRUPT
+                                                      : CAIRN_ESTORE;
+}
+
+/* Writes key printably into out: text as is, other bytes as \xNN (keys
+ * mix ids with NUL separators and big-endian numbers; keys.h). */
+static void
+s_key_text(const uint8_t *key, size_t len, char *out, size_t size)
+{
+    size_t n = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < len && n + 5 < size; i++) {
+        if (key[i] >= 0x20 && key[i] < 0x7f && key[i] != '\\')
+            out[n++] = (char)key[i];
+        else
+            n += (size_t)snprintf(out + n, size - n, "\\x%02x", key[i]);
+    }
+    out[n] = '\0';
+}
+
+/* Turns a RocksDB error string from a read or write of family cf (at key,
+ * when there is one) into a cairn error, and frees it. RocksDB's text
+ * names the file ("... in DIR/000012.sst offset 4096 size 1200"). */
+static int
+s_fail(char *rocks_err, const char *what, cairn__cf_t cf, const uint8_t *key,
+       size_t key_len, cairn_error_t *err)
+{
+    int code = s_status_code(rocks_err);
+    char at[256];
+    s_key_text(key, key ? key_len : 0, at, sizeof at);
+    if (key)
+        cairn_error_set(err, code, "%s key '%s' of family '%s': %s", what, at,
+                        cairn__cf_names[cf], rocks_err);
+    else
+        cairn_error_set(err, code, "%s family '%s': %s", what,
+                        cairn__cf_names[cf], rocks_err);
+    free(rocks_err);
+    return code;
+}
+
+/* The same for an error with no family (open, catch-up). */
+static int
+s_fail_store(char *rocks_err, const char *what, cairn_error_t *err)
+{
+    int code = s_status_code(rocks_err);
     cairn_error_set(err, code, "%s: %s", what, rocks_err);
     free(rocks_err);
     return code;
@@ -209,7 +306,7 @@ s_batch_commit(cairn__backend_t *base, cairn__batch_t *handle, bool sync,
                                "store failed (reopen it once the cause is "
                                "fixed)");
     if (rocks_err)
-        return s_fail(rocks_err, CAIRN_ESTORE, "write failed", err);
+        return s_fail_store(rocks_err, "write failed", err);
     return CAIRN_OK;
 }
 
@@ -227,67 +324,128 @@ s_get(cairn__backend_t *base, cairn__cf_t cf, const uint8_t *key,
                                        (const char *)key, key_len, value_len,
                                        &rocks_err);
     if (rocks_err)
-        return s_fail(rocks_err, CAIRN_ESTORE, "read failed", err);
+        return s_fail(rocks_err, "reading", cf, key, key_len, err);
     return *value ? CAIRN_OK : CAIRN_ENOTFOUND;
 }
+
+/* An iterator remembers its family and the key it last stood on, so a
+ * read error can say where it happened: once RocksDB hits a bad block
+ * the iterator is invalid and has no key any more. */
+typedef struct {
+    rocksdb_iterator_t *it;
+    cairn__cf_t cf;
+    cairn__key_t at; /* the key last read or sought */
+} s_iter_t;
 
 static cairn__iter_t *
 s_iter_new(cairn__backend_t *base, cairn__cf_t cf)
 {
     s_rocks_t *self = s_self(base);
+    s_iter_t *iter = calloc(1, sizeof *iter);
+    if (!iter)
+        return NULL;
+    iter->cf = cf;
     if (!self->cfs[cf]) /* an empty upper bound: never valid */
-        return rocksdb_create_iterator_cf(self->db, self->read_none,
-                                          self->cfs[CAIRN__CF_META]);
-    return rocksdb_create_iterator_cf(self->db, self->read, self->cfs[cf]);
+        iter->it = rocksdb_create_iterator_cf(self->db, self->read_none,
+                                              self->cfs[CAIRN__CF_META]);
+    else
+        iter->it =
+            rocksdb_create_iterator_cf(self->db, self->read, self->cfs[cf]);
+    return iter;
 }
 
 static void
-s_iter_seek(cairn__iter_t *it, const uint8_t *key, size_t len)
+s_iter_remember(s_iter_t *iter, const uint8_t *key, size_t len)
 {
-    rocksdb_iter_seek(it, (const char *)key, len);
+    cairn__key_reset(&iter->at);
+    cairn__key_add_bytes(&iter->at, key, len);
+}
+
+/* Remembers the current key before the iterator moves off it. */
+static void
+s_iter_leave(s_iter_t *iter)
+{
+    size_t len;
+    const char *key = rocksdb_iter_key(iter->it, &len);
+    s_iter_remember(iter, (const uint8_t *)key, len);
 }
 
 static void
-s_iter_seek_for_prev(cairn__iter_t *it, const uint8_t *key, size_t len)
+s_iter_seek(cairn__iter_t *handle, const uint8_t *key, size_t len)
 {
-    rocksdb_iter_seek_for_prev(it, (const char *)key, len);
+    s_iter_t *iter = handle;
+    s_iter_remember(iter, key, len);
+    rocksdb_iter_seek(iter->it, (const char *)key, len);
+}
+
+static void
+s_iter_seek_for_prev(cairn__iter_t *handle, const uint8_t *key, size_t len)
+{
+    s_iter_t *iter = handle;
+    s_iter_remember(iter, key, len);
+    rocksdb_iter_seek_for_prev(iter->it, (const char *)key, len);
 }
 
 static bool
-s_iter_valid(const cairn__iter_t *it)
+s_iter_valid(const cairn__iter_t *handle)
 {
-    return rocksdb_iter_valid(it) != 0;
+    const s_iter_t *iter = handle;
+    return rocksdb_iter_valid(iter->it) != 0;
 }
 
 static void
-s_iter_next(cairn__iter_t *it)
+s_iter_next(cairn__iter_t *handle)
 {
-    rocksdb_iter_next(it);
+    s_iter_t *iter = handle;
+    s_iter_leave(iter);
+    rocksdb_iter_next(iter->it);
 }
 
 static void
-s_iter_prev(cairn__iter_t *it)
+s_iter_prev(cairn__iter_t *handle)
 {
-    rocksdb_iter_prev(it);
+    s_iter_t *iter = handle;
+    s_iter_leave(iter);
+    rocksdb_iter_prev(iter->it);
 }
 
 static const uint8_t *
-s_iter_key(const cairn__iter_t *it, size_t *len)
+s_iter_key(const cairn__iter_t *handle, size_t *len)
 {
-    return (const uint8_t *)rocksdb_iter_key(it, len);
+    const s_iter_t *iter = handle;
+    return (const uint8_t *)rocksdb_iter_key(iter->it, len);
 }
 
 static const uint8_t *
-s_iter_value(const cairn__iter_t *it, size_t *len)
+s_iter_value(const cairn__iter_t *handle, size_t *len)
 {
-    return (const uint8_t *)rocksdb_iter_value(it, len);
+    const s_iter_t *iter = handle;
+    return (const uint8_t *)rocksdb_iter_value(iter->it, len);
+}
+
+static int
+s_iter_status(const cairn__iter_t *handle, cairn_error_t *err)
+{
+    const s_iter_t *iter = handle;
+    char *rocks_err = NULL;
+    rocksdb_iter_get_error(iter->it, &rocks_err);
+    if (!rocks_err)
+        return CAIRN_OK;
+    if (iter->at.out_of_memory)
+        return s_fail(rocks_err, "reading", iter->cf, NULL, 0, err);
+    return s_fail(rocks_err, "reading", iter->cf, iter->at.data, iter->at.len,
+                  err);
 }
 
 static void
-s_iter_free(cairn__iter_t *it)
+s_iter_free(cairn__iter_t *handle)
 {
-    if (it)
-        rocksdb_iter_destroy(it);
+    s_iter_t *iter = handle;
+    if (!iter)
+        return;
+    rocksdb_iter_destroy(iter->it);
+    cairn__key_free(&iter->at);
+    free(iter);
 }
 
 static int
@@ -299,8 +457,7 @@ s_refresh(cairn__backend_t *base, cairn_error_t *err)
     char *rocks_err = NULL;
     rocksdb_try_catch_up_with_primary(self->db, &rocks_err);
     if (rocks_err)
-        return s_fail(rocks_err, CAIRN_ESTORE, "catching up with the writer",
-                      err);
+        return s_fail_store(rocks_err, "catching up with the writer", err);
     return CAIRN_OK;
 }
 
@@ -322,6 +479,7 @@ static const cairn__backend_ops_t s_ops = {
     .iter_prev = s_iter_prev,
     .iter_key = s_iter_key,
     .iter_value = s_iter_value,
+    .iter_status = s_iter_status,
     .iter_free = s_iter_free,
     .refresh = s_refresh,
 };
@@ -351,6 +509,79 @@ s_present_families(s_rocks_t *self, const char *dir, bool present[])
             present[i] = strcmp(names[k], cairn__cf_names[i]) == 0;
     }
     rocksdb_list_column_families_destroy(names, count);
+}
+
+static bool
+s_starts(const char *text, const char *prefix)
+{
+    return strncmp(text, prefix, strlen(prefix)) == 0;
+}
+
+/* The pid of another process holding RocksDB's lock on dir/LOCK (a POSIX
+ * record lock, fcntl F_SETLK), -1 when one holds it but its pid is not
+ * visible (another pid namespace), 0 when nobody else does. Only called
+ * after RocksDB refused the lock for another reason than this process
+ * holding it: closing a descriptor of LOCK drops every lock this
+ * process has on it. */
+static long
+s_lock_holder(const char *dir)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/LOCK", dir);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    struct flock lock = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+    long holder = 0;
+    if (fcntl(fd, F_GETLK, &lock) == 0 && lock.l_type != F_UNLCK)
+        holder = lock.l_pid > 0 ? (long)lock.l_pid : -1;
+    close(fd);
+    return holder;
+}
+
+static bool
+s_is_dir(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* Says why RocksDB could not open dir, and frees rocks_err. The status
+ * is classified by its code (the C API gives only its text, "<code>:
+ * <message>"), and a lock conflict is checked on the lock itself: the
+ * message of a checksum mismatch ("block checksum mismatch") or of an
+ * unwritable LOCK file also contains "lock". A writer that cannot write
+ * dir (another user's store, a read-only file system) is told so. */
+static int
+s_open_error(const char *dir, cairn__open_mode_t mode, char *rocks_err,
+             cairn_error_t *err)
+{
+    bool writer = mode == CAIRN__OPEN_WRITE;
+    long holder = 0;
+    int rc;
+    if (writer && s_starts(rocks_err, "IO error: lock hold by current process"))
+        rc = cairn_error_set(err, CAIRN_ELOCKED,
+                             "store %s is in use by pid %ld (this process)",
+                             dir, (long)getpid());
+    else if (writer && (holder = s_lock_holder(dir)) > 0)
+        rc = cairn_error_set(err, CAIRN_ELOCKED,
+                             "store %s is in use by pid %ld", dir, holder);
+    else if (writer && holder < 0)
+        rc = cairn_error_set(err, CAIRN_ELOCKED,
+                             "store %s is in use by another process", dir);
+    else if (s_status_code(rocks_err) == CAIRN_ECORRUPT)
+        rc = cairn_error_set(err, CAIRN_ECORRUPT, "store %s is corrupt: %s",
+                             dir, rocks_err);
+    else if (s_is_dir(dir)
+             && access(dir, writer ? R_OK | W_OK | X_OK : R_OK | X_OK) != 0)
+        rc = cairn_error_set(err, CAIRN_ESTORE,
+                             "cannot open store %s for %s: %s", dir,
+                             writer ? "writing" : "reading", strerror(errno));
+    else
+        rc = cairn_error_set(err, CAIRN_ESTORE, "cannot open store %s: %s",
+                             dir, rocks_err);
+    free(rocks_err);
+    return rc;
 }
 
 static int
@@ -395,16 +626,7 @@ s_open_db(s_rocks_t *self, const char *dir, cairn__open_mode_t mode,
             self->cfs[i] = present[i] ? handles[k++] : NULL;
         return CAIRN_OK;
     }
-    int code = CAIRN_ESTORE;
-    if (strstr(rocks_err, "lock") || strstr(rocks_err, "Lock"))
-        code = CAIRN_ELOCKED;
-    else if (mode != CAIRN__OPEN_WRITE
-             && (strstr(rocks_err, "No such file")
-                 || strstr(rocks_err, "does not exist")))
-        code = CAIRN_ENOTFOUND;
-    char what[512];
-    snprintf(what, sizeof what, "cannot open store %s", dir);
-    return s_fail(rocks_err, code, what, err);
+    return s_open_error(dir, mode, rocks_err, err);
 }
 
 /* Keeps RocksDB's info LOG off the store's disk, in a scratch directory
@@ -429,6 +651,18 @@ s_move_info_log(s_rocks_t *self)
     rocksdb_options_set_db_log_dir(self->options, self->log_dir);
 }
 
+/* Table files a writer keeps open: a quarter of RLIMIT_NOFILE, between
+ * 32 and 1024 (sockets, the log and the write-ahead log need the rest). */
+static int
+s_max_open_files(void)
+{
+    struct rlimit limit;
+    rlim_t files = 256;
+    if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY)
+        files = limit.rlim_cur / 4;
+    return files < 32 ? 32 : files > 1024 ? 1024 : (int)files;
+}
+
 int
 cairn__backend_open_rocksdb(cairn__backend_t **out, const char *dir,
                             cairn__open_mode_t mode, cairn_error_t *err)
@@ -449,8 +683,17 @@ cairn__backend_open_rocksdb(cairn__backend_t **out, const char *dir,
                                           mode == CAIRN__OPEN_WRITE);
     rocksdb_options_set_create_missing_column_families(
         self->options, mode == CAIRN__OPEN_WRITE);
-    /* Secondaries must keep every file open to follow the writer. */
-    rocksdb_options_set_max_open_files(self->options, -1);
+    /* Both are RocksDB's defaults; set so that no reader ever trusts a
+     * block whose checksum it did not check, and an open that finds a
+     * damaged file fails instead of serving around it. */
+    rocksdb_options_set_paranoid_checks(self->options, 1);
+    rocksdb_readoptions_set_verify_checksums(self->read, 1);
+    /* Secondaries must keep every file open to follow the writer (RocksDB
+     * refuses to open one otherwise), so the number of table files is
+     * kept small by compaction (s_settle); the writer keeps at most a
+     * share of the process's descriptors. */
+    rocksdb_options_set_max_open_files(
+        self->options, mode == CAIRN__OPEN_WRITE ? s_max_open_files() : -1);
     /* RocksDB opens table files with up to 16 threads per column family
      * by default: ~110 thread starts per open here, most of the open time
      * of a small store. Our stores have few files per family. */
@@ -462,6 +705,15 @@ cairn__backend_open_rocksdb(cairn__backend_t **out, const char *dir,
      * +22 MB of RSS over 100,000 supersteps, still climbing). */
     rocksdb_options_set_db_write_buffer_size(self->options, (size_t)16 << 20);
     rocksdb_options_set_keep_log_file_num(self->options, 2);
+    /* Universal compaction: every writer adds a small table file per
+     * family, each for new keys (a new run id sorts apart from the
+     * others). Level compaction moves such files to level 1 as they are
+     * (a "trivial move", nothing overlaps) and merges them only once the
+     * level holds 256 MB, so their number grew with every process.
+     * Universal compaction merges sorted runs of similar size once there
+     * are four: the number of files stays logarithmic in the data. */
+    rocksdb_options_set_compaction_style(self->options,
+                                         rocksdb_universal_compaction);
     rocksdb_writeoptions_set_sync(self->write_sync, 1);
     s_move_info_log(self);
     int rc = s_open_db(self, dir, mode, err);

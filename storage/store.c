@@ -78,6 +78,18 @@ cairn__store_read(cairn_store_t *self, cairn__cf_t cf, const cairn__key_t *key,
     return rc;
 }
 
+int
+cairn__store_iter_end(cairn_store_t *self, cairn__iter_t *it, int rc,
+                      cairn_error_t *err)
+{
+    if (!it)
+        return rc;
+    if (rc == CAIRN_OK)
+        rc = self->backend->ops->iter_status(it, err);
+    self->backend->ops->iter_free(it);
+    return rc;
+}
+
 bool
 cairn__store_batch_record(cairn_store_t *self, cairn__batch_t *batch,
                           cairn__cf_t cf, const cairn__key_t *key,
@@ -175,26 +187,6 @@ s_check_format(cairn_store_t *self, cairn_error_t *err)
     return s_commit(self, batch, ok, err);
 }
 
-/* Names the process holding the store, from the pid file it wrote. */
-static int
-s_locked_error(const char *dir, cairn_error_t *err)
-{
-    char path[4096];
-    snprintf(path, sizeof path, "%s/cairn.pid", dir);
-    long pid = 0;
-    FILE *file = fopen(path, "r");
-    if (file) {
-        if (fscanf(file, "%ld", &pid) != 1)
-            pid = 0;
-        fclose(file);
-    }
-    if (pid > 0)
-        return cairn_error_set(err, CAIRN_ELOCKED,
-                               "store %s is in use by pid %ld", dir, pid);
-    return cairn_error_set(err, CAIRN_ELOCKED,
-                           "store %s is in use by another process", dir);
-}
-
 static int
 s_write_pid_file(cairn_store_t *self, cairn_error_t *err)
 {
@@ -210,6 +202,21 @@ s_write_pid_file(cairn_store_t *self, cairn_error_t *err)
         return cairn_error_set(err, CAIRN_ESTORE, "cannot write %s: %s",
                                self->pid_path, strerror(errno));
     return CAIRN_OK;
+}
+
+/* Whether dir holds a store. RocksDB makes a store exist in one step, by
+ * renaming its CURRENT file into place once the rest is written: a
+ * directory without CURRENT (a writer killed while creating it, or a
+ * plain empty directory) holds no store, and the next writer creates it
+ * there afresh. */
+static bool
+s_store_exists(const char *dir)
+{
+    char path[4096];
+    struct stat st;
+    snprintf(path, sizeof path, "%s/CURRENT", dir);
+    /* Any other failure (permission) is for the open to explain. */
+    return stat(path, &st) == 0 || (errno != ENOENT && errno != ENOTDIR);
 }
 
 int
@@ -230,9 +237,8 @@ cairn_store_open(cairn_store_t **out, const char *dir,
     self->durability = opts && opts->durability != CAIRN_DURABILITY_NONE
                            ? opts->durability
                            : CAIRN_DURABILITY_PROCESS;
-    struct stat st;
     int rc = CAIRN_OK;
-    if (self->read_only && stat(dir, &st) != 0)
+    if (self->read_only && !s_store_exists(dir))
         rc = cairn_error_set(err, CAIRN_ENOTFOUND, "no store at %s", dir);
     else if (!self->read_only && mkdir(dir, 0755) != 0 && errno != EEXIST)
         rc = cairn_error_set(err, CAIRN_ESTORE, "cannot create %s: %s", dir,
@@ -243,8 +249,6 @@ cairn_store_open(cairn_store_t **out, const char *dir,
                                              ? CAIRN__OPEN_READ_ONLY
                                              : CAIRN__OPEN_WRITE,
                                          err);
-    if (rc == CAIRN_ELOCKED)
-        rc = s_locked_error(dir, err);
     if (rc == CAIRN_OK)
         rc = s_check_format(self, err);
     if (rc == CAIRN_OK && !self->read_only)
@@ -522,7 +526,7 @@ cairn_store_list_runs(cairn_store_t *self, cairn_run_info_t **out,
         }
         cairn__run_record__free_unpacked(run, NULL);
     }
-    ops->iter_free(it);
+    rc = cairn__store_iter_end(self, it, rc, err);
     for (size_t i = 0; rc == CAIRN_OK && i < n; i++)
         if (!s_fill_latest(self, &infos[i]))
             rc = cairn_error_set(err, CAIRN_ENOMEM, "out of memory");
@@ -655,7 +659,7 @@ cairn_store_list_checkpoints(cairn_store_t *self, const char *run_id,
         }
         cairn__checkpoint_record__free_unpacked(record, NULL);
     }
-    ops->iter_free(it);
+    rc = cairn__store_iter_end(self, it, rc, err);
     if (rc != CAIRN_OK) {
         cairn_checkpoint_infos_free(infos, n);
         return rc;
@@ -689,6 +693,10 @@ cairn_store_latest(cairn_store_t *self, const char *run_id,
             cairn_error_clear(err);
             rc = CAIRN_OK;
         }
+    } else {
+        int status = ops->iter_status(it, err);
+        if (status != CAIRN_OK)
+            rc = status;
     }
     ops->iter_free(it);
     return rc;

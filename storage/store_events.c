@@ -101,12 +101,15 @@ s_walk_open(s_walk_t *w, cairn_store_t *store, const char *run_id,
     return CAIRN_OK;
 }
 
-static void
-s_walk_close(s_walk_t *w)
+/* Ends a walk: rc, or when that is CAIRN_OK the read error that may
+ * have ended it early (cairn__store_iter_end). */
+static int
+s_walk_close(s_walk_t *w, int rc, cairn_error_t *err)
 {
-    if (w->it)
-        w->store->backend->ops->iter_free(w->it);
+    rc = cairn__store_iter_end(w->store, w->it, rc, err);
+    w->it = NULL;
     cairn__key_free(&w->prefix);
+    return rc;
 }
 
 /* The first seq of the block under the iterator, or 0 when the iterator
@@ -127,15 +130,21 @@ s_walk_seq(const s_walk_t *w)
 }
 
 /* Positions the iterator on the block holding seq (the newest at or
- * before it), else on the run's first block. */
-static void
-s_walk_seek(s_walk_t *w, uint64_t seq)
+ * before it), else on the run's first block. Fails with the read error
+ * that left the iterator on no block (a second seek would forget it). */
+static int
+s_walk_seek(s_walk_t *w, uint64_t seq, cairn_error_t *err)
 {
     const cairn__backend_ops_t *ops = w->store->backend->ops;
     cairn__key_step(&w->store->key, w->run_id, seq);
     ops->iter_seek_for_prev(w->it, w->store->key.data, w->store->key.len);
-    if (s_walk_seq(w) == 0)
+    int rc = ops->iter_valid(w->it) ? CAIRN_OK : ops->iter_status(w->it, err);
+    if (rc == CAIRN_OK && s_walk_seq(w) == 0) {
         ops->iter_seek(w->it, w->prefix.data, w->prefix.len);
+        if (!ops->iter_valid(w->it))
+            rc = ops->iter_status(w->it, err);
+    }
+    return rc;
 }
 
 /* Decodes the block under the iterator. */
@@ -184,7 +193,7 @@ cairn__store_event_blocks(cairn_store_t *self, const char *run_id,
         }
         ops->iter_next(w.it);
     }
-    s_walk_close(&w);
+    rc = s_walk_close(&w, rc, err);
     if (rc != CAIRN_OK) {
         free(*starts);
         *starts = NULL;
@@ -205,8 +214,9 @@ cairn__store_event_ends(cairn_store_t *self, const char *run_id,
         self->backend->ops->iter_seek(w.it, w.prefix.data, w.prefix.len);
         *first = s_walk_seq(&w);
     }
-    if (rc == CAIRN_OK && *first != 0) {
-        s_walk_seek(&w, UINT64_MAX);
+    if (rc == CAIRN_OK && *first != 0)
+        rc = s_walk_seek(&w, UINT64_MAX, err);
+    if (rc == CAIRN_OK && *first != 0 && s_walk_seq(&w) != 0) {
         uint64_t newest = s_walk_seq(&w);
         Cairn__EventBlock *block = NULL;
         rc = s_walk_block(&w, &block, err);
@@ -216,7 +226,7 @@ cairn__store_event_ends(cairn_store_t *self, const char *run_id,
             cairn__event_block__free_unpacked(block, NULL);
         }
     }
-    s_walk_close(&w);
+    rc = s_walk_close(&w, rc, err);
     if (rc != CAIRN_OK)
         *first = *last = 0;
     return rc;
@@ -227,11 +237,11 @@ static int
 s_first_kept(s_walk_t *w, uint64_t *first_kept, cairn_error_t *err)
 {
     *first_kept = 0;
-    s_walk_seek(w, UINT64_MAX);
-    if (s_walk_seq(w) == 0)
-        return CAIRN_OK;
+    int rc = s_walk_seek(w, UINT64_MAX, err);
+    if (rc != CAIRN_OK || s_walk_seq(w) == 0)
+        return rc;
     Cairn__EventBlock *block = NULL;
-    int rc = s_walk_block(w, &block, err);
+    rc = s_walk_block(w, &block, err);
     if (rc == CAIRN_OK) {
         *first_kept = block->first_kept ? block->first_kept : 1;
         cairn__event_block__free_unpacked(block, NULL);
@@ -262,7 +272,7 @@ cairn_store_events(cairn_store_t *store, const char *run_id, uint64_t after_seq,
     if (from < first_kept)
         from = first_kept;
     if (rc == CAIRN_OK && first_kept)
-        s_walk_seek(&w, from);
+        rc = s_walk_seek(&w, from, err);
     while (rc == CAIRN_OK && first_kept && s_walk_seq(&w) != 0) {
         Cairn__EventBlock *block = NULL;
         rc = s_walk_block(&w, &block, err);
@@ -277,8 +287,7 @@ cairn_store_events(cairn_store_t *store, const char *run_id, uint64_t after_seq,
             cairn__event_block__free_unpacked(block, NULL);
         store->backend->ops->iter_next(w.it);
     }
-    s_walk_close(&w);
-    return rc;
+    return s_walk_close(&w, rc, err);
 }
 
 /* ---- verify ----------------------------------------------------------------
@@ -294,7 +303,7 @@ cairn__store_verify_events(cairn_store_t *self, const char *run_id,
     char text[600];
     if (s_walk_open(&w, self, run_id, &err) != CAIRN_OK) {
         problem(userdata, err.message);
-        s_walk_close(&w);
+        (void)s_walk_close(&w, CAIRN_OK, NULL);
         return;
     }
     self->backend->ops->iter_seek(w.it, w.prefix.data, w.prefix.len);
@@ -345,5 +354,6 @@ cairn__store_verify_events(cairn_store_t *self, const char *run_id,
                  (unsigned long long)first_kept, (unsigned long long)first - 1);
         problem(userdata, text);
     }
-    s_walk_close(&w);
+    if (s_walk_close(&w, CAIRN_OK, &err) != CAIRN_OK)
+        problem(userdata, err.message);
 }

@@ -281,7 +281,7 @@ s_export_run(cairn_store_t *self, s_writer_t *w, const char *run_id,
             rc = s_export_record(w, &s_families[f], key, key_len, data, len,
                                  err);
         }
-        ops->iter_free(it);
+        rc = cairn__store_iter_end(self, it, rc, err);
     }
     cairn__key_free(&prefix);
     return rc;

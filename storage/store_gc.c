@@ -61,12 +61,12 @@ s_each_with_prefix(cairn_store_t *self, cairn__cf_t cf,
                    const cairn__key_t *prefix,
                    int (*fn)(void *userdata, const uint8_t *key, size_t len,
                              const uint8_t *value, size_t value_len),
-                   void *userdata)
+                   void *userdata, cairn_error_t *err)
 {
     const cairn__backend_ops_t *ops = self->backend->ops;
     cairn__iter_t *it = ops->iter_new(self->backend, cf);
     if (!it)
-        return CAIRN_ENOMEM;
+        return cairn_error_set(err, CAIRN_ENOMEM, "out of memory");
     int rc = CAIRN_OK;
     for (ops->iter_seek(it, prefix->data, prefix->len);
          rc == CAIRN_OK && ops->iter_valid(it); ops->iter_next(it)) {
@@ -77,8 +77,10 @@ s_each_with_prefix(cairn_store_t *self, cairn__cf_t cf,
         const uint8_t *value = ops->iter_value(it, &value_len);
         rc = fn(userdata, key, len, value, value_len);
     }
-    ops->iter_free(it);
-    return rc;
+    if (rc != CAIRN_OK) /* fn fails only when out of memory */
+        cairn_error_set(err, rc, "out of memory");
+    /* A walk cut short by a read error must not delete on what it saw. */
+    return cairn__store_iter_end(self, it, rc, err);
 }
 
 typedef struct {
@@ -309,9 +311,10 @@ s_delete_picked(cairn_store_t *self, cairn__cf_t cf, const cairn__key_t *prefix,
     *batch_slot = self->backend->ops->batch_new(self->backend);
     if (!*batch_slot)
         return cairn_error_set(err, CAIRN_ENOMEM, "out of memory");
-    if (s_each_with_prefix(self, cf, prefix, fn, picker) != CAIRN_OK) {
+    int rc = s_each_with_prefix(self, cf, prefix, fn, picker, err);
+    if (rc != CAIRN_OK) {
         self->backend->ops->batch_free(*batch_slot);
-        return cairn_error_set(err, CAIRN_ENOMEM, "out of memory");
+        return rc;
     }
     return s_commit(self, *batch_slot, err);
 }
@@ -403,7 +406,7 @@ cairn_store_delete_run(cairn_store_t *self, const char *run_id,
          i++) {
         s_deleter_t deleter = {self, batch, kinds[i], 0};
         rc = s_each_with_prefix(self, kinds[i], &prefix, s_delete_key,
-                                &deleter);
+                                &deleter, err);
     }
     cairn__key_reset(&prefix);
     cairn__key_add_text(&prefix, run_id, false);
@@ -413,7 +416,8 @@ cairn_store_delete_run(cairn_store_t *self, const char *run_id,
         rc = s_commit(self, batch, err);
     else {
         self->backend->ops->batch_free(batch);
-        rc = cairn_error_set(err, CAIRN_ENOMEM, "out of memory");
+        if (rc == CAIRN_OK)
+            rc = cairn_error_set(err, CAIRN_ENOMEM, "out of memory");
     }
     cairn__key_free(&prefix);
     return rc;

@@ -58,6 +58,14 @@ cairn__store_read(cairn_store_t *self, cairn__cf_t cf, const cairn__key_t *key,
                   const ProtobufCMessageDescriptor *desc, const char *what,
                   ProtobufCMessage **out, cairn_error_t *err);
 
+/* Frees it (may be NULL) after a walk over it and returns rc, the
+ * walk's result; when that is CAIRN_OK, the read error that may have
+ * ended the walk instead: an iterator that hits a bad block looks
+ * finished (backend.h iter_status). */
+int
+cairn__store_iter_end(cairn_store_t *self, cairn__iter_t *it, int rc,
+                      cairn_error_t *err);
+
 /* Frames msg and adds it to batch; false on out-of-memory. */
 bool
 cairn__store_batch_record(cairn_store_t *self, cairn__batch_t *batch,

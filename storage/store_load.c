@@ -206,7 +206,10 @@ s_resolve_segment(cairn_store_t *self, const s_segment_t *segment,
         const char *scope_copy = (const char *)seek.data + prefix.len;
         const char *name_copy = scope_copy + strlen(scope_copy) + 1;
         ops->iter_seek(it, seek.data, seek.len);
-        if (ops->iter_valid(it)) {
+        /* The next seek forgets a read error: catch it here. */
+        if (!ops->iter_valid(it))
+            rc = ops->iter_status(it, err);
+        else {
             const uint8_t *found = ops->iter_key(it, &len);
             if (len == mark + 8 && memcmp(found, seek.data, mark) == 0)
                 rc = s_take_version(self, it, scopes, scope_copy, name_copy,
@@ -216,13 +219,14 @@ s_resolve_segment(cairn_store_t *self, const s_segment_t *segment,
         seek.len = mark;
         cairn__key_add_u64(&seek, UINT64_MAX);
         cairn__key_add_bytes(&seek, "", 1);
+        if (rc != CAIRN_OK)
+            break;
         if (seek.out_of_memory)
             rc = cairn_error_set(err, CAIRN_ENOMEM, "out of memory");
         else
             ops->iter_seek(it, seek.data, seek.len);
     }
-    if (it)
-        ops->iter_free(it);
+    rc = cairn__store_iter_end(self, it, rc, err);
     cairn__key_free(&prefix);
     cairn__key_free(&seek);
     return rc;
@@ -338,8 +342,7 @@ s_load_outputs(cairn_store_t *self, cairn_checkpoint_t *cp,
         if (record)
             cairn__output_record__free_unpacked(record, NULL);
     }
-    if (it)
-        ops->iter_free(it);
+    rc = cairn__store_iter_end(self, it, rc, err);
     cairn__key_free(&prefix);
     return rc;
 }

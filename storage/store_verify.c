@@ -213,8 +213,13 @@ s_each(s_walk_t *w, cairn__cf_t cf,
         const uint8_t *value = ops->iter_value(it, &value_len);
         rc = fn(w, key, len, value, value_len);
     }
-    if (it)
-        ops->iter_free(it);
+    /* A read error ends the walk like the end of the data would: it is
+     * a problem of the run (the damaged block, named), and the other
+     * families are still walked. */
+    cairn_error_t why;
+    if (cairn__store_iter_end(w->store, it, rc, &why) != CAIRN_OK
+        && rc == CAIRN_OK)
+        s_problemf(w->report, w->run_id, NULL, "%s", why.message);
     cairn__key_free(&prefix);
     return rc;
 }

@@ -22,6 +22,7 @@ struct cairn__ckpt_writer_t {
     uint64_t superstep;
     cairn__key_t key;
     bool out_of_memory;
+    cairn_error_t read_error; /* a read the batch depends on failed */
     bool new_run; /* the run's first write: its id must be free */
 };
 
@@ -115,7 +116,8 @@ cairn__ckpt_drop_pending(cairn__ckpt_writer_t *w, uint64_t superstep)
             break;
         ops->batch_delete(w->batch, CAIRN__CF_PENDING, key, len);
     }
-    ops->iter_free(it);
+    /* Pending writes left behind would be replayed into a later superstep. */
+    cairn__store_iter_end(w->store, it, CAIRN_OK, &w->read_error);
 }
 
 void
@@ -195,7 +197,10 @@ cairn__ckpt_commit(cairn__ckpt_writer_t *w, Cairn__CheckpointRecord *manifest,
         s_put(w, CAIRN__CF_RUNS, &run->base);
     }
     int rc;
-    if (w->out_of_memory || w->key.out_of_memory)
+    if (w->read_error.code != CAIRN_OK)
+        rc = cairn_error_set(err, w->read_error.code, "%s",
+                             w->read_error.message);
+    else if (w->out_of_memory || w->key.out_of_memory)
         rc = cairn_error_set(err, CAIRN_ENOMEM,
                              "out of memory writing checkpoint %s@%llu",
                              w->run_id, (unsigned long long)w->superstep);
@@ -281,7 +286,7 @@ cairn__store_load_pending(cairn_store_t *self, const char *run_id,
         }
         dones[n++] = done;
     }
-    ops->iter_free(it);
+    rc = cairn__store_iter_end(self, it, rc, err);
     if (rc != CAIRN_OK) {
         for (size_t i = 0; i < n; i++)
             cairn__done__free_unpacked(dones[i], NULL);

@@ -175,6 +175,76 @@ CAIRN_EXPORT int
 cairn_builder_build(const cairn_builder_t *self, cairn_workflow_t **out,
                     cairn_error_t *err) CAIRN_WARN_UNUSED;
 
+/* What cairn_builder_build_with() found wrong, beside err's message: for
+ * a program that names the place in its own terms (the spec loader turns
+ * it into a JSON path) without reading the message. */
+typedef enum {
+    CAIRN_BUILD_OK = 0,            /* no problem (or not a validation one) */
+    CAIRN_BUILD_NO_EXECUTORS,      /* workflow: nothing was added */
+    CAIRN_BUILD_MAX_SUPERSTEPS,    /* workflow: max supersteps is 0 */
+    CAIRN_BUILD_BAD_ID,            /* executor "id": not [A-Za-z0-9_-]{1,64} */
+    CAIRN_BUILD_DUPLICATE_ID,      /* executor "id": the later of two */
+    CAIRN_BUILD_UNKNOWN_TYPE,      /* executor "type": not in the registry */
+    CAIRN_BUILD_BAD_CONFIG,        /* executor "config": its type's init
+                                      refused it */
+    CAIRN_BUILD_BAD_LABEL,         /* executor "label": not 1-64 printable
+                                      characters without spaces */
+    CAIRN_BUILD_UNKNOWN_EXECUTOR,  /* a name that is no executor's id: edge
+                                      "from"/"to", "start", or a setting */
+    CAIRN_BUILD_UNKNOWN_PREDICATE, /* edge "when": not in the registry */
+    CAIRN_BUILD_BAD_PREDICATE_ARG, /* edge "when": its check refused it */
+    CAIRN_BUILD_UNKNOWN_SELECTOR,  /* edge "selector": not in the registry */
+    CAIRN_BUILD_DUPLICATE_SOURCE,  /* edge "from": a fan-in lists one twice */
+    CAIRN_BUILD_TOO_FEW_SOURCES,   /* edge "from": a fan-in with fewer than 2 */
+    CAIRN_BUILD_NO_TARGETS,        /* edge "to": an edge without targets */
+    CAIRN_BUILD_CASE_NO_PREDICATE, /* edge "when": a switch case that is not
+                                      the default has none */
+    CAIRN_BUILD_DEFAULT_COUNT,     /* edge: a switch without exactly one
+                                      default case */
+    CAIRN_BUILD_NO_START           /* start: cairn_builder_set_start() was
+                                      never called */
+} cairn_build_kind_t;
+
+/* Which part of the description the problem is in. */
+typedef enum {
+    CAIRN_BUILD_AT_WORKFLOW = 0, /* the workflow as a whole */
+    CAIRN_BUILD_AT_EXECUTOR,     /* index: cairn_builder_add_executor() calls,
+                                    counted from 0 in the order made */
+    CAIRN_BUILD_AT_EDGE,         /* index: edge-adding calls (add_edge,
+                                    add_fan_out, add_switch, add_fan_in),
+                                    counted from 0 in the order made */
+    CAIRN_BUILD_AT_START,        /* the id given to cairn_builder_set_start() */
+    CAIRN_BUILD_AT_ACCEPT,       /* index: cairn_builder_accept() calls */
+    CAIRN_BUILD_AT_LABEL,        /* index: cairn_builder_set_label() calls */
+    CAIRN_BUILD_AT_FAILURE       /* index: set_retry/set_timeout/
+                                    set_on_failure calls, together */
+} cairn_build_subject_t;
+
+/* One build problem. field names the argument at fault, "" when none:
+ * executor "id", "type", "config", "label"; edge "from" (a source),
+ * "to" (a target; for a switch, a case's target), "when" (a target's or
+ * case's predicate), "selector"; a setting's "id". item is the position
+ * of that source, target or case within its edge call (0 for a direct
+ * edge's single source and target), 0 when field is not a list. field is
+ * a static string: never freed, valid forever. */
+typedef struct {
+    cairn_build_kind_t kind;
+    cairn_build_subject_t subject;
+    size_t index;
+    const char *field;
+    size_t item;
+} cairn_build_problem_t;
+
+/* cairn_builder_build() that also reports what it found wrong: when it
+ * returns CAIRN_EVALIDATION, *problem (if not NULL) describes the problem
+ * err's message names; for any other result problem->kind is
+ * CAIRN_BUILD_OK and field is "". The messages are the same as
+ * cairn_builder_build()'s. */
+CAIRN_EXPORT int
+cairn_builder_build_with(const cairn_builder_t *self, cairn_workflow_t **out,
+                         cairn_error_t *err, cairn_build_problem_t *problem)
+    CAIRN_WARN_UNUSED;
+
 CAIRN_EXPORT void
 cairn_workflow_destroy(cairn_workflow_t **self_p);
 

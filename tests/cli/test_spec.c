@@ -726,6 +726,53 @@ test_spec_malformed_specs_name_path_and_expectation(void **state)
     assert_int_equal(failures, 0);
 }
 
+/* Loads text, expects CAIRN_EVALIDATION with a message starting with
+ * "long.json: " + prefix. */
+static void
+s_expect_prefix(const char *text, const char *prefix)
+{
+    cairn_workflow_t *wf = NULL;
+    cairn_error_t err;
+    int rc = cairn_spec_load(text, strlen(text), "long.json", s_registry, &wf,
+                             NULL, &err);
+    assert_int_equal(rc, CAIRN_EVALIDATION);
+    assert_null(wf);
+    char expected[128];
+    snprintf(expected, sizeof expected, "long.json: %s", prefix);
+    if (strncmp(err.message, expected, strlen(expected)) != 0)
+        fail_msg("message \"%.120s...\" does not start with \"%s\"",
+                 err.message, expected);
+}
+
+/* The JSON path of a build problem does not depend on the builder's
+ * message: a name so long that the message is cut short still gets the
+ * path of the field it came from. */
+static void
+test_spec_build_problem_path_survives_long_names(void **state)
+{
+    (void)state;
+    char name[601];
+    memset(name, 'n', sizeof name - 1);
+    name[sizeof name - 1] = '\0';
+    char *text = NULL;
+    assert_true(asprintf(&text,
+                         "{\"start\": \"a\", \"executors\": ["
+                         "{\"id\": \"a\", \"type\": \"text.lower\"}, "
+                         "{\"id\": \"%s\", \"type\": \"text.lower\"}]}",
+                         name)
+                > 0);
+    s_expect_prefix(text, "executors[1].id: executor 'nnn");
+    free(text);
+    assert_true(asprintf(&text,
+                         "{\"start\": \"a\", \"executors\": ["
+                         "{\"id\": \"a\", \"type\": \"text.lower\"}], "
+                         "\"edges\": [{\"from\": \"%s\", \"to\": \"a\"}]}",
+                         name)
+                > 0);
+    s_expect_prefix(text, "edges[0].from: edge #1 from 'nnn");
+    free(text);
+}
+
 static void
 test_spec_load_rejects_bad_arguments(void **state)
 {
@@ -831,6 +878,7 @@ main(void)
         cmocka_unit_test(test_spec_config_key_order_keeps_signature),
         cmocka_unit_test(test_spec_checkpoint_policies),
         cmocka_unit_test(test_spec_malformed_specs_name_path_and_expectation),
+        cmocka_unit_test(test_spec_build_problem_path_survives_long_names),
         cmocka_unit_test(test_spec_load_rejects_bad_arguments),
         cmocka_unit_test(test_spec_read_file),
     };

@@ -124,13 +124,14 @@ test_cli_crashing_handler_is_not_moved_in_process(void **state)
     s_expect_store_free(db);
 }
 
-/* The cairn started at start_ms (s_now_ms) exited within 5 s: its run
- * ended long before the stuck handler would return. */
+/* The cairn started at start_ms (s_now_ms) exited within 15 s: its run
+ * ended long before the stuck handler would return (30 s, or never),
+ * with room for a loaded machine. */
 static void
 s_expect_quick_exit(uint64_t start_ms)
 {
     uint64_t took = s_now_ms() - start_ms;
-    if (took > 5000)
+    if (took > 15000)
         fail_msg("cairn exited %llu ms after it started, held up by a stuck "
                  "handler",
                  (unsigned long long)took);

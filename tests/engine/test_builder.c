@@ -5,6 +5,8 @@
  * edge in err.message. The base graph is alpha -> beta -> gamma (start
  * alpha); each case adds exactly one problem to it, using ids that appear
  * nowhere else so that a strstr on the message is meaningful.
+ * cairn_builder_build_with() reports the same problems as structured
+ * fields (kind, subject, index, field, item): one table row each.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -486,6 +488,369 @@ test_builder_destroy_accepts_null(void **state)
     assert_null(wf);
 }
 
+/* ---- structured problems ---------------------------------------------- */
+
+/* Each setter adds exactly one problem to the base graph (executors
+ * alpha 0, beta 1, gamma 2; edges 0 alpha->beta, 1 beta->gamma), or
+ * builds from scratch when it needs the base to lack something. */
+typedef cairn_builder_t *(*s_problem_setup_fn)(void);
+
+static cairn_builder_t *
+s_pb_no_executors(void)
+{
+    cairn_builder_t *b = cairn_builder_new(s_registry);
+    assert_int_equal(cairn_builder_set_start(b, "alpha"), CAIRN_OK);
+    return b;
+}
+
+static cairn_builder_t *
+s_pb_max_supersteps(void)
+{
+    cairn_builder_t *b = s_base();
+    cairn_builder_set_max_supersteps(b, 0);
+    return b;
+}
+
+/* The base graph plus executor id (index 3) of type with config. */
+static cairn_builder_t *
+s_base_plus(const char *id, const char *type, const char *config)
+{
+    cairn_builder_t *b = s_base();
+    assert_int_equal(cairn_builder_add_executor(b, id, type, config,
+                                                config ? strlen(config) : 0),
+                     CAIRN_OK);
+    return b;
+}
+
+/* The base graph plus a switch edge (index 2) from gamma. */
+static cairn_builder_t *
+s_base_switch(const cairn_switch_case_t *cases, size_t n)
+{
+    cairn_builder_t *b = s_base();
+    assert_int_equal(cairn_builder_add_switch(b, "gamma", cases, n), CAIRN_OK);
+    return b;
+}
+
+static cairn_builder_t *
+s_pb_bad_id(void)
+{
+    return s_base_plus("bad id", "t.noop", NULL);
+}
+
+/* Two executors "dup" at 3 and 5: the later one is the duplicate. */
+static cairn_builder_t *
+s_pb_duplicate_id(void)
+{
+    cairn_builder_t *b = s_base();
+    const char *ids[] = {"dup", "other", "dup"};
+    for (size_t i = 0; i < 3; i++)
+        assert_int_equal(cairn_builder_add_executor(b, ids[i], "t.noop", NULL,
+                                                    0),
+                         CAIRN_OK);
+    return b;
+}
+
+static cairn_builder_t *
+s_pb_unknown_type(void)
+{
+    return s_base_plus("typo", "no.such.type", NULL);
+}
+
+/* "aaa" sorts first by id, but was added fourth: index 3. */
+static cairn_builder_t *
+s_pb_bad_config(void)
+{
+    return s_base_plus("aaa", "t.strict", "bad");
+}
+
+static cairn_builder_t *
+s_pb_bad_label(void)
+{
+    cairn_builder_t *b = s_base();
+    assert_int_equal(cairn_builder_set_label(b, "beta", "two words"),
+                     CAIRN_OK);
+    return b;
+}
+
+static cairn_builder_t *
+s_pb_edge_from(void)
+{
+    cairn_builder_t *b = s_base();
+    assert_int_equal(cairn_builder_add_edge(b, "ghost", "beta", NULL, NULL, 0),
+                     CAIRN_OK);
+    return b;
+}
+
+static cairn_builder_t *
+s_pb_fan_out_to(void)
+{
+    cairn_builder_t *b = s_base();
+    const char *targets[] = {"alpha", "ghost"};
+    assert_int_equal(cairn_builder_add_fan_out(b, "gamma", targets, 2, NULL,
+                                               NULL, 0),
+                     CAIRN_OK);
+    return b;
+}
+
+static cairn_builder_t *
+s_pb_fan_in_from(void)
+{
+    cairn_builder_t *b = s_base();
+    const char *sources[] = {"alpha", "ghost"};
+    assert_int_equal(cairn_builder_add_fan_in(b, sources, 2, "gamma"),
+                     CAIRN_OK);
+    return b;
+}
+
+static cairn_builder_t *
+s_pb_switch_to(void)
+{
+    const cairn_switch_case_t cases[] = {{"alpha", "eq", "x", 1, false},
+                                         {"ghost", NULL, NULL, 0, true}};
+    return s_base_switch(cases, 2);
+}
+
+static cairn_builder_t *
+s_pb_start(void)
+{
+    cairn_builder_t *b = s_base();
+    assert_int_equal(cairn_builder_set_start(b, "ghost"), CAIRN_OK);
+    return b;
+}
+
+static cairn_builder_t *
+s_pb_accept(void)
+{
+    cairn_builder_t *b = s_base();
+    assert_int_equal(cairn_builder_accept(b, "alpha", "tag"), CAIRN_OK);
+    assert_int_equal(cairn_builder_accept(b, "ghost", "tag"), CAIRN_OK);
+    return b;
+}
+
+static cairn_builder_t *
+s_pb_label(void)
+{
+    cairn_builder_t *b = s_base();
+    assert_int_equal(cairn_builder_set_label(b, "ghost", "gpu"), CAIRN_OK);
+    return b;
+}
+
+/* The default timeout is call 0, the retry for ghost call 1. */
+static cairn_builder_t *
+s_pb_failure(void)
+{
+    cairn_builder_t *b = s_base();
+    const cairn_retry_policy_t retry = {.max_attempts = 2};
+    assert_int_equal(cairn_builder_set_timeout(b, NULL, 1000), CAIRN_OK);
+    assert_int_equal(cairn_builder_set_retry(b, "ghost", &retry), CAIRN_OK);
+    return b;
+}
+
+static cairn_builder_t *
+s_pb_unknown_predicate(void)
+{
+    const cairn_switch_case_t cases[] = {{"alpha", "eq", "x", 1, false},
+                                         {"beta", "nope", "y", 1, false},
+                                         {"gamma", NULL, NULL, 0, true}};
+    return s_base_switch(cases, 3);
+}
+
+static cairn_builder_t *
+s_pb_bad_predicate_arg(void)
+{
+    cairn_builder_t *b = s_base();
+    assert_int_equal(cairn_builder_add_edge(b, "gamma", "alpha", "int_lt",
+                                            "abc", 3),
+                     CAIRN_OK);
+    return b;
+}
+
+static cairn_builder_t *
+s_pb_unknown_selector(void)
+{
+    cairn_builder_t *b = s_base();
+    const char *targets[] = {"alpha", "beta"};
+    assert_int_equal(cairn_builder_add_fan_out(b, "gamma", targets, 2, "nope",
+                                               NULL, 0),
+                     CAIRN_OK);
+    return b;
+}
+
+static cairn_builder_t *
+s_pb_duplicate_source(void)
+{
+    cairn_builder_t *b = s_base();
+    const char *sources[] = {"beta", "gamma", "beta"};
+    assert_int_equal(cairn_builder_add_fan_in(b, sources, 3, "alpha"),
+                     CAIRN_OK);
+    return b;
+}
+
+static cairn_builder_t *
+s_pb_too_few_sources(void)
+{
+    cairn_builder_t *b = s_base();
+    const char *sources[] = {"gamma"};
+    assert_int_equal(cairn_builder_add_fan_in(b, sources, 1, "alpha"),
+                     CAIRN_OK);
+    return b;
+}
+
+static cairn_builder_t *
+s_pb_no_targets(void)
+{
+    cairn_builder_t *b = s_base();
+    assert_int_equal(cairn_builder_add_fan_out(b, "gamma", NULL, 0, NULL, NULL,
+                                               0),
+                     CAIRN_OK);
+    return b;
+}
+
+static cairn_builder_t *
+s_pb_case_no_predicate(void)
+{
+    const cairn_switch_case_t cases[] = {{"alpha", "eq", "x", 1, false},
+                                         {"beta", NULL, NULL, 0, false},
+                                         {"gamma", NULL, NULL, 0, true}};
+    return s_base_switch(cases, 3);
+}
+
+static cairn_builder_t *
+s_pb_default_count(void)
+{
+    const cairn_switch_case_t cases[] = {{"alpha", "eq", "x", 1, false}};
+    return s_base_switch(cases, 1);
+}
+
+static cairn_builder_t *
+s_pb_no_start(void)
+{
+    cairn_builder_t *b = cairn_builder_new(s_registry);
+    assert_int_equal(cairn_builder_add_executor(b, "alpha", "t.noop", NULL, 0),
+                     CAIRN_OK);
+    return b;
+}
+
+static const struct {
+    const char *name;
+    s_problem_setup_fn setup;
+    cairn_build_problem_t want;
+} s_problems[] = {
+    {"no executors", s_pb_no_executors,
+     {CAIRN_BUILD_NO_EXECUTORS, CAIRN_BUILD_AT_WORKFLOW, 0, "", 0}},
+    {"max supersteps", s_pb_max_supersteps,
+     {CAIRN_BUILD_MAX_SUPERSTEPS, CAIRN_BUILD_AT_WORKFLOW, 0, "", 0}},
+    {"bad id", s_pb_bad_id,
+     {CAIRN_BUILD_BAD_ID, CAIRN_BUILD_AT_EXECUTOR, 3, "id", 0}},
+    {"duplicate id", s_pb_duplicate_id,
+     {CAIRN_BUILD_DUPLICATE_ID, CAIRN_BUILD_AT_EXECUTOR, 5, "id", 0}},
+    {"unknown type", s_pb_unknown_type,
+     {CAIRN_BUILD_UNKNOWN_TYPE, CAIRN_BUILD_AT_EXECUTOR, 3, "type", 0}},
+    {"bad config", s_pb_bad_config,
+     {CAIRN_BUILD_BAD_CONFIG, CAIRN_BUILD_AT_EXECUTOR, 3, "config", 0}},
+    {"bad label", s_pb_bad_label,
+     {CAIRN_BUILD_BAD_LABEL, CAIRN_BUILD_AT_EXECUTOR, 1, "label", 0}},
+    {"edge from", s_pb_edge_from,
+     {CAIRN_BUILD_UNKNOWN_EXECUTOR, CAIRN_BUILD_AT_EDGE, 2, "from", 0}},
+    {"fan-out to", s_pb_fan_out_to,
+     {CAIRN_BUILD_UNKNOWN_EXECUTOR, CAIRN_BUILD_AT_EDGE, 2, "to", 1}},
+    {"fan-in from", s_pb_fan_in_from,
+     {CAIRN_BUILD_UNKNOWN_EXECUTOR, CAIRN_BUILD_AT_EDGE, 2, "from", 1}},
+    {"switch to", s_pb_switch_to,
+     {CAIRN_BUILD_UNKNOWN_EXECUTOR, CAIRN_BUILD_AT_EDGE, 2, "to", 1}},
+    {"start", s_pb_start,
+     {CAIRN_BUILD_UNKNOWN_EXECUTOR, CAIRN_BUILD_AT_START, 0, "", 0}},
+    {"accept", s_pb_accept,
+     {CAIRN_BUILD_UNKNOWN_EXECUTOR, CAIRN_BUILD_AT_ACCEPT, 1, "id", 0}},
+    {"label", s_pb_label,
+     {CAIRN_BUILD_UNKNOWN_EXECUTOR, CAIRN_BUILD_AT_LABEL, 0, "id", 0}},
+    {"failure", s_pb_failure,
+     {CAIRN_BUILD_UNKNOWN_EXECUTOR, CAIRN_BUILD_AT_FAILURE, 1, "id", 0}},
+    {"unknown predicate", s_pb_unknown_predicate,
+     {CAIRN_BUILD_UNKNOWN_PREDICATE, CAIRN_BUILD_AT_EDGE, 2, "when", 1}},
+    {"bad predicate arg", s_pb_bad_predicate_arg,
+     {CAIRN_BUILD_BAD_PREDICATE_ARG, CAIRN_BUILD_AT_EDGE, 2, "when", 0}},
+    {"unknown selector", s_pb_unknown_selector,
+     {CAIRN_BUILD_UNKNOWN_SELECTOR, CAIRN_BUILD_AT_EDGE, 2, "selector", 0}},
+    {"duplicate source", s_pb_duplicate_source,
+     {CAIRN_BUILD_DUPLICATE_SOURCE, CAIRN_BUILD_AT_EDGE, 2, "from", 2}},
+    {"too few sources", s_pb_too_few_sources,
+     {CAIRN_BUILD_TOO_FEW_SOURCES, CAIRN_BUILD_AT_EDGE, 2, "from", 0}},
+    {"no targets", s_pb_no_targets,
+     {CAIRN_BUILD_NO_TARGETS, CAIRN_BUILD_AT_EDGE, 2, "to", 0}},
+    {"case without predicate", s_pb_case_no_predicate,
+     {CAIRN_BUILD_CASE_NO_PREDICATE, CAIRN_BUILD_AT_EDGE, 2, "when", 1}},
+    {"default count", s_pb_default_count,
+     {CAIRN_BUILD_DEFAULT_COUNT, CAIRN_BUILD_AT_EDGE, 2, "", 0}},
+    {"no start", s_pb_no_start,
+     {CAIRN_BUILD_NO_START, CAIRN_BUILD_AT_START, 0, "", 0}},
+};
+
+/* Every kind of problem is reported with its subject, add-order index,
+ * field and item, and the same message cairn_builder_build() gives. */
+static void
+test_builder_problem_names_kind_subject_and_field(void **state)
+{
+    (void)state;
+    int failures = 0;
+    for (size_t i = 0; i < sizeof s_problems / sizeof s_problems[0]; i++) {
+        const cairn_build_problem_t *want = &s_problems[i].want;
+        cairn_builder_t *b = s_problems[i].setup();
+        assert_non_null(b);
+        cairn_workflow_t *wf = NULL;
+        cairn_error_t err, plain_err;
+        cairn_build_problem_t got;
+        memset(&got, 0xa5, sizeof got);
+        int rc = cairn_builder_build_with(b, &wf, &err, &got);
+        assert_int_equal(cairn_builder_build(b, &wf, &plain_err),
+                         CAIRN_EVALIDATION);
+        if (rc != CAIRN_EVALIDATION || wf || got.kind != want->kind
+            || got.subject != want->subject || got.index != want->index
+            || got.field == NULL || strcmp(got.field, want->field) != 0
+            || got.item != want->item
+            || strcmp(err.message, plain_err.message) != 0) {
+            print_error("%s: rc %d kind %d subject %d index %zu field '%s' "
+                        "item %zu ('%s')\n",
+                        s_problems[i].name, rc, (int)got.kind,
+                        (int)got.subject, got.index,
+                        got.field && rc == CAIRN_EVALIDATION ? got.field : "?",
+                        got.item, err.message);
+            failures++;
+        }
+        cairn_builder_destroy(&b);
+    }
+    assert_int_equal(failures, 0);
+}
+
+/* A successful build and a build refused for its arguments report no
+ * problem, and a NULL problem is allowed. */
+static void
+test_builder_problem_ok_unless_invalid(void **state)
+{
+    (void)state;
+    cairn_builder_t *b = s_base();
+    cairn_workflow_t *wf = NULL;
+    cairn_error_t err;
+    cairn_build_problem_t got;
+    memset(&got, 0xa5, sizeof got);
+    assert_int_equal(cairn_builder_build_with(b, &wf, &err, &got), CAIRN_OK);
+    assert_int_equal(got.kind, CAIRN_BUILD_OK);
+    assert_string_equal(got.field, "");
+    cairn_workflow_destroy(&wf);
+
+    memset(&got, 0xa5, sizeof got);
+    assert_int_equal(cairn_builder_build_with(b, NULL, &err, &got),
+                     CAIRN_EINVAL);
+    assert_int_equal(got.kind, CAIRN_BUILD_OK);
+    assert_string_equal(got.field, "");
+
+    cairn_builder_set_max_supersteps(b, 0);
+    assert_int_equal(cairn_builder_build_with(b, &wf, &err, NULL),
+                     CAIRN_EVALIDATION);
+    assert_null(wf);
+    cairn_builder_destroy(&b);
+}
+
 int
 main(void)
 {
@@ -510,6 +875,8 @@ main(void)
         cmocka_unit_test(test_builder_valid_workflow),
         cmocka_unit_test(test_builder_build_twice),
         cmocka_unit_test(test_builder_destroy_accepts_null),
+        cmocka_unit_test(test_builder_problem_names_kind_subject_and_field),
+        cmocka_unit_test(test_builder_problem_ok_unless_invalid),
     };
     return cmocka_run_group_tests(tests, s_group_setup, s_group_teardown);
 }

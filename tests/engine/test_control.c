@@ -39,6 +39,44 @@ typedef struct {
     cairn_store_t *store;
 } s_fixture_t;
 
+/* t.hold: forwards its message as util.sleep does, but from superstep
+ * s_hold_from on (0: never) only once s_held is false, bounded by
+ * S_TIMEOUT_MS. A controlling thread clears s_held after it has acted,
+ * so the run cannot end before that however slow the machine is: a loop
+ * paced by util.sleep alone could, on a loaded machine, end before the
+ * thread got to act. s_held_returns counts the held calls that
+ * returned. */
+static atomic_bool s_held;
+static atomic_uint s_hold_from;
+static atomic_uint s_held_returns;
+
+static uint64_t
+s_now_ms(void);
+
+static int
+s_hold(cairn_ctx_t *ctx, const cairn_msg_t *msg)
+{
+    unsigned from = atomic_load(&s_hold_from);
+    if (from && cairn_ctx_superstep(ctx) >= from) {
+        uint64_t deadline = s_now_ms() + S_TIMEOUT_MS;
+        while (atomic_load(&s_held) && s_now_ms() < deadline)
+            test_sleep_ms(1);
+        atomic_fetch_add(&s_held_returns, 1);
+    }
+    size_t len;
+    const uint8_t *payload = cairn_msg_payload(msg, &len);
+    return cairn_ctx_send(ctx, cairn_msg_type(msg), payload, len);
+}
+
+/* Holds t.hold from superstep `from` on. */
+static void
+s_hold_at(unsigned from)
+{
+    atomic_store(&s_held, true);
+    atomic_store(&s_held_returns, 0);
+    atomic_store(&s_hold_from, from);
+}
+
 static uint64_t
 s_now_ms(void)
 {
@@ -52,8 +90,13 @@ s_setup(void **state)
 {
     s_fixture_t *f = calloc(1, sizeof *f);
     cairn_error_t err;
+    static const cairn_executor_type_t hold = {.name = "t.hold",
+                                               .handle = s_hold};
+    atomic_store(&s_held, false);
+    atomic_store(&s_hold_from, 0);
     if (!f || !(f->registry = cairn_registry_new())
         || cairn_builtins_register(f->registry, NULL) != CAIRN_OK
+        || cairn_registry_add_executor(f->registry, &hold) != CAIRN_OK
         || cairn_engine_open(&f->engine, f->registry, NULL, &err) != CAIRN_OK
         || cairn_store_open_memory(&f->store, &err) != CAIRN_OK)
         return -1;
@@ -72,8 +115,9 @@ s_teardown(void **state)
     return 0;
 }
 
-/* ping (count.inc) -> pace (util.sleep ms) -> ping until the count
- * reaches S_LIMIT, then done (text.output): 2 * S_LIMIT + 1 supersteps. */
+/* ping (count.inc) -> pace (util.sleep ms; t.hold when ms < 0) -> ping
+ * until the count reaches S_LIMIT, then done (text.output): 2 * S_LIMIT +
+ * 1 supersteps. */
 static cairn_workflow_t *
 s_loop(const s_fixture_t *f, int ms)
 {
@@ -90,9 +134,11 @@ s_loop(const s_fixture_t *f, int ms)
     assert_non_null(b);
     assert_int_equal(
         cairn_builder_add_executor(b, "ping", "count.inc", NULL, 0), 0);
-    assert_int_equal(cairn_builder_add_executor(b, "pace", "util.sleep", config,
-                                                (size_t)config_len),
-                     0);
+    assert_int_equal(
+        ms < 0 ? cairn_builder_add_executor(b, "pace", "t.hold", NULL, 0)
+               : cairn_builder_add_executor(b, "pace", "util.sleep", config,
+                                            (size_t)config_len),
+        0);
     assert_int_equal(
         cairn_builder_add_executor(b, "done", "text.output", NULL, 0), 0);
     assert_int_equal(cairn_builder_add_edge(b, "ping", "pace", NULL, NULL, 0),
@@ -220,6 +266,7 @@ typedef struct {
     uint64_t at_superstep; /* act once the run is in it */
     long delay_ms;         /* ... and this much later */
     bool cancel;
+    bool release;                           /* clear s_held once asked */
     atomic_uint_least64_t acted_ms;         /* when it asked */
     atomic_uint_least64_t status_superstep; /* endpoint's STATUS answer */
     atomic_int send_rc;
@@ -240,6 +287,8 @@ s_control_thread(void *arg)
             cairn_run_control_cancel(c->control);
         else
             cairn_run_control_pause(c->control);
+        if (c->release)
+            atomic_store(&s_held, false);
         return NULL;
     }
     cairn_control_reply_t reply;
@@ -254,6 +303,8 @@ s_control_thread(void *arg)
                                           : CAIRN_CONTROL_PAUSE,
                                 5000, &reply, &err);
     atomic_store(&c->send_rc, rc);
+    if (c->release)
+        atomic_store(&s_held, false);
     return NULL;
 }
 
@@ -261,10 +312,13 @@ static void
 test_control_pause_from_another_thread(void **state)
 {
     s_fixture_t *f = *state;
-    cairn_workflow_t *wf = s_loop(f, 20);
+    /* pace waits in superstep 4 until the thread has asked */
+    cairn_workflow_t *wf = s_loop(f, -1);
+    s_hold_at(4);
     cairn_run_control_t *control = cairn_run_control_new();
     assert_non_null(control);
-    s_controller_t c = {.control = control, .at_superstep = 3};
+    s_controller_t c = {
+        .control = control, .at_superstep = 3, .release = true};
     pthread_t thread;
     assert_int_equal(pthread_create(&thread, NULL, s_control_thread, &c), 0);
     cairn_run_options_t opts = {
@@ -292,8 +346,10 @@ static void
 test_control_cancel_abandons_superstep(void **state)
 {
     s_fixture_t *f = *state;
-    /* superstep 2 (pace) sleeps 3 s; the cancel comes 100 ms into it */
-    cairn_workflow_t *wf = s_loop(f, 3000);
+    /* superstep 2 (pace) waits until the test lets it go; the cancel
+     * comes 100 ms into it */
+    cairn_workflow_t *wf = s_loop(f, -1);
+    s_hold_at(2);
     cairn_run_control_t *control = cairn_run_control_new();
     s_controller_t c = {
         .control = control, .at_superstep = 2, .delay_ms = 100, .cancel = true};
@@ -304,12 +360,14 @@ test_control_cancel_abandons_superstep(void **state)
     cairn_result_t *result = NULL;
     cairn_error_t err;
     int rc = cairn_engine_run(f->engine, wf, "0", 1, &opts, &result, &err);
-    uint64_t ended = s_now_ms();
+    /* at once, not at the barrier: pace is still held */
+    unsigned returned = atomic_load(&s_held_returns);
+    atomic_store(&s_held, false);
     pthread_join(thread, NULL);
     assert_int_equal(rc, 0);
     assert_int_equal(cairn_result_status(result), CAIRN_STATUS_CANCELLED);
-    /* at once, not at the barrier 3 s later; superstep 2 applied nothing */
-    assert_true(ended - atomic_load(&c.acted_ms) < 1000);
+    assert_int_equal(returned, 0);
+    /* superstep 2 applied nothing */
     assert_int_equal(cairn_result_supersteps(result), 1);
     cairn_result_destroy(&result);
     cairn_run_info_t *info = NULL;
@@ -332,7 +390,8 @@ static void
 test_control_endpoint(void **state)
 {
     s_fixture_t *f = *state;
-    cairn_workflow_t *wf = s_loop(f, 20);
+    cairn_workflow_t *wf = s_loop(f, -1);
+    s_hold_at(4);
     char endpoint[96];
     snprintf(endpoint, sizeof endpoint, "ipc:///tmp/cairn-test-ctl-%ld.ipc",
              (long)getpid());
@@ -342,7 +401,8 @@ test_control_endpoint(void **state)
     s_controller_t c = {.control = control,
                         .endpoint = endpoint,
                         .run_id = "ep",
-                        .at_superstep = 3};
+                        .at_superstep = 3,
+                        .release = true};
     pthread_t thread;
     assert_int_equal(pthread_create(&thread, NULL, s_control_thread, &c), 0);
     cairn_run_options_t opts = {.run_id = "ep",

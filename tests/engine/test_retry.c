@@ -36,6 +36,15 @@ static uint32_t s_sleep_ms;                   /* guarded by s_lock */
 static uint32_t s_slow_returned;              /* guarded by s_lock */
 static size_t s_left;  /* host threads an engine close left behind: the
                           registry must then outlive them (engine.h) */
+/* s_sleep_ms S_HOLD: the first attempt waits (bounded by S_HOLD_MAX_MS)
+ * until s_release(), so a test can tell that a run ended while it was
+ * still busy without timing anything. */
+#define S_HOLD UINT32_MAX
+#define S_HOLD_MAX_MS 30000
+static pthread_cond_t s_wake = PTHREAD_COND_INITIALIZER;
+static uint32_t s_releases;     /* s_release() calls; guarded by s_lock */
+static uint32_t s_releases_at_reset; /* s_releases when the case began */
+static uint32_t s_held_returns; /* guarded by s_lock */
 
 static uint64_t
 s_now_us(void)
@@ -86,6 +95,33 @@ s_flaky(cairn_ctx_t *ctx, const cairn_msg_t *msg)
     return cairn_ctx_yield_output(ctx, payload, len);
 }
 
+/* Waits until the case's s_release() (at most S_HOLD_MAX_MS), then
+ * counts itself in s_held_returns. Counted from the case's s_reset(), so
+ * a release that comes before the handler gets here is not missed. */
+static void
+s_hold(void)
+{
+    struct timespec deadline;
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_sec += S_HOLD_MAX_MS / 1000;
+    pthread_mutex_lock(&s_lock);
+    uint32_t at_reset = s_releases_at_reset; /* of this handler's case */
+    while (s_releases == at_reset
+           && pthread_cond_timedwait(&s_wake, &s_lock, &deadline) == 0)
+        ;
+    s_held_returns++;
+    pthread_mutex_unlock(&s_lock);
+}
+
+static void
+s_release(void)
+{
+    pthread_mutex_lock(&s_lock);
+    s_releases++;
+    pthread_cond_broadcast(&s_wake);
+    pthread_mutex_unlock(&s_lock);
+}
+
 static int
 s_slow(cairn_ctx_t *ctx, const cairn_msg_t *msg)
 {
@@ -95,7 +131,9 @@ s_slow(cairn_ctx_t *ctx, const cairn_msg_t *msg)
     pthread_mutex_lock(&s_lock);
     uint32_t sleep_ms = s_sleep_ms;
     pthread_mutex_unlock(&s_lock);
-    if (cairn_ctx_attempt(ctx) == 1) {
+    if (cairn_ctx_attempt(ctx) == 1 && sleep_ms == S_HOLD) {
+        s_hold();
+    } else if (cairn_ctx_attempt(ctx) == 1) {
         struct timespec ts = {sleep_ms / 1000,
                               (long)(sleep_ms % 1000) * 1000000L};
         nanosleep(&ts, NULL);
@@ -199,6 +237,8 @@ s_reset(uint32_t fail_first, uint32_t sleep_ms)
     s_other_calls = 0;
     s_fail_first = fail_first;
     s_sleep_ms = sleep_ms;
+    s_held_returns = 0;
+    s_releases_at_reset = s_releases;
     pthread_mutex_unlock(&s_lock);
 }
 
@@ -307,8 +347,11 @@ test_retry_third_attempt_succeeds(void **state)
     pthread_mutex_unlock(&s_lock);
     assert_int_equal(attempts, 3);
     assert_int_equal(others, 1);
-    assert_true(gap1 >= 20000 && gap1 < 2000000);
-    assert_true(gap2 >= 30000 && gap2 < 2000000);
+    /* the backoff waited (lower bounds: exact); the upper bound only
+     * catches a unit mix-up (seconds for milliseconds), with room for a
+     * loaded machine's scheduling delays */
+    assert_true(gap1 >= 20000 && gap1 < 10000000);
+    assert_true(gap2 >= 30000 && gap2 < 10000000);
     cairn_result_destroy(&result);
     cairn_workflow_destroy(&wf);
 }
@@ -352,25 +395,29 @@ test_retry_only_on_timeout_skips_errors(void **state)
     cairn_workflow_destroy(&wf);
 }
 
-/* A first attempt that sleeps 1.5 s past a 150 ms timeout is retried on a
- * fresh host long before it wakes; its late result is discarded (one
- * output, state of one attempt). */
+/* A first attempt held past its 1 s timeout is retried on a fresh host;
+ * the run ends while it is still held, and its late result is discarded
+ * (one output, state of one attempt). (It slept 1.5 s past a 150 ms
+ * timeout, and the run had to end within 1.4 s: on a loaded machine the
+ * retry alone could take longer, or time out too.) */
 static void
 test_retry_timeout_moves_to_fresh_host(void **state)
 {
     (void)state;
-    s_reset(0, 1500);
+    s_reset(0, S_HOLD);
     cairn_retry_policy_t policy = {.max_attempts = 2, .backoff_ms = 10};
-    cairn_workflow_t *wf = s_workflow("t.slow", &policy, 150);
+    cairn_workflow_t *wf = s_workflow("t.slow", &policy, 1000);
     s_seen_t seen;
-    uint64_t start = s_now_us();
     cairn_result_t *result = s_run(wf, &seen);
-    uint64_t took = s_now_us() - start;
+    pthread_mutex_lock(&s_lock);
+    uint32_t held_returns = s_held_returns;
+    pthread_mutex_unlock(&s_lock);
+    s_release();
     assert_int_equal(cairn_result_status(result), CAIRN_STATUS_COMPLETED);
     assert_int_equal(cairn_result_output_count(result), 1);
     s_expect_state_n(result, "1");
     assert_int_equal(seen.retries, 1);
-    assert_true(took < 1400000); /* did not wait for the sleeper */
+    assert_int_equal(held_returns, 0); /* did not wait for the held one */
     cairn_result_destroy(&result);
     cairn_workflow_destroy(&wf);
 }
@@ -392,14 +439,15 @@ test_retry_timeout_without_retry_fails(void **state)
 }
 
 /* A handler stuck past its timeout does not hold up closing its engine:
- * cairn_engine_close returns after CAIRN_ENGINE_STOP_WAIT_MS, not when
- * the sleeper wakes, and says it left one host thread behind. That
- * thread ends by itself once its handler returns. */
+ * cairn_engine_close returns after CAIRN_ENGINE_STOP_WAIT_MS while the
+ * handler is still held (released only afterwards), and says it left one
+ * host thread behind. That thread ends by itself once its handler
+ * returns. */
 static void
 test_retry_close_leaves_a_stuck_host(void **state)
 {
     (void)state;
-    s_reset(0, 3000);
+    s_reset(0, S_HOLD);
     pthread_mutex_lock(&s_lock);
     uint32_t returned = s_slow_returned;
     pthread_mutex_unlock(&s_lock);
@@ -418,7 +466,11 @@ test_retry_close_leaves_a_stuck_host(void **state)
     assert_null(engine);
     assert_int_equal(s_left, 1);
     assert_true(took >= CAIRN_ENGINE_STOP_WAIT_MS * 900u);
-    assert_true(took < 2000000u); /* the handler sleeps 3 s */
+    pthread_mutex_lock(&s_lock);
+    uint32_t held_returns = s_held_returns;
+    pthread_mutex_unlock(&s_lock);
+    assert_int_equal(held_returns, 0); /* close did not wait for it */
+    s_release();
     /* The stuck handler still comes back (bounded wait). */
     uint32_t now_returned = returned;
     for (int i = 0; i < 1000 && now_returned == returned; i++) {

@@ -11,8 +11,10 @@
  *           writer; sleeps CAIRN_CHILD_STEP_MS (default 1) per step so
  *           kills land mid-run, and writes the superstep it is in to the
  *           file CAIRN_CHILD_PROGRESS names (if set)
- *   fanout  start fans out to a, b, c and slow (slow takes 1.5 s); every
- *           handler appends its id to LOG when it starts
+ *   fanout  start fans out to a, b, c and slow; every handler appends its
+ *           id to LOG when it starts. slow takes 1.5 s, or, when
+ *           CAIRN_CHILD_GATE names a file, waits until that file exists
+ *           (so a test can kill the run while slow surely still runs)
  *   torture a cycle through a fan-out and a fan-in: hub counts rounds up
  *           to STEPS and fans out to left, right and sleepy (which sleeps
  *           0-3 ms); each writes executor and shared state; the
@@ -31,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cairn/cairn.h>
 
@@ -39,6 +42,7 @@
 static const char *s_log_path;
 static long s_step_ms = 1;
 static const char *s_progress_path;
+static const char *s_gate_path;
 
 static void
 s_log_invocation(cairn_ctx_t *ctx)
@@ -100,13 +104,31 @@ s_output(cairn_ctx_t *ctx, const cairn_msg_t *msg)
     return cairn_ctx_yield_output(ctx, payload, len);
 }
 
+/* slow's wait: 1.5 s, or until the file s_gate_path exists (bounded by
+ * a minute, a test that never opens it has failed anyway); -1 when it
+ * never did. */
+static int
+s_wait_for_gate(void)
+{
+    if (!s_gate_path) {
+        test_sleep_ms(1500);
+        return 0;
+    }
+    for (int waited = 0; waited < 60000; waited += 5) {
+        if (access(s_gate_path, F_OK) == 0)
+            return 0;
+        test_sleep_ms(5);
+    }
+    return -1;
+}
+
 static int
 s_branch(cairn_ctx_t *ctx, const cairn_msg_t *msg)
 {
     s_log_invocation(ctx);
     const char *me = cairn_ctx_executor_id(ctx);
-    if (strcmp(me, "slow") == 0)
-        test_sleep_ms(1500);
+    if (strcmp(me, "slow") == 0 && s_wait_for_gate() != 0)
+        return cairn_ctx_fail(ctx, "gate %s did not open", s_gate_path);
     if (s_count_invocation(ctx) != 0)
         return cairn_ctx_fail(ctx, "state write failed");
     size_t len;
@@ -339,6 +361,7 @@ main(int argc, char **argv)
     long steps = argc > 4 ? atol(argv[4]) : 200;
     s_log_path = argc > 5 && *argv[5] ? argv[5] : NULL;
     s_progress_path = getenv("CAIRN_CHILD_PROGRESS");
+    s_gate_path = getenv("CAIRN_CHILD_GATE");
     if (getenv("CAIRN_CHILD_STEP_MS"))
         s_step_ms = atol(getenv("CAIRN_CHILD_STEP_MS"));
     cairn_error_t err;

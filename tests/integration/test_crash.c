@@ -31,6 +31,7 @@
 
 #include <cairn/cairn.h>
 
+#include "storage/store_internal.h"
 #include "tests/test_util.h"
 
 #define CHILD CAIRN_TEST_BIN_DIR "/child_workflow"
@@ -134,6 +135,30 @@ latest_superstep(const char *db, const char *run_id)
         step = atol(strchr(latest, '@') + 1);
     cairn_store_destroy(&store);
     return step;
+}
+
+/* How many Dones of superstep the store holds for run_id (pending
+ * writes, docs/storage.md), or -1 when it cannot be read yet (read-only,
+ * beside the writer). */
+static long
+stored_dones(const char *db, const char *run_id, uint64_t superstep)
+{
+    cairn_store_t *store = NULL;
+    cairn_error_t err;
+    cairn_store_options_t opts = {.read_only = true};
+    if (cairn_store_open(&store, db, &opts, &err) != CAIRN_OK)
+        return -1;
+    Cairn__Done **dones = NULL;
+    size_t count = 0;
+    long n = cairn__store_load_pending(store, run_id, superstep, &dones,
+                                       &count, &err) == CAIRN_OK
+                 ? (long)count
+                 : -1;
+    for (size_t i = 0; i < count; i++)
+        cairn__done__free_unpacked(dones[i], NULL);
+    free(dones);
+    cairn_store_destroy(&store);
+    return n;
 }
 
 /* Every superstep 0..last checkpointed exactly once, parents chained. */
@@ -422,6 +447,7 @@ test_crash_finished_executors_are_not_run_again(void **state)
     (void)state;
     char *dir = make_dir();
     char reference_db[512], db[512], out[512], log[512], reference_log[512];
+    char gate[512];
     snprintf(reference_db, sizeof reference_db, "%s/reference", dir);
     snprintf(db, sizeof db, "%s/crashed", dir);
     snprintf(out, sizeof out, "%s/out.txt", dir);
@@ -430,10 +456,15 @@ test_crash_finished_executors_are_not_run_again(void **state)
     char *expected =
         run_to_end("fanout", reference_db, "fan", "0", reference_log, out);
 
+    /* slow waits for the gate, so it surely still runs at the kill. */
+    snprintf(gate, sizeof gate, "%s/gate", dir);
+    setenv("CAIRN_CHILD_GATE", gate, 1);
     pid_t pid = spawn("fanout", db, "fan", "0", log, out);
-    /* Wait (bounded) until a, b and c have run and slow is running. */
+    /* Wait (bounded) until a, b and c have run and slow is running, and
+     * the Dones of a, b and c are in the store: a fixed wait for them
+     * lost the race on a loaded machine. */
     bool ready = false;
-    for (int waited = 0; !ready && waited < 10000; waited += 10) {
+    for (int waited = 0; !ready && waited < WAIT_LIMIT_MS; waited += 10) {
         test_sleep_ms(10);
         FILE *probe = fopen(log, "r");
         if (!probe)
@@ -441,13 +472,16 @@ test_crash_finished_executors_are_not_run_again(void **state)
         fclose(probe);
         char *calls = read_file(log);
         ready = count_lines(calls, "a") && count_lines(calls, "b")
-                && count_lines(calls, "c") && count_lines(calls, "slow");
+                && count_lines(calls, "c") && count_lines(calls, "slow")
+                && stored_dones(db, "fan", 2) == 3;
         free(calls);
     }
     assert_true(ready);
-    test_sleep_ms(300); /* their Dones reach the store well within this */
     kill(pid, SIGKILL);
     wait_bounded(pid);
+    int fd = open(gate, O_WRONLY | O_CREAT, 0644);
+    assert_true(fd >= 0);
+    close(fd);
 
     char *actual = run_to_end("fanout", db, "fan", "0", log, out);
     assert_string_equal(actual, expected);
@@ -458,6 +492,7 @@ test_crash_finished_executors_are_not_run_again(void **state)
     assert_int_equal(count_lines(calls, "c"), 1);
     assert_int_equal(count_lines(calls, "slow"), 2);
     assert_int_equal(count_lines(calls, "join"), 1);
+    unsetenv("CAIRN_CHILD_GATE");
     free(calls);
     free(expected);
     free(actual);

@@ -574,6 +574,79 @@ test_storage_faults_unwritable_dir(void **state)
     free(expected);
 }
 
+/* Another user's store: a writer is told it may not write there, naming
+ * the store; before, RocksDB's "While open a file for lock: DIR/LOCK:
+ * Permission denied" contained "lock" and read as "store DIR is in use
+ * by another process" (exit 2). Readers still read it. */
+static void
+test_storage_faults_other_users_store(void **state)
+{
+    (void)state;
+    if (geteuid() != 0) {
+        print_message("not root: no other user's store to open (the "
+                      "unwritable_dir case covers a store we may not "
+                      "write)\n");
+        return;
+    }
+    const char *spec = s_path("loop.json");
+    s_write_file(spec, LOOP_SPEC(20));
+    const char *db = s_path("db");
+    s_result_t r = {0};
+    s_cairn(&r, NULL, "run", spec, "--input", "0", "--db", db,
+            "--max-supersteps", "3", "--run-id", "o", NULL);
+    s_expect(&r, 4, NULL);
+    assert_int_equal(chmod(s_dir, 0755), 0);
+    assert_int_equal(chmod(spec, 0644), 0);
+    s_fault_t nobody = {.as_nobody = true};
+    s_cairn(&r, &nobody, "resume", "o", "--db", db, NULL);
+    s_expect(&r, 1, "Permission denied");
+    s_expect(&r, 1, db);
+    if (strstr(r.err, "in use"))
+        fail_msg("another user's store reported as locked:\n%s", r.err);
+    s_cairn(&r, &nobody, "runs", "--db", db, NULL);
+    s_expect(&r, 0, NULL);
+    assert_non_null(strstr(r.out, "o "));
+    s_free(&r);
+}
+
+/* The store's file system is mounted read-only: writers say so, naming
+ * the store, exit 1 (it read as a lock conflict too); readers work. */
+static void
+test_storage_faults_read_only_mount(void **state)
+{
+    (void)state;
+    const char *spec = s_path("loop.json");
+    s_write_file(spec, LOOP_SPEC(20));
+    const char *mnt = s_path("mnt");
+    assert_int_equal(mkdir(mnt, 0700), 0);
+    if (mount("tmpfs", mnt, "tmpfs", 0, "size=4m") != 0) {
+        /* EROFS from the first write on is the read_only case's resume */
+        print_message("mount refused (%s): the read_only case's shim "
+                      "covers a read-only store\n",
+                      strerror(errno));
+        return;
+    }
+    char db[256];
+    snprintf(db, sizeof db, "%s/db", mnt);
+    s_result_t r = {0};
+    s_cairn(&r, NULL, "run", spec, "--input", "0", "--db", db,
+            "--max-supersteps", "3", "--run-id", "m", NULL);
+    s_expect(&r, 4, NULL);
+    int rc = mount("tmpfs", mnt, "tmpfs", MS_REMOUNT | MS_RDONLY, NULL);
+    if (rc == 0) {
+        s_cairn(&r, NULL, "resume", "m", "--db", db, NULL);
+        s_expect(&r, 1, "Read-only file system");
+        s_expect(&r, 1, db);
+        if (strstr(r.err, "in use"))
+            fail_msg("a read-only store reported as locked:\n%s", r.err);
+        s_cairn(&r, NULL, "runs", "--db", db, NULL);
+        s_expect(&r, 0, NULL);
+    }
+    s_free(&r);
+    umount(mnt);
+    assert_int_equal(rc, 0);
+}
+
 int
 main(void)
 {
@@ -584,6 +657,7 @@ main(void)
         CASE(superstep_checkpoint), CASE(entry_checkpoint), CASE(pending_write),
         CASE(during_resume),        CASE(read_only),        CASE(rlimit_fsize),
         CASE(full_filesystem),      CASE(unwritable_dir),
+        CASE(other_users_store),    CASE(read_only_mount),
 #undef CASE
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
