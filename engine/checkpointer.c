@@ -39,33 +39,38 @@ s_policy_text(const cairn_checkpoint_policy_t *policy, char *out, size_t size)
 }
 
 int
-cairn__ckpt_init(cairn__run_t *run)
+cairn__ckpt_init(cairn__ckpt_t *self, const cairn_run_options_t *opts,
+                 size_t executors)
 {
-    s_policy_text(&run->opts.checkpoint, run->policy_text,
-                  sizeof run->policy_text);
-    size_t n = run->wf->executor_count;
-    run->unsaved_state = calloc(n, sizeof *run->unsaved_state);
-    run->unsaved_shared = cairn__kv_new();
-    if (!run->unsaved_state || !run->unsaved_shared)
+    self->store = opts->store;
+    self->created_ms = cairn__wall_ms();
+    self->last_checkpoint = CAIRN__NO_CHECKPOINT;
+    if (!self->store)
+        return CAIRN_OK;
+    s_policy_text(&opts->checkpoint, self->policy_text,
+                  sizeof self->policy_text);
+    self->unsaved_state = calloc(executors, sizeof *self->unsaved_state);
+    self->unsaved_shared = cairn__kv_new();
+    if (!self->unsaved_state || !self->unsaved_shared)
         return CAIRN_ENOMEM;
-    for (size_t x = 0; x < n; x++)
-        if (!(run->unsaved_state[x] = cairn__kv_new()))
+    for (size_t x = 0; x < executors; x++)
+        if (!(self->unsaved_state[x] = cairn__kv_new()))
             return CAIRN_ENOMEM;
     return CAIRN_OK;
 }
 
 void
-cairn__ckpt_fini(cairn__run_t *run)
+cairn__ckpt_fini(cairn__ckpt_t *self, size_t executors)
 {
-    for (size_t x = 0; run->unsaved_state && x < run->wf->executor_count; x++)
-        cairn__kv_destroy(&run->unsaved_state[x]);
-    free(run->unsaved_state);
-    run->unsaved_state = NULL;
-    cairn__kv_destroy(&run->unsaved_shared);
-    free(run->unsaved_output_steps);
-    free(run->unsaved_output_first);
-    run->unsaved_output_steps = NULL;
-    run->unsaved_output_first = NULL;
+    for (size_t x = 0; self->unsaved_state && x < executors; x++)
+        cairn__kv_destroy(&self->unsaved_state[x]);
+    free(self->unsaved_state);
+    self->unsaved_state = NULL;
+    cairn__kv_destroy(&self->unsaved_shared);
+    free(self->unsaved_output_steps);
+    free(self->unsaved_output_first);
+    self->unsaved_output_steps = NULL;
+    self->unsaved_output_first = NULL;
 }
 
 static int
@@ -82,21 +87,21 @@ int
 cairn__ckpt_note_done(cairn__run_t *run, size_t executor,
                       const Cairn__Done *done, size_t first_output)
 {
-    int rc = s_mark_keys(run->unsaved_state[executor], done->state_writes,
+    int rc = s_mark_keys(run->ckpt.unsaved_state[executor], done->state_writes,
                          done->n_state_writes);
     if (rc == CAIRN_OK)
-        rc = s_mark_keys(run->unsaved_shared, done->shared_writes,
+        rc = s_mark_keys(run->ckpt.unsaved_shared, done->shared_writes,
                          done->n_shared_writes);
-    size_t n = run->unsaved_output_count;
+    size_t n = run->ckpt.unsaved_output_count;
     if (rc != CAIRN_OK || done->n_outputs == 0
-        || (n > 0 && run->unsaved_output_steps[n - 1] == run->superstep))
+        || (n > 0 && run->ckpt.unsaved_output_steps[n - 1] == run->superstep))
         return rc;
-    if (!CAIRN__GROW(run->unsaved_output_steps, n)
-        || !CAIRN__GROW(run->unsaved_output_first, n))
+    if (!CAIRN__GROW(run->ckpt.unsaved_output_steps, n)
+        || !CAIRN__GROW(run->ckpt.unsaved_output_first, n))
         return CAIRN_ENOMEM;
-    run->unsaved_output_steps[n] = run->superstep;
-    run->unsaved_output_first[n] = first_output;
-    run->unsaved_output_count++;
+    run->ckpt.unsaved_output_steps[n] = run->superstep;
+    run->ckpt.unsaved_output_first[n] = first_output;
+    run->ckpt.unsaved_output_count++;
     return CAIRN_OK;
 }
 
@@ -125,10 +130,10 @@ s_run_record(const cairn__run_t *run, Cairn__RunRecord *record,
     record->signature.len = CAIRN_SIGNATURE_SIZE;
     record->status = (char *)cairn_status_name(run->status);
     record->superstep = run->superstep;
-    record->latest_checkpoint = (char *)run->last_checkpoint_id;
-    record->parent = (char *)run->parent;
-    record->created_ms = run->created_ms;
-    record->signature_since = run->signature_since;
+    record->latest_checkpoint = (char *)run->ckpt.last_checkpoint_id;
+    record->parent = (char *)run->ckpt.parent;
+    record->created_ms = run->ckpt.created_ms;
+    record->signature_since = run->ckpt.signature_since;
     record->updated_ms = cairn__wall_ms();
     record->pid = (int64_t)getpid();
     record->pid_start = cairn__process_start((int64_t)getpid());
@@ -142,10 +147,10 @@ s_run_record(const cairn__run_t *run, Cairn__RunRecord *record,
     record->plugin_sha256 = (char **)run->opts.plugin_sha256;
     record->n_plugin_sha256 =
         run->opts.plugin_sha256 ? run->opts.plugin_count : 0;
-    record->checkpoint_policy = (char *)run->policy_text;
+    record->checkpoint_policy = (char *)run->ckpt.policy_text;
     record->keep_events = run->opts.keep_events;
     record->durability =
-        (char *)cairn_durability_name(cairn_store_durability(run->store));
+        (char *)cairn_durability_name(cairn_store_durability(run->ckpt.store));
     record->graph = *lines;
     record->n_graph = *line_count;
     /* Only while the run is live is anyone there to subscribe to. */
@@ -181,10 +186,10 @@ static bool
 s_put_unsaved_outputs(cairn__run_t *run, cairn__ckpt_writer_t *w)
 {
     size_t total = cairn_result_output_count(run->result);
-    for (size_t i = 0; i < run->unsaved_output_count; i++) {
-        size_t first = run->unsaved_output_first[i];
-        size_t end = i + 1 < run->unsaved_output_count
-                         ? run->unsaved_output_first[i + 1]
+    for (size_t i = 0; i < run->ckpt.unsaved_output_count; i++) {
+        size_t first = run->ckpt.unsaved_output_first[i];
+        size_t end = i + 1 < run->ckpt.unsaved_output_count
+                         ? run->ckpt.unsaved_output_first[i + 1]
                          : total;
         ProtobufCBinaryData *items = calloc(end - first, sizeof *items);
         if (!items)
@@ -195,7 +200,7 @@ s_put_unsaved_outputs(cairn__run_t *run, cairn__ckpt_writer_t *w)
         Cairn__OutputRecord record = CAIRN__OUTPUT_RECORD__INIT;
         record.items = items;
         record.n_items = end - first;
-        cairn__ckpt_put_outputs(w, run->unsaved_output_steps[i], &record);
+        cairn__ckpt_put_outputs(w, run->ckpt.unsaved_output_steps[i], &record);
         free(items);
     }
     return true;
@@ -248,9 +253,9 @@ static void
 s_forget_unsaved(cairn__run_t *run)
 {
     for (size_t x = 0; x < run->wf->executor_count; x++)
-        cairn__kv_clear(run->unsaved_state[x]);
-    cairn__kv_clear(run->unsaved_shared);
-    run->unsaved_output_count = 0;
+        cairn__kv_clear(run->ckpt.unsaved_state[x]);
+    cairn__kv_clear(run->ckpt.unsaved_shared);
+    run->ckpt.unsaved_output_count = 0;
 }
 
 /* Writes checkpoint RUN@run->superstep; with_record also rewrites the
@@ -260,27 +265,27 @@ s_write(cairn__run_t *run, const char *trigger, const char *const *tags,
         size_t tag_count, bool with_record, cairn_error_t *err)
 {
     cairn__ckpt_writer_t *w =
-        cairn__ckpt_begin(run->store, run->run_id, run->superstep);
+        cairn__ckpt_begin(run->ckpt.store, run->run_id, run->superstep);
     if (!w)
         return cairn_error_set(err, CAIRN_ENOMEM, "out of memory");
-    if (!run->last_checkpoint_id[0]) /* a new run (or fork): its id must
+    if (!run->ckpt.last_checkpoint_id[0]) /* a new run (or fork): its id must
                                         be free when the write lands */
         cairn__ckpt_set_new_run(w);
     bool ok = true;
     for (size_t x = 0; x < run->wf->executor_count; x++)
-        s_put_unsaved_scope(w, run->unsaved_state[x], run->states[x],
+        s_put_unsaved_scope(w, run->ckpt.unsaved_state[x], run->states[x],
                             run->wf->executors[x].id, &ok);
-    s_put_unsaved_scope(w, run->unsaved_shared, run->shared, NULL, &ok);
+    s_put_unsaved_scope(w, run->ckpt.unsaved_shared, run->shared, NULL, &ok);
     size_t pending = 0;
     ok = ok && s_put_unsaved_outputs(run, w) && s_put_inflight(run, w,
                                                                &pending);
-    if (run->pending_step == run->superstep)
+    if (run->ckpt.pending_step == run->superstep)
         cairn__ckpt_drop_pending(w, run->superstep);
     char previous[CAIRN_CHECKPOINT_ID_MAX];
     snprintf(previous, sizeof previous, "%s",
-             run->last_checkpoint_id[0] ? run->last_checkpoint_id
-                                        : run->parent);
-    snprintf(run->last_checkpoint_id, sizeof run->last_checkpoint_id,
+             run->ckpt.last_checkpoint_id[0] ? run->ckpt.last_checkpoint_id
+                                             : run->ckpt.parent);
+    snprintf(run->ckpt.last_checkpoint_id, sizeof run->ckpt.last_checkpoint_id,
              "%s@%llu", run->run_id, (unsigned long long)run->superstep);
     Cairn__CheckpointRecord manifest = CAIRN__CHECKPOINT_RECORD__INIT;
     manifest.run_id = run->run_id;
@@ -315,11 +320,11 @@ s_write(cairn__run_t *run, const char *trigger, const char *const *tags,
     s_free_lines(lines, line_count);
     if (rc != CAIRN_OK) {
         /* Nothing was written: the previous checkpoint still stands. */
-        snprintf(run->last_checkpoint_id, sizeof run->last_checkpoint_id,
-                 "%s", previous);
+        snprintf(run->ckpt.last_checkpoint_id,
+                 sizeof run->ckpt.last_checkpoint_id, "%s", previous);
         return rc;
     }
-    run->last_checkpoint = run->superstep;
+    run->ckpt.last_checkpoint = run->superstep;
     s_forget_unsaved(run);
     cairn__events_saved(run->events);
     return CAIRN_OK;
@@ -355,8 +360,9 @@ cairn__ckpt_write_record(cairn__run_t *run, cairn_error_t *err)
     char **lines = NULL;
     size_t line_count = 0;
     int rc = s_run_record(run, &record, &lines, &line_count);
-    rc = rc == CAIRN_OK ? cairn__store_put_run_record(run->store, &record, err)
-                        : cairn_error_set(err, rc, "out of memory");
+    rc = rc == CAIRN_OK
+             ? cairn__store_put_run_record(run->ckpt.store, &record, err)
+             : cairn_error_set(err, rc, "out of memory");
     s_free_lines(lines, line_count);
     return rc;
 }
@@ -367,7 +373,7 @@ cairn__ckpt_write_failure(cairn__run_t *run, cairn_error_t *err)
     /* The failed superstep applied nothing: its barrier state is that of
      * superstep - 1, with this superstep's mail still in the inbox. */
     uint64_t failed = run->superstep;
-    if (run->last_checkpoint == failed - 1)
+    if (run->ckpt.last_checkpoint == failed - 1)
         return cairn__ckpt_write_record(run, err);
     run->superstep = failed - 1;
     int rc = s_write(run, "error", NULL, 0, true, err);
@@ -380,12 +386,12 @@ cairn__ckpt_save_pending(cairn__run_t *run, const Cairn__Done *done)
 {
     /* Pending writes only help a resume from the previous barrier, and a
      * memory store does not outlive the process anyway. */
-    if (cairn_store_durability(run->store) == CAIRN_DURABILITY_NONE
-        || run->last_checkpoint != run->superstep - 1)
+    if (cairn_store_durability(run->ckpt.store) == CAIRN_DURABILITY_NONE
+        || run->ckpt.last_checkpoint != run->superstep - 1)
         return;
-    run->pending_step = run->superstep;
+    run->ckpt.pending_step = run->superstep;
     cairn_error_t err;
-    if (cairn__store_put_pending(run->store, run->run_id, run->superstep,
+    if (cairn__store_put_pending(run->ckpt.store, run->run_id, run->superstep,
                                  done, &err)
         != CAIRN_OK)
         cairn_log(CAIRN_LOG_WARN, "checkpoint",
@@ -502,10 +508,9 @@ s_restore_pending(cairn__run_t *run, cairn_error_t *err)
 {
     Cairn__Done **dones = NULL;
     size_t count = 0;
-    run->pending_step = run->superstep + 1; /* even those not decoded */
-    int rc = cairn__store_load_pending(run->store, run->run_id,
-                                       run->superstep + 1, &dones, &count,
-                                       err);
+    run->ckpt.pending_step = run->superstep + 1; /* even those not decoded */
+    int rc = cairn__store_load_pending(run->ckpt.store, run->run_id,
+                                       run->superstep + 1, &dones, &count, err);
     for (size_t i = 0; i < count; i++) {
         long x = rc == CAIRN_OK
                      ? cairn__workflow_find(run->wf, dones[i]->executor_id)
@@ -533,21 +538,22 @@ s_restore_identity(cairn__run_t *run, const cairn_checkpoint_t *cp,
     const char *checkpoint_id = cp->info.id;
     if (is_latest) {
         snprintf(run->run_id, sizeof run->run_id, "%s", cp->run->run_id);
-        snprintf(run->parent, sizeof run->parent, "%s", cp->run->parent);
-        snprintf(run->last_checkpoint_id, sizeof run->last_checkpoint_id,
-                 "%s", checkpoint_id);
-        run->created_ms = cp->run->created_ms;
-        run->signature_since = cp->run->signature_since;
+        snprintf(run->ckpt.parent, sizeof run->ckpt.parent, "%s",
+                 cp->run->parent);
+        snprintf(run->ckpt.last_checkpoint_id,
+                 sizeof run->ckpt.last_checkpoint_id, "%s", checkpoint_id);
+        run->ckpt.created_ms = cp->run->created_ms;
+        run->ckpt.signature_since = cp->run->signature_since;
         if (cairn__result_set_run_id(run->result, run->run_id) != CAIRN_OK)
             return cairn_error_set(err, CAIRN_ENOMEM, "out of memory");
         return CAIRN_OK;
     }
     /* History is never rewritten: continue as a new run forked there. */
-    int rc = cairn__store_check_new_run(run->store, run->run_id, err);
+    int rc = cairn__store_check_new_run(run->ckpt.store, run->run_id, err);
     if (rc != CAIRN_OK)
         return rc;
-    snprintf(run->parent, sizeof run->parent, "%s", checkpoint_id);
-    run->last_checkpoint_id[0] = '\0';
+    snprintf(run->ckpt.parent, sizeof run->ckpt.parent, "%s", checkpoint_id);
+    run->ckpt.last_checkpoint_id[0] = '\0';
     cairn__result_set_note(run->result,
                            "%s is not the latest checkpoint of run %s: "
                            "continuing as new run %s forked from it",
@@ -573,14 +579,14 @@ s_load_target(cairn__run_t *run, const char *target, cairn_checkpoint_t **cp,
                                target);
     if (!is_checkpoint)
         snprintf(run_id, sizeof run_id, "%s", target);
-    int rc = cairn_store_latest(run->store, run_id, latest, err);
+    int rc = cairn_store_latest(run->ckpt.store, run_id, latest, err);
     if (rc == CAIRN_ENOTFOUND && !is_checkpoint)
         return cairn_error_set(err, rc, "unknown run '%s'", run_id);
     if (rc != CAIRN_OK && rc != CAIRN_ENOTFOUND)
         return rc;
     const char *id = is_checkpoint ? target : latest;
     *is_latest = rc == CAIRN_OK && strcmp(id, latest) == 0;
-    return cairn_store_load(run->store, id, cp, err);
+    return cairn_store_load(run->ckpt.store, id, cp, err);
 }
 
 int
@@ -619,7 +625,7 @@ cairn__ckpt_restore(cairn__run_t *run, const char *target, bool *finished,
         return rc;
     }
     run->superstep = cp->record->superstep;
-    run->last_checkpoint = cp->record->superstep;
+    run->ckpt.last_checkpoint = cp->record->superstep;
     /* The limit belongs to the run: only a resume that names a new one
      * changes it (and the record then keeps the new one). */
     if (!run->opts.max_supersteps && cp->run->max_supersteps)
@@ -633,7 +639,7 @@ cairn__ckpt_restore(cairn__run_t *run, const char *target, bool *finished,
      * checkpoints keep the old signature (verify must not take them for
      * another run's). A fork starts a run of the new workflow. */
     if (forced && is_latest)
-        run->signature_since = run->superstep + 1;
+        run->ckpt.signature_since = run->superstep + 1;
     if (rc == CAIRN_OK)
         rc = s_restore_state(run, cp, err);
     if (rc == CAIRN_OK)

@@ -3,11 +3,28 @@
 #ifndef CAIRN_UTIL_H_INCLUDED
 #define CAIRN_UTIL_H_INCLUDED
 
+#include <assert.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "cairn/common.h"
+
+/* ALWAYS(x) / NEVER(x) mark conditions that cannot happen unless the
+ * library itself is wrong (sqlite's convention): a debug build asserts
+ * them, a release build (NDEBUG) evaluates to x, so the branch that
+ * handles the impossible case still runs and degrades gracefully:
+ *     if (NEVER(run->done[x] != NULL))
+ *         return -1;  // a second Done: refused, not counted twice
+ * Plain assert() is for invariants with no sensible way out. Neither is
+ * ever used for I/O, peer data or user input. */
+#ifndef NDEBUG
+#define ALWAYS(x) ((x) ? true : (assert(!"ALWAYS(" #x ")"), false))
+#define NEVER(x) ((x) ? (assert(!"NEVER(" #x ")"), true) : false)
+#else
+#define ALWAYS(x) (!!(x))
+#define NEVER(x) (!!(x))
+#endif
 
 /* Ensures room for element `count` in an array grown only by this call:
  * capacity doubles when count reaches a power of two. array_p points to

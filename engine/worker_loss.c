@@ -1,0 +1,382 @@
+/* worker_loss.c - placement waits, lost workers and timed-out attempts.
+ *
+ * A worker that goes silent or whose connection is gone is lost: its
+ * executors move (placement.c picks), the one it was running loses its
+ * attempt, the others' work is sent again. A timed-out attempt gets a
+ * stand-in failed Done; its host (it cannot be interrupted) is replaced
+ * (in-process) or lost (worker).
+ *
+ * Threading: the coordinator's thread.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cairn/log.h"
+#include "engine/coordinator_internal.h"
+#include "engine/placement.h"
+#include "engine/retry.h"
+
+/* Places executor x (placement.c); false when no host can take it now. */
+static bool
+s_place(cairn__run_t *run, size_t x, bool local_first)
+{
+    long h = cairn__placement_pick(run, x, local_first);
+    /* Placement stays within the host table (placement.c picks a live
+     * slot): a host beyond it would never get the work. */
+    if (h < 0 || NEVER((size_t)h >= run->engine->host_count))
+        return false;
+    run->placement[x] = (size_t)h;
+    return true;
+}
+
+/* Waits (bounded by the worker wait) until a live worker fits every
+ * executor marked in only that needs one (all executors when NULL) and,
+ * when starting, min_workers workers are there (dispatch.c: Hellos
+ * register workers; a Done accepted meanwhile, the superstep going on
+ * around a lost worker, is counted in run->accepted_aside for the
+ * collect wait). */
+static int
+s_await_workers(cairn__run_t *run, const bool *only, bool starting,
+                cairn_error_t *err)
+{
+    cairn__wait_t what = {
+        .kind = CAIRN__WAIT_WORKERS,
+        .until = cairn__monotonic_us() + run->engine->worker_wait_us,
+        .only = only,
+        .starting = starting,
+    };
+    return cairn__dispatch_wait(run, &what, err);
+}
+
+/* Before a run starts: waits (bounded) for the workers it asked for and
+ * for workers that fit the executors only workers can run, then places
+ * every executor. Nothing is written when one cannot be placed. */
+int
+cairn__loss_place_all(cairn__run_t *run, cairn_error_t *err)
+{
+    int rc = s_await_workers(run, NULL, true, err);
+    if (rc != CAIRN_OK)
+        return rc;
+    for (size_t x = 0; x < run->wf->executor_count; x++)
+        if (!s_place(run, x, false))
+            return cairn__placement_missing(run, x,
+                                            cairn__engine_listens(run->engine)
+                                                ? CAIRN_ENOTFOUND
+                                                : CAIRN_EVALIDATION,
+                                            "", err);
+    run->accepted_aside = 0;
+    return CAIRN_OK;
+}
+
+/* Emits executor_moved for x, which left host `from` (its id). */
+static void
+s_report_move(cairn__run_t *run, size_t x, const char *from)
+{
+    char detail[160];
+    cairn__placement_moved_detail(run, from, run->placement[x], detail,
+                                  sizeof detail);
+    cairn__run_emit(run, CAIRN_EVENT_EXECUTOR_MOVED, run->wf->executors[x].id,
+                    detail, NULL, 0, 0);
+}
+
+/* Whether x, whose attempt the loss of its worker failed, gets another. */
+bool
+cairn__loss_runs_again(const cairn__run_t *run, size_t x)
+{
+    return cairn__retry_allows_loss(&run->wf->executors[x].retry,
+                                    run->attempts[x]);
+}
+
+/* The start of the error when executor x, moved off lost host `host`,
+ * finds no worker: why it needed one. */
+static void
+s_lost_when(const cairn__run_t *run, size_t x, const char *host, char *out,
+            size_t size)
+{
+    if (cairn__placement_held_off_local(run, x))
+        snprintf(out, size,
+                 "worker %s was lost while it ran executor '%s', which is "
+                 "not moved in-process (--on-worker-loss in-process allows "
+                 "that); ",
+                 host, run->wf->executors[x].id);
+    else
+        snprintf(out, size, "host %s was lost; ", host);
+}
+
+/* Host `from` is gone (a lost worker) or was replaced (a stuck
+ * in-process host): its executors are placed again (an executor only a
+ * worker can run waits, bounded, for one that fits), with their barrier
+ * state, each move is reported (executor_moved), and the work it still
+ * owed this superstep is sent again. An executor whose last attempt the
+ * loss just failed (dead-lettered or failing the run) and that no host
+ * can take now stays unplaced until it has work again
+ * (cairn__loss_place_unplaced). */
+static int
+s_move_off_host(cairn__run_t *run, size_t from, const char *host_id,
+                cairn_error_t *err)
+{
+    size_t n = run->wf->executor_count;
+    bool *moving = calloc(n, sizeof *moving);
+    bool *owed = calloc(n, sizeof *owed);
+    bool *waiting = calloc(n, sizeof *waiting);
+    if (!moving || !owed || !waiting) {
+        free(moving), free(owed), free(waiting);
+        return cairn_error_set(err, CAIRN_ENOMEM, "out of memory");
+    }
+    bool local_first =
+        run->engine->hosts[from].remote
+        && run->engine->on_worker_loss == CAIRN_WORKER_LOSS_IN_PROCESS;
+    bool any_waiting = false;
+    for (size_t x = 0; x < n; x++) {
+        if (run->placement[x] != from)
+            continue;
+        moving[x] = true;
+        run->host_current[x] = false;
+        owed[x] = run->inbox[x].count > 0 && !run->done[x];
+        if (!s_place(run, x, local_first)) {
+            /* No Done is accepted for it until it has a host. */
+            run->placement[x] = CAIRN__UNPLACED;
+            run->moved_from[x] = from;
+            bool later = run->lost[x] && !cairn__loss_runs_again(run, x);
+            moving[x] = waiting[x] = !later;
+            any_waiting |= waiting[x];
+        }
+    }
+    int rc = any_waiting ? s_await_workers(run, waiting, false, err) : CAIRN_OK;
+    char when[256];
+    for (size_t x = 0; rc == CAIRN_OK && x < n; x++) {
+        if (!waiting[x] || s_place(run, x, false))
+            continue;
+        s_lost_when(run, x, host_id, when, sizeof when);
+        rc = cairn__placement_missing(run, x, CAIRN_ETRANSPORT, when, err);
+    }
+    for (size_t x = 0; rc == CAIRN_OK && x < n; x++)
+        if (moving[x])
+            s_report_move(run, x, host_id);
+    size_t sent = 0;
+    if (rc == CAIRN_OK)
+        rc = cairn__dispatch_send_work(run, owed, &sent, err);
+    free(moving), free(owed), free(waiting);
+    return rc;
+}
+
+/* Whether executor x has work to send (marked in only, unless NULL). */
+static bool
+s_has_work(const cairn__run_t *run, size_t x, const bool *only)
+{
+    return run->inbox[x].count > 0 && !run->done[x] && (!only || only[x]);
+}
+
+/* Places x, which has no host since a loss; reports the move. */
+static bool
+s_place_moved(cairn__run_t *run, size_t x)
+{
+    if (!s_place(run, x, false))
+        return false;
+    s_report_move(run, x, run->engine->hosts[run->moved_from[x]].id);
+    return true;
+}
+
+/* Before work is sent: executors left without a host by a loss (see
+ * s_move_off_host) that have work now get one, waiting (bounded) for a
+ * worker that fits; the run stops when none comes. */
+int
+cairn__loss_place_unplaced(cairn__run_t *run, const bool *only,
+                           cairn_error_t *err)
+{
+    size_t n = run->wf->executor_count;
+    bool *waiting = NULL;
+    for (size_t x = 0; x < n; x++) {
+        if (run->placement[x] != CAIRN__UNPLACED || !s_has_work(run, x, only)
+            || s_place_moved(run, x))
+            continue;
+        if (!waiting && !(waiting = calloc(n, sizeof *waiting)))
+            return cairn_error_set(err, CAIRN_ENOMEM, "out of memory");
+        waiting[x] = true;
+    }
+    if (!waiting)
+        return CAIRN_OK;
+    int rc = s_await_workers(run, waiting, false, err);
+    for (size_t x = 0; rc == CAIRN_OK && x < n; x++) {
+        if (!waiting[x] || s_place_moved(run, x))
+            continue;
+        char when[256];
+        s_lost_when(run, x, run->engine->hosts[run->moved_from[x]].id, when,
+                    sizeof when);
+        rc = cairn__placement_missing(run, x, CAIRN_ETRANSPORT, when, err);
+    }
+    free(waiting);
+    return rc;
+}
+
+/* Records that executor x's attempt failed without its own Done (why:
+ * malloc'd, taken): a failed Done stands in for the one that did not
+ * come. */
+static int
+s_stand_in(cairn__run_t *run, size_t x, char *why)
+{
+    /* An executor's Done counts once: callers stand in only for an
+     * attempt that has none. */
+    assert(run->done[x] == NULL);
+    Cairn__Envelope *env = malloc(sizeof *env);
+    Cairn__Done *done = malloc(sizeof *done);
+    char *run_id = strdup(run->run_id);
+    char *executor_id = strdup(run->wf->executors[x].id);
+    if (!env || !done || !why || !run_id || !executor_id) {
+        free(env), free(done), free(why), free(run_id), free(executor_id);
+        return CAIRN_ENOMEM;
+    }
+    cairn__envelope__init(env);
+    cairn__done__init(done);
+    done->run_id = run_id;
+    done->executor_id = executor_id;
+    done->superstep = run->superstep;
+    done->attempt = run->attempts[x];
+    done->error = why;
+    env->body_case = CAIRN__ENVELOPE__BODY_DONE;
+    env->done = done;
+    run->done[x] = env;
+    return CAIRN_OK;
+}
+
+/* The executor whose work host h was running: of those placed there
+ * whose work went out and has no Done, the one sent first (a host runs
+ * its items in order), or -1. */
+static long
+s_running_on(const cairn__run_t *run, size_t h)
+{
+    long running = -1;
+    for (size_t x = 0; x < run->wf->executor_count; x++)
+        if (run->placement[x] == h && run->sent_seq[x] && !run->done[x]
+            && run->inbox[x].count > 0
+            && (running < 0 || run->sent_seq[x] < run->sent_seq[running]))
+            running = (long)x;
+    return running;
+}
+
+/* A lost worker was running executor x's work: that attempt failed
+ * (retried or not as the loss rule says, see s_recovery_of), and x runs
+ * only on workers from now on (placement.c). */
+static int
+s_blame_loss(cairn__run_t *run, size_t x, const char *host_id)
+{
+    char *why = cairn__strprintf("worker %s was lost while running it "
+                                 "(attempt %u)",
+                                 host_id, (unsigned)run->attempts[x]);
+    if (s_stand_in(run, x, why) != CAIRN_OK)
+        return CAIRN_ENOMEM;
+    run->lost[x] = true;
+    run->crashed[x] = true;
+    run->deadline_us[x] = 0;
+    run->accepted_aside++; /* the collect wait counts it */
+    cairn_log(CAIRN_LOG_WARN, "coordinator", "run %s: executor '%s': %s",
+              run->run_id, run->wf->executors[x].id, why);
+    return CAIRN_OK;
+}
+
+/* A worker went silent or its connection is gone: it is lost. With
+ * blame, the executor it was running loses that attempt (its handler may
+ * be what killed the worker); the others' unfinished work is simply sent
+ * again. Its executors move to other hosts; a late Done from it is
+ * refused (placement changed). */
+int
+cairn__loss_lose_worker(cairn__run_t *run, size_t lost, bool blame,
+                        cairn_error_t *err)
+{
+    cairn__host_info_t *host = &run->engine->hosts[lost];
+    host->alive = false;
+    cairn__run_emit(run, CAIRN_EVENT_WORKER_LOST, NULL, host->id, NULL, 0, 0);
+    cairn_log(CAIRN_LOG_WARN, "coordinator",
+              "run %s: worker %s lost in superstep %llu", run->run_id, host->id,
+              (unsigned long long)run->superstep);
+    long running = blame ? s_running_on(run, lost) : -1;
+    if (running >= 0
+        && s_blame_loss(run, (size_t)running, host->id) != CAIRN_OK)
+        return cairn_error_set(err, CAIRN_ENOMEM, "out of memory");
+    return s_move_off_host(run, lost, host->id, err);
+}
+
+/* Records that executor x's attempt ran past its timeout. */
+static int
+s_time_out(cairn__run_t *run, size_t x)
+{
+    char *why = cairn__strprintf("timed out after %u ms (attempt %u)",
+                                 (unsigned)run->wf->executors[x].timeout_ms,
+                                 (unsigned)run->attempts[x]);
+    if (s_stand_in(run, x, why) != CAIRN_OK)
+        return CAIRN_ENOMEM;
+    run->timed_out[x] = true;
+    return CAIRN_OK;
+}
+
+/* The host of a timed-out attempt cannot be interrupted: an in-process
+ * host thread is replaced by a fresh one, a worker is told to stop and
+ * treated as lost (its other executors are not to blame). Either way its
+ * other executors move on. */
+static int
+s_abandon_host(cairn__run_t *run, size_t h, cairn_error_t *err)
+{
+    cairn_engine_t *engine = run->engine;
+    cairn__host_info_t *host = &engine->hosts[h];
+    if (host->remote) {
+        cairn__engine_shutdown_peer(engine, &host->peer,
+                                    "a handler ran past its timeout");
+        return cairn__loss_lose_worker(run, h, false, err);
+    }
+    char old_id[sizeof host->id];
+    snprintf(old_id, sizeof old_id, "%s", host->id);
+    if (cairn__engine_replace_host(engine, h) != CAIRN_OK)
+        return cairn_error_set(err, CAIRN_ETRANSPORT,
+                               "could not replace executor host %s, stuck "
+                               "in a handler",
+                               old_id);
+    run->shared_reset[h] = true;
+    return s_move_off_host(run, h, old_id, err);
+}
+
+/* Times out every attempt past its deadline; *received counts them. */
+int
+cairn__loss_check_timeouts(cairn__run_t *run, size_t *received,
+                           cairn_error_t *err)
+{
+    uint64_t now = cairn__monotonic_us();
+    for (size_t x = 0; x < run->wf->executor_count; x++) {
+        if (!run->deadline_us[x] || now < run->deadline_us[x] || run->done[x]
+            || run->inbox[x].count == 0)
+            continue;
+        run->deadline_us[x] = 0;
+        if (s_time_out(run, x) != CAIRN_OK)
+            return cairn_error_set(err, CAIRN_ENOMEM, "out of memory");
+        ++*received;
+        cairn_log(CAIRN_LOG_WARN, "coordinator", "run %s: executor '%s' %s",
+                  run->run_id, run->wf->executors[x].id,
+                  run->done[x]->done->error);
+        int rc = s_abandon_host(run, run->placement[x], err);
+        if (rc != CAIRN_OK)
+            return rc;
+    }
+    return CAIRN_OK;
+}
+
+/* Workers whose connection is gone, or silent for three heartbeat
+ * intervals, are lost. */
+int
+cairn__loss_check_workers(cairn__run_t *run, cairn_error_t *err)
+{
+    cairn_engine_t *engine = run->engine;
+    for (size_t h = engine->local_count; h < engine->host_count; h++) {
+        /* Read the clock per worker: losing one may wait for another to
+         * join (placement), which is then seen after an earlier now. */
+        uint64_t now = cairn__monotonic_us();
+        if (engine->hosts[h].alive
+            && (engine->hosts[h].unreachable
+                || now - engine->hosts[h].last_seen_us
+                       > 3 * engine->heartbeat_us)) {
+            int rc = cairn__loss_lose_worker(run, h, true, err);
+            if (rc != CAIRN_OK)
+                return rc;
+        }
+    }
+    return CAIRN_OK;
+}
