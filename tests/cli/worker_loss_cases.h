@@ -118,7 +118,7 @@ test_cli_crashing_handler_is_not_moved_in_process(void **state)
     const char *db = s_path("db");
     s_result_t r = {0};
     s_cairn(&r, "run", spec, "--plugin", HOSTILE_SO, "--input", "x", "--db",
-            db, "--spawn-workers", "1", "--worker-wait-ms", "300", NULL);
+            db, "--spawn-workers", "1", "--worker-wait-ms", "5000", NULL);
     s_expect(&r, 1, "", "executor 'poison' (type 'test.segv'): no worker");
     assert_non_null(strstr(r.err, "--on-worker-loss in-process"));
     s_expect_store_free(db);
