@@ -26,12 +26,11 @@ test_cli_listen_loopback_is_resolved(void **state)
                 "--listen", refused[i], NULL);
         s_expect(&r, 2, "", "is not loopback only");
     }
-    /* A port per form and process: 30490-30499 is this file's. */
+    /* A port per form */
     char accepted[2][64];
     snprintf(accepted[0], sizeof accepted[0], "tcp://127.0.0.1:%d",
-             30491 + (int)(getpid() % 4) * 2);
-    snprintf(accepted[1], sizeof accepted[1], "tcp://127.1:%d",
-             30492 + (int)(getpid() % 4) * 2);
+             test_port());
+    snprintf(accepted[1], sizeof accepted[1], "tcp://127.1:%d", test_port());
     for (size_t i = 0; i < 2; i++) {
         s_cairn(&r, "run", PIPELINE, "--input", "x", "--durability", "none",
                 "--listen", accepted[i], NULL);

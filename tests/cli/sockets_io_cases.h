@@ -164,7 +164,7 @@ test_cli_sockets_events_bind_failure_warns(void **state)
     s_expect(&r, 0, "cba\n", "not publishing events");
     s_before_exec = NULL;
 
-    int port = 30600 + (int)(getpid() % 100);
+    int port = test_port();
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     assert_true(fd >= 0);
     struct sockaddr_in addr = {.sin_family = AF_INET,
@@ -346,8 +346,7 @@ test_cli_czmq_log_off_stdout(void **state)
     s_write(path, "export SECRET=hunter2\n", 22);
     char secret[256], endpoint[64];
     snprintf(secret, sizeof secret, "%s/key", keys);
-    snprintf(endpoint, sizeof endpoint, "tcp://127.0.0.1:%d",
-             30600 + (int)(getpid() % 100));
+    snprintf(endpoint, sizeof endpoint, "tcp://127.0.0.1:%d", test_port());
     /* czmq 4.2.1's zconfig_load leaks its zfile on a file it cannot
      * parse (once for our check, once for zauth's store): not ours, so
      * a sanitizer build is told to overlook czmq's leaks here. */

@@ -1866,10 +1866,7 @@ test_cli_spawn_workers_with_curve(void **state)
     snprintf(listed_secret, sizeof listed_secret, "%s/key", listed);
     snprintf(server_public, sizeof server_public, "%s/key.pub", server);
     char endpoint[64];
-    /* Below the ephemeral ports and test_workers' 20000-30050 (both can
-     * run at once), see s_endpoint there. */
-    snprintf(endpoint, sizeof endpoint, "tcp://127.0.0.1:%d",
-             10000 + (int)(getpid() % 10000) + 7);
+    snprintf(endpoint, sizeof endpoint, "tcp://127.0.0.1:%d", test_port());
 
     /* The workers are up and connecting before the coordinator starts,
      * and it waits for all three as long as it takes (bounded): on a
@@ -1923,8 +1920,7 @@ test_cli_coordinator_killed_workers_rejoin(void **state)
     const char *spec = s_spec("slow.json", SLOW_SPEC(12));
     const char *db = s_path("db");
     char endpoint[64];
-    snprintf(endpoint, sizeof endpoint, "tcp://127.0.0.1:%d",
-             10000 + (int)(getpid() % 10000));
+    snprintf(endpoint, sizeof endpoint, "tcp://127.0.0.1:%d", test_port());
     s_result_t r = {0};
     s_cairn(&r, "run", spec, "--input", "0", "--durability", "none", "--json",
             NULL);
