@@ -522,13 +522,10 @@ s_stop_host(zactor_t **actor_p, cairn__host_args_t *args, uint64_t deadline_us)
         free(args);
         return true;
     }
-    bool ended = false;
     for (;;) {
         zsock_set_rcvtimeo(*actor_p, 20);
-        if (zsock_wait(*actor_p) >= 0) {
-            ended = true;
-            break;
-        }
+        if (zsock_wait(*actor_p) >= 0)
+            break; /* the actor ended */
         if (atomic_load(&args->busy) && cairn__monotonic_us() >= deadline_us)
             break;
     }
@@ -536,8 +533,12 @@ s_stop_host(zactor_t **actor_p, cairn__host_args_t *args, uint64_t deadline_us)
     zactor_destroy(actor_p);
     char id[sizeof args->host_id]; /* args may be gone once handed over */
     snprintf(id, sizeof id, "%s", args->host_id);
-    if (!ended && atomic_exchange(&args->fate, CAIRN__HOST_ABANDONED)
-                      != CAIRN__HOST_FINISHED) {
+    /* Exchanged even when the actor ended: reading FINISHED is what
+     * orders the thread's last write to args before our free (the pipe
+     * signal that ended the wait goes through libzmq, which TSan cannot
+     * see). An ended actor has always set FINISHED. */
+    if (atomic_exchange(&args->fate, CAIRN__HOST_ABANDONED)
+        != CAIRN__HOST_FINISHED) {
         cairn_log(CAIRN_LOG_WARN, "engine",
                   "executor host %s is still inside a handler: left running",
                   id);
