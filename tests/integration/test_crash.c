@@ -387,9 +387,16 @@ test_crash_torture_with_workers(void **state)
             coordinator = spawn("torture", db, "run", steps_text, "", out);
         bool exited = false;
         previous = wait_past(db, previous, coordinator, &exited);
-        if (exited) { /* finished, or failed: the end says which */
+        if (exited && previous >= supersteps) { /* finished */
             coordinator = 0;
             break;
+        }
+        if (exited) { /* failed before its end: resumed like a killed one */
+            printf("torture with workers: the coordinator exited at "
+                   "superstep %ld of %ld; resumed\n",
+                   previous, supersteps);
+            coordinator = 0; /* reaped by wait_past */
+            continue;
         }
         test_sleep_ms(rand() % 16);
         int victim = rand() % 3;
