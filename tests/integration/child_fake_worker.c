@@ -27,6 +27,7 @@
 #include "cairn.pb-c.h"
 #include "engine/util.h"
 #include "proto/codec.h"
+#include "tests/integration/trust_types.h"
 #include <cairn/cairn.h>
 
 #define S_LIFETIME_US (30ull * 1000 * 1000)
@@ -34,18 +35,6 @@
 #define S_OVERSIZE 5000 /* above the 4096-byte message limit test_trust
                            runs with */
 #define S_BIG_FRAME ((size_t)48 << 20)
-
-/* test.draft: sends "draft:" + its input (test_trust has the same). */
-static int
-s_draft(cairn_ctx_t *ctx, const cairn_msg_t *msg)
-{
-    size_t len;
-    const uint8_t *payload = cairn_msg_payload(msg, &len);
-    char text[128];
-    int n = snprintf(text, sizeof text, "draft:%.*s",
-                     (int)(len > 64 ? 64 : len), (const char *)payload);
-    return cairn_ctx_send(ctx, NULL, text, (size_t)n);
-}
 
 static void
 s_send(void *up, Cairn__Envelope *env)
@@ -349,7 +338,7 @@ main(int argc, char **argv)
     }
     const char *mode = argv[2];
     cairn_registry_t *registry = cairn_registry_new();
-    cairn_executor_type_t draft = {.name = "test.draft", .handle = s_draft};
+    cairn_executor_type_t draft = {.name = "test.draft", .handle = trust_draft};
     if (!registry || cairn_registry_add_executor(registry, &draft) != 0
         || cairn__process_init() != 0)
         return 2;

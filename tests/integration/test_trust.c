@@ -29,22 +29,12 @@
 
 #include <cmocka.h>
 
+#include "tests/integration/trust_types.h"
 #include "tests/test_util.h"
 #include <cairn/cairn.h>
 
 #define FAKE CAIRN_TEST_BIN_DIR "/child_fake_worker"
 #define MAX_MESSAGE 4096 /* child_fake_worker's oversize values exceed it */
-
-static int
-s_draft(cairn_ctx_t *ctx, const cairn_msg_t *msg)
-{
-    size_t len;
-    const uint8_t *payload = cairn_msg_payload(msg, &len);
-    char text[128];
-    int n = snprintf(text, sizeof text, "draft:%.*s",
-                     (int)(len > 64 ? 64 : len), (const char *)payload);
-    return cairn_ctx_send(ctx, NULL, text, (size_t)n);
-}
 
 static cairn_registry_t *
 s_registry(void)
@@ -52,7 +42,7 @@ s_registry(void)
     cairn_registry_t *registry = cairn_registry_new();
     assert_non_null(registry);
     assert_int_equal(cairn_builtins_register(registry, NULL), 0);
-    cairn_executor_type_t draft = {.name = "test.draft", .handle = s_draft};
+    cairn_executor_type_t draft = {.name = "test.draft", .handle = trust_draft};
     assert_int_equal(cairn_registry_add_executor(registry, &draft), 0);
     return registry;
 }
