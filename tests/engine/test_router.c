@@ -371,6 +371,21 @@ test_router_send_to_takes_one_edge(void **state)
     cairn__pb_message_free(msg);
 }
 
+/* src -> a, src -> b, and a fan-in of the two sources (in that order)
+ * into "join", which accepts tag when not NULL. */
+static void
+s_build_fan_in(s_fixture_t *f, const char *const sources[2], const char *tag)
+{
+    const char *ids[] = {"a", "b", "join"};
+    cairn_builder_t *b = s_builder(f, ids, 3);
+    assert_int_equal(cairn_builder_add_edge(b, "src", "a", NULL, NULL, 0), 0);
+    assert_int_equal(cairn_builder_add_edge(b, "src", "b", NULL, NULL, 0), 0);
+    assert_int_equal(cairn_builder_add_fan_in(b, sources, 2, "join"), 0);
+    if (tag)
+        assert_int_equal(cairn_builder_accept(b, "join", tag), 0);
+    s_build(f, b);
+}
+
 /* A fan-in fires once every source has a message buffered, handing
  * over one message whose parts are the oldest of each source in source
  * order; what is left waits for the next firing. */
@@ -378,15 +393,9 @@ static void
 test_router_fan_in_fires_when_all_sources_sent(void **state)
 {
     s_fixture_t *f = *state;
-    const char *ids[] = {"a", "b", "join"};
-    cairn_builder_t *b = s_builder(f, ids, 3);
     const char *sources[] = {"b", "a"};
-    assert_int_equal(cairn_builder_add_edge(b, "src", "a", NULL, NULL, 0), 0);
-    assert_int_equal(cairn_builder_add_edge(b, "src", "b", NULL, NULL, 0), 0);
-    assert_int_equal(cairn_builder_add_fan_in(b, sources, 2, "join"), 0);
     /* Accepts do not filter what a fan-in assembled (it has no tag). */
-    assert_int_equal(cairn_builder_accept(b, "join", "never-sent"), 0);
-    s_build(f, b);
+    s_build_fan_in(f, sources, "never-sent");
     s_route_free(f, "a", "", "a1");
     s_route_free(f, "a", "", "a2");
     assert_int_equal(cairn__router_fire_fan_ins(f->router, &f->sink), 0);
@@ -413,12 +422,8 @@ static void
 test_router_fan_in_buffers_export_import(void **state)
 {
     s_fixture_t *f = *state;
-    const char *ids[] = {"a", "b", "join"};
-    cairn_builder_t *b = s_builder(f, ids, 3);
-    assert_int_equal(cairn_builder_add_edge(b, "src", "a", NULL, NULL, 0), 0);
-    assert_int_equal(cairn_builder_add_edge(b, "src", "b", NULL, NULL, 0), 0);
-    assert_int_equal(cairn_builder_add_fan_in(b, ids, 2, "join"), 0);
-    s_build(f, b);
+    const char *sources[] = {"a", "b"};
+    s_build_fan_in(f, sources, NULL);
     s_route_free(f, "a", "", "a1");
     Cairn__FanInBuffer **buffers = NULL;
     size_t n = 0;
