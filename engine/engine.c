@@ -18,7 +18,6 @@
 #include "engine/coordinator.h"
 #include "engine/host_table.h"
 
-
 const char *
 cairn_status_name(cairn_status_t status)
 {

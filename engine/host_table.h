@@ -5,8 +5,9 @@
  * The engine's files call one way: engine.c (the public API) opens and
  * closes the table and hands runs to the coordinator (coordinator.h); the
  * coordinator reads the table and calls the functions below; host_table.c
- * calls neither of them. Slots are only added, never reused: a host index
- * stays valid for the engine's life.
+ * calls neither of them. A host index stays valid for the engine's life:
+ * worker slots are only added (a worker that comes back gets a new one),
+ * and an in-process host that is replaced keeps its slot.
  */
 #ifndef CAIRN_HOST_TABLE_H_INCLUDED
 #define CAIRN_HOST_TABLE_H_INCLUDED
