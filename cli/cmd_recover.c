@@ -16,7 +16,6 @@
 #include <string.h>
 
 #include "cli/cli.h"
-#include "cli/spec.h"
 
 #define S_DEFAULT_JOBS 4
 

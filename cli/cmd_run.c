@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
-#include "cli/spec.h"
+#include "base/util.h"
 
 /* Everything run and resume accept. */
 typedef struct {

@@ -18,7 +18,6 @@
 #include <string.h>
 
 #include "cli/cli.h"
-#include "cli/spec.h"
 
 int
 cli_parse_policy(const char *text, cairn_checkpoint_policy_t *policy)

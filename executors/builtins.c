@@ -39,6 +39,7 @@
 #include "cairn/builtins.h"
 #include "cairn/context.h"
 #include "cairn/engine.h"
+#include "cairn/spec.h"
 #include "graph/registry_internal.h"
 #include "base/util.h"
 
@@ -52,52 +53,6 @@ extern char **environ;
 
 /* ------------------------------------------------------------------ */
 /* Small helpers                                                       */
-
-/* A growable byte buffer. */
-typedef struct {
-    uint8_t *data; /* owned; NULL until the first append */
-    size_t len;    /* bytes used */
-    size_t cap;    /* bytes allocated */
-} s_buf_t;
-
-/* Makes room for extra more bytes; false on out-of-memory. */
-static bool
-s_buf_reserve(s_buf_t *self, size_t extra)
-{
-    if (self->cap - self->len >= extra)
-        return true;
-    size_t cap = self->cap ? self->cap : 64;
-    while (cap - self->len < extra) {
-        if (cap > SIZE_MAX / 2)
-            return false;
-        cap *= 2;
-    }
-    uint8_t *data = realloc(self->data, cap);
-    if (!data)
-        return false;
-    self->data = data;
-    self->cap = cap;
-    return true;
-}
-
-static bool
-s_buf_append(s_buf_t *self, const void *data, size_t len)
-{
-    if (len == 0)
-        return true;
-    if (!s_buf_reserve(self, len))
-        return false;
-    memcpy(self->data + self->len, data, len);
-    self->len += len;
-    return true;
-}
-
-static void
-s_buf_free(s_buf_t *self)
-{
-    free(self->data);
-    *self = (s_buf_t){0};
-}
 
 /* Writes a printable preview of data into out ('?' for other bytes,
  * "..." when cut). out must hold S_PREVIEW_MAX + 4 bytes. */
@@ -147,76 +102,6 @@ static int64_t
 s_now_ms(void)
 {
     return (int64_t)(cairn__monotonic_us() / 1000);
-}
-
-/* ------------------------------------------------------------------ */
-/* ${VAR} expansion                                                    */
-
-static bool
-s_is_name_char(char c, bool first)
-{
-    return c == '_' || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')
-           || (!first && c >= '0' && c <= '9');
-}
-
-/* Appends the value of the variable whose reference starts at text[*i]
- * ("${"), advancing *i past the closing brace. */
-static int
-s_expand_one(const char *text, size_t *i, s_buf_t *out, cairn_error_t *err)
-{
-    size_t start = *i + 2, end = start;
-    while (text[end] && s_is_name_char(text[end], end == start))
-        end++;
-    if (end == start || text[end] != '}')
-        return cairn_error_set(err, CAIRN_EINVAL,
-                               "malformed variable reference at offset %zu: "
-                               "expected ${NAME} with NAME made of letters, "
-                               "digits and '_', not starting with a digit",
-                               *i);
-    char name[256];
-    if (end - start >= sizeof name)
-        return cairn_error_set(err, CAIRN_EINVAL,
-                               "variable name at offset %zu is too long", *i);
-    memcpy(name, text + start, end - start);
-    name[end - start] = '\0';
-    const char *value = getenv(name);
-    if (!value)
-        return cairn_error_set(err, CAIRN_ENOTFOUND,
-                               "environment variable %s is not set", name);
-    if (!s_buf_append(out, value, strlen(value)))
-        return cairn_error_set(err, CAIRN_ENOMEM, "out of memory");
-    *i = end + 1;
-    return CAIRN_OK;
-}
-
-int
-cairn_expand_env(const char *text, char **out, cairn_error_t *err)
-{
-    if (!text || !out)
-        return cairn_error_set(err, CAIRN_EINVAL,
-                               "cairn_expand_env: missing argument");
-    *out = NULL;
-    s_buf_t buf = {0};
-    int rc = CAIRN_OK;
-    size_t i = 0;
-    while (rc == CAIRN_OK && text[i]) {
-        if (text[i] == '$' && text[i + 1] == '{') {
-            rc = s_expand_one(text, &i, &buf, err);
-        } else {
-            size_t run = strcspn(text + i + 1, "$") + 1;
-            if (!s_buf_append(&buf, text + i, run))
-                rc = cairn_error_set(err, CAIRN_ENOMEM, "out of memory");
-            i += run;
-        }
-    }
-    if (rc == CAIRN_OK && !s_buf_append(&buf, "", 1))
-        rc = cairn_error_set(err, CAIRN_ENOMEM, "out of memory");
-    if (rc != CAIRN_OK) {
-        s_buf_free(&buf);
-        return rc;
-    }
-    *out = (char *)buf.data;
-    return CAIRN_OK;
 }
 
 /* ------------------------------------------------------------------ */
@@ -496,14 +381,14 @@ s_append(cairn_ctx_t *ctx, const cairn_msg_t *msg)
     const s_string_t *self = cairn_ctx_instance(ctx);
     size_t len;
     const uint8_t *payload = cairn_msg_payload(msg, &len);
-    s_buf_t out = {0};
-    if (!s_buf_append(&out, payload, len)
-        || !s_buf_append(&out, self->text, self->len)) {
-        s_buf_free(&out);
+    cairn__buf_t out = {0};
+    if (!cairn__buf_append(&out, payload, len)
+        || !cairn__buf_append(&out, self->text, self->len)) {
+        cairn__buf_free(&out);
         return cairn_ctx_fail(ctx, "out of memory");
     }
     int rc = s_send_on(ctx, msg, out.data, out.len);
-    s_buf_free(&out);
+    cairn__buf_free(&out);
     return rc;
 }
 
@@ -516,17 +401,17 @@ s_join(cairn_ctx_t *ctx, const cairn_msg_t *msg)
     size_t parts = cairn_msg_part_count(msg);
     if (parts == 0)
         return s_forward(ctx, msg);
-    s_buf_t out = {0};
+    cairn__buf_t out = {0};
     bool ok = true;
     for (size_t i = 0; ok && i < parts; i++) {
         size_t len;
         const uint8_t *part = cairn_msg_payload(cairn_msg_part(msg, i), &len);
-        ok = (i == 0 || s_buf_append(&out, self->text, self->len))
-             && s_buf_append(&out, part, len);
+        ok = (i == 0 || cairn__buf_append(&out, self->text, self->len))
+             && cairn__buf_append(&out, part, len);
     }
     int rc = ok ? s_send_on(ctx, msg, out.data, out.len)
                 : cairn_ctx_fail(ctx, "out of memory");
-    s_buf_free(&out);
+    cairn__buf_free(&out);
     return rc;
 }
 
@@ -1068,7 +953,7 @@ s_talk_write(s_child_t *child, const uint8_t *input, size_t len,
  * (the rest is read and dropped). Closes *fd at end of file. Returns
  * false on a read error or out-of-memory. */
 static bool
-s_talk_read(int *fd, s_buf_t *buf, size_t keep)
+s_talk_read(int *fd, cairn__buf_t *buf, size_t keep)
 {
     uint8_t chunk[S_IO_CHUNK];
     ssize_t n = read(*fd, chunk, sizeof chunk);
@@ -1079,7 +964,7 @@ s_talk_read(int *fd, s_buf_t *buf, size_t keep)
     size_t take = (size_t)n;
     if (buf->len + take > keep)
         take = keep > buf->len ? keep - buf->len : 0;
-    return s_buf_append(buf, chunk, take);
+    return cairn__buf_append(buf, chunk, take);
 }
 
 /* Feeds input to the child and collects stdout (up to max_output + 1
@@ -1087,7 +972,7 @@ s_talk_read(int *fd, s_buf_t *buf, size_t keep)
  * end of file, the deadline passes or stdout grows too large. */
 static s_talk_t
 s_child_talk(s_child_t *child, const uint8_t *input, size_t len,
-             int64_t deadline, size_t max_output, s_buf_t *out, s_buf_t *err)
+             int64_t deadline, size_t max_output, cairn__buf_t *out, cairn__buf_t *err)
 {
     size_t written = 0;
     if (len == 0)
@@ -1180,7 +1065,7 @@ s_sigpipe_restore(const sigset_t *old, bool was_blocked)
  * is quoted when there is some. */
 static int
 s_exec_failure(cairn_ctx_t *ctx, const s_exec_t *self, s_talk_t talk,
-               int status, const s_buf_t *err)
+               int status, const cairn__buf_t *err)
 {
     const char *prog = self->argv[0];
     char stderr_text[S_STDERR_KEEP + 1];
@@ -1225,7 +1110,7 @@ s_exec_child(cairn_ctx_t *ctx, const cairn_msg_t *msg, const s_exec_t *self,
     size_t len;
     const uint8_t *input = cairn_msg_payload(msg, &len);
     int64_t deadline = s_now_ms() + self->timeout_ms;
-    s_buf_t out = {0}, err = {0};
+    cairn__buf_t out = {0}, err = {0};
     s_talk_t talk = s_child_talk(child, input, len, deadline,
                                  (size_t)self->max_output, &out, &err);
     s_close_fd(&child->in_fd);
@@ -1239,8 +1124,8 @@ s_exec_child(cairn_ctx_t *ctx, const cairn_msg_t *msg, const s_exec_t *self,
         talk == S_TALK_DONE && WIFEXITED(status) && WEXITSTATUS(status) == 0
             ? s_send_on(ctx, msg, out.data, out.len)
             : s_exec_failure(ctx, self, talk, status, &err);
-    s_buf_free(&out);
-    s_buf_free(&err);
+    cairn__buf_free(&out);
+    cairn__buf_free(&err);
     return rc;
 }
 
@@ -1362,15 +1247,15 @@ s_approve_answer(cairn_ctx_t *ctx, const cairn_request_t *request,
                               "hitl.approve: no payload waits for request "
                               "'%s'",
                               request->id);
-    s_buf_t out = {0};
+    cairn__buf_t out = {0};
     bool yes = s_is_yes(value, len);
-    if ((!yes && !s_buf_append(&out, "rejected: ", 10))
-        || !s_buf_append(&out, payload, payload_len)) {
-        s_buf_free(&out);
+    if ((!yes && !cairn__buf_append(&out, "rejected: ", 10))
+        || !cairn__buf_append(&out, payload, payload_len)) {
+        cairn__buf_free(&out);
         return cairn_ctx_fail(ctx, "out of memory");
     }
     int rc = cairn_ctx_send(ctx, NULL, out.data, out.len);
-    s_buf_free(&out);
+    cairn__buf_free(&out);
     return rc == CAIRN_OK ? cairn_ctx_state_del(ctx, key) : rc;
 }
 

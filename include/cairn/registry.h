@@ -126,6 +126,25 @@ cairn_registry_executor_count(const cairn_registry_t *self);
 CAIRN_EXPORT const char *
 cairn_registry_executor_name(const cairn_registry_t *self, size_t index);
 
+/* ---- predicates written as JSON ---------------------------------------- */
+
+/* How deep not / all / any may nest in one predicate ({"not": {"eq": 1}}
+ * is 1 deep): deeper is refused when the workflow is built. */
+#define CAIRN_PREDICATE_MAX_DEPTH 64
+
+/* Reads a JSON predicate: an object with exactly one member whose name is
+ * a registered predicate and whose value is its argument:
+ *   {"eq": "x"} {"prefix": "x"} {"int_lt": 10} {"not": P}
+ *   {"all": [P, ...]} {"any": [P, ...]} {"my.plugin.pred": ARG}
+ * A string argument is passed as its bytes, a number as its decimal text,
+ * anything else as compact JSON. On success *name and *arg are malloc'd
+ * (caller owns the result: free both). Errors name what was expected. */
+CAIRN_EXPORT int
+cairn_predicate_from_json(const cairn_registry_t *registry, const char *json,
+                          size_t len, char **name, uint8_t **arg,
+                          size_t *arg_len, cairn_error_t *err)
+    CAIRN_WARN_UNUSED;
+
 #ifdef __cplusplus
 }
 #endif
