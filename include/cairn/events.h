@@ -24,13 +24,14 @@ extern "C" {
 #endif
 
 /* Calls fn for each stored event of run_id with seq > after_seq, oldest
- * first. The event's pointers are borrowed for the call. Fails with
+ * first. The event: Borrowed; valid until fn returns. Fails with
  * CAIRN_ENOTFOUND for an unknown run and CAIRN_ECORRUPT, naming the
  * event, for a damaged record (events before it were delivered). */
-CAIRN_EXPORT int cairn_store_events(cairn_store_t *store, const char *run_id,
-                                    uint64_t after_seq, cairn_event_fn fn,
-                                    void *userdata,
-                                    cairn_error_t *err) CAIRN_WARN_UNUSED;
+CAIRN_EXPORT int
+cairn_store_foreach_event(cairn_store_t *store, const char *run_id,
+                          uint64_t after_seq, cairn_event_fn fn,
+                          void *userdata, cairn_error_t *err)
+    CAIRN_WARN_UNUSED;
 
 typedef struct cairn_event_sub_t cairn_event_sub_t;
 

@@ -102,8 +102,8 @@ CAIRN_EXPORT int
 cairn_registry_add_selector(cairn_registry_t *self, const char *name,
                             cairn_selector_fn select) CAIRN_WARN_UNUSED;
 
-/* The executor type registered under name, or NULL. Borrowed; valid while
- * the registry lives. */
+/* The executor type registered under name, or NULL. Borrowed; valid until
+ * the registry is destroyed. */
 CAIRN_EXPORT const cairn_executor_type_t *
 cairn_registry_executor(const cairn_registry_t *self, const char *name);
 
@@ -120,7 +120,8 @@ cairn_registry_eval(const cairn_registry_t *self, const char *name,
                     size_t arg_len);
 
 /* Number of executor types and the name of type i (sorted by name), so a
- * host can announce what it offers. Borrowed. */
+ * host can announce what it offers. Borrowed; valid until the registry
+ * is destroyed. */
 CAIRN_EXPORT size_t
 cairn_registry_executor_count(const cairn_registry_t *self);
 CAIRN_EXPORT const char *
@@ -137,8 +138,8 @@ cairn_registry_executor_name(const cairn_registry_t *self, size_t index);
  *   {"eq": "x"} {"prefix": "x"} {"int_lt": 10} {"not": P}
  *   {"all": [P, ...]} {"any": [P, ...]} {"my.plugin.pred": ARG}
  * A string argument is passed as its bytes, a number as its decimal text,
- * anything else as compact JSON. On success *name and *arg are malloc'd
- * (caller owns the result: free both). Errors name what was expected. */
+ * anything else as compact JSON. Caller owns the result: on success
+ * *name and *arg are malloc'd, free both. Errors name what was expected. */
 CAIRN_EXPORT int
 cairn_predicate_from_json(const cairn_registry_t *registry, const char *json,
                           size_t len, char **name, uint8_t **arg,
