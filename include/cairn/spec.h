@@ -38,7 +38,8 @@ typedef struct {
  * (cairn_expand_env), so secrets never reach the store or the signature.
  * On success *out is the workflow (caller owns the result) and
  * *checkpoint what the spec says about checkpoints (checkpoint may be
- * NULL). registry is borrowed for the call. */
+ * NULL). registry is borrowed and must outlive the workflow (as for
+ * cairn_builder_new). */
 CAIRN_EXPORT int
 cairn_spec_load(const char *text, size_t len, const char *what,
                 const cairn_registry_t *registry, cairn_workflow_t **out,
