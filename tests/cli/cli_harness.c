@@ -422,6 +422,16 @@ tc_json_lines(const char *text, size_t *count)
     return lines;
 }
 
+void
+tc_assert_same_run(json_t *got, json_t *expected)
+{
+    assert_true(json_equal(json_object_get(got, "outputs"),
+                           json_object_get(expected, "outputs")));
+    assert_int_equal(
+        json_integer_value(json_object_get(got, "supersteps")),
+        json_integer_value(json_object_get(expected, "supersteps")));
+}
+
 /* The --json object of an uninterrupted run of spec (memory store). */
 json_t *
 tc_uninterrupted(const char *spec)
@@ -442,11 +452,7 @@ tc_resume_matches(const char *db, const char *run, json_t *expected)
             "--allow-exec", NULL);
     tc_expect(&r, 0, NULL, NULL);
     json_t *got = tc_json(r.out);
-    assert_true(json_equal(json_object_get(got, "outputs"),
-                           json_object_get(expected, "outputs")));
-    assert_int_equal(
-        json_integer_value(json_object_get(got, "supersteps")),
-        json_integer_value(json_object_get(expected, "supersteps")));
+    tc_assert_same_run(got, expected);
     assert_string_equal(tc_run_status(db, run), "completed");
 }
 

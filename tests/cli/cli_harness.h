@@ -214,6 +214,11 @@ tc_open_gate(void);
 json_t **
 tc_json_lines(const char *text, size_t *count);
 
+/* Asserts that two `--json` run objects have the same outputs and
+ * superstep count. */
+void
+tc_assert_same_run(json_t *got, json_t *expected);
+
 /* The --json object of an uninterrupted run of spec (memory store). */
 json_t *
 tc_uninterrupted(const char *spec);

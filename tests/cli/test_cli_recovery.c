@@ -29,11 +29,7 @@ test_cli_kill_and_resume(void **state)
     const char *spec = tc_gated_spec("slow.json", 15);
     const char *db = tc_path("db");
     tc_result_t r = {0};
-    /* what an uninterrupted run gives */
-    tc_cairn(&r, "run", spec, "--input", "0", "--durability", "none", "--json",
-            "--allow-exec", NULL);
-    tc_expect(&r, 0, NULL, NULL);
-    json_t *expected = tc_json(r.out);
+    json_t *expected = tc_uninterrupted(spec);
 
     tc_proc_t victim;
     tc_close_gate();
@@ -53,11 +49,7 @@ test_cli_kill_and_resume(void **state)
     tc_cairn(&r, "resume", "k", "--db", db, "--json", "--allow-exec", NULL);
     tc_expect(&r, 0, NULL, "run k");
     json_t *got = tc_json(r.out);
-    assert_true(json_equal(json_object_get(got, "outputs"),
-                           json_object_get(expected, "outputs")));
-    assert_int_equal(
-        json_integer_value(json_object_get(got, "supersteps")),
-        json_integer_value(json_object_get(expected, "supersteps")));
+    tc_assert_same_run(got, expected);
     assert_string_equal(json_string_value(json_object_get(got, "status")),
                         "completed");
 
@@ -74,10 +66,7 @@ test_cli_recover_three_runs(void **state)
     const char *spec = tc_gated_spec("slow.json", 8);
     const char *db = tc_path("db");
     tc_result_t r = {0};
-    tc_cairn(&r, "run", spec, "--input", "0", "--durability", "none", "--json",
-            "--allow-exec", NULL);
-    tc_expect(&r, 0, NULL, NULL);
-    json_t *expected = tc_json(r.out);
+    json_t *expected = tc_uninterrupted(spec);
     tc_cairn(&r, "run", spec, "--input", "0", "--db", db, "--run-id", "done",
             "--allow-exec", NULL);
     tc_expect(&r, 0, NULL, NULL);

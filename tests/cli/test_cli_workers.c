@@ -126,11 +126,7 @@ test_cli_spawn_workers_with_curve(void **state)
     tc_wait(&coordinator, &r);
     tc_expect(&r, 0, NULL, "refused a worker connection");
     json_t *got = tc_json(r.out);
-    assert_true(json_equal(json_object_get(got, "outputs"),
-                           json_object_get(expected, "outputs")));
-    assert_int_equal(
-        json_integer_value(json_object_get(got, "supersteps")),
-        json_integer_value(json_object_get(expected, "supersteps")));
+    tc_assert_same_run(got, expected);
     assert_non_null(strstr(r.err, "\"detail\":\"remote\""));
     assert_null(strstr(r.err, "\"detail\":\"rogue\""));
     long pids[16];
@@ -181,11 +177,7 @@ test_cli_coordinator_killed_workers_rejoin(void **state)
             "--min-workers", "2", "--json", "--events", NULL);
     tc_expect(&r, 0, NULL, "worker_joined");
     json_t *got = tc_json(r.out);
-    assert_true(json_equal(json_object_get(got, "outputs"),
-                           json_object_get(expected, "outputs")));
-    assert_int_equal(
-        json_integer_value(json_object_get(got, "supersteps")),
-        json_integer_value(json_object_get(expected, "supersteps")));
+    tc_assert_same_run(got, expected);
     /* Both workers came back. */
     const char *second = strstr(r.err, "worker_joined");
     assert_non_null(second);

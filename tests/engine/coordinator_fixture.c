@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "tests/engine/coordinator_fixture.h"
+#include "tests/harness/harness.h"
 #include "tests/test_util.h"
 
 /* ---- what handlers saw -------------------------------------------------- */
@@ -589,13 +590,9 @@ cf_group_setup(void **state)
         {"t.loop", s_loop, NULL, NULL, NULL},
         {"t.final", s_final, NULL, NULL, NULL},
     };
-    s_registry = cairn_registry_new();
-    if (!s_registry)
-        return -1;
-    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
-        if (cairn_registry_add_executor(s_registry, &types[i]) != CAIRN_OK)
-            return -1;
-    return 0;
+    s_registry =
+        th_registry_open(false, NULL, types, sizeof types / sizeof types[0]);
+    return s_registry ? 0 : -1;
 }
 
 int

@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "cairn/cairn.h"
+#include "tests/harness/harness.h"
 
 static cairn_registry_t *s_registry;
 
@@ -44,17 +45,12 @@ static int
 s_group_setup(void **state)
 {
     (void)state;
-    s_registry = cairn_registry_new();
-    if (!s_registry)
-        return -1;
-    const cairn_executor_type_t noop = {"t.noop", s_noop, NULL, NULL, NULL};
-    const cairn_executor_type_t strict = {.name = "t.strict",
-                                          .handle = s_noop,
-                                          .init = s_strict_init};
-    if (cairn_registry_add_executor(s_registry, &noop) != CAIRN_OK
-        || cairn_registry_add_executor(s_registry, &strict) != CAIRN_OK)
-        return -1;
-    return 0;
+    const cairn_executor_type_t types[] = {
+        {"t.noop", s_noop, NULL, NULL, NULL},
+        {.name = "t.strict", .handle = s_noop, .init = s_strict_init},
+    };
+    s_registry = th_registry_open(false, NULL, types, 2);
+    return s_registry ? 0 : -1;
 }
 
 static int

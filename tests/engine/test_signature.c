@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "cairn/cairn.h"
+#include "tests/harness/harness.h"
 
 static cairn_registry_t *s_registry;
 
@@ -33,15 +34,12 @@ static int
 s_group_setup(void **state)
 {
     (void)state;
-    s_registry = cairn_registry_new();
-    if (!s_registry)
-        return -1;
-    const cairn_executor_type_t one = {"t.one", s_noop, NULL, NULL, NULL};
-    const cairn_executor_type_t two = {"t.two", s_noop, NULL, NULL, NULL};
-    if (cairn_registry_add_executor(s_registry, &one) != CAIRN_OK
-        || cairn_registry_add_executor(s_registry, &two) != CAIRN_OK)
-        return -1;
-    return 0;
+    const cairn_executor_type_t types[] = {
+        {"t.one", s_noop, NULL, NULL, NULL},
+        {"t.two", s_noop, NULL, NULL, NULL},
+    };
+    s_registry = th_registry_open(false, NULL, types, 2);
+    return s_registry ? 0 : -1;
 }
 
 static int

@@ -264,13 +264,24 @@ th_json_find_id(json_t *array, const char *id)
 }
 
 cairn_registry_t *
-th_registry_new(const cairn_executor_type_t *types, size_t count)
+th_registry_open(bool builtins, const cairn_builtins_options_t *opts,
+                 const cairn_executor_type_t *types, size_t count)
 {
     cairn_registry_t *registry = cairn_registry_new();
+    if (!registry)
+        return NULL;
+    bool ok = !builtins || cairn_builtins_register(registry, opts) == CAIRN_OK;
+    for (size_t i = 0; ok && i < count; i++)
+        ok = cairn_registry_add_executor(registry, &types[i]) == CAIRN_OK;
+    if (!ok)
+        cairn_registry_destroy(&registry);
+    return registry;
+}
+
+cairn_registry_t *
+th_registry_new(const cairn_executor_type_t *types, size_t count)
+{
+    cairn_registry_t *registry = th_registry_open(true, NULL, types, count);
     assert_non_null(registry);
-    assert_int_equal(cairn_builtins_register(registry, NULL), CAIRN_OK);
-    for (size_t i = 0; i < count; i++)
-        assert_int_equal(cairn_registry_add_executor(registry, &types[i]),
-                         CAIRN_OK);
     return registry;
 }

@@ -142,8 +142,16 @@ th_json_find_id(json_t *array, const char *id);
 
 /* ---- the registry fixture ---- */
 
-/* A registry with the built-in executors and count more types (types
- * borrowed; NULL when count is 0); asserts. Caller owns the result. */
+/* A registry holding the built-in executors when builtins (with opts;
+ * NULL: the defaults) and count more types (borrowed; NULL when count is
+ * 0). NULL when a registration fails: a cmocka setup, which may not
+ * assert, can use it. Caller owns the result. */
+cairn_registry_t *
+th_registry_open(bool builtins, const cairn_builtins_options_t *opts,
+                 const cairn_executor_type_t *types, size_t count);
+
+/* th_registry_open with the default built-ins, asserting that it
+ * worked. Caller owns the result. */
 cairn_registry_t *
 th_registry_new(const cairn_executor_type_t *types, size_t count);
 

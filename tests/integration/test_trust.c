@@ -40,12 +40,6 @@
 static const cairn_executor_type_t s_draft = {.name = "test.draft",
                                               .handle = trust_draft};
 
-static cairn_registry_t *
-s_registry(void)
-{
-    return th_registry_new(&s_draft, 1);
-}
-
 static void
 s_add(cairn_builder_t *b, const char *id, const char *type)
 {
@@ -139,7 +133,7 @@ s_summary(const cairn_result_t *result)
 static char *
 s_reference(void)
 {
-    cairn_registry_t *registry = s_registry();
+    cairn_registry_t *registry = th_registry_new(&s_draft, 1);
     cairn_workflow_t *wf = s_workflow(registry);
     cairn_engine_options_t engine_opts = {.host_threads = 2};
     cairn_engine_t *engine = NULL;
@@ -232,7 +226,7 @@ s_run_against(const char *mode, uint32_t worker_wait_ms, bool stopped,
     s_endpoint(endpoint, sizeof endpoint);
     snprintf(err_path, sizeof err_path, "/tmp/cairn-trust-%ld.err",
              (long)getpid());
-    cairn_registry_t *registry = s_registry();
+    cairn_registry_t *registry = th_registry_new(&s_draft, 1);
     cairn_workflow_t *wf = s_workflow(registry);
     cairn_engine_options_t engine_opts = {
         .host_threads = 2,
@@ -406,7 +400,7 @@ test_trust_run_limit_above_the_engine_is_refused(void **state)
     (void)state;
     char endpoint[64];
     s_endpoint(endpoint, sizeof endpoint);
-    cairn_registry_t *registry = s_registry();
+    cairn_registry_t *registry = th_registry_new(&s_draft, 1);
     cairn_workflow_t *wf = s_workflow(registry);
     cairn_engine_options_t engine_opts = {.host_threads = 1,
                                           .listen = endpoint,

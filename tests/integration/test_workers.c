@@ -163,12 +163,6 @@ s_build(const cairn_registry_t *registry)
 static const cairn_executor_type_t s_branch = {.name = "test.branch",
                                                .handle = s_branch_local};
 
-static cairn_registry_t *
-s_registry(void)
-{
-    return th_registry_new(&s_branch, 1);
-}
-
 /* A child_worker with extra environment entries (NULL-terminated, or
  * NULL) and its stderr in err_path (NULL: ours). */
 static pid_t
@@ -283,7 +277,7 @@ s_assert_branches_in_workers(const cairn_result_t *result)
 static char *
 s_reference(void)
 {
-    cairn_registry_t *registry = s_registry();
+    cairn_registry_t *registry = th_registry_new(&s_branch, 1);
     cairn_workflow_t *wf = s_build(registry);
     cairn_engine_t *engine = NULL;
     cairn_error_t err;
@@ -346,7 +340,7 @@ s_run_with_workers(int salt, long kill_after_ms, cairn_worker_loss_t loss)
     char *expected = s_reference();
     char endpoint[64];
     s_endpoint(endpoint, sizeof endpoint, salt);
-    cairn_registry_t *registry = s_registry();
+    cairn_registry_t *registry = th_registry_new(&s_branch, 1);
     cairn_workflow_t *wf = s_build(registry);
     cairn_engine_t *engine =
         s_engine_with(registry, endpoint, WORKERS, 10000, loss);
@@ -438,7 +432,7 @@ test_workers_stuck_worker_is_replaced(void **state)
     char *expected = s_reference();
     char endpoint[64];
     s_endpoint(endpoint, sizeof endpoint, 9);
-    cairn_registry_t *registry = s_registry();
+    cairn_registry_t *registry = th_registry_new(&s_branch, 1);
     cairn_workflow_t *wf = s_build_timed(registry, 1500);
     cairn_engine_t *engine = s_listening_engine(registry, endpoint);
     cairn_error_t err;
@@ -518,7 +512,7 @@ test_workers_hostile_frames_do_not_disturb_a_run(void **state)
      * thread, after zmq_close returns, so binding it again at once can
      * fail (seen under ASan). */
     s_endpoint(endpoint, sizeof endpoint, 15);
-    cairn_registry_t *registry = s_registry();
+    cairn_registry_t *registry = th_registry_new(&s_branch, 1);
     cairn_workflow_t *wf = s_build(registry);
     cairn_engine_options_t engine_opts = {.host_threads = 2,
                                           .listen = endpoint,
@@ -563,7 +557,7 @@ test_workers_wrong_protocol_version_is_told(void **state)
     (void)state;
     char endpoint[64];
     s_endpoint(endpoint, sizeof endpoint, 10);
-    cairn_registry_t *registry = s_registry();
+    cairn_registry_t *registry = th_registry_new(&s_branch, 1);
     cairn_workflow_t *wf = s_build(registry);
     cairn_engine_options_t engine_opts = {.host_threads = 2,
                                           .listen = endpoint};
@@ -715,7 +709,7 @@ test_workers_curve_admits_listed_keys_only(void **state)
 
     char endpoint[64];
     s_endpoint(endpoint, sizeof endpoint, 12);
-    cairn_registry_t *registry = s_registry();
+    cairn_registry_t *registry = th_registry_new(&s_branch, 1);
     cairn_workflow_t *wf = s_build(registry);
     cairn_engine_options_t engine_opts = {.host_threads = 2,
                                           .listen = endpoint,
@@ -797,7 +791,7 @@ static void
 s_expect_engine_refuses(const char *secret, const char *allow,
                         const char *part)
 {
-    cairn_registry_t *registry = s_registry();
+    cairn_registry_t *registry = th_registry_new(&s_branch, 1);
     char endpoint[64];
     s_endpoint(endpoint, sizeof endpoint, 13);
     cairn_engine_options_t opts = {.host_threads = 1,
@@ -841,7 +835,7 @@ test_workers_curve_bad_key_files(void **state)
     fclose(file);
 
     /* The made pair works: an engine opens with it. */
-    cairn_registry_t *registry = s_registry();
+    cairn_registry_t *registry = th_registry_new(&s_branch, 1);
     char endpoint[64];
     s_endpoint(endpoint, sizeof endpoint, 13);
     /* keys/ holds the pair: the same public key twice. */
@@ -901,7 +895,7 @@ test_workers_labelled_executors_run_on_the_labelled_worker(void **state)
     char *expected = s_reference();
     char endpoint[64];
     s_endpoint(endpoint, sizeof endpoint, 20);
-    cairn_registry_t *registry = s_registry();
+    cairn_registry_t *registry = th_registry_new(&s_branch, 1);
     const char *labels[3] = {"gpu", "gpu", NULL};
     cairn_workflow_t *wf = s_build_placed(registry, 0, "test.branch", labels);
     cairn_engine_t *engine = s_engine_with(registry, endpoint, 2, 10000,
@@ -938,7 +932,7 @@ test_workers_worker_only_type_runs_on_a_worker(void **state)
     char *expected = s_reference();
     char endpoint[64];
     s_endpoint(endpoint, sizeof endpoint, 21);
-    cairn_registry_t *registry = s_registry();
+    cairn_registry_t *registry = th_registry_new(&s_branch, 1);
     cairn_workflow_t *wf = s_build_placed(registry, 0, "test.remote", NULL);
     cairn_engine_t *engine = s_engine_with(registry, endpoint, 0, 10000,
                                            CAIRN_WORKER_LOSS_WORKER);
@@ -982,7 +976,7 @@ test_workers_unoffered_executor_fails_after_the_wait(void **state)
     (void)state;
     char endpoint[64];
     s_endpoint(endpoint, sizeof endpoint, 22);
-    cairn_registry_t *registry = s_registry();
+    cairn_registry_t *registry = th_registry_new(&s_branch, 1);
     cairn_workflow_t *remote = s_build_placed(registry, 0, "test.remote",
                                               NULL);
     const char *labels[3] = {NULL, NULL, "gpu"};
@@ -1087,7 +1081,7 @@ test_workers_lost_worker_only_type_waits_for_a_worker(void **state)
         bool replaced = round == 0;
         char endpoint[64];
         s_endpoint(endpoint, sizeof endpoint, 23 + round);
-        cairn_registry_t *registry = s_registry();
+        cairn_registry_t *registry = th_registry_new(&s_branch, 1);
         cairn_workflow_t *wf = s_build_placed(registry, 0, "test.remote",
                                               NULL);
         cairn_engine_t *engine = s_engine_with(registry, endpoint, 1,
@@ -1160,7 +1154,7 @@ test_workers_local_endpoint_takes_no_key(void **state)
     snprintf(local, sizeof local, "ipc://%s", sock);
     char endpoint[64];
     s_endpoint(endpoint, sizeof endpoint, 18);
-    cairn_registry_t *registry = s_registry();
+    cairn_registry_t *registry = th_registry_new(&s_branch, 1);
     cairn_workflow_t *wf = s_build(registry);
     cairn_engine_options_t engine_opts = {.host_threads = 2,
                                           .listen = endpoint,
@@ -1205,15 +1199,8 @@ test_workers_local_endpoint_takes_no_key(void **state)
 static char **
 s_child_env(void)
 {
-    extern char **environ;
-    size_t n = 0;
-    while (environ[n])
-        n++;
-    char **env = calloc(n + 2, sizeof *env);
-    assert_non_null(env);
-    memcpy(env, environ, n * sizeof *env);
-    env[n] = (char *)"CAIRN_CHILD_HEARTBEAT_MS=2000";
-    return env;
+    const char *extra[] = {"CAIRN_CHILD_HEARTBEAT_MS=2000", NULL};
+    return th_env_new(extra);
 }
 
 typedef struct {
@@ -1227,6 +1214,17 @@ typedef struct {
     int joined;
 } s_restart_t;
 
+/* In the successor, before it execs: signals the victim 50 ms in (only
+ * async-signal-safe calls after fork in this threaded process). */
+static void
+s_signal_victim(void *arg)
+{
+    const s_restart_t *r = arg;
+    struct timespec ts = {0, 50 * 1000000L};
+    nanosleep(&ts, NULL);
+    kill(r->victim, r->sig);
+}
+
 static void
 s_on_restart_event(const cairn_event_t *event, void *userdata)
 {
@@ -1239,15 +1237,11 @@ s_on_restart_event(const cairn_event_t *event, void *userdata)
         || event->superstep != 2)
         return;
     r->signalled = (uint64_t)zclock_mono() + 50;
-    /* Only async-signal-safe calls after fork in this threaded process. */
-    r->successor = fork();
-    if (r->successor == 0) {
-        struct timespec ts = {0, 50 * 1000000L};
-        nanosleep(&ts, NULL);
-        kill(r->victim, r->sig);
-        execve(CHILD, r->argv, r->env);
-        _exit(127);
-    }
+    th_spawn_t spec = {.argv = (const char *const *)r->argv,
+                       .envp = r->env,
+                       .before_exec = s_signal_victim,
+                       .arg = r};
+    r->successor = th_spawn(&spec);
 }
 
 /* Cancels the run if it has not ended after 20 s, so a hang fails the
@@ -1284,7 +1278,7 @@ s_run_restarted(int salt, int sig)
     snprintf(old_err, sizeof old_err, "%s/old.err", dir);
     char endpoint[64];
     s_endpoint(endpoint, sizeof endpoint, salt);
-    cairn_registry_t *registry = s_registry();
+    cairn_registry_t *registry = th_registry_new(&s_branch, 1);
     cairn_workflow_t *wf = s_build(registry);
     cairn_engine_options_t engine_opts = {.host_threads = 2,
                                           .listen = endpoint,

@@ -142,15 +142,11 @@ s_big(cairn_ctx_t *ctx, const cairn_msg_t *msg)
 static cairn_registry_t *
 s_registry_new(cairn_handler_fn count_handler)
 {
-    cairn_registry_t *registry = cairn_registry_new();
-    if (!registry)
-        return NULL;
-    cairn_executor_type_t count = {"t.count", count_handler, NULL, NULL, NULL};
-    cairn_executor_type_t big = {"t.big", s_big, NULL, NULL, NULL};
-    if (cairn_registry_add_executor(registry, &count) != CAIRN_OK
-        || cairn_registry_add_executor(registry, &big) != CAIRN_OK)
-        cairn_registry_destroy(&registry);
-    return registry;
+    const cairn_executor_type_t types[] = {
+        {"t.count", count_handler, NULL, NULL, NULL},
+        {"t.big", s_big, NULL, NULL, NULL},
+    };
+    return th_registry_open(false, NULL, types, 2);
 }
 
 int
