@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "actors/context.h"
-#include "engine/util.h"
+#include "base/util.h"
 #include "proto/pbutil.h"
 
 int

@@ -10,7 +10,7 @@
 
 #include "cairn.pb-c.h"
 #include "cairn/context.h"
-#include "engine/kv.h"
+#include "base/kv.h"
 
 struct cairn_ctx_t {
     const char *run_id;           /* borrowed from the Deliver */

@@ -17,9 +17,9 @@
 #include "actors/host.h"
 #include "cairn/log.h"
 #include "cairn/worker.h"
-#include "engine/curve.h"
-#include "engine/util.h"
-#include "engine/workflow_internal.h"
+#include "actors/curve.h"
+#include "base/util.h"
+#include "graph/workflow_internal.h"
 #include "proto/codec.h"
 #include "proto/pbutil.h"
 

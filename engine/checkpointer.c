@@ -20,7 +20,7 @@
 #include "cairn/log.h"
 #include "engine/result_internal.h"
 #include "engine/run_internal.h"
-#include "engine/util.h"
+#include "base/util.h"
 
 /* The policy as text, the way the CLI's --checkpoint takes it. */
 static void

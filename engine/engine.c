@@ -13,13 +13,13 @@
 #include <zmq.h>
 
 #include "actors/host.h"
-#include "engine/affinity.h"
+#include "base/affinity.h"
 #include "cairn/log.h"
 #include "engine/engine_internal.h"
 #include "engine/peer_check.h"
-#include "engine/tsan.h"
+#include "base/tsan.h"
 #include "cairn/worker.h"
-#include "engine/util.h"
+#include "base/util.h"
 
 #define S_HELLO_TIMEOUT_MS 10000
 

@@ -5,7 +5,7 @@
 #include <czmq.h>
 
 #include "actors/host.h"
-#include "engine/curve.h"
+#include "actors/curve.h"
 #include "cairn/engine.h"
 #include "proto/codec.h"
 

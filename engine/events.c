@@ -39,7 +39,7 @@
 #include "cairn/log.h"
 #include "checkpoint.pb-c.h"
 #include "engine/events.h"
-#include "engine/util.h"
+#include "base/util.h"
 #include "storage/record.h"
 #include "storage/store_events.h"
 

@@ -15,7 +15,7 @@
 
 #include "cairn/events.h"
 #include "cairn/log.h"
-#include "engine/util.h"
+#include "base/util.h"
 #include "storage/record.h"
 #include "storage/store_events.h"
 

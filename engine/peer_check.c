@@ -15,7 +15,7 @@
 
 #include "cairn/common.h"
 #include "engine/peer_check.h"
-#include "engine/workflow_internal.h"
+#include "graph/workflow_internal.h"
 #include "proto/codec.h"
 
 /* Peer text quoted in a reason: at most 64 bytes, anything but printable

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "engine/result_internal.h"
-#include "engine/util.h"
+#include "base/util.h"
 #include "proto/pbutil.h"
 
 typedef struct {

@@ -4,9 +4,9 @@
 
 #include "cairn/engine.h"
 #include "cairn.pb-c.h"
-#include "engine/kv.h"
-#include "engine/util.h"
-#include "engine/workflow_internal.h"
+#include "base/kv.h"
+#include "base/util.h"
+#include "graph/workflow_internal.h"
 
 /* A running result for run_id; NULL on out-of-memory. */
 cairn_result_t *

@@ -7,9 +7,9 @@
 #include <string.h>
 
 #include "cairn/error.h"
-#include "engine/registry_internal.h"
+#include "graph/registry_internal.h"
 #include "engine/router.h"
-#include "engine/util.h"
+#include "base/util.h"
 #include "proto/pbutil.h"
 
 typedef struct {

@@ -11,7 +11,7 @@
 
 #include "cairn.pb-c.h"
 #include "checkpoint.pb-c.h"
-#include "engine/workflow_internal.h"
+#include "graph/workflow_internal.h"
 
 typedef struct cairn__router_t cairn__router_t;
 

@@ -8,13 +8,13 @@
 #define CAIRN_RUN_INTERNAL_H_INCLUDED
 
 #include "cairn.pb-c.h"
-#include "engine/control.h"
+#include "actors/control.h"
 #include "engine/engine_internal.h"
 #include "engine/events.h"
-#include "engine/kv.h"
+#include "base/kv.h"
 #include "engine/router.h"
-#include "engine/util.h"
-#include "engine/workflow_internal.h"
+#include "base/util.h"
+#include "graph/workflow_internal.h"
 #include "proto/pbutil.h"
 #include "storage/store_internal.h"
 

@@ -4,7 +4,7 @@
 #include <zmq.h>
 
 #include "cairn/error.h"
-#include "engine/tsan.h"
+#include "base/tsan.h"
 #include "proto/codec.h"
 #include "proto/pbutil.h"
 

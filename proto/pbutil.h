@@ -14,7 +14,7 @@
 
 #include "cairn.pb-c.h"
 #include "cairn/message.h"
-#include "engine/kv.h"
+#include "base/kv.h"
 
 /* protobuf-c unpacks nested messages by recursion with no depth limit,
  * and Message.parts nests: a small frame nested 20,000 deep overflows the

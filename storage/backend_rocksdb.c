@@ -23,7 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "engine/util.h"
+#include "base/util.h"
 #include "storage/backend.h"
 #include "storage/keys.h"
 

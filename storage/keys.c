@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/workflow_internal.h"
+#include "base/ids.h"
 #include "storage/keys.h"
 
 void

@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "engine/util.h"
+#include "base/util.h"
 #include "storage/record.h"
 #include "storage/store_internal.h"
 

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "cairn/events.h"
-#include "engine/util.h"
+#include "base/util.h"
 #include "storage/record.h"
 #include "storage/store_events.h"
 

@@ -39,8 +39,8 @@
 #include <zlib.h>
 
 #include "cairn/engine.h"
-#include "engine/util.h"
-#include "engine/workflow_internal.h"
+#include "base/ids.h"
+#include "base/util.h"
 #include "storage/record.h"
 #include "storage/store_internal.h"
 

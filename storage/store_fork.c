@@ -16,8 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/util.h"
-#include "engine/workflow_internal.h"
+#include "base/ids.h"
+#include "base/util.h"
 #include "storage/record.h"
 #include "storage/store_internal.h"
 

@@ -9,7 +9,7 @@
 #include "cairn.pb-c.h"
 #include "cairn/store.h"
 #include "checkpoint.pb-c.h"
-#include "engine/kv.h"
+#include "base/kv.h"
 #include "storage/backend.h"
 #include "storage/keys.h"
 

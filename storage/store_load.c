@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/util.h"
+#include "base/util.h"
 #include "storage/record.h"
 #include "proto/pbutil.h"
 #include "storage/store_internal.h"

@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "cairn/log.h"
-#include "engine/util.h"
+#include "base/util.h"
 #include "storage/record.h"
 #include "storage/store_internal.h"
 

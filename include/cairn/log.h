@@ -6,7 +6,7 @@
  * Without a sink, messages are dropped. czmq's own log lines (which czmq
  * would print on stdout) come through the sink too, as module "czmq",
  * once an engine or worker has started, with their 'quoted' parts
- * removed (engine/log.c).
+ * removed (base/log.c).
  */
 #ifndef CAIRN_LOG_H_INCLUDED
 #define CAIRN_LOG_H_INCLUDED

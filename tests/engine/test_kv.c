@@ -8,7 +8,7 @@
 #include <cmocka.h>
 
 #include "cairn/error.h"
-#include "engine/kv.h"
+#include "base/kv.h"
 
 static void
 test_kv_set_replaces_and_copies(void **state)

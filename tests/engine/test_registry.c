@@ -8,7 +8,7 @@
 
 #include "cairn.pb-c.h"
 #include "cairn/cairn.h"
-#include "engine/registry_internal.h"
+#include "graph/registry_internal.h"
 
 static int
 noop(cairn_ctx_t *ctx, const cairn_msg_t *msg)

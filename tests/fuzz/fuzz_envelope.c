@@ -21,7 +21,7 @@
 #include <zmq.h>
 
 #include "cairn/error.h"
-#include "engine/kv.h"
+#include "base/kv.h"
 #include "fuzz.h"
 #include "proto/codec.h"
 #include "proto/pbutil.h"

@@ -25,7 +25,7 @@
 
 #include "actors/host.h"
 #include "cairn.pb-c.h"
-#include "engine/util.h"
+#include "base/util.h"
 #include "proto/codec.h"
 #include "tests/integration/trust_types.h"
 #include <cairn/cairn.h>

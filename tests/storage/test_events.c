@@ -7,7 +7,7 @@
  */
 #include "store_fixture.h"
 
-#include "engine/util.h"
+#include "base/util.h"
 #include "storage/backend.h"
 #include "storage/store_internal.h"
 

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "cairn/error.h"
-#include "engine/kv.h"
+#include "base/kv.h"
 
 struct cairn__kv_t {
     zhashx_t *map; /* key -> cairn__kv_value_t*, both owned */

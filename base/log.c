@@ -23,7 +23,7 @@
 #include <string.h>
 
 #include "cairn/log.h"
-#include "engine/log_internal.h"
+#include "base/log_internal.h"
 
 static cairn_log_fn s_sink;
 static void *s_sink_userdata;

@@ -14,9 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/registry_internal.h"
-#include "engine/util.h"
-#include "engine/workflow_internal.h"
+#include "graph/registry_internal.h"
+#include "base/util.h"
+#include "graph/workflow_internal.h"
 
 typedef struct {
     char *id;

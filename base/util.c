@@ -7,7 +7,7 @@
 #include <time.h>
 
 #include "cairn/error.h"
-#include "engine/util.h"
+#include "base/util.h"
 
 bool
 cairn__grow(void *array_p, size_t count, size_t elem_size)

@@ -15,7 +15,7 @@
 
 #include "cairn/curve.h"
 #include "cairn/log.h"
-#include "engine/curve.h"
+#include "actors/curve.h"
 
 #define S_FAILURE_EVENTS                                                       \
     (ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL                                      \

@@ -39,8 +39,8 @@
 #include "cairn/builtins.h"
 #include "cairn/context.h"
 #include "cairn/engine.h"
-#include "engine/registry_internal.h"
-#include "engine/util.h"
+#include "graph/registry_internal.h"
+#include "base/util.h"
 
 extern char **environ;
 

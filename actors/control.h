@@ -1,5 +1,5 @@
 /* control.h - run control inside the engine: the handle's atomics and
- * the control endpoint one run serves (engine/control.c).
+ * the control endpoint one run serves (actors/control.c).
  *
  * Threading: the handle (cairn_run_control_t) is shared between the run's
  * thread and whoever pauses or cancels, and holds lock-free atomics only.

@@ -8,6 +8,7 @@
 #ifndef CAIRN_WORKFLOW_INTERNAL_H_INCLUDED
 #define CAIRN_WORKFLOW_INTERNAL_H_INCLUDED
 
+#include "base/ids.h"
 #include "cairn/workflow.h"
 
 typedef enum {
@@ -109,8 +110,5 @@ cairn__pred_copy(cairn__pred_t *dst, const cairn__pred_t *src);
 void
 cairn__pred_free(cairn__pred_t *pred);
 
-/* True when id matches [A-Za-z0-9_-]{1,64}. */
-bool
-cairn__valid_id(const char *id);
 
 #endif

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/registry_internal.h"
+#include "graph/registry_internal.h"
 
 bool
 cairn__parse_int64(const uint8_t *text, size_t len, int64_t *out)

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/registry_internal.h"
+#include "graph/registry_internal.h"
 
 typedef struct {
     char *name;  /* owned */

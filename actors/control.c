@@ -27,7 +27,7 @@
 #include <zmq.h>
 
 #include "cairn/log.h"
-#include "engine/control.h"
+#include "actors/control.h"
 #include "proto/codec.h"
 
 /* A control request is a few dozen bytes; anything much larger is not

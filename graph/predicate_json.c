@@ -27,7 +27,7 @@
 #include <string.h>
 
 #include "cairn/builtins.h"
-#include "engine/registry_internal.h"
+#include "graph/registry_internal.h"
 
 /* Decoding flags: a duplicated member is an error rather than "last one
  * wins", and a bare value decodes so the error can say what it got. */

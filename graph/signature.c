@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/util.h"
-#include "engine/workflow_internal.h"
+#include "base/util.h"
+#include "graph/workflow_internal.h"
 
 #define S_SIGNATURE_TAG "cairn-signature-v1"
 

@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/util.h"
-#include "engine/workflow_internal.h"
+#include "base/util.h"
+#include "graph/workflow_internal.h"
 
 int
 cairn__pred_init(cairn__pred_t *pred, const char *name, const void *arg,
@@ -38,22 +38,6 @@ cairn__pred_free(cairn__pred_t *pred)
     free(pred->name);
     free(pred->arg);
     memset(pred, 0, sizeof *pred);
-}
-
-bool
-cairn__valid_id(const char *id)
-{
-    size_t len = strlen(id);
-    if (len == 0 || len > 64)
-        return false;
-    for (size_t i = 0; i < len; i++) {
-        char c = id[i];
-        bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')
-                  || (c >= '0' && c <= '9') || c == '_' || c == '-';
-        if (!ok)
-            return false;
-    }
-    return true;
 }
 
 static void

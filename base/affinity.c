@@ -1,5 +1,5 @@
 /* affinity.c - pinning engine threads to one CPU (see affinity.h). */
-#include "engine/affinity.h"
+#include "base/affinity.h"
 
 #include <pthread.h>
 
