@@ -36,24 +36,13 @@ s_echo(cairn_ctx_t *ctx, const cairn_msg_t *msg)
     return cairn_ctx_yield_output(ctx, config, len);
 }
 
-/* Accepts any config except the bytes "bad" (the JSON string). */
-static int
-s_strict_init(void **instance, const uint8_t *config, size_t config_len,
-              cairn_error_t *err)
-{
-    *instance = NULL;
-    if (config_len == 5 && memcmp(config, "\"bad\"", 5) == 0)
-        return cairn_error_set(err, CAIRN_EINVAL, "config is bad");
-    return CAIRN_OK;
-}
-
 static int
 s_group_setup(void **state)
 {
     (void)state;
     const cairn_executor_type_t types[] = {
         {.name = "test.echo", .handle = s_echo},
-        {.name = "test.strict", .handle = s_echo, .init = s_strict_init},
+        {.name = "test.strict", .handle = s_echo, .init = th_init_refuse_bad},
     };
     s_registry = th_registry_open(true, NULL, types, 2);
     if (!s_registry)

@@ -138,7 +138,7 @@ void
 cf_start(cf_fixture_t *fx, const char *id);
 
 /* Runs the workflow on input with options extra (may be NULL), recording
- * events into fx->events and handler calls into s_calls (both reset
+ * events into fx->events and handler calls into the call record (both reset
  * first). The result is kept in fx->result. */
 cairn_result_t *
 cf_run_on(cf_fixture_t *fx, cairn_engine_t *engine, const char *input,

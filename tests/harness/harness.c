@@ -278,6 +278,44 @@ th_registry_open(bool builtins, const cairn_builtins_options_t *opts,
     return registry;
 }
 
+int
+th_handler_noop(cairn_ctx_t *ctx, const cairn_msg_t *msg)
+{
+    (void)ctx;
+    (void)msg;
+    return 0;
+}
+
+int
+th_init_refuse_bad(void **instance, const uint8_t *config, size_t config_len,
+                   cairn_error_t *err)
+{
+    *instance = NULL;
+    if ((config_len == 3 && memcmp(config, "bad", 3) == 0)
+        || (config_len == 5 && memcmp(config, "\"bad\"", 5) == 0))
+        return cairn_error_set(err, CAIRN_EINVAL, "config is bad");
+    return CAIRN_OK;
+}
+
+long
+th_latest_superstep(const char *db, const char *run_id, bool *opened)
+{
+    cairn_store_t *store = NULL;
+    cairn_error_t err;
+    cairn_store_options_t opts = {.read_only = true};
+    bool ok = cairn_store_open(&store, db, &opts, &err) == CAIRN_OK;
+    if (opened)
+        *opened = ok;
+    if (!ok)
+        return -1;
+    char latest[CAIRN_CHECKPOINT_ID_MAX];
+    long step = -1;
+    if (cairn_store_latest(store, run_id, latest, &err) == CAIRN_OK)
+        step = atol(strchr(latest, '@') + 1);
+    cairn_store_destroy(&store);
+    return step;
+}
+
 cairn_registry_t *
 th_registry_new(const cairn_executor_type_t *types, size_t count)
 {

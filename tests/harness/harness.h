@@ -150,6 +150,24 @@ cairn_registry_t *
 th_registry_open(bool builtins, const cairn_builtins_options_t *opts,
                  const cairn_executor_type_t *types, size_t count);
 
+/* A handler that does nothing and succeeds: a type whose runs do not
+ * matter (builder, signature tests). */
+int
+th_handler_noop(cairn_ctx_t *ctx, const cairn_msg_t *msg);
+
+/* An executor init that refuses the config "bad" (raw bytes, or the JSON
+ * string "\"bad\"" a spec gives) with CAIRN_EINVAL "config is bad" and
+ * accepts any other; *instance = NULL. */
+int
+th_init_refuse_bad(void **instance, const uint8_t *config, size_t config_len,
+                   cairn_error_t *err);
+
+/* The superstep of run_id's newest checkpoint in the store at db, opened
+ * read-only as a second process would; -1 when the run has none. Whether
+ * the store could be opened goes to *opened (unless NULL); -1 when not. */
+long
+th_latest_superstep(const char *db, const char *run_id, bool *opened);
+
 /* th_registry_open with the default built-ins, asserting that it
  * worked. Caller owns the result. */
 cairn_registry_t *

@@ -72,24 +72,6 @@ read_number(const char *path)
     return value;
 }
 
-/* The superstep of the run's newest checkpoint, or -1 when there is no
- * store or run yet (read-only, as a second process would). */
-static long
-latest_superstep(const char *db, const char *run_id)
-{
-    cairn_store_t *store = NULL;
-    cairn_error_t err;
-    cairn_store_options_t opts = {.read_only = true};
-    if (cairn_store_open(&store, db, &opts, &err) != CAIRN_OK)
-        return -1;
-    char latest[CAIRN_CHECKPOINT_ID_MAX];
-    long step = -1;
-    if (cairn_store_latest(store, run_id, latest, &err) == CAIRN_OK)
-        step = atol(strchr(latest, '@') + 1);
-    cairn_store_destroy(&store);
-    return step;
-}
-
 /* How many Dones of superstep the store holds for run_id (pending
  * writes, docs/storage.md), or -1 when it cannot be read yet (read-only,
  * beside the writer). */
@@ -222,7 +204,7 @@ s_kill_and_resume(const char *scenario, long steps, long supersteps, int kills,
         }
         test_sleep_ms(rand() % 16);
         th_kill(pid);
-        long latest = latest_superstep(db, "run");
+        long latest = th_latest_superstep(db, "run", NULL);
         assert_true(latest >= previous); /* nothing committed is lost */
         mid_run += latest > previous && latest < supersteps;
         previous = latest;
@@ -288,10 +270,10 @@ wait_past(const char *db, long after, pid_t coordinator, bool *exited)
         int status;
         if (waitpid(coordinator, &status, WNOHANG) == coordinator) {
             *exited = true;
-            return latest_superstep(db, "run");
+            return th_latest_superstep(db, "run", NULL);
         }
         test_sleep_ms(5);
-        latest = latest_superstep(db, "run");
+        latest = th_latest_superstep(db, "run", NULL);
     }
     return latest;
 }
@@ -353,7 +335,7 @@ test_crash_torture_with_workers(void **state)
             workers[victim - 1] = spawn_worker(endpoint, next_id++);
             worker_kills++;
         }
-        long latest = latest_superstep(db, "run");
+        long latest = th_latest_superstep(db, "run", NULL);
         assert_true(latest >= previous); /* nothing committed is lost */
         previous = latest;
     }

@@ -207,19 +207,13 @@ s_free(s_result_t *r)
 }
 
 /* The superstep of the run's newest checkpoint; -1 when the run is not
- * in the store. */
+ * in the store (which must open). */
 static long
 s_latest(const char *db, const char *run_id)
 {
-    cairn_store_t *store = NULL;
-    cairn_error_t err;
-    cairn_store_options_t opts = {.read_only = true};
-    assert_int_equal(cairn_store_open(&store, db, &opts, &err), CAIRN_OK);
-    char latest[CAIRN_CHECKPOINT_ID_MAX];
-    long step = -1;
-    if (cairn_store_latest(store, run_id, latest, &err) == CAIRN_OK)
-        step = atol(strchr(latest, '@') + 1);
-    cairn_store_destroy(&store);
+    bool opened = false;
+    long step = th_latest_superstep(db, run_id, &opened);
+    assert_true(opened);
     return step;
 }
 
