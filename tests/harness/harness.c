@@ -310,7 +310,7 @@ th_latest_superstep(const char *db, const char *run_id, bool *opened)
         return -1;
     char latest[CAIRN_CHECKPOINT_ID_MAX];
     long step = -1;
-    if (cairn_store_latest(store, run_id, latest, &err) == CAIRN_OK)
+    if (cairn_store_get_latest_checkpoint(store, run_id, latest, &err) == CAIRN_OK)
         step = atol(strchr(latest, '@') + 1);
     cairn_store_destroy(&store);
     return step;

@@ -120,7 +120,7 @@ check_lineage(const char *db, const char *run_id, uint64_t last)
         assert_string_equal(infos[i].parent, parent);
     }
     assert_string_equal(infos[0].status, "completed");
-    cairn_checkpoint_infos_free(infos, count);
+    cairn_checkpoint_info_destroy(&infos, count);
     cairn_store_destroy(&store);
 }
 

@@ -110,7 +110,7 @@ test_store_corrupt_manifest(void **state)
 
     cairn_checkpoint_t *cp = NULL;
     cairn_error_t err;
-    assert_int_equal(cairn_store_load(fx->store, "RUN@10", &cp, &err),
+    assert_int_equal(cairn_store_get_checkpoint(fx->store, "RUN@10", &cp, &err),
                      CAIRN_ECORRUPT);
     assert_null(cp);
     fx_assert_mentions(&err, "RUN@10");
@@ -129,7 +129,7 @@ test_store_corrupt_manifest(void **state)
     /* a torn (short) manifest too */
     key_len = s_step_key(key, "RUN", 8);
     s_damage(fx->store, CAIRN__CF_CHECKPOINTS, key, key_len, s_truncate);
-    assert_int_equal(cairn_store_load(fx->store, "RUN@8", &cp, &err),
+    assert_int_equal(cairn_store_get_checkpoint(fx->store, "RUN@8", &cp, &err),
                      CAIRN_ECORRUPT);
     fx_assert_mentions(&err, "RUN@8");
     dump = fx_load_dump(fx->store, "RUN@9");
@@ -228,7 +228,7 @@ test_store_corrupt_state_value(void **state)
     for (int k = 9; k <= 10; k++) {
         char id[32];
         snprintf(id, sizeof id, "RUN@%d", k);
-        int rc = cairn_store_load(fx->store, id, &cp, &err);
+        int rc = cairn_store_get_checkpoint(fx->store, id, &cp, &err);
         if (rc != CAIRN_ECORRUPT)
             fail_msg("load(%s) = %s, expected CAIRN_ECORRUPT", id,
                      cairn_err_name(rc));
@@ -244,7 +244,7 @@ test_store_corrupt_state_value(void **state)
     /* shared state as well: "phase" has one version (superstep 2) */
     key_len = s_state_key(key, "RUN", "", "phase", 2);
     s_damage(fx->store, CAIRN__CF_STATE, key, key_len, s_flip_payload);
-    assert_int_equal(cairn_store_load(fx->store, "RUN@5", &cp, &err),
+    assert_int_equal(cairn_store_get_checkpoint(fx->store, "RUN@5", &cp, &err),
                      CAIRN_ECORRUPT);
     fx_assert_mentions(&err, "phase");
     /* before the version existed nothing reads it */
@@ -435,7 +435,7 @@ test_store_read_only_beside_writer(void **state)
     free(expected);
     cairn_run_info_t *run = fx_get_run(reader, "RUN");
     assert_string_equal(run->status, "completed");
-    cairn_run_infos_free(run, 1);
+    cairn_run_info_destroy(&run, 1);
 
     cairn_error_t err;
 
@@ -456,7 +456,7 @@ test_store_read_only_beside_writer(void **state)
     assert_int_equal(cairn_store_list_runs(reader, &runs, &count, &err),
                      CAIRN_OK);
     assert_int_equal(count, 2);
-    cairn_run_infos_free(runs, count);
+    cairn_run_info_destroy(&runs, count);
     /* the reader's presence does not stop the writer */
     assert_int_equal(fx_count(fx->store, "LATER"), 6);
     /* nor does a reader take the write lock: two readers at once */
@@ -556,7 +556,7 @@ test_store_basics(void **state)
     assert_int_equal(cairn_store_list_runs(fx->store, &runs, &count, &err),
                      CAIRN_OK);
     assert_int_equal(count, 0);
-    cairn_run_infos_free(runs, count);
+    cairn_run_info_destroy(&runs, count);
     if (fx->backend->kind == FX_ROCKSDB) {
         /* a machine-durability store works the same */
         cairn_store_destroy(&fx->store);

@@ -58,7 +58,7 @@ test_store_every_policy(void **state)
                             step == 10 ? "completed" : "running");
         assert_int_equal(infos[i].pending_messages, step == 10 ? 0 : 1);
     }
-    cairn_checkpoint_infos_free(infos, count);
+    cairn_checkpoint_info_destroy(&infos, count);
 
     /* every barrier checkpoint was announced, in order (the entry
      * checkpoint is written before run_started; announcing it is
@@ -77,10 +77,10 @@ test_store_every_policy(void **state)
     assert_string_equal(infos[0].id, "RUN@10");
     assert_string_equal(infos[1].id, "RUN@9");
     assert_string_equal(infos[2].id, "RUN@8");
-    cairn_checkpoint_infos_free(infos, count);
+    cairn_checkpoint_info_destroy(&infos, count);
     infos = fx_list(fx->store, "RUN", 100, NULL, &count);
     assert_int_equal(count, 11);
-    cairn_checkpoint_infos_free(infos, count);
+    cairn_checkpoint_info_destroy(&infos, count);
     fx_assert_chain(fx->store, "RUN", "");
 
     char latest[CAIRN_CHECKPOINT_ID_MAX];
@@ -99,7 +99,7 @@ test_store_every_policy(void **state)
     assert_int_equal(run->pid, (int64_t)getpid());
     assert_true(run->created_ms >= before && run->created_ms <= after);
     assert_true(run->updated_ms >= run->created_ms);
-    cairn_run_infos_free(run, 1);
+    cairn_run_info_destroy(&run, 1);
 
     /* a second run: list_runs holds both, sorted by id */
     cairn_result_t *other = fx_run_cycle(fx->store, "ANOTHER", "4");
@@ -114,7 +114,7 @@ test_store_every_policy(void **state)
     assert_string_equal(runs[1].status, "completed");
     assert_string_equal(runs[1].latest_checkpoint, "RUN@10");
     assert_string_equal(runs[0].latest_checkpoint, "ANOTHER@4");
-    cairn_run_infos_free(runs, run_count);
+    cairn_run_info_destroy(&runs, run_count);
     assert_int_equal(fx_count(fx->store, "RUN"), 11);
     assert_int_equal(fx_count(fx->store, "ANOTHER"), 5);
 
@@ -206,7 +206,7 @@ test_store_on_error_policy_failure(void **state)
     cairn_run_info_t *run = fx_get_run(fx->store, "RUN");
     assert_string_equal(run->status, "failed");
     assert_string_equal(run->latest_checkpoint, "RUN@3");
-    cairn_run_infos_free(run, 1);
+    cairn_run_info_destroy(&run, 1);
     cairn_result_destroy(&result);
     cairn_workflow_destroy(&wf);
 }
@@ -235,11 +235,11 @@ test_store_manual_policy(void **state)
         assert_int_equal(infos[i].tag_count, 1);
         assert_string_equal(infos[i].tags[0], FX_TAG);
     }
-    cairn_checkpoint_infos_free(infos, count);
+    cairn_checkpoint_info_destroy(&infos, count);
     infos = fx_list(fx->store, "RUN", 1, FX_TAG, &count);
     assert_int_equal(count, 1);
     assert_string_equal(infos[0].id, "RUN@8");
-    cairn_checkpoint_infos_free(infos, count);
+    cairn_checkpoint_info_destroy(&infos, count);
     fx_assert_steps(fx->store, "RUN", "no-such-tag", "");
 
     /* the manual request also counts under another policy */
@@ -363,7 +363,7 @@ test_store_incremental(void **state)
         }
         cairn_checkpoint_destroy(&cp);
     }
-    cairn_checkpoint_infos_free(infos, count);
+    cairn_checkpoint_info_destroy(&infos, count);
 
     /* the final state too */
     size_t len = 0;
@@ -434,12 +434,12 @@ test_store_load_each_superstep(void **state)
 
     cairn_checkpoint_t *cp = NULL;
     cairn_error_t err;
-    assert_int_equal(cairn_store_load(fx->store, "RUN@11", &cp, &err),
+    assert_int_equal(cairn_store_get_checkpoint(fx->store, "RUN@11", &cp, &err),
                      CAIRN_ENOTFOUND);
     assert_null(cp);
     assert_int_equal(err.code, CAIRN_ENOTFOUND);
     fx_assert_mentions(&err, "RUN@11");
-    assert_int_equal(cairn_store_load(fx->store, "nosuchrun@3", &cp, &err),
+    assert_int_equal(cairn_store_get_checkpoint(fx->store, "nosuchrun@3", &cp, &err),
                      CAIRN_ENOTFOUND);
     assert_null(cp);
     fx_assert_mentions(&err, "nosuchrun@3");
@@ -449,7 +449,7 @@ test_store_load_each_superstep(void **state)
         "RUN@99999999999999999999", "",
     };
     for (size_t i = 0; i < sizeof malformed / sizeof malformed[0]; i++) {
-        int rc = cairn_store_load(fx->store, malformed[i], &cp, &err);
+        int rc = cairn_store_get_checkpoint(fx->store, malformed[i], &cp, &err);
         if (rc != CAIRN_EINVAL)
             fail_msg("load('%s') = %s, expected CAIRN_EINVAL", malformed[i],
                      cairn_err_name(rc));
@@ -458,7 +458,7 @@ test_store_load_each_superstep(void **state)
 
     /* unknown runs elsewhere in the API */
     char latest[CAIRN_CHECKPOINT_ID_MAX];
-    assert_int_equal(cairn_store_latest(fx->store, "nosuchrun", latest, &err),
+    assert_int_equal(cairn_store_get_latest_checkpoint(fx->store, "nosuchrun", latest, &err),
                      CAIRN_ENOTFOUND);
     cairn_checkpoint_info_t *infos = NULL;
     size_t count = 7;

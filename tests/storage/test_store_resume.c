@@ -31,7 +31,7 @@ test_store_resume_after_max_supersteps(void **state)
     assert_string_equal(run->reason, "max_supersteps");
     assert_string_equal(run->latest_checkpoint, "RUN@7");
     assert_int_equal(run->superstep, 7);
-    cairn_run_infos_free(run, 1);
+    cairn_run_info_destroy(&run, 1);
     size_t count = 0;
     cairn_checkpoint_info_t *infos = fx_list(fx->store, "RUN", 1, NULL,
                                              &count);
@@ -40,7 +40,7 @@ test_store_resume_after_max_supersteps(void **state)
     assert_string_equal(infos[0].trigger, "max_supersteps");
     assert_string_equal(infos[0].status, "failed");
     assert_int_equal(infos[0].pending_messages, 1);
-    cairn_checkpoint_infos_free(infos, count);
+    cairn_checkpoint_info_destroy(&infos, count);
 
     /* resume with a higher limit */
     cairn_run_options_t again = fx_options(fx->store, NULL);
@@ -69,7 +69,7 @@ test_store_resume_after_max_supersteps(void **state)
     assert_string_equal(run->status, "completed");
     assert_string_equal(run->latest_checkpoint, "RUN@20");
     assert_string_equal(run->parent, "");
-    cairn_run_infos_free(run, 1);
+    cairn_run_info_destroy(&run, 1);
     for (long k = 0; k <= 20; k += 5) {
         char id[32];
         snprintf(id, sizeof id, "RUN@%ld", k);
@@ -179,7 +179,7 @@ test_store_resume_completed_changes_nothing(void **state)
     assert_int_equal(before, 11);
     cairn_run_info_t *run = fx_get_run(fx->store, "RUN");
     uint64_t updated = run->updated_ms;
-    cairn_run_infos_free(run, 1);
+    cairn_run_info_destroy(&run, 1);
 
     cairn_run_options_t again = fx_options(fx->store, NULL);
     cairn_result_t *resumed = fx_resume_opts(fx_env.engine, wf, "RUN",
@@ -201,7 +201,7 @@ test_store_resume_completed_changes_nothing(void **state)
     run = fx_get_run(fx->store, "RUN");
     assert_string_equal(run->status, "completed");
     assert_int_equal(run->updated_ms, updated);
-    cairn_run_infos_free(run, 1);
+    cairn_run_info_destroy(&run, 1);
     cairn_result_destroy(&resumed);
 
     /* naming the latest checkpoint is the same as naming the run */
@@ -215,7 +215,7 @@ test_store_resume_completed_changes_nothing(void **state)
     assert_int_equal(cairn_store_list_runs(fx->store, &all, &runs, &err),
                      CAIRN_OK);
     assert_int_equal(runs, 1);
-    cairn_run_infos_free(all, runs);
+    cairn_run_info_destroy(&all, runs);
     /* the results name the run */
     assert_string_equal(first_id, "RUN");
     assert_string_equal(cairn_result_run_id(resumed), "RUN");
@@ -263,7 +263,7 @@ test_store_resume_from_older_forks(void **state)
     cairn_run_info_t *run = fx_get_run(fx->store, "RUN");
     assert_string_equal(run->status, "completed");
     assert_string_equal(run->parent, "");
-    cairn_run_infos_free(run, 1);
+    cairn_run_info_destroy(&run, 1);
 
     /* the fork: parent RUN@3, lineage from its fork point, same state */
     run = fx_get_run(fx->store, fork_id);
@@ -272,14 +272,14 @@ test_store_resume_from_older_forks(void **state)
     char fork_latest[CAIRN_CHECKPOINT_ID_MAX];
     snprintf(fork_latest, sizeof fork_latest, "%s@10", fork_id);
     assert_string_equal(run->latest_checkpoint, fork_latest);
-    cairn_run_infos_free(run, 1);
+    cairn_run_info_destroy(&run, 1);
     fx_assert_steps(fx->store, fork_id, NULL, "10 9 8 7 6 5 4 3");
     fx_assert_chain(fx->store, fork_id, "RUN@3");
     size_t count = 0;
     cairn_checkpoint_info_t *infos = fx_list(fx->store, fork_id, 0, NULL,
                                              &count);
     assert_string_equal(infos[count - 1].trigger, "fork");
-    cairn_checkpoint_infos_free(infos, count);
+    cairn_checkpoint_info_destroy(&infos, count);
     for (long k = 3; k <= 10; k++) {
         char id[CAIRN_CHECKPOINT_ID_MAX];
         snprintf(id, sizeof id, "%s@%ld", fork_id, k);
@@ -298,7 +298,7 @@ test_store_resume_from_older_forks(void **state)
     fx_assert_result(named, fx_expect_result(10));
     run = fx_get_run(fx->store, "FORK2");
     assert_string_equal(run->parent, "RUN@6");
-    cairn_run_infos_free(run, 1);
+    cairn_run_info_destroy(&run, 1);
     cairn_result_t *refused = NULL;
     cairn_error_t err;
     assert_int_equal(cairn_engine_resume(fx_env.engine, wf, "RUN@5", &again,
@@ -354,7 +354,7 @@ test_store_resume_unknown(void **state)
     assert_int_equal(cairn_store_list_runs(fx->store, &runs, &count, &err),
                      CAIRN_OK);
     assert_int_equal(count, 1);
-    cairn_run_infos_free(runs, count);
+    cairn_run_info_destroy(&runs, count);
     assert_int_equal(fx_count(fx->store, "RUN"), 11);
     cairn_result_destroy(&original);
     cairn_workflow_destroy(&wf);
@@ -416,14 +416,14 @@ test_store_signature_mismatch(void **state)
     assert_int_equal(fx_count(fx->store, "RUN"), before);
     cairn_run_info_t *run = fx_get_run(fx->store, "RUN");
     assert_string_equal(run->status, "failed");
-    cairn_run_infos_free(run, 1);
+    cairn_run_info_destroy(&run, 1);
     cairn_run_info_t *runs = NULL;
     size_t run_count = 0;
     assert_int_equal(cairn_store_list_runs(fx->store, &runs, &run_count,
                                            &err),
                      CAIRN_OK);
     assert_int_equal(run_count, 1);
-    cairn_run_infos_free(runs, run_count);
+    cairn_run_info_destroy(&runs, run_count);
 
     /* forced: proceeds and ends as an uninterrupted run would */
     again.force_signature = true;
@@ -463,7 +463,7 @@ test_store_failure_then_resume_fixed(void **state)
     if (!strstr(run->error, "deliberate failure at superstep 4"))
         fail_msg("run error \"%s\" lacks the handler's reason", run->error);
     assert_string_equal(run->latest_checkpoint, "RUN@3");
-    cairn_run_infos_free(run, 1);
+    cairn_run_info_destroy(&run, 1);
     char latest[CAIRN_CHECKPOINT_ID_MAX];
     fx_latest(fx->store, "RUN", latest);
     assert_string_equal(latest, "RUN@3");
@@ -493,7 +493,7 @@ test_store_failure_then_resume_fixed(void **state)
     run = fx_get_run(fx->store, "RUN");
     assert_string_equal(run->status, "completed");
     assert_string_equal(run->error, "");
-    cairn_run_infos_free(run, 1);
+    cairn_run_info_destroy(&run, 1);
     assert_int_equal(fx_count(fx->store, "RUN"), 11);
     fx_assert_chain(fx->store, "RUN", "");
     assert_string_equal(cairn_result_run_id(resumed), "RUN");
