@@ -346,12 +346,16 @@ tc_wait_checkpoints(const char *db, const char *run, size_t n)
     }
 }
 
-/* The config of a util.exec executor that passes its message on (cat)
- * once the file tc_path("gate") exists; see tc_gated_spec. */
 const char *
 tc_gate_config(void)
 {
-    const char *gate = tc_path("gate");
+    return tc_named_gate_config("gate");
+}
+
+const char *
+tc_named_gate_config(const char *name)
+{
+    const char *gate = tc_path(name);
     char *json = NULL;
     assert_true(
         asprintf(&json,
@@ -402,7 +406,13 @@ tc_close_gate(void)
 void
 tc_open_gate(void)
 {
-    th_write(tc_path("gate"), "", 0);
+    tc_open_named_gate("gate");
+}
+
+void
+tc_open_named_gate(const char *name)
+{
+    th_write(tc_path(name), "", 0);
 }
 
 /* The JSON lines of text, parsed (kept); *count of them. */

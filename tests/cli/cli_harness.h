@@ -190,6 +190,10 @@ tc_wait_checkpoints(const char *db, const char *run, size_t n);
 const char *
 tc_gate_config(void);
 
+/* The same with the file tc_path(name): a spec with two gates. */
+const char *
+tc_named_gate_config(const char *name);
+
 /* SLOW_SPEC(LIMIT) that, once it has counted, waits at a gate before its
  * output: a util.exec shell that passes the count on once the file
  * tc_path("gate") exists. A test that must act on a live run (inspect,
@@ -209,6 +213,9 @@ tc_close_gate(void);
 
 void
 tc_open_gate(void);
+
+void
+tc_open_named_gate(const char *name);
 
 /* The JSON lines of text, parsed (kept); *count of them. */
 json_t **

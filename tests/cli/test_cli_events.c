@@ -236,7 +236,9 @@ test_cli_events_follow(void **state)
 {
     (void)state;
     /* the gate holds the run at its first step until the follower is
-     * there: all of its counting happens while it follows */
+     * there: all of its counting happens while it follows; the second
+     * one holds its end until the test has read the store, so the run
+     * cannot have stored its events by then, however slow the machine */
     char *json = NULL;
     assert_true(
         asprintf(&json,
@@ -247,14 +249,17 @@ test_cli_events_follow(void **state)
                  "   {\"id\": \"ping\", \"type\": \"count.inc\"},\n"
                  "   {\"id\": \"pace\", \"type\": \"util.sleep\", "
                  "\"config\": {\"ms\": 20}},\n"
+                 "   {\"id\": \"last\", \"type\": \"util.exec\", "
+                 "\"config\": %s},\n"
                  "   {\"id\": \"done\", \"type\": \"text.output\"}],\n"
                  " \"edges\": [\n"
                  "   {\"from\": \"hold\", \"to\": \"ping\"},\n"
                  "   {\"from\": \"ping\", \"to\": \"pace\"},\n"
                  "   {\"from\": \"pace\", \"switch\": [\n"
-                 "     {\"when\": {\"int_ge\": 25}, \"to\": \"done\"},\n"
-                 "     {\"default\": true, \"to\": \"ping\"}]}]}\n",
-                 tc_gate_config())
+                 "     {\"when\": {\"int_ge\": 25}, \"to\": \"last\"},\n"
+                 "     {\"default\": true, \"to\": \"ping\"}]},\n"
+                 "   {\"from\": \"last\", \"to\": \"done\"}]}\n",
+                 tc_gate_config(), tc_named_gate_config("end-gate"))
         > 0);
     const char *spec = tc_spec("held.json", tc_keep(json));
     const char *db = tc_path("db");
@@ -294,6 +299,7 @@ test_cli_events_follow(void **state)
     tc_json_lines(r.out, &stored_n);
     assert_true(stored_n < seen);
 
+    tc_open_named_gate("end-gate");
     tc_wait(&writer, &r);
     tc_expect(&r, 0, "25\n", NULL);
     tc_result_t followed = {0};
