@@ -133,6 +133,10 @@ s_move_off_host(cairn__run_t *run, size_t from, const char *host_id,
             continue;
         moving[x] = true;
         run->host_current[x] = false;
+        /* What was sent to `from` is void: x is in flight again only
+         * once its work reaches the new host, so a refused send there
+         * cannot blame it for that host's loss (s_running_on). */
+        run->sent_seq[x] = 0;
         owed[x] = run->inbox[x].count > 0 && !run->done[x];
         if (!s_place(run, x, local_first)) {
             /* No Done is accepted for it until it has a host. */
