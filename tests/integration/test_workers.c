@@ -1447,6 +1447,7 @@ main(void)
         cmocka_unit_test(
             test_workers_restarted_worker_replaces_the_old_process),
         cmocka_unit_test(test_workers_refused_send_blames_no_executor),
+        cmocka_unit_test(test_workers_silent_worker_blames_no_executor),
     };
     if (getenv("CAIRN_TEST_FILTER")) /* run some cases only */
         cmocka_set_test_filter(getenv("CAIRN_TEST_FILTER"));
