@@ -43,6 +43,31 @@ s_on_blame_event(const cairn_event_t *event, void *userdata)
     }
 }
 
+/* Runs the fan-out wf on engine, watched by watch, and checks that it
+ * gave the uninterrupted result and that no lost worker cost an attempt.
+ * A stopped worker is woken (to be reaped). */
+static void
+s_run_blameless(cairn_engine_t *engine, const cairn_workflow_t *wf,
+                s_blame_watch_t *watch)
+{
+    char *expected = s_reference();
+    cairn_run_options_t opts = {.on_event = s_on_blame_event,
+                                .event_userdata = watch};
+    cairn_result_t *result = NULL;
+    cairn_error_t err;
+    int rc = cairn_engine_run(engine, wf, "go", 2, &opts, &result, &err);
+    if (watch->stop)
+        kill(watch->stop, SIGCONT);
+    if (rc != 0)
+        fail_msg("the run failed: %s", err.message);
+    assert_int_equal(watch->lost_blamed, 0);
+    char *actual = s_summary(result);
+    assert_string_equal(actual, expected);
+    free(actual);
+    free(expected);
+    cairn_result_destroy(&result);
+}
+
 /* Worker "stuck" holds every branch and stalls on the first (b1) past
  * its 3 s timeout; meanwhile worker "late" joined (no executors: a late
  * worker gets only moved ones) and was SIGKILLed. The timeout gives
@@ -57,7 +82,6 @@ static void
 test_workers_refused_send_blames_no_executor(void **state)
 {
     (void)state;
-    char *expected = s_reference();
     char endpoint[64];
     s_endpoint(endpoint, sizeof endpoint, 31);
     cairn_registry_t *registry = s_registry();
@@ -73,22 +97,11 @@ test_workers_refused_send_blames_no_executor(void **state)
                      0);
     pid_t pids[2] = {s_spawn_worker_stalling(endpoint, "stuck", 20000), 0};
     s_blame_watch_t watch = {.endpoint = endpoint};
-    cairn_run_options_t opts = {.on_event = s_on_blame_event,
-                                .event_userdata = &watch};
-    cairn_result_t *result = NULL;
-    int rc = cairn_engine_run(engine, wf, "go", 2, &opts, &result, &err);
+    s_run_blameless(engine, wf, &watch);
     pids[1] = watch.late;
     /* The case needs "late" dead before the timeout moved work there. */
     assert_true(watch.late_killed);
-    if (rc != 0)
-        fail_msg("the run failed: %s", err.message);
     assert_int_equal(watch.timed_out, 1);
-    assert_int_equal(watch.lost_blamed, 0);
-    char *actual = s_summary(result);
-    assert_string_equal(actual, expected);
-    free(actual);
-    free(expected);
-    cairn_result_destroy(&result);
     cairn_engine_destroy(&engine);
     s_reap(pids, 2);
     cairn_workflow_destroy(&wf);
@@ -106,7 +119,6 @@ static void
 test_workers_silent_worker_blames_no_executor(void **state)
 {
     (void)state;
-    char *expected = s_reference();
     char endpoint[64];
     s_endpoint(endpoint, sizeof endpoint, 32);
     cairn_registry_t *registry = s_registry();
@@ -116,21 +128,8 @@ test_workers_silent_worker_blames_no_executor(void **state)
     pid_t pids[2] = {s_spawn_victim(endpoint, "w1"),
                      s_spawn_worker(endpoint, "w2")};
     s_blame_watch_t watch = {.stop = pids[0]};
-    cairn_run_options_t opts = {.on_event = s_on_blame_event,
-                                .event_userdata = &watch};
-    cairn_result_t *result = NULL;
-    cairn_error_t err;
-    int rc = cairn_engine_run(engine, wf, "go", 2, &opts, &result, &err);
-    kill(pids[0], SIGCONT);
-    if (rc != 0)
-        fail_msg("the run failed: %s", err.message);
+    s_run_blameless(engine, wf, &watch);
     assert_true(watch.lost >= 1);
-    assert_int_equal(watch.lost_blamed, 0);
-    char *actual = s_summary(result);
-    assert_string_equal(actual, expected);
-    free(actual);
-    free(expected);
-    cairn_result_destroy(&result);
     cairn_engine_destroy(&engine);
     s_reap(pids, 2);
     cairn_workflow_destroy(&wf);
