@@ -1,5 +1,5 @@
 /* blame_cases.h - which executor a lost worker is blamed on; included by
- * test_workers.c after its helpers (s_registry, s_build_timed, ...).
+ * test_workers.c after its helpers (s_build_timed, s_spawn_worker, ...).
  *
  * A worker's loss costs an attempt only of the executor it was running,
  * and only when the worker is known dead (docs/workers.md). Work that
@@ -84,7 +84,7 @@ test_workers_refused_send_blames_no_executor(void **state)
     (void)state;
     char endpoint[64];
     s_endpoint(endpoint, sizeof endpoint, 31);
-    cairn_registry_t *registry = s_registry();
+    cairn_registry_t *registry = th_registry_new(&s_branch, 1);
     cairn_workflow_t *wf = s_build_timed(registry, 3000);
     cairn_engine_options_t engine_opts = {.host_threads = 2,
                                           .listen = endpoint,
@@ -121,7 +121,7 @@ test_workers_silent_worker_blames_no_executor(void **state)
     (void)state;
     char endpoint[64];
     s_endpoint(endpoint, sizeof endpoint, 32);
-    cairn_registry_t *registry = s_registry();
+    cairn_registry_t *registry = th_registry_new(&s_branch, 1);
     cairn_workflow_t *wf = s_build(registry);
     cairn_engine_t *engine = s_engine_with(registry, endpoint, 2, 10000,
                                            CAIRN_WORKER_LOSS_WORKER);
