@@ -260,22 +260,35 @@ spawn_worker(const char *endpoint, int n)
 }
 
 /* Waits (bounded) until the run's newest checkpoint is past `after` or
- * the coordinator has exited; returns that superstep. */
+ * the coordinator has exited (*status: its wait status, else -1);
+ * returns that superstep. */
 static long
-wait_past(const char *db, long after, pid_t coordinator, bool *exited)
+wait_past(const char *db, long after, pid_t coordinator, int *status)
 {
     long latest = after;
+    *status = -1;
     for (int waited = 0; waited < WAIT_LIMIT_MS && latest <= after;
          waited += 5) {
-        int status;
-        if (waitpid(coordinator, &status, WNOHANG) == coordinator) {
-            *exited = true;
+        if (waitpid(coordinator, status, WNOHANG) == coordinator)
             return th_latest_superstep(db, "run", NULL);
-        }
+        *status = -1;
         test_sleep_ms(5);
         latest = th_latest_superstep(db, "run", NULL);
     }
     return latest;
+}
+
+/* Prints how a torture process ended before its time (wait status) and
+ * fails the test when it crashed or TSan stopped it (halt_on_error exits
+ * 66): going on past that would hide it. */
+static void
+s_report_exit(const char *who, long superstep, long supersteps, int status)
+{
+    printf("torture with workers: %s exited at superstep %ld of %ld (%s "
+           "%d)\n",
+           who, superstep, supersteps, WIFSIGNALED(status) ? "signal" : "exit",
+           WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) != 66);
 }
 
 /* The torture workflow with every executor on two worker processes over
@@ -311,17 +324,24 @@ test_crash_torture_with_workers(void **state)
     for (int round = 0; round < kills && previous < supersteps; round++) {
         if (!coordinator)
             coordinator = spawn("torture", db, "run", steps_text, "", out);
-        bool exited = false;
-        previous = wait_past(db, previous, coordinator, &exited);
-        if (exited && previous >= supersteps) { /* finished */
+        int status;
+        previous = wait_past(db, previous, coordinator, &status);
+        if (status != -1 && previous >= supersteps) { /* finished */
             coordinator = 0;
             break;
         }
-        if (exited) { /* failed before its end: resumed like a killed one */
-            printf("torture with workers: the coordinator exited at "
-                   "superstep %ld of %ld; resumed\n",
-                   previous, supersteps);
-            coordinator = 0; /* reaped by wait_past */
+        if (status != -1) { /* reaped by wait_past */
+            s_report_exit("the coordinator", previous, supersteps, status);
+            coordinator = 0;
+        }
+        /* A worker that ended by itself is replaced like a killed one. */
+        for (int i = 0; i < 2; i++)
+            if (waitpid(workers[i], &status, WNOHANG) == workers[i]) {
+                s_report_exit("a worker", previous, supersteps, status);
+                workers[i] = spawn_worker(endpoint, next_id++);
+            }
+        if (coordinator == 0) { /* failed before its end: resumed */
+            printf("torture with workers: resumed\n");
             continue;
         }
         test_sleep_ms(rand() % 16);

@@ -1351,6 +1351,8 @@ test_workers_restarted_worker_replaces_the_old_process(void **state)
     s_run_restarted(17, SIGKILL);
 }
 
+#include "blame_cases.h"
+
 int
 main(void)
 {
@@ -1374,6 +1376,8 @@ main(void)
         cmocka_unit_test(test_workers_local_endpoint_takes_no_key),
         cmocka_unit_test(
             test_workers_restarted_worker_replaces_the_old_process),
+        cmocka_unit_test(test_workers_refused_send_blames_no_executor),
+        cmocka_unit_test(test_workers_silent_worker_blames_no_executor),
     };
     if (getenv("CAIRN_TEST_FILTER")) /* run some cases only */
         cmocka_set_test_filter(getenv("CAIRN_TEST_FILTER"));
