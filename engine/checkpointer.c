@@ -308,7 +308,7 @@ s_write(cairn__run_t *run, const char *trigger, const char *const *tags,
     if (ok && with_record)
         ok = s_run_record(run, &record, &lines, &line_count) == CAIRN_OK;
     if (ok) /* in the same batch: never more events than checkpoints */
-        cairn__events_put(run->events, cairn__ckpt_batch(w));
+        cairn__events_put(run->events, w);
     int rc;
     if (!ok) {
         cairn__ckpt_abort(w);
@@ -535,15 +535,16 @@ static int
 s_restore_identity(cairn__run_t *run, const cairn_checkpoint_t *cp,
                    bool is_latest, cairn_error_t *err)
 {
-    const char *checkpoint_id = cp->info.id;
+    const char *checkpoint_id = cairn_checkpoint_info(cp)->id;
+    const Cairn__RunRecord *stored = cairn__checkpoint_run(cp);
     if (is_latest) {
-        snprintf(run->run_id, sizeof run->run_id, "%s", cp->run->run_id);
+        snprintf(run->run_id, sizeof run->run_id, "%s", stored->run_id);
         snprintf(run->ckpt.parent, sizeof run->ckpt.parent, "%s",
-                 cp->run->parent);
+                 stored->parent);
         snprintf(run->ckpt.last_checkpoint_id,
                  sizeof run->ckpt.last_checkpoint_id, "%s", checkpoint_id);
-        run->ckpt.created_ms = cp->run->created_ms;
-        run->ckpt.signature_since = cp->run->signature_since;
+        run->ckpt.created_ms = stored->created_ms;
+        run->ckpt.signature_since = stored->signature_since;
         if (cairn__result_set_run_id(run->result, run->run_id) != CAIRN_OK)
             return cairn_error_set(err, CAIRN_ENOMEM, "out of memory");
         return CAIRN_OK;
@@ -557,7 +558,7 @@ s_restore_identity(cairn__run_t *run, const cairn_checkpoint_t *cp,
     cairn__result_set_note(run->result,
                            "%s is not the latest checkpoint of run %s: "
                            "continuing as new run %s forked from it",
-                           checkpoint_id, cp->run->run_id, run->run_id);
+                           checkpoint_id, stored->run_id, run->run_id);
     return CAIRN_OK;
 }
 
@@ -599,39 +600,43 @@ cairn__ckpt_restore(cairn__run_t *run, const char *target, bool *finished,
     int rc = s_load_target(run, target, &cp, &is_latest, err);
     if (rc != CAIRN_OK)
         return rc;
-    if (cp->record->signature.len != CAIRN_SIGNATURE_SIZE
-        || memcmp(cp->record->signature.data, run->wf->signature,
+    const Cairn__CheckpointRecord *manifest = cairn__checkpoint_manifest(cp);
+    const Cairn__RunRecord *stored = cairn__checkpoint_run(cp);
+    Cairn__InflightRecord *inflight = cairn__checkpoint_inflight(cp);
+    const char *checkpoint_id = cairn_checkpoint_info(cp)->id;
+    if (manifest->signature.len != CAIRN_SIGNATURE_SIZE
+        || memcmp(manifest->signature.data, run->wf->signature,
                   CAIRN_SIGNATURE_SIZE)
                != 0) {
         if (!run->opts.force_signature) {
-            rc = s_signature_error(run, cp->run, err);
+            rc = s_signature_error(run, stored, err);
             cairn_checkpoint_destroy(&cp);
             return rc;
         }
         cairn_log(CAIRN_LOG_WARN, "checkpoint",
                   "resuming %s with a different workflow (forced)",
-                  cp->info.id);
+                  checkpoint_id);
         forced = true;
     }
-    if (is_latest && strcmp(cp->run->status, "cancelled") == 0) {
+    if (is_latest && strcmp(stored->status, "cancelled") == 0) {
         /* Cancelling was a decision not to finish: resuming must not undo
          * it by accident. A fork from a checkpoint continues on purpose. */
         rc = cairn_error_set(err, CAIRN_EINVAL,
                              "run %s was cancelled and cannot be resumed; "
                              "fork it from checkpoint %s to continue from "
                              "there",
-                             cp->run->run_id, cp->info.id);
+                             stored->run_id, checkpoint_id);
         cairn_checkpoint_destroy(&cp);
         return rc;
     }
-    run->superstep = cp->record->superstep;
-    run->ckpt.last_checkpoint = cp->record->superstep;
+    run->superstep = manifest->superstep;
+    run->ckpt.last_checkpoint = manifest->superstep;
     /* The limit belongs to the run: only a resume that names a new one
      * changes it (and the record then keeps the new one). */
-    if (!run->opts.max_supersteps && cp->run->max_supersteps)
-        run->max_supersteps = cp->run->max_supersteps;
-    if (!run->opts.keep_events && cp->run->keep_events) { /* the same */
-        run->opts.keep_events = (size_t)cp->run->keep_events;
+    if (!run->opts.max_supersteps && stored->max_supersteps)
+        run->max_supersteps = stored->max_supersteps;
+    if (!run->opts.keep_events && stored->keep_events) { /* the same */
+        run->opts.keep_events = (size_t)stored->keep_events;
         cairn__events_keep(run->events, run->opts.keep_events);
     }
     rc = s_restore_identity(run, cp, is_latest, err);
@@ -643,14 +648,14 @@ cairn__ckpt_restore(cairn__run_t *run, const char *target, bool *finished,
     if (rc == CAIRN_OK)
         rc = s_restore_state(run, cp, err);
     if (rc == CAIRN_OK)
-        rc = s_restore_mail(run, cp->inflight, err);
+        rc = s_restore_mail(run, inflight, err);
     if (rc == CAIRN_OK
-        && (cairn__requests_restore(run, cp->inflight) != CAIRN_OK
-            || cairn__dead_letter_restore(run, cp->inflight) != CAIRN_OK))
+        && (cairn__requests_restore(run, inflight) != CAIRN_OK
+            || cairn__dead_letter_restore(run, inflight) != CAIRN_OK))
         rc = cairn_error_set(err, CAIRN_ENOMEM, "out of memory");
     if (rc == CAIRN_OK)
         rc = cairn__requests_answer(run, err);
-    bool completed = strcmp(cp->run->status, "completed") == 0;
+    bool completed = strcmp(stored->status, "completed") == 0;
     if (rc == CAIRN_OK && is_latest && completed) {
         *finished = true;
         run->status = CAIRN_STATUS_COMPLETED;

@@ -16,7 +16,7 @@
 #include "base/util.h"
 #include "graph/workflow_internal.h"
 #include "proto/pbutil.h"
-#include "storage/store_internal.h"
+#include "storage/checkpoint_io.h"
 
 #define CAIRN__NO_CHECKPOINT UINT64_MAX
 
