@@ -526,11 +526,10 @@ cairn__events_put(cairn__events_t *self, cairn__ckpt_writer_t *w)
                           ? self->blocks[self->block_first + dropped]
                           : start;
     size_t size = s_encode_block(self, from, end, oldest > low ? oldest : low);
-    bool ok = size > 0
-              && cairn__ckpt_put_events(w, start, self->block, size);
+    bool ok = size > 0 && cairn__ckpt_put_events(w, start, self->block, size);
     if (ok && dropped)
-        ok = cairn__ckpt_drop_events(w, self->blocks[self->block_first],
-                                     oldest);
+        ok =
+            cairn__ckpt_drop_events(w, self->blocks[self->block_first], oldest);
     if (!ok) {
         /* The events stay buffered and go with the next write. */
         cairn_log(CAIRN_LOG_WARN, "events",
@@ -588,8 +587,8 @@ cairn__events_flush(cairn__events_t *self)
 {
     if (!self || !self->storing || self->count == 0)
         return;
-    cairn__ckpt_writer_t *w = cairn__ckpt_begin_events(self->store,
-                                                       self->run_id);
+    cairn__ckpt_writer_t *w =
+        cairn__ckpt_begin_events(self->store, self->run_id);
     cairn_error_t err;
     int rc =
         w ? CAIRN_OK : cairn_error_set(&err, CAIRN_ENOMEM, "out of memory");

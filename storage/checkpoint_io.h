@@ -31,7 +31,7 @@
 #include "checkpoint.pb-c.h"
 #include "base/kv.h"
 
-/* ---- writing a checkpoint ------------------------------------------------- */
+/* ---- writing a checkpoint ------------------------------------------------ */
 
 typedef struct cairn__ckpt_writer_t cairn__ckpt_writer_t;
 
@@ -105,7 +105,7 @@ cairn__ckpt_begin_events(cairn_store_t *store, const char *run_id);
 int
 cairn__ckpt_commit_events(cairn__ckpt_writer_t *w, cairn_error_t *err);
 
-/* ---- runs --------------------------------------------------------------------- */
+/* ---- runs ---------------------------------------------------------------- */
 
 /* CAIRN_OK when the store has no run run_id, CAIRN_EEXISTS ("run 'x'
  * exists; resume it or choose another id") when it has one (even one
@@ -160,7 +160,7 @@ cairn__checkpoint_take_state(cairn_checkpoint_t *self, const char *executor);
 cairn__kv_t *
 cairn__checkpoint_take_shared(cairn_checkpoint_t *self);
 
-/* ---- events ------------------------------------------------------------------- */
+/* ---- events -------------------------------------------------------------- */
 
 /* The first seqs of the run's stored event blocks, ascending (*starts
  * malloc'd, caller frees). */

@@ -25,9 +25,8 @@ cairn__ckpt_put_events(cairn__ckpt_writer_t *w, uint64_t seq,
     cairn__key_step(&store->key, w->run_id, seq);
     if (store->key.out_of_memory)
         return false;
-    store->backend->ops->batch_put(w->batch, CAIRN__CF_EVENTS,
-                                   store->key.data, store->key.len, framed,
-                                   len);
+    store->backend->ops->batch_put(w->batch, CAIRN__CF_EVENTS, store->key.data,
+                                   store->key.len, framed, len);
     return true;
 }
 
@@ -41,9 +40,8 @@ cairn__ckpt_drop_events(cairn__ckpt_writer_t *w, uint64_t from, uint64_t to)
     bool ok = !store->key.out_of_memory && !end.out_of_memory;
     if (ok)
         store->backend->ops->batch_delete_range(w->batch, CAIRN__CF_EVENTS,
-                                                store->key.data,
-                                                store->key.len, end.data,
-                                                end.len);
+                                                store->key.data, store->key.len,
+                                                end.data, end.len);
     cairn__key_free(&end);
     return ok;
 }
