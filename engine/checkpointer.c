@@ -335,8 +335,8 @@ s_write(cairn__run_t *run, const char *trigger, const char *const *tags,
         cairn__ckpt_begin(ckpt->store, run->run_id, run->superstep);
     if (!w)
         return cairn_error_set(err, CAIRN_ENOMEM, "out of memory");
-    if (!ckpt->last_checkpoint_id[0]) /* a new run (or fork): its id must
-                                        be free when the write lands */
+    /* A new run (or fork): its id must be free when the write lands. */
+    if (!ckpt->last_checkpoint_id[0])
         cairn__ckpt_set_new_run(w);
     bool ok = true;
     for (size_t x = 0; x < run->wf->executor_count; x++)
@@ -344,7 +344,7 @@ s_write(cairn__run_t *run, const char *trigger, const char *const *tags,
                             run->wf->executors[x].id, &ok);
     s_put_unsaved_scope(w, ckpt->unsaved_shared, run->shared, NULL, &ok);
     size_t pending = 0;
-    ok = ok && s_put_unsaved_outputs(run->ckpt, run->result, w)
+    ok = ok && s_put_unsaved_outputs(ckpt, run->result, w)
          && s_put_inflight(run, w, &pending);
     if (ckpt->pending_step == run->superstep)
         cairn__ckpt_drop_pending(w, run->superstep);
@@ -392,7 +392,7 @@ s_write(cairn__run_t *run, const char *trigger, const char *const *tags,
         return rc;
     }
     ckpt->last_checkpoint = run->superstep;
-    s_forget_unsaved(run->ckpt);
+    s_forget_unsaved(ckpt);
     cairn__events_saved(run->events);
     return CAIRN_OK;
 }
