@@ -283,11 +283,48 @@ cairn__barrier_decide_end(cairn__run_t *run)
     }
 }
 
+/* docs/architecture.md, "Memory ownership": next superstep's mailboxes
+ * and the pool they borrow from are empty when a barrier starts
+ * (s_advance handed the last ones over and cleared the spent pool; only
+ * the barrier fills them). Mail found there would borrow from a pool
+ * the next s_advance frees. */
+static bool
+s_next_mail_empty(const cairn__run_t *run)
+{
+    if (run->next_pool.messages.count || run->next_pool.envelopes.count)
+        return false;
+    for (size_t x = 0; x < run->wf->executor_count; x++)
+        if (run->next_inbox[x].count)
+            return false;
+    return true;
+}
+
+#ifndef NDEBUG
+/* An executor's Done counts once, and only for work it was sent: a Done
+ * is kept only for an executor with mail (dispatch.c refuses the rest,
+ * stand-ins are made only for work in flight), and the loop checked that
+ * every executor with mail has one before the barrier. */
+static bool
+s_dones_match_mail(const cairn__run_t *run)
+{
+    for (size_t x = 0; x < run->wf->executor_count; x++)
+        if (!run->done[x] != !run->inbox[x].count)
+            return false;
+    return true;
+}
+#endif
+
 /* The barrier of a successful superstep. The Dones stay in run->done
  * until the checkpoint decision has read them. */
 int
 cairn__barrier_commit(cairn__run_t *run, size_t ran, cairn_error_t *err)
 {
+    assert(s_dones_match_mail(run));
+    if (NEVER(!s_next_mail_empty(run)))
+        return cairn_error_set(err, CAIRN_ESTATE,
+                               "internal error: mail for superstep %llu "
+                               "before its barrier",
+                               (unsigned long long)run->superstep + 1);
     for (size_t x = 0; x < run->wf->executor_count; x++)
         if (run->done[x])
             cairn__run_emit(run, CAIRN_EVENT_EXECUTOR_COMPLETED,

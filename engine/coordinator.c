@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/coordinator.h"
 #include "engine/coordinator_internal.h"
 #include "engine/result_internal.h"
 

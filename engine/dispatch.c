@@ -605,6 +605,16 @@ cairn__dispatch_wait(cairn__run_t *run, const cairn__wait_t *what,
         if (rc != CAIRN_OK)
             return rc;
     }
+    /* Each executor is counted once (its Done, its stand-in for a timeout
+     * or a lost worker): more than expected means one was counted twice,
+     * and the barrier's check (coordinator.c) finds whom it lacks. */
+    if (what->kind == CAIRN__WAIT_DONES
+        && NEVER(w.received > what->expected))
+        cairn_log(CAIRN_LOG_ERROR, "coordinator",
+                  "run %s: %zu Dones counted for %zu executors in superstep "
+                  "%llu",
+                  run->run_id, w.received, what->expected,
+                  (unsigned long long)run->superstep);
     /* Between attempts no Done is counted: one that came now is of work
      * the next send skips. */
     if (what->kind == CAIRN__WAIT_TIME)

@@ -50,6 +50,7 @@ cairn__placement_worker_fits(const cairn__run_t *run, size_t h, size_t x)
 {
     const cairn_engine_t *engine = run->engine;
     const cairn__executor_t *exec = &run->wf->executors[x];
+    assert(h < engine->host_count);
     const cairn__host_info_t *host = &engine->hosts[h];
     if (!host->remote || !cairn__engine_host_offers(engine, h, exec->type))
         return false;
@@ -65,6 +66,10 @@ long
 cairn__placement_pick(cairn__run_t *run, size_t x, bool local_first)
 {
     const cairn_engine_t *engine = run->engine;
+    /* Picks stay within the host table (worker_loss.c checks the result
+     * again): a local slot below local_count, a worker slot below
+     * host_count. */
+    assert(engine->local_count > 0 && engine->local_count <= engine->host_count);
     size_t local = x % engine->local_count;
     bool local_ok =
         !cairn__placement_needs_worker(run, x)
@@ -128,6 +133,11 @@ void
 cairn__placement_moved_detail(const cairn__run_t *run, const char *from,
                               size_t to, char *out, size_t size)
 {
+    /* Only a placement (within the host table) is reported as a move. */
+    if (NEVER(to >= run->engine->host_count)) {
+        snprintf(out, size, "from %s to an unknown host", from);
+        return;
+    }
     const cairn__host_info_t *host = &run->engine->hosts[to];
     snprintf(out, size, "from %s to %s", from,
              host->remote ? host->id : "in-process");

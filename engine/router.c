@@ -120,6 +120,8 @@ static int
 s_deliver(const cairn__router_t *self, size_t target, Cairn__Message *msg,
           bool owned, const cairn__route_sink_t *sink)
 {
+    /* Edges were resolved against the workflow when it was built. */
+    assert(target < self->wf->executor_count);
     if (!owned && !cairn__workflow_accepts(self->wf, target, msg->type)) {
         sink->drop(sink->userdata, target, msg);
         return CAIRN_OK;

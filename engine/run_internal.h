@@ -11,7 +11,7 @@
 #include "cairn.pb-c.h"
 #include "actors/control.h"
 #include "engine/checkpointer.h"
-#include "engine/engine_internal.h"
+#include "engine/host_table.h"
 #include "engine/events.h"
 #include "base/kv.h"
 #include "engine/router.h"

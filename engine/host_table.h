@@ -1,6 +1,16 @@
-/* engine_internal.h - the engine as the coordinator sees it. */
-#ifndef CAIRN_ENGINE_INTERNAL_H_INCLUDED
-#define CAIRN_ENGINE_INTERNAL_H_INCLUDED
+/* host_table.h - the engine's host table (host_table.c): the ROUTER, the
+ * in-process host threads and the workers that joined; the engine as the
+ * coordinator sees it.
+ *
+ * The engine's files call one way: engine.c (the public API) opens and
+ * closes the table and hands runs to the coordinator (coordinator.h); the
+ * coordinator reads the table and calls the functions below; host_table.c
+ * calls neither of them. A host index stays valid for the engine's life:
+ * worker slots are only added (a worker that comes back gets a new one),
+ * and an in-process host that is replaced keeps its slot.
+ */
+#ifndef CAIRN_HOST_TABLE_H_INCLUDED
+#define CAIRN_HOST_TABLE_H_INCLUDED
 
 #include <czmq.h>
 
@@ -76,19 +86,23 @@ cairn__engine_listens(const cairn_engine_t *engine)
     return engine->listen[0] || engine->local_listen[0];
 }
 
-/* Drives one run (coordinator.c). Same contract as cairn_engine_run. */
+/* Creates the ROUTER, binds it on a fresh inproc endpoint and on the
+ * listen endpoints the settings name (opts: CURVE keys, local_listen),
+ * starts self->local_count host threads and waits, bounded, for their
+ * Hellos. self is zeroed but for the settings cairn_engine_open fills
+ * (registry, counts, cpu, listen, limits). 0 or < 0 with err set;
+ * cairn__engine_hosts_close then frees what was made. */
 int
-cairn__coordinator_run(cairn_engine_t *engine,
-                       const cairn_workflow_t *workflow, const void *input,
-                       size_t input_len, const cairn_run_options_t *opts,
-                       cairn_result_t **result, cairn_error_t *err);
+cairn__engine_hosts_open(cairn_engine_t *self,
+                         const cairn_engine_options_t *opts,
+                         cairn_error_t *err);
 
-/* Resumes a run (coordinator.c). Same contract as cairn_engine_resume. */
-int
-cairn__coordinator_resume(cairn_engine_t *engine,
-                          const cairn_workflow_t *workflow,
-                          const char *target, const cairn_run_options_t *opts,
-                          cairn_result_t **result, cairn_error_t *err);
+/* Stops the host threads (waiting for those inside a handler until
+ * wait_ms, CAIRN_WAIT_FOREVER for ever), frees the table and closes the
+ * ROUTER; self itself stays the caller's. Returns how many threads were
+ * left running (cairn_engine_close). Accepts a partly opened table. */
+size_t
+cairn__engine_hosts_close(cairn_engine_t *self, uint32_t wait_ms);
 
 /* Index of the host with this routing id, or -1. */
 long
