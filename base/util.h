@@ -45,6 +45,33 @@ typedef struct {
 int
 cairn__ptrs_push(cairn__ptrs_t *ptrs, void *item);
 
+/* A growable byte buffer. */
+typedef struct {
+    uint8_t *data; /* owned; NULL until the first append */
+    size_t len;    /* bytes used */
+    size_t cap;    /* bytes allocated */
+} cairn__buf_t;
+
+/* Makes room for extra more bytes; false on out-of-memory. */
+bool
+cairn__buf_reserve(cairn__buf_t *self, size_t extra);
+
+/* Appends len bytes; false on out-of-memory (self unchanged). */
+bool
+cairn__buf_append(cairn__buf_t *self, const void *data, size_t len);
+
+/* Frees the bytes and empties self. */
+void
+cairn__buf_free(cairn__buf_t *self);
+
+/* Reads what fd holds, to its end, into *text (malloc'd, NUL-terminated;
+ * *len without the NUL), refusing more than max bytes after reading at
+ * most max + 1 (so an endless stream costs max, not memory without
+ * bound). Returns 0, EISDIR for a directory, EFBIG when larger than max,
+ * or the errno of a failed read / ENOMEM. Caller owns the result. */
+int
+cairn__read_fd(int fd, size_t max, char **text, size_t *len);
+
 /* malloc'd copy of len bytes; NULL when len is 0 or on out-of-memory. */
 void *
 cairn__memdup(const void *data, size_t len);

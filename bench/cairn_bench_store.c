@@ -194,7 +194,7 @@ s_run_cycle(const bench_env_t *env, int durability, bool no_events,
             }
             free(sizes);
         }
-        cairn_checkpoint_infos_free(infos, n);
+        cairn_checkpoint_info_destroy(&infos, n);
     }
     cairn_result_destroy(&result);
     cairn_store_destroy(&store);
@@ -438,7 +438,7 @@ s_bench_history(const cfg_t *cfg, const cairn_registry_t *registry,
                                               &infos, &n, &err);
         list[r] = (bench_now() - t1) * 1e3;
         open_ms[r] = (t1 - t0) * 1e3;
-        cairn_checkpoint_infos_free(infos, n);
+        cairn_checkpoint_info_destroy(&infos, n);
         size_t problems = 0;
         double t3 = bench_now();
         if (rc == 0)

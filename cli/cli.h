@@ -51,7 +51,7 @@ int
 cli_open_inspect(const char *dir, cairn_store_t **store);
 
 /* Opens the store in dir for inspection and reads run_id's record
- * (*info: free with cairn_run_infos_free(info, 1)). An exit code, after
+ * (*info: free with cairn_run_info_destroy(&info, 1)). An exit code, after
  * saying what was wrong (an unknown run is 2). */
 int
 cli_open_run(const char *dir, const char *run_id, cairn_store_t **store,

@@ -154,7 +154,7 @@ s_request(int argc, char **argv, cairn_control_op_t op)
         }
     }
 done:
-    cairn_run_infos_free(info, info ? 1 : 0);
+    cairn_run_info_destroy(&info, info ? 1 : 0);
     cairn_store_destroy(&store);
     return exit_code;
 }

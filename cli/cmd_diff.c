@@ -117,7 +117,7 @@ s_snapshot(cairn_store_t *store, const char *id, s_snapshot_t *s,
 {
     memset(s, 0, sizeof *s);
     cairn_checkpoint_t *cp = NULL;
-    int rc = cairn_store_load(store, id, &cp, err);
+    int rc = cairn_store_get_checkpoint(store, id, &cp, err);
     if (rc != CAIRN_OK)
         return rc;
     s->state = json_object();
@@ -208,11 +208,11 @@ s_lineage(cairn_store_t *store, const char *run_id, s_lineage_t *l,
                 && s_add_point(l, step, infos[i].id) != CAIRN_OK)
                 rc = cairn_error_set(err, CAIRN_ENOMEM, "out of memory");
         }
-        cairn_checkpoint_infos_free(infos, count);
+        cairn_checkpoint_info_destroy(&infos, count);
         char parent[CAIRN_CHECKPOINT_ID_MAX] = "";
         if (info)
             snprintf(parent, sizeof parent, "%s", info->parent);
-        cairn_run_infos_free(info, info ? 1 : 0);
+        cairn_run_info_destroy(&info, info ? 1 : 0);
         char *sep = strrchr(parent, '@');
         if (rc != CAIRN_OK || !*parent)
             break;
@@ -538,8 +538,8 @@ s_compare(cairn_store_t *store, const char *run_a, const char *run_b,
     s_snapshot_free(&fb);
     free(la.points);
     free(lb.points);
-    cairn_run_infos_free(ia, ia ? 1 : 0);
-    cairn_run_infos_free(ib, ib ? 1 : 0);
+    cairn_run_info_destroy(&ia, ia ? 1 : 0);
+    cairn_run_info_destroy(&ib, ib ? 1 : 0);
     return rc;
 }
 

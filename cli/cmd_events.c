@@ -136,7 +136,7 @@ static int
 s_print_stored(cairn_store_t *store, const char *run_id, s_printer_t *p)
 {
     cairn_error_t err;
-    if (cairn_store_events(store, run_id, p->last, s_print, p, &err)
+    if (cairn_store_foreach_event(store, run_id, p->last, s_print, p, &err)
         != CAIRN_OK)
         return cli_fail(&err);
     return CLI_EXIT_OK;
@@ -162,8 +162,8 @@ s_on_live(const cairn_event_t *event, void *userdata)
     if (event->seq > p->last + 1) {
         cairn_error_t err;
         if (cairn_store_refresh(f->store, &err) == CAIRN_OK
-            && cairn_store_events(f->store, f->run_id, p->last, s_print, p,
-                                  &err)
+            && cairn_store_foreach_event(f->store, f->run_id, p->last, s_print,
+                                         p, &err)
                    != CAIRN_OK)
             f->exit_code = cli_fail(&err);
         if (event->seq > p->last + 1)
@@ -186,7 +186,7 @@ s_still_live(cairn_store_t *store, const char *run_id, bool *ended)
         return false;
     *ended = strcmp(info->status, "running") != 0;
     bool alive = cairn_run_process_alive(info);
-    cairn_run_infos_free(info, 1);
+    cairn_run_info_destroy(&info, 1);
     return alive;
 }
 
@@ -271,7 +271,7 @@ cli_cmd_events(int argc, char **argv)
     if (exit_code == CLI_EXIT_OK && live && !printer.ended)
         exit_code = s_follow(store, run_id, sub, &printer);
     cairn_event_sub_destroy(&sub);
-    cairn_run_infos_free(info, info ? 1 : 0);
+    cairn_run_info_destroy(&info, info ? 1 : 0);
     cairn_store_destroy(&store);
     return exit_code;
 }

@@ -229,9 +229,9 @@ s_checkpoint_of(cairn_store_t *store, const char *target,
     }
     cairn_run_info_t *info = NULL;
     int rc = cairn_store_get_run(store, target, &info, &err);
-    cairn_run_infos_free(info, info ? 1 : 0);
+    cairn_run_info_destroy(&info, info ? 1 : 0);
     if (rc == CAIRN_OK)
-        rc = cairn_store_latest(store, target, out, &err);
+        rc = cairn_store_get_latest_checkpoint(store, target, out, &err);
     return rc == CAIRN_OK ? CLI_EXIT_OK : cli_fail(&err);
 }
 
@@ -261,7 +261,7 @@ s_announce(const s_options_t *o, cairn_store_t *store, const char *parent,
         printf("%s\n", run_id);
         fflush(stdout);
     }
-    cairn_run_infos_free(info, 1);
+    cairn_run_info_destroy(&info, 1);
     return CLI_EXIT_OK;
 }
 

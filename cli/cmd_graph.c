@@ -8,7 +8,6 @@
 #include <string.h>
 
 #include "cli/cli.h"
-#include "cli/spec.h"
 
 typedef enum { S_DOT, S_MERMAID } s_format_t;
 

@@ -102,7 +102,7 @@ cli_cmd_runs(int argc, char **argv)
                    s_status(&runs[i]), (unsigned long long)runs[i].superstep,
                    runs[i].latest_checkpoint, runs[i].workflow);
     }
-    cairn_run_infos_free(runs, count);
+    cairn_run_info_destroy(&runs, count);
     cairn_store_destroy(&store);
     return exit_code;
 }
@@ -166,7 +166,7 @@ cli_cmd_checkpoints(int argc, char **argv)
                    infos[i].parent[0] ? infos[i].parent : "-");
         }
     }
-    cairn_checkpoint_infos_free(infos, count);
+    cairn_checkpoint_info_destroy(&infos, count);
     cairn_store_destroy(&store);
     return exit_code;
 }
@@ -236,7 +236,7 @@ cli_cmd_show(int argc, char **argv)
     cairn_checkpoint_t *cp = NULL;
     cairn_error_t err;
     if (exit_code == CLI_EXIT_OK
-        && cairn_store_load(store, id, &cp, &err) != CAIRN_OK)
+        && cairn_store_get_checkpoint(store, id, &cp, &err) != CAIRN_OK)
         exit_code = cli_fail(&err);
     if (exit_code != CLI_EXIT_OK) {
         cairn_store_destroy(&store);

@@ -16,7 +16,6 @@
 #include <string.h>
 
 #include "cli/cli.h"
-#include "cli/spec.h"
 
 #define S_DEFAULT_JOBS 4
 
@@ -120,7 +119,7 @@ s_recover_one(void *arg)
                            ends with _exit (cli_exit_leaving) */
         cairn_registry_destroy(&registry);
     cli_plugin_ids_free(&plugins);
-    cairn_run_infos_free(info, info ? 1 : 0);
+    cairn_run_info_destroy(&info, info ? 1 : 0);
     return NULL;
 }
 
@@ -138,7 +137,7 @@ s_find_interrupted(cairn_store_t *store, bool allow_exec, s_job_t **jobs,
         return cli_fail(&err);
     *jobs = calloc(run_count ? run_count : 1, sizeof **jobs);
     if (!*jobs) {
-        cairn_run_infos_free(runs, run_count);
+        cairn_run_info_destroy(&runs, run_count);
         return CLI_EXIT_FAILED;
     }
     for (size_t i = 0; i < run_count; i++) {
@@ -149,7 +148,7 @@ s_find_interrupted(cairn_store_t *store, bool allow_exec, s_job_t **jobs,
         snprintf(job->run_id, sizeof job->run_id, "%s", runs[i].id);
         job->allow_exec = allow_exec;
     }
-    cairn_run_infos_free(runs, run_count);
+    cairn_run_info_destroy(&runs, run_count);
     return CLI_EXIT_OK;
 }
 

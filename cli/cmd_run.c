@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
-#include "cli/spec.h"
+#include "base/util.h"
 
 /* Everything run and resume accept. */
 typedef struct {
@@ -772,7 +772,7 @@ done:
     cli_plugin_ids_free(&plugins);
     cairn_workflow_destroy(&wf);
     cairn_registry_destroy(&registry);
-    cairn_run_infos_free(info, info ? 1 : 0);
+    cairn_run_info_destroy(&info, info ? 1 : 0);
     cli_plugins_free(&o.plugins);
     s_free_responses(responses, o.responses.count);
     cli_plugins_free(&o.responses);

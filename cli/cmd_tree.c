@@ -134,7 +134,7 @@ s_run_node(cairn_store_t *store, const s_runs_t *all,
                       c->trigger, "status", c->status, "parent", c->parent,
                       "size_bytes", (json_int_t)c->size_bytes, "forks"));
     }
-    cairn_checkpoint_infos_free(infos, count);
+    cairn_checkpoint_info_destroy(&infos, count);
     json_t *node = json_pack(
         "{s:s, s:s, s:s, s:s, s:b, s:o, s:[]}", "run", run->id, "workflow",
         run->workflow, "status", run->status, "parent", run->parent, "this",
@@ -196,7 +196,7 @@ s_tree(cairn_store_t *store, const char *run_id, json_t **out,
         if (!*out)
             rc = err->code ? err->code : CAIRN_ENOMEM;
     }
-    cairn_run_infos_free(all->runs, all->count);
+    cairn_run_info_destroy(&all->runs, all->count);
     free(all);
     return rc;
 }

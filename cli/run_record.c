@@ -18,7 +18,6 @@
 #include <string.h>
 
 #include "cli/cli.h"
-#include "cli/spec.h"
 
 int
 cli_parse_policy(const char *text, cairn_checkpoint_policy_t *policy)
@@ -230,6 +229,6 @@ cli_check_stored_run(cairn_store_t *store, const char *checkpoint,
     cairn_workflow_destroy(&wf);
     cairn_registry_destroy(&registry);
     cli_plugin_ids_free(&plugins);
-    cairn_run_infos_free(info, info ? 1 : 0);
+    cairn_run_info_destroy(&info, info ? 1 : 0);
     return exit_code;
 }

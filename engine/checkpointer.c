@@ -647,14 +647,15 @@ s_load_target(cairn__run_t *run, const char *target, cairn_checkpoint_t **cp,
                                target);
     if (!is_checkpoint)
         snprintf(run_id, sizeof run_id, "%s", target);
-    int rc = cairn_store_latest(run->ckpt->store, run_id, latest, err);
+    int rc = cairn_store_get_latest_checkpoint(run->ckpt->store, run_id,
+                                               latest, err);
     if (rc == CAIRN_ENOTFOUND && !is_checkpoint)
         return cairn_error_set(err, rc, "unknown run '%s'", run_id);
     if (rc != CAIRN_OK && rc != CAIRN_ENOTFOUND)
         return rc;
     const char *id = is_checkpoint ? target : latest;
     *is_latest = rc == CAIRN_OK && strcmp(id, latest) == 0;
-    return cairn_store_load(run->ckpt->store, id, cp, err);
+    return cairn_store_get_checkpoint(run->ckpt->store, id, cp, err);
 }
 
 int

@@ -26,7 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cairn/builtins.h"
+#include "cairn/registry.h"
 #include "graph/registry_internal.h"
 
 /* Decoding flags: a duplicated member is an error rather than "last one

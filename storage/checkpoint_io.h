@@ -137,8 +137,9 @@ cairn__store_load_pending(cairn_store_t *self, const char *run_id,
                           size_t *count, cairn_error_t *err);
 
 /* ---- loading a checkpoint for resume ------------------------------------
- * cairn_store_latest and cairn_store_load (cairn/store.h) find and load
- * it; these read and take what a resume needs from it. */
+ * cairn_store_get_latest_checkpoint and cairn_store_get_checkpoint
+ * (cairn/store.h) find and load it; these read and take what a resume
+ * needs from it. */
 
 /* The checkpoint's manifest and its run's record. Borrowed; valid until
  * the checkpoint is destroyed. */

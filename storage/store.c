@@ -388,11 +388,15 @@ s_run_info_clear(cairn_run_info_t *info)
 }
 
 void
-cairn_run_infos_free(cairn_run_info_t *infos, size_t count)
+cairn_run_info_destroy(cairn_run_info_t **infos_p, size_t count)
 {
-    for (size_t i = 0; infos && i < count; i++)
+    if (!infos_p || !*infos_p)
+        return;
+    cairn_run_info_t *infos = *infos_p;
+    for (size_t i = 0; i < count; i++)
         s_run_info_clear(&infos[i]);
     free(infos);
+    *infos_p = NULL;
 }
 
 static bool
@@ -458,7 +462,8 @@ s_fill_latest(cairn_store_t *self, cairn_run_info_t *info)
 {
     char latest[CAIRN_CHECKPOINT_ID_MAX];
     cairn_error_t ignored;
-    if (cairn_store_latest(self, info->id, latest, &ignored) != CAIRN_OK)
+    if (cairn_store_get_latest_checkpoint(self, info->id, latest, &ignored)
+        != CAIRN_OK)
         return true;
     char *copy = strdup(latest);
     if (!copy)
@@ -481,7 +486,7 @@ cairn_store_get_run(cairn_store_t *self, const char *run_id,
         return rc;
     cairn_run_info_t *info = calloc(1, sizeof *info);
     if (!info || !s_run_info_fill(info, run) || !s_fill_latest(self, info)) {
-        cairn_run_infos_free(info, info ? 1 : 0);
+        cairn_run_info_destroy(&info, info ? 1 : 0);
         rc = cairn_error_set(err, CAIRN_ENOMEM, "out of memory");
     } else {
         *out = info;
@@ -532,7 +537,7 @@ cairn_store_list_runs(cairn_store_t *self, cairn_run_info_t **out,
         if (!s_fill_latest(self, &infos[i]))
             rc = cairn_error_set(err, CAIRN_ENOMEM, "out of memory");
     if (rc != CAIRN_OK) {
-        cairn_run_infos_free(infos, n);
+        cairn_run_info_destroy(&infos, n);
         return rc;
     }
     *out = infos;
@@ -586,11 +591,15 @@ cairn__checkpoint_info_fill(cairn_checkpoint_info_t *info,
 }
 
 void
-cairn_checkpoint_infos_free(cairn_checkpoint_info_t *infos, size_t count)
+cairn_checkpoint_info_destroy(cairn_checkpoint_info_t **infos_p, size_t count)
 {
-    for (size_t i = 0; infos && i < count; i++)
+    if (!infos_p || !*infos_p)
+        return;
+    cairn_checkpoint_info_t *infos = *infos_p;
+    for (size_t i = 0; i < count; i++)
         cairn__checkpoint_info_clear(&infos[i]);
     free(infos);
+    *infos_p = NULL;
 }
 
 static bool
@@ -662,7 +671,7 @@ cairn_store_list_checkpoints(cairn_store_t *self, const char *run_id,
     }
     rc = cairn__store_iter_end(self, it, rc, err);
     if (rc != CAIRN_OK) {
-        cairn_checkpoint_infos_free(infos, n);
+        cairn_checkpoint_info_destroy(&infos, n);
         return rc;
     }
     *out = infos;
@@ -671,8 +680,9 @@ cairn_store_list_checkpoints(cairn_store_t *self, const char *run_id,
 }
 
 int
-cairn_store_latest(cairn_store_t *self, const char *run_id,
-                   char out[CAIRN_CHECKPOINT_ID_MAX], cairn_error_t *err)
+cairn_store_get_latest_checkpoint(cairn_store_t *self, const char *run_id,
+                                  char out[CAIRN_CHECKPOINT_ID_MAX],
+                                  cairn_error_t *err)
 {
     cairn_error_clear(err);
     out[0] = '\0';

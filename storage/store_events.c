@@ -1,6 +1,6 @@
 /* store_events.c - reading, writing and checking a run's stored events
- * (the events part of checkpoint_io.h, store_events.h, cairn_store_events
- * in events.h).
+ * (the events part of checkpoint_io.h, store_events.h,
+ * cairn_store_foreach_event in events.h).
  *
  * The engine decides what is stored and when (engine/events.c); this
  * module knows the key layout and the records. Reads decode and check
@@ -260,8 +260,9 @@ s_first_kept(s_walk_t *w, uint64_t *first_kept, cairn_error_t *err)
 }
 
 int
-cairn_store_events(cairn_store_t *store, const char *run_id, uint64_t after_seq,
-                   cairn_event_fn fn, void *userdata, cairn_error_t *err)
+cairn_store_foreach_event(cairn_store_t *store, const char *run_id,
+                          uint64_t after_seq, cairn_event_fn fn, void *userdata,
+                          cairn_error_t *err)
 {
     cairn_error_clear(err);
     if (!store || !run_id || !fn)

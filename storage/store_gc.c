@@ -226,7 +226,7 @@ s_retain_run(cairn_store_t *self, const char *run_id,
     cairn__key_free(&key);
     free(fork_points.items);
     free(gone.items);
-    cairn_checkpoint_infos_free(infos, count);
+    cairn_checkpoint_info_destroy(&infos, count);
     return rc;
 }
 
@@ -249,7 +249,7 @@ cairn_store_retain(cairn_store_t *self, size_t keep_last,
     for (size_t i = 0; rc == CAIRN_OK && i < run_count; i++)
         rc = s_retain_run(self, runs[i].id, runs, run_count, keep_last, cutoff,
                           deleted, err);
-    cairn_run_infos_free(runs, run_count);
+    cairn_run_info_destroy(&runs, run_count);
     return rc;
 }
 
@@ -269,7 +269,7 @@ s_referenced_steps(cairn_store_t *self, const char *run_id,
     for (size_t i = 0; rc == CAIRN_OK && i < count; i++)
         if (!s_steps_add(steps, infos[i].superstep))
             rc = cairn_error_set(err, CAIRN_ENOMEM, "out of memory");
-    cairn_checkpoint_infos_free(infos, count);
+    cairn_checkpoint_info_destroy(&infos, count);
     return rc == CAIRN_OK ? s_fork_points(run_id, runs, run_count, steps, err)
                           : rc;
 }
@@ -360,7 +360,7 @@ cairn_store_gc(cairn_store_t *self, size_t *removed, cairn_error_t *err)
     int rc = cairn_store_list_runs(self, &runs, &run_count, err);
     for (size_t i = 0; rc == CAIRN_OK && i < run_count; i++)
         rc = s_gc_run(self, &runs[i], runs, run_count, removed, err);
-    cairn_run_infos_free(runs, run_count);
+    cairn_run_info_destroy(&runs, run_count);
     return rc;
 }
 
@@ -389,7 +389,7 @@ cairn_store_delete_run(cairn_store_t *self, const char *run_id,
                                  "first",
                                  run_id, runs[i].id);
     }
-    cairn_run_infos_free(runs, run_count);
+    cairn_run_info_destroy(&runs, run_count);
     if (rc == CAIRN_OK && !known)
         rc = cairn_error_set(err, CAIRN_ENOTFOUND, "unknown run '%s'", run_id);
     if (rc != CAIRN_OK)

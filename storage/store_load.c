@@ -458,8 +458,8 @@ s_load_records(cairn_store_t *self, cairn_checkpoint_t *cp,
 }
 
 int
-cairn_store_load(cairn_store_t *self, const char *checkpoint_id,
-                 cairn_checkpoint_t **out, cairn_error_t *err)
+cairn_store_get_checkpoint(cairn_store_t *self, const char *checkpoint_id,
+                           cairn_checkpoint_t **out, cairn_error_t *err)
 {
     cairn_error_clear(err);
     *out = NULL;

@@ -600,7 +600,7 @@ cairn_store_verify(cairn_store_t *self, const char *run_id,
     if (run_id) {
         cairn_run_info_t *info = NULL;
         rc = cairn_store_get_run(self, run_id, &info, err);
-        cairn_run_infos_free(info, info ? 1 : 0);
+        cairn_run_info_destroy(&info, info ? 1 : 0);
         if (rc == CAIRN_OK)
             rc = s_verify_with_lineage(self, run_id, &report, err);
         else if (rc == CAIRN_ECORRUPT) {
@@ -620,7 +620,7 @@ cairn_store_verify(cairn_store_t *self, const char *run_id,
         }
         for (size_t i = 0; rc == CAIRN_OK && i < count; i++)
             rc = s_verify_run(self, runs[i].id, &report, err);
-        cairn_run_infos_free(runs, count);
+        cairn_run_info_destroy(&runs, count);
     }
     if (problems)
         *problems = report.problems;

@@ -28,6 +28,7 @@
  * int_lt, int_le, int_gt, int_ge, always, never):
  *   not, all, any   argument: JSON text of a predicate / array of them,
  *                   in the form cairn_predicate_from_json() reads
+ *                   (registry.h)
  */
 #ifndef CAIRN_BUILTINS_H_INCLUDED
 #define CAIRN_BUILTINS_H_INCLUDED
@@ -50,31 +51,6 @@ typedef struct {
 CAIRN_EXPORT int
 cairn_builtins_register(cairn_registry_t *registry,
                         const cairn_builtins_options_t *opts)
-    CAIRN_WARN_UNUSED;
-
-/* How deep not / all / any may nest in one predicate ({"not": {"eq": 1}}
- * is 1 deep): deeper is refused when the workflow is built. */
-#define CAIRN_PREDICATE_MAX_DEPTH 64
-
-/* Reads a JSON predicate: an object with exactly one member whose name is
- * a registered predicate and whose value is its argument:
- *   {"eq": "x"} {"prefix": "x"} {"int_lt": 10} {"not": P}
- *   {"all": [P, ...]} {"any": [P, ...]} {"my.plugin.pred": ARG}
- * A string argument is passed as its bytes, a number as its decimal text,
- * anything else as compact JSON. On success *name and *arg are malloc'd
- * (caller frees both). Errors name what was expected. */
-CAIRN_EXPORT int
-cairn_predicate_from_json(const cairn_registry_t *registry, const char *json,
-                          size_t len, char **name, uint8_t **arg,
-                          size_t *arg_len, cairn_error_t *err)
-    CAIRN_WARN_UNUSED;
-
-/* Replaces every ${NAME} in text with the environment variable NAME
- * (unset: error naming it). Built-in types apply it to their string
- * config values when they start, so secrets stay out of stored specs and
- * signatures. *out is malloc'd. */
-CAIRN_EXPORT int
-cairn_expand_env(const char *text, char **out, cairn_error_t *err)
     CAIRN_WARN_UNUSED;
 
 #ifdef __cplusplus

@@ -18,6 +18,7 @@
 #include "store.h"
 #include "events.h"
 #include "builtins.h"
+#include "spec.h"
 #include "plugin.h"
 #include "worker.h"
 #include "curve.h"

@@ -46,8 +46,8 @@ cairn_ctx_yield_output(cairn_ctx_t *self, const void *data, size_t len)
     CAIRN_WARN_UNUSED;
 
 /* Per-executor state, key -> bytes. get returns NULL when the key is
- * absent; the bytes are borrowed until the next set/del of that key or
- * the end of the handler call. */
+ * absent. Borrowed; valid until the next set/del of that key or the end
+ * of the handler call. */
 CAIRN_EXPORT const uint8_t *
 cairn_ctx_state_get(cairn_ctx_t *self, const char *key, size_t *len);
 CAIRN_EXPORT int
@@ -69,7 +69,8 @@ cairn_ctx_shared_del(cairn_ctx_t *self, const char *key) CAIRN_WARN_UNUSED;
 CAIRN_EXPORT uint64_t
 cairn_ctx_superstep(const cairn_ctx_t *self);
 
-/* Run id and this executor's id. Borrowed for the call. */
+/* Run id and this executor's id. Borrowed; valid until the handler
+ * returns. */
 CAIRN_EXPORT const char *
 cairn_ctx_run_id(const cairn_ctx_t *self);
 CAIRN_EXPORT const char *
@@ -79,11 +80,13 @@ cairn_ctx_executor_id(const cairn_ctx_t *self);
 CAIRN_EXPORT uint32_t
 cairn_ctx_attempt(const cairn_ctx_t *self);
 
-/* "RUN/SUPERSTEP/EXECUTOR": the same on every attempt. Borrowed. */
+/* "RUN/SUPERSTEP/EXECUTOR": the same on every attempt. Borrowed; valid
+ * until the handler returns. */
 CAIRN_EXPORT const char *
 cairn_ctx_idempotency_key(const cairn_ctx_t *self);
 
-/* The executor's config bytes as given to the builder. Borrowed. */
+/* The executor's config bytes as given to the builder. Borrowed; valid
+ * until the handler returns. */
 CAIRN_EXPORT const uint8_t *
 cairn_ctx_config(const cairn_ctx_t *self, size_t *len);
 
@@ -102,8 +105,8 @@ cairn_ctx_request_checkpoint(cairn_ctx_t *self, const char *tag)
  * (copied). The run goes on; once nothing else is left to do it ends
  * WAITING, with the request in its checkpoint, and the response given on
  * resume reaches this executor's on_response in the next superstep.
- * *id (may be NULL) receives the request's id, borrowed until the handler
- * returns. Fails with CAIRN_EINVAL for a NULL/empty kind and
+ * *id (may be NULL) receives the request's id (Borrowed; valid until
+ * the handler returns). Fails with CAIRN_EINVAL for a NULL/empty kind and
  * CAIRN_ETOOLARGE like cairn_ctx_send. */
 CAIRN_EXPORT int
 cairn_ctx_request(cairn_ctx_t *self, const char *kind, const void *payload,

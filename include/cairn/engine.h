@@ -74,7 +74,8 @@ typedef enum {
 CAIRN_EXPORT const char *
 cairn_event_kind_name(cairn_event_kind_t kind);
 
-/* One event. Every pointer is borrowed for the callback only. */
+/* One event, as a callback gets it. Borrowed; valid until the callback
+ * returns. */
 typedef struct {
     cairn_event_kind_t kind;
     const char *run_id;
@@ -163,7 +164,8 @@ typedef struct {
                                  drops that peer's connection */
 } cairn_engine_options_t;
 
-/* What a checkpoint predicate sees at a barrier. Borrowed for the call. */
+/* What a checkpoint predicate sees at a barrier. Borrowed; valid until
+ * the predicate returns. */
 typedef struct {
     uint64_t superstep;
     const char *const *executors_run; /* ids, in id order */
@@ -312,9 +314,9 @@ cairn_engine_refused_peers(const cairn_engine_t *self);
 
 /* Runs workflow on input until it ends. Returns 0 when the run reached an
  * end state, whatever that state is (completed, failed, ...): read it from
- * *result (caller owns it). Returns < 0 with err filled, and *result NULL,
- * when the run could not be driven at all (bad options, transport
- * failure). opts may be NULL. */
+ * *result (caller owns the result). Returns < 0 with err filled, and
+ * *result NULL, when the run could not be driven at all (bad options,
+ * transport failure). opts may be NULL. */
 CAIRN_EXPORT int
 cairn_engine_run(cairn_engine_t *self, const cairn_workflow_t *workflow,
                  const void *input, size_t input_len,
@@ -351,7 +353,8 @@ cairn_result_run_id(const cairn_result_t *self);
 
 /* Something the caller may want to tell the user about how the run was
  * driven ("run R is already completed; nothing to do", "resumed as a
- * fork of R@3"), or NULL. Borrowed. */
+ * fork of R@3"), or NULL. Borrowed; valid until the result is
+ * destroyed. */
 CAIRN_EXPORT const char *
 cairn_result_note(const cairn_result_t *self);
 CAIRN_EXPORT cairn_status_t
@@ -362,19 +365,22 @@ CAIRN_EXPORT uint64_t
 cairn_result_supersteps(const cairn_result_t *self);
 
 /* CAIRN_OK, or why the run failed (CAIRN_EHANDLER, CAIRN_EMAXSTEPS, ...)
- * with a message naming the executor. Borrowed. */
+ * with a message naming the executor. Borrowed; valid until the result
+ * is destroyed. */
 CAIRN_EXPORT const cairn_error_t *
 cairn_result_error(const cairn_result_t *self);
 
-/* Outputs in order of superstep, then executor id, then yield order. */
+/* Outputs in order of superstep, then executor id, then yield order.
+ * Borrowed; valid until the result is destroyed. */
 CAIRN_EXPORT size_t
 cairn_result_output_count(const cairn_result_t *self);
 CAIRN_EXPORT const uint8_t *
 cairn_result_output(const cairn_result_t *self, size_t index, size_t *len);
 
 /* Requests still waiting for a response (a WAITING run's reason for
- * waiting), in the order they were made. Borrowed; *out's pointers are
- * valid while the result lives. CAIRN_EINVAL when index is out of range. */
+ * waiting), in the order they were made. *out's pointers: Borrowed;
+ * valid until the result is destroyed. CAIRN_EINVAL when index is out of
+ * range. */
 CAIRN_EXPORT size_t
 cairn_result_request_count(const cairn_result_t *self);
 CAIRN_EXPORT int
@@ -382,16 +388,15 @@ cairn_result_request(const cairn_result_t *self, size_t index,
                      cairn_request_t *out) CAIRN_WARN_UNUSED;
 
 /* Final committed state of an executor (executor != NULL) or the shared
- * state (executor == NULL); NULL when absent. Borrowed. */
+ * state (executor == NULL); NULL when absent. Borrowed; valid until the
+ * result is destroyed. */
 CAIRN_EXPORT const uint8_t *
 cairn_result_state(const cairn_result_t *self, const char *executor,
                    const char *key, size_t *len);
 
 /* Calls fn for every final state entry: executors in id order, then the
- * shared state (executor NULL), keys in bytewise order. */
-typedef void (*cairn_state_visit_fn)(const char *executor, const char *key,
-                                     const uint8_t *value, size_t len,
-                                     void *userdata);
+ * shared state (executor NULL), keys in bytewise order
+ * (cairn_state_visit_fn: store.h). */
 CAIRN_EXPORT void
 cairn_result_foreach_state(const cairn_result_t *self,
                            cairn_state_visit_fn fn, void *userdata);

@@ -24,34 +24,38 @@ extern "C" {
 #endif
 
 /* Calls fn for each stored event of run_id with seq > after_seq, oldest
- * first. The event's pointers are borrowed for the call. Fails with
+ * first. The event: Borrowed; valid until fn returns. Fails with
  * CAIRN_ENOTFOUND for an unknown run and CAIRN_ECORRUPT, naming the
  * event, for a damaged record (events before it were delivered). */
-CAIRN_EXPORT int cairn_store_events(cairn_store_t *store, const char *run_id,
-                                    uint64_t after_seq, cairn_event_fn fn,
-                                    void *userdata,
-                                    cairn_error_t *err) CAIRN_WARN_UNUSED;
+CAIRN_EXPORT int
+cairn_store_foreach_event(cairn_store_t *store, const char *run_id,
+                          uint64_t after_seq, cairn_event_fn fn,
+                          void *userdata, cairn_error_t *err)
+    CAIRN_WARN_UNUSED;
 
 typedef struct cairn_event_sub_t cairn_event_sub_t;
 
 /* Subscribes to the events run_id publishes on endpoint (its run
  * record's events_endpoint). Connecting does not wait for the publisher:
  * events arrive once it is there and has seen the subscription. Caller
- * owns the result. */
-CAIRN_EXPORT int cairn_event_sub_open(cairn_event_sub_t **out,
-                                      const char *endpoint, const char *run_id,
-                                      cairn_error_t *err) CAIRN_WARN_UNUSED;
+ * owns the result (cairn_event_sub_destroy). */
+CAIRN_EXPORT int
+cairn_event_sub_open(cairn_event_sub_t **out, const char *endpoint,
+                     const char *run_id, cairn_error_t *err)
+    CAIRN_WARN_UNUSED;
 
 /* Waits up to timeout_ms for the next event of the run and calls fn with
  * it. Returns 1 when an event was delivered, 0 when none came in time
  * (frames that are not a valid event of the run are dropped and logged),
  * < 0 on a transport error. */
-CAIRN_EXPORT int cairn_event_sub_next(cairn_event_sub_t *self, int timeout_ms,
-                                      cairn_event_fn fn, void *userdata,
-                                      cairn_error_t *err) CAIRN_WARN_UNUSED;
+CAIRN_EXPORT int
+cairn_event_sub_next(cairn_event_sub_t *self, int timeout_ms,
+                     cairn_event_fn fn, void *userdata, cairn_error_t *err)
+    CAIRN_WARN_UNUSED;
 
 /* Accepts NULL; nulls *self_p. */
-CAIRN_EXPORT void cairn_event_sub_destroy(cairn_event_sub_t **self_p);
+CAIRN_EXPORT void
+cairn_event_sub_destroy(cairn_event_sub_t **self_p);
 
 #ifdef __cplusplus
 }

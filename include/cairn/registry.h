@@ -102,8 +102,8 @@ CAIRN_EXPORT int
 cairn_registry_add_selector(cairn_registry_t *self, const char *name,
                             cairn_selector_fn select) CAIRN_WARN_UNUSED;
 
-/* The executor type registered under name, or NULL. Borrowed; valid while
- * the registry lives. */
+/* The executor type registered under name, or NULL. Borrowed; valid until
+ * the registry is destroyed. */
 CAIRN_EXPORT const cairn_executor_type_t *
 cairn_registry_executor(const cairn_registry_t *self, const char *name);
 
@@ -120,11 +120,31 @@ cairn_registry_eval(const cairn_registry_t *self, const char *name,
                     size_t arg_len);
 
 /* Number of executor types and the name of type i (sorted by name), so a
- * host can announce what it offers. Borrowed. */
+ * host can announce what it offers. Borrowed; valid until the registry
+ * is destroyed. */
 CAIRN_EXPORT size_t
 cairn_registry_executor_count(const cairn_registry_t *self);
 CAIRN_EXPORT const char *
 cairn_registry_executor_name(const cairn_registry_t *self, size_t index);
+
+/* ---- predicates written as JSON ---------------------------------------- */
+
+/* How deep not / all / any may nest in one predicate ({"not": {"eq": 1}}
+ * is 1 deep): deeper is refused when the workflow is built. */
+#define CAIRN_PREDICATE_MAX_DEPTH 64
+
+/* Reads a JSON predicate: an object with exactly one member whose name is
+ * a registered predicate and whose value is its argument:
+ *   {"eq": "x"} {"prefix": "x"} {"int_lt": 10} {"not": P}
+ *   {"all": [P, ...]} {"any": [P, ...]} {"my.plugin.pred": ARG}
+ * A string argument is passed as its bytes, a number as its decimal text,
+ * anything else as compact JSON. Caller owns the result: on success
+ * *name and *arg are malloc'd, free both. Errors name what was expected. */
+CAIRN_EXPORT int
+cairn_predicate_from_json(const cairn_registry_t *registry, const char *json,
+                          size_t len, char **name, uint8_t **arg,
+                          size_t *arg_len, cairn_error_t *err)
+    CAIRN_WARN_UNUSED;
 
 #ifdef __cplusplus
 }

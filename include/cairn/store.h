@@ -96,7 +96,8 @@ cairn_store_refresh(cairn_store_t *self, cairn_error_t *err)
 
 /* ---- runs -------------------------------------------------------------- */
 
-/* What the store knows about a run. Strings are owned by the info. */
+/* What the store knows about a run. Strings are owned by the info and
+ * freed with it (cairn_run_info_destroy). */
 typedef struct {
     char *id;
     char *workflow;
@@ -130,21 +131,23 @@ typedef struct {
                                 (control.h), or "" */
 } cairn_run_info_t;
 
-/* All runs, sorted by id (time-ordered for generated ids). Caller frees
- * with cairn_run_infos_free. */
+/* All runs, sorted by id (time-ordered for generated ids). Caller owns
+ * the result: free it with cairn_run_info_destroy(&runs, count). */
 CAIRN_EXPORT int
 cairn_store_list_runs(cairn_store_t *self, cairn_run_info_t **out,
                       size_t *count, cairn_error_t *err) CAIRN_WARN_UNUSED;
 
-/* One run; CAIRN_ENOTFOUND naming it when unknown. Free with
- * cairn_run_infos_free(info, 1). */
+/* One run; CAIRN_ENOTFOUND naming it when unknown. Caller owns the
+ * result: free it with cairn_run_info_destroy(&info, 1). */
 CAIRN_EXPORT int
 cairn_store_get_run(cairn_store_t *self, const char *run_id,
                     cairn_run_info_t **out, cairn_error_t *err)
     CAIRN_WARN_UNUSED;
 
+/* Frees count run infos (what list_runs / get_run returned). Accepts
+ * NULL; nulls *infos_p. */
 CAIRN_EXPORT void
-cairn_run_infos_free(cairn_run_info_t *infos, size_t count);
+cairn_run_info_destroy(cairn_run_info_t **infos_p, size_t count);
 
 /* Whether the process recorded as driving the run (pid and its start
  * time, so a reused pid does not count) is still running. A run whose
@@ -179,55 +182,66 @@ typedef struct {
 } cairn_checkpoint_info_t;
 
 /* A run's checkpoints, newest first; limit 0 = all; tag NULL = any.
- * CAIRN_ENOTFOUND when the run is unknown. Caller frees with
- * cairn_checkpoint_infos_free. */
+ * CAIRN_ENOTFOUND when the run is unknown. Caller owns the result: free
+ * it with cairn_checkpoint_info_destroy(&infos, count). */
 CAIRN_EXPORT int
 cairn_store_list_checkpoints(cairn_store_t *self, const char *run_id,
                              size_t limit, const char *tag,
                              cairn_checkpoint_info_t **out, size_t *count,
                              cairn_error_t *err) CAIRN_WARN_UNUSED;
 
+/* Frees count checkpoint infos (what list_checkpoints returned). Accepts
+ * NULL; nulls *infos_p. */
 CAIRN_EXPORT void
-cairn_checkpoint_infos_free(cairn_checkpoint_info_t *infos, size_t count);
+cairn_checkpoint_info_destroy(cairn_checkpoint_info_t **infos_p,
+                              size_t count);
 
 /* Id of the run's newest checkpoint into out. */
 CAIRN_EXPORT int
-cairn_store_latest(cairn_store_t *self, const char *run_id,
-                   char out[CAIRN_CHECKPOINT_ID_MAX], cairn_error_t *err)
-    CAIRN_WARN_UNUSED;
+cairn_store_get_latest_checkpoint(cairn_store_t *self, const char *run_id,
+                                  char out[CAIRN_CHECKPOINT_ID_MAX],
+                                  cairn_error_t *err) CAIRN_WARN_UNUSED;
 
 /* Loads a checkpoint ("RUN@N") with its resolved state, in-flight
  * messages and the outputs up to it. CAIRN_ENOTFOUND for an unknown id,
- * CAIRN_ECORRUPT naming the key for a damaged value. Caller owns it. */
+ * CAIRN_ECORRUPT naming the key for a damaged value. Caller owns the
+ * result. */
 CAIRN_EXPORT int
-cairn_store_load(cairn_store_t *self, const char *checkpoint_id,
-                 cairn_checkpoint_t **out, cairn_error_t *err)
+cairn_store_get_checkpoint(cairn_store_t *self, const char *checkpoint_id,
+                           cairn_checkpoint_t **out, cairn_error_t *err)
     CAIRN_WARN_UNUSED;
 
+/* Accepts NULL; nulls *self_p. */
 CAIRN_EXPORT void
 cairn_checkpoint_destroy(cairn_checkpoint_t **self_p);
 
-/* The manifest of a loaded checkpoint. Borrowed. */
+/* The manifest of a loaded checkpoint. Borrowed; valid until the
+ * checkpoint is destroyed. */
 CAIRN_EXPORT const cairn_checkpoint_info_t *
 cairn_checkpoint_info(const cairn_checkpoint_t *self);
 
 /* State at the checkpoint: executor state (executor != NULL) or shared
- * (executor == NULL). NULL when absent. Borrowed. */
+ * (executor == NULL). NULL when absent. Borrowed; valid until the
+ * checkpoint is destroyed. */
 CAIRN_EXPORT const uint8_t *
 cairn_checkpoint_state(const cairn_checkpoint_t *self, const char *executor,
                        const char *key, size_t *len);
+
+/* Called for each state entry of a checkpoint or a result: executor
+ * state (executor != NULL) or shared (executor NULL). Every pointer is
+ * borrowed; valid until the callback returns. */
+typedef void (*cairn_state_visit_fn)(const char *executor, const char *key,
+                                     const uint8_t *value, size_t len,
+                                     void *userdata);
 
 /* Visits every state entry: executors in id order, then shared (NULL),
  * keys in bytewise order. */
 CAIRN_EXPORT void
 cairn_checkpoint_foreach_state(const cairn_checkpoint_t *self,
-                               void (*fn)(const char *executor,
-                                          const char *key,
-                                          const uint8_t *value, size_t len,
-                                          void *userdata),
-                               void *userdata);
+                               cairn_state_visit_fn fn, void *userdata);
 
-/* Outputs yielded up to and including the checkpoint's superstep. */
+/* Outputs yielded up to and including the checkpoint's superstep.
+ * Borrowed; valid until the checkpoint is destroyed. */
 CAIRN_EXPORT size_t
 cairn_checkpoint_output_count(const cairn_checkpoint_t *self);
 CAIRN_EXPORT const uint8_t *
@@ -243,7 +257,7 @@ cairn_checkpoint_request(const cairn_checkpoint_t *self, size_t index,
                          cairn_request_t *out) CAIRN_WARN_UNUSED;
 
 /* A message set aside at the checkpoint (on_failure dead-letter). Every
- * pointer is borrowed from the checkpoint. */
+ * pointer: Borrowed; valid until the checkpoint is destroyed. */
 typedef struct {
     const char *executor; /* the executor it failed */
     const char *error;    /* why its last attempt failed */
@@ -263,8 +277,8 @@ cairn_checkpoint_dead_letter(const cairn_checkpoint_t *self, size_t index,
  * the next superstep and every fan-in buffer) in one canonical encoding:
  * mail sorted by executor id, fan-in buffers by edge and source, each
  * list in delivery order. Two checkpoints have the same messages in
- * flight exactly when these bytes are equal. *out is malloc'd (caller
- * frees); CAIRN_ENOMEM on out-of-memory. */
+ * flight exactly when these bytes are equal. Caller owns the result in
+ * *out (free it with free()); CAIRN_ENOMEM on out-of-memory. */
 CAIRN_EXPORT int
 cairn_checkpoint_inflight_bytes(const cairn_checkpoint_t *self,
                                 uint8_t **out, size_t *len) CAIRN_WARN_UNUSED;

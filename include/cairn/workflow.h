@@ -164,7 +164,7 @@ CAIRN_EXPORT void
 cairn_builder_allow_worker_types(cairn_builder_t *self, bool allow);
 
 /* Validates and builds. On success *out is a new workflow (caller owns
- * it); on failure *out is NULL and err names the offending executor or
+ * the result); on failure *out is NULL and err names the offending executor or
  * edge: CAIRN_EVALIDATION for duplicate ids, unknown ids or types, a
  * missing start, a switch without exactly one default, a fan-in with
  * fewer than two sources, an unknown predicate or selector, a rejected
@@ -257,8 +257,8 @@ cairn_workflow_max_supersteps(const cairn_workflow_t *self);
 /* Number of executors, and the type name of executor index (in id
  * workflow's order; *id gets its id when id is not NULL), NULL when index is out of
  * range: what a caller checks before it runs a workflow (e.g. which
- * executors reach outside the process). Borrowed; valid while the
- * workflow lives. */
+ * executors reach outside the process). Borrowed; valid until the
+ * workflow is destroyed. */
 CAIRN_EXPORT size_t
 cairn_workflow_executor_count(const cairn_workflow_t *self);
 CAIRN_EXPORT const char *
@@ -272,12 +272,13 @@ cairn_workflow_executor_type(const cairn_workflow_t *self, size_t index,
 CAIRN_EXPORT const uint8_t *
 cairn_workflow_signature(const cairn_workflow_t *self);
 
-/* The signature as 64 lowercase hex characters. Borrowed. */
+/* The signature as 64 lowercase hex characters. Borrowed; valid until
+ * the workflow is destroyed (as is cairn_workflow_signature's). */
 CAIRN_EXPORT const char *
 cairn_workflow_signature_hex(const cairn_workflow_t *self);
 
 /* Warnings found by build (e.g. "executor 'x' can never be reached from
- * start 'a'"). Borrowed. */
+ * start 'a'"). Borrowed; valid until the workflow is destroyed. */
 CAIRN_EXPORT size_t
 cairn_workflow_warning_count(const cairn_workflow_t *self);
 CAIRN_EXPORT const char *

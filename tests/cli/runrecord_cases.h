@@ -179,7 +179,7 @@ test_cli_limit_and_policy_kept(void **state)
 }
 
 /* The run record of run in db, through the C API (free with
- * cairn_run_infos_free(info, 1)). */
+ * cairn_run_info_destroy(&info, 1)). */
 static cairn_run_info_t *
 rr_record(const char *db, const char *run)
 {
@@ -211,7 +211,7 @@ test_cli_durability_and_events_kept(void **state)
     cairn_run_info_t *info = rr_record(db, "c");
     assert_string_equal(info->durability, "machine");
     assert_int_equal(info->keep_events, 5);
-    cairn_run_infos_free(info, 1);
+    cairn_run_info_destroy(&info, 1);
     s_cairn(&r, "events", "c", "--db", db, "--json", NULL);
     s_expect(&r, 0, NULL, NULL);
     size_t lines = 0;
@@ -224,7 +224,7 @@ test_cli_durability_and_events_kept(void **state)
     info = rr_record(db, "c");
     assert_string_equal(info->durability, "process");
     assert_int_equal(info->keep_events, 100);
-    cairn_run_infos_free(info, 1);
+    cairn_run_info_destroy(&info, 1);
     s_cairn(&r, "resume", "c", "--db", db, "--durability", "none", NULL);
     s_expect(&r, 2, "", "--durability none keeps nothing");
 }

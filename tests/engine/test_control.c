@@ -177,7 +177,7 @@ s_latest_trigger(const s_fixture_t *f, const char *run, char *out, size_t size)
                      0);
     assert_int_equal(count, 1);
     snprintf(out, size, "%s", infos[0].trigger);
-    cairn_checkpoint_infos_free(infos, count);
+    cairn_checkpoint_info_destroy(&infos, count);
 }
 
 /* Resumes run and checks it ends as the uninterrupted run did. */
@@ -243,7 +243,7 @@ test_control_pause_predicate(void **state)
     assert_string_equal(info->status, "paused");
     assert_string_equal(info->latest_checkpoint, "pred@4");
     assert_string_equal(info->control_endpoint, "");
-    cairn_run_infos_free(info, 1);
+    cairn_run_info_destroy(&info, 1);
 
     /* the uninterrupted run */
     cairn_run_options_t plain = {0};
@@ -374,7 +374,7 @@ test_control_cancel_abandons_superstep(void **state)
     assert_int_equal(cairn_store_get_run(f->store, "can", &info, &err), 0);
     assert_string_equal(info->status, "cancelled");
     assert_string_equal(info->latest_checkpoint, "can@1");
-    cairn_run_infos_free(info, 1);
+    cairn_run_info_destroy(&info, 1);
     /* a cancelled run is not resumed */
     cairn_run_options_t again = {.store = f->store};
     assert_int_equal(

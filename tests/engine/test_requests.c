@@ -291,8 +291,8 @@ s_snapshot(s_fixture_t *fx, const char *run_id, char *out, size_t size)
     snprintf(out, size, "%s %s %llu %zu %llu", info->status,
              info->latest_checkpoint, (unsigned long long)info->updated_ms,
              count, (unsigned long long)cps[0].timestamp_ms);
-    cairn_checkpoint_infos_free(cps, count);
-    cairn_run_infos_free(info, 1);
+    cairn_checkpoint_info_destroy(&cps, count);
+    cairn_run_info_destroy(&info, 1);
 }
 
 /* Unknown ids, an id given twice and an id answered before are refused

@@ -200,7 +200,7 @@ s_exercise(cairn_store_t *store)
             sum += fuzz_touch_str(runs[i].status)
                    + fuzz_touch_str(runs[i].latest_checkpoint)
                    + fuzz_touch(runs[i].spec, runs[i].spec_len);
-        cairn_run_infos_free(runs, run_count);
+        cairn_run_info_destroy(&runs, run_count);
     }
     cairn_checkpoint_info_t *infos = NULL;
     size_t count = 0;
@@ -212,9 +212,9 @@ s_exercise(cairn_store_t *store)
             for (size_t t = 0; t < infos[i].tag_count; t++)
                 sum += fuzz_touch_str(infos[i].tags[t]);
         }
-        cairn_checkpoint_infos_free(infos, count);
+        cairn_checkpoint_info_destroy(&infos, count);
     }
-    if (cairn_store_events(store, "R", 0, s_visit_event, &sum, &err)
+    if (cairn_store_foreach_event(store, "R", 0, s_visit_event, &sum, &err)
         != CAIRN_OK)
         sum += fuzz_touch_str(err.message);
     size_t problems = 0;
@@ -223,7 +223,7 @@ s_exercise(cairn_store_t *store)
         != CAIRN_OK)
         sum += fuzz_touch_str(err.message);
     cairn_checkpoint_t *cp = NULL;
-    if (cairn_store_load(store, "R@1", &cp, &err) != CAIRN_OK)
+    if (cairn_store_get_checkpoint(store, "R@1", &cp, &err) != CAIRN_OK)
         return;
     cairn_checkpoint_foreach_state(cp, s_visit_state, &sum);
     for (size_t i = 0; i < cairn_checkpoint_output_count(cp); i++) {

@@ -96,7 +96,7 @@ s_after_import(cairn_store_t *store, const char *run_id, const uint8_t *file,
     if (cairn_store_list_runs(store, &runs, &run_count, &err) == CAIRN_OK) {
         for (size_t i = 0; i < run_count; i++)
             sum += fuzz_touch_str(runs[i].id) + fuzz_touch_str(runs[i].parent);
-        cairn_run_infos_free(runs, run_count);
+        cairn_run_info_destroy(&runs, run_count);
     }
     cairn_checkpoint_info_t *infos = NULL;
     size_t count = 0;
@@ -105,12 +105,13 @@ s_after_import(cairn_store_t *store, const char *run_id, const uint8_t *file,
         == CAIRN_OK) {
         for (size_t i = 0; i < count; i++) {
             cairn_checkpoint_t *cp = NULL;
-            if (cairn_store_load(store, infos[i].id, &cp, &err) == CAIRN_OK) {
+            if (cairn_store_get_checkpoint(store, infos[i].id, &cp, &err)
+                == CAIRN_OK) {
                 sum += (unsigned)cairn_checkpoint_output_count(cp);
                 cairn_checkpoint_destroy(&cp);
             }
         }
-        cairn_checkpoint_infos_free(infos, count);
+        cairn_checkpoint_info_destroy(&infos, count);
     }
     rewind(s_null);
     if (cairn_store_export(store, run_id, s_null, &err) != CAIRN_OK)

@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cli/spec.h"
+#include "cairn/spec.h"
 #include "fuzz.h"
 #include "fuzz_fixture.h"
 

@@ -399,7 +399,7 @@ main(int argc, char **argv)
     cairn_run_options_t opts = {.run_id = run_id, .store = store};
     cairn_run_info_t *known = NULL;
     if (cairn_store_get_run(store, run_id, &known, &err) == 0) {
-        cairn_run_infos_free(known, 1);
+        cairn_run_info_destroy(&known, 1);
         rc = cairn_engine_resume(engine, wf, run_id, &opts, &result, &err);
     } else {
         rc = cairn_engine_run(engine, wf, "0", 1, &opts, &result, &err);

@@ -131,7 +131,8 @@ latest_superstep(const char *db, const char *run_id)
         return -1;
     char latest[CAIRN_CHECKPOINT_ID_MAX];
     long step = -1;
-    if (cairn_store_latest(store, run_id, latest, &err) == CAIRN_OK)
+    if (cairn_store_get_latest_checkpoint(store, run_id, latest, &err)
+        == CAIRN_OK)
         step = atol(strchr(latest, '@') + 1);
     cairn_store_destroy(&store);
     return step;
@@ -185,7 +186,7 @@ check_lineage(const char *db, const char *run_id, uint64_t last)
         assert_string_equal(infos[i].parent, parent);
     }
     assert_string_equal(infos[0].status, "completed");
-    cairn_checkpoint_infos_free(infos, count);
+    cairn_checkpoint_info_destroy(&infos, count);
     cairn_store_destroy(&store);
 }
 

@@ -244,7 +244,8 @@ s_latest(const char *db, const char *run_id)
     assert_int_equal(cairn_store_open(&store, db, &opts, &err), CAIRN_OK);
     char latest[CAIRN_CHECKPOINT_ID_MAX];
     long step = -1;
-    if (cairn_store_latest(store, run_id, latest, &err) == CAIRN_OK)
+    if (cairn_store_get_latest_checkpoint(store, run_id, latest, &err)
+        == CAIRN_OK)
         step = atol(strchr(latest, '@') + 1);
     cairn_store_destroy(&store);
     return step;

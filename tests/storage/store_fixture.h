@@ -674,9 +674,9 @@ fx_load(cairn_store_t *store, const char *id)
 {
     cairn_checkpoint_t *cp = NULL;
     cairn_error_t err;
-    int rc = cairn_store_load(store, id, &cp, &err);
+    int rc = cairn_store_get_checkpoint(store, id, &cp, &err);
     if (rc != CAIRN_OK)
-        fail_msg("cairn_store_load(%s) = %s: %s", id, cairn_err_name(rc),
+        fail_msg("cairn_store_get_checkpoint(%s) = %s: %s", id, cairn_err_name(rc),
                  err.message);
     assert_non_null(cp);
     return cp;
@@ -714,7 +714,7 @@ fx_count(cairn_store_t *store, const char *run_id)
 {
     size_t count = 0;
     cairn_checkpoint_info_t *infos = fx_list(store, run_id, 0, NULL, &count);
-    cairn_checkpoint_infos_free(infos, count);
+    cairn_checkpoint_info_destroy(&infos, count);
     return count;
 }
 
@@ -728,7 +728,7 @@ fx_steps(cairn_store_t *store, const char *run_id, const char *tag)
     fx_str_add(&s, "%s", "");
     for (size_t i = 0; i < count; i++)
         fx_str_add(&s, "%s%" PRIu64, i ? " " : "", infos[i].superstep);
-    cairn_checkpoint_infos_free(infos, count);
+    cairn_checkpoint_info_destroy(&infos, count);
     return s.data;
 }
 
@@ -752,7 +752,7 @@ fx_assert_triggers(cairn_store_t *store, const char *run_id,
     fx_str_add(&s, "%s", "");
     for (size_t i = 0; i < count; i++)
         fx_str_add(&s, "%s%s", i ? " " : "", infos[i].trigger);
-    cairn_checkpoint_infos_free(infos, count);
+    cairn_checkpoint_info_destroy(&infos, count);
     assert_string_equal(s.data, expected);
     free(s.data);
 }
@@ -769,7 +769,7 @@ fx_assert_chain(cairn_store_t *store, const char *run_id,
     for (size_t i = 0; i + 1 < count; i++)
         assert_string_equal(infos[i].parent, infos[i + 1].id);
     assert_string_equal(infos[count - 1].parent, first_parent);
-    cairn_checkpoint_infos_free(infos, count);
+    cairn_checkpoint_info_destroy(&infos, count);
 }
 
 static inline void
@@ -777,7 +777,7 @@ fx_latest(cairn_store_t *store, const char *run_id,
           char out[CAIRN_CHECKPOINT_ID_MAX])
 {
     cairn_error_t err;
-    int rc = cairn_store_latest(store, run_id, out, &err);
+    int rc = cairn_store_get_latest_checkpoint(store, run_id, out, &err);
     if (rc != CAIRN_OK)
         fail_msg("latest(%s) = %s: %s", run_id, cairn_err_name(rc),
                  err.message);

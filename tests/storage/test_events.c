@@ -1,5 +1,5 @@
 /* test_events - a run's stored events through the engine and the store
- * API (cairn_store_events, verify), on both backends.
+ * API (cairn_store_foreach_event, verify), on both backends.
  *
  * The counter cycle of store_fixture.h emits a known number of events;
  * the run's callback sees every event with its seq, and the store must
@@ -56,10 +56,10 @@ s_replay(fx_t *fx, const char *run_id, uint64_t after, s_seen_t *stored)
 {
     memset(stored, 0, sizeof *stored);
     cairn_error_t err;
-    int rc =
-        cairn_store_events(fx->store, run_id, after, s_collect, stored, &err);
+    int rc = cairn_store_foreach_event(fx->store, run_id, after, s_collect,
+                                       stored, &err);
     if (rc != CAIRN_OK)
-        fail_msg("cairn_store_events = %s: %s", cairn_err_name(rc),
+        fail_msg("cairn_store_foreach_event = %s: %s", cairn_err_name(rc),
                  err.message);
 }
 
@@ -122,9 +122,9 @@ test_events_all_stored(void **state)
     assert_int_equal(s_problems(fx, "R"), 0);
 
     cairn_error_t err;
-    assert_int_equal(
-        cairn_store_events(fx->store, "nope", 0, s_collect, &stored, &err),
-        CAIRN_ENOTFOUND);
+    assert_int_equal(cairn_store_foreach_event(fx->store, "nope", 0, s_collect,
+                                               &stored, &err),
+                     CAIRN_ENOTFOUND);
     assert_non_null(strstr(err.message, "nope"));
 }
 
@@ -232,7 +232,7 @@ test_events_damage(void **state)
 
     memset(&stored, 0, sizeof stored);
     assert_int_equal(
-        cairn_store_events(fx->store, "D", 0, s_collect, &stored, &err),
+        cairn_store_foreach_event(fx->store, "D", 0, s_collect, &stored, &err),
         CAIRN_ECORRUPT);
     assert_non_null(strstr(err.message, "event block 1 of run 'D'"));
     assert_int_equal(s_problems(fx, "D"), 1);

@@ -103,7 +103,7 @@ s_run_count(cairn_store_t *store)
     cairn_error_t err;
     assert_int_equal(cairn_store_list_runs(store, &runs, &count, &err),
                      CAIRN_OK);
-    cairn_run_infos_free(runs, count);
+    cairn_run_info_destroy(&runs, count);
     return count;
 }
 
@@ -154,8 +154,8 @@ s_assert_same_run(cairn_store_t *a, const char *run, cairn_store_t *b,
         free(da);
         free(db);
     }
-    cairn_checkpoint_infos_free(ai, a_count);
-    cairn_checkpoint_infos_free(bi, b_count);
+    cairn_checkpoint_info_destroy(&ai, a_count);
+    cairn_checkpoint_info_destroy(&bi, b_count);
 
     cairn_run_info_t *ra = fx_get_run(a, run);
     cairn_run_info_t *rb = fx_get_run(b, b_run);
@@ -168,8 +168,8 @@ s_assert_same_run(cairn_store_t *a, const char *run, cairn_store_t *b,
     assert_string_equal(rb->parent, ra->parent);
     assert_int_equal(rb->superstep, ra->superstep);
     assert_int_equal(rb->created_ms, ra->created_ms);
-    cairn_run_infos_free(ra, 1);
-    cairn_run_infos_free(rb, 1);
+    cairn_run_info_destroy(&ra, 1);
+    cairn_run_info_destroy(&rb, 1);
 }
 
 /* Resumes target in store (a fork under fork_id, or NULL) with the cycle
@@ -316,7 +316,7 @@ test_export_rename_then_continue(void **state)
     cairn_run_info_t *run = fx_get_run(b, "COPY");
     assert_string_equal(run->latest_checkpoint, "COPY@6");
     assert_string_equal(run->reason, "max_supersteps");
-    cairn_run_infos_free(run, 1);
+    cairn_run_info_destroy(&run, 1);
 
     char *dump = s_resume_dump(b, "COPY", NULL, "10");
     free(dump);

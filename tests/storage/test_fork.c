@@ -129,14 +129,14 @@ test_fork_set_state_then_resume(void **state)
     assert_string_equal(infos[0].status, "paused");
     assert_string_equal(infos[0].workflow, "cycle");
     assert_int_equal(infos[0].pending_messages, 1);
-    cairn_checkpoint_infos_free(infos, count);
+    cairn_checkpoint_info_destroy(&infos, count);
     cairn_run_info_t *run = fx_get_run(fx->store, "F");
     assert_string_equal(run->status, "paused");
     assert_string_equal(run->parent, "RUN@4");
     assert_string_equal(run->latest_checkpoint, "F@4");
     assert_string_equal(run->workflow, "cycle");
     assert_int_equal(run->superstep, 4);
-    cairn_run_infos_free(run, 1);
+    cairn_run_info_destroy(&run, 1);
     char *dump = fx_load_dump(fx->store, "F@4");
     char *expected = fx_expect_checkpoint_as(10, 4, false, "paused");
     expected = s_replace(expected, "state a/count=2\n", "state a/count=100\n");
@@ -160,7 +160,7 @@ test_fork_set_state_then_resume(void **state)
     fx_reopen(fx);
     run = fx_get_run(fx->store, "F");
     assert_string_equal(run->status, "completed");
-    cairn_run_infos_free(run, 1);
+    cairn_run_info_destroy(&run, 1);
     cairn_result_destroy(&result);
     cairn_result_destroy(&base);
 }
@@ -239,7 +239,7 @@ test_fork_drop_and_send_then_resume(void **state)
     s_fork(fx->store, "RUN@4", "E", &drop);
     cairn_run_info_t *run = fx_get_run(fx->store, "E");
     assert_string_equal(run->status, "completed");
-    cairn_run_infos_free(run, 1);
+    cairn_run_info_destroy(&run, 1);
     result = s_resume(fx->store, "E");
     assert_int_equal(cairn_result_status(result), CAIRN_STATUS_COMPLETED);
     assert_int_equal(cairn_result_supersteps(result), 4);
@@ -314,7 +314,7 @@ test_fork_stores_only_its_changes(void **state)
         fx_list(fx->store, "CHEAP", 0, NULL, &count);
     assert_int_equal(count, 1);
     assert_true(infos[0].size_bytes > 0 && infos[0].size_bytes < 1024);
-    cairn_checkpoint_infos_free(infos, count);
+    cairn_checkpoint_info_destroy(&infos, count);
 
     /* yet the fork sees the blob, read from the parent */
     cairn_checkpoint_t *cp = fx_load(fx->store, "CHEAP@3");

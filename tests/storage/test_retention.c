@@ -86,7 +86,7 @@ s_assert_gone(cairn_store_t *store, const char *id)
 {
     cairn_checkpoint_t *cp = NULL;
     cairn_error_t err;
-    int rc = cairn_store_load(store, id, &cp, &err);
+    int rc = cairn_store_get_checkpoint(store, id, &cp, &err);
     if (rc != CAIRN_ENOTFOUND)
         fail_msg("load(%s) = %s, expected CAIRN_ENOTFOUND", id,
                  cairn_err_name(rc));
@@ -138,7 +138,7 @@ test_retain_keep_last(void **state)
     /* the oldest kept checkpoint records that retention took its parent */
     cairn_error_t err;
     cairn_checkpoint_t *cp = NULL;
-    assert_int_equal(cairn_store_load(fx->store, "RUN@3", &cp, &err),
+    assert_int_equal(cairn_store_get_checkpoint(fx->store, "RUN@3", &cp, &err),
                      CAIRN_ENOTFOUND);
     fx_assert_mentions(&err, "checkpoint 'RUN@3' was deleted by retention");
     fx_assert_mentions(&err, "next kept checkpoint of run RUN is RUN@26");
@@ -173,7 +173,7 @@ test_retain_keep_last(void **state)
     cairn_run_info_t *run = fx_get_run(fx->store, "RUN");
     assert_string_equal(run->status, "completed");
     assert_string_equal(run->latest_checkpoint, "RUN@30");
-    cairn_run_infos_free(run, 1);
+    cairn_run_info_destroy(&run, 1);
 
     s_snapshot_free(&kept);
     cairn_result_destroy(&result);
@@ -347,7 +347,7 @@ test_gc_keeps_what_a_fork_reads(void **state)
     free(dump);
     cairn_run_info_t *run = fx_get_run(fx->store, "F");
     assert_string_equal(run->parent, "P@3");
-    cairn_run_infos_free(run, 1);
+    cairn_run_info_destroy(&run, 1);
 
     free(fork_latest);
     free(parent_latest);
@@ -510,8 +510,9 @@ test_delete_run(void **state)
                                                   &infos, &count, &err),
                      CAIRN_ENOTFOUND);
     char latest[CAIRN_CHECKPOINT_ID_MAX];
-    assert_int_equal(cairn_store_latest(fx->store, "F", latest, &err),
-                     CAIRN_ENOTFOUND);
+    assert_int_equal(
+        cairn_store_get_latest_checkpoint(fx->store, "F", latest, &err),
+        CAIRN_ENOTFOUND);
     s_assert_gone(fx->store, "F@10");
     s_assert_gone(fx->store, "F@3");
     cairn_run_info_t *runs = NULL;
@@ -519,7 +520,7 @@ test_delete_run(void **state)
                      CAIRN_OK);
     assert_int_equal(count, 1);
     assert_string_equal(runs[0].id, "P");
-    cairn_run_infos_free(runs, count);
+    cairn_run_info_destroy(&runs, count);
     /* P is untouched */
     dump = fx_load_dump(fx->store, "P@10");
     assert_string_equal(dump, parent_latest);
@@ -538,7 +539,7 @@ test_delete_run(void **state)
     assert_int_equal(cairn_store_list_runs(fx->store, &runs, &count, &err),
                      CAIRN_OK);
     assert_int_equal(count, 0);
-    cairn_run_infos_free(runs, count);
+    cairn_run_info_destroy(&runs, count);
     assert_int_equal(cairn_store_delete_run(fx->store, "P", &err),
                      CAIRN_ENOTFOUND);
     /* deleting left nothing for gc */
@@ -559,7 +560,7 @@ test_delete_run(void **state)
     cairn_checkpoint_destroy(&cp);
     run = fx_get_run(fx->store, "P");
     assert_string_equal(run->parent, "");
-    cairn_run_infos_free(run, 1);
+    cairn_run_info_destroy(&run, 1);
     assert_int_equal(fx_count(fx->store, "P"), 5);
 
     cairn_result_destroy(&again);

@@ -37,7 +37,7 @@ test_run_id_taken(void **state)
     size_t before = fx_count(fx->store, "RUN");
     cairn_run_info_t *run = fx_get_run(fx->store, "RUN");
     uint64_t updated = run->updated_ms;
-    cairn_run_infos_free(run, 1);
+    cairn_run_info_destroy(&run, 1);
 
     /* the same workflow or another one: both refused */
     assert_int_equal(s_start(fx_env.engine, fx->store, "RUN", 0, &err),
@@ -51,7 +51,7 @@ test_run_id_taken(void **state)
     assert_int_equal(run->updated_ms, updated);
     assert_string_equal(run->status, "completed");
     assert_int_equal(run->superstep, 6);
-    cairn_run_infos_free(run, 1);
+    cairn_run_info_destroy(&run, 1);
 }
 
 /* ---- many threads, one id ---------------------------------------------- */
@@ -159,7 +159,7 @@ test_max_supersteps_kept(void **state)
     cairn_run_info_t *run = fx_get_run(fx->store, "RUN");
     assert_int_equal(run->max_supersteps, 5);
     assert_string_equal(run->checkpoint_policy, "every");
-    cairn_run_infos_free(run, 1);
+    cairn_run_info_destroy(&run, 1);
 
     int code;
     assert_int_equal(s_resume(fx->store, 0, &code), 5);
@@ -168,7 +168,7 @@ test_max_supersteps_kept(void **state)
     assert_int_equal(code, CAIRN_EMAXSTEPS);
     run = fx_get_run(fx->store, "RUN");
     assert_int_equal(run->max_supersteps, 9);
-    cairn_run_infos_free(run, 1);
+    cairn_run_info_destroy(&run, 1);
     assert_int_equal(s_resume(fx->store, 0, &code), 9);
     assert_int_equal(code, CAIRN_EMAXSTEPS);
     assert_int_equal(s_resume(fx->store, 50, &code), 20);

@@ -69,7 +69,7 @@ test_every_policy(void **state)
                             step == 10 ? "completed" : "running");
         assert_int_equal(infos[i].pending_messages, step == 10 ? 0 : 1);
     }
-    cairn_checkpoint_infos_free(infos, count);
+    cairn_checkpoint_info_destroy(&infos, count);
 
     /* every barrier checkpoint was announced, in order (the entry
      * checkpoint is written before run_started; announcing it is
@@ -88,10 +88,10 @@ test_every_policy(void **state)
     assert_string_equal(infos[0].id, "RUN@10");
     assert_string_equal(infos[1].id, "RUN@9");
     assert_string_equal(infos[2].id, "RUN@8");
-    cairn_checkpoint_infos_free(infos, count);
+    cairn_checkpoint_info_destroy(&infos, count);
     infos = fx_list(fx->store, "RUN", 100, NULL, &count);
     assert_int_equal(count, 11);
-    cairn_checkpoint_infos_free(infos, count);
+    cairn_checkpoint_info_destroy(&infos, count);
     fx_assert_chain(fx->store, "RUN", "");
 
     char latest[CAIRN_CHECKPOINT_ID_MAX];
@@ -110,7 +110,7 @@ test_every_policy(void **state)
     assert_int_equal(run->pid, (int64_t)getpid());
     assert_true(run->created_ms >= before && run->created_ms <= after);
     assert_true(run->updated_ms >= run->created_ms);
-    cairn_run_infos_free(run, 1);
+    cairn_run_info_destroy(&run, 1);
 
     /* a second run: list_runs holds both, sorted by id */
     cairn_result_t *other = fx_run_cycle(fx->store, "ANOTHER", "4");
@@ -125,7 +125,7 @@ test_every_policy(void **state)
     assert_string_equal(runs[1].status, "completed");
     assert_string_equal(runs[1].latest_checkpoint, "RUN@10");
     assert_string_equal(runs[0].latest_checkpoint, "ANOTHER@4");
-    cairn_run_infos_free(runs, run_count);
+    cairn_run_info_destroy(&runs, run_count);
     assert_int_equal(fx_count(fx->store, "RUN"), 11);
     assert_int_equal(fx_count(fx->store, "ANOTHER"), 5);
 
@@ -217,7 +217,7 @@ test_on_error_policy_failure(void **state)
     cairn_run_info_t *run = fx_get_run(fx->store, "RUN");
     assert_string_equal(run->status, "failed");
     assert_string_equal(run->latest_checkpoint, "RUN@3");
-    cairn_run_infos_free(run, 1);
+    cairn_run_info_destroy(&run, 1);
     cairn_result_destroy(&result);
     cairn_workflow_destroy(&wf);
 }
@@ -246,11 +246,11 @@ test_manual_policy(void **state)
         assert_int_equal(infos[i].tag_count, 1);
         assert_string_equal(infos[i].tags[0], FX_TAG);
     }
-    cairn_checkpoint_infos_free(infos, count);
+    cairn_checkpoint_info_destroy(&infos, count);
     infos = fx_list(fx->store, "RUN", 1, FX_TAG, &count);
     assert_int_equal(count, 1);
     assert_string_equal(infos[0].id, "RUN@8");
-    cairn_checkpoint_infos_free(infos, count);
+    cairn_checkpoint_info_destroy(&infos, count);
     fx_assert_steps(fx->store, "RUN", "no-such-tag", "");
 
     /* the manual request also counts under another policy */
@@ -374,7 +374,7 @@ test_incremental(void **state)
         }
         cairn_checkpoint_destroy(&cp);
     }
-    cairn_checkpoint_infos_free(infos, count);
+    cairn_checkpoint_info_destroy(&infos, count);
 
     /* the final state too */
     size_t len = 0;
@@ -445,13 +445,14 @@ test_load_each_superstep(void **state)
 
     cairn_checkpoint_t *cp = NULL;
     cairn_error_t err;
-    assert_int_equal(cairn_store_load(fx->store, "RUN@11", &cp, &err),
+    assert_int_equal(cairn_store_get_checkpoint(fx->store, "RUN@11", &cp, &err),
                      CAIRN_ENOTFOUND);
     assert_null(cp);
     assert_int_equal(err.code, CAIRN_ENOTFOUND);
     fx_assert_mentions(&err, "RUN@11");
-    assert_int_equal(cairn_store_load(fx->store, "nosuchrun@3", &cp, &err),
-                     CAIRN_ENOTFOUND);
+    assert_int_equal(
+        cairn_store_get_checkpoint(fx->store, "nosuchrun@3", &cp, &err),
+        CAIRN_ENOTFOUND);
     assert_null(cp);
     fx_assert_mentions(&err, "nosuchrun@3");
 
@@ -460,7 +461,7 @@ test_load_each_superstep(void **state)
         "RUN@99999999999999999999", "",
     };
     for (size_t i = 0; i < sizeof malformed / sizeof malformed[0]; i++) {
-        int rc = cairn_store_load(fx->store, malformed[i], &cp, &err);
+        int rc = cairn_store_get_checkpoint(fx->store, malformed[i], &cp, &err);
         if (rc != CAIRN_EINVAL)
             fail_msg("load('%s') = %s, expected CAIRN_EINVAL", malformed[i],
                      cairn_err_name(rc));
@@ -469,8 +470,9 @@ test_load_each_superstep(void **state)
 
     /* unknown runs elsewhere in the API */
     char latest[CAIRN_CHECKPOINT_ID_MAX];
-    assert_int_equal(cairn_store_latest(fx->store, "nosuchrun", latest, &err),
-                     CAIRN_ENOTFOUND);
+    assert_int_equal(
+        cairn_store_get_latest_checkpoint(fx->store, "nosuchrun", latest, &err),
+        CAIRN_ENOTFOUND);
     cairn_checkpoint_info_t *infos = NULL;
     size_t count = 7;
     assert_int_equal(cairn_store_list_checkpoints(fx->store, "nosuchrun", 0,
@@ -504,7 +506,7 @@ test_resume_after_max_supersteps(void **state)
     assert_string_equal(run->reason, "max_supersteps");
     assert_string_equal(run->latest_checkpoint, "RUN@7");
     assert_int_equal(run->superstep, 7);
-    cairn_run_infos_free(run, 1);
+    cairn_run_info_destroy(&run, 1);
     size_t count = 0;
     cairn_checkpoint_info_t *infos = fx_list(fx->store, "RUN", 1, NULL,
                                              &count);
@@ -513,7 +515,7 @@ test_resume_after_max_supersteps(void **state)
     assert_string_equal(infos[0].trigger, "max_supersteps");
     assert_string_equal(infos[0].status, "failed");
     assert_int_equal(infos[0].pending_messages, 1);
-    cairn_checkpoint_infos_free(infos, count);
+    cairn_checkpoint_info_destroy(&infos, count);
 
     /* resume with a higher limit */
     cairn_run_options_t again = fx_options(fx->store, NULL);
@@ -542,7 +544,7 @@ test_resume_after_max_supersteps(void **state)
     assert_string_equal(run->status, "completed");
     assert_string_equal(run->latest_checkpoint, "RUN@20");
     assert_string_equal(run->parent, "");
-    cairn_run_infos_free(run, 1);
+    cairn_run_info_destroy(&run, 1);
     for (long k = 0; k <= 20; k += 5) {
         char id[32];
         snprintf(id, sizeof id, "RUN@%ld", k);
@@ -652,7 +654,7 @@ test_resume_completed_changes_nothing(void **state)
     assert_int_equal(before, 11);
     cairn_run_info_t *run = fx_get_run(fx->store, "RUN");
     uint64_t updated = run->updated_ms;
-    cairn_run_infos_free(run, 1);
+    cairn_run_info_destroy(&run, 1);
 
     cairn_run_options_t again = fx_options(fx->store, NULL);
     cairn_result_t *resumed = fx_resume_opts(fx_env.engine, wf, "RUN",
@@ -674,7 +676,7 @@ test_resume_completed_changes_nothing(void **state)
     run = fx_get_run(fx->store, "RUN");
     assert_string_equal(run->status, "completed");
     assert_int_equal(run->updated_ms, updated);
-    cairn_run_infos_free(run, 1);
+    cairn_run_info_destroy(&run, 1);
     cairn_result_destroy(&resumed);
 
     /* naming the latest checkpoint is the same as naming the run */
@@ -688,7 +690,7 @@ test_resume_completed_changes_nothing(void **state)
     assert_int_equal(cairn_store_list_runs(fx->store, &all, &runs, &err),
                      CAIRN_OK);
     assert_int_equal(runs, 1);
-    cairn_run_infos_free(all, runs);
+    cairn_run_info_destroy(&all, runs);
     /* the results name the run */
     assert_string_equal(first_id, "RUN");
     assert_string_equal(cairn_result_run_id(resumed), "RUN");
@@ -736,7 +738,7 @@ test_resume_from_older_forks(void **state)
     cairn_run_info_t *run = fx_get_run(fx->store, "RUN");
     assert_string_equal(run->status, "completed");
     assert_string_equal(run->parent, "");
-    cairn_run_infos_free(run, 1);
+    cairn_run_info_destroy(&run, 1);
 
     /* the fork: parent RUN@3, lineage from its fork point, same state */
     run = fx_get_run(fx->store, fork_id);
@@ -745,14 +747,14 @@ test_resume_from_older_forks(void **state)
     char fork_latest[CAIRN_CHECKPOINT_ID_MAX];
     snprintf(fork_latest, sizeof fork_latest, "%s@10", fork_id);
     assert_string_equal(run->latest_checkpoint, fork_latest);
-    cairn_run_infos_free(run, 1);
+    cairn_run_info_destroy(&run, 1);
     fx_assert_steps(fx->store, fork_id, NULL, "10 9 8 7 6 5 4 3");
     fx_assert_chain(fx->store, fork_id, "RUN@3");
     size_t count = 0;
     cairn_checkpoint_info_t *infos = fx_list(fx->store, fork_id, 0, NULL,
                                              &count);
     assert_string_equal(infos[count - 1].trigger, "fork");
-    cairn_checkpoint_infos_free(infos, count);
+    cairn_checkpoint_info_destroy(&infos, count);
     for (long k = 3; k <= 10; k++) {
         char id[CAIRN_CHECKPOINT_ID_MAX];
         snprintf(id, sizeof id, "%s@%ld", fork_id, k);
@@ -771,7 +773,7 @@ test_resume_from_older_forks(void **state)
     fx_assert_result(named, fx_expect_result(10));
     run = fx_get_run(fx->store, "FORK2");
     assert_string_equal(run->parent, "RUN@6");
-    cairn_run_infos_free(run, 1);
+    cairn_run_info_destroy(&run, 1);
     cairn_result_t *refused = NULL;
     cairn_error_t err;
     assert_int_equal(cairn_engine_resume(fx_env.engine, wf, "RUN@5", &again,
@@ -827,7 +829,7 @@ test_resume_unknown(void **state)
     assert_int_equal(cairn_store_list_runs(fx->store, &runs, &count, &err),
                      CAIRN_OK);
     assert_int_equal(count, 1);
-    cairn_run_infos_free(runs, count);
+    cairn_run_info_destroy(&runs, count);
     assert_int_equal(fx_count(fx->store, "RUN"), 11);
     cairn_result_destroy(&original);
     cairn_workflow_destroy(&wf);
@@ -889,14 +891,14 @@ test_signature_mismatch(void **state)
     assert_int_equal(fx_count(fx->store, "RUN"), before);
     cairn_run_info_t *run = fx_get_run(fx->store, "RUN");
     assert_string_equal(run->status, "failed");
-    cairn_run_infos_free(run, 1);
+    cairn_run_info_destroy(&run, 1);
     cairn_run_info_t *runs = NULL;
     size_t run_count = 0;
     assert_int_equal(cairn_store_list_runs(fx->store, &runs, &run_count,
                                            &err),
                      CAIRN_OK);
     assert_int_equal(run_count, 1);
-    cairn_run_infos_free(runs, run_count);
+    cairn_run_info_destroy(&runs, run_count);
 
     /* forced: proceeds and ends as an uninterrupted run would */
     again.force_signature = true;
@@ -936,7 +938,7 @@ test_failure_then_resume_fixed(void **state)
     if (!strstr(run->error, "deliberate failure at superstep 4"))
         fail_msg("run error \"%s\" lacks the handler's reason", run->error);
     assert_string_equal(run->latest_checkpoint, "RUN@3");
-    cairn_run_infos_free(run, 1);
+    cairn_run_info_destroy(&run, 1);
     char latest[CAIRN_CHECKPOINT_ID_MAX];
     fx_latest(fx->store, "RUN", latest);
     assert_string_equal(latest, "RUN@3");
@@ -966,7 +968,7 @@ test_failure_then_resume_fixed(void **state)
     run = fx_get_run(fx->store, "RUN");
     assert_string_equal(run->status, "completed");
     assert_string_equal(run->error, "");
-    cairn_run_infos_free(run, 1);
+    cairn_run_info_destroy(&run, 1);
     assert_int_equal(fx_count(fx->store, "RUN"), 11);
     fx_assert_chain(fx->store, "RUN", "");
     assert_string_equal(cairn_result_run_id(resumed), "RUN");
@@ -1068,7 +1070,7 @@ test_corrupt_manifest(void **state)
 
     cairn_checkpoint_t *cp = NULL;
     cairn_error_t err;
-    assert_int_equal(cairn_store_load(fx->store, "RUN@10", &cp, &err),
+    assert_int_equal(cairn_store_get_checkpoint(fx->store, "RUN@10", &cp, &err),
                      CAIRN_ECORRUPT);
     assert_null(cp);
     fx_assert_mentions(&err, "RUN@10");
@@ -1087,7 +1089,7 @@ test_corrupt_manifest(void **state)
     /* a torn (short) manifest too */
     key_len = s_step_key(key, "RUN", 8);
     s_damage(fx->store, CAIRN__CF_CHECKPOINTS, key, key_len, s_truncate);
-    assert_int_equal(cairn_store_load(fx->store, "RUN@8", &cp, &err),
+    assert_int_equal(cairn_store_get_checkpoint(fx->store, "RUN@8", &cp, &err),
                      CAIRN_ECORRUPT);
     fx_assert_mentions(&err, "RUN@8");
     dump = fx_load_dump(fx->store, "RUN@9");
@@ -1186,7 +1188,7 @@ test_corrupt_state_value(void **state)
     for (int k = 9; k <= 10; k++) {
         char id[32];
         snprintf(id, sizeof id, "RUN@%d", k);
-        int rc = cairn_store_load(fx->store, id, &cp, &err);
+        int rc = cairn_store_get_checkpoint(fx->store, id, &cp, &err);
         if (rc != CAIRN_ECORRUPT)
             fail_msg("load(%s) = %s, expected CAIRN_ECORRUPT", id,
                      cairn_err_name(rc));
@@ -1202,7 +1204,7 @@ test_corrupt_state_value(void **state)
     /* shared state as well: "phase" has one version (superstep 2) */
     key_len = s_state_key(key, "RUN", "", "phase", 2);
     s_damage(fx->store, CAIRN__CF_STATE, key, key_len, s_flip_payload);
-    assert_int_equal(cairn_store_load(fx->store, "RUN@5", &cp, &err),
+    assert_int_equal(cairn_store_get_checkpoint(fx->store, "RUN@5", &cp, &err),
                      CAIRN_ECORRUPT);
     fx_assert_mentions(&err, "phase");
     /* before the version existed nothing reads it */
@@ -1393,7 +1395,7 @@ test_read_only_beside_writer(void **state)
     free(expected);
     cairn_run_info_t *run = fx_get_run(reader, "RUN");
     assert_string_equal(run->status, "completed");
-    cairn_run_infos_free(run, 1);
+    cairn_run_info_destroy(&run, 1);
 
     cairn_error_t err;
 
@@ -1414,7 +1416,7 @@ test_read_only_beside_writer(void **state)
     assert_int_equal(cairn_store_list_runs(reader, &runs, &count, &err),
                      CAIRN_OK);
     assert_int_equal(count, 2);
-    cairn_run_infos_free(runs, count);
+    cairn_run_info_destroy(&runs, count);
     /* the reader's presence does not stop the writer */
     assert_int_equal(fx_count(fx->store, "LATER"), 6);
     /* nor does a reader take the write lock: two readers at once */
@@ -1514,7 +1516,7 @@ test_store_basics(void **state)
     assert_int_equal(cairn_store_list_runs(fx->store, &runs, &count, &err),
                      CAIRN_OK);
     assert_int_equal(count, 0);
-    cairn_run_infos_free(runs, count);
+    cairn_run_info_destroy(&runs, count);
     if (fx->backend->kind == FX_ROCKSDB) {
         /* a machine-durability store works the same */
         cairn_store_destroy(&fx->store);

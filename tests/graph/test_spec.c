@@ -1,4 +1,4 @@
-/* test_spec - the JSON workflow spec loader (cli/spec.c).
+/* test_spec - the JSON workflow spec loader (graph/spec.c).
  *
  * Valid specs are loaded over a registry holding the built-in types and
  * predicates plus two test types (test.echo yields its config bytes,
@@ -20,7 +20,7 @@
 #include <cmocka.h>
 
 #include "cairn/cairn.h"
-#include "cli/spec.h"
+#include "cairn/spec.h"
 
 static cairn_registry_t *s_registry;
 static cairn_engine_t *s_engine;

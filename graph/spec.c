@@ -1,4 +1,4 @@
-/* spec - the JSON workflow spec loader of the cairn CLI.
+/* spec.c - the JSON workflow spec loader (include/cairn/spec.h).
  *
  * cairn_spec_load() turns a spec document (docs/spec.md) into builder
  * calls and builds the workflow. The work is split in two:
@@ -27,7 +27,7 @@
  * state: safe to call from any thread with distinct arguments (the
  * registry is only read).
  */
-#include "cli/spec.h"
+#include "cairn/spec.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -35,10 +35,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <jansson.h>
+
+#include "cairn/registry.h"
+#include "base/util.h"
 
 /* Longest JSON path we build: fixed key names plus at most three indices,
  * so this is never reached (snprintf truncates if it were). */
@@ -912,56 +914,6 @@ s_read_failed(cairn_error_t *err, const char *path, int error, int fd,
     return cairn_error_set(err,
                            error == ENOMEM ? CAIRN_ENOMEM : CAIRN_ENOTFOUND,
                            "%s: %s", path, strerror(error));
-}
-
-int
-cairn__read_fd(int fd, size_t max, char **text, size_t *len)
-{
-    *text = NULL;
-    *len = 0;
-    struct stat st;
-    if (fstat(fd, &st) != 0)
-        return errno;
-    if (S_ISDIR(st.st_mode))
-        return EISDIR;
-    if (S_ISREG(st.st_mode) && (uint64_t)st.st_size > max)
-        return EFBIG;
-    /* Regular files are read in one go; pipes and the like grow, up to
-     * max + 1 bytes: one more than allowed is enough to refuse. */
-    size_t cap = S_ISREG(st.st_mode) ? (size_t)st.st_size + 1 : 4096;
-    size_t used = 0;
-    char *buf = malloc(cap);
-    int error = buf ? 0 : ENOMEM;
-    while (error == 0) {
-        if (used == cap - 1) {
-            size_t grown_cap = cap - 1 > max / 2 ? max + 2 : cap * 2;
-            char *grown = used > max ? NULL : realloc(buf, grown_cap);
-            if (!grown) {
-                error = used > max ? EFBIG : ENOMEM;
-                break;
-            }
-            buf = grown;
-            cap = grown_cap;
-        }
-        ssize_t got = read(fd, buf + used, cap - used - 1);
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got <= 0) {
-            error = got < 0 ? errno : 0;
-            break;
-        }
-        used += (size_t)got;
-        if (used > max)
-            error = EFBIG;
-    }
-    if (error != 0) {
-        free(buf);
-        return error;
-    }
-    buf[used] = '\0';
-    *text = buf;
-    *len = used;
-    return 0;
 }
 
 int
