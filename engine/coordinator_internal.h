@@ -93,7 +93,8 @@ bool cairn__loss_runs_again(const cairn__run_t *run, size_t x);
 int cairn__loss_check_timeouts(cairn__run_t *run, size_t *received,
                                cairn_error_t *err);
 
-/* Loses workers whose connection is gone or that went silent. */
+/* Loses workers whose connection is gone (blaming what they ran) or
+ * that went silent (blaming nothing: they may be alive). */
 int cairn__loss_check_workers(cairn__run_t *run, cairn_error_t *err);
 
 /* ---- recovery.c ---------------------------------------------------------- */

@@ -133,6 +133,10 @@ s_move_off_host(cairn__run_t *run, size_t from, const char *host_id,
             continue;
         moving[x] = true;
         run->host_current[x] = false;
+        /* What was sent to `from` is void: x is in flight again only
+         * once its work reaches the new host, so a refused send there
+         * cannot blame it for that host's loss (s_running_on). */
+        run->sent_seq[x] = 0;
         owed[x] = run->inbox[x].count > 0 && !run->done[x];
         if (!s_place(run, x, local_first)) {
             /* No Done is accepted for it until it has a host. */
@@ -360,7 +364,12 @@ cairn__loss_check_timeouts(cairn__run_t *run, size_t *received,
 }
 
 /* Workers whose connection is gone, or silent for three heartbeat
- * intervals, are lost. */
+ * intervals, are lost. Only a connection known to be gone blames the
+ * executor the worker was running: a process that dies, of its
+ * handler's crash or of a kill, has its connection closed by its kernel
+ * (the ROUTER then refuses sends to it), while silence is also what a
+ * live worker on a loaded machine, a stopped one or a cut network look
+ * like, none of them the handler's doing. */
 int
 cairn__loss_check_workers(cairn__run_t *run, cairn_error_t *err)
 {
@@ -369,11 +378,12 @@ cairn__loss_check_workers(cairn__run_t *run, cairn_error_t *err)
         /* Read the clock per worker: losing one may wait for another to
          * join (placement), which is then seen after an earlier now. */
         uint64_t now = cairn__monotonic_us();
+        bool gone = engine->hosts[h].unreachable;
         if (engine->hosts[h].alive
-            && (engine->hosts[h].unreachable
+            && (gone
                 || now - engine->hosts[h].last_seen_us
                        > 3 * engine->heartbeat_us)) {
-            int rc = cairn__loss_lose_worker(run, h, true, err);
+            int rc = cairn__loss_lose_worker(run, h, gone, err);
             if (rc != CAIRN_OK)
                 return rc;
         }

@@ -25,6 +25,7 @@
 #include <cmocka.h>
 
 #include "cairn/cairn.h"
+#include "tests/harness/harness.h"
 
 #define CHILD_CRASH CAIRN_TEST_BIN_DIR "/child_crash"
 
@@ -97,21 +98,14 @@ s_group_setup(void **state)
 {
     (void)state;
     const cairn_builtins_options_t allow = {.allow_exec = true};
-    const cairn_executor_type_t tagger = {.name = "test.tagger",
-                                          .handle = s_tagger};
-    const cairn_executor_type_t show = {.name = "test.show_tag",
-                                        .handle = s_show_tag};
-    const cairn_executor_type_t eval = {"test.eval", s_eval, NULL, NULL, NULL};
-    s_registry = cairn_registry_new();
-    s_no_exec = cairn_registry_new();
-    if (!s_registry || !s_no_exec
-        || cairn_builtins_register(s_registry, &allow) != CAIRN_OK
-        || cairn_builtins_register(s_no_exec, NULL) != CAIRN_OK
-        || cairn_registry_add_executor(s_registry, &tagger) != CAIRN_OK
-        || cairn_registry_add_executor(s_registry, &show) != CAIRN_OK
-        || cairn_registry_add_executor(s_registry, &eval) != CAIRN_OK)
-        return -1;
-    return 0;
+    const cairn_executor_type_t types[] = {
+        {.name = "test.tagger", .handle = s_tagger},
+        {.name = "test.show_tag", .handle = s_show_tag},
+        {"test.eval", s_eval, NULL, NULL, NULL},
+    };
+    s_registry = th_registry_open(true, &allow, types, 3);
+    s_no_exec = th_registry_open(true, NULL, NULL, 0);
+    return s_registry && s_no_exec ? 0 : -1;
 }
 
 static int
@@ -711,9 +705,9 @@ test_builtins_util_exec_timeout(void **state)
     if (elapsed < 200 || elapsed >= 30000)
         fail_msg("timeout took %lld ms", (long long)elapsed);
     /* A grandchild is killed with its process group. */
-    char dir[] = "/tmp/cairn-exec-XXXXXX";
-    assert_non_null(mkdtemp(dir));
-    char config[512], pid_path[64];
+    char dir[64];
+    assert_int_equal(th_dir_make(dir, sizeof dir, "exec"), 0);
+    char config[512], pid_path[128];
     snprintf(pid_path, sizeof pid_path, "%s/pid", dir);
     snprintf(config, sizeof config,
              "{\"argv\": [\"/bin/sh\", \"-c\", \"sleep 5 & echo $! > %s; "
@@ -776,41 +770,31 @@ test_builtins_util_exec_refused_without_allow(void **state)
 
 /* ---- util.crash ----------------------------------------------------- */
 
-/* Runs child_crash MARKER and returns its wait status. */
+/* Runs child_crash MARKER and returns its th_exit_code. */
 static int
 s_run_child_crash(const char *marker)
 {
-    char *argv[] = {(char *)CHILD_CRASH, (char *)marker, NULL};
-    pid_t pid;
-    assert_int_equal(posix_spawn(&pid, CHILD_CRASH, NULL, NULL, argv, environ),
-                     0);
-    int status;
-    pid_t got;
-    while ((got = waitpid(pid, &status, 0)) < 0 && errno == EINTR)
-        ;
-    assert_int_equal(got, pid);
-    return status;
+    const char *argv[] = {CHILD_CRASH, marker, NULL};
+    th_spawn_t spec = {.argv = argv};
+    return th_finish(th_spawn(&spec), 60000, CHILD_CRASH);
 }
 
 static void
 test_builtins_util_crash(void **state)
 {
     (void)state;
-    char dir[] = "/tmp/cairn-crash-XXXXXX";
-    assert_non_null(mkdtemp(dir));
-    char marker[64];
+    char *dir = th_dir_new("crash");
+    char marker[128];
     snprintf(marker, sizeof marker, "%s/marker", dir);
-    int status = s_run_child_crash(marker);
-    if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGKILL)
-        fail_msg("child was not SIGKILLed (status 0x%x)", status);
+    int code = s_run_child_crash(marker);
+    if (code != 128 + SIGKILL)
+        fail_msg("child was not SIGKILLed (exit code %d)", code);
     struct stat st;
     assert_int_equal(stat(marker, &st), 0);
     assert_true(st.st_size > 0);
-    status = s_run_child_crash(marker); /* marker exists: no crash */
-    assert_true(WIFEXITED(status));
-    assert_int_equal(WEXITSTATUS(status), 0);
-    unlink(marker);
-    rmdir(dir);
+    code = s_run_child_crash(marker); /* marker exists: no crash */
+    assert_int_equal(code, 0);
+    th_dir_destroy(&dir);
 }
 
 /* In-process: a superstep other than at_superstep just forwards. */

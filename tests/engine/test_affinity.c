@@ -112,7 +112,7 @@ s_run_cycle(cairn_cpu_placement_t placement)
 }
 
 static void
-test_shared_pins_every_host_to_the_opening_cpu(void **state)
+test_affinity_shared_pins_every_host_to_the_opening_cpu(void **state)
 {
     (void)state;
     cpu_set_t mine;
@@ -128,7 +128,7 @@ test_shared_pins_every_host_to_the_opening_cpu(void **state)
 }
 
 static void
-test_default_placement_pins_nothing(void **state)
+test_affinity_default_placement_pins_nothing(void **state)
 {
     (void)state;
     cpu_set_t mine;
@@ -144,8 +144,8 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_shared_pins_every_host_to_the_opening_cpu),
-        cmocka_unit_test(test_default_placement_pins_nothing),
+        cmocka_unit_test(test_affinity_shared_pins_every_host_to_the_opening_cpu),
+        cmocka_unit_test(test_affinity_default_placement_pins_nothing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

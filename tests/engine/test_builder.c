@@ -18,43 +18,21 @@
 #include <cmocka.h>
 
 #include "cairn/cairn.h"
+#include "tests/harness/harness.h"
 
 static cairn_registry_t *s_registry;
-
-static int
-s_noop(cairn_ctx_t *ctx, const cairn_msg_t *msg)
-{
-    (void)ctx;
-    (void)msg;
-    return 0;
-}
-
-/* Accepts any config except the bytes "bad". */
-static int
-s_strict_init(void **instance, const uint8_t *config, size_t config_len,
-              cairn_error_t *err)
-{
-    *instance = NULL;
-    if (config_len == 3 && memcmp(config, "bad", 3) == 0)
-        return cairn_error_set(err, CAIRN_EINVAL, "config is bad");
-    return CAIRN_OK;
-}
 
 static int
 s_group_setup(void **state)
 {
     (void)state;
-    s_registry = cairn_registry_new();
-    if (!s_registry)
-        return -1;
-    const cairn_executor_type_t noop = {"t.noop", s_noop, NULL, NULL, NULL};
-    const cairn_executor_type_t strict = {.name = "t.strict",
-                                          .handle = s_noop,
-                                          .init = s_strict_init};
-    if (cairn_registry_add_executor(s_registry, &noop) != CAIRN_OK
-        || cairn_registry_add_executor(s_registry, &strict) != CAIRN_OK)
-        return -1;
-    return 0;
+    const cairn_executor_type_t types[] = {
+        {"t.noop", th_handler_noop, NULL, NULL, NULL},
+        {.name = "t.strict", .handle = th_handler_noop,
+         .init = th_init_refuse_bad},
+    };
+    s_registry = th_registry_open(false, NULL, types, 2);
+    return s_registry ? 0 : -1;
 }
 
 static int

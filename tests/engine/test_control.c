@@ -27,6 +27,7 @@
 #include <cmocka.h>
 
 #include "cairn/cairn.h"
+#include "tests/harness/harness.h"
 #include "tests/test_util.h"
 
 #define S_LIMIT 6 /* the loop counts to this */
@@ -94,9 +95,7 @@ s_setup(void **state)
                                                .handle = s_hold};
     atomic_store(&s_held, false);
     atomic_store(&s_hold_from, 0);
-    if (!f || !(f->registry = cairn_registry_new())
-        || cairn_builtins_register(f->registry, NULL) != CAIRN_OK
-        || cairn_registry_add_executor(f->registry, &hold) != CAIRN_OK
+    if (!f || !(f->registry = th_registry_open(true, NULL, &hold, 1))
         || cairn_engine_open(&f->engine, f->registry, NULL, &err) != CAIRN_OK
         || cairn_store_open_memory(&f->store, &err) != CAIRN_OK)
         return -1;

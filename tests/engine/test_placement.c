@@ -23,6 +23,7 @@
 
 #include "cairn/cairn.h"
 #include "engine/placement.h"
+#include "tests/harness/harness.h"
 
 #define S_LOCAL_HOSTS 2
 
@@ -32,14 +33,6 @@ typedef struct {
     cairn_engine_t engine; /* only the host table and settings are used */
     cairn__run_t run;      /* only engine, wf, crashed, placement_turn */
 } s_fixture_t;
-
-static int
-s_noop(cairn_ctx_t *ctx, const cairn_msg_t *msg)
-{
-    (void)ctx;
-    (void)msg;
-    return 0;
-}
 
 static cairn_workflow_t *
 s_build(const cairn_registry_t *registry)
@@ -79,11 +72,10 @@ s_setup(void **state)
     if (!f)
         return -1;
     *state = f;
-    const cairn_executor_type_t local = {"t.local", s_noop, NULL, NULL, NULL};
-    f->registry = cairn_registry_new();
-    if (!f->registry
-        || cairn_registry_add_executor(f->registry, &local) != CAIRN_OK
-        || !(f->wf = s_build(f->registry)))
+    const cairn_executor_type_t local = {"t.local", th_handler_noop, NULL,
+                                         NULL, NULL};
+    f->registry = th_registry_open(false, NULL, &local, 1);
+    if (!f->registry || !(f->wf = s_build(f->registry)))
         return -1;
     cairn_engine_t *engine = &f->engine;
     engine->registry = f->registry;

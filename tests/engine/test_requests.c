@@ -24,6 +24,7 @@
 #include <cmocka.h>
 
 #include "cairn/cairn.h"
+#include "tests/harness/harness.h"
 
 /* ---- executor types -------------------------------------------------------
  */
@@ -118,25 +119,14 @@ s_setup(void **state)
         {.name = "t.mute", .handle = s_ask},
     };
     cairn_error_t err;
-    fx->registry = cairn_registry_new();
-    for (size_t i = 0; fx->registry && i < 3; i++)
-        if (cairn_registry_add_executor(fx->registry, &types[i]) != CAIRN_OK)
-            return -1;
-    snprintf(fx->dir, sizeof fx->dir, "/tmp/cairn-requests-XXXXXX");
-    if (!fx->registry || !mkdtemp(fx->dir)
+    fx->registry = th_registry_open(false, NULL, types, 3);
+    if (!fx->registry || th_dir_make(fx->dir, sizeof fx->dir, "requests") != 0
         || cairn_engine_open(&fx->engine, fx->registry, NULL, &err)
         || cairn_store_open(&fx->store, fx->dir, NULL, &err))
         return -1;
     fx->wf = s_build(fx->registry, "t.ask", 2);
     fx->mute_wf = s_build(fx->registry, "t.mute", 1);
     return fx->wf && fx->mute_wf ? 0 : -1;
-}
-
-static int
-s_rm(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb, (void)flag, (void)ftw;
-    return remove(path);
 }
 
 static int
@@ -149,7 +139,7 @@ s_teardown(void **state)
     cairn_engine_destroy(&fx->engine);
     cairn_registry_destroy(&fx->registry);
     if (fx->dir[0])
-        nftw(fx->dir, s_rm, 16, FTW_DEPTH | FTW_PHYS);
+        th_dir_remove(fx->dir);
     free(fx);
     return 0;
 }

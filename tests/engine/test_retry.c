@@ -24,6 +24,7 @@
 #include <cmocka.h>
 
 #include "cairn/cairn.h"
+#include "tests/harness/harness.h"
 
 #define S_MAX_ATTEMPTS 16
 
@@ -206,10 +207,8 @@ s_group_setup(void **state)
         {.name = "t.three", .handle = s_three},
     };
     cairn_error_t err;
-    s_registry = cairn_registry_new();
-    for (size_t i = 0; s_registry && i < sizeof types / sizeof types[0]; i++)
-        if (cairn_registry_add_executor(s_registry, &types[i]) != CAIRN_OK)
-            return -1;
+    s_registry =
+        th_registry_open(false, NULL, types, sizeof types / sizeof types[0]);
     cairn_engine_options_t opts = {.host_threads = 2};
     return s_registry
                    && cairn_engine_open(&s_engine, s_registry, &opts, &err)

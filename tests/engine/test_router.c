@@ -20,6 +20,7 @@
 #include "cairn/cairn.h"
 #include "engine/router.h"
 #include "proto/pbutil.h"
+#include "tests/harness/harness.h"
 
 #define S_MAX_SEEN 16
 
@@ -41,14 +42,6 @@ typedef struct {
     size_t count;
     cairn__route_sink_t sink;
 } s_fixture_t;
-
-static int
-s_noop(cairn_ctx_t *ctx, const cairn_msg_t *msg)
-{
-    (void)ctx;
-    (void)msg;
-    return 0;
-}
 
 /* Selector "named": chooses the targets whose id is the argument. */
 static void
@@ -111,10 +104,11 @@ s_setup(void **state)
     if (!f)
         return -1;
     *state = f;
-    const cairn_executor_type_t t = {"t.any", s_noop, NULL, NULL, NULL};
-    f->registry = cairn_registry_new();
+    const cairn_executor_type_t t = {"t.any", th_handler_noop, NULL, NULL,
+                                     NULL};
+    f->registry = th_registry_open(false, NULL, &t, 1);
     f->sink = (cairn__route_sink_t){s_deliver, s_drop, f};
-    return f->registry && cairn_registry_add_executor(f->registry, &t) == 0
+    return f->registry
                    && cairn_registry_add_selector(f->registry, "named",
                                                   s_select_named)
                           == 0

@@ -18,30 +18,20 @@
 #include <cmocka.h>
 
 #include "cairn/cairn.h"
+#include "tests/harness/harness.h"
 
 static cairn_registry_t *s_registry;
-
-static int
-s_noop(cairn_ctx_t *ctx, const cairn_msg_t *msg)
-{
-    (void)ctx;
-    (void)msg;
-    return 0;
-}
 
 static int
 s_group_setup(void **state)
 {
     (void)state;
-    s_registry = cairn_registry_new();
-    if (!s_registry)
-        return -1;
-    const cairn_executor_type_t one = {"t.one", s_noop, NULL, NULL, NULL};
-    const cairn_executor_type_t two = {"t.two", s_noop, NULL, NULL, NULL};
-    if (cairn_registry_add_executor(s_registry, &one) != CAIRN_OK
-        || cairn_registry_add_executor(s_registry, &two) != CAIRN_OK)
-        return -1;
-    return 0;
+    const cairn_executor_type_t types[] = {
+        {"t.one", th_handler_noop, NULL, NULL, NULL},
+        {"t.two", th_handler_noop, NULL, NULL, NULL},
+    };
+    s_registry = th_registry_open(false, NULL, types, 2);
+    return s_registry ? 0 : -1;
 }
 
 static int
@@ -281,8 +271,8 @@ test_signature_id_boundaries_are_unambiguous(void **state)
     /* executor "ay" of type "x" and executor "a" of type "yx" concatenate
      * to the same bytes: the canonical encoding must delimit its fields.
      * Both graphs share the start "s" so that only that pair differs. */
-    const cairn_executor_type_t t_x = {"x", s_noop, NULL, NULL, NULL};
-    const cairn_executor_type_t t_yx = {"yx", s_noop, NULL, NULL, NULL};
+    const cairn_executor_type_t t_x = {"x", th_handler_noop, NULL, NULL, NULL};
+    const cairn_executor_type_t t_yx = {"yx", th_handler_noop, NULL, NULL, NULL};
     cairn_registry_t *reg = cairn_registry_new();
     assert_non_null(reg);
     assert_int_equal(cairn_registry_add_executor(reg, &t_x), CAIRN_OK);

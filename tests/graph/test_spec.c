@@ -21,6 +21,7 @@
 
 #include "cairn/cairn.h"
 #include "cairn/spec.h"
+#include "tests/harness/harness.h"
 
 static cairn_registry_t *s_registry;
 static cairn_engine_t *s_engine;
@@ -35,31 +36,16 @@ s_echo(cairn_ctx_t *ctx, const cairn_msg_t *msg)
     return cairn_ctx_yield_output(ctx, config, len);
 }
 
-/* Accepts any config except the bytes "bad" (the JSON string). */
-static int
-s_strict_init(void **instance, const uint8_t *config, size_t config_len,
-              cairn_error_t *err)
-{
-    *instance = NULL;
-    if (config_len == 5 && memcmp(config, "\"bad\"", 5) == 0)
-        return cairn_error_set(err, CAIRN_EINVAL, "config is bad");
-    return CAIRN_OK;
-}
-
 static int
 s_group_setup(void **state)
 {
     (void)state;
-    s_registry = cairn_registry_new();
+    const cairn_executor_type_t types[] = {
+        {.name = "test.echo", .handle = s_echo},
+        {.name = "test.strict", .handle = s_echo, .init = th_init_refuse_bad},
+    };
+    s_registry = th_registry_open(true, NULL, types, 2);
     if (!s_registry)
-        return -1;
-    const cairn_executor_type_t echo = {.name = "test.echo", .handle = s_echo};
-    const cairn_executor_type_t strict = {.name = "test.strict",
-                                          .handle = s_echo,
-                                          .init = s_strict_init};
-    if (cairn_builtins_register(s_registry, NULL) != CAIRN_OK
-        || cairn_registry_add_executor(s_registry, &echo) != CAIRN_OK
-        || cairn_registry_add_executor(s_registry, &strict) != CAIRN_OK)
         return -1;
     cairn_engine_options_t opts = {.host_threads = 2};
     cairn_error_t err;
@@ -800,9 +786,9 @@ static void
 test_spec_read_file(void **state)
 {
     (void)state;
-    char dir[] = "/tmp/cairn-spec-XXXXXX";
-    assert_non_null(mkdtemp(dir));
-    char path[64];
+    char dir[64];
+    assert_int_equal(th_dir_make(dir, sizeof dir, "spec"), 0);
+    char path[128];
     snprintf(path, sizeof path, "%s/spec.json", dir);
     FILE *f = fopen(path, "w");
     assert_non_null(f);

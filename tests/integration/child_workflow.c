@@ -25,9 +25,10 @@
  *
  *   child_workflow worker ENDPOINT ID
  *
- * is such a worker, offering every type above; it gives up after 5 s
+ * is such a worker, offering every type above; it gives up after 60 s
  * without a coordinator.
- * Exit: 0 completed, 1 failed, 2 usage or setup error.
+ * Exit: 0 completed, 1 failed, 2 usage or setup error. The library's
+ * warnings, and why a run failed or a worker stopped, go to stderr.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -329,6 +330,18 @@ s_print_summary(const cairn_result_t *result)
     cairn_result_foreach_state(result, s_print_state, NULL);
 }
 
+/* Warnings and errors to stderr, with the pid: a crash test that sees a
+ * child end early reads there why (a worker lost, a run failed). */
+static void
+s_log_sink(cairn_log_level_t level, const char *module, const char *message,
+           void *userdata)
+{
+    (void)userdata;
+    if (level <= CAIRN_LOG_WARN)
+        fprintf(stderr, "child %ld %s: %s\n", (long)getpid(), module,
+                message);
+}
+
 /* `child_workflow worker ENDPOINT ID`: a worker offering every type. */
 static int
 s_worker_main(const char *endpoint, const char *id)
@@ -339,9 +352,17 @@ s_worker_main(const char *endpoint, const char *id)
     cairn_worker_options_t opts = {.endpoint = endpoint,
                                    .worker_id = id,
                                    .heartbeat_ms = 100,
-                                   .give_up_after_ms = 5000};
+                                   /* Longer than a coordinator's
+                                    * restart or a stall on a slow
+                                    * disk take under TSan on a loaded
+                                    * machine (5 s was not: the
+                                    * workers gave up, and the run
+                                    * failed waiting for them). */
+                                   .give_up_after_ms = 60000};
     cairn_error_t err;
     int rc = cairn_worker_run(registry, &opts, &err);
+    if (rc != 0)
+        fprintf(stderr, "child worker %s: %s\n", id, err.message);
     cairn_registry_destroy(&registry);
     return rc == 0 ? 0 : 1;
 }
@@ -349,6 +370,7 @@ s_worker_main(const char *endpoint, const char *id)
 int
 main(int argc, char **argv)
 {
+    cairn_log_set_sink(s_log_sink, NULL);
     if (argc == 4 && strcmp(argv[1], "worker") == 0)
         return s_worker_main(argv[2], argv[3]);
     if (argc < 4) {
@@ -411,6 +433,10 @@ main(int argc, char **argv)
     }
     s_print_summary(result);
     status = cairn_result_status(result) == CAIRN_STATUS_COMPLETED ? 0 : 1;
+    if (status != 0)
+        fprintf(stderr, "child: run %s %s: %s\n", run_id,
+                cairn_status_name(cairn_result_status(result)),
+                cairn_result_error(result)->message);
 done:
     cairn_result_destroy(&result);
     cairn_store_destroy(&store);

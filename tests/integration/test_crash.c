@@ -32,6 +32,7 @@
 #include <cairn/cairn.h>
 
 #include "storage/store_internal.h"
+#include "tests/harness/harness.h"
 #include "tests/test_util.h"
 
 #define CHILD CAIRN_TEST_BIN_DIR "/child_workflow"
@@ -42,47 +43,9 @@ static pid_t
 spawn(const char *scenario, const char *db, const char *run_id,
       const char *steps, const char *log, const char *out_path)
 {
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        int fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        if (fd < 0 || dup2(fd, STDOUT_FILENO) < 0)
-            _exit(99);
-        execl(CHILD, CHILD, scenario, db, run_id, steps, log, (char *)NULL);
-        _exit(98);
-    }
-    return pid;
-}
-
-/* Waits (bounded) for pid; returns its wait status. */
-static int
-wait_bounded(pid_t pid)
-{
-    int status = 0;
-    for (int waited = 0; waited < WAIT_LIMIT_MS; waited += 5) {
-        pid_t done = waitpid(pid, &status, WNOHANG);
-        assert_true(done >= 0);
-        if (done == pid)
-            return status;
-        test_sleep_ms(5);
-    }
-    kill(pid, SIGKILL);
-    waitpid(pid, &status, 0);
-    fail_msg("child %d did not finish within %d ms", (int)pid, WAIT_LIMIT_MS);
-    return status;
-}
-
-static char *
-read_file(const char *path)
-{
-    FILE *file = fopen(path, "r");
-    assert_non_null(file);
-    char *text = calloc(1, 1 << 20);
-    assert_non_null(text);
-    size_t n = fread(text, 1, (1 << 20) - 1, file);
-    text[n] = '\0';
-    fclose(file);
-    return text;
+    const char *argv[] = {CHILD, scenario, db, run_id, steps, log, NULL};
+    th_spawn_t spec = {.argv = argv, .out_path = out_path};
+    return th_spawn(&spec);
 }
 
 /* Runs the child to completion and returns its summary. */
@@ -90,19 +53,9 @@ static char *
 run_to_end(const char *scenario, const char *db, const char *run_id,
            const char *steps, const char *log, const char *out_path)
 {
-    int status =
-        wait_bounded(spawn(scenario, db, run_id, steps, log, out_path));
-    assert_true(WIFEXITED(status));
-    assert_int_equal(WEXITSTATUS(status), 0);
-    return read_file(out_path);
-}
-
-static char *
-make_dir(void)
-{
-    char *dir = strdup("/tmp/cairn-crash-XXXXXX");
-    assert_non_null(mkdtemp(dir));
-    return dir;
+    pid_t pid = spawn(scenario, db, run_id, steps, log, out_path);
+    assert_int_equal(th_finish(pid, WAIT_LIMIT_MS, CHILD), 0);
+    return th_read(out_path, NULL);
 }
 
 /* The number in a file, or -1 when it cannot be read. */
@@ -117,25 +70,6 @@ read_number(const char *path)
         fclose(file);
     }
     return value;
-}
-
-/* The superstep of the run's newest checkpoint, or -1 when there is no
- * store or run yet (read-only, as a second process would). */
-static long
-latest_superstep(const char *db, const char *run_id)
-{
-    cairn_store_t *store = NULL;
-    cairn_error_t err;
-    cairn_store_options_t opts = {.read_only = true};
-    if (cairn_store_open(&store, db, &opts, &err) != CAIRN_OK)
-        return -1;
-    char latest[CAIRN_CHECKPOINT_ID_MAX];
-    long step = -1;
-    if (cairn_store_get_latest_checkpoint(store, run_id, latest, &err)
-        == CAIRN_OK)
-        step = atol(strchr(latest, '@') + 1);
-    cairn_store_destroy(&store);
-    return step;
 }
 
 /* How many Dones of superstep the store holds for run_id (pending
@@ -219,7 +153,7 @@ static char *
 s_torture_begin(s_torture_t *t, const char *scenario, long steps,
                 long supersteps)
 {
-    t->dir = make_dir();
+    t->dir = th_dir_new("crash");
     char reference_db[512], done[64];
     snprintf(reference_db, sizeof reference_db, "%s/reference", t->dir);
     snprintf(t->db, sizeof t->db, "%s/crashed", t->dir);
@@ -241,8 +175,7 @@ s_torture_end(s_torture_t *t, char *expected, char *actual, long supersteps)
     check_lineage(t->db, "run", (uint64_t)supersteps);
     free(expected);
     free(actual);
-    test_remove_tree(t->dir);
-    free(t->dir);
+    th_dir_destroy(&t->dir);
 }
 
 static void
@@ -270,9 +203,8 @@ s_kill_and_resume(const char *scenario, long steps, long supersteps, int kills,
             test_sleep_ms(1);
         }
         test_sleep_ms(rand() % 16);
-        kill(pid, SIGKILL);
-        waitpid(pid, NULL, 0);
-        long latest = latest_superstep(db, "run");
+        th_kill(pid);
+        long latest = th_latest_superstep(db, "run", NULL);
         assert_true(latest >= previous); /* nothing committed is lost */
         mid_run += latest > previous && latest < supersteps;
         previous = latest;
@@ -322,35 +254,41 @@ spawn_worker(const char *endpoint, int n)
 {
     char id[32];
     snprintf(id, sizeof id, "w%d", n);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        int fd = open("/dev/null", O_WRONLY);
-        if (fd < 0 || dup2(fd, STDOUT_FILENO) < 0)
-            _exit(99);
-        execl(CHILD, CHILD, "worker", endpoint, id, (char *)NULL);
-        _exit(98);
-    }
-    return pid;
+    const char *argv[] = {CHILD, "worker", endpoint, id, NULL};
+    th_spawn_t spec = {.argv = argv, .out_path = "/dev/null"};
+    return th_spawn(&spec);
 }
 
 /* Waits (bounded) until the run's newest checkpoint is past `after` or
- * the coordinator has exited; returns that superstep. */
+ * the coordinator has exited (*status: its wait status, else -1);
+ * returns that superstep. */
 static long
-wait_past(const char *db, long after, pid_t coordinator, bool *exited)
+wait_past(const char *db, long after, pid_t coordinator, int *status)
 {
     long latest = after;
+    *status = -1;
     for (int waited = 0; waited < WAIT_LIMIT_MS && latest <= after;
          waited += 5) {
-        int status;
-        if (waitpid(coordinator, &status, WNOHANG) == coordinator) {
-            *exited = true;
-            return latest_superstep(db, "run");
-        }
+        if (waitpid(coordinator, status, WNOHANG) == coordinator)
+            return th_latest_superstep(db, "run", NULL);
+        *status = -1;
         test_sleep_ms(5);
-        latest = latest_superstep(db, "run");
+        latest = th_latest_superstep(db, "run", NULL);
     }
     return latest;
+}
+
+/* Prints how a torture process ended before its time (wait status) and
+ * fails the test when it crashed or TSan stopped it (halt_on_error exits
+ * 66): going on past that would hide it. */
+static void
+s_report_exit(const char *who, long superstep, long supersteps, int status)
+{
+    printf("torture with workers: %s exited at superstep %ld of %ld (%s "
+           "%d)\n",
+           who, superstep, supersteps, WIFSIGNALED(status) ? "signal" : "exit",
+           WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) != 66);
 }
 
 /* The torture workflow with every executor on two worker processes over
@@ -386,33 +324,38 @@ test_crash_torture_with_workers(void **state)
     for (int round = 0; round < kills && previous < supersteps; round++) {
         if (!coordinator)
             coordinator = spawn("torture", db, "run", steps_text, "", out);
-        bool exited = false;
-        previous = wait_past(db, previous, coordinator, &exited);
-        if (exited && previous >= supersteps) { /* finished */
+        int status;
+        previous = wait_past(db, previous, coordinator, &status);
+        if (status != -1 && previous >= supersteps) { /* finished */
             coordinator = 0;
             break;
         }
-        if (exited) { /* failed before its end: resumed like a killed one */
-            printf("torture with workers: the coordinator exited at "
-                   "superstep %ld of %ld; resumed\n",
-                   previous, supersteps);
-            coordinator = 0; /* reaped by wait_past */
+        if (status != -1) { /* reaped by wait_past */
+            s_report_exit("the coordinator", previous, supersteps, status);
+            coordinator = 0;
+        }
+        /* A worker that ended by itself is replaced like a killed one. */
+        for (int i = 0; i < 2; i++)
+            if (waitpid(workers[i], &status, WNOHANG) == workers[i]) {
+                s_report_exit("a worker", previous, supersteps, status);
+                workers[i] = spawn_worker(endpoint, next_id++);
+            }
+        if (coordinator == 0) { /* failed before its end: resumed */
+            printf("torture with workers: resumed\n");
             continue;
         }
         test_sleep_ms(rand() % 16);
         int victim = rand() % 3;
         if (victim == 0) {
-            kill(coordinator, SIGKILL);
-            waitpid(coordinator, NULL, 0);
+            th_kill(coordinator);
             coordinator = 0;
             coordinator_kills++;
         } else {
-            kill(workers[victim - 1], SIGKILL);
-            waitpid(workers[victim - 1], NULL, 0);
+            th_kill(workers[victim - 1]);
             workers[victim - 1] = spawn_worker(endpoint, next_id++);
             worker_kills++;
         }
-        long latest = latest_superstep(db, "run");
+        long latest = th_latest_superstep(db, "run", NULL);
         assert_true(latest >= previous); /* nothing committed is lost */
         previous = latest;
     }
@@ -420,13 +363,11 @@ test_crash_torture_with_workers(void **state)
            "last left superstep %ld (seed %u)\n",
            coordinator_kills, worker_kills, previous, seed);
     if (coordinator) {
-        kill(coordinator, SIGKILL);
-        waitpid(coordinator, NULL, 0);
+        th_kill(coordinator);
     }
     char *actual = run_to_end("torture", db, "run", steps_text, "", out);
     for (int i = 0; i < 2; i++) {
-        kill(workers[i], SIGKILL);
-        waitpid(workers[i], NULL, 0);
+        th_kill(workers[i]);
     }
     unsetenv("CAIRN_CHILD_LISTEN");
     unsetenv("CAIRN_CHILD_MIN_WORKERS");
@@ -453,7 +394,7 @@ static void
 test_crash_finished_executors_are_not_run_again(void **state)
 {
     (void)state;
-    char *dir = make_dir();
+    char *dir = th_dir_new("crash");
     char reference_db[512], db[512], out[512], log[512], reference_log[512];
     char gate[512];
     snprintf(reference_db, sizeof reference_db, "%s/reference", dir);
@@ -478,22 +419,21 @@ test_crash_finished_executors_are_not_run_again(void **state)
         if (!probe)
             continue;
         fclose(probe);
-        char *calls = read_file(log);
+        char *calls = th_read(log, NULL);
         ready = count_lines(calls, "a") && count_lines(calls, "b")
                 && count_lines(calls, "c") && count_lines(calls, "slow")
                 && stored_dones(db, "fan", 2) == 3;
         free(calls);
     }
     assert_true(ready);
-    kill(pid, SIGKILL);
-    wait_bounded(pid);
+    th_kill(pid);
     int fd = open(gate, O_WRONLY | O_CREAT, 0644);
     assert_true(fd >= 0);
     close(fd);
 
     char *actual = run_to_end("fanout", db, "fan", "0", log, out);
     assert_string_equal(actual, expected);
-    char *calls = read_file(log);
+    char *calls = th_read(log, NULL);
     assert_int_equal(count_lines(calls, "start"), 1);
     assert_int_equal(count_lines(calls, "a"), 1);
     assert_int_equal(count_lines(calls, "b"), 1);
@@ -504,8 +444,7 @@ test_crash_finished_executors_are_not_run_again(void **state)
     free(calls);
     free(expected);
     free(actual);
-    test_remove_tree(dir);
-    free(dir);
+    th_dir_destroy(&dir);
 }
 
 int

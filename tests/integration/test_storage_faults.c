@@ -44,6 +44,7 @@
 
 #include <cairn/cairn.h>
 
+#include "tests/harness/harness.h"
 #include "tests/test_util.h"
 
 #define WAIT_LIMIT_MS 60000
@@ -91,7 +92,7 @@ typedef struct {
 } s_fault_t;
 
 typedef struct {
-    int code; /* exit code; -signal when killed */
+    int code; /* exit code; 128 + N when killed by signal N */
     char *out;
     char *err;
 } s_result_t;
@@ -100,16 +101,14 @@ static int
 s_setup(void **state)
 {
     (void)state;
-    snprintf(s_dir, sizeof s_dir, "/tmp/cairn-faults-XXXXXX");
-    return mkdtemp(s_dir) ? 0 : -1;
+    return th_dir_make(s_dir, sizeof s_dir, "faults");
 }
 
 static int
 s_teardown(void **state)
 {
     (void)state;
-    chmod(s_dir, 0700);
-    test_remove_tree(s_dir);
+    th_dir_remove(s_dir);
     return 0;
 }
 
@@ -126,29 +125,15 @@ s_path(const char *name)
 static void
 s_write_file(const char *path, const char *text)
 {
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
+    th_write(path, text, strlen(text));
 }
 
-static char *
-s_slurp(const char *path)
-{
-    char *text = test_read_file(path, NULL);
-    assert_non_null(text);
-    return text;
-}
-
-/* In the child: applies the fault, then execs cairn with argv. */
+/* In the child, before exec: applies the fault (an s_fault_t). */
 static void
-s_child(const s_fault_t *f, char **argv, const char *out, const char *err)
+s_apply_fault(void *arg)
 {
-    int o = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0666);
-    int e = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0666);
-    if (o < 0 || e < 0 || dup2(o, 1) < 0 || dup2(e, 2) < 0)
-        _exit(99);
-    if (f && f->fault_dir) {
+    const s_fault_t *f = arg;
+    if (f->fault_dir) {
         char n[32];
         setenv("LD_PRELOAD", CAIRN_FAULTSHIM, 1);
         /* the shim is preloaded ahead of the sanitizer runtime */
@@ -164,16 +149,14 @@ s_child(const s_fault_t *f, char **argv, const char *out, const char *err)
         if (f->fault_errno)
             setenv("CAIRN_FAULT_ERRNO", n, 1);
     }
-    if (f && f->fsize) {
+    if (f->fsize) {
         signal(SIGXFSZ, SIG_IGN); /* write() returns EFBIG instead */
         struct rlimit lim = {f->fsize, f->fsize};
         if (setrlimit(RLIMIT_FSIZE, &lim) != 0)
             _exit(97);
     }
-    if (f && f->as_nobody && (setgid(NOBODY) != 0 || setuid(NOBODY) != 0))
+    if (f->as_nobody && (setgid(NOBODY) != 0 || setuid(NOBODY) != 0))
         _exit(96);
-    execv(CAIRN_BIN, argv);
-    _exit(98);
 }
 
 /* Runs cairn with the NULL-terminated arguments under fault f (NULL =
@@ -181,39 +164,29 @@ s_child(const s_fault_t *f, char **argv, const char *out, const char *err)
 static void
 s_cairn(s_result_t *r, const s_fault_t *f, ...)
 {
-    char *argv[32] = {"cairn"};
+    const char *argv[32] = {CAIRN_BIN};
     size_t argc = 1;
     va_list args;
     va_start(args, f);
     for (const char *a; (a = va_arg(args, const char *)) && argc < 31;)
-        argv[argc++] = (char *)a;
+        argv[argc++] = a;
     va_end(args);
-    char out[256], err[256];
+    char out[256], err[256], what[64];
     snprintf(out, sizeof out, "%s/out.%u", s_dir, s_seq);
     snprintf(err, sizeof err, "%s/err.%u", s_dir, s_seq++);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0)
-        s_child(f, argv, out, err);
-    int status = 0;
-    int waited = 0;
-    while (waitpid(pid, &status, WNOHANG) == 0) {
-        if (waited >= WAIT_LIMIT_MS) {
-            kill(pid, SIGKILL);
-            waitpid(pid, &status, 0);
-            fail_msg("cairn %s did not finish in %d ms", argv[1],
-                     WAIT_LIMIT_MS);
-        }
-        test_sleep_ms(5);
-        waited += 5;
-    }
+    snprintf(what, sizeof what, "cairn %s", argv[1]);
+    th_spawn_t spec = {.argv = argv,
+                       .out_path = out,
+                       .err_path = err,
+                       .before_exec = f ? s_apply_fault : NULL,
+                       .arg = (void *)f};
+    int code = th_finish(th_spawn(&spec), WAIT_LIMIT_MS, what);
     free(r->out);
     free(r->err);
-    r->code = WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
-    r->out = s_slurp(out);
-    r->err = s_slurp(err);
-    if (strstr(r->err, "Sanitizer") || strstr(r->err, "runtime error"))
-        fail_msg("sanitizer report from cairn %s:\n%s", argv[1], r->err);
+    r->code = code;
+    r->out = th_read(out, NULL);
+    r->err = th_read(err, NULL);
+    th_check_sanitizers(r->err, what);
 }
 
 static void
@@ -234,20 +207,13 @@ s_free(s_result_t *r)
 }
 
 /* The superstep of the run's newest checkpoint; -1 when the run is not
- * in the store. */
+ * in the store (which must open). */
 static long
 s_latest(const char *db, const char *run_id)
 {
-    cairn_store_t *store = NULL;
-    cairn_error_t err;
-    cairn_store_options_t opts = {.read_only = true};
-    assert_int_equal(cairn_store_open(&store, db, &opts, &err), CAIRN_OK);
-    char latest[CAIRN_CHECKPOINT_ID_MAX];
-    long step = -1;
-    if (cairn_store_get_latest_checkpoint(store, run_id, latest, &err)
-        == CAIRN_OK)
-        step = atol(strchr(latest, '@') + 1);
-    cairn_store_destroy(&store);
+    bool opened = false;
+    long step = th_latest_superstep(db, run_id, &opened);
+    assert_true(opened);
     return step;
 }
 

@@ -30,22 +30,15 @@
 #include <cmocka.h>
 
 #include "tests/integration/trust_types.h"
+#include "tests/harness/harness.h"
 #include "tests/test_util.h"
 #include <cairn/cairn.h>
 
 #define FAKE CAIRN_TEST_BIN_DIR "/child_fake_worker"
 #define MAX_MESSAGE 4096 /* child_fake_worker's oversize values exceed it */
 
-static cairn_registry_t *
-s_registry(void)
-{
-    cairn_registry_t *registry = cairn_registry_new();
-    assert_non_null(registry);
-    assert_int_equal(cairn_builtins_register(registry, NULL), 0);
-    cairn_executor_type_t draft = {.name = "test.draft", .handle = trust_draft};
-    assert_int_equal(cairn_registry_add_executor(registry, &draft), 0);
-    return registry;
-}
+static const cairn_executor_type_t s_draft = {.name = "test.draft",
+                                              .handle = trust_draft};
 
 static void
 s_add(cairn_builder_t *b, const char *id, const char *type)
@@ -140,7 +133,7 @@ s_summary(const cairn_result_t *result)
 static char *
 s_reference(void)
 {
-    cairn_registry_t *registry = s_registry();
+    cairn_registry_t *registry = th_registry_new(&s_draft, 1);
     cairn_workflow_t *wf = s_workflow(registry);
     cairn_engine_options_t engine_opts = {.host_threads = 2};
     cairn_engine_t *engine = NULL;
@@ -187,35 +180,9 @@ s_endpoint(char *out, size_t size)
 static pid_t
 s_spawn_fake(const char *endpoint, const char *mode, const char *err_path)
 {
-    int fd = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    assert_true(fd >= 0);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        if (dup2(fd, 2) < 0)
-            _exit(126);
-        execl(FAKE, "child_fake_worker", endpoint, mode, (char *)NULL);
-        _exit(127);
-    }
-    close(fd);
-    return pid;
-}
-
-/* The fake worker's exit status, waiting at most ms; -1 while it runs
- * (it is then killed). */
-static int
-s_fake_exit(pid_t pid, long ms)
-{
-    int status = 0;
-    for (long waited = 0; waited < ms; waited += 10) {
-        if (waitpid(pid, &status, WNOHANG) == pid)
-            return WIFEXITED(status) ? WEXITSTATUS(status)
-                                     : 128 + WTERMSIG(status);
-        test_sleep_ms(10);
-    }
-    kill(pid, SIGKILL);
-    waitpid(pid, NULL, 0);
-    return -1;
+    const char *argv[] = {FAKE, endpoint, mode, NULL};
+    th_spawn_t spec = {.argv = argv, .err_path = err_path};
+    return th_spawn(&spec);
 }
 
 /* Peak resident memory of this process, in kB (VmHWM). */
@@ -259,7 +226,7 @@ s_run_against(const char *mode, uint32_t worker_wait_ms, bool stopped,
     s_endpoint(endpoint, sizeof endpoint);
     snprintf(err_path, sizeof err_path, "/tmp/cairn-trust-%ld.err",
              (long)getpid());
-    cairn_registry_t *registry = s_registry();
+    cairn_registry_t *registry = th_registry_new(&s_draft, 1);
     cairn_workflow_t *wf = s_workflow(registry);
     cairn_engine_options_t engine_opts = {
         .host_threads = 2,
@@ -285,8 +252,9 @@ s_run_against(const char *mode, uint32_t worker_wait_ms, bool stopped,
     out->summary = s_summary(result);
     snprintf(out->error, sizeof out->error, "%s",
              cairn_result_error(result)->message);
-    /* A refused worker was told so at once; an accepted one lives on. */
-    out->fake_exit = s_fake_exit(fake, stopped ? 10000 : 300);
+    /* A refused worker was told so at once; an accepted one lives on
+     * (killed after 300 ms: TH_TIMED_OUT). */
+    out->fake_exit = th_wait(fake, stopped ? 10000 : 300);
     out->peak_growth_kb = s_peak_kb() - peak_before;
     size_t len = 0;
     char *said = test_read_file(err_path, &len);
@@ -432,7 +400,7 @@ test_trust_run_limit_above_the_engine_is_refused(void **state)
     (void)state;
     char endpoint[64];
     s_endpoint(endpoint, sizeof endpoint);
-    cairn_registry_t *registry = s_registry();
+    cairn_registry_t *registry = th_registry_new(&s_draft, 1);
     cairn_workflow_t *wf = s_workflow(registry);
     cairn_engine_options_t engine_opts = {.host_threads = 1,
                                           .listen = endpoint,

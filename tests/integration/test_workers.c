@@ -27,6 +27,7 @@
 #include <zmq.h>
 
 #include "cairn.pb-c.h"
+#include "tests/harness/harness.h"
 #include "tests/test_util.h"
 #include <cairn/cairn.h>
 
@@ -159,17 +160,8 @@ s_build(const cairn_registry_t *registry)
     return s_build_timed(registry, 0);
 }
 
-static cairn_registry_t *
-s_registry(void)
-{
-    cairn_registry_t *registry = cairn_registry_new();
-    assert_non_null(registry);
-    assert_int_equal(cairn_builtins_register(registry, NULL), 0);
-    cairn_executor_type_t branch = {.name = "test.branch",
-                                    .handle = s_branch_local};
-    assert_int_equal(cairn_registry_add_executor(registry, &branch), 0);
-    return registry;
-}
+static const cairn_executor_type_t s_branch = {.name = "test.branch",
+                                               .handle = s_branch_local};
 
 /* A child_worker with extra environment entries (NULL-terminated, or
  * NULL) and its stderr in err_path (NULL: ours). */
@@ -178,31 +170,10 @@ s_spawn_worker_env(const char *endpoint, const char *id,
                    const char *const *extra, const char *err_path)
 {
     /* The environment is made before fork: only exec after it. */
-    extern char **environ;
-    size_t n = 0, more = 0;
-    while (environ[n])
-        n++;
-    while (extra && extra[more])
-        more++;
-    char **env = calloc(n + more + 1, sizeof *env);
-    assert_non_null(env);
-    memcpy(env, environ, n * sizeof *env);
-    for (size_t i = 0; i < more; i++)
-        env[n + i] = (char *)extra[i];
-    int err_fd = err_path ? open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600)
-                          : -1;
-    assert_true(!err_path || err_fd >= 0);
-    char *const argv[] = {CHILD, (char *)endpoint, (char *)id, NULL};
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        if (err_fd >= 0 && dup2(err_fd, 2) < 0)
-            _exit(126);
-        execve(CHILD, argv, env);
-        _exit(127);
-    }
-    if (err_fd >= 0)
-        close(err_fd);
+    char **env = th_env_new(extra);
+    const char *argv[] = {CHILD, endpoint, id, NULL};
+    th_spawn_t spec = {.argv = argv, .envp = env, .err_path = err_path};
+    pid_t pid = th_spawn(&spec);
     free(env);
     return pid;
 }
@@ -251,10 +222,7 @@ static void
 s_reap(pid_t *pids, int n)
 {
     for (int i = 0; i < n; i++)
-        if (pids[i] > 0) {
-            kill(pids[i], SIGKILL);
-            waitpid(pids[i], NULL, 0);
-        }
+        th_kill(pids[i]);
 }
 
 /* A free loopback TCP endpoint (the port from our pid keeps parallel
@@ -309,7 +277,7 @@ s_assert_branches_in_workers(const cairn_result_t *result)
 static char *
 s_reference(void)
 {
-    cairn_registry_t *registry = s_registry();
+    cairn_registry_t *registry = th_registry_new(&s_branch, 1);
     cairn_workflow_t *wf = s_build(registry);
     cairn_engine_t *engine = NULL;
     cairn_error_t err;
@@ -372,7 +340,7 @@ s_run_with_workers(int salt, long kill_after_ms, cairn_worker_loss_t loss)
     char *expected = s_reference();
     char endpoint[64];
     s_endpoint(endpoint, sizeof endpoint, salt);
-    cairn_registry_t *registry = s_registry();
+    cairn_registry_t *registry = th_registry_new(&s_branch, 1);
     cairn_workflow_t *wf = s_build(registry);
     cairn_engine_t *engine =
         s_engine_with(registry, endpoint, WORKERS, 10000, loss);
@@ -464,7 +432,7 @@ test_workers_stuck_worker_is_replaced(void **state)
     char *expected = s_reference();
     char endpoint[64];
     s_endpoint(endpoint, sizeof endpoint, 9);
-    cairn_registry_t *registry = s_registry();
+    cairn_registry_t *registry = th_registry_new(&s_branch, 1);
     cairn_workflow_t *wf = s_build_timed(registry, 1500);
     cairn_engine_t *engine = s_listening_engine(registry, endpoint);
     cairn_error_t err;
@@ -482,15 +450,13 @@ test_workers_stuck_worker_is_replaced(void **state)
     assert_int_equal(cairn_engine_run(engine, wf, "go", 2, &opts, &result,
                                       &err),
                      0);
-    int status = -1;
-    assert_int_equal(waitpid(pids[0], &status, WNOHANG), 0); /* still stuck */
+    assert_true(th_alive(pids[0])); /* still stuck */
     char *actual = s_summary(result);
     assert_string_equal(actual, expected);
     assert_true(watch.lost >= 1);
     /* Told to stop, it exits once the stalled handler returns. */
-    for (int i = 0; i < 1500 && waitpid(pids[0], &status, WNOHANG) == 0; i++)
-        zclock_sleep(10);
-    assert_true(WIFEXITED(status));
+    int code = th_wait(pids[0], 15000);
+    assert_true(code != TH_TIMED_OUT && code < 128);
     pids[0] = 0;
     free(actual);
     free(expected);
@@ -519,14 +485,10 @@ s_send_envelope(void *socket, Cairn__Envelope *env)
 static pid_t
 s_spawn_hostile(const char *mode, const char *endpoint)
 {
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        execl(CAIRN_TEST_BIN_DIR "/child_hostile", "child_hostile", mode,
-              endpoint, (char *)NULL);
-        _exit(127);
-    }
-    return pid;
+    const char *argv[] = {CAIRN_TEST_BIN_DIR "/child_hostile", mode, endpoint,
+                          NULL};
+    th_spawn_t spec = {.argv = argv};
+    return th_spawn(&spec);
 }
 
 static atomic_int s_rejected;
@@ -550,7 +512,7 @@ test_workers_hostile_frames_do_not_disturb_a_run(void **state)
      * thread, after zmq_close returns, so binding it again at once can
      * fail (seen under ASan). */
     s_endpoint(endpoint, sizeof endpoint, 15);
-    cairn_registry_t *registry = s_registry();
+    cairn_registry_t *registry = th_registry_new(&s_branch, 1);
     cairn_workflow_t *wf = s_build(registry);
     cairn_engine_options_t engine_opts = {.host_threads = 2,
                                           .listen = endpoint,
@@ -576,14 +538,8 @@ test_workers_hostile_frames_do_not_disturb_a_run(void **state)
         nanosleep(&ts, NULL);
     }
     cairn_log_set_sink(NULL, NULL);
-    int status = 0;
-    pid_t done = 0;
-    for (int i = 0; i < 2000 && (done = waitpid(client, &status, WNOHANG)) == 0;
-         i++)
-        zclock_sleep(10);
-    if (done != client)
-        kill(client, SIGKILL), waitpid(client, &status, 0);
-    assert_int_equal(done, client); /* it finished on its own, in time */
+    /* it finished on its own, in time */
+    assert_int_not_equal(th_wait(client, 20000), TH_TIMED_OUT);
     assert_true(atomic_load(&s_rejected) > 0);
     free(expected);
     cairn_engine_destroy(&engine);
@@ -601,7 +557,7 @@ test_workers_wrong_protocol_version_is_told(void **state)
     (void)state;
     char endpoint[64];
     s_endpoint(endpoint, sizeof endpoint, 10);
-    cairn_registry_t *registry = s_registry();
+    cairn_registry_t *registry = th_registry_new(&s_branch, 1);
     cairn_workflow_t *wf = s_build(registry);
     cairn_engine_options_t engine_opts = {.host_threads = 2,
                                           .listen = endpoint};
@@ -668,20 +624,10 @@ test_workers_worker_stops_when_refused(void **state)
     s_send_envelope(router, &env);
     /* It gives up on its own only after 5 s: well before that, it must
      * have stopped because it was told. */
-    int status = 0;
-    pid_t done = 0;
-    for (int waited = 0; waited < 3000 && done == 0; waited += 10) {
-        struct timespec ts = {0, 10 * 1000000L};
-        nanosleep(&ts, NULL);
-        done = waitpid(worker, &status, WNOHANG);
-    }
-    if (done == 0) {
-        kill(worker, SIGKILL);
-        waitpid(worker, &status, 0);
+    int code = th_wait(worker, 3000);
+    if (code == TH_TIMED_OUT)
         fail_msg("the refused worker did not stop");
-    }
-    assert_true(WIFEXITED(status));
-    assert_int_equal(WEXITSTATUS(status), 1);
+    assert_int_equal(code, 1);
     zmq_close(router);
     zmq_ctx_term(context);
 }
@@ -729,22 +675,6 @@ s_copy_file(const char *from, const char *to)
     free(text);
 }
 
-/* Waits (bounded) for pid to exit; its exit status, or -1 after killing
- * it. */
-static int
-s_wait_exit(pid_t pid, int ms)
-{
-    int status = 0;
-    for (int waited = 0; waited < ms; waited += 10) {
-        if (waitpid(pid, &status, WNOHANG) == pid)
-            return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
-        zclock_sleep(10);
-    }
-    kill(pid, SIGKILL);
-    waitpid(pid, NULL, 0);
-    return -1;
-}
-
 /* Two workers with listed keys run the branches (same result as
  * in-process); a worker with an unlisted key and one without CURVE are
  * refused (logged from the socket monitor, counted), stop on their own
@@ -755,8 +685,8 @@ test_workers_curve_admits_listed_keys_only(void **state)
 {
     (void)state;
     char *expected = s_reference();
-    char dir[] = "/tmp/cairn-curve-XXXXXX";
-    assert_non_null(mkdtemp(dir));
+    char dir[64];
+    assert_int_equal(th_dir_make(dir, sizeof dir, "curve"), 0);
     char path[6][256];
     const char *names[] = {"server", "w1", "w2", "rogue"};
     cairn_error_t err;
@@ -779,7 +709,7 @@ test_workers_curve_admits_listed_keys_only(void **state)
 
     char endpoint[64];
     s_endpoint(endpoint, sizeof endpoint, 12);
-    cairn_registry_t *registry = s_registry();
+    cairn_registry_t *registry = th_registry_new(&s_branch, 1);
     cairn_workflow_t *wf = s_build(registry);
     cairn_engine_options_t engine_opts = {.host_threads = 2,
                                           .listen = endpoint,
@@ -826,8 +756,8 @@ test_workers_curve_admits_listed_keys_only(void **state)
     /* Refused: they stop by themselves (3 heartbeats of 300 ms without a
      * word after the refusal) long before giving up at 5 s. */
     uint64_t start = zclock_mono();
-    assert_int_equal(s_wait_exit(pids[2], 4000), 1);
-    assert_int_equal(s_wait_exit(pids[3], 4000), 1);
+    assert_int_equal(th_wait(pids[2], 4000), 1);
+    assert_int_equal(th_wait(pids[3], 4000), 1);
     assert_true(zclock_mono() - start < 4000);
     pids[2] = pids[3] = 0;
     char *text = s_read_file(rogue_err);
@@ -852,7 +782,7 @@ test_workers_curve_admits_listed_keys_only(void **state)
     s_reap(pids, 4);
     cairn_workflow_destroy(&wf);
     cairn_registry_destroy(&registry);
-    test_remove_tree(dir);
+    th_dir_remove(dir);
 }
 
 /* Expects cairn_engine_open to refuse the key options with EINVAL and a
@@ -861,7 +791,7 @@ static void
 s_expect_engine_refuses(const char *secret, const char *allow,
                         const char *part)
 {
-    cairn_registry_t *registry = s_registry();
+    cairn_registry_t *registry = th_registry_new(&s_branch, 1);
     char endpoint[64];
     s_endpoint(endpoint, sizeof endpoint, 13);
     cairn_engine_options_t opts = {.host_threads = 1,
@@ -885,8 +815,8 @@ static void
 test_workers_curve_bad_key_files(void **state)
 {
     (void)state;
-    char dir[] = "/tmp/cairn-curve-XXXXXX";
-    assert_non_null(mkdtemp(dir));
+    char dir[64];
+    assert_int_equal(th_dir_make(dir, sizeof dir, "curve"), 0);
     char keys[256], secret[300], public_key[300], garbage[300], missing[300];
     snprintf(keys, sizeof keys, "%s/k", dir);
     cairn_error_t err;
@@ -905,7 +835,7 @@ test_workers_curve_bad_key_files(void **state)
     fclose(file);
 
     /* The made pair works: an engine opens with it. */
-    cairn_registry_t *registry = s_registry();
+    cairn_registry_t *registry = th_registry_new(&s_branch, 1);
     char endpoint[64];
     s_endpoint(endpoint, sizeof endpoint, 13);
     /* keys/ holds the pair: the same public key twice. */
@@ -950,7 +880,7 @@ test_workers_curve_bad_key_files(void **state)
     wopts.server_key = NULL;
     assert_int_equal(cairn_worker_run(registry, &wopts, &err), CAIRN_EINVAL);
     cairn_registry_destroy(&registry);
-    test_remove_tree(dir);
+    th_dir_remove(dir);
 }
 
 /* ---- placement: labels and types only workers offer ------------------- */
@@ -965,7 +895,7 @@ test_workers_labelled_executors_run_on_the_labelled_worker(void **state)
     char *expected = s_reference();
     char endpoint[64];
     s_endpoint(endpoint, sizeof endpoint, 20);
-    cairn_registry_t *registry = s_registry();
+    cairn_registry_t *registry = th_registry_new(&s_branch, 1);
     const char *labels[3] = {"gpu", "gpu", NULL};
     cairn_workflow_t *wf = s_build_placed(registry, 0, "test.branch", labels);
     cairn_engine_t *engine = s_engine_with(registry, endpoint, 2, 10000,
@@ -1002,7 +932,7 @@ test_workers_worker_only_type_runs_on_a_worker(void **state)
     char *expected = s_reference();
     char endpoint[64];
     s_endpoint(endpoint, sizeof endpoint, 21);
-    cairn_registry_t *registry = s_registry();
+    cairn_registry_t *registry = th_registry_new(&s_branch, 1);
     cairn_workflow_t *wf = s_build_placed(registry, 0, "test.remote", NULL);
     cairn_engine_t *engine = s_engine_with(registry, endpoint, 0, 10000,
                                            CAIRN_WORKER_LOSS_WORKER);
@@ -1046,7 +976,7 @@ test_workers_unoffered_executor_fails_after_the_wait(void **state)
     (void)state;
     char endpoint[64];
     s_endpoint(endpoint, sizeof endpoint, 22);
-    cairn_registry_t *registry = s_registry();
+    cairn_registry_t *registry = th_registry_new(&s_branch, 1);
     cairn_workflow_t *remote = s_build_placed(registry, 0, "test.remote",
                                               NULL);
     const char *labels[3] = {NULL, NULL, "gpu"};
@@ -1151,7 +1081,7 @@ test_workers_lost_worker_only_type_waits_for_a_worker(void **state)
         bool replaced = round == 0;
         char endpoint[64];
         s_endpoint(endpoint, sizeof endpoint, 23 + round);
-        cairn_registry_t *registry = s_registry();
+        cairn_registry_t *registry = th_registry_new(&s_branch, 1);
         cairn_workflow_t *wf = s_build_placed(registry, 0, "test.remote",
                                               NULL);
         cairn_engine_t *engine = s_engine_with(registry, endpoint, 1,
@@ -1211,8 +1141,8 @@ test_workers_local_endpoint_takes_no_key(void **state)
 {
     (void)state;
     char *expected = s_reference();
-    char dir[] = "/tmp/cairn-local-XXXXXX";
-    assert_non_null(mkdtemp(dir));
+    char dir[64];
+    assert_int_equal(th_dir_make(dir, sizeof dir, "local"), 0);
     char keys[256], secret[300], allow[256], local[320], sock[300];
     snprintf(keys, sizeof keys, "%s/server", dir);
     cairn_error_t err;
@@ -1224,7 +1154,7 @@ test_workers_local_endpoint_takes_no_key(void **state)
     snprintf(local, sizeof local, "ipc://%s", sock);
     char endpoint[64];
     s_endpoint(endpoint, sizeof endpoint, 18);
-    cairn_registry_t *registry = s_registry();
+    cairn_registry_t *registry = th_registry_new(&s_branch, 1);
     cairn_workflow_t *wf = s_build(registry);
     cairn_engine_options_t engine_opts = {.host_threads = 2,
                                           .listen = endpoint,
@@ -1259,7 +1189,7 @@ test_workers_local_endpoint_takes_no_key(void **state)
     s_reap(pids, 1);
     cairn_workflow_destroy(&wf);
     cairn_registry_destroy(&registry);
-    test_remove_tree(dir);
+    th_dir_remove(dir);
 }
 
 /* ---- a worker restarted under its id ------------------------------------- */
@@ -1269,15 +1199,8 @@ test_workers_local_endpoint_takes_no_key(void **state)
 static char **
 s_child_env(void)
 {
-    extern char **environ;
-    size_t n = 0;
-    while (environ[n])
-        n++;
-    char **env = calloc(n + 2, sizeof *env);
-    assert_non_null(env);
-    memcpy(env, environ, n * sizeof *env);
-    env[n] = (char *)"CAIRN_CHILD_HEARTBEAT_MS=2000";
-    return env;
+    const char *extra[] = {"CAIRN_CHILD_HEARTBEAT_MS=2000", NULL};
+    return th_env_new(extra);
 }
 
 typedef struct {
@@ -1291,6 +1214,17 @@ typedef struct {
     int joined;
 } s_restart_t;
 
+/* In the successor, before it execs: signals the victim 50 ms in (only
+ * async-signal-safe calls after fork in this threaded process). */
+static void
+s_signal_victim(void *arg)
+{
+    const s_restart_t *r = arg;
+    struct timespec ts = {0, 50 * 1000000L};
+    nanosleep(&ts, NULL);
+    kill(r->victim, r->sig);
+}
+
 static void
 s_on_restart_event(const cairn_event_t *event, void *userdata)
 {
@@ -1303,15 +1237,11 @@ s_on_restart_event(const cairn_event_t *event, void *userdata)
         || event->superstep != 2)
         return;
     r->signalled = (uint64_t)zclock_mono() + 50;
-    /* Only async-signal-safe calls after fork in this threaded process. */
-    r->successor = fork();
-    if (r->successor == 0) {
-        struct timespec ts = {0, 50 * 1000000L};
-        nanosleep(&ts, NULL);
-        kill(r->victim, r->sig);
-        execve(CHILD, r->argv, r->env);
-        _exit(127);
-    }
+    th_spawn_t spec = {.argv = (const char *const *)r->argv,
+                       .envp = r->env,
+                       .before_exec = s_signal_victim,
+                       .arg = r};
+    r->successor = th_spawn(&spec);
 }
 
 /* Cancels the run if it has not ended after 20 s, so a hang fails the
@@ -1342,13 +1272,13 @@ static void
 s_run_restarted(int salt, int sig)
 {
     char *expected = s_reference();
-    char dir[] = "/tmp/cairn-restart-XXXXXX";
-    assert_non_null(mkdtemp(dir));
+    char dir[64];
+    assert_int_equal(th_dir_make(dir, sizeof dir, "restart"), 0);
     char old_err[300];
     snprintf(old_err, sizeof old_err, "%s/old.err", dir);
     char endpoint[64];
     s_endpoint(endpoint, sizeof endpoint, salt);
-    cairn_registry_t *registry = s_registry();
+    cairn_registry_t *registry = th_registry_new(&s_branch, 1);
     cairn_workflow_t *wf = s_build(registry);
     cairn_engine_options_t engine_opts = {.host_threads = 2,
                                           .listen = endpoint,
@@ -1394,7 +1324,7 @@ s_run_restarted(int salt, int sig)
     if (sig == SIGSTOP) {
         /* Woken up, the old process finds it was told to stop. */
         assert_int_equal(kill(pids[0], SIGCONT), 0);
-        assert_int_equal(s_wait_exit(pids[0], 5000), 1);
+        assert_int_equal(th_wait(pids[0], 5000), 1);
         pids[0] = 0;
         char *text = s_read_file(old_err);
         if (!strstr(text, "another process joined as worker w1"))
@@ -1410,7 +1340,7 @@ s_run_restarted(int salt, int sig)
     s_reap(pids, WORKERS + 1);
     cairn_workflow_destroy(&wf);
     cairn_registry_destroy(&registry);
-    test_remove_tree(dir);
+    th_dir_remove(dir);
 }
 
 static void
@@ -1420,6 +1350,8 @@ test_workers_restarted_worker_replaces_the_old_process(void **state)
     s_run_restarted(16, SIGSTOP);
     s_run_restarted(17, SIGKILL);
 }
+
+#include "blame_cases.h"
 
 int
 main(void)
@@ -1444,6 +1376,8 @@ main(void)
         cmocka_unit_test(test_workers_local_endpoint_takes_no_key),
         cmocka_unit_test(
             test_workers_restarted_worker_replaces_the_old_process),
+        cmocka_unit_test(test_workers_refused_send_blames_no_executor),
+        cmocka_unit_test(test_workers_silent_worker_blames_no_executor),
     };
     if (getenv("CAIRN_TEST_FILTER")) /* run some cases only */
         cmocka_set_test_filter(getenv("CAIRN_TEST_FILTER"));

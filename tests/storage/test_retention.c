@@ -119,7 +119,7 @@ s_assert_verified(cairn_store_t *store)
 /* ---- keep last N ------------------------------------------------------------- */
 
 static void
-test_retain_keep_last(void **state)
+test_retention_retain_keep_last(void **state)
 {
     fx_t *fx = *state;
     cairn_result_t *result = fx_run_cycle(fx->store, "RUN", "30");
@@ -180,7 +180,7 @@ test_retain_keep_last(void **state)
 }
 
 static void
-test_retain_applies_to_every_run(void **state)
+test_retention_retain_applies_to_every_run(void **state)
 {
     fx_t *fx = *state;
     cairn_result_t *a = fx_run_cycle(fx->store, "A", "8");
@@ -205,7 +205,7 @@ test_retain_applies_to_every_run(void **state)
 }
 
 static void
-test_retain_newest_always_kept(void **state)
+test_retention_retain_newest_always_kept(void **state)
 {
     fx_t *fx = *state;
     cairn_result_t *result = fx_run_cycle(fx->store, "RUN", "10");
@@ -233,7 +233,7 @@ test_retain_newest_always_kept(void **state)
 }
 
 static void
-test_retain_older_than(void **state)
+test_retention_retain_older_than(void **state)
 {
     fx_t *fx = *state;
     cairn_result_t *old = fx_run_cycle(fx->store, "OLD", "6");
@@ -303,7 +303,7 @@ s_run_parent_and_fork(fx_t *fx, cairn_result_t **parent)
 }
 
 static void
-test_gc_keeps_what_a_fork_reads(void **state)
+test_retention_gc_keeps_what_a_fork_reads(void **state)
 {
     fx_t *fx = *state;
     cairn_result_t *parent = NULL;
@@ -356,7 +356,7 @@ test_gc_keeps_what_a_fork_reads(void **state)
 }
 
 static void
-test_resume_after_gc(void **state)
+test_retention_resume_after_gc(void **state)
 {
     /* a run stopped by max_supersteps, trimmed to its last 2 checkpoints
      * and collected, still resumes to the uninterrupted result */
@@ -392,7 +392,7 @@ test_resume_after_gc(void **state)
  * export/import agree on that, and a checkpoint lost otherwise is still
  * reported. */
 static void
-test_pruned_lineage(void **state)
+test_retention_pruned_lineage(void **state)
 {
     fx_t *fx = *state;
     cairn_result_t *result = fx_run_cycle(fx->store, "RUN", "10");
@@ -476,7 +476,7 @@ test_pruned_lineage(void **state)
 /* ---- deleting runs ------------------------------------------------------------- */
 
 static void
-test_delete_run(void **state)
+test_retention_delete_run(void **state)
 {
     fx_t *fx = *state;
     cairn_result_t *parent = NULL;
@@ -574,7 +574,7 @@ test_delete_run(void **state)
 /* ---- read-only stores ------------------------------------------------------------ */
 
 static void
-test_read_only_refuses(void **state)
+test_retention_read_only_refuses(void **state)
 {
     fx_t *fx = *state;
     cairn_result_t *result = fx_run_cycle(fx->store, "RUN", "5");
@@ -595,23 +595,23 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        FX_TEST(test_retain_keep_last, rocksdb),
-        FX_TEST(test_retain_keep_last, memory),
-        FX_TEST(test_retain_applies_to_every_run, rocksdb),
-        FX_TEST(test_retain_applies_to_every_run, memory),
-        FX_TEST(test_retain_newest_always_kept, rocksdb),
-        FX_TEST(test_retain_newest_always_kept, memory),
-        FX_TEST(test_retain_older_than, rocksdb),
-        FX_TEST(test_retain_older_than, memory),
-        FX_TEST(test_gc_keeps_what_a_fork_reads, rocksdb),
-        FX_TEST(test_gc_keeps_what_a_fork_reads, memory),
-        FX_TEST(test_resume_after_gc, rocksdb),
-        FX_TEST(test_resume_after_gc, memory),
-        FX_TEST(test_pruned_lineage, rocksdb),
-        FX_TEST(test_pruned_lineage, memory),
-        FX_TEST(test_delete_run, rocksdb),
-        FX_TEST(test_delete_run, memory),
-        FX_TEST(test_read_only_refuses, rocksdb),
+        FX_TEST(test_retention_retain_keep_last, rocksdb),
+        FX_TEST(test_retention_retain_keep_last, memory),
+        FX_TEST(test_retention_retain_applies_to_every_run, rocksdb),
+        FX_TEST(test_retention_retain_applies_to_every_run, memory),
+        FX_TEST(test_retention_retain_newest_always_kept, rocksdb),
+        FX_TEST(test_retention_retain_newest_always_kept, memory),
+        FX_TEST(test_retention_retain_older_than, rocksdb),
+        FX_TEST(test_retention_retain_older_than, memory),
+        FX_TEST(test_retention_gc_keeps_what_a_fork_reads, rocksdb),
+        FX_TEST(test_retention_gc_keeps_what_a_fork_reads, memory),
+        FX_TEST(test_retention_resume_after_gc, rocksdb),
+        FX_TEST(test_retention_resume_after_gc, memory),
+        FX_TEST(test_retention_pruned_lineage, rocksdb),
+        FX_TEST(test_retention_pruned_lineage, memory),
+        FX_TEST(test_retention_delete_run, rocksdb),
+        FX_TEST(test_retention_delete_run, memory),
+        FX_TEST(test_retention_read_only_refuses, rocksdb),
     };
     return cmocka_run_group_tests(tests, fx_group_setup, fx_group_teardown);
 }

@@ -28,7 +28,7 @@ s_start(cairn_engine_t *engine, cairn_store_t *store, const char *run_id,
 /* A second run under a run id that exists is CAIRN_EEXISTS and writes
  * nothing: the first run's checkpoints and record stay as they were. */
 static void
-test_run_id_taken(void **state)
+test_run_record_run_id_taken(void **state)
 {
     fx_t *fx = *state;
     cairn_error_t err;
@@ -91,7 +91,7 @@ s_race(void *arg)
  * API do) start the same run id at once: exactly one run is made, and
  * its lineage is that of one run alone. */
 static void
-test_run_id_race(void **state)
+test_run_record_run_id_race(void **state)
 {
     fx_t *fx = *state;
     pthread_barrier_t go;
@@ -146,7 +146,7 @@ s_resume(cairn_store_t *store, uint64_t max_supersteps, int *code)
 /* A run stopped at its limit stays within it when resumed without a new
  * one; a new limit is kept for the resumes after it. */
 static void
-test_max_supersteps_kept(void **state)
+test_run_record_max_supersteps_kept(void **state)
 {
     fx_t *fx = *state;
     cairn_workflow_t *wf = fx_build(fx_env.registry, "20", FX_PLAIN);
@@ -179,11 +179,11 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        FX_TEST(test_run_id_taken, rocksdb),
-        FX_TEST(test_run_id_taken, memory),
-        FX_TEST(test_run_id_race, rocksdb),
-        FX_TEST(test_max_supersteps_kept, rocksdb),
-        FX_TEST(test_max_supersteps_kept, memory),
+        FX_TEST(test_run_record_run_id_taken, rocksdb),
+        FX_TEST(test_run_record_run_id_taken, memory),
+        FX_TEST(test_run_record_run_id_race, rocksdb),
+        FX_TEST(test_run_record_max_supersteps_kept, rocksdb),
+        FX_TEST(test_run_record_max_supersteps_kept, memory),
     };
     return cmocka_run_group_tests(tests, fx_group_setup, fx_group_teardown);
 }

@@ -1,18 +1,38 @@
-/* sockets_io_cases.h - test_cli cases for the sockets a CLI run binds
+/* test_cli_sockets_io - the real `cairn` command: the sockets a CLI run binds
  * (private directory, owner-only, stale ones swept, SIGHUP) and for what
  * the command reads and writes (bounded input, czmq's log off stdout,
- * bounded predicate nesting). Included by test_cli.c after the run
- * control cases (they use its helpers: s_cairn, s_start, s_wait,
- * s_expect, s_signal_pauses, ...).
+ * bounded predicate nesting).
  *
  * The socket tests set TMPDIR to a directory of their own so that the
  * private directory ($TMPDIR/cairn-UID) is theirs alone: other test
  * programs running at the same time keep theirs in /tmp/cairn-UID.
- * test_cli.c's setup unsets it.
+ * tc_setup unsets it.
  */
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+#include <zmq.h>
+
+#include "tests/cli/cli_harness.h"
+#include "tests/test_util.h"
 
 #include <arpa/inet.h>
+
 #include <netinet/in.h>
+
 #include <sys/socket.h>
 
 /* Sleeps MS milliseconds in one superstep, then outputs the input. */
@@ -24,14 +44,14 @@
     "   {\"id\": \"out\", \"type\": \"text.output\"}],\n"                      \
     " \"edges\": [{\"from\": \"pace\", \"to\": \"out\"}]}\n"
 
-/* What the s_before_exec hooks of these tests use (set before s_start). */
+/* What the tc_before_exec hooks of these tests use (set before tc_start). */
 static char s_sio_hook_path[128];
 
 /* Gives this test a TMPDIR of its own; returns it. */
 static const char *
 s_sio_tmpdir(void)
 {
-    const char *tmp = s_path("t");
+    const char *tmp = tc_path("t");
     assert_int_equal(mkdir(tmp, 0700), 0);
     assert_int_equal(setenv("TMPDIR", tmp, 1), 0);
     return tmp;
@@ -45,18 +65,18 @@ s_sio_socket(const char *tmp, const char *name, pid_t pid)
     assert_true(asprintf(&path, "%s/cairn-%lu/%s-%ld.ipc", tmp,
                          (unsigned long)getuid(), name, (long)pid)
                 > 0);
-    return s_keep(path);
+    return tc_keep(path);
 }
 
 /* Waits (bounded) until path exists while p runs. */
 static void
-s_sio_wait_path(const s_proc_t *p, const char *path)
+s_sio_wait_path(const tc_proc_t *p, const char *path)
 {
-    uint64_t deadline = s_now_ms() + S_TIMEOUT_S * 1000;
-    while (!s_exists(path)) {
-        if (!s_alive(p))
+    uint64_t deadline = th_now_ms() + TC_TIMEOUT_S * 1000;
+    while (!tc_exists(path)) {
+        if (!tc_alive(p))
             fail_msg("cairn ended before %s appeared", path);
-        if (s_now_ms() > deadline)
+        if (th_now_ms() > deadline)
             fail_msg("%s never appeared", path);
         usleep(10000);
     }
@@ -83,10 +103,10 @@ test_cli_sockets_private_under_umask0(void **state)
 {
     (void)state;
     const char *tmp = s_sio_tmpdir();
-    const char *spec = s_spec("nap.json", SLEEP_SPEC(3000));
-    s_before_exec = s_sio_umask0;
-    s_proc_t p;
-    s_start(&p, "run", spec, "--input", "hi", "--db", s_path("db"), NULL);
+    const char *spec = tc_spec("nap.json", SLEEP_SPEC(3000));
+    tc_before_exec = s_sio_umask0;
+    tc_proc_t p;
+    tc_start(&p, "run", spec, "--input", "hi", "--db", tc_path("db"), NULL);
     const char *events = s_sio_socket(tmp, "events", p.pid);
     const char *ctl = s_sio_socket(tmp, "ctl", p.pid);
     /* the run announces itself after both sockets are bound and made
@@ -94,7 +114,7 @@ test_cli_sockets_private_under_umask0(void **state)
      * guards them) */
     s_sio_wait_path(&p, events);
     s_sio_wait_path(&p, ctl);
-    s_wait_stderr(&p, "run ");
+    tc_wait_stderr(&p, "run ");
     assert_true(S_ISSOCK(s_sio_mode(events)));
     assert_int_equal(s_sio_mode(events) & 0777, 0600);
     assert_int_equal(s_sio_mode(ctl) & 0777, 0600);
@@ -102,11 +122,11 @@ test_cli_sockets_private_under_umask0(void **state)
     snprintf(dir, sizeof dir, "%s/cairn-%lu", tmp, (unsigned long)getuid());
     assert_true(S_ISDIR(s_sio_mode(dir)));
     assert_int_equal(s_sio_mode(dir) & 0777, 0700);
-    s_result_t r = {0};
-    s_wait(&p, &r);
-    s_expect(&r, 0, "hi\n", NULL);
-    assert_false(s_exists(events));
-    assert_false(s_exists(ctl));
+    tc_result_t r = {0};
+    tc_wait(&p, &r);
+    tc_expect(&r, 0, "hi\n", NULL);
+    assert_false(tc_exists(events));
+    assert_false(tc_exists(ctl));
 }
 
 static void
@@ -124,17 +144,17 @@ static void
 test_cli_sockets_old_events_path_taken(void **state)
 {
     (void)state;
-    s_before_exec = s_sio_take_old_path;
-    s_proc_t p;
-    s_start(&p, "run", PIPELINE, "--input", "abc", "--durability", "none",
+    tc_before_exec = s_sio_take_old_path;
+    tc_proc_t p;
+    tc_start(&p, "run", PIPELINE, "--input", "abc", "--durability", "none",
             NULL);
-    s_result_t r = {0};
-    s_wait(&p, &r);
+    tc_result_t r = {0};
+    tc_wait(&p, &r);
     char path[96];
     snprintf(path, sizeof path, "/tmp/cairn-events-%u-%ld.ipc",
              (unsigned)getuid(), (long)p.pid);
     rmdir(path);
-    s_expect(&r, 0, "cba\n", NULL);
+    tc_expect(&r, 0, "cba\n", NULL);
 }
 
 static void
@@ -157,12 +177,12 @@ test_cli_sockets_events_bind_failure_warns(void **state)
     (void)state;
     const char *tmp = s_sio_tmpdir();
     snprintf(s_sio_hook_path, sizeof s_sio_hook_path, "%s", tmp);
-    s_before_exec = s_sio_block_events_socket;
-    s_result_t r = {0};
-    s_cairn(&r, "run", PIPELINE, "--input", "abc", "--db", s_path("db"),
+    tc_before_exec = s_sio_block_events_socket;
+    tc_result_t r = {0};
+    tc_cairn(&r, "run", PIPELINE, "--input", "abc", "--db", tc_path("db"),
             NULL);
-    s_expect(&r, 0, "cba\n", "not publishing events");
-    s_before_exec = NULL;
+    tc_expect(&r, 0, "cba\n", "not publishing events");
+    tc_before_exec = NULL;
 
     int port = test_port();
     int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -176,10 +196,10 @@ test_cli_sockets_events_bind_failure_warns(void **state)
     assert_int_equal(listen(fd, 1), 0);
     char endpoint[64];
     snprintf(endpoint, sizeof endpoint, "tcp://127.0.0.1:%d", port);
-    s_cairn(&r, "run", PIPELINE, "--input", "abc", "--durability", "none",
+    tc_cairn(&r, "run", PIPELINE, "--input", "abc", "--durability", "none",
             "--events-endpoint", endpoint, NULL);
     close(fd);
-    s_expect(&r, 0, "cba\n", "not publishing events");
+    tc_expect(&r, 0, "cba\n", "not publishing events");
 }
 
 /* --events-endpoint ipc://FILE never removes a FILE that is not a
@@ -188,25 +208,25 @@ static void
 test_cli_sockets_events_endpoint_not_socket(void **state)
 {
     (void)state;
-    const char *notes = s_path("notes.txt");
-    s_write(notes, "my notes\n", 9);
-    const char *db = s_path("db");
+    const char *notes = tc_path("notes.txt");
+    th_write(notes, "my notes\n", 9);
+    const char *db = tc_path("db");
     char endpoint[128];
     snprintf(endpoint, sizeof endpoint, "ipc://%s", notes);
-    s_result_t r = {0};
-    s_cairn(&r, "run", PIPELINE, "--input", "abc", "--db", db,
+    tc_result_t r = {0};
+    tc_cairn(&r, "run", PIPELINE, "--input", "abc", "--db", db,
             "--events-endpoint", endpoint, NULL);
-    s_expect(&r, 2, "", "exists and is not a socket");
+    tc_expect(&r, 2, "", "exists and is not a socket");
     assert_non_null(strstr(r.err, notes));
     size_t len;
-    assert_string_equal(s_slurp(notes, &len), "my notes\n");
-    assert_false(s_exists(db));
-    const char *dir = s_path("adir");
+    assert_string_equal(tc_slurp(notes, &len), "my notes\n");
+    assert_false(tc_exists(db));
+    const char *dir = tc_path("adir");
     assert_int_equal(mkdir(dir, 0700), 0);
     snprintf(endpoint, sizeof endpoint, "ipc://%s", dir);
-    s_cairn(&r, "run", PIPELINE, "--input", "abc", "--db", db,
+    tc_cairn(&r, "run", PIPELINE, "--input", "abc", "--db", db,
             "--events-endpoint", endpoint, NULL);
-    s_expect(&r, 2, "", "exists and is not a socket");
+    tc_expect(&r, 2, "", "exists and is not a socket");
     assert_true(S_ISDIR(s_sio_mode(dir)));
 }
 
@@ -217,48 +237,48 @@ test_cli_sockets_stale_swept(void **state)
 {
     (void)state;
     const char *tmp = s_sio_tmpdir();
-    const char *spec = s_spec("nap.json", SLEEP_SPEC(60000));
-    s_result_t r = {0};
+    const char *spec = tc_spec("nap.json", SLEEP_SPEC(60000));
+    tc_result_t r = {0};
     const char *stale[6];
     pid_t dead = 0;
     for (int i = 0; i < 3; i++) {
         char db[16];
         snprintf(db, sizeof db, "db%d", i);
-        s_proc_t victim;
-        s_start(&victim, "run", spec, "--input", "x", "--db", s_path(db),
+        tc_proc_t victim;
+        tc_start(&victim, "run", spec, "--input", "x", "--db", tc_path(db),
                 NULL);
         stale[2 * i] = s_sio_socket(tmp, "events", victim.pid);
         stale[2 * i + 1] = s_sio_socket(tmp, "ctl", victim.pid);
         s_sio_wait_path(&victim, stale[2 * i]);
         s_sio_wait_path(&victim, stale[2 * i + 1]);
         assert_int_equal(kill(victim.pid, SIGKILL), 0);
-        s_wait(&victim, &r);
+        tc_wait(&victim, &r);
         assert_int_equal(r.code, 128 + SIGKILL);
-        assert_true(s_exists(stale[2 * i]));
+        assert_true(tc_exists(stale[2 * i]));
         dead = victim.pid;
     }
     /* named like ours, with a dead pid, but not a socket */
     const char *plain = s_sio_socket(tmp, "workers", dead);
-    s_write(plain, "x", 1);
+    th_write(plain, "x", 1);
 
-    s_proc_t live;
-    s_start(&live, "run", spec, "--input", "x", "--db", s_path("live"),
+    tc_proc_t live;
+    tc_start(&live, "run", spec, "--input", "x", "--db", tc_path("live"),
             NULL);
     const char *live_events = s_sio_socket(tmp, "events", live.pid);
     const char *live_ctl = s_sio_socket(tmp, "ctl", live.pid);
     s_sio_wait_path(&live, live_events);
     s_sio_wait_path(&live, live_ctl);
-    s_cairn(&r, "run", PIPELINE, "--input", "abc", "--db", s_path("next"),
+    tc_cairn(&r, "run", PIPELINE, "--input", "abc", "--db", tc_path("next"),
             NULL);
-    s_expect(&r, 0, "cba\n", NULL);
+    tc_expect(&r, 0, "cba\n", NULL);
     for (int i = 0; i < 6; i++)
-        if (s_exists(stale[i]))
+        if (tc_exists(stale[i]))
             fail_msg("stale socket %s was not removed", stale[i]);
-    assert_true(s_exists(plain));
+    assert_true(tc_exists(plain));
     assert_true(S_ISSOCK(s_sio_mode(live_events)));
     assert_true(S_ISSOCK(s_sio_mode(live_ctl)));
     assert_int_equal(kill(live.pid, SIGKILL), 0);
-    s_wait(&live, &r);
+    tc_wait(&live, &r);
 }
 
 /* SIGHUP (the terminal went away) pauses like SIGINT and SIGTERM. */
@@ -266,7 +286,7 @@ static void
 test_cli_sockets_sighup_pauses(void **state)
 {
     (void)state;
-    s_signal_pauses(SIGHUP);
+    tc_signal_pauses(SIGHUP);
 }
 
 /* ---- reading input ---- */
@@ -285,41 +305,41 @@ static void
 test_cli_input_directory_and_endless(void **state)
 {
     (void)state;
-    const char *db = s_path("db");
-    s_result_t r = {0};
-    s_cairn(&r, "run", PIPELINE, "--input-file", s_dir, "--db", db, NULL);
-    s_expect(&r, 2, "", "Is a directory");
-    assert_false(s_exists(db));
-    s_cairn(&r, "run", PIPELINE, "--input-file", "/dev/zero", "--db", db,
+    const char *db = tc_path("db");
+    tc_result_t r = {0};
+    tc_cairn(&r, "run", PIPELINE, "--input-file", tc_dir, "--db", db, NULL);
+    tc_expect(&r, 2, "", "Is a directory");
+    assert_false(tc_exists(db));
+    tc_cairn(&r, "run", PIPELINE, "--input-file", "/dev/zero", "--db", db,
             NULL);
-    s_expect(&r, 2, "",
+    tc_expect(&r, 2, "",
              "run input on /dev/zero of more than 16777216 bytes exceeds the "
              "maximum message size of 16777216 bytes");
-    assert_false(s_exists(db));
-    s_before_exec = s_sio_stdin_zero;
-    s_cairn(&r, "run", PIPELINE, "--db", db, NULL);
-    s_expect(&r, 2, "", "run input on stdin of more than 16777216 bytes");
-    s_before_exec = NULL;
-    assert_false(s_exists(db));
+    assert_false(tc_exists(db));
+    tc_before_exec = s_sio_stdin_zero;
+    tc_cairn(&r, "run", PIPELINE, "--db", db, NULL);
+    tc_expect(&r, 2, "", "run input on stdin of more than 16777216 bytes");
+    tc_before_exec = NULL;
+    assert_false(tc_exists(db));
     /* one byte over the limit from a file */
-    const char *big = s_path("big");
+    const char *big = tc_path("big");
     FILE *f = fopen(big, "wb");
     assert_non_null(f);
     assert_int_equal(fseek(f, (long)(16 * 1024 * 1024), SEEK_SET), 0);
     assert_int_equal(fputc('x', f), 'x');
     assert_int_equal(fclose(f), 0);
-    s_cairn(&r, "run", PIPELINE, "--input-file", big, "--db", db, NULL);
-    s_expect(&r, 2, "", "run input of 16777217 bytes exceeds");
+    tc_cairn(&r, "run", PIPELINE, "--input-file", big, "--db", db, NULL);
+    tc_expect(&r, 2, "", "run input of 16777217 bytes exceeds");
     /* the other file readers: spec, import */
-    s_cairn(&r, "run", "/dev/zero", "--db", db, NULL);
-    s_expect(&r, 2, "", "too large for a spec");
-    s_cairn(&r, "run", s_dir, "--db", db, NULL);
-    s_expect(&r, 2, "", "Is a directory");
-    s_cairn(&r, "import", s_dir, "--db", db, NULL);
-    s_expect(&r, 2, "", "Is a directory");
-    assert_false(s_exists(db));
-    s_cairn(&r, "import", "/dev/zero", "--db", db, NULL);
-    s_expect(&r, 2, "", "not a cairn export");
+    tc_cairn(&r, "run", "/dev/zero", "--db", db, NULL);
+    tc_expect(&r, 2, "", "too large for a spec");
+    tc_cairn(&r, "run", tc_dir, "--db", db, NULL);
+    tc_expect(&r, 2, "", "Is a directory");
+    tc_cairn(&r, "import", tc_dir, "--db", db, NULL);
+    tc_expect(&r, 2, "", "Is a directory");
+    assert_false(tc_exists(db));
+    tc_cairn(&r, "import", "/dev/zero", "--db", db, NULL);
+    tc_expect(&r, 2, "", "not a cairn export");
 }
 
 /* ---- czmq's log ---- */
@@ -330,36 +350,36 @@ static void
 test_cli_czmq_log_off_stdout(void **state)
 {
     (void)state;
-    const char *keys = s_path("keys");
-    s_result_t r = {0};
-    s_cairn(&r, "keygen", keys, NULL);
-    s_expect(&r, 0, NULL, NULL);
-    const char *allow = s_path("allow");
+    const char *keys = tc_path("keys");
+    tc_result_t r = {0};
+    tc_cairn(&r, "keygen", keys, NULL);
+    tc_expect(&r, 0, NULL, NULL);
+    const char *allow = tc_path("allow");
     assert_int_equal(mkdir(allow, 0700), 0);
     char path[256];
     snprintf(path, sizeof path, "%s/key.pub", keys);
     size_t len;
-    const char *public_key = s_slurp(path, &len);
+    const char *public_key = tc_slurp(path, &len);
     snprintf(path, sizeof path, "%s/worker.pub", allow);
-    s_write(path, public_key, len);
+    th_write(path, public_key, len);
     snprintf(path, sizeof path, "%s/secrets.env", allow);
-    s_write(path, "export SECRET=hunter2\n", 22);
+    th_write(path, "export SECRET=hunter2\n", 22);
     char secret[256], endpoint[64];
     snprintf(secret, sizeof secret, "%s/key", keys);
     snprintf(endpoint, sizeof endpoint, "tcp://127.0.0.1:%d", test_port());
     /* czmq 4.2.1's zconfig_load leaks its zfile on a file it cannot
      * parse (once for our check, once for zauth's store): not ours, so
      * a sanitizer build is told to overlook czmq's leaks here. */
-    const char *supp = s_path("lsan.supp");
-    s_write(supp, "leak:libczmq.so\n", 16);
+    const char *supp = tc_path("lsan.supp");
+    th_write(supp, "leak:libczmq.so\n", 16);
     char lsan[160];
     snprintf(lsan, sizeof lsan, "suppressions=%s:print_suppressions=0", supp);
     assert_int_equal(setenv("LSAN_OPTIONS", lsan, 1), 0);
-    s_cairn(&r, "run", PIPELINE, "--input", "abc", "--durability", "none",
+    tc_cairn(&r, "run", PIPELINE, "--input", "abc", "--durability", "none",
             "--listen", endpoint, "--curve-secret", secret, "--allow-keys",
             allow, NULL);
     unsetenv("LSAN_OPTIONS");
-    s_expect(&r, 0, "cba\n", "secrets.env is not a CURVE public key file");
+    tc_expect(&r, 0, "cba\n", "secrets.env is not a CURVE public key file");
     assert_null(strstr(r.err, "hunter2"));
 }
 
@@ -370,7 +390,7 @@ static const char *
 s_sio_deep_spec(int n)
 {
     size_t size = (size_t)n * 9 + 512;
-    char *text = s_keep(malloc(size));
+    char *text = tc_keep(malloc(size));
     size_t used = (size_t)snprintf(
         text, size,
         "{\"name\": \"deep\", \"start\": \"a\", \"executors\": "
@@ -385,7 +405,7 @@ s_sio_deep_spec(int n)
     snprintf(text + used, size - used, "}]}\n");
     char name[32];
     snprintf(name, sizeof name, "deep%d.json", n);
-    return s_spec(name, text);
+    return tc_spec(name, text);
 }
 
 /* not / all / any nest at most 64 deep: 64 runs, 65 and 2,000 are
@@ -395,29 +415,37 @@ static void
 test_cli_predicate_depth_bounded(void **state)
 {
     (void)state;
-    s_result_t r = {0};
+    tc_result_t r = {0};
     /* an even number of "not": the edge is taken for input x */
-    s_cairn(&r, "run", s_sio_deep_spec(64), "--input", "x", "--durability",
+    tc_cairn(&r, "run", s_sio_deep_spec(64), "--input", "x", "--durability",
             "none", NULL);
-    s_expect(&r, 0, "X\n", NULL);
-    s_cairn(&r, "run", s_sio_deep_spec(65), "--input", "x", "--durability",
+    tc_expect(&r, 0, "X\n", NULL);
+    tc_cairn(&r, "run", s_sio_deep_spec(65), "--input", "x", "--durability",
             "none", NULL);
-    s_expect(&r, 2, "", "edges[0].when");
+    tc_expect(&r, 2, "", "edges[0].when");
     assert_non_null(strstr(r.err, "deeper than 64"));
-    uint64_t start = s_now_ms();
-    s_cairn(&r, "run", s_sio_deep_spec(2000), "--input", "x", "--durability",
+    uint64_t start = th_now_ms();
+    tc_cairn(&r, "run", s_sio_deep_spec(2000), "--input", "x", "--durability",
             "none", NULL);
-    s_expect(&r, 2, "", "edges[0].when");
+    tc_expect(&r, 2, "", "edges[0].when");
     assert_non_null(strstr(r.err, "deeper than 64"));
     /* generous for a loaded machine: it takes well under 1 s */
-    assert_true(s_now_ms() - start < 20000);
+    assert_true(th_now_ms() - start < 20000);
 }
 
-#define SOCKETS_IO_TESTS                                                       \
-    T(test_cli_sockets_private_under_umask0),                                  \
-        T(test_cli_sockets_old_events_path_taken),                             \
-        T(test_cli_sockets_events_bind_failure_warns),                         \
-        T(test_cli_sockets_events_endpoint_not_socket),                        \
-        T(test_cli_sockets_stale_swept), T(test_cli_sockets_sighup_pauses),    \
-        T(test_cli_input_directory_and_endless),                               \
-        T(test_cli_czmq_log_off_stdout), T(test_cli_predicate_depth_bounded)
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        TC_TEST(test_cli_sockets_private_under_umask0),
+        TC_TEST(test_cli_sockets_old_events_path_taken),
+        TC_TEST(test_cli_sockets_events_bind_failure_warns),
+        TC_TEST(test_cli_sockets_events_endpoint_not_socket),
+        TC_TEST(test_cli_sockets_stale_swept),
+        TC_TEST(test_cli_sockets_sighup_pauses),
+        TC_TEST(test_cli_input_directory_and_endless),
+        TC_TEST(test_cli_czmq_log_off_stdout),
+        TC_TEST(test_cli_predicate_depth_bounded),
+    };
+    return tc_run_tests(tests, sizeof tests / sizeof tests[0]);
+}

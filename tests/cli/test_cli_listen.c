@@ -1,10 +1,28 @@
-/* listen_cases.h - test_cli cases for where `cairn run --listen` may
- * listen without CURVE and which worker ids a worker may take, included
- * by test_cli.c (they use its helpers: s_cairn, s_expect, PIPELINE, ...).
+/* test_cli_listen - the real `cairn` command: where `cairn run --listen` may
+ * listen without CURVE and which worker ids a worker may take.
  *
  * Plain TCP is allowed without --insecure only when the host resolves to
  * loopback addresses alone; how the host is spelled does not count.
  */
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "tests/cli/cli_harness.h"
+#include "tests/test_util.h"
 
 /* Hosts that look like loopback by their prefix, a wildcard, an
  * interface name: refused before anything is bound (exit 2); hosts that
@@ -20,11 +38,11 @@ test_cli_listen_loopback_is_resolved(void **state)
                              "tcp://[::]:30490",
                              "tcp://eth0:30490",
                              "tcp://lo:30490"};
-    s_result_t r = {0};
+    tc_result_t r = {0};
     for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
-        s_cairn(&r, "run", PIPELINE, "--input", "x", "--durability", "none",
+        tc_cairn(&r, "run", PIPELINE, "--input", "x", "--durability", "none",
                 "--listen", refused[i], NULL);
-        s_expect(&r, 2, "", "is not loopback only");
+        tc_expect(&r, 2, "", "is not loopback only");
     }
     /* A port per form */
     char accepted[2][64];
@@ -32,9 +50,9 @@ test_cli_listen_loopback_is_resolved(void **state)
              test_port());
     snprintf(accepted[1], sizeof accepted[1], "tcp://127.1:%d", test_port());
     for (size_t i = 0; i < 2; i++) {
-        s_cairn(&r, "run", PIPELINE, "--input", "x", "--durability", "none",
+        tc_cairn(&r, "run", PIPELINE, "--input", "x", "--durability", "none",
                 "--listen", accepted[i], NULL);
-        s_expect(&r, 0, NULL, NULL);
+        tc_expect(&r, 0, NULL, NULL);
     }
 }
 
@@ -43,12 +61,18 @@ static void
 test_cli_worker_id_must_be_an_id(void **state)
 {
     (void)state;
-    s_result_t r = {0};
-    s_cairn(&r, "worker", "--connect", "tcp://127.0.0.1:1", "--id",
+    tc_result_t r = {0};
+    tc_cairn(&r, "worker", "--connect", "tcp://127.0.0.1:1", "--id",
             "a b\x1b[2J", NULL);
-    s_expect(&r, 2, "", "must match [A-Za-z0-9_-]{1,64}");
+    tc_expect(&r, 2, "", "must match [A-Za-z0-9_-]{1,64}");
 }
 
-#define LISTEN_TESTS                                                           \
-    T(test_cli_listen_loopback_is_resolved),                                   \
-        T(test_cli_worker_id_must_be_an_id)
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        TC_TEST(test_cli_listen_loopback_is_resolved),
+        TC_TEST(test_cli_worker_id_must_be_an_id),
+    };
+    return tc_run_tests(tests, sizeof tests / sizeof tests[0]);
+}

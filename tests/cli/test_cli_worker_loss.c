@@ -1,6 +1,5 @@
-/* worker_loss_cases.h - test_cli cases for handlers that crash their
- * worker and handlers that never return, included by test_cli.c (they
- * use its helpers: s_cairn, s_expect, s_spec, s_path, s_run_id, ...).
+/* test_cli_worker_loss - the real `cairn` command: handlers that crash their
+ * worker and handlers that never return.
  *
  * The hostile plugin (tests/plugins/hostile_plugin.c) gives test.segv,
  * which dies of SIGSEGV on every message, and test.hang, which never
@@ -8,6 +7,25 @@
  * prints it, and to `poison`, a test.segv with three attempts (RECOVERY
  * is its on_failure line, or nothing).
  */
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "tests/cli/cli_harness.h"
+#include "tests/test_util.h"
 
 #define HOSTILE_SO CAIRN_HOSTILE_SO
 
@@ -52,9 +70,9 @@ s_line_with(const char *text, const char *a, const char *b, const char *c)
 static void
 s_expect_store_free(const char *db)
 {
-    s_result_t r = {0};
-    s_cairn(&r, "gc", "--db", db, NULL);
-    s_expect(&r, 0, NULL, NULL);
+    tc_result_t r = {0};
+    tc_cairn(&r, "gc", "--db", db, NULL);
+    tc_expect(&r, 0, NULL, NULL);
     assert_null(strstr(r.err, "in use"));
 }
 
@@ -66,13 +84,13 @@ static void
 test_cli_crashing_handler_is_dead_lettered(void **state)
 {
     (void)state;
-    const char *spec = s_spec(
+    const char *spec = tc_spec(
         "poison.json", POISON_SPEC(", \"on_failure\": \"dead-letter\""));
-    const char *db = s_path("db");
-    s_result_t r = {0};
-    s_cairn(&r, "run", spec, "--plugin", HOSTILE_SO, "--input", "hello",
+    const char *db = tc_path("db");
+    tc_result_t r = {0};
+    tc_cairn(&r, "run", spec, "--plugin", HOSTILE_SO, "--input", "hello",
             "--db", db, "--spawn-workers", "3", "--events", NULL);
-    s_expect(&r, 0, "HELLO\n", "\"event\":\"dead_letter\"");
+    tc_expect(&r, 0, "HELLO\n", "\"event\":\"dead_letter\"");
     int lost = s_occurrences(r.err, "\"event\":\"worker_lost\"");
     assert_true(lost >= 1 && lost <= 3);
     assert_int_equal(s_occurrences(r.err, "\"event\":\"executor_retry\""), 2);
@@ -89,17 +107,17 @@ static void
 test_cli_crashing_handler_fails_the_run(void **state)
 {
     (void)state;
-    const char *spec = s_spec("poison.json", POISON_SPEC(""));
-    const char *db = s_path("db");
-    s_result_t r = {0};
+    const char *spec = tc_spec("poison.json", POISON_SPEC(""));
+    const char *db = tc_path("db");
+    tc_result_t r = {0};
     /* (the workers share stderr: the run id is given, not read back) */
-    s_cairn(&r, "run", spec, "--plugin", HOSTILE_SO, "--input", "hello",
+    tc_cairn(&r, "run", spec, "--plugin", HOSTILE_SO, "--input", "hello",
             "--db", db, "--run-id", "poisoned", "--spawn-workers", "3", NULL);
-    s_expect(&r, 1, "", "executor 'poison' failed in superstep 2: worker ");
+    tc_expect(&r, 1, "", "executor 'poison' failed in superstep 2: worker ");
     assert_non_null(strstr(r.err, "was lost while running it (attempt 3)"));
-    s_cairn(&r, "resume", "poisoned", "--db", db, "--spawn-workers", "3",
+    tc_cairn(&r, "resume", "poisoned", "--db", db, "--spawn-workers", "3",
             NULL);
-    s_expect(&r, 1, "", "executor 'poison' failed in superstep 2: worker ");
+    tc_expect(&r, 1, "", "executor 'poison' failed in superstep 2: worker ");
     s_expect_store_free(db);
 }
 
@@ -111,26 +129,26 @@ static void
 test_cli_crashing_handler_is_not_moved_in_process(void **state)
 {
     (void)state;
-    const char *spec = s_spec(
+    const char *spec = tc_spec(
         "poison.json",
         "{\"name\": \"poison\", \"start\": \"poison\",\n"
         " \"executors\": [{\"id\": \"poison\", \"type\": \"test.segv\"}]}\n");
-    const char *db = s_path("db");
-    s_result_t r = {0};
-    s_cairn(&r, "run", spec, "--plugin", HOSTILE_SO, "--input", "x", "--db",
+    const char *db = tc_path("db");
+    tc_result_t r = {0};
+    tc_cairn(&r, "run", spec, "--plugin", HOSTILE_SO, "--input", "x", "--db",
             db, "--spawn-workers", "1", "--worker-wait-ms", "5000", NULL);
-    s_expect(&r, 1, "", "executor 'poison' (type 'test.segv'): no worker");
+    tc_expect(&r, 1, "", "executor 'poison' (type 'test.segv'): no worker");
     assert_non_null(strstr(r.err, "--on-worker-loss in-process"));
     s_expect_store_free(db);
 }
 
-/* The cairn started at start_ms (s_now_ms) exited within 15 s: its run
+/* The cairn started at start_ms (th_now_ms) exited within 15 s: its run
  * ended long before the stuck handler would return (30 s, or never),
  * with room for a loaded machine. */
 static void
 s_expect_quick_exit(uint64_t start_ms)
 {
-    uint64_t took = s_now_ms() - start_ms;
+    uint64_t took = th_now_ms() - start_ms;
     if (took > 15000)
         fail_msg("cairn exited %llu ms after it started, held up by a stuck "
                  "handler",
@@ -143,17 +161,17 @@ static void
 test_cli_timed_out_handler_does_not_hold_the_exit(void **state)
 {
     (void)state;
-    const char *spec = s_spec(
+    const char *spec = tc_spec(
         "sleep.json",
         "{\"name\": \"sleepy\", \"start\": \"nap\",\n"
         " \"executors\": [{\"id\": \"nap\", \"type\": \"util.sleep\",\n"
         "   \"config\": {\"ms\": 30000}, \"timeout_ms\": 300}]}\n");
-    const char *db = s_path("db");
-    s_result_t r = {0};
-    uint64_t start = s_now_ms();
-    s_cairn(&r, "run", spec, "--input", "x", "--db", db, NULL);
+    const char *db = tc_path("db");
+    tc_result_t r = {0};
+    uint64_t start = th_now_ms();
+    tc_cairn(&r, "run", spec, "--input", "x", "--db", db, NULL);
     s_expect_quick_exit(start);
-    s_expect(&r, 1, "", "timed out after 300 ms (attempt 1)");
+    tc_expect(&r, 1, "", "timed out after 300 ms (attempt 1)");
     s_expect_store_free(db);
 }
 
@@ -164,7 +182,7 @@ static void
 test_cli_stuck_handler_does_not_hold_the_store(void **state)
 {
     (void)state;
-    const char *spec = s_spec(
+    const char *spec = tc_spec(
         "hang.json",
         "{\"name\": \"hang\", \"start\": \"up\",\n"
         " \"executors\": [\n"
@@ -174,17 +192,17 @@ test_cli_stuck_handler_does_not_hold_the_store(void **state)
         "\"dead-letter\"},\n"
         "   {\"id\": \"out\", \"type\": \"text.output\"}],\n"
         " \"edges\": [{\"from\": \"up\", \"to\": [\"hang\", \"out\"]}]}\n");
-    const char *db = s_path("db");
-    s_result_t r = {0};
-    uint64_t start = s_now_ms();
-    s_cairn(&r, "run", spec, "--plugin", HOSTILE_SO, "--input", "hi", "--db",
+    const char *db = tc_path("db");
+    tc_result_t r = {0};
+    uint64_t start = th_now_ms();
+    tc_cairn(&r, "run", spec, "--plugin", HOSTILE_SO, "--input", "hi", "--db",
             db, NULL);
     s_expect_quick_exit(start);
-    s_expect(&r, 0, "HI\n", "left behind");
+    tc_expect(&r, 0, "HI\n", "left behind");
     char run_id[80];
-    s_run_id(&r, run_id, sizeof run_id);
-    s_cairn(&r, "resume", run_id, "--db", db, NULL);
-    s_expect(&r, 0, "HI\n", "already completed");
+    tc_run_id(&r, run_id, sizeof run_id);
+    tc_cairn(&r, "resume", run_id, "--db", db, NULL);
+    tc_expect(&r, 0, "HI\n", "already completed");
     s_expect_store_free(db);
 }
 
@@ -208,27 +226,33 @@ test_cli_recover_does_not_wait_for_a_stuck_handler(void **state)
              "   {\"id\": \"out\", \"type\": \"text.output\"}],\n"
              " \"edges\": [{\"from\": \"crash\", \"to\": [\"hang\", "
              "\"out\"]}]}\n",
-             s_path("marker"));
-    const char *spec = s_spec("crash-hang.json", spec_text);
-    const char *db = s_path("db");
-    s_result_t r = {0};
-    s_cairn(&r, "run", spec, "--plugin", HOSTILE_SO, "--input", "up", "--db",
+             tc_path("marker"));
+    const char *spec = tc_spec("crash-hang.json", spec_text);
+    const char *db = tc_path("db");
+    tc_result_t r = {0};
+    tc_cairn(&r, "run", spec, "--plugin", HOSTILE_SO, "--input", "up", "--db",
             db, "--run-id", "k", NULL);
     assert_int_equal(r.code, 128 + SIGKILL); /* util.crash */
-    uint64_t start = s_now_ms();
-    s_cairn(&r, "recover", "--db", db, NULL);
+    uint64_t start = th_now_ms();
+    tc_cairn(&r, "recover", "--db", db, NULL);
     s_expect_quick_exit(start);
-    s_expect(&r, 0, NULL, "left behind");
+    tc_expect(&r, 0, NULL, "left behind");
     assert_non_null(strstr(r.out, "completed"));
-    s_cairn(&r, "resume", "k", "--db", db, NULL);
-    s_expect(&r, 0, "up\n", "already completed");
+    tc_cairn(&r, "resume", "k", "--db", db, NULL);
+    tc_expect(&r, 0, "up\n", "already completed");
     s_expect_store_free(db);
 }
 
-#define WORKER_LOSS_TESTS                                                      \
-    T(test_cli_crashing_handler_is_dead_lettered),                             \
-        T(test_cli_crashing_handler_fails_the_run),                            \
-        T(test_cli_crashing_handler_is_not_moved_in_process),                  \
-        T(test_cli_timed_out_handler_does_not_hold_the_exit),                  \
-        T(test_cli_stuck_handler_does_not_hold_the_store),                     \
-        T(test_cli_recover_does_not_wait_for_a_stuck_handler)
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        TC_TEST(test_cli_crashing_handler_is_dead_lettered),
+        TC_TEST(test_cli_crashing_handler_fails_the_run),
+        TC_TEST(test_cli_crashing_handler_is_not_moved_in_process),
+        TC_TEST(test_cli_timed_out_handler_does_not_hold_the_exit),
+        TC_TEST(test_cli_stuck_handler_does_not_hold_the_store),
+        TC_TEST(test_cli_recover_does_not_wait_for_a_stuck_handler),
+    };
+    return tc_run_tests(tests, sizeof tests / sizeof tests[0]);
+}

@@ -1,37 +1,32 @@
-/* timetravel_cases.h - test_cli cases for `cairn fork`, `cairn diff` and
- * `cairn checkpoints --tree`, included by test_cli.c (they use its
- * helpers: s_cairn, s_expect, s_spec, s_json, ...). A file of its own so
- * the time-travel tests stay together and out of the way of the others.
+/* test_cli_timetravel - the real `cairn` command: `cairn fork`, `cairn diff` and
+ * `cairn checkpoints --tree`.
  *
- * The workflow is CYCLE_SPEC: ping and pong (count.inc) pass a number
+ * The workflow is the harness's CYCLE_SPEC: ping and pong (count.inc) pass a number
  * back and forth, adding one each superstep; at 10 or more it goes to
  * done. From input 0: ping makes the odd numbers at the odd supersteps,
  * pong the even ones, ping makes 11 at superstep 11 and done prints it
  * at 12. Checkpoint c@4 has "4" in flight to ping; ping's state "count"
  * is 2 there and 6 at the end.
  */
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
-#define CYCLE_SPEC                                                             \
-    "{\"name\": \"cycle\", \"start\": \"ping\",\n"                             \
-    " \"executors\": [\n"                                                      \
-    "   {\"id\": \"ping\", \"type\": \"count.inc\"},\n"                        \
-    "   {\"id\": \"pong\", \"type\": \"count.inc\"},\n"                        \
-    "   {\"id\": \"done\", \"type\": \"text.output\"}],\n"                     \
-    " \"edges\": [\n"                                                          \
-    "   {\"from\": \"ping\", \"switch\": [\n"                                  \
-    "     {\"when\": {\"int_ge\": 10}, \"to\": \"done\"},\n"                   \
-    "     {\"default\": true, \"to\": \"pong\"}]},\n"                          \
-    "   {\"from\": \"pong\", \"to\": \"ping\"}]}\n"
+#include <cmocka.h>
+#include <jansson.h>
 
-/* Runs the cycle into db as run c, asserting its output. */
-static void
-s_run_cycle(const char *db)
-{
-    s_result_t r = {0};
-    const char *spec = s_spec("cycle.json", CYCLE_SPEC);
-    s_cairn(&r, "run", spec, "--input", "0", "--db", db, "--run-id", "c", NULL);
-    s_expect(&r, 0, "11\n", NULL);
-}
+#include "tests/cli/cli_harness.h"
+#include "tests/test_util.h"
 
 /* A state value of checkpoint id (executor NULL: shared), from `show
  * --json`; NULL when absent. */
@@ -39,10 +34,10 @@ static const char *
 s_state_at(const char *db, const char *id, const char *executor,
            const char *key)
 {
-    s_result_t r = {0};
-    s_cairn(&r, "show", id, "--db", db, "--json", NULL);
-    s_expect(&r, 0, NULL, NULL);
-    json_t *doc = s_json(r.out);
+    tc_result_t r = {0};
+    tc_cairn(&r, "show", id, "--db", db, "--json", NULL);
+    tc_expect(&r, 0, NULL, NULL);
+    json_t *doc = tc_json(r.out);
     json_t *scope =
         executor ? json_object_get(json_object_get(doc, "state"), executor)
                  : json_object_get(doc, "shared");
@@ -53,10 +48,10 @@ s_state_at(const char *db, const char *id, const char *executor,
 static json_t *
 s_checkpoint_entry(const char *db, const char *run, const char *id)
 {
-    s_result_t r = {0};
-    s_cairn(&r, "checkpoints", run, "--db", db, "--json", NULL);
-    s_expect(&r, 0, NULL, NULL);
-    json_t *entry = s_find_id(s_json(r.out), id);
+    tc_result_t r = {0};
+    tc_cairn(&r, "checkpoints", run, "--db", db, "--json", NULL);
+    tc_expect(&r, 0, NULL, NULL);
+    json_t *entry = th_json_find_id(tc_json(r.out), id);
     if (!entry)
         fail_msg("checkpoints %s does not list %s:\n%s", run, id, r.out);
     return entry;
@@ -68,13 +63,13 @@ static void
 test_cli_fork_set_state(void **state)
 {
     (void)state;
-    const char *db = s_path("db");
-    s_run_cycle(db);
-    s_result_t r = {0};
-    s_cairn(&r, "fork", "c@4", "--db", db, "--run-id", "f", "--set-state",
+    const char *db = tc_path("db");
+    tc_run_cycle(db);
+    tc_result_t r = {0};
+    tc_cairn(&r, "fork", "c@4", "--db", db, "--run-id", "f", "--set-state",
             "ping.count=100", NULL);
-    s_expect(&r, 0, "f\n", "forked c@4 as run f");
-    json_t *run = s_run_entry(db, "f");
+    tc_expect(&r, 0, "f\n", "forked c@4 as run f");
+    json_t *run = tc_run_entry(db, "f");
     assert_string_equal(json_string_value(json_object_get(run, "status")),
                         "paused");
     assert_string_equal(json_string_value(json_object_get(run, "parent")),
@@ -89,41 +84,41 @@ test_cli_fork_set_state(void **state)
     assert_string_equal(s_state_at(db, "c@4", "ping", "count"), "2");
 
     /* ping runs four more times (5, 7, 9, 11): 104 instead of 6 */
-    s_cairn(&r, "resume", "f", "--db", db, NULL);
-    s_expect(&r, 0, "11\n", "run f");
-    assert_string_equal(s_run_status(db, "f"), "completed");
+    tc_cairn(&r, "resume", "f", "--db", db, NULL);
+    tc_expect(&r, 0, "11\n", "run f");
+    assert_string_equal(tc_run_status(db, "f"), "completed");
     assert_string_equal(s_state_at(db, "f@12", "ping", "count"), "104");
     assert_string_equal(s_state_at(db, "c@12", "ping", "count"), "6");
 
     /* a value the executor cannot read makes the resumed fork fail */
-    s_cairn(&r, "fork", "c@4", "--db", db, "--run-id", "bad", "--set-state",
+    tc_cairn(&r, "fork", "c@4", "--db", db, "--run-id", "bad", "--set-state",
             "ping.count=abc", "--resume", NULL);
-    s_expect(&r, 1, NULL, "state 'count' is not a decimal integer");
+    tc_expect(&r, 1, NULL, "state 'count' is not a decimal integer");
 }
 
 static void
 test_cli_fork_set_shared_and_send(void **state)
 {
     (void)state;
-    const char *db = s_path("db");
-    s_run_cycle(db);
-    s_result_t r = {0};
+    const char *db = tc_path("db");
+    tc_run_cycle(db);
+    tc_result_t r = {0};
     /* replace the "4" in flight to ping with "20": ping makes 21, which
      * goes to done at once */
-    s_cairn(&r, "fork", "c@4", "--db", db, "--run-id", "s", "--drop-messages",
+    tc_cairn(&r, "fork", "c@4", "--db", db, "--run-id", "s", "--drop-messages",
             "--send", "ping=20", "--set-shared", "note=a=b.c", "--resume",
             NULL);
-    s_expect(&r, 0, "21\n", "run s");
+    tc_expect(&r, 0, "21\n", "run s");
     assert_string_equal(s_state_at(db, "s@6", NULL, "note"), "a=b.c");
     json_t *cp = s_checkpoint_entry(db, "s", "s@6");
     assert_string_equal(json_string_value(json_object_get(cp, "trigger")),
                         "end");
 
     /* --send without --drop-messages: both numbers go on, two outputs */
-    s_cairn(&r, "fork", "c@4", "--db", db, "--run-id", "two", "--send",
+    tc_cairn(&r, "fork", "c@4", "--db", db, "--run-id", "two", "--send",
             "ping=30", "--resume", "--json", NULL);
-    s_expect(&r, 0, NULL, NULL);
-    json_t *doc = s_json(r.out);
+    tc_expect(&r, 0, NULL, NULL);
+    json_t *doc = tc_json(r.out);
     assert_string_equal(json_string_value(json_object_get(doc, "run_id")),
                         "two");
     json_t *outputs = json_object_get(doc, "outputs");
@@ -133,70 +128,70 @@ test_cli_fork_set_shared_and_send(void **state)
 
     /* --drop-messages alone: nothing left to do, the fork is complete
      * with the outputs it had (none at superstep 4) */
-    s_cairn(&r, "fork", "c@4", "--db", db, "--run-id", "d", "--drop-messages",
+    tc_cairn(&r, "fork", "c@4", "--db", db, "--run-id", "d", "--drop-messages",
             "--json", NULL);
-    s_expect(&r, 0, NULL, NULL);
-    doc = s_json(r.out);
+    tc_expect(&r, 0, NULL, NULL);
+    doc = tc_json(r.out);
     assert_string_equal(json_string_value(json_object_get(doc, "checkpoint")),
                         "d@4");
     assert_string_equal(json_string_value(json_object_get(doc, "status")),
                         "completed");
-    s_cairn(&r, "resume", "d", "--db", db, NULL);
-    s_expect(&r, 0, "", "already completed");
+    tc_cairn(&r, "resume", "d", "--db", db, NULL);
+    tc_expect(&r, 0, "", "already completed");
 
     /* a fork of RUN forks its latest checkpoint; without --run-id the id
      * is generated */
-    s_cairn(&r, "fork", "c", "--db", db, "--send", "ping=40", "--resume", NULL);
-    s_expect(&r, 0, "11\n41\n", "forked c@12 as run ");
+    tc_cairn(&r, "fork", "c", "--db", db, "--send", "ping=40", "--resume", NULL);
+    tc_expect(&r, 0, "11\n41\n", "forked c@12 as run ");
 }
 
 static void
 test_cli_fork_of_fork(void **state)
 {
     (void)state;
-    const char *db = s_path("db");
-    s_run_cycle(db);
-    s_result_t r = {0};
-    s_cairn(&r, "fork", "c@4", "--db", db, "--run-id", "f1", "--set-state",
+    const char *db = tc_path("db");
+    tc_run_cycle(db);
+    tc_result_t r = {0};
+    tc_cairn(&r, "fork", "c@4", "--db", db, "--run-id", "f1", "--set-state",
             "ping.count=100", "--resume", NULL);
-    s_expect(&r, 0, "11\n", NULL);
+    tc_expect(&r, 0, "11\n", NULL);
     /* pong's count is 4 at f1@8; 50, then pong runs once more (10) */
-    s_cairn(&r, "fork", "f1@8", "--db", db, "--run-id", "f2", "--set-state",
+    tc_cairn(&r, "fork", "f1@8", "--db", db, "--run-id", "f2", "--set-state",
             "pong.count=50", "--resume", NULL);
-    s_expect(&r, 0, "11\n", NULL);
+    tc_expect(&r, 0, "11\n", NULL);
     assert_string_equal(s_state_at(db, "f2@12", "pong", "count"), "51");
     assert_string_equal(s_state_at(db, "f2@12", "ping", "count"), "104");
     assert_string_equal(s_state_at(db, "f1@12", "pong", "count"), "5");
     assert_string_equal(
-        json_string_value(json_object_get(s_run_entry(db, "f2"), "parent")),
+        json_string_value(json_object_get(tc_run_entry(db, "f2"), "parent")),
         "f1@8");
-    s_cairn(&r, "verify", "--db", db, NULL);
-    s_expect(&r, 0, "", "0 problem(s)");
+    tc_cairn(&r, "verify", "--db", db, NULL);
+    tc_expect(&r, 0, "", "0 problem(s)");
 }
 
 static void
 test_cli_fork_stores_only_changes(void **state)
 {
     (void)state;
-    const char *db = s_path("db");
-    s_run_cycle(db);
+    const char *db = tc_path("db");
+    tc_run_cycle(db);
     /* a 100 KiB shared value (an argument can hold at most 128 KiB) */
     size_t big_len = 100 * 1024;
-    char *big = s_keep(malloc(big_len + 16));
+    char *big = tc_keep(malloc(big_len + 16));
     memcpy(big, "big=", 4);
     memset(big + 4, 'x', big_len);
     big[4 + big_len] = '\0';
-    s_result_t r = {0};
-    s_cairn(&r, "fork", "c@4", "--db", db, "--run-id", "heavy", "--set-shared",
+    tc_result_t r = {0};
+    tc_cairn(&r, "fork", "c@4", "--db", db, "--run-id", "heavy", "--set-shared",
             big, NULL);
-    s_expect(&r, 0, "heavy\n", NULL);
+    tc_expect(&r, 0, "heavy\n", NULL);
     json_t *cp = s_checkpoint_entry(db, "heavy", "heavy@4");
     json_int_t heavy = json_integer_value(json_object_get(cp, "size_bytes"));
     assert_true(heavy > (json_int_t)big_len);
     /* a fork of it reads the value from it and stores only its own */
-    s_cairn(&r, "fork", "heavy@4", "--db", db, "--run-id", "light",
+    tc_cairn(&r, "fork", "heavy@4", "--db", db, "--run-id", "light",
             "--set-state", "pong.count=9", NULL);
-    s_expect(&r, 0, "light\n", NULL);
+    tc_expect(&r, 0, "light\n", NULL);
     cp = s_checkpoint_entry(db, "light", "light@4");
     json_int_t light = json_integer_value(json_object_get(cp, "size_bytes"));
     if (light <= 0 || light > 1024)
@@ -205,45 +200,22 @@ test_cli_fork_stores_only_changes(void **state)
     assert_int_equal(strlen(s_state_at(db, "light@4", NULL, "big")), big_len);
     assert_string_equal(s_state_at(db, "light@4", "pong", "count"), "9");
     /* an unmodified fork stores no state at all: its in-flight record */
-    s_cairn(&r, "fork", "heavy@4", "--db", db, "--run-id", "same", NULL);
-    s_expect(&r, 0, "same\n", NULL);
+    tc_cairn(&r, "fork", "heavy@4", "--db", db, "--run-id", "same", NULL);
+    tc_expect(&r, 0, "same\n", NULL);
     cp = s_checkpoint_entry(db, "same", "same@4");
     assert_true(json_integer_value(json_object_get(cp, "size_bytes")) < 256);
-}
-
-/* Every listing the store offers, as text, to see that nothing changed. */
-static char *
-s_store_listing(const char *db)
-{
-    s_result_t r = {0};
-    s_cairn(&r, "runs", "--db", db, "--json", NULL);
-    s_expect(&r, 0, NULL, NULL);
-    char *all = s_keep(strdup(r.out));
-    json_t *runs = s_json(r.out);
-    size_t i;
-    json_t *run;
-    json_array_foreach(runs, i, run)
-    {
-        const char *id = json_string_value(json_object_get(run, "id"));
-        s_cairn(&r, "checkpoints", id, "--db", db, "--json", NULL);
-        s_expect(&r, 0, NULL, NULL);
-        char *grown = NULL;
-        assert_true(asprintf(&grown, "%s%s", all, r.out) > 0);
-        all = s_keep(grown);
-    }
-    return all;
 }
 
 static void
 test_cli_fork_bad_input(void **state)
 {
     (void)state;
-    const char *db = s_path("db");
-    s_run_cycle(db);
-    s_result_t r = {0};
-    s_cairn(&r, "fork", "c@4", "--db", db, "--run-id", "taken", NULL);
-    s_expect(&r, 0, "taken\n", NULL);
-    const char *before = s_store_listing(db);
+    const char *db = tc_path("db");
+    tc_run_cycle(db);
+    tc_result_t r = {0};
+    tc_cairn(&r, "fork", "c@4", "--db", db, "--run-id", "taken", NULL);
+    tc_expect(&r, 0, "taken\n", NULL);
+    const char *before = tc_store_listing(db);
     static const struct {
         const char *args[6];
         const char *says;
@@ -271,14 +243,14 @@ test_cli_fork_bad_input(void **state)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const char *const *a = cases[i].args;
-        s_cairn(&r, "fork", "--db", db, a[0], a[1], a[2], a[3], a[4], a[5],
+        tc_cairn(&r, "fork", "--db", db, a[0], a[1], a[2], a[3], a[4], a[5],
                 NULL);
-        s_expect(&r, 2, "", cases[i].says);
-        assert_string_equal(s_store_listing(db), before);
+        tc_expect(&r, 2, "", cases[i].says);
+        assert_string_equal(tc_store_listing(db), before);
     }
-    s_cairn(&r, "fork", "--db", db, NULL);
-    s_expect(&r, 2, "", "expected 1 argument");
-    assert_string_equal(s_store_listing(db), before);
+    tc_cairn(&r, "fork", "--db", db, NULL);
+    tc_expect(&r, 2, "", "expected 1 argument");
+    assert_string_equal(tc_store_listing(db), before);
 }
 
 /* ---- diff ---- */
@@ -287,22 +259,22 @@ test_cli_fork_bad_input(void **state)
 static json_t *
 s_diff(const char *db, const char *a, const char *b, int code)
 {
-    s_result_t r = {0};
-    s_cairn(&r, "diff", a, b, "--db", db, "--json", NULL);
-    s_expect(&r, code, NULL, NULL);
-    return s_json(r.out);
+    tc_result_t r = {0};
+    tc_cairn(&r, "diff", a, b, "--db", db, "--json", NULL);
+    tc_expect(&r, code, NULL, NULL);
+    return tc_json(r.out);
 }
 
 static void
 test_cli_diff_unmodified_fork(void **state)
 {
     (void)state;
-    const char *db = s_path("db");
-    s_run_cycle(db);
-    s_result_t r = {0};
-    s_cairn(&r, "fork", "c@4", "--db", db, "--run-id", "same", "--resume",
+    const char *db = tc_path("db");
+    tc_run_cycle(db);
+    tc_result_t r = {0};
+    tc_cairn(&r, "fork", "c@4", "--db", db, "--run-id", "same", "--resume",
             NULL);
-    s_expect(&r, 0, "11\n", NULL);
+    tc_expect(&r, 0, "11\n", NULL);
     json_t *doc = s_diff(db, "c", "same", 0);
     assert_true(json_is_true(json_object_get(doc, "identical")));
     assert_true(json_is_null(json_object_get(doc, "divergence")));
@@ -313,30 +285,30 @@ test_cli_diff_unmodified_fork(void **state)
     assert_int_equal(json_integer_value(json_object_get(steps, "b")), 12);
     assert_true(json_is_true(
         json_object_get(json_object_get(doc, "outputs"), "equal")));
-    s_cairn(&r, "diff", "same", "c", "--db", db, NULL);
-    s_expect(&r, 0, NULL, NULL);
+    tc_cairn(&r, "diff", "same", "c", "--db", db, NULL);
+    tc_expect(&r, 0, NULL, NULL);
     if (!strstr(r.out, "no divergence"))
         fail_msg("diff output lacks \"no divergence\":\n%s", r.out);
     /* unknown runs */
-    s_cairn(&r, "diff", "c", "nope", "--db", db, NULL);
-    s_expect(&r, 2, "", "unknown run 'nope'");
-    s_cairn(&r, "diff", "nope", "c", "--db", db, "--json", NULL);
-    s_expect(&r, 2, "", "unknown run 'nope'");
-    s_cairn(&r, "diff", "c", "--db", db, NULL);
-    s_expect(&r, 2, "", "expected 2 argument");
+    tc_cairn(&r, "diff", "c", "nope", "--db", db, NULL);
+    tc_expect(&r, 2, "", "unknown run 'nope'");
+    tc_cairn(&r, "diff", "nope", "c", "--db", db, "--json", NULL);
+    tc_expect(&r, 2, "", "unknown run 'nope'");
+    tc_cairn(&r, "diff", "c", "--db", db, NULL);
+    tc_expect(&r, 2, "", "expected 2 argument");
 }
 
 static void
 test_cli_diff_modified_fork(void **state)
 {
     (void)state;
-    const char *db = s_path("db");
-    s_run_cycle(db);
-    s_result_t r = {0};
+    const char *db = tc_path("db");
+    tc_run_cycle(db);
+    tc_result_t r = {0};
     /* changed at superstep 6: ping's count and a new shared key */
-    s_cairn(&r, "fork", "c@6", "--db", db, "--run-id", "mod", "--set-state",
+    tc_cairn(&r, "fork", "c@6", "--db", db, "--run-id", "mod", "--set-state",
             "ping.count=100", "--set-shared", "note=hi", "--resume", NULL);
-    s_expect(&r, 0, "11\n", NULL);
+    tc_expect(&r, 0, "11\n", NULL);
     json_t *doc = s_diff(db, "c", "mod", 1);
     assert_true(json_is_false(json_object_get(doc, "identical")));
     json_t *st = json_object_get(doc, "state");
@@ -359,16 +331,16 @@ test_cli_diff_modified_fork(void **state)
     assert_true(json_is_true(json_object_get(d, "exact")));
     assert_string_equal(json_string_value(json_object_get(d, "what")),
                         "executor state");
-    s_cairn(&r, "diff", "c", "mod", "--db", db, NULL);
-    s_expect(&r, 1, NULL, NULL);
+    tc_cairn(&r, "diff", "c", "mod", "--db", db, NULL);
+    tc_expect(&r, 1, NULL, NULL);
     if (!strstr(r.out, "ping.count") || !strstr(r.out, "103")
         || !strstr(r.out, "diverged at superstep 6"))
         fail_msg("diff output lacks the key or the divergence:\n%s", r.out);
 
     /* a different message: fewer supersteps, other outputs */
-    s_cairn(&r, "fork", "c@4", "--db", db, "--run-id", "snd", "--drop-messages",
+    tc_cairn(&r, "fork", "c@4", "--db", db, "--run-id", "snd", "--drop-messages",
             "--send", "ping=20", "--resume", NULL);
-    s_expect(&r, 0, "21\n", NULL);
+    tc_expect(&r, 0, "21\n", NULL);
     doc = s_diff(db, "c", "snd", 1);
     json_t *steps = json_object_get(doc, "supersteps");
     assert_int_equal(json_integer_value(json_object_get(steps, "b")), 6);
@@ -382,13 +354,13 @@ test_cli_diff_modified_fork(void **state)
                         "messages in flight");
 
     /* sparse checkpoints: the divergence is bounded, not exact */
-    const char *spec = s_spec("cycle.json", CYCLE_SPEC);
-    s_cairn(&r, "run", spec, "--input", "0", "--db", db, "--run-id", "sp",
+    const char *spec = tc_spec("cycle.json", CYCLE_SPEC);
+    tc_cairn(&r, "run", spec, "--input", "0", "--db", db, "--run-id", "sp",
             "--checkpoint", "every:4", NULL);
-    s_expect(&r, 0, "11\n", NULL);
-    s_cairn(&r, "fork", "sp@8", "--db", db, "--run-id", "sp2", "--set-shared",
+    tc_expect(&r, 0, "11\n", NULL);
+    tc_cairn(&r, "fork", "sp@8", "--db", db, "--run-id", "sp2", "--set-shared",
             "x=1", "--resume", NULL);
-    s_expect(&r, 0, "11\n", NULL);
+    tc_expect(&r, 0, "11\n", NULL);
     doc = s_diff(db, "sp", "sp2", 1);
     d = json_object_get(doc, "divergence");
     assert_int_equal(json_integer_value(json_object_get(d, "superstep")), 8);
@@ -402,7 +374,7 @@ test_cli_diff_modified_fork(void **state)
 static json_t *
 s_tree_checkpoint(json_t *node, const char *id)
 {
-    json_t *cp = s_find_id(json_object_get(node, "checkpoints"), id);
+    json_t *cp = th_json_find_id(json_object_get(node, "checkpoints"), id);
     if (!cp)
         fail_msg("tree node of run %s has no checkpoint %s",
                  json_string_value(json_object_get(node, "run")), id);
@@ -413,7 +385,7 @@ s_tree_checkpoint(json_t *node, const char *id)
 static const char *
 s_fork_ids(json_t *cp)
 {
-    char *ids = s_keep(calloc(1, 1));
+    char *ids = tc_keep(calloc(1, 1));
     size_t i;
     json_t *sub;
     json_array_foreach(json_object_get(cp, "forks"), i, sub)
@@ -422,7 +394,7 @@ s_fork_ids(json_t *cp)
         assert_true(asprintf(&grown, "%s%s%s", ids, i ? "," : "",
                              json_string_value(json_object_get(sub, "run")))
                     > 0);
-        ids = s_keep(grown);
+        ids = tc_keep(grown);
     }
     return ids;
 }
@@ -430,29 +402,29 @@ s_fork_ids(json_t *cp)
 static json_t *
 s_tree_json(const char *db, const char *run)
 {
-    s_result_t r = {0};
-    s_cairn(&r, "checkpoints", run, "--tree", "--json", "--db", db, NULL);
-    s_expect(&r, 0, NULL, NULL);
-    return s_json(r.out);
+    tc_result_t r = {0};
+    tc_cairn(&r, "checkpoints", run, "--tree", "--json", "--db", db, NULL);
+    tc_expect(&r, 0, NULL, NULL);
+    return tc_json(r.out);
 }
 
 static void
 test_cli_checkpoints_tree(void **state)
 {
     (void)state;
-    const char *db = s_path("db");
-    s_run_cycle(db);
-    s_result_t r = {0};
+    const char *db = tc_path("db");
+    tc_run_cycle(db);
+    tc_result_t r = {0};
     /* two forks of c (one by cairn fork, one by resuming an older
      * checkpoint) and a fork of the first */
-    s_cairn(&r, "fork", "c@3", "--db", db, "--run-id", "f1", "--resume", NULL);
-    s_expect(&r, 0, "11\n", NULL);
-    s_cairn(&r, "resume", "c@8", "--db", db, NULL);
-    s_expect(&r, 0, "11\n", "forked from it");
+    tc_cairn(&r, "fork", "c@3", "--db", db, "--run-id", "f1", "--resume", NULL);
+    tc_expect(&r, 0, "11\n", NULL);
+    tc_cairn(&r, "resume", "c@8", "--db", db, NULL);
+    tc_expect(&r, 0, "11\n", "forked from it");
     char f2[80];
-    s_run_id(&r, f2, sizeof f2);
-    s_cairn(&r, "fork", "f1@5", "--db", db, "--run-id", "f11", NULL);
-    s_expect(&r, 0, "f11\n", NULL);
+    tc_run_id(&r, f2, sizeof f2);
+    tc_cairn(&r, "fork", "f1@5", "--db", db, "--run-id", "f11", NULL);
+    tc_expect(&r, 0, "f11\n", NULL);
 
     json_t *tree = s_tree_json(db, "c");
     assert_string_equal(json_string_value(json_object_get(tree, "run")), "c");
@@ -488,8 +460,8 @@ test_cli_checkpoints_tree(void **state)
     assert_true(json_is_true(json_object_get(f11, "this")));
 
     /* the table nests each fork under its checkpoint */
-    s_cairn(&r, "checkpoints", "c", "--tree", "--db", db, NULL);
-    s_expect(&r, 0, NULL, NULL);
+    tc_cairn(&r, "checkpoints", "c", "--tree", "--db", db, NULL);
+    tc_expect(&r, 0, NULL, NULL);
     const char *c3 = strstr(r.out, "  c@3 ");
     const char *run_f1 = strstr(r.out, "\n    run f1  completed  forked from "
                                        "c@3");
@@ -500,14 +472,24 @@ test_cli_checkpoints_tree(void **state)
         || !(run_f1 < run_f11) || !(run_f11 < c4))
         fail_msg("tree is not nested as expected:\n%s", r.out);
 
-    s_cairn(&r, "checkpoints", "nope", "--tree", "--db", db, NULL);
-    s_expect(&r, 2, "", "unknown run 'nope'");
-    s_cairn(&r, "checkpoints", "c", "--tree", "--limit", "2", "--db", db, NULL);
-    s_expect(&r, 2, "", "--tree");
+    tc_cairn(&r, "checkpoints", "nope", "--tree", "--db", db, NULL);
+    tc_expect(&r, 2, "", "unknown run 'nope'");
+    tc_cairn(&r, "checkpoints", "c", "--tree", "--limit", "2", "--db", db, NULL);
+    tc_expect(&r, 2, "", "--tree");
 }
 
-#define TIMETRAVEL_TESTS                                                       \
-    T(test_cli_fork_set_state), T(test_cli_fork_set_shared_and_send),          \
-        T(test_cli_fork_of_fork), T(test_cli_fork_stores_only_changes),        \
-        T(test_cli_fork_bad_input), T(test_cli_diff_unmodified_fork),          \
-        T(test_cli_diff_modified_fork), T(test_cli_checkpoints_tree)
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        TC_TEST(test_cli_fork_set_state),
+        TC_TEST(test_cli_fork_set_shared_and_send),
+        TC_TEST(test_cli_fork_of_fork),
+        TC_TEST(test_cli_fork_stores_only_changes),
+        TC_TEST(test_cli_fork_bad_input),
+        TC_TEST(test_cli_diff_unmodified_fork),
+        TC_TEST(test_cli_diff_modified_fork),
+        TC_TEST(test_cli_checkpoints_tree),
+    };
+    return tc_run_tests(tests, sizeof tests / sizeof tests[0]);
+}

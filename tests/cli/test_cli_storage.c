@@ -1,14 +1,33 @@
-/* storage_cases.h - test_cli cases for what the store on disk does when
+/* test_cli_storage - the real `cairn` command: what the store on disk does when
  * it is damaged, killed while it is being created, or written by many
- * short processes; included by test_cli.c (they use its helpers:
- * s_cairn, s_expect, s_spec, s_json, ...).
+ * short processes.
  *
  * The workflow is STORE_SPEC: ping (count.inc, so it has state) counts
  * up, done prints the count once it reaches 5: 11 supersteps, output
  * "5".
  */
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "tests/cli/cli_harness.h"
+#include "tests/test_util.h"
 
 #include <dirent.h>
+
 #include <sys/resource.h>
 
 #define STORE_SPEC                                                             \
@@ -39,9 +58,9 @@ s_state_sst(const char *db)
             continue;
         char *path = NULL;
         assert_true(asprintf(&path, "%s/%s", db, e->d_name) > 0);
-        s_keep(path);
+        tc_keep(path);
         size_t size = 0;
-        char *data = s_slurp(path, &size);
+        char *data = tc_slurp(path, &size);
         if (memmem(data, size, "namestate", 9))
             found = path;
     }
@@ -57,11 +76,11 @@ static void
 s_flip_byte(const char *path, long offset)
 {
     size_t size = 0;
-    char *data = s_slurp(path, &size);
+    char *data = tc_slurp(path, &size);
     size_t at = offset < 0 ? size - (size_t)-offset : (size_t)offset;
     assert_true(at < size);
     data[at] ^= (char)0xff;
-    s_write(path, data, size);
+    th_write(path, data, size);
 }
 
 /* Runs STORE_SPEC into db as run id, then flushes everything to table
@@ -69,12 +88,12 @@ s_flip_byte(const char *path, long offset)
 static void
 s_store_on_disk(const char *db, const char *id)
 {
-    s_result_t r = {0};
-    const char *spec = s_spec("store.json", STORE_SPEC);
-    s_cairn(&r, "run", spec, "--input", "0", "--db", db, "--run-id", id, NULL);
-    s_expect(&r, 0, "5\n", NULL);
-    s_cairn(&r, "gc", "--db", db, NULL);
-    s_expect(&r, 0, NULL, NULL);
+    tc_result_t r = {0};
+    const char *spec = tc_spec("store.json", STORE_SPEC);
+    tc_cairn(&r, "run", spec, "--input", "0", "--db", db, "--run-id", id, NULL);
+    tc_expect(&r, 0, "5\n", NULL);
+    tc_cairn(&r, "gc", "--db", db, NULL);
+    tc_expect(&r, 0, NULL, NULL);
 }
 
 /* A damaged data block of the state family: every reader says so,
@@ -85,32 +104,32 @@ static void
 test_cli_storage_corrupt_data_block(void **state)
 {
     (void)state;
-    const char *db = s_path("db");
+    const char *db = tc_path("db");
     s_store_on_disk(db, "c");
     /* the first data block starts the file */
     const char *sst = s_state_sst(db);
     s_flip_byte(sst, 10);
     const char *file = strrchr(sst, '/') + 1;
-    s_result_t r = {0};
-    s_cairn(&r, "verify", "--db", db, NULL);
-    s_expect(&r, 1, NULL, "problem(s)");
+    tc_result_t r = {0};
+    tc_cairn(&r, "verify", "--db", db, NULL);
+    tc_expect(&r, 1, NULL, "problem(s)");
     if (!strstr(r.out, "Corruption") || !strstr(r.out, file)
         || !strstr(r.out, "family 'state'"))
         fail_msg("verify does not name the corruption and %s:\n%s", file,
                  r.out);
-    s_cairn(&r, "show", "c@3", "--db", db, "--json", NULL);
-    s_expect(&r, 1, "", "Corruption");
-    s_expect(&r, 1, "", file);
-    s_cairn(&r, "export", "c", "--db", db, NULL);
-    s_expect(&r, 1, NULL, "Corruption");
+    tc_cairn(&r, "show", "c@3", "--db", db, "--json", NULL);
+    tc_expect(&r, 1, "", "Corruption");
+    tc_expect(&r, 1, "", file);
+    tc_cairn(&r, "export", "c", "--db", db, NULL);
+    tc_expect(&r, 1, NULL, "Corruption");
     /* what it wrote before it stopped is no export: import refuses it */
-    const char *partial = s_path("c.export");
-    s_write(partial, r.out, r.out_len);
-    const char *other = s_path("other");
-    s_cairn(&r, "import", partial, "--db", other, NULL);
+    const char *partial = tc_path("c.export");
+    th_write(partial, r.out, r.out_len);
+    const char *other = tc_path("other");
+    tc_cairn(&r, "import", partial, "--db", other, NULL);
     assert_int_not_equal(r.code, 0);
-    s_cairn(&r, "resume", "c", "--db", db, NULL);
-    s_expect(&r, 1, "", "Corruption");
+    tc_cairn(&r, "resume", "c", "--db", db, NULL);
+    tc_expect(&r, 1, "", "Corruption");
 }
 
 /* A damaged block a writer reads when it opens the store: "corrupt",
@@ -121,20 +140,20 @@ static void
 test_cli_storage_corrupt_at_open(void **state)
 {
     (void)state;
-    const char *db = s_path("db");
+    const char *db = tc_path("db");
     s_store_on_disk(db, "c");
     const char *sst = s_state_sst(db);
     /* just before the 53-byte footer: the meta-index block */
     s_flip_byte(sst, -60);
     const char *file = strrchr(sst, '/') + 1;
-    s_result_t r = {0};
-    s_cairn(&r, "resume", "c", "--db", db, NULL);
-    s_expect(&r, 1, "", "is corrupt");
-    s_expect(&r, 1, "", file);
+    tc_result_t r = {0};
+    tc_cairn(&r, "resume", "c", "--db", db, NULL);
+    tc_expect(&r, 1, "", "is corrupt");
+    tc_expect(&r, 1, "", file);
     if (strstr(r.err, "in use"))
         fail_msg("a corrupt store reported as locked:\n%s", r.err);
-    s_cairn(&r, "gc", "--db", db, NULL);
-    s_expect(&r, 1, "", "is corrupt");
+    tc_cairn(&r, "gc", "--db", db, NULL);
+    tc_expect(&r, 1, "", "is corrupt");
 }
 
 /* --db naming a file: RocksDB's own reason, not a permission problem
@@ -143,11 +162,11 @@ static void
 test_cli_storage_db_is_a_file(void **state)
 {
     (void)state;
-    const char *file = s_spec("plain", "not a store\n");
-    const char *spec = s_spec("store.json", STORE_SPEC);
-    s_result_t r = {0};
-    s_cairn(&r, "run", spec, "--input", "0", "--db", file, NULL);
-    s_expect(&r, 1, "", "is not a directory");
+    const char *file = tc_spec("plain", "not a store\n");
+    const char *spec = tc_spec("store.json", STORE_SPEC);
+    tc_result_t r = {0};
+    tc_cairn(&r, "run", spec, "--input", "0", "--db", file, NULL);
+    tc_expect(&r, 1, "", "is not a directory");
     if (strstr(r.err, "Permission denied"))
         fail_msg("a file as --db reported as a permission problem:\n%s",
                  r.err);
@@ -158,8 +177,8 @@ test_cli_storage_db_is_a_file(void **state)
 static bool
 s_store_answers(const char *db, const char *command)
 {
-    s_result_t r = {0};
-    s_cairn(&r, command, "--db", db, NULL);
+    tc_result_t r = {0};
+    tc_cairn(&r, command, "--db", db, NULL);
     if (r.code == 2 && strstr(r.err, "no store at"))
         return false;
     if (r.code != 0)
@@ -176,36 +195,36 @@ static void
 test_cli_storage_killed_while_created(void **state)
 {
     (void)state;
-    const char *spec = s_spec("store.json", STORE_SPEC);
+    const char *spec = tc_spec("store.json", STORE_SPEC);
     unsigned seed = (unsigned)getpid();
     size_t listed = 0;
     for (int i = 0; i < 30; i++) {
         char name[32];
         snprintf(name, sizeof name, "db%d", i);
-        const char *db = s_path(name);
-        s_proc_t p;
-        s_start(&p, "run", spec, "--input", "0", "--db", db, "--run-id", "k",
+        const char *db = tc_path(name);
+        tc_proc_t p;
+        tc_start(&p, "run", spec, "--input", "0", "--db", db, "--run-id", "k",
                 NULL);
         /* 0-20 ms, plus a step of 30 ms per case, from when the store
          * directory appears: RocksDB creating it (~100 ms on a loaded
          * machine), the run record, the first checkpoints. Counted from
          * the start, the machine's load would decide what the kill hits. */
-        uint64_t deadline = s_now_ms() + S_TIMEOUT_S * 1000;
-        while (!s_exists(db) && s_alive(&p) && s_now_ms() < deadline)
+        uint64_t deadline = th_now_ms() + TC_TIMEOUT_S * 1000;
+        while (!tc_exists(db) && tc_alive(&p) && th_now_ms() < deadline)
             test_sleep_ms(1);
         test_sleep_ms(rand_r(&seed) % 21 + (i % 10) * 30);
         kill(p.pid, SIGKILL);
-        s_result_t r = {0};
-        s_wait(&p, &r);
+        tc_result_t r = {0};
+        tc_wait(&p, &r);
         if (!s_store_answers(db, "runs"))
             continue;
         assert_true(s_store_answers(db, "verify"));
-        s_cairn(&r, "runs", "--db", db, "--json", NULL);
-        s_expect(&r, 0, NULL, NULL);
-        if (!s_find_id(s_json(r.out), "k"))
+        tc_cairn(&r, "runs", "--db", db, "--json", NULL);
+        tc_expect(&r, 0, NULL, NULL);
+        if (!th_json_find_id(tc_json(r.out), "k"))
             continue;
         listed++;
-        s_cairn(&r, "resume", "k", "--db", db, NULL);
+        tc_cairn(&r, "resume", "k", "--db", db, NULL);
         if (r.code != 0 || strcmp(r.out, "5\n") != 0)
             fail_msg("run k killed after start cannot be resumed: exit %d\n"
                      "stdout: %s\nstderr: %s",
@@ -226,10 +245,10 @@ static void
 test_cli_storage_many_short_writers(void **state)
 {
     (void)state;
-    const char *spec = s_spec(
+    const char *spec = tc_spec(
         "one.json", "{\"name\": \"one\", \"start\": \"out\", \"executors\": "
                     "[{\"id\": \"out\", \"type\": \"text.output\"}]}");
-    const char *db = s_path("db");
+    const char *db = tc_path("db");
     /* the soft limit only, inherited by the children: the hard one could
      * not be raised back */
     struct rlimit saved;
@@ -238,24 +257,24 @@ test_cli_storage_many_short_writers(void **state)
     if (saved.rlim_max < small.rlim_cur)
         small.rlim_cur = saved.rlim_max;
     assert_int_equal(setrlimit(RLIMIT_NOFILE, &small), 0);
-    s_result_t r = {0};
+    tc_result_t r = {0};
     const char *count = getenv("CAIRN_SHORT_WRITERS");
     const int runs = count && atoi(count) > 0 ? atoi(count) : 100;
     for (int i = 0; i < runs; i++) {
         char id[16], out[20];
         snprintf(id, sizeof id, "r%d", i);
         snprintf(out, sizeof out, "%s\n", id);
-        s_cairn(&r, "run", spec, "--input", id, "--db", db, "--run-id", id,
+        tc_cairn(&r, "run", spec, "--input", id, "--db", db, "--run-id", id,
                 NULL);
         if (r.code != 0 || strcmp(r.out, out) != 0)
             fail_msg("run %d of %d: exit %d\nstdout: %s\nstderr: %s", i + 1,
                      runs, r.code, r.out, r.err);
     }
-    s_cairn(&r, "runs", "--db", db, "--json", NULL);
-    s_expect(&r, 0, NULL, NULL);
-    assert_int_equal(json_array_size(s_json(r.out)), (size_t)runs);
-    s_cairn(&r, "verify", "--db", db, NULL);
-    s_expect(&r, 0, NULL, "0 problem(s)");
+    tc_cairn(&r, "runs", "--db", db, "--json", NULL);
+    tc_expect(&r, 0, NULL, NULL);
+    assert_int_equal(json_array_size(tc_json(r.out)), (size_t)runs);
+    tc_cairn(&r, "verify", "--db", db, NULL);
+    tc_expect(&r, 0, NULL, "0 problem(s)");
     assert_int_equal(setrlimit(RLIMIT_NOFILE, &saved), 0);
     size_t tables = 0;
     DIR *dir = opendir(db);
@@ -270,9 +289,15 @@ test_cli_storage_many_short_writers(void **state)
     print_message("%zu table files after %d runs\n", tables, runs);
 }
 
-#define STORAGE_TESTS                                                          \
-    T(test_cli_storage_corrupt_data_block),                                    \
-        T(test_cli_storage_corrupt_at_open),                                   \
-        T(test_cli_storage_db_is_a_file),                                      \
-        T(test_cli_storage_killed_while_created),                              \
-        T(test_cli_storage_many_short_writers)
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        TC_TEST(test_cli_storage_corrupt_data_block),
+        TC_TEST(test_cli_storage_corrupt_at_open),
+        TC_TEST(test_cli_storage_db_is_a_file),
+        TC_TEST(test_cli_storage_killed_while_created),
+        TC_TEST(test_cli_storage_many_short_writers),
+    };
+    return tc_run_tests(tests, sizeof tests / sizeof tests[0]);
+}

@@ -1,0 +1,137 @@
+/* blame_cases.h - which executor a lost worker is blamed on; included by
+ * test_workers.c after its helpers (s_build_timed, s_spawn_worker, ...).
+ *
+ * A worker's loss costs an attempt only of the executor it was running,
+ * and only when the worker is known dead (docs/workers.md). Work that
+ * never reached a worker is not running there: a send the ROUTER
+ * refused, because the worker had died before the coordinator noticed,
+ * blames nobody. A worker lost only for its silence may be alive (a
+ * loaded machine, a stopped process, a cut network): it blames nobody
+ * either. */
+
+typedef struct {
+    const char *endpoint; /* when set: start worker "late" ... */
+    pid_t late;         /* ... in superstep 2, killed on joining */
+    bool late_killed;   /* ... before any attempt timed out */
+    pid_t stop;         /* when set: SIGSTOPped as superstep 2 starts */
+    int lost;           /* worker_lost events */
+    int timed_out;      /* executor_retry events after a timeout */
+    int lost_blamed;    /* executor_retry events blaming a lost worker */
+} s_blame_watch_t;
+
+static void
+s_on_blame_event(const cairn_event_t *event, void *userdata)
+{
+    s_blame_watch_t *watch = userdata;
+    bool second = event->kind == CAIRN_EVENT_SUPERSTEP_STARTED
+                  && event->superstep == 2;
+    if (second && watch->endpoint && !watch->late)
+        watch->late = s_spawn_worker(watch->endpoint, "late");
+    if (second && watch->stop)
+        kill(watch->stop, SIGSTOP);
+    watch->lost += event->kind == CAIRN_EVENT_WORKER_LOST;
+    if (event->kind == CAIRN_EVENT_WORKER_JOINED
+        && strcmp(event->detail, "late") == 0) {
+        /* Dead at once, but the coordinator sends no heartbeat for 10 s,
+         * so it still counts "late" as alive and may move work there. */
+        kill(watch->late, SIGKILL);
+        watch->late_killed = watch->timed_out == 0;
+    }
+    if (event->kind == CAIRN_EVENT_EXECUTOR_RETRY) {
+        watch->timed_out += strstr(event->detail, "timed out") != NULL;
+        watch->lost_blamed += strstr(event->detail, "was lost") != NULL;
+    }
+}
+
+/* Runs the fan-out wf on engine, watched by watch, and checks that it
+ * gave the uninterrupted result and that no lost worker cost an attempt.
+ * A stopped worker is woken (to be reaped). */
+static void
+s_run_blameless(cairn_engine_t *engine, const cairn_workflow_t *wf,
+                s_blame_watch_t *watch)
+{
+    char *expected = s_reference();
+    cairn_run_options_t opts = {.on_event = s_on_blame_event,
+                                .event_userdata = watch};
+    cairn_result_t *result = NULL;
+    cairn_error_t err;
+    int rc = cairn_engine_run(engine, wf, "go", 2, &opts, &result, &err);
+    if (watch->stop)
+        kill(watch->stop, SIGCONT);
+    if (rc != 0)
+        fail_msg("the run failed: %s", err.message);
+    assert_int_equal(watch->lost_blamed, 0);
+    char *actual = s_summary(result);
+    assert_string_equal(actual, expected);
+    free(actual);
+    free(expected);
+    cairn_result_destroy(&result);
+}
+
+/* Worker "stuck" holds every branch and stalls on the first (b1) past
+ * its 3 s timeout; meanwhile worker "late" joined (no executors: a late
+ * worker gets only moved ones) and was SIGKILLed. The timeout gives
+ * "stuck" up without blame, and its unstarted b2 and b3 move to "late",
+ * which the ROUTER refuses (the connection is gone): "late" is lost, and
+ * b2 had never reached it. Before, b2 was blamed for that loss (its
+ * in-flight mark from "stuck" was kept), so it lost an attempt and was
+ * held off in-process, waited for a worker, and the run failed with
+ * "worker late was lost while it ran executor 'b2'". Now b2 and b3 run
+ * in-process and the run gives the uninterrupted result. */
+static void
+test_workers_refused_send_blames_no_executor(void **state)
+{
+    (void)state;
+    char endpoint[64];
+    s_endpoint(endpoint, sizeof endpoint, 31);
+    cairn_registry_t *registry = th_registry_new(&s_branch, 1);
+    cairn_workflow_t *wf = s_build_timed(registry, 3000);
+    cairn_engine_options_t engine_opts = {.host_threads = 2,
+                                          .listen = endpoint,
+                                          .heartbeat_ms = 10000,
+                                          .min_workers = 1,
+                                          .worker_wait_ms = 1000};
+    cairn_engine_t *engine = NULL;
+    cairn_error_t err;
+    assert_int_equal(cairn_engine_open(&engine, registry, &engine_opts, &err),
+                     0);
+    pid_t pids[2] = {s_spawn_worker_stalling(endpoint, "stuck", 20000), 0};
+    s_blame_watch_t watch = {.endpoint = endpoint};
+    s_run_blameless(engine, wf, &watch);
+    pids[1] = watch.late;
+    /* The case needs "late" dead before the timeout moved work there. */
+    assert_true(watch.late_killed);
+    assert_int_equal(watch.timed_out, 1);
+    cairn_engine_destroy(&engine);
+    s_reap(pids, 2);
+    cairn_workflow_destroy(&wf);
+    cairn_registry_destroy(&registry);
+}
+
+/* Worker w1 (minute-long handlers) is SIGSTOPped as superstep 2 starts,
+ * its connection up: it is lost for its silence after three heartbeats
+ * (300 ms), and its branches run elsewhere without losing an attempt (no
+ * executor_retry). Before, the silence blamed the branch w1 had been
+ * sent first, as if the handler had killed it: under TSan on a loaded
+ * machine live workers went silent that way, and three such losses in
+ * one superstep would fail a run no handler had harmed. */
+static void
+test_workers_silent_worker_blames_no_executor(void **state)
+{
+    (void)state;
+    char endpoint[64];
+    s_endpoint(endpoint, sizeof endpoint, 32);
+    cairn_registry_t *registry = th_registry_new(&s_branch, 1);
+    cairn_workflow_t *wf = s_build(registry);
+    cairn_engine_t *engine = s_engine_with(registry, endpoint, 2, 10000,
+                                           CAIRN_WORKER_LOSS_WORKER);
+    pid_t pids[2] = {s_spawn_victim(endpoint, "w1"),
+                     s_spawn_worker(endpoint, "w2")};
+    s_blame_watch_t watch = {.stop = pids[0]};
+    s_run_blameless(engine, wf, &watch);
+    assert_true(watch.lost >= 1);
+    cairn_engine_destroy(&engine);
+    s_reap(pids, 2);
+    cairn_workflow_destroy(&wf);
+    cairn_registry_destroy(&registry);
+}
