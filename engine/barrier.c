@@ -166,8 +166,8 @@ s_apply_effects(cairn__run_t *run)
         if (!done)
             continue;
         const char *id = run->wf->executors[x].id;
-        if (run->ckpt.store)
-            rc = cairn__ckpt_note_done(run, x, done,
+        if (run->ckpt)
+            rc = cairn__ckpt_note_done(run->ckpt, x, done, run->superstep,
                                        cairn_result_output_count(run->result));
         if (rc == CAIRN_OK)
             rc = cairn__kv_apply_entries(run->states[x], done->state_writes,
@@ -344,7 +344,7 @@ cairn__barrier_commit(cairn__run_t *run, size_t ran, cairn_error_t *err)
                     ran);
     cairn__barrier_decide_end(run);
     cairn__policy_maybe_pause(run, ran);
-    if (run->ckpt.store)
+    if (run->ckpt)
         rc = cairn__policy_maybe_checkpoint(run, ran, err);
     s_release_dones(run);
     return rc;

@@ -11,16 +11,57 @@
  * state, mailboxes, fan-in buffers, outputs and the superstep counter,
  * plus the Dones already stored for the superstep that was interrupted,
  * so those executors are not run again.
+ *
+ * The split with the run. The checkpointer owns cairn__ckpt_t (below):
+ * the store, the last checkpoint, the run's lineage (parent, created,
+ * signature_since), the checkpoint policy as the run record keeps it and
+ * what changed since the last checkpoint. The run holds only the
+ * pointer, run->ckpt. What needs no more than that takes it and its
+ * inputs explicitly (note_done, save_pending, check_new_run). A
+ * checkpoint is a snapshot of the run, so writing one reads, and
+ * restoring fills, the run's identity (run_id, wf, opts, superstep,
+ * max_supersteps), its outcome (status, error, reason), its data
+ * (states, shared, result outputs) and what is in flight (inbox, pool,
+ * router, done, requests, answered, dead_letters), plus events and ctl
+ * for the endpoints the run record names; nothing else of the run.
+ * Storage is reached only through storage/checkpoint_io.h.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "base/ids.h"
+#include "base/util.h"
 #include "cairn/log.h"
 #include "engine/result_internal.h"
 #include "engine/run_internal.h"
-#include "base/util.h"
+#include "storage/checkpoint_io.h"
+
+#define S_NO_CHECKPOINT UINT64_MAX
+
+struct cairn__ckpt_t {
+    cairn_store_t *store;                 /* borrowed from the run options */
+    size_t executors;                     /* of the run's workflow */
+    char parent[CAIRN_CHECKPOINT_ID_MAX]; /* fork point of this run */
+    uint64_t created_ms;      /* RunRecord.created_ms (wall clock) */
+    uint64_t signature_since; /* RunRecord.signature_since: where the
+                                 checkpoints of wf's signature start */
+    uint64_t last_checkpoint; /* superstep, or S_NO_CHECKPOINT */
+    uint64_t pending_step;    /* the superstep that may have pending writes
+                                 in the store (stored early or found at
+                                 restore), else 0: no scan at its barrier */
+    char last_checkpoint_id[CAIRN_CHECKPOINT_ID_MAX]; /* "" before the
+                                                        first one */
+    char policy_text[32];        /* opts.checkpoint as the run record keeps
+                                    it ("every:5") */
+    cairn__kv_t **unsaved_state; /* per executor: keys changed since the
+                                    last checkpoint */
+    cairn__kv_t *unsaved_shared; /* shared keys changed since then */
+    uint64_t *unsaved_output_steps; /* supersteps with unsaved outputs */
+    size_t *unsaved_output_first;   /* their first output index */
+    size_t unsaved_output_count;
+};
 
 /* The policy as text, the way the CLI's --checkpoint takes it. */
 static void
@@ -39,38 +80,58 @@ s_policy_text(const cairn_checkpoint_policy_t *policy, char *out, size_t size)
 }
 
 int
-cairn__ckpt_init(cairn__ckpt_t *self, const cairn_run_options_t *opts,
-                 size_t executors)
+cairn__ckpt_new(cairn__ckpt_t **out, cairn_store_t *store,
+                const cairn_checkpoint_policy_t *policy, size_t executors)
 {
-    self->store = opts->store;
+    cairn__ckpt_t *self = calloc(1, sizeof *self);
+    *out = NULL;
+    if (!self)
+        return CAIRN_ENOMEM;
+    self->store = store;
+    self->executors = executors;
     self->created_ms = cairn__wall_ms();
-    self->last_checkpoint = CAIRN__NO_CHECKPOINT;
-    if (!self->store)
-        return CAIRN_OK;
-    s_policy_text(&opts->checkpoint, self->policy_text,
-                  sizeof self->policy_text);
+    self->last_checkpoint = S_NO_CHECKPOINT;
+    s_policy_text(policy, self->policy_text, sizeof self->policy_text);
     self->unsaved_state = calloc(executors, sizeof *self->unsaved_state);
     self->unsaved_shared = cairn__kv_new();
-    if (!self->unsaved_state || !self->unsaved_shared)
+    bool ok = self->unsaved_state && self->unsaved_shared;
+    for (size_t x = 0; ok && x < executors; x++)
+        ok = (self->unsaved_state[x] = cairn__kv_new()) != NULL;
+    if (!ok) {
+        cairn__ckpt_destroy(&self);
         return CAIRN_ENOMEM;
-    for (size_t x = 0; x < executors; x++)
-        if (!(self->unsaved_state[x] = cairn__kv_new()))
-            return CAIRN_ENOMEM;
+    }
+    *out = self;
     return CAIRN_OK;
 }
 
 void
-cairn__ckpt_fini(cairn__ckpt_t *self, size_t executors)
+cairn__ckpt_destroy(cairn__ckpt_t **self_p)
 {
-    for (size_t x = 0; self->unsaved_state && x < executors; x++)
+    if (!self_p || !*self_p)
+        return;
+    cairn__ckpt_t *self = *self_p;
+    for (size_t x = 0; self->unsaved_state && x < self->executors; x++)
         cairn__kv_destroy(&self->unsaved_state[x]);
     free(self->unsaved_state);
-    self->unsaved_state = NULL;
     cairn__kv_destroy(&self->unsaved_shared);
     free(self->unsaved_output_steps);
     free(self->unsaved_output_first);
-    self->unsaved_output_steps = NULL;
-    self->unsaved_output_first = NULL;
+    free(self);
+    *self_p = NULL;
+}
+
+const char *
+cairn__ckpt_last_id(const cairn__ckpt_t *self)
+{
+    return self->last_checkpoint_id;
+}
+
+int
+cairn__ckpt_check_new_run(cairn__ckpt_t *self, const char *run_id,
+                          cairn_error_t *err)
+{
+    return cairn__store_check_new_run(self->store, run_id, err);
 }
 
 static int
@@ -84,24 +145,25 @@ s_mark_keys(cairn__kv_t *unsaved, Cairn__StateEntry *const *entries,
 }
 
 int
-cairn__ckpt_note_done(cairn__run_t *run, size_t executor,
-                      const Cairn__Done *done, size_t first_output)
+cairn__ckpt_note_done(cairn__ckpt_t *self, size_t executor,
+                      const Cairn__Done *done, uint64_t superstep,
+                      size_t first_output)
 {
-    int rc = s_mark_keys(run->ckpt.unsaved_state[executor], done->state_writes,
+    int rc = s_mark_keys(self->unsaved_state[executor], done->state_writes,
                          done->n_state_writes);
     if (rc == CAIRN_OK)
-        rc = s_mark_keys(run->ckpt.unsaved_shared, done->shared_writes,
+        rc = s_mark_keys(self->unsaved_shared, done->shared_writes,
                          done->n_shared_writes);
-    size_t n = run->ckpt.unsaved_output_count;
+    size_t n = self->unsaved_output_count;
     if (rc != CAIRN_OK || done->n_outputs == 0
-        || (n > 0 && run->ckpt.unsaved_output_steps[n - 1] == run->superstep))
+        || (n > 0 && self->unsaved_output_steps[n - 1] == superstep))
         return rc;
-    if (!CAIRN__GROW(run->ckpt.unsaved_output_steps, n)
-        || !CAIRN__GROW(run->ckpt.unsaved_output_first, n))
+    if (!CAIRN__GROW(self->unsaved_output_steps, n)
+        || !CAIRN__GROW(self->unsaved_output_first, n))
         return CAIRN_ENOMEM;
-    run->ckpt.unsaved_output_steps[n] = run->superstep;
-    run->ckpt.unsaved_output_first[n] = first_output;
-    run->ckpt.unsaved_output_count++;
+    self->unsaved_output_steps[n] = superstep;
+    self->unsaved_output_first[n] = first_output;
+    self->unsaved_output_count++;
     return CAIRN_OK;
 }
 
@@ -121,6 +183,7 @@ static int
 s_run_record(const cairn__run_t *run, Cairn__RunRecord *record,
              char ***lines, size_t *line_count)
 {
+    const cairn__ckpt_t *ckpt = run->ckpt;
     cairn__run_record__init(record);
     if (cairn__workflow_describe(run->wf, lines, line_count) != CAIRN_OK)
         return CAIRN_ENOMEM;
@@ -130,10 +193,10 @@ s_run_record(const cairn__run_t *run, Cairn__RunRecord *record,
     record->signature.len = CAIRN_SIGNATURE_SIZE;
     record->status = (char *)cairn_status_name(run->status);
     record->superstep = run->superstep;
-    record->latest_checkpoint = (char *)run->ckpt.last_checkpoint_id;
-    record->parent = (char *)run->ckpt.parent;
-    record->created_ms = run->ckpt.created_ms;
-    record->signature_since = run->ckpt.signature_since;
+    record->latest_checkpoint = (char *)ckpt->last_checkpoint_id;
+    record->parent = (char *)ckpt->parent;
+    record->created_ms = ckpt->created_ms;
+    record->signature_since = ckpt->signature_since;
     record->updated_ms = cairn__wall_ms();
     record->pid = (int64_t)getpid();
     record->pid_start = cairn__process_start((int64_t)getpid());
@@ -147,10 +210,10 @@ s_run_record(const cairn__run_t *run, Cairn__RunRecord *record,
     record->plugin_sha256 = (char **)run->opts.plugin_sha256;
     record->n_plugin_sha256 =
         run->opts.plugin_sha256 ? run->opts.plugin_count : 0;
-    record->checkpoint_policy = (char *)run->ckpt.policy_text;
+    record->checkpoint_policy = (char *)ckpt->policy_text;
     record->keep_events = run->opts.keep_events;
     record->durability =
-        (char *)cairn_durability_name(cairn_store_durability(run->ckpt.store));
+        (char *)cairn_durability_name(cairn_store_durability(ckpt->store));
     record->graph = *lines;
     record->n_graph = *line_count;
     /* Only while the run is live is anyone there to subscribe to. */
@@ -182,25 +245,28 @@ s_put_unsaved_scope(cairn__ckpt_writer_t *w, cairn__kv_t *unsaved,
     free(keys);
 }
 
+/* Adds the outputs yielded since the last checkpoint (in result), one
+ * record per superstep. */
 static bool
-s_put_unsaved_outputs(cairn__run_t *run, cairn__ckpt_writer_t *w)
+s_put_unsaved_outputs(const cairn__ckpt_t *self, const cairn_result_t *result,
+                      cairn__ckpt_writer_t *w)
 {
-    size_t total = cairn_result_output_count(run->result);
-    for (size_t i = 0; i < run->ckpt.unsaved_output_count; i++) {
-        size_t first = run->ckpt.unsaved_output_first[i];
-        size_t end = i + 1 < run->ckpt.unsaved_output_count
-                         ? run->ckpt.unsaved_output_first[i + 1]
+    size_t total = cairn_result_output_count(result);
+    for (size_t i = 0; i < self->unsaved_output_count; i++) {
+        size_t first = self->unsaved_output_first[i];
+        size_t end = i + 1 < self->unsaved_output_count
+                         ? self->unsaved_output_first[i + 1]
                          : total;
         ProtobufCBinaryData *items = calloc(end - first, sizeof *items);
         if (!items)
             return false;
         for (size_t k = first; k < end; k++)
             items[k - first].data = (uint8_t *)cairn_result_output(
-                run->result, k, &items[k - first].len);
+                result, k, &items[k - first].len);
         Cairn__OutputRecord record = CAIRN__OUTPUT_RECORD__INIT;
         record.items = items;
         record.n_items = end - first;
-        cairn__ckpt_put_outputs(w, run->ckpt.unsaved_output_steps[i], &record);
+        cairn__ckpt_put_outputs(w, self->unsaved_output_steps[i], &record);
         free(items);
     }
     return true;
@@ -250,12 +316,12 @@ s_put_inflight(cairn__run_t *run, cairn__ckpt_writer_t *w, size_t *pending)
 }
 
 static void
-s_forget_unsaved(cairn__run_t *run)
+s_forget_unsaved(cairn__ckpt_t *self)
 {
-    for (size_t x = 0; x < run->wf->executor_count; x++)
-        cairn__kv_clear(run->ckpt.unsaved_state[x]);
-    cairn__kv_clear(run->ckpt.unsaved_shared);
-    run->ckpt.unsaved_output_count = 0;
+    for (size_t x = 0; x < self->executors; x++)
+        cairn__kv_clear(self->unsaved_state[x]);
+    cairn__kv_clear(self->unsaved_shared);
+    self->unsaved_output_count = 0;
 }
 
 /* Writes checkpoint RUN@run->superstep; with_record also rewrites the
@@ -264,28 +330,29 @@ static int
 s_write(cairn__run_t *run, const char *trigger, const char *const *tags,
         size_t tag_count, bool with_record, cairn_error_t *err)
 {
+    cairn__ckpt_t *ckpt = run->ckpt;
     cairn__ckpt_writer_t *w =
-        cairn__ckpt_begin(run->ckpt.store, run->run_id, run->superstep);
+        cairn__ckpt_begin(ckpt->store, run->run_id, run->superstep);
     if (!w)
         return cairn_error_set(err, CAIRN_ENOMEM, "out of memory");
-    if (!run->ckpt.last_checkpoint_id[0]) /* a new run (or fork): its id must
-                                        be free when the write lands */
+    /* A new run (or fork): its id must be free when the write lands. */
+    if (!ckpt->last_checkpoint_id[0])
         cairn__ckpt_set_new_run(w);
     bool ok = true;
     for (size_t x = 0; x < run->wf->executor_count; x++)
-        s_put_unsaved_scope(w, run->ckpt.unsaved_state[x], run->states[x],
+        s_put_unsaved_scope(w, ckpt->unsaved_state[x], run->states[x],
                             run->wf->executors[x].id, &ok);
-    s_put_unsaved_scope(w, run->ckpt.unsaved_shared, run->shared, NULL, &ok);
+    s_put_unsaved_scope(w, ckpt->unsaved_shared, run->shared, NULL, &ok);
     size_t pending = 0;
-    ok = ok && s_put_unsaved_outputs(run, w) && s_put_inflight(run, w,
-                                                               &pending);
-    if (run->ckpt.pending_step == run->superstep)
+    ok = ok && s_put_unsaved_outputs(ckpt, run->result, w)
+         && s_put_inflight(run, w, &pending);
+    if (ckpt->pending_step == run->superstep)
         cairn__ckpt_drop_pending(w, run->superstep);
     char previous[CAIRN_CHECKPOINT_ID_MAX];
     snprintf(previous, sizeof previous, "%s",
-             run->ckpt.last_checkpoint_id[0] ? run->ckpt.last_checkpoint_id
-                                             : run->ckpt.parent);
-    snprintf(run->ckpt.last_checkpoint_id, sizeof run->ckpt.last_checkpoint_id,
+             ckpt->last_checkpoint_id[0] ? ckpt->last_checkpoint_id
+                                         : ckpt->parent);
+    snprintf(ckpt->last_checkpoint_id, sizeof ckpt->last_checkpoint_id,
              "%s@%llu", run->run_id, (unsigned long long)run->superstep);
     Cairn__CheckpointRecord manifest = CAIRN__CHECKPOINT_RECORD__INIT;
     manifest.run_id = run->run_id;
@@ -308,7 +375,7 @@ s_write(cairn__run_t *run, const char *trigger, const char *const *tags,
     if (ok && with_record)
         ok = s_run_record(run, &record, &lines, &line_count) == CAIRN_OK;
     if (ok) /* in the same batch: never more events than checkpoints */
-        cairn__events_put(run->events, cairn__ckpt_batch(w));
+        cairn__events_put(run->events, w);
     int rc;
     if (!ok) {
         cairn__ckpt_abort(w);
@@ -320,12 +387,12 @@ s_write(cairn__run_t *run, const char *trigger, const char *const *tags,
     s_free_lines(lines, line_count);
     if (rc != CAIRN_OK) {
         /* Nothing was written: the previous checkpoint still stands. */
-        snprintf(run->ckpt.last_checkpoint_id,
-                 sizeof run->ckpt.last_checkpoint_id, "%s", previous);
+        snprintf(ckpt->last_checkpoint_id, sizeof ckpt->last_checkpoint_id,
+                 "%s", previous);
         return rc;
     }
-    run->ckpt.last_checkpoint = run->superstep;
-    s_forget_unsaved(run);
+    ckpt->last_checkpoint = run->superstep;
+    s_forget_unsaved(ckpt);
     cairn__events_saved(run->events);
     return CAIRN_OK;
 }
@@ -361,7 +428,7 @@ cairn__ckpt_write_record(cairn__run_t *run, cairn_error_t *err)
     size_t line_count = 0;
     int rc = s_run_record(run, &record, &lines, &line_count);
     rc = rc == CAIRN_OK
-             ? cairn__store_put_run_record(run->ckpt.store, &record, err)
+             ? cairn__store_put_run_record(run->ckpt->store, &record, err)
              : cairn_error_set(err, rc, "out of memory");
     s_free_lines(lines, line_count);
     return rc;
@@ -373,7 +440,7 @@ cairn__ckpt_write_failure(cairn__run_t *run, cairn_error_t *err)
     /* The failed superstep applied nothing: its barrier state is that of
      * superstep - 1, with this superstep's mail still in the inbox. */
     uint64_t failed = run->superstep;
-    if (run->ckpt.last_checkpoint == failed - 1)
+    if (run->ckpt->last_checkpoint == failed - 1)
         return cairn__ckpt_write_record(run, err);
     run->superstep = failed - 1;
     int rc = s_write(run, "error", NULL, 0, true, err);
@@ -382,22 +449,22 @@ cairn__ckpt_write_failure(cairn__run_t *run, cairn_error_t *err)
 }
 
 void
-cairn__ckpt_save_pending(cairn__run_t *run, const Cairn__Done *done)
+cairn__ckpt_save_pending(cairn__ckpt_t *self, const char *run_id,
+                         uint64_t superstep, const Cairn__Done *done)
 {
     /* Pending writes only help a resume from the previous barrier, and a
      * memory store does not outlive the process anyway. */
-    if (cairn_store_durability(run->ckpt.store) == CAIRN_DURABILITY_NONE
-        || run->ckpt.last_checkpoint != run->superstep - 1)
+    if (cairn_store_durability(self->store) == CAIRN_DURABILITY_NONE
+        || self->last_checkpoint != superstep - 1)
         return;
-    run->ckpt.pending_step = run->superstep;
+    self->pending_step = superstep;
     cairn_error_t err;
-    if (cairn__store_put_pending(run->ckpt.store, run->run_id, run->superstep,
-                                 done, &err)
+    if (cairn__store_put_pending(self->store, run_id, superstep, done, &err)
         != CAIRN_OK)
         cairn_log(CAIRN_LOG_WARN, "checkpoint",
                   "run %s: could not store the result of '%s' early (%s); "
                   "it would run again after a crash",
-                  run->run_id, done->executor_id, err.message);
+                  run_id, done->executor_id, err.message);
 }
 
 /* ---- restoring ------------------------------------------------------------ */
@@ -508,8 +575,8 @@ s_restore_pending(cairn__run_t *run, cairn_error_t *err)
 {
     Cairn__Done **dones = NULL;
     size_t count = 0;
-    run->ckpt.pending_step = run->superstep + 1; /* even those not decoded */
-    int rc = cairn__store_load_pending(run->ckpt.store, run->run_id,
+    run->ckpt->pending_step = run->superstep + 1; /* even those not decoded */
+    int rc = cairn__store_load_pending(run->ckpt->store, run->run_id,
                                        run->superstep + 1, &dones, &count, err);
     for (size_t i = 0; i < count; i++) {
         long x = rc == CAIRN_OK
@@ -535,29 +602,30 @@ static int
 s_restore_identity(cairn__run_t *run, const cairn_checkpoint_t *cp,
                    bool is_latest, cairn_error_t *err)
 {
-    const char *checkpoint_id = cp->info.id;
+    cairn__ckpt_t *ckpt = run->ckpt;
+    const char *checkpoint_id = cairn_checkpoint_info(cp)->id;
+    const Cairn__RunRecord *stored = cairn__checkpoint_run(cp);
     if (is_latest) {
-        snprintf(run->run_id, sizeof run->run_id, "%s", cp->run->run_id);
-        snprintf(run->ckpt.parent, sizeof run->ckpt.parent, "%s",
-                 cp->run->parent);
-        snprintf(run->ckpt.last_checkpoint_id,
-                 sizeof run->ckpt.last_checkpoint_id, "%s", checkpoint_id);
-        run->ckpt.created_ms = cp->run->created_ms;
-        run->ckpt.signature_since = cp->run->signature_since;
+        snprintf(run->run_id, sizeof run->run_id, "%s", stored->run_id);
+        snprintf(ckpt->parent, sizeof ckpt->parent, "%s", stored->parent);
+        snprintf(ckpt->last_checkpoint_id, sizeof ckpt->last_checkpoint_id,
+                 "%s", checkpoint_id);
+        ckpt->created_ms = stored->created_ms;
+        ckpt->signature_since = stored->signature_since;
         if (cairn__result_set_run_id(run->result, run->run_id) != CAIRN_OK)
             return cairn_error_set(err, CAIRN_ENOMEM, "out of memory");
         return CAIRN_OK;
     }
     /* History is never rewritten: continue as a new run forked there. */
-    int rc = cairn__store_check_new_run(run->ckpt.store, run->run_id, err);
+    int rc = cairn__store_check_new_run(ckpt->store, run->run_id, err);
     if (rc != CAIRN_OK)
         return rc;
-    snprintf(run->ckpt.parent, sizeof run->ckpt.parent, "%s", checkpoint_id);
-    run->ckpt.last_checkpoint_id[0] = '\0';
+    snprintf(ckpt->parent, sizeof ckpt->parent, "%s", checkpoint_id);
+    ckpt->last_checkpoint_id[0] = '\0';
     cairn__result_set_note(run->result,
                            "%s is not the latest checkpoint of run %s: "
                            "continuing as new run %s forked from it",
-                           checkpoint_id, cp->run->run_id, run->run_id);
+                           checkpoint_id, stored->run_id, run->run_id);
     return CAIRN_OK;
 }
 
@@ -579,15 +647,15 @@ s_load_target(cairn__run_t *run, const char *target, cairn_checkpoint_t **cp,
                                target);
     if (!is_checkpoint)
         snprintf(run_id, sizeof run_id, "%s", target);
-    int rc =
-        cairn_store_get_latest_checkpoint(run->ckpt.store, run_id, latest, err);
+    int rc = cairn_store_get_latest_checkpoint(run->ckpt->store, run_id,
+                                               latest, err);
     if (rc == CAIRN_ENOTFOUND && !is_checkpoint)
         return cairn_error_set(err, rc, "unknown run '%s'", run_id);
     if (rc != CAIRN_OK && rc != CAIRN_ENOTFOUND)
         return rc;
     const char *id = is_checkpoint ? target : latest;
     *is_latest = rc == CAIRN_OK && strcmp(id, latest) == 0;
-    return cairn_store_get_checkpoint(run->ckpt.store, id, cp, err);
+    return cairn_store_get_checkpoint(run->ckpt->store, id, cp, err);
 }
 
 int
@@ -600,39 +668,43 @@ cairn__ckpt_restore(cairn__run_t *run, const char *target, bool *finished,
     int rc = s_load_target(run, target, &cp, &is_latest, err);
     if (rc != CAIRN_OK)
         return rc;
-    if (cp->record->signature.len != CAIRN_SIGNATURE_SIZE
-        || memcmp(cp->record->signature.data, run->wf->signature,
+    const Cairn__CheckpointRecord *manifest = cairn__checkpoint_manifest(cp);
+    const Cairn__RunRecord *stored = cairn__checkpoint_run(cp);
+    Cairn__InflightRecord *inflight = cairn__checkpoint_inflight(cp);
+    const char *checkpoint_id = cairn_checkpoint_info(cp)->id;
+    if (manifest->signature.len != CAIRN_SIGNATURE_SIZE
+        || memcmp(manifest->signature.data, run->wf->signature,
                   CAIRN_SIGNATURE_SIZE)
                != 0) {
         if (!run->opts.force_signature) {
-            rc = s_signature_error(run, cp->run, err);
+            rc = s_signature_error(run, stored, err);
             cairn_checkpoint_destroy(&cp);
             return rc;
         }
         cairn_log(CAIRN_LOG_WARN, "checkpoint",
                   "resuming %s with a different workflow (forced)",
-                  cp->info.id);
+                  checkpoint_id);
         forced = true;
     }
-    if (is_latest && strcmp(cp->run->status, "cancelled") == 0) {
+    if (is_latest && strcmp(stored->status, "cancelled") == 0) {
         /* Cancelling was a decision not to finish: resuming must not undo
          * it by accident. A fork from a checkpoint continues on purpose. */
         rc = cairn_error_set(err, CAIRN_EINVAL,
                              "run %s was cancelled and cannot be resumed; "
                              "fork it from checkpoint %s to continue from "
                              "there",
-                             cp->run->run_id, cp->info.id);
+                             stored->run_id, checkpoint_id);
         cairn_checkpoint_destroy(&cp);
         return rc;
     }
-    run->superstep = cp->record->superstep;
-    run->ckpt.last_checkpoint = cp->record->superstep;
+    run->superstep = manifest->superstep;
+    run->ckpt->last_checkpoint = manifest->superstep;
     /* The limit belongs to the run: only a resume that names a new one
      * changes it (and the record then keeps the new one). */
-    if (!run->opts.max_supersteps && cp->run->max_supersteps)
-        run->max_supersteps = cp->run->max_supersteps;
-    if (!run->opts.keep_events && cp->run->keep_events) { /* the same */
-        run->opts.keep_events = (size_t)cp->run->keep_events;
+    if (!run->opts.max_supersteps && stored->max_supersteps)
+        run->max_supersteps = stored->max_supersteps;
+    if (!run->opts.keep_events && stored->keep_events) { /* the same */
+        run->opts.keep_events = (size_t)stored->keep_events;
         cairn__events_keep(run->events, run->opts.keep_events);
     }
     rc = s_restore_identity(run, cp, is_latest, err);
@@ -640,18 +712,18 @@ cairn__ckpt_restore(cairn__run_t *run, const char *target, bool *finished,
      * checkpoints keep the old signature (verify must not take them for
      * another run's). A fork starts a run of the new workflow. */
     if (forced && is_latest)
-        run->ckpt.signature_since = run->superstep + 1;
+        run->ckpt->signature_since = run->superstep + 1;
     if (rc == CAIRN_OK)
         rc = s_restore_state(run, cp, err);
     if (rc == CAIRN_OK)
-        rc = s_restore_mail(run, cp->inflight, err);
+        rc = s_restore_mail(run, inflight, err);
     if (rc == CAIRN_OK
-        && (cairn__requests_restore(run, cp->inflight) != CAIRN_OK
-            || cairn__dead_letter_restore(run, cp->inflight) != CAIRN_OK))
+        && (cairn__requests_restore(run, inflight) != CAIRN_OK
+            || cairn__dead_letter_restore(run, inflight) != CAIRN_OK))
         rc = cairn_error_set(err, CAIRN_ENOMEM, "out of memory");
     if (rc == CAIRN_OK)
         rc = cairn__requests_answer(run, err);
-    bool completed = strcmp(cp->run->status, "completed") == 0;
+    bool completed = strcmp(stored->status, "completed") == 0;
     if (rc == CAIRN_OK && is_latest && completed) {
         *finished = true;
         run->status = CAIRN_STATUS_COMPLETED;

@@ -89,7 +89,7 @@ s_run_free(cairn__run_t *run)
     cairn_result_destroy(&run->result);
     cairn__requests_fini(run);
     cairn__dead_letter_fini(run);
-    cairn__ckpt_fini(&run->ckpt, n);
+    cairn__ckpt_destroy(&run->ckpt);
     cairn__events_destroy(&run->events);
     cairn__ctl_close(&run->ctl);
 }
@@ -136,7 +136,10 @@ s_run_alloc(cairn__run_t *run)
     /* A host's shared-state backlog is made when it first gets work. */
     for (size_t h = 0; h < hosts; h++)
         run->shared_reset[h] = true;
-    return cairn__ckpt_init(&run->ckpt, &run->opts, n);
+    if (!run->opts.store) /* no durability */
+        return CAIRN_OK;
+    return cairn__ckpt_new(&run->ckpt, run->opts.store, &run->opts.checkpoint,
+                           n);
 }
 
 static int
@@ -273,15 +276,14 @@ s_loop(cairn__run_t *run, cairn_error_t *err)
         long failed = cairn__barrier_first_failure(run);
         if (failed >= 0) {
             cairn__barrier_fail(run, failed);
-            return run->ckpt.store ? cairn__ckpt_write_failure(run, err)
-                                   : CAIRN_OK;
+            return run->ckpt ? cairn__ckpt_write_failure(run, err) : CAIRN_OK;
         }
         rc = cairn__barrier_commit(run, ran, err);
         if (rc != CAIRN_OK)
             return rc;
     }
     /* Cancelled: no new checkpoint, the record says so. */
-    if (run->status == CAIRN_STATUS_CANCELLED && run->ckpt.store)
+    if (run->status == CAIRN_STATUS_CANCELLED && run->ckpt)
         return cairn__ckpt_write_record(run, err);
     return CAIRN_OK;
 }
@@ -334,8 +336,8 @@ cairn__coordinator_run(cairn_engine_t *engine, const cairn_workflow_t *workflow,
     int rc = s_run_init(&run, engine, workflow, opts, err);
     /* A taken id is refused before anything happens; the entry write
      * checks again, atomically, for a run started meanwhile. */
-    if (rc == CAIRN_OK && run.ckpt.store)
-        rc = cairn__store_check_new_run(run.ckpt.store, run.run_id, err);
+    if (rc == CAIRN_OK && run.ckpt)
+        rc = cairn__ckpt_check_new_run(run.ckpt, run.run_id, err);
     if (rc == CAIRN_OK)
         rc = cairn__events_start(run.events, run.run_id, true, err);
     if (rc == CAIRN_OK)
@@ -345,11 +347,11 @@ cairn__coordinator_run(cairn_engine_t *engine, const cairn_workflow_t *workflow,
     if (rc == CAIRN_OK) {
         cairn__run_emit(&run, CAIRN_EVENT_RUN_STARTED, NULL, NULL, NULL, 0, 0);
         cairn__barrier_decide_end(&run);
-        if (run.ckpt.store)
+        if (run.ckpt)
             rc = cairn__ckpt_write_entry(&run, err);
-        if (rc == CAIRN_OK && run.ckpt.store)
+        if (rc == CAIRN_OK && run.ckpt)
             cairn__run_emit(&run, CAIRN_EVENT_CHECKPOINT_WRITTEN, NULL,
-                            run.ckpt.last_checkpoint_id, NULL, 0, 0);
+                            cairn__ckpt_last_id(run.ckpt), NULL, 0, 0);
     }
     if (rc == CAIRN_OK)
         rc = s_drive(&run, result, err);

@@ -471,8 +471,9 @@ s_take(cairn__run_t *run, s_wait_t *w, long x)
     case CAIRN__WAIT_DONES:
         /* All but the last of a superstep are stored early (the last is
          * followed at once by the barrier's checkpoint). */
-        if (++w->received < w->what->expected && run->ckpt.store)
-            cairn__ckpt_save_pending(run, run->done[x]->done);
+        if (++w->received < w->what->expected && run->ckpt)
+            cairn__ckpt_save_pending(run->ckpt, run->run_id, run->superstep,
+                                     run->done[x]->done);
         break;
     case CAIRN__WAIT_WORKERS:
         /* The superstep goes on around a lost worker: the collect wait
@@ -480,8 +481,9 @@ s_take(cairn__run_t *run, s_wait_t *w, long x)
          * owed. */
         if (!w->what->starting) {
             run->accepted_aside++;
-            if (run->ckpt.store)
-                cairn__ckpt_save_pending(run, run->done[x]->done);
+            if (run->ckpt)
+                cairn__ckpt_save_pending(run->ckpt, run->run_id, run->superstep,
+                                         run->done[x]->done);
         }
         break;
     case CAIRN__WAIT_TIME: /* between attempts no Done is counted */

@@ -40,8 +40,8 @@
 #include "checkpoint.pb-c.h"
 #include "engine/events.h"
 #include "base/util.h"
+#include "storage/checkpoint_io.h"
 #include "storage/record.h"
-#include "storage/store_events.h"
 
 #define S_SEND_HWM 100000 /* events queued per subscriber before drops */
 #define S_LINGER_MS 200   /* to get run_ended out when the run closes */
@@ -490,7 +490,7 @@ s_load_blocks(cairn__events_t *self)
 }
 
 void
-cairn__events_put(cairn__events_t *self, cairn__batch_t *batch)
+cairn__events_put(cairn__events_t *self, cairn__ckpt_writer_t *w)
 {
     if (!self || !self->storing)
         return;
@@ -526,12 +526,10 @@ cairn__events_put(cairn__events_t *self, cairn__batch_t *batch)
                           ? self->blocks[self->block_first + dropped]
                           : start;
     size_t size = s_encode_block(self, from, end, oldest > low ? oldest : low);
-    bool ok = size > 0
-              && cairn__events_batch_put(self->store, batch, self->run_id,
-                                         start, self->block, size);
+    bool ok = size > 0 && cairn__ckpt_put_events(w, start, self->block, size);
     if (ok && dropped)
-        ok = cairn__events_batch_drop(self->store, batch, self->run_id,
-                                      self->blocks[self->block_first], oldest);
+        ok =
+            cairn__ckpt_drop_events(w, self->blocks[self->block_first], oldest);
     if (!ok) {
         /* The events stay buffered and go with the next write. */
         cairn_log(CAIRN_LOG_WARN, "events",
@@ -589,18 +587,19 @@ cairn__events_flush(cairn__events_t *self)
 {
     if (!self || !self->storing || self->count == 0)
         return;
-    cairn__batch_t *batch =
-        self->store->backend->ops->batch_new(self->store->backend);
+    cairn__ckpt_writer_t *w =
+        cairn__ckpt_begin_events(self->store, self->run_id);
     cairn_error_t err;
     int rc =
-        batch ? CAIRN_OK : cairn_error_set(&err, CAIRN_ENOMEM, "out of memory");
+        w ? CAIRN_OK : cairn_error_set(&err, CAIRN_ENOMEM, "out of memory");
     if (rc == CAIRN_OK) {
-        cairn__events_put(self, batch);
-        rc = self->put_done
-                 ? cairn__store_commit_batch(self->store, batch, &err)
-                 : cairn_error_set(&err, CAIRN_ENOMEM, "out of memory");
-        if (!self->put_done)
-            self->store->backend->ops->batch_free(batch);
+        cairn__events_put(self, w);
+        if (self->put_done) {
+            rc = cairn__ckpt_commit_events(w, &err);
+        } else {
+            cairn__ckpt_abort(w);
+            rc = cairn_error_set(&err, CAIRN_ENOMEM, "out of memory");
+        }
     }
     if (rc == CAIRN_OK)
         cairn__events_saved(self);

@@ -4,7 +4,7 @@
 #define CAIRN_EVENTS_INTERNAL_H_INCLUDED
 
 #include "cairn/engine.h"
-#include "storage/backend.h"
+#include "storage/checkpoint_io.h"
 
 typedef struct cairn__events_t cairn__events_t;
 
@@ -37,10 +37,10 @@ int cairn__events_start(cairn__events_t *self, const char *run_id, bool store,
 void cairn__events_emit(cairn__events_t *self, cairn_event_t *event);
 
 /* Adds the buffered events, and the deletion of stored ones beyond the
- * bound, to the batch of a checkpoint. Accepts NULL. */
-void cairn__events_put(cairn__events_t *self, cairn__batch_t *batch);
+ * bound, to the write of a checkpoint. Accepts NULL. */
+void cairn__events_put(cairn__events_t *self, cairn__ckpt_writer_t *w);
 
-/* The batch of the last cairn__events_put was committed: forgets what it
+/* The write of the last cairn__events_put was committed: forgets what it
  * held. Accepts NULL. */
 void cairn__events_saved(cairn__events_t *self);
 

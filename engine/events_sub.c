@@ -16,8 +16,8 @@
 #include "cairn/events.h"
 #include "cairn/log.h"
 #include "base/util.h"
+#include "storage/checkpoint_io.h"
 #include "storage/record.h"
-#include "storage/store_events.h"
 
 struct cairn_event_sub_t {
     zsock_t *sub;

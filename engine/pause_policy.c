@@ -113,7 +113,7 @@ cairn__policy_maybe_checkpoint(cairn__run_t *run, size_t ran,
         rc = cairn__ckpt_write_barrier(run, trigger, tags, tag_count, err);
         if (rc == CAIRN_OK)
             cairn__run_emit(run, CAIRN_EVENT_CHECKPOINT_WRITTEN, NULL,
-                            run->ckpt.last_checkpoint_id, NULL, 0, 0);
+                            cairn__ckpt_last_id(run->ckpt), NULL, 0, 0);
     }
     free(tags);
     return rc;

@@ -1,14 +1,16 @@
 /* run_internal.h - one run as the coordinator drives it.
  *
- * Shared by coordinator.c (the superstep loop) and checkpointer.c
- * (checkpoints and resume). Everything here lives on the coordinator's
- * thread.
+ * Shared by the parts of the superstep loop (coordinator_internal.h) and
+ * checkpointer.c, which writes the run as checkpoints and restores it;
+ * the checkpointer's own state is behind run->ckpt (checkpointer.h).
+ * Everything here lives on the coordinator's thread.
  */
 #ifndef CAIRN_RUN_INTERNAL_H_INCLUDED
 #define CAIRN_RUN_INTERNAL_H_INCLUDED
 
 #include "cairn.pb-c.h"
 #include "actors/control.h"
+#include "engine/checkpointer.h"
 #include "engine/host_table.h"
 #include "engine/events.h"
 #include "base/kv.h"
@@ -16,38 +18,7 @@
 #include "base/util.h"
 #include "graph/workflow_internal.h"
 #include "proto/pbutil.h"
-#include "storage/store_internal.h"
-
-#define CAIRN__NO_CHECKPOINT UINT64_MAX
-
-/* A run's durability, owned by checkpointer.c: where checkpoints go,
- * what the last one was and what changed since. The loop sets store,
- * created_ms and last_checkpoint when it sets the run up, then reads
- * only store (whether to checkpoint at all) and last_checkpoint_id (for
- * the checkpoint_written event). To write a checkpoint the checkpointer
- * reads the run itself (states, mail, requests, status): a snapshot of
- * it is what a checkpoint is. */
-typedef struct {
-    cairn_store_t *store;     /* borrowed from the run options; NULL: the
-                                 run writes no checkpoints */
-    char parent[CAIRN_CHECKPOINT_ID_MAX];  /* fork point of this run */
-    uint64_t created_ms;      /* RunRecord.created_ms (wall clock) */
-    uint64_t signature_since; /* RunRecord.signature_since: where the
-                                 checkpoints of wf's signature start */
-    uint64_t last_checkpoint;              /* superstep, or NO_CHECKPOINT */
-    uint64_t pending_step;  /* the superstep that may have pending writes
-                               in the store (stored early or found at
-                               restore), else 0: no scan at its barrier */
-    char last_checkpoint_id[CAIRN_CHECKPOINT_ID_MAX];
-    char policy_text[32];   /* opts.checkpoint as the run record keeps
-                               it ("every:5") */
-    cairn__kv_t **unsaved_state;  /* per executor: keys changed since the
-                                     last checkpoint */
-    cairn__kv_t *unsaved_shared;
-    uint64_t *unsaved_output_steps;  /* supersteps with unsaved outputs */
-    size_t *unsaved_output_first;    /* their first output index */
-    size_t unsaved_output_count;
-} cairn__ckpt_t;
+#include "checkpoint.pb-c.h"
 
 /* What one superstep's mailboxes borrow from. */
 typedef struct {
@@ -115,8 +86,8 @@ typedef struct {
     cairn__events_t *events;  /* numbers, stores, publishes events */
     cairn__ctl_t ctl;         /* pause / cancel and the control endpoint */
 
-    cairn__ckpt_t ckpt;       /* durability (ckpt.store != NULL), owned
-                                 by checkpointer.c */
+    cairn__ckpt_t *ckpt;      /* durability (checkpointer.h), owned; NULL:
+                                 no store, the run writes no checkpoints */
 } cairn__run_t;
 
 /* ---- requests.c ---------------------------------------------------------- */
@@ -161,21 +132,8 @@ cairn__dead_letter_fini(cairn__run_t *run);
 
 /* ---- checkpointer.c ------------------------------------------------------ */
 
-/* Sets up self (zeroed) for a run with opts and that many executors:
- * no checkpoints without opts->store, else allocates the bookkeeping of
- * what changed since the last one. 0 or CAIRN_ENOMEM (call fini). */
-int
-cairn__ckpt_init(cairn__ckpt_t *self, const cairn_run_options_t *opts,
-                 size_t executors);
-/* Frees what init allocated; self may be partly set up. */
-void
-cairn__ckpt_fini(cairn__ckpt_t *self, size_t executors);
-
-/* Notes the writes and outputs a barrier applied, for the next
- * checkpoint. */
-int
-cairn__ckpt_note_done(cairn__run_t *run, size_t executor,
-                      const Cairn__Done *done, size_t first_output);
+/* A checkpoint is a snapshot of the run: these read it (write) or fill
+ * it (restore), besides run->ckpt, which must not be NULL. */
 
 /* Writes the run record and the entry checkpoint (superstep 0). */
 int
@@ -202,9 +160,5 @@ cairn__ckpt_restore(cairn__run_t *run, const char *target, bool *finished,
 /* Rewrites the run record alone (a status change without a checkpoint). */
 int
 cairn__ckpt_write_record(cairn__run_t *run, cairn_error_t *err);
-
-/* Stores a Done that arrived before its superstep's barrier. */
-void
-cairn__ckpt_save_pending(cairn__run_t *run, const Cairn__Done *done);
 
 #endif

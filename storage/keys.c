@@ -3,7 +3,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/ids.h"
 #include "storage/keys.h"
 
 void
@@ -89,24 +88,6 @@ cairn__key_has_prefix(const uint8_t *data, size_t len,
                       const cairn__key_t *prefix)
 {
     return len >= prefix->len && memcmp(data, prefix->data, prefix->len) == 0;
-}
-
-bool
-cairn__checkpoint_id_parse(const char *id, char *run_id, size_t run_id_size,
-                           uint64_t *superstep)
-{
-    const char *at = strrchr(id, '@');
-    if (!at || at == id || (size_t)(at - id) >= run_id_size)
-        return false;
-    memcpy(run_id, id, (size_t)(at - id));
-    run_id[at - id] = '\0';
-    if (!cairn__valid_id(run_id) || at[1] == '\0' || strlen(at + 1) > 19)
-        return false;
-    for (const char *p = at + 1; *p; p++)
-        if (*p < '0' || *p > '9')
-            return false;
-    *superstep = strtoull(at + 1, NULL, 10);
-    return true;
 }
 
 bool

@@ -77,9 +77,4 @@ cairn__versions_next(cairn__versions_t *v, const uint8_t *key, size_t len,
 void
 cairn__versions_free(cairn__versions_t *v);
 
-/* Splits "RUN@N" into run id and superstep; false when malformed. */
-bool
-cairn__checkpoint_id_parse(const char *id, char *run_id, size_t run_id_size,
-                           uint64_t *superstep);
-
 #endif

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/ids.h"
 #include "base/util.h"
 #include "storage/record.h"
 #include "storage/store_internal.h"

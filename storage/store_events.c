@@ -1,5 +1,6 @@
 /* store_events.c - reading, writing and checking a run's stored events
- * (store_events.h, cairn_store_foreach_event in events.h).
+ * (the events part of checkpoint_io.h, store_events.h,
+ * cairn_store_foreach_event in events.h).
  *
  * The engine decides what is stored and when (engine/events.c); this
  * module knows the key layout and the records. Reads decode and check
@@ -15,44 +16,53 @@
 #include "storage/store_events.h"
 
 bool
-cairn__events_batch_put(cairn_store_t *self, cairn__batch_t *batch,
-                        const char *run_id, uint64_t seq, const uint8_t *framed,
-                        size_t len)
+cairn__ckpt_put_events(cairn__ckpt_writer_t *w, uint64_t seq,
+                       const uint8_t *framed, size_t len)
 {
-    cairn__key_step(&self->key, run_id, seq);
-    if (self->key.out_of_memory)
+    /* The store's scratch key, not the writer's: a key that runs out of
+     * memory here costs the events a later write, not the checkpoint. */
+    cairn_store_t *store = w->store;
+    cairn__key_step(&store->key, w->run_id, seq);
+    if (store->key.out_of_memory)
         return false;
-    self->backend->ops->batch_put(batch, CAIRN__CF_EVENTS, self->key.data,
-                                  self->key.len, framed, len);
+    store->backend->ops->batch_put(w->batch, CAIRN__CF_EVENTS, store->key.data,
+                                   store->key.len, framed, len);
     return true;
 }
 
 bool
-cairn__events_batch_drop(cairn_store_t *self, cairn__batch_t *batch,
-                         const char *run_id, uint64_t from, uint64_t to)
+cairn__ckpt_drop_events(cairn__ckpt_writer_t *w, uint64_t from, uint64_t to)
 {
+    cairn_store_t *store = w->store;
     cairn__key_t end = {0};
-    cairn__key_step(&self->key, run_id, from);
-    cairn__key_step(&end, run_id, to);
-    bool ok = !self->key.out_of_memory && !end.out_of_memory;
+    cairn__key_step(&store->key, w->run_id, from);
+    cairn__key_step(&end, w->run_id, to);
+    bool ok = !store->key.out_of_memory && !end.out_of_memory;
     if (ok)
-        self->backend->ops->batch_delete_range(batch, CAIRN__CF_EVENTS,
-                                               self->key.data, self->key.len,
-                                               end.data, end.len);
+        store->backend->ops->batch_delete_range(w->batch, CAIRN__CF_EVENTS,
+                                                store->key.data, store->key.len,
+                                                end.data, end.len);
     cairn__key_free(&end);
     return ok;
 }
 
-int
-cairn__store_commit_batch(cairn_store_t *self, cairn__batch_t *batch,
-                          cairn_error_t *err)
+cairn__ckpt_writer_t *
+cairn__ckpt_begin_events(cairn_store_t *store, const char *run_id)
 {
-    int rc = self->read_only
+    /* A writer whose superstep no key uses: events are keyed by seq. */
+    return cairn__ckpt_begin(store, run_id, 0);
+}
+
+int
+cairn__ckpt_commit_events(cairn__ckpt_writer_t *w, cairn_error_t *err)
+{
+    cairn_store_t *store = w->store;
+    int rc = store->read_only
                  ? cairn_error_set(err, CAIRN_ESTATE, "store is read-only")
-                 : self->backend->ops->batch_commit(
-                     self->backend, batch,
-                     self->durability == CAIRN_DURABILITY_MACHINE, err);
-    self->backend->ops->batch_free(batch);
+                 : store->backend->ops->batch_commit(
+                     store->backend, w->batch,
+                     store->durability == CAIRN_DURABILITY_MACHINE, err);
+    cairn__ckpt_abort(w); /* frees the batch, committed or not */
     return rc;
 }
 

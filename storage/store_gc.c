@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/ids.h"
 #include "base/util.h"
 #include "storage/record.h"
 #include "storage/store_internal.h"

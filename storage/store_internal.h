@@ -1,5 +1,8 @@
-/* store_internal.h - the store as the coordinator and its own modules
- * see it: checkpoint writing, pending writes, resume loading. */
+/* store_internal.h - the store as its own modules see it: the handle,
+ * a loaded checkpoint, record reads and writes over the backend.
+ *
+ * Private to storage/ (scripts/check-layers): the engine sees the store
+ * through checkpoint_io.h, which this header includes. */
 #ifndef CAIRN_STORE_INTERNAL_H_INCLUDED
 #define CAIRN_STORE_INTERNAL_H_INCLUDED
 
@@ -11,6 +14,7 @@
 #include "checkpoint.pb-c.h"
 #include "base/kv.h"
 #include "storage/backend.h"
+#include "storage/checkpoint_io.h"
 #include "storage/keys.h"
 
 struct cairn_store_t {
@@ -76,11 +80,6 @@ int
 cairn__store_get_run_record(cairn_store_t *self, const char *run_id,
                             Cairn__RunRecord **out, cairn_error_t *err);
 
-/* Writes a run record on its own (sync per durability). */
-int
-cairn__store_put_run_record(cairn_store_t *self, const Cairn__RunRecord *run,
-                            cairn_error_t *err);
-
 /* Reads the manifest and in-flight record of checkpoint_id (run_id at
  * superstep): CAIRN_ENOTFOUND "unknown checkpoint" without a manifest,
  * CAIRN_ECORRUPT when its in-flight record is missing. Caller owns both. */
@@ -93,87 +92,20 @@ cairn__store_read_checkpoint(cairn_store_t *self, const char *checkpoint_id,
 
 /* ---- checkpoint writing ---------------------------------------------------- */
 
-typedef struct cairn__ckpt_writer_t cairn__ckpt_writer_t;
-
-/* Starts the write of checkpoint RUN@superstep. NULL on out-of-memory. */
-cairn__ckpt_writer_t *
-cairn__ckpt_begin(cairn_store_t *self, const char *run_id,
-                  uint64_t superstep);
-
-/* The batch the checkpoint is built in, for records other modules add
- * to it (events). Borrowed; valid until commit or abort. */
-cairn__batch_t *
-cairn__ckpt_batch(cairn__ckpt_writer_t *w);
-
-/* Adds the version of a state key changed since the last checkpoint
- * (scope NULL = shared). */
-void
-cairn__ckpt_put_state(cairn__ckpt_writer_t *w, const char *scope,
-                      const char *key, const uint8_t *data, size_t len,
-                      bool deleted);
-
-/* Adds the outputs yielded in one superstep. */
-void
-cairn__ckpt_put_outputs(cairn__ckpt_writer_t *w, uint64_t superstep,
-                        const Cairn__OutputRecord *outputs);
-
-void
-cairn__ckpt_put_inflight(cairn__ckpt_writer_t *w,
-                         const Cairn__InflightRecord *inflight);
-
-/* Deletes the pending writes of a superstep (its barrier is stored). */
-void
-cairn__ckpt_drop_pending(cairn__ckpt_writer_t *w, uint64_t superstep);
-
-/* Marks the write as the first of a new run: commit fails with
- * CAIRN_EEXISTS, writing nothing, when the store already has a run under
- * the writer's run id (checked and written under the store's new-run
- * lock, so two threads cannot both create one id). */
-void
-cairn__ckpt_set_new_run(cairn__ckpt_writer_t *w);
-
-/* CAIRN_OK when the store has no run run_id, CAIRN_EEXISTS ("run 'x'
- * exists; resume it or choose another id") when it has one (even one
- * whose record does not decode), another error when it cannot tell. */
-int
-cairn__store_check_new_run(cairn_store_t *self, const char *run_id,
-                           cairn_error_t *err);
-
-/* Writes everything plus the manifest and the run record (if not NULL)
- * in one atomic batch (synced in machine durability). Fills manifest->size_bytes.
- * Frees w on every path. */
-int
-cairn__ckpt_commit(cairn__ckpt_writer_t *w, Cairn__CheckpointRecord *manifest,
-                   const Cairn__RunRecord *run, cairn_error_t *err);
-
-void
-cairn__ckpt_abort(cairn__ckpt_writer_t *w);
-
-/* ---- pending writes ---------------------------------------------------- */
-
-/* Stores one executor's Done of a superstep, unsynced. */
-int
-cairn__store_put_pending(cairn_store_t *self, const char *run_id,
-                         uint64_t superstep, const Cairn__Done *done,
-                         cairn_error_t *err);
-
-/* Loads the stored Dones of a superstep, in executor-id order. *out is
- * a malloc'd array of decoded Dones (free each with
- * cairn__done__free_unpacked, then the array). A corrupt one is skipped
- * (it will simply run again) and logged. */
-int
-cairn__store_load_pending(cairn_store_t *self, const char *run_id,
-                          uint64_t superstep, Cairn__Done ***out,
-                          size_t *count, cairn_error_t *err);
+/* A write in progress (checkpoint_io.h): store_write.c adds records,
+ * store_events.c event blocks. */
+struct cairn__ckpt_writer_t {
+    cairn_store_t *store;
+    cairn__batch_t *batch;
+    char *run_id;
+    uint64_t superstep;
+    cairn__key_t key;         /* scratch for the records of this write */
+    bool out_of_memory;
+    cairn_error_t read_error; /* a read the batch depends on failed */
+    bool new_run;             /* the run's first write: its id must be free */
+};
 
 /* ---- loading --------------------------------------------------------------- */
-
-/* Takes executor id's resolved state out of a loaded checkpoint (NULL
- * when it has none; caller owns it). */
-cairn__kv_t *
-cairn__checkpoint_take_state(cairn_checkpoint_t *self, const char *executor);
-cairn__kv_t *
-cairn__checkpoint_take_shared(cairn_checkpoint_t *self);
 
 /* Fills info from a manifest (copies). false on out-of-memory. */
 bool

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/ids.h"
 #include "base/util.h"
 #include "storage/record.h"
 #include "proto/pbutil.h"
@@ -555,6 +556,24 @@ cairn_checkpoint_output(const cairn_checkpoint_t *self, size_t index,
     if (len)
         *len = self->output_lens[index];
     return self->outputs[index];
+}
+
+const Cairn__CheckpointRecord *
+cairn__checkpoint_manifest(const cairn_checkpoint_t *self)
+{
+    return self->record;
+}
+
+const Cairn__RunRecord *
+cairn__checkpoint_run(const cairn_checkpoint_t *self)
+{
+    return self->run;
+}
+
+Cairn__InflightRecord *
+cairn__checkpoint_inflight(cairn_checkpoint_t *self)
+{
+    return self->inflight;
 }
 
 cairn__kv_t *

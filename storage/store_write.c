@@ -15,17 +15,6 @@
 #include "storage/record.h"
 #include "storage/store_internal.h"
 
-struct cairn__ckpt_writer_t {
-    cairn_store_t *store;
-    cairn__batch_t *batch;
-    char *run_id;
-    uint64_t superstep;
-    cairn__key_t key;
-    bool out_of_memory;
-    cairn_error_t read_error; /* a read the batch depends on failed */
-    bool new_run; /* the run's first write: its id must be free */
-};
-
 cairn__ckpt_writer_t *
 cairn__ckpt_begin(cairn_store_t *self, const char *run_id, uint64_t superstep)
 {
@@ -53,12 +42,6 @@ cairn__ckpt_abort(cairn__ckpt_writer_t *w)
     cairn__key_free(&w->key);
     free(w->run_id);
     free(w);
-}
-
-cairn__batch_t *
-cairn__ckpt_batch(cairn__ckpt_writer_t *w)
-{
-    return w->batch;
 }
 
 static void

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # tests/layers/test_layers.sh - scripts/check-layers passes on the tree and
 # fails, naming the file and line, on a copy with an include that goes up,
-# one that goes sideways, and a cycle.
+# one that goes sideways, a cycle, and an include of a header private to
+# another folder.
 #   test_layers.sh SOURCE_ROOT
 set -uo pipefail
 src=$1
@@ -34,4 +35,6 @@ expect_broken storage/keys.c engine/run_internal.h "storage/keys.c:[0-9]*: stora
 expect_broken actors/host.c storage/record.h "actors/host.c:[0-9]*: actors may not include storage"
 expect_broken base/util.h graph/workflow_internal.h "base may not include graph"
 expect_broken graph/builder.c executors/builtins.h "cycle through: .*graph"
+expect_broken engine/x.c storage/backend.h "engine/x.c:[0-9]*: storage/backend.h is private to storage"
+expect_broken engine/run_internal.h storage/store_internal.h "engine/run_internal.h:[0-9]*: storage/store_internal.h is private to storage"
 echo "test_layers: ok"
