@@ -5,6 +5,7 @@
  * Handlers run on host threads and never assert; everything else runs on
  * the test thread.
  */
+#include "base/util.h"
 #include "tests/storage/store_fixture.h"
 #include "tests/test_util.h"
 
@@ -694,9 +695,7 @@ fx_assert_mentions(const cairn_error_t *err, const char *what)
 uint64_t
 fx_now_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+    return cairn__wall_ms();
 }
 
 void
