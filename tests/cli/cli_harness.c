@@ -252,20 +252,22 @@ tc_cairn_in(tc_result_t *r, const char *in, size_t in_len, ...)
 void
 tc_expect(const tc_result_t *r, int code, const char *out, const char *err_part)
 {
-    if (r->code != code)
-        fail_msg("exit code %d, expected %d\nstdout: %s\nstderr: %s", r->code,
-                 code, r->out, r->err);
+    if (r->code != code) {
+        fprintf(stderr, "stdout:\n%s\n", r->out);
+        th_fail_showing(r->err, "exit code %d, expected %d; stderr", r->code,
+                        code);
+    }
     if (out)
         assert_string_equal(r->out, out);
     if (err_part && !strstr(r->err, err_part))
-        fail_msg("stderr lacks \"%s\"; it is:\n%s", err_part, r->err);
+        th_fail_showing(r->err, "stderr lacks \"%s\"; it is", err_part);
 }
 
 void
 tc_run_id(const tc_result_t *r, char *id, size_t size)
 {
     if (strncmp(r->err, "run ", 4) != 0)
-        fail_msg("first stderr line is not \"run ID\": %s", r->err);
+        th_fail_showing(r->err, "first stderr line is not \"run ID\"");
     size_t n = strcspn(r->err + 4, "\n");
     assert_true(n > 0 && n < size);
     memcpy(id, r->err + 4, n);
@@ -289,7 +291,7 @@ tc_run_entry(const char *db, const char *run)
     tc_expect(&r, 0, NULL, NULL);
     json_t *entry = th_json_find_id(tc_json(r.out), run);
     if (!entry)
-        fail_msg("`cairn runs` does not list %s:\n%s", run, r.out);
+        th_fail_showing(r.out, "`cairn runs` does not list %s", run);
     return entry;
 }
 
@@ -448,7 +450,7 @@ tc_uninterrupted(const char *spec)
 {
     tc_result_t r = {0};
     tc_cairn(&r, "run", spec, "--input", "0", "--durability", "none", "--json",
-            "--allow-exec", NULL);
+             "--allow-exec", NULL);
     tc_expect(&r, 0, NULL, NULL);
     return tc_json(r.out);
 }
@@ -458,8 +460,7 @@ void
 tc_resume_matches(const char *db, const char *run, json_t *expected)
 {
     tc_result_t r = {0};
-    tc_cairn(&r, "resume", run, "--db", db, "--json",
-            "--allow-exec", NULL);
+    tc_cairn(&r, "resume", run, "--db", db, "--json", "--allow-exec", NULL);
     tc_expect(&r, 0, NULL, NULL);
     json_t *got = tc_json(r.out);
     tc_assert_same_run(got, expected);
@@ -488,7 +489,7 @@ tc_signal_pauses(int sig)
     tc_proc_t writer;
     tc_close_gate();
     tc_start(&writer, "run", spec, "--input", "0", "--db", db, "--run-id",
-            "sig", "--allow-exec", NULL);
+             "sig", "--allow-exec", NULL);
     tc_wait_checkpoints(db, "sig", 3);
     assert_int_equal(kill(writer.pid, sig), 0);
     tc_open_gate(); /* it may be in the gate's superstep */
@@ -506,7 +507,8 @@ tc_run_cycle(const char *db)
 {
     tc_result_t r = {0};
     const char *spec = tc_spec("cycle.json", CYCLE_SPEC);
-    tc_cairn(&r, "run", spec, "--input", "0", "--db", db, "--run-id", "c", NULL);
+    tc_cairn(&r, "run", spec, "--input", "0", "--db", db, "--run-id", "c",
+             NULL);
     tc_expect(&r, 0, "11\n", NULL);
 }
 

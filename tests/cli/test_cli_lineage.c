@@ -35,7 +35,7 @@ s_gc_store(void)
     tc_result_t r = {0};
     const char *spec = tc_spec("cycle.json", CYCLE_SPEC);
     tc_cairn(&r, "run", spec, "--input", "0", "--db", db, "--run-id", "c2",
-            NULL);
+             NULL);
     tc_expect(&r, 0, "11\n", NULL);
     tc_cairn(&r, "fork", "c@4", "--db", db, "--run-id", "f", NULL);
     tc_expect(&r, 0, "f\n", NULL);
@@ -105,8 +105,8 @@ test_cli_gc_then_fork(void **state)
     /* a pruned one is refused, saying why and what is kept */
     tc_cairn(&r, "fork", "c@7", "--db", db, "--run-id", "h", NULL);
     tc_expect(&r, 2, "",
-             "checkpoint 'c@7' was deleted by retention (gc); the next kept "
-             "checkpoint of run c is c@10");
+              "checkpoint 'c@7' was deleted by retention (gc); the next kept "
+              "checkpoint of run c is c@10");
     tc_cairn(&r, "show", "c@2", "--db", db, NULL);
     tc_expect(&r, 2, "", "the next kept checkpoint of run c is c@4");
     /* the fork made before gc still reads c's history */
@@ -153,7 +153,7 @@ test_cli_verify_reused_run_id(void **state)
     tc_run_cycle(db);
     tc_result_t r = {0};
     tc_cairn(&r, "run", PIPELINE, "--input", "hi", "--db", db, "--run-id", "c",
-            NULL);
+             NULL);
     if (r.code == 2) { /* refused: nothing was mixed */
         s_expect_verified(db);
         return;
@@ -165,8 +165,8 @@ test_cli_verify_reused_run_id(void **state)
                        "'cycle'")
         || !strstr(r.out, "not of run c's workflow 'text-pipeline'")
         || !strstr(r.out, "c@12: run c ended (completed) at checkpoint c@4"))
-        fail_msg("verify does not name the run and its checkpoints:\n%s",
-                 r.out);
+        th_fail_showing(r.out,
+                        "verify does not name the run and its checkpoints");
 }
 
 /* A state key that is not UTF-8 (set by a fork) shows in every form. */
@@ -178,21 +178,20 @@ test_cli_json_binary_state_key(void **state)
     tc_run_cycle(db);
     tc_result_t r = {0};
     tc_cairn(&r, "fork", "c@4", "--db", db, "--run-id", "f", "--set-state",
-            "ping.k\xff\xfe=v", "--set-shared", "s\xc3=3", "--set-state",
-            "ping.ok=w", NULL);
+             "ping.k\xff\xfe=v", "--set-shared", "s\xc3=3", "--set-state",
+             "ping.ok=w", NULL);
     tc_expect(&r, 0, "f\n", NULL);
     tc_cairn(&r, "show", "f@4", "--db", db, "--json", NULL);
     tc_expect(&r, 0, NULL, NULL);
     json_t *doc = tc_json(r.out);
     json_t *ping = json_object_get(json_object_get(doc, "state"), "ping");
     assert_string_equal(json_string_value(json_object_get(ping, "ok")), "w");
-    assert_string_equal(json_string_value(json_object_get(ping, "count")),
-                        "2");
+    assert_string_equal(json_string_value(json_object_get(ping, "count")), "2");
     json_t *binary = json_object_get(doc, "binary_keys");
     assert_int_equal(json_array_size(binary), 2);
     json_t *first = json_array_get(binary, 0);
-    assert_string_equal(
-        json_string_value(json_object_get(first, "executor")), "ping");
+    assert_string_equal(json_string_value(json_object_get(first, "executor")),
+                        "ping");
     assert_string_equal(json_string_value(json_object_get(
                             json_object_get(first, "key"), "base64")),
                         "a//+"); /* "k\xff\xfe" */
@@ -214,15 +213,15 @@ test_cli_json_binary_state_key(void **state)
     json_array_foreach(diffs, i, entry)
     {
         json_t *key = json_object_get(json_object_get(entry, "key"), "base64");
-        found = found
-                || (key && strcmp(json_string_value(key), "a//+") == 0
-                    && json_is_null(json_object_get(entry, "a"))
-                    && strcmp(json_string_value(json_object_get(entry, "b")),
-                              "v")
-                           == 0);
+        found =
+            found
+            || (key && strcmp(json_string_value(key), "a//+") == 0
+                && json_is_null(json_object_get(entry, "a"))
+                && strcmp(json_string_value(json_object_get(entry, "b")), "v")
+                       == 0);
     }
     if (!found)
-        fail_msg("diff --json lacks the binary key:\n%s", r.out);
+        th_fail_showing(r.out, "diff --json lacks the binary key");
     json_t *shared = json_array_get(json_object_get(doc, "shared"), 0);
     assert_string_equal(json_string_value(json_object_get(
                             json_object_get(shared, "key"), "base64")),

@@ -27,8 +27,8 @@ test_cli_run_prints_outputs_only(void **state)
 {
     (void)state;
     tc_result_t r = {0};
-    tc_cairn(&r, "run", PIPELINE, "--input", "hello world", "--db", tc_path("db"),
-            NULL);
+    tc_cairn(&r, "run", PIPELINE, "--input", "hello world", "--db",
+             tc_path("db"), NULL);
     tc_expect(&r, 0, "dlrow olleh\n", NULL);
     char id[128];
     tc_run_id(&r, id, sizeof id);
@@ -48,14 +48,15 @@ test_cli_run_cpu_placement(void **state)
     const char *db = tc_path("db");
     tc_result_t r = {0};
     tc_cairn(&r, "run", PIPELINE, "--input", "hello world", "--db", db,
-            "--run-id", "pinned", "--cpu-placement", "shared", NULL);
+             "--run-id", "pinned", "--cpu-placement", "shared", NULL);
     tc_expect(&r, 0, "dlrow olleh\n", NULL);
     tc_cairn(&r, "resume", "pinned@2", "--db", db, "--cpu-placement", "shared",
-            NULL);
+             NULL);
     tc_expect(&r, 0, "dlrow olleh\n", NULL);
-    tc_cairn(&r, "run", PIPELINE, "--input", "x", "--db", db,
-            "--cpu-placement", "fast", NULL);
-    tc_expect(&r, 2, "", "--cpu-placement must be 'any' or 'shared', not 'fast'");
+    tc_cairn(&r, "run", PIPELINE, "--input", "x", "--db", db, "--cpu-placement",
+             "fast", NULL);
+    tc_expect(&r, 2, "",
+              "--cpu-placement must be 'any' or 'shared', not 'fast'");
 }
 
 static void
@@ -65,7 +66,7 @@ test_cli_run_id_option(void **state)
     const char *db = tc_path("db");
     tc_result_t r = {0};
     tc_cairn(&r, "run", PIPELINE, "--input", "hello world", "--db", db,
-            "--run-id", "mine", NULL);
+             "--run-id", "mine", NULL);
     tc_expect(&r, 0, "dlrow olleh\n", NULL);
     assert_true(strncmp(r.err, "run mine\n", 9) == 0);
     json_t *run = tc_run_entry(db, "mine");
@@ -84,26 +85,26 @@ test_cli_run_input_sources(void **state)
     const char *file = tc_path("input.txt");
     th_write(file, "Input File", 10);
     tc_cairn(&r, "run", PIPELINE, "--input-file", file, "--durability", "none",
-            NULL);
+             NULL);
     tc_expect(&r, 0, "elif tupni\n", NULL);
     /* stdin when it is not a terminal */
     tc_cairn_in(&r, "From Stdin", 10, "run", PIPELINE, "--durability", "none",
-               NULL);
+                NULL);
     tc_expect(&r, 0, "nidts morf\n", NULL);
     /* --input wins over stdin */
     tc_cairn_in(&r, "ignored", 7, "run", PIPELINE, "--input", "abc",
-               "--durability", "none", NULL);
+                "--durability", "none", NULL);
     tc_expect(&r, 0, "cba\n", NULL);
     /* empty stdin: empty input, one empty output line */
     tc_cairn(&r, "run", PIPELINE, "--durability", "none", NULL);
     tc_expect(&r, 0, "\n", NULL);
     /* both at once is a usage error */
     tc_cairn(&r, "run", PIPELINE, "--input", "a", "--input-file", file,
-            "--durability", "none", NULL);
+             "--durability", "none", NULL);
     tc_expect(&r, 2, "", "--input");
     /* a missing input file */
     tc_cairn(&r, "run", PIPELINE, "--input-file", tc_path("nope.txt"),
-            "--durability", "none", NULL);
+             "--durability", "none", NULL);
     tc_expect(&r, 2, "", "nope.txt");
 }
 
@@ -112,8 +113,8 @@ test_cli_run_json(void **state)
 {
     (void)state;
     tc_result_t r = {0};
-    tc_cairn(&r, "run", PIPELINE, "--input", "hello world", "--db", tc_path("db"),
-            "--run-id", "j1", "--json", NULL);
+    tc_cairn(&r, "run", PIPELINE, "--input", "hello world", "--db",
+             tc_path("db"), "--run-id", "j1", "--json", NULL);
     tc_expect(&r, 0, NULL, "run j1");
     /* one JSON object, one line, nothing else */
     assert_true(r.out_len > 0);
@@ -141,16 +142,16 @@ test_cli_run_json_binary_output(void **state)
     (void)state;
     const char *spec =
         tc_spec("out.json",
-               "{\"start\": \"o\", \"executors\": [{\"id\": \"o\", \"type\": "
-               "\"text.output\"}]}");
+                "{\"start\": \"o\", \"executors\": [{\"id\": \"o\", \"type\": "
+                "\"text.output\"}]}");
     const char *file = tc_path("bin");
     th_write(file,
-            "a\xff"
-            "b\0c",
-            5);
+             "a\xff"
+             "b\0c",
+             5);
     tc_result_t r = {0};
     tc_cairn(&r, "run", spec, "--input-file", file, "--durability", "none",
-            "--json", NULL);
+             "--json", NULL);
     tc_expect(&r, 0, NULL, NULL);
     json_t *doc = tc_json(r.out);
     json_t *out = json_array_get(json_object_get(doc, "outputs"), 0);
@@ -159,7 +160,7 @@ test_cli_run_json_binary_output(void **state)
                         "Yf9iAGM=");
     /* Without --json the bytes come out as they are. */
     tc_cairn(&r, "run", spec, "--input-file", file, "--durability", "none",
-            NULL);
+             NULL);
     tc_expect(&r, 0, NULL, NULL);
     assert_int_equal(r.out_len, 6);
     assert_memory_equal(r.out,
@@ -199,8 +200,8 @@ test_cli_run_events(void **state)
 {
     (void)state;
     tc_result_t r = {0};
-    tc_cairn(&r, "run", PIPELINE, "--input", "hello world", "--db", tc_path("db"),
-            "--run-id", "ev", "--events", NULL);
+    tc_cairn(&r, "run", PIPELINE, "--input", "hello world", "--db",
+             tc_path("db"), "--run-id", "ev", "--events", NULL);
     tc_expect(&r, 0, "dlrow olleh\n", NULL);
     assert_true(strncmp(r.err, "run ev\n", 7) == 0);
     char *names = s_event_names(r.err, "ev");
@@ -225,11 +226,11 @@ test_cli_run_durability_none(void **state)
     const char *db = tc_path("db");
     tc_result_t r = {0};
     tc_cairn(&r, "run", PIPELINE, "--input", "hello world", "--db", db,
-            "--durability", "none", NULL);
+             "--durability", "none", NULL);
     tc_expect(&r, 0, "dlrow olleh\n", "run ");
     assert_false(tc_exists(db));
     tc_cairn(&r, "run", PIPELINE, "--input", "x", "--durability", "sometimes",
-            "--db", db, NULL);
+             "--db", db, NULL);
     tc_expect(&r, 2, "", "--durability");
     assert_false(tc_exists(db));
 }
@@ -242,24 +243,24 @@ test_cli_run_checkpoint_every_n(void **state)
     tc_result_t r = {0};
     /* 4 supersteps: the entry, every 2nd barrier, and the end. */
     tc_cairn(&r, "run", PIPELINE, "--input", "hello world", "--db", db,
-            "--run-id", "e2", "--checkpoint", "every:2", NULL);
+             "--run-id", "e2", "--checkpoint", "every:2", NULL);
     tc_expect(&r, 0, "dlrow olleh\n", NULL);
     char *ids = tc_checkpoint_ids(db, "e2");
     assert_string_equal(ids, "e2@4,e2@2,e2@0");
     /* default: every superstep */
     tc_cairn(&r, "run", PIPELINE, "--input", "hello world", "--db", db,
-            "--run-id", "all", NULL);
+             "--run-id", "all", NULL);
     tc_expect(&r, 0, "dlrow olleh\n", NULL);
     ids = tc_checkpoint_ids(db, "all");
     assert_string_equal(ids, "all@4,all@3,all@2,all@1,all@0");
     /* on-error, and the run did not fail: the entry and the end */
     tc_cairn(&r, "run", PIPELINE, "--input", "hello world", "--db", db,
-            "--run-id", "oe", "--checkpoint", "on-error", NULL);
+             "--run-id", "oe", "--checkpoint", "on-error", NULL);
     tc_expect(&r, 0, "dlrow olleh\n", NULL);
     ids = tc_checkpoint_ids(db, "oe");
     assert_string_equal(ids, "oe@4,oe@0");
     tc_cairn(&r, "run", PIPELINE, "--input", "x", "--db", db, "--checkpoint",
-            "every:0", NULL);
+             "every:0", NULL);
     tc_expect(&r, 2, "", "--checkpoint");
 }
 
@@ -273,7 +274,7 @@ test_cli_run_checkpoint_none(void **state)
      * checkpoint and the checkpoint of every end state are written"
      * (docs/spec.md, Checkpoint policy; DESIGN.md, Contract details). */
     tc_cairn(&r, "run", PIPELINE, "--input", "hello world", "--db", db,
-            "--run-id", "nn", "--checkpoint", "none", NULL);
+             "--run-id", "nn", "--checkpoint", "none", NULL);
     tc_expect(&r, 0, "dlrow olleh\n", NULL);
     char *ids = tc_checkpoint_ids(db, "nn");
     assert_string_equal(ids, "nn@4,nn@0");
@@ -343,27 +344,27 @@ static void
 test_cli_edge_switch(void **state)
 {
     (void)state;
-    const char *spec =
-        tc_spec("switch.json",
-               "{\"start\": \"triage\", \"executors\": [\n"
-               " {\"id\": \"triage\", \"type\": \"text.lower\"},\n"
-               " {\"id\": \"small\", \"type\": \"text.append\", \"config\": "
-               "{\"suffix\": \" small\"}},\n"
-               " {\"id\": \"approved\", \"type\": \"text.append\", \"config\": "
-               "{\"suffix\": \" approved\"}},\n"
-               " {\"id\": \"other\", \"type\": \"text.append\", \"config\": "
-               "{\"suffix\": \" other\"}},\n"
-               " {\"id\": \"out\", \"type\": \"text.output\"}],\n"
-               " \"edges\": [\n"
-               " {\"from\": \"triage\", \"switch\": [\n"
-               "   {\"when\": {\"int_lt\": 10}, \"to\": \"small\"},\n"
-               "   {\"when\": {\"any\": [{\"eq\": \"yes\"}, {\"eq\": \"y\"}]}, "
-               "\"to\": "
-               "\"approved\"},\n"
-               "   {\"default\": true, \"to\": \"other\"}]},\n"
-               " {\"from\": \"small\", \"to\": \"out\"},\n"
-               " {\"from\": \"approved\", \"to\": \"out\"},\n"
-               " {\"from\": \"other\", \"to\": \"out\"}]}");
+    const char *spec = tc_spec(
+        "switch.json",
+        "{\"start\": \"triage\", \"executors\": [\n"
+        " {\"id\": \"triage\", \"type\": \"text.lower\"},\n"
+        " {\"id\": \"small\", \"type\": \"text.append\", \"config\": "
+        "{\"suffix\": \" small\"}},\n"
+        " {\"id\": \"approved\", \"type\": \"text.append\", \"config\": "
+        "{\"suffix\": \" approved\"}},\n"
+        " {\"id\": \"other\", \"type\": \"text.append\", \"config\": "
+        "{\"suffix\": \" other\"}},\n"
+        " {\"id\": \"out\", \"type\": \"text.output\"}],\n"
+        " \"edges\": [\n"
+        " {\"from\": \"triage\", \"switch\": [\n"
+        "   {\"when\": {\"int_lt\": 10}, \"to\": \"small\"},\n"
+        "   {\"when\": {\"any\": [{\"eq\": \"yes\"}, {\"eq\": \"y\"}]}, "
+        "\"to\": "
+        "\"approved\"},\n"
+        "   {\"default\": true, \"to\": \"other\"}]},\n"
+        " {\"from\": \"small\", \"to\": \"out\"},\n"
+        " {\"from\": \"approved\", \"to\": \"out\"},\n"
+        " {\"from\": \"other\", \"to\": \"out\"}]}");
     s_run_expect(spec, "5", "5 small\n");
     s_run_expect(spec, "-20", "-20 small\n");
     s_run_expect(spec, "YES", "yes approved\n");
@@ -643,15 +644,15 @@ test_cli_plugin_greet(void **state)
     (void)state;
     tc_result_t r = {0};
     tc_cairn(&r, "run", GREET, "--plugin", GREET_SO, "--input", "please",
-            "--durability", "none", NULL);
+             "--durability", "none", NULL);
     tc_expect(&r, 0, "hello, please\n", NULL);
     tc_cairn(&r, "run", GREET, "--plugin", GREET_SO, "--input", "bob",
-            "--durability", "none", NULL);
+             "--durability", "none", NULL);
     tc_expect(&r, 0, "HELLO, BOB\n", NULL);
     /* resume finds the plugin through the run record */
     const char *db = tc_path("db");
     tc_cairn(&r, "run", GREET, "--plugin", GREET_SO, "--input", "x, please",
-            "--db", db, "--run-id", "g", "--max-supersteps", "1", NULL);
+             "--db", db, "--run-id", "g", "--max-supersteps", "1", NULL);
     tc_expect(&r, 4, "", NULL);
     tc_cairn(&r, "resume", "g", "--db", db, "--max-supersteps", "5", NULL);
     tc_expect(&r, 0, "hello, x, please\n", NULL);
@@ -666,7 +667,7 @@ test_cli_plugin_wrong_abi(void **state)
     (void)state;
     tc_result_t r = {0};
     tc_cairn(&r, "run", GREET, "--plugin", WRONG_ABI_SO, "--input", "bob",
-            "--durability", "none", NULL);
+             "--durability", "none", NULL);
     tc_expect(&r, 2, "", "ABI");
     assert_non_null(strstr(r.err, "libcairn_greet_wrong_abi.so"));
 }
@@ -677,7 +678,7 @@ test_cli_plugin_missing(void **state)
     (void)state;
     tc_result_t r = {0};
     tc_cairn(&r, "run", GREET, "--plugin", tc_path("libnope.so"), "--input",
-            "bob", "--durability", "none", NULL);
+             "bob", "--durability", "none", NULL);
     tc_expect(&r, 2, "", "libnope.so");
 }
 
@@ -713,7 +714,7 @@ s_assert_contains_all(const char *text, const char *const *parts, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         if (!strstr(text, parts[i]))
-            fail_msg("graph lacks \"%s\":\n%s", parts[i], text);
+            th_fail_showing(text, "graph lacks \"%s\"", parts[i]);
 }
 
 static void
@@ -781,19 +782,19 @@ test_cli_exec_needs_allow_exec(void **state)
     tc_result_t r = {0};
     /* refused before anything is stored (test_cli_runrecord.c has more) */
     tc_cairn(&r, "run", spec, "--input", "meow", "--db", db, "--run-id", "x",
-            NULL);
+             NULL);
     tc_expect(&r, 2, "", "--allow-exec");
     /* the permission is not stored: resume needs it too */
     tc_cairn(&r, "run", spec, "--input", "meow", "--db", db, "--run-id", "x",
-            "--allow-exec", "--max-supersteps", "1", NULL);
+             "--allow-exec", "--max-supersteps", "1", NULL);
     tc_expect(&r, 4, "", NULL);
     tc_cairn(&r, "resume", "x", "--db", db, "--max-supersteps", "5", NULL);
     tc_expect(&r, 2, "", "--allow-exec");
     tc_cairn(&r, "resume", "x", "--db", db, "--allow-exec", "--max-supersteps",
-            "5", NULL);
+             "5", NULL);
     tc_expect(&r, 0, "meow\n", NULL);
     tc_cairn(&r, "run", spec, "--input", "purr", "--durability", "none",
-            "--allow-exec", NULL);
+             "--allow-exec", NULL);
     tc_expect(&r, 0, "purr\n", NULL);
 }
 

@@ -115,8 +115,8 @@ test_cli_storage_corrupt_data_block(void **state)
     tc_expect(&r, 1, NULL, "problem(s)");
     if (!strstr(r.out, "Corruption") || !strstr(r.out, file)
         || !strstr(r.out, "family 'state'"))
-        fail_msg("verify does not name the corruption and %s:\n%s", file,
-                 r.out);
+        th_fail_showing(r.out, "verify does not name the corruption and %s",
+                        file);
     tc_cairn(&r, "show", "c@3", "--db", db, "--json", NULL);
     tc_expect(&r, 1, "", "Corruption");
     tc_expect(&r, 1, "", file);
@@ -151,7 +151,7 @@ test_cli_storage_corrupt_at_open(void **state)
     tc_expect(&r, 1, "", "is corrupt");
     tc_expect(&r, 1, "", file);
     if (strstr(r.err, "in use"))
-        fail_msg("a corrupt store reported as locked:\n%s", r.err);
+        th_fail_showing(r.err, "a corrupt store reported as locked");
     tc_cairn(&r, "gc", "--db", db, NULL);
     tc_expect(&r, 1, "", "is corrupt");
 }
@@ -168,8 +168,8 @@ test_cli_storage_db_is_a_file(void **state)
     tc_cairn(&r, "run", spec, "--input", "0", "--db", file, NULL);
     tc_expect(&r, 1, "", "is not a directory");
     if (strstr(r.err, "Permission denied"))
-        fail_msg("a file as --db reported as a permission problem:\n%s",
-                 r.err);
+        th_fail_showing(r.err,
+                        "a file as --db reported as a permission problem");
 }
 
 /* `runs` or `verify` of a store a killed run may have left: fine, or
@@ -182,8 +182,8 @@ s_store_answers(const char *db, const char *command)
     if (r.code == 2 && strstr(r.err, "no store at"))
         return false;
     if (r.code != 0)
-        fail_msg("`cairn %s` of a store killed early: exit %d\n%s", command,
-                 r.code, r.err);
+        th_fail_showing(r.err, "`cairn %s` of a store killed early: exit %d",
+                        command, r.code);
     return true;
 }
 
@@ -204,7 +204,7 @@ test_cli_storage_killed_while_created(void **state)
         const char *db = tc_path(name);
         tc_proc_t p;
         tc_start(&p, "run", spec, "--input", "0", "--db", db, "--run-id", "k",
-                NULL);
+                 NULL);
         /* 0-20 ms, plus a step of 30 ms per case, from when the store
          * directory appears: RocksDB creating it (~100 ms on a loaded
          * machine), the run record, the first checkpoints. Counted from
@@ -265,7 +265,7 @@ test_cli_storage_many_short_writers(void **state)
         snprintf(id, sizeof id, "r%d", i);
         snprintf(out, sizeof out, "%s\n", id);
         tc_cairn(&r, "run", spec, "--input", id, "--db", db, "--run-id", id,
-                NULL);
+                 NULL);
         if (r.code != 0 || strcmp(r.out, out) != 0)
             fail_msg("run %d of %d: exit %d\nstdout: %s\nstderr: %s", i + 1,
                      runs, r.code, r.out, r.err);

@@ -1,8 +1,8 @@
-/* test_cli_timetravel - the real `cairn` command: `cairn fork`, `cairn diff` and
- * `cairn checkpoints --tree`.
+/* test_cli_timetravel - the real `cairn` command: `cairn fork`, `cairn diff`
+ * and `cairn checkpoints --tree`.
  *
- * The workflow is the harness's CYCLE_SPEC: ping and pong (count.inc) pass a number
- * back and forth, adding one each superstep; at 10 or more it goes to
+ * The workflow is the harness's CYCLE_SPEC: ping and pong (count.inc) pass a
+ * number back and forth, adding one each superstep; at 10 or more it goes to
  * done. From input 0: ping makes the odd numbers at the odd supersteps,
  * pong the even ones, ping makes 11 at superstep 11 and done prints it
  * at 12. Checkpoint c@4 has "4" in flight to ping; ping's state "count"
@@ -53,7 +53,7 @@ s_checkpoint_entry(const char *db, const char *run, const char *id)
     tc_expect(&r, 0, NULL, NULL);
     json_t *entry = th_json_find_id(tc_json(r.out), id);
     if (!entry)
-        fail_msg("checkpoints %s does not list %s:\n%s", run, id, r.out);
+        th_fail_showing(r.out, "checkpoints %s does not list %s", run, id);
     return entry;
 }
 
@@ -67,7 +67,7 @@ test_cli_fork_set_state(void **state)
     tc_run_cycle(db);
     tc_result_t r = {0};
     tc_cairn(&r, "fork", "c@4", "--db", db, "--run-id", "f", "--set-state",
-            "ping.count=100", NULL);
+             "ping.count=100", NULL);
     tc_expect(&r, 0, "f\n", "forked c@4 as run f");
     json_t *run = tc_run_entry(db, "f");
     assert_string_equal(json_string_value(json_object_get(run, "status")),
@@ -92,7 +92,7 @@ test_cli_fork_set_state(void **state)
 
     /* a value the executor cannot read makes the resumed fork fail */
     tc_cairn(&r, "fork", "c@4", "--db", db, "--run-id", "bad", "--set-state",
-            "ping.count=abc", "--resume", NULL);
+             "ping.count=abc", "--resume", NULL);
     tc_expect(&r, 1, NULL, "state 'count' is not a decimal integer");
 }
 
@@ -106,8 +106,8 @@ test_cli_fork_set_shared_and_send(void **state)
     /* replace the "4" in flight to ping with "20": ping makes 21, which
      * goes to done at once */
     tc_cairn(&r, "fork", "c@4", "--db", db, "--run-id", "s", "--drop-messages",
-            "--send", "ping=20", "--set-shared", "note=a=b.c", "--resume",
-            NULL);
+             "--send", "ping=20", "--set-shared", "note=a=b.c", "--resume",
+             NULL);
     tc_expect(&r, 0, "21\n", "run s");
     assert_string_equal(s_state_at(db, "s@6", NULL, "note"), "a=b.c");
     json_t *cp = s_checkpoint_entry(db, "s", "s@6");
@@ -116,7 +116,7 @@ test_cli_fork_set_shared_and_send(void **state)
 
     /* --send without --drop-messages: both numbers go on, two outputs */
     tc_cairn(&r, "fork", "c@4", "--db", db, "--run-id", "two", "--send",
-            "ping=30", "--resume", "--json", NULL);
+             "ping=30", "--resume", "--json", NULL);
     tc_expect(&r, 0, NULL, NULL);
     json_t *doc = tc_json(r.out);
     assert_string_equal(json_string_value(json_object_get(doc, "run_id")),
@@ -129,7 +129,7 @@ test_cli_fork_set_shared_and_send(void **state)
     /* --drop-messages alone: nothing left to do, the fork is complete
      * with the outputs it had (none at superstep 4) */
     tc_cairn(&r, "fork", "c@4", "--db", db, "--run-id", "d", "--drop-messages",
-            "--json", NULL);
+             "--json", NULL);
     tc_expect(&r, 0, NULL, NULL);
     doc = tc_json(r.out);
     assert_string_equal(json_string_value(json_object_get(doc, "checkpoint")),
@@ -141,7 +141,8 @@ test_cli_fork_set_shared_and_send(void **state)
 
     /* a fork of RUN forks its latest checkpoint; without --run-id the id
      * is generated */
-    tc_cairn(&r, "fork", "c", "--db", db, "--send", "ping=40", "--resume", NULL);
+    tc_cairn(&r, "fork", "c", "--db", db, "--send", "ping=40", "--resume",
+             NULL);
     tc_expect(&r, 0, "11\n41\n", "forked c@12 as run ");
 }
 
@@ -153,11 +154,11 @@ test_cli_fork_of_fork(void **state)
     tc_run_cycle(db);
     tc_result_t r = {0};
     tc_cairn(&r, "fork", "c@4", "--db", db, "--run-id", "f1", "--set-state",
-            "ping.count=100", "--resume", NULL);
+             "ping.count=100", "--resume", NULL);
     tc_expect(&r, 0, "11\n", NULL);
     /* pong's count is 4 at f1@8; 50, then pong runs once more (10) */
     tc_cairn(&r, "fork", "f1@8", "--db", db, "--run-id", "f2", "--set-state",
-            "pong.count=50", "--resume", NULL);
+             "pong.count=50", "--resume", NULL);
     tc_expect(&r, 0, "11\n", NULL);
     assert_string_equal(s_state_at(db, "f2@12", "pong", "count"), "51");
     assert_string_equal(s_state_at(db, "f2@12", "ping", "count"), "104");
@@ -183,14 +184,14 @@ test_cli_fork_stores_only_changes(void **state)
     big[4 + big_len] = '\0';
     tc_result_t r = {0};
     tc_cairn(&r, "fork", "c@4", "--db", db, "--run-id", "heavy", "--set-shared",
-            big, NULL);
+             big, NULL);
     tc_expect(&r, 0, "heavy\n", NULL);
     json_t *cp = s_checkpoint_entry(db, "heavy", "heavy@4");
     json_int_t heavy = json_integer_value(json_object_get(cp, "size_bytes"));
     assert_true(heavy > (json_int_t)big_len);
     /* a fork of it reads the value from it and stores only its own */
     tc_cairn(&r, "fork", "heavy@4", "--db", db, "--run-id", "light",
-            "--set-state", "pong.count=9", NULL);
+             "--set-state", "pong.count=9", NULL);
     tc_expect(&r, 0, "light\n", NULL);
     cp = s_checkpoint_entry(db, "light", "light@4");
     json_int_t light = json_integer_value(json_object_get(cp, "size_bytes"));
@@ -244,7 +245,7 @@ test_cli_fork_bad_input(void **state)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const char *const *a = cases[i].args;
         tc_cairn(&r, "fork", "--db", db, a[0], a[1], a[2], a[3], a[4], a[5],
-                NULL);
+                 NULL);
         tc_expect(&r, 2, "", cases[i].says);
         assert_string_equal(tc_store_listing(db), before);
     }
@@ -273,7 +274,7 @@ test_cli_diff_unmodified_fork(void **state)
     tc_run_cycle(db);
     tc_result_t r = {0};
     tc_cairn(&r, "fork", "c@4", "--db", db, "--run-id", "same", "--resume",
-            NULL);
+             NULL);
     tc_expect(&r, 0, "11\n", NULL);
     json_t *doc = s_diff(db, "c", "same", 0);
     assert_true(json_is_true(json_object_get(doc, "identical")));
@@ -288,7 +289,7 @@ test_cli_diff_unmodified_fork(void **state)
     tc_cairn(&r, "diff", "same", "c", "--db", db, NULL);
     tc_expect(&r, 0, NULL, NULL);
     if (!strstr(r.out, "no divergence"))
-        fail_msg("diff output lacks \"no divergence\":\n%s", r.out);
+        th_fail_showing(r.out, "diff output lacks \"no divergence\"");
     /* unknown runs */
     tc_cairn(&r, "diff", "c", "nope", "--db", db, NULL);
     tc_expect(&r, 2, "", "unknown run 'nope'");
@@ -307,7 +308,7 @@ test_cli_diff_modified_fork(void **state)
     tc_result_t r = {0};
     /* changed at superstep 6: ping's count and a new shared key */
     tc_cairn(&r, "fork", "c@6", "--db", db, "--run-id", "mod", "--set-state",
-            "ping.count=100", "--set-shared", "note=hi", "--resume", NULL);
+             "ping.count=100", "--set-shared", "note=hi", "--resume", NULL);
     tc_expect(&r, 0, "11\n", NULL);
     json_t *doc = s_diff(db, "c", "mod", 1);
     assert_true(json_is_false(json_object_get(doc, "identical")));
@@ -335,11 +336,11 @@ test_cli_diff_modified_fork(void **state)
     tc_expect(&r, 1, NULL, NULL);
     if (!strstr(r.out, "ping.count") || !strstr(r.out, "103")
         || !strstr(r.out, "diverged at superstep 6"))
-        fail_msg("diff output lacks the key or the divergence:\n%s", r.out);
+        th_fail_showing(r.out, "diff output lacks the key or the divergence");
 
     /* a different message: fewer supersteps, other outputs */
-    tc_cairn(&r, "fork", "c@4", "--db", db, "--run-id", "snd", "--drop-messages",
-            "--send", "ping=20", "--resume", NULL);
+    tc_cairn(&r, "fork", "c@4", "--db", db, "--run-id", "snd",
+             "--drop-messages", "--send", "ping=20", "--resume", NULL);
     tc_expect(&r, 0, "21\n", NULL);
     doc = s_diff(db, "c", "snd", 1);
     json_t *steps = json_object_get(doc, "supersteps");
@@ -356,10 +357,10 @@ test_cli_diff_modified_fork(void **state)
     /* sparse checkpoints: the divergence is bounded, not exact */
     const char *spec = tc_spec("cycle.json", CYCLE_SPEC);
     tc_cairn(&r, "run", spec, "--input", "0", "--db", db, "--run-id", "sp",
-            "--checkpoint", "every:4", NULL);
+             "--checkpoint", "every:4", NULL);
     tc_expect(&r, 0, "11\n", NULL);
     tc_cairn(&r, "fork", "sp@8", "--db", db, "--run-id", "sp2", "--set-shared",
-            "x=1", "--resume", NULL);
+             "x=1", "--resume", NULL);
     tc_expect(&r, 0, "11\n", NULL);
     doc = s_diff(db, "sp", "sp2", 1);
     d = json_object_get(doc, "divergence");
@@ -470,11 +471,12 @@ test_cli_checkpoints_tree(void **state)
     const char *c4 = strstr(r.out, "  c@4 ");
     if (!c3 || !run_f1 || !run_f11 || !c4 || !(c3 < run_f1)
         || !(run_f1 < run_f11) || !(run_f11 < c4))
-        fail_msg("tree is not nested as expected:\n%s", r.out);
+        th_fail_showing(r.out, "tree is not nested as expected");
 
     tc_cairn(&r, "checkpoints", "nope", "--tree", "--db", db, NULL);
     tc_expect(&r, 2, "", "unknown run 'nope'");
-    tc_cairn(&r, "checkpoints", "c", "--tree", "--limit", "2", "--db", db, NULL);
+    tc_cairn(&r, "checkpoints", "c", "--tree", "--limit", "2", "--db", db,
+             NULL);
     tc_expect(&r, 2, "", "--tree");
 }
 

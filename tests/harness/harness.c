@@ -151,14 +151,35 @@ th_exit_code(int status)
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-int
-th_wait(pid_t pid, long timeout_ms)
+/* Prints every thread's stack of pid to stderr (gdb, bounded in time;
+ * a machine without gdb says so): what a process that outlived its
+ * deadline was doing is the cause to fix, not the deadline. */
+static void
+s_show_stacks(pid_t pid)
+{
+    char command[160];
+    snprintf(command, sizeof command,
+             "timeout 60 gdb -batch -nx -p %d -ex 'thread apply all bt' "
+             "</dev/null 1>&2",
+             (int)pid);
+    fprintf(stderr, "--- stacks of pid %d, which outlived its deadline:\n",
+            (int)pid);
+    fflush(stderr);
+    if (system(command) != 0)
+        fprintf(stderr, "--- (gdb could not show them)\n");
+}
+
+/* th_wait, showing pid's stacks before it is killed when show_stacks. */
+static int
+s_wait(pid_t pid, long timeout_ms, bool show_stacks)
 {
     uint64_t deadline = th_now_ms() + (uint64_t)timeout_ms;
     int status = 0;
     pid_t got;
     while ((got = waitpid(pid, &status, WNOHANG)) == 0) {
         if (th_now_ms() > deadline) {
+            if (show_stacks)
+                s_show_stacks(pid);
             th_kill(pid);
             return TH_TIMED_OUT;
         }
@@ -169,11 +190,18 @@ th_wait(pid_t pid, long timeout_ms)
 }
 
 int
+th_wait(pid_t pid, long timeout_ms)
+{
+    return s_wait(pid, timeout_ms, false);
+}
+
+int
 th_finish(pid_t pid, long timeout_ms, const char *what)
 {
-    int code = th_wait(pid, timeout_ms);
+    int code = s_wait(pid, timeout_ms, true);
     if (code == TH_TIMED_OUT)
-        fail_msg("%s did not finish within %ld ms", what, timeout_ms);
+        fail_msg("%s did not finish within %ld ms (its stacks are above)",
+                 what, timeout_ms);
     if (code == 126 || code == 127)
         fail_msg("could not start %s (exit %d)", what, code);
     return code;
@@ -233,10 +261,25 @@ th_write(const char *path, const void *data, size_t len)
 }
 
 void
+th_fail_showing(const char *text, const char *fmt, ...)
+{
+    char message[512];
+    va_list args;
+    va_start(args, fmt);
+    vsnprintf(message, sizeof message, fmt, args);
+    va_end(args);
+    fprintf(stderr, "%s:\n-----\n%s%s-----\n", message, text ? text : "",
+            text && *text && text[strlen(text) - 1] == '\n' ? "" : "\n");
+    fflush(stderr);
+    fail_msg("%s (shown above)", message);
+    abort(); /* not reached: fail_msg does not return */
+}
+
+void
 th_check_sanitizers(const char *err, const char *who)
 {
     if (strstr(err, "Sanitizer") || strstr(err, "runtime error"))
-        fail_msg("%s reported a sanitizer error:\n%s", who, err);
+        th_fail_showing(err, "%s reported a sanitizer error", who);
 }
 
 json_t *
@@ -310,7 +353,8 @@ th_latest_superstep(const char *db, const char *run_id, bool *opened)
         return -1;
     char latest[CAIRN_CHECKPOINT_ID_MAX];
     long step = -1;
-    if (cairn_store_get_latest_checkpoint(store, run_id, latest, &err) == CAIRN_OK)
+    if (cairn_store_get_latest_checkpoint(store, run_id, latest, &err)
+        == CAIRN_OK)
         step = atol(strchr(latest, '@') + 1);
     cairn_store_destroy(&store);
     return step;

@@ -95,7 +95,8 @@ int
 th_wait(pid_t pid, long timeout_ms);
 
 /* th_wait that fails the test (naming what) when pid outlives
- * timeout_ms or could not be started (exit 126/127). */
+ * timeout_ms, printing its threads' stacks (gdb) before killing it, or
+ * could not be started (exit 126/127). */
 int
 th_finish(pid_t pid, long timeout_ms, const char *what);
 
@@ -123,6 +124,13 @@ th_read(const char *path, size_t *len);
 /* Writes len bytes of data to path (created or truncated); asserts. */
 void
 th_write(const char *path, const void *data, size_t len);
+
+/* Fails the test with the message, printing text whole to stderr first:
+ * cmocka cuts its own messages at about 1 KB, and a child's whole output
+ * is what tells why a rare failure happened. */
+void
+th_fail_showing(const char *text, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3), noreturn));
 
 /* Fails the test when a child's stderr holds a sanitizer report: the
  * children are the same build as the test. */

@@ -1,7 +1,7 @@
 /* child_hostile.c - raw ZeroMQ peers that misbehave, for the worker tests.
  *
  *   child_hostile hostile ENDPOINT        for 1.5 s, keeps sending what no
- *                                         worker should
+ *                                         worker should, then exits 0
  *   child_hostile wrong-version ENDPOINT  says Hello in protocol 999, exits 0
  *                                         when told "protocol version
  *                                         mismatch" in a Shutdown
@@ -28,21 +28,37 @@ s_send_envelope(void *socket, Cairn__Envelope *env)
     free(buffer);
 }
 
+/* Milliseconds of the monotonic clock. */
+static long
+s_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
 /* The child: a raw ZeroMQ client that keeps sending what no worker
- * should (never blocking: between runs nobody reads, and the client must
- * end in its 1.5 s): random bytes, a wrong protocol version, a Done for a run and
- * executor it was never given, an oversized frame, a multipart message. */
+ * should, for duration_ms of real time (not a count of rounds: a round is
+ * slow under TSan on a loaded machine), never blocking (between runs
+ * nobody reads; every send is ZMQ_DONTWAIT, the socket's send timeout
+ * 0): random bytes, a wrong protocol version, a Done for a run and
+ * executor it was never given, an oversized frame, a multipart message.
+ * It says on stderr where it is, so a test that finds it still running
+ * knows where it stopped. */
 static void
 s_hostile_client(const char *endpoint, long duration_ms)
 {
     void *context = zmq_ctx_new();
     void *socket = zmq_socket(context, ZMQ_DEALER);
-    int linger = 0;
+    int linger = 0, no_wait = 0;
     zmq_setsockopt(socket, ZMQ_LINGER, &linger, sizeof linger);
+    zmq_setsockopt(socket, ZMQ_SNDTIMEO, &no_wait, sizeof no_wait);
     zmq_connect(socket, endpoint);
     size_t big_len = 8u << 20;
     uint8_t *big = calloc(1, big_len);
-    for (long waited = 0; waited < duration_ms; waited += 20) {
+    long deadline = s_now_ms() + duration_ms;
+    int rounds = 0;
+    for (; s_now_ms() < deadline; rounds++) {
         uint8_t junk[64];
         for (size_t i = 0; i < sizeof junk; i++)
             junk[i] = (uint8_t)rand();
@@ -67,15 +83,17 @@ s_hostile_client(const char *endpoint, long duration_ms)
         s_send_envelope(socket, &fake);
 
         if (zmq_send(socket, "a", 1, ZMQ_SNDMORE | ZMQ_DONTWAIT) == 1)
-            zmq_send(socket, "b", 1, 0);
-        if (waited % 200 == 0 && big)
+            zmq_send(socket, "b", 1, ZMQ_DONTWAIT);
+        if (rounds % 10 == 0 && big)
             zmq_send(socket, big, big_len, ZMQ_DONTWAIT);
         struct timespec ts = {0, 20 * 1000000L};
         nanosleep(&ts, NULL);
     }
     free(big);
+    fprintf(stderr, "child_hostile: sent %d rounds; closing\n", rounds);
     zmq_close(socket);
     zmq_ctx_term(context);
+    fprintf(stderr, "child_hostile: closed\n");
 }
 
 /* The child: says Hello in protocol 999 and waits (bounded) for the

@@ -74,7 +74,7 @@
     " {\"id\": \"c\", \"type\": \"text.lower\"},\n"                            \
     " {\"id\": \"d\", \"type\": \"text.upper\"},\n"                            \
     " {\"id\": \"o\", \"type\": \"text.output\"}],\n"                          \
-    " \"edges\": [{\"from\": \"a\", \"to\": [\"b\", \"c\", \"d\"]},\n"    \
+    " \"edges\": [{\"from\": \"a\", \"to\": [\"b\", \"c\", \"d\"]},\n"         \
     "  {\"from\": \"b\", \"to\": \"o\"}, {\"from\": \"c\", \"to\": \"o\"},\n"  \
     "  {\"from\": \"d\", \"to\": \"o\"}]}\n"
 
@@ -235,8 +235,8 @@ s_failed_step(const char *err, const char *run_id)
     snprintf(prefix, sizeof prefix, "checkpoint %s@", run_id);
     const char *at = strstr(err, prefix);
     if (!at || !strstr(at, " could not be written: "))
-        fail_msg("no 'checkpoint %s@N could not be written' in:\n%s", run_id,
-                 err);
+        th_fail_showing(err, "no 'checkpoint %s@N could not be written' in",
+                        run_id);
     return atol(at + strlen(prefix));
 }
 
@@ -569,7 +569,7 @@ test_storage_faults_other_users_store(void **state)
     s_expect(&r, 1, "Permission denied");
     s_expect(&r, 1, db);
     if (strstr(r.err, "in use"))
-        fail_msg("another user's store reported as locked:\n%s", r.err);
+        th_fail_showing(r.err, "another user's store reported as locked");
     s_cairn(&r, &nobody, "runs", "--db", db, NULL);
     s_expect(&r, 0, NULL);
     assert_non_null(strstr(r.out, "o "));
@@ -605,7 +605,7 @@ test_storage_faults_read_only_mount(void **state)
         s_expect(&r, 1, "Read-only file system");
         s_expect(&r, 1, db);
         if (strstr(r.err, "in use"))
-            fail_msg("a read-only store reported as locked:\n%s", r.err);
+            th_fail_showing(r.err, "a read-only store reported as locked");
         s_cairn(&r, NULL, "runs", "--db", db, NULL);
         s_expect(&r, 0, NULL);
     }
@@ -621,10 +621,16 @@ main(void)
 #define CASE(name)                                                             \
     cmocka_unit_test_setup_teardown(test_storage_faults_##name, s_setup,       \
                                     s_teardown)
-        CASE(superstep_checkpoint), CASE(entry_checkpoint), CASE(pending_write),
-        CASE(during_resume),        CASE(read_only),        CASE(rlimit_fsize),
-        CASE(full_filesystem),      CASE(unwritable_dir),
-        CASE(other_users_store),    CASE(read_only_mount),
+        CASE(superstep_checkpoint),
+        CASE(entry_checkpoint),
+        CASE(pending_write),
+        CASE(during_resume),
+        CASE(read_only),
+        CASE(rlimit_fsize),
+        CASE(full_filesystem),
+        CASE(unwritable_dir),
+        CASE(other_users_store),
+        CASE(read_only_mount),
 #undef CASE
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -455,8 +455,8 @@ test_workers_stuck_worker_is_replaced(void **state)
     assert_string_equal(actual, expected);
     assert_true(watch.lost >= 1);
     /* Told to stop, it exits once the stalled handler returns. */
-    int code = th_wait(pids[0], 15000);
-    assert_true(code != TH_TIMED_OUT && code < 128);
+    int code = th_finish(pids[0], 15000, "the stuck worker");
+    assert_true(code < 128);
     pids[0] = 0;
     free(actual);
     free(expected);
@@ -539,7 +539,7 @@ test_workers_hostile_frames_do_not_disturb_a_run(void **state)
     }
     cairn_log_set_sink(NULL, NULL);
     /* it finished on its own, in time */
-    assert_int_not_equal(th_wait(client, 20000), TH_TIMED_OUT);
+    assert_int_equal(th_finish(client, 20000, "the hostile client"), 0);
     assert_true(atomic_load(&s_rejected) > 0);
     free(expected);
     cairn_engine_destroy(&engine);
@@ -624,10 +624,7 @@ test_workers_worker_stops_when_refused(void **state)
     s_send_envelope(router, &env);
     /* It gives up on its own only after 5 s: well before that, it must
      * have stopped because it was told. */
-    int code = th_wait(worker, 3000);
-    if (code == TH_TIMED_OUT)
-        fail_msg("the refused worker did not stop");
-    assert_int_equal(code, 1);
+    assert_int_equal(th_finish(worker, 3000, "the refused worker"), 1);
     zmq_close(router);
     zmq_ctx_term(context);
 }
@@ -756,8 +753,8 @@ test_workers_curve_admits_listed_keys_only(void **state)
     /* Refused: they stop by themselves (3 heartbeats of 300 ms without a
      * word after the refusal) long before giving up at 5 s. */
     uint64_t start = zclock_mono();
-    assert_int_equal(th_wait(pids[2], 4000), 1);
-    assert_int_equal(th_wait(pids[3], 4000), 1);
+    assert_int_equal(th_finish(pids[2], 4000, "worker 3"), 1);
+    assert_int_equal(th_finish(pids[3], 4000, "worker 4"), 1);
     assert_true(zclock_mono() - start < 4000);
     pids[2] = pids[3] = 0;
     char *text = s_read_file(rogue_err);
@@ -1324,7 +1321,7 @@ s_run_restarted(int salt, int sig)
     if (sig == SIGSTOP) {
         /* Woken up, the old process finds it was told to stop. */
         assert_int_equal(kill(pids[0], SIGCONT), 0);
-        assert_int_equal(th_wait(pids[0], 5000), 1);
+        assert_int_equal(th_finish(pids[0], 5000, "the old worker"), 1);
         pids[0] = 0;
         char *text = s_read_file(old_err);
         if (!strstr(text, "another process joined as worker w1"))

@@ -97,7 +97,7 @@ s_replace(char *text, const char *from, const char *to)
 {
     char *at = strstr(text, from);
     if (!at)
-        fail_msg("\"%s\" not in:\n%s", from, text);
+        th_fail_showing(text, "\"%s\" not in", from);
     fx_str_t s = {0};
     fx_str_add(&s, "%.*s%s%s", (int)(at - text), text, to, at + strlen(from));
     free(text);
