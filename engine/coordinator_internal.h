@@ -81,10 +81,21 @@ int cairn__loss_place_all(cairn__run_t *run, cairn_error_t *err);
 int cairn__loss_place_unplaced(cairn__run_t *run, const bool *only,
                                cairn_error_t *err);
 
-/* Host `lost` is gone: its executors move, with blame the one it was
- * running loses that attempt. */
-int cairn__loss_lose_worker(cairn__run_t *run, size_t lost, bool blame,
-                            cairn_error_t *err);
+/* Why a worker is lost: what it means for the executor it was running. */
+typedef enum {
+    CAIRN__LOSS_GONE,      /* its connection is gone (it died): that
+                              attempt fails, and it runs only on workers */
+    CAIRN__LOSS_SILENT,    /* silent too long: no attempt is lost, but it
+                              runs only on workers (the worker may be
+                              dying of it) */
+    CAIRN__LOSS_ABANDONED, /* given up for a timed-out attempt, already
+                              failed: nothing more */
+} cairn__loss_why_t;
+
+/* Host `lost` is lost (why says what for the executor it was running):
+ * its executors move and their unfinished work is sent again. */
+int cairn__loss_lose_worker(cairn__run_t *run, size_t lost,
+                            cairn__loss_why_t why, cairn_error_t *err);
 
 /* Whether x, whose attempt the loss of its worker failed, gets another. */
 bool cairn__loss_runs_again(const cairn__run_t *run, size_t x);

@@ -157,7 +157,7 @@ cairn__dispatch_send_work(cairn__run_t *run, const bool *only, size_t *sent,
     /* (Losing one may already have lost another it tried to move to.) */
     for (size_t h = 0; rc == CAIRN_OK && h < run->engine->host_count; h++)
         if (unreachable[h] && run->engine->hosts[h].alive)
-            rc = cairn__loss_lose_worker(run, h, true, err);
+            rc = cairn__loss_lose_worker(run, h, CAIRN__LOSS_GONE, err);
     return rc;
 }
 
@@ -348,7 +348,7 @@ cairn__dispatch_receive(cairn__run_t *run)
     }
     long h = cairn__engine_find_host(run->engine, &peer);
     if (h >= 0)
-        run->engine->hosts[h].last_seen_us = cairn__monotonic_us();
+        run->engine->hosts[h].silent_us = 0;
     long x = -1;
     if (env->body_case == CAIRN__ENVELOPE__BODY_DONE)
         why = s_check_done(run, &peer, env->done, &x);

@@ -165,7 +165,7 @@ cairn__engine_on_hello(cairn_engine_t *self, const cairn__peer_t *peer,
                 && self->hosts[h].nonce == hello->nonce))) {
         /* Known and alive, the same process: a repeated Hello (the worker
          * thought we were gone) only refreshes it. */
-        self->hosts[h].last_seen_us = cairn__monotonic_us();
+        self->hosts[h].silent_us = 0;
         s_send_welcome(self, peer);
         return h;
     }
@@ -186,7 +186,7 @@ cairn__engine_on_hello(cairn_engine_t *self, const cairn__peer_t *peer,
     host->nonce = hello->nonce;
     host->replaced = false;
     host->refused = false;
-    host->last_seen_us = cairn__monotonic_us();
+    host->silent_us = 0;
     *joined = host->alive;
     s_send_welcome(self, peer);
     cairn_log(CAIRN_LOG_INFO, "engine", "worker %s joined (%zu types)",

@@ -30,7 +30,9 @@ typedef struct {
     bool remote;            /* a worker process */
     bool alive;             /* false once lost (a worker never comes back
                                under the same slot) */
-    uint64_t last_seen_us;  /* monotonic time of its last frame */
+    uint64_t silent_us;     /* how long it has not been heard from, in
+                               time the coordinator was watching
+                               (worker_loss.c) */
     bool unreachable;       /* a send found its connection gone (the
                                process died): lost at the next check */
     char **types;           /* remote: the executor types it offers */

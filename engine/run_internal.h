@@ -53,6 +53,8 @@ typedef struct {
                                  the collect loop */
     uint64_t next_heartbeat_us; /* when workers get the next heartbeat */
     uint64_t next_liveness_us;  /* when silent workers are looked for */
+    uint64_t last_liveness_us;  /* when they were last looked for (0: not
+                                   yet in this run) */
     uint64_t next_control_us;   /* when the control endpoint is read */
     bool *host_current;       /* executor's copy at its host is current */
     cairn__kv_t **shared_dirty; /* per host: shared keys not yet shipped */

@@ -271,7 +271,6 @@ s_blame_loss(cairn__run_t *run, size_t x, const char *host_id)
     if (s_stand_in(run, x, why) != CAIRN_OK)
         return CAIRN_ENOMEM;
     run->lost[x] = true;
-    run->crashed[x] = true;
     run->deadline_us[x] = 0;
     run->accepted_aside++; /* the collect wait counts it */
     cairn_log(CAIRN_LOG_WARN, "coordinator", "run %s: executor '%s': %s",
@@ -279,13 +278,16 @@ s_blame_loss(cairn__run_t *run, size_t x, const char *host_id)
     return CAIRN_OK;
 }
 
-/* A worker went silent or its connection is gone: it is lost. With
- * blame, the executor it was running loses that attempt (its handler may
- * be what killed the worker); the others' unfinished work is simply sent
- * again. Its executors move to other hosts; a late Done from it is
- * refused (placement changed). */
+/* A worker went silent or its connection is gone: it is lost. The
+ * executor it was running runs only on workers from now on (its handler
+ * may be what is killing the worker: a crashing process can be silent
+ * for seconds, writing a core or a sanitizer report, before its
+ * connection closes), and when the connection is gone that attempt
+ * fails; the others' unfinished work is simply sent again. Its executors
+ * move to other hosts; a late Done from it is refused (placement
+ * changed). */
 int
-cairn__loss_lose_worker(cairn__run_t *run, size_t lost, bool blame,
+cairn__loss_lose_worker(cairn__run_t *run, size_t lost, cairn__loss_why_t why,
                         cairn_error_t *err)
 {
     cairn__host_info_t *host = &run->engine->hosts[lost];
@@ -294,8 +296,10 @@ cairn__loss_lose_worker(cairn__run_t *run, size_t lost, bool blame,
     cairn_log(CAIRN_LOG_WARN, "coordinator",
               "run %s: worker %s lost in superstep %llu", run->run_id, host->id,
               (unsigned long long)run->superstep);
-    long running = blame ? s_running_on(run, lost) : -1;
-    if (running >= 0
+    long running = why == CAIRN__LOSS_ABANDONED ? -1 : s_running_on(run, lost);
+    if (running >= 0)
+        run->crashed[running] = true;
+    if (running >= 0 && why == CAIRN__LOSS_GONE
         && s_blame_loss(run, (size_t)running, host->id) != CAIRN_OK)
         return cairn_error_set(err, CAIRN_ENOMEM, "out of memory");
     return s_move_off_host(run, lost, host->id, err);
@@ -326,7 +330,7 @@ s_abandon_host(cairn__run_t *run, size_t h, cairn_error_t *err)
     if (host->remote) {
         cairn__engine_shutdown_peer(engine, &host->peer,
                                     "a handler ran past its timeout");
-        return cairn__loss_lose_worker(run, h, false, err);
+        return cairn__loss_lose_worker(run, h, CAIRN__LOSS_ABANDONED, err);
     }
     char old_id[sizeof host->id];
     snprintf(old_id, sizeof old_id, "%s", host->id);
@@ -364,26 +368,37 @@ cairn__loss_check_timeouts(cairn__run_t *run, size_t *received,
 }
 
 /* Workers whose connection is gone, or silent for three heartbeat
- * intervals, are lost. Only a connection known to be gone blames the
- * executor the worker was running: a process that dies, of its
- * handler's crash or of a kill, has its connection closed by its kernel
- * (the ROUTER then refuses sends to it), while silence is also what a
- * live worker on a loaded machine, a stopped one or a cut network look
- * like, none of them the handler's doing. */
+ * intervals of the coordinator's watching, are lost. Only a connection known to be gone costs the
+ * executor the worker was running an attempt: a process that dies, of
+ * its handler's crash or of a kill, has its connection closed by its
+ * kernel (the ROUTER then refuses sends to it), while silence is also
+ * what a live worker on a loaded machine, a stopped one or a cut network
+ * look like. After silence that executor is only kept off the
+ * coordinator (cairn__loss_lose_worker). */
 int
 cairn__loss_check_workers(cairn__run_t *run, cairn_error_t *err)
 {
     cairn_engine_t *engine = run->engine;
+    /* The time since the last look (they come every quarter interval)
+     * counts as silence only up to half an interval: a coordinator that
+     * was not looking, descheduled on a loaded machine or waiting for a
+     * worker to join, has not read what its workers sent meanwhile (it
+     * may not even have reached its socket yet), and losing them all for
+     * that was its own silence, not theirs. */
+    uint64_t now = cairn__monotonic_us();
+    uint64_t watched = run->last_liveness_us ? now - run->last_liveness_us
+                                             : 0;
+    if (watched > engine->heartbeat_us / 2)
+        watched = engine->heartbeat_us / 2;
+    run->last_liveness_us = now;
     for (size_t h = engine->local_count; h < engine->host_count; h++) {
-        /* Read the clock per worker: losing one may wait for another to
-         * join (placement), which is then seen after an earlier now. */
-        uint64_t now = cairn__monotonic_us();
         bool gone = engine->hosts[h].unreachable;
-        if (engine->hosts[h].alive
-            && (gone
-                || now - engine->hosts[h].last_seen_us
-                       > 3 * engine->heartbeat_us)) {
-            int rc = cairn__loss_lose_worker(run, h, gone, err);
+        if (!engine->hosts[h].alive)
+            continue;
+        engine->hosts[h].silent_us += watched;
+        if (gone || engine->hosts[h].silent_us > 3 * engine->heartbeat_us) {
+            int rc = cairn__loss_lose_worker(
+                run, h, gone ? CAIRN__LOSS_GONE : CAIRN__LOSS_SILENT, err);
             if (rc != CAIRN_OK)
                 return rc;
         }

@@ -14,6 +14,11 @@ typedef struct {
     pid_t late;         /* ... in superstep 2, killed on joining */
     bool late_killed;   /* ... before any attempt timed out */
     pid_t stop;         /* when set: SIGSTOPped as superstep 2 starts */
+    bool wake_on_loss;  /* ... and SIGCONTed once it is lost */
+    pid_t pause[2];     /* when set: the machine "pauses" as superstep 2
+                           starts: these are SIGSTOPped, the coordinator
+                           sleeps 1.5 s, and they wake 300 ms after it */
+    pid_t wakers[2];    /* the processes that wake them */
     int lost;           /* worker_lost events */
     int timed_out;      /* executor_retry events after a timeout */
     int lost_blamed;    /* executor_retry events blaming a lost worker */
@@ -29,7 +34,16 @@ s_on_blame_event(const cairn_event_t *event, void *userdata)
         watch->late = s_spawn_worker(watch->endpoint, "late");
     if (second && watch->stop)
         kill(watch->stop, SIGSTOP);
+    for (int i = 0; second && i < 2 && watch->pause[i]; i++)
+        kill(watch->pause[i], SIGSTOP);
+    if (second && watch->pause[0]) {
+        test_sleep_ms(1500); /* the coordinator's thread, "descheduled" */
+        for (int i = 0; i < 2 && watch->pause[i]; i++)
+            watch->wakers[i] = s_signal_later(watch->pause[i], SIGCONT, 300);
+    }
     watch->lost += event->kind == CAIRN_EVENT_WORKER_LOST;
+    if (event->kind == CAIRN_EVENT_WORKER_LOST && watch->wake_on_loss)
+        kill(watch->stop, SIGCONT);
     if (event->kind == CAIRN_EVENT_WORKER_JOINED
         && strcmp(event->detail, "late") == 0) {
         /* Dead at once, but the coordinator sends no heartbeat for 10 s,
@@ -46,9 +60,9 @@ s_on_blame_event(const cairn_event_t *event, void *userdata)
 /* Runs the fan-out wf on engine, watched by watch, and checks that it
  * gave the uninterrupted result and that no lost worker cost an attempt.
  * A stopped worker is woken (to be reaped). */
-static void
-s_run_blameless(cairn_engine_t *engine, const cairn_workflow_t *wf,
-                s_blame_watch_t *watch)
+static cairn_result_t *
+s_run_blameless_result(cairn_engine_t *engine, const cairn_workflow_t *wf,
+                       s_blame_watch_t *watch)
 {
     char *expected = s_reference();
     cairn_run_options_t opts = {.on_event = s_on_blame_event,
@@ -65,6 +79,14 @@ s_run_blameless(cairn_engine_t *engine, const cairn_workflow_t *wf,
     assert_string_equal(actual, expected);
     free(actual);
     free(expected);
+    return result;
+}
+
+static void
+s_run_blameless(cairn_engine_t *engine, const cairn_workflow_t *wf,
+                s_blame_watch_t *watch)
+{
+    cairn_result_t *result = s_run_blameless_result(engine, wf, watch);
     cairn_result_destroy(&result);
 }
 
@@ -130,6 +152,77 @@ test_workers_silent_worker_blames_no_executor(void **state)
     s_blame_watch_t watch = {.stop = pids[0]};
     s_run_blameless(engine, wf, &watch);
     assert_true(watch.lost >= 1);
+    cairn_engine_destroy(&engine);
+    s_reap(pids, 2);
+    cairn_workflow_destroy(&wf);
+    cairn_registry_destroy(&registry);
+}
+
+/* The only worker, w1, is SIGSTOPped while it runs the branches (its
+ * first attempts stall 1.5 s) and woken once it is lost for its silence.
+ * The branch it was running costs no attempt, but it is not moved into
+ * the coordinator either: a worker silent in a handler may be dying of
+ * it (a core or a sanitizer report being written), and in-process that
+ * handler would take the coordinator with it. It waits for a worker: w1,
+ * back with a Hello, runs it; the two branches it had not started run
+ * in-process. Before, all three were moved in-process, and a run whose
+ * workers went silent under TSan ran a crashing handler in the
+ * coordinator (`cairn run` died of SIGSEGV, exit 139). */
+static void
+test_workers_silent_worker_keeps_its_executor_off_the_coordinator(void **state)
+{
+    (void)state;
+    char endpoint[64];
+    s_endpoint(endpoint, sizeof endpoint, 33);
+    cairn_registry_t *registry = th_registry_new(&s_branch, 1);
+    cairn_workflow_t *wf = s_build(registry);
+    cairn_engine_t *engine = s_engine_with(registry, endpoint, 1, 10000,
+                                           CAIRN_WORKER_LOSS_WORKER);
+    pid_t w1 = s_spawn_worker_stalling(endpoint, "w1", 1500);
+    s_blame_watch_t watch = {.stop = w1, .wake_on_loss = true};
+    cairn_result_t *result = s_run_blameless_result(engine, wf, &watch);
+    assert_true(watch.lost >= 1);
+    int on_w1 = 0, in_process = 0;
+    for (int b = 1; b <= 3; b++) {
+        char id[8];
+        snprintf(id, sizeof id, "b%d", b);
+        on_w1 += s_ran_in(result, id, w1);
+        in_process += s_ran_in(result, id, 0);
+    }
+    assert_int_equal(on_w1, 1);
+    assert_int_equal(in_process, 2);
+    cairn_result_destroy(&result);
+    cairn_engine_destroy(&engine);
+    s_reap(&w1, 1);
+    cairn_workflow_destroy(&wf);
+    cairn_registry_destroy(&registry);
+}
+
+/* The whole machine pauses (a suspended VM or laptop, a machine so
+ * loaded that nothing ran): as superstep 2 starts both workers are
+ * SIGSTOPped and the coordinator's thread sleeps 1.5 s, five heartbeat
+ * intervals; the workers wake 300 ms after it. Nobody was silent while
+ * the coordinator watched, and no worker is lost. Before, the
+ * coordinator counted its own absence as their silence and lost both at
+ * its first look (under TSan on a loaded machine, three live workers
+ * were lost at once that way). */
+static void
+test_workers_paused_coordinator_loses_no_worker(void **state)
+{
+    (void)state;
+    char endpoint[64];
+    s_endpoint(endpoint, sizeof endpoint, 34);
+    cairn_registry_t *registry = th_registry_new(&s_branch, 1);
+    cairn_workflow_t *wf = s_build(registry);
+    cairn_engine_t *engine = s_engine_with(registry, endpoint, 2, 10000,
+                                           CAIRN_WORKER_LOSS_WORKER);
+    pid_t pids[2] = {s_spawn_worker(endpoint, "w1"),
+                     s_spawn_worker(endpoint, "w2")};
+    s_blame_watch_t watch = {.pause = {pids[0], pids[1]}};
+    s_run_blameless(engine, wf, &watch);
+    assert_int_equal(watch.lost, 0);
+    assert_int_equal(th_finish(watch.wakers[0], 5000, "waker 1"), 0);
+    assert_int_equal(th_finish(watch.wakers[1], 5000, "waker 2"), 0);
     cairn_engine_destroy(&engine);
     s_reap(pids, 2);
     cairn_workflow_destroy(&wf);

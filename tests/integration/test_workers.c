@@ -63,19 +63,25 @@ typedef struct {
     pid_t replacement_pid;
 } s_watch_t;
 
-/* Forks a process that kills the victim after a delay: only
+/* Forks a process that sends the victim sig after a delay: only
  * async-signal-safe calls after fork in this threaded process. */
 static pid_t
-s_kill_later(pid_t victim, long ms)
+s_signal_later(pid_t victim, int sig, long ms)
 {
     pid_t pid = fork();
     if (pid == 0) {
         struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
         nanosleep(&ts, NULL);
-        kill(victim, SIGKILL);
+        kill(victim, sig);
         _exit(0);
     }
     return pid;
+}
+
+static pid_t
+s_kill_later(pid_t victim, long ms)
+{
+    return s_signal_later(victim, SIGKILL, ms);
 }
 
 static pid_t
@@ -1375,6 +1381,9 @@ main(void)
             test_workers_restarted_worker_replaces_the_old_process),
         cmocka_unit_test(test_workers_refused_send_blames_no_executor),
         cmocka_unit_test(test_workers_silent_worker_blames_no_executor),
+        cmocka_unit_test(
+            test_workers_silent_worker_keeps_its_executor_off_the_coordinator),
+        cmocka_unit_test(test_workers_paused_coordinator_loses_no_worker),
     };
     if (getenv("CAIRN_TEST_FILTER")) /* run some cases only */
         cmocka_set_test_filter(getenv("CAIRN_TEST_FILTER"));
