@@ -80,6 +80,8 @@ s_run_free(cairn__run_t *run)
     free(run->timed_out);
     free(run->lost);
     free(run->crashed);
+    free(run->silent_on);
+    free(run->silent_attempt);
     free(run->sent_seq);
     free(run->moved_from);
     free(run->items);
@@ -110,6 +112,8 @@ s_run_alloc(cairn__run_t *run)
     run->timed_out = calloc(n, sizeof *run->timed_out);
     run->lost = calloc(n, sizeof *run->lost);
     run->crashed = calloc(n, sizeof *run->crashed);
+    run->silent_on = calloc(n, sizeof *run->silent_on);
+    run->silent_attempt = calloc(n, sizeof *run->silent_attempt);
     run->sent_seq = calloc(n, sizeof *run->sent_seq);
     run->moved_from = calloc(n, sizeof *run->moved_from);
     run->items = calloc(n, sizeof *run->items);
@@ -124,6 +128,7 @@ s_run_alloc(cairn__run_t *run)
     if (!run->states || !run->inbox || !run->next_inbox || !run->done
         || !run->placement || !run->host_current || !run->attempts
         || !run->deadline_us || !run->timed_out || !run->lost || !run->crashed
+        || !run->silent_on || !run->silent_attempt
         || !run->sent_seq || !run->moved_from || !run->items || !run->item_ptrs
         || !run->state_views || !run->shared_dirty || !run->shared_reset
         || !run->host_used || !run->shared || !run->router || !run->result)

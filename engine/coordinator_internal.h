@@ -97,6 +97,11 @@ typedef enum {
 int cairn__loss_lose_worker(cairn__run_t *run, size_t lost,
                             cairn__loss_why_t why, cairn_error_t *err);
 
+/* Worker h, lost for its silence, spoke again: it is taken back (a
+ * fresh slot, a worker_joined event) and blamed for nothing. Returns its
+ * new index, or -1 when the host table is full. */
+long cairn__loss_take_back(cairn__run_t *run, size_t h);
+
 /* Whether x, whose attempt the loss of its worker failed, gets another. */
 bool cairn__loss_runs_again(const cairn__run_t *run, size_t x);
 

@@ -233,6 +233,7 @@ cairn__dispatch(cairn__run_t *run, size_t *sent, cairn_error_t *err)
         run->attempts[x] = 1;
         run->timed_out[x] = false;
         run->lost[x] = false;
+        run->silent_on[x] = 0;
         run->sent_seq[x] = 0;
     }
     for (size_t x = 0; x < run->wf->executor_count; x++)
@@ -347,6 +348,9 @@ cairn__dispatch_receive(cairn__run_t *run)
         return -1;
     }
     long h = cairn__engine_find_host(run->engine, &peer);
+    if (h >= 0 && run->engine->hosts[h].suspended
+        && env->body_case != CAIRN__ENVELOPE__BODY_HELLO)
+        h = cairn__loss_take_back(run, (size_t)h);
     if (h >= 0)
         run->engine->hosts[h].silent_us = 0;
     long x = -1;

@@ -32,6 +32,26 @@
 #include "engine/peer_check.h"
 
 #define S_HELLO_TIMEOUT_MS 10000
+long
+cairn__engine_take_back(cairn_engine_t *self, size_t h)
+{
+    if (self->host_count == CAIRN__MAX_HOSTS)
+        return -1;
+    size_t back = self->host_count++;
+    cairn__host_info_t *old = &self->hosts[h], *host = &self->hosts[back];
+    *host = *old; /* its types and labels move with it */
+    host->alive = true;
+    host->suspended = false;
+    host->unreachable = false;
+    host->silent_us = 0;
+    old->types = old->labels = NULL;
+    old->type_count = old->label_count = 0;
+    old->suspended = false;
+    old->peer.len = 0; /* retire the old slot's id */
+    cairn_log(CAIRN_LOG_INFO, "engine", "worker %s is back", host->id);
+    return (long)back;
+}
+
 static int
 s_send_welcome(cairn_engine_t *self, const cairn__peer_t *peer);
 
@@ -121,6 +141,7 @@ s_replace_namesakes(cairn_engine_t *self, const Cairn__Hello *hello, long same)
             || ((long)i != same && strcmp(host->id, id) != 0))
             continue;
         host->replaced = true;
+        host->suspended = false;
         if (!host->alive)
             continue;
         host->unreachable = true;
@@ -228,7 +249,7 @@ cairn__engine_heartbeat(cairn_engine_t *self)
      * gone (ROUTER_MANDATORY): a worker that died is found here, a
      * heartbeat after its death, not three intervals of silence later. */
     for (size_t h = self->local_count; h < self->host_count; h++)
-        if (self->hosts[h].alive
+        if ((self->hosts[h].alive || self->hosts[h].suspended)
             && cairn__heartbeat_send(zsock_resolve(self->router),
                                      &self->hosts[h].peer)
                    != CAIRN_OK

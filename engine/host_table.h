@@ -35,6 +35,9 @@ typedef struct {
                                (worker_loss.c) */
     bool unreachable;       /* a send found its connection gone (the
                                process died): lost at the next check */
+    bool suspended;         /* remote: lost for its silence, still sent
+                               heartbeats: taken back when it speaks
+                               again, known dead when a send is refused */
     char **types;           /* remote: the executor types it offers */
     size_t type_count;
     char **labels;          /* remote: the labels it announced */
@@ -144,7 +147,15 @@ void
 cairn__engine_shutdown_peer(cairn_engine_t *self, const cairn__peer_t *peer,
                             const char *reason);
 
-/* Sends a Heartbeat to every live worker. */
+/* Takes back worker h, lost for its silence, which spoke again: a fresh
+ * slot (so nothing from its old life is mistaken for current work) for
+ * the same process, types and labels; the old slot is retired. Returns
+ * the new index, or -1 when the table is full. */
+long
+cairn__engine_take_back(cairn_engine_t *self, size_t h);
+
+/* Sends a Heartbeat to every live or suspended worker; marks those whose
+ * connection is gone unreachable. */
 void
 cairn__engine_heartbeat(cairn_engine_t *self);
 

@@ -299,10 +299,51 @@ cairn__loss_lose_worker(cairn__run_t *run, size_t lost, cairn__loss_why_t why,
     long running = why == CAIRN__LOSS_ABANDONED ? -1 : s_running_on(run, lost);
     if (running >= 0)
         run->crashed[running] = true;
+    if (why == CAIRN__LOSS_SILENT) {
+        host->suspended = true;
+        if (running >= 0) {
+            run->silent_on[running] = lost + 1;
+            run->silent_attempt[running] = run->attempts[running];
+        }
+    }
     if (running >= 0 && why == CAIRN__LOSS_GONE
         && s_blame_loss(run, (size_t)running, host->id) != CAIRN_OK)
         return cairn_error_set(err, CAIRN_ENOMEM, "out of memory");
     return s_move_off_host(run, lost, host->id, err);
+}
+
+long
+cairn__loss_take_back(cairn__run_t *run, size_t h)
+{
+    long back = cairn__engine_take_back(run->engine, h);
+    for (size_t x = 0; x < run->wf->executor_count; x++)
+        if (run->silent_on[x] == h + 1)
+            run->silent_on[x] = 0; /* alive: its silence harmed nobody */
+    if (back >= 0)
+        cairn__run_emit(run, CAIRN_EVENT_WORKER_JOINED, NULL,
+                        run->engine->hosts[back].id, NULL, 0, 0);
+    return back;
+}
+
+/* Suspended worker h (lost for its silence) is known dead: its
+ * connection is gone. The attempt it was running when it went silent
+ * fails as if it had died then, unless that attempt is over: a handler
+ * that kills its worker costs an attempt however slowly the worker died
+ * (a core or a sanitizer report being written while it was silent). */
+static int
+s_suspended_died(cairn__run_t *run, size_t h)
+{
+    run->engine->hosts[h].suspended = false;
+    for (size_t x = 0; x < run->wf->executor_count; x++) {
+        if (run->silent_on[x] != h + 1)
+            continue;
+        run->silent_on[x] = 0;
+        if (run->attempts[x] == run->silent_attempt[x] && !run->done[x]
+            && run->inbox[x].count > 0
+            && s_blame_loss(run, x, run->engine->hosts[h].id) != CAIRN_OK)
+            return CAIRN_ENOMEM;
+    }
+    return CAIRN_OK;
 }
 
 /* Records that executor x's attempt ran past its timeout. */
@@ -393,6 +434,9 @@ cairn__loss_check_workers(cairn__run_t *run, cairn_error_t *err)
     run->last_liveness_us = now;
     for (size_t h = engine->local_count; h < engine->host_count; h++) {
         bool gone = engine->hosts[h].unreachable;
+        if (gone && engine->hosts[h].suspended
+            && s_suspended_died(run, h) != CAIRN_OK)
+            return cairn_error_set(err, CAIRN_ENOMEM, "out of memory");
         if (!engine->hosts[h].alive)
             continue;
         engine->hosts[h].silent_us += watched;

@@ -15,6 +15,7 @@ typedef struct {
     bool late_killed;   /* ... before any attempt timed out */
     pid_t stop;         /* when set: SIGSTOPped as superstep 2 starts */
     bool wake_on_loss;  /* ... and SIGCONTed once it is lost */
+    bool kill_on_loss;  /* ... or SIGKILLed once it is lost */
     pid_t pause[2];     /* when set: the machine "pauses" as superstep 2
                            starts: these are SIGSTOPped, the coordinator
                            sleeps 1.5 s, and they wake 300 ms after it */
@@ -44,6 +45,8 @@ s_on_blame_event(const cairn_event_t *event, void *userdata)
     watch->lost += event->kind == CAIRN_EVENT_WORKER_LOST;
     if (event->kind == CAIRN_EVENT_WORKER_LOST && watch->wake_on_loss)
         kill(watch->stop, SIGCONT);
+    if (event->kind == CAIRN_EVENT_WORKER_LOST && watch->kill_on_loss)
+        kill(watch->stop, SIGKILL);
     if (event->kind == CAIRN_EVENT_WORKER_JOINED
         && strcmp(event->detail, "late") == 0) {
         /* Dead at once, but the coordinator sends no heartbeat for 10 s,
@@ -58,11 +61,11 @@ s_on_blame_event(const cairn_event_t *event, void *userdata)
 }
 
 /* Runs the fan-out wf on engine, watched by watch, and checks that it
- * gave the uninterrupted result and that no lost worker cost an attempt.
- * A stopped worker is woken (to be reaped). */
+ * gave the uninterrupted result. A stopped worker is woken (to be
+ * reaped). */
 static cairn_result_t *
-s_run_blameless_result(cairn_engine_t *engine, const cairn_workflow_t *wf,
-                       s_blame_watch_t *watch)
+s_run_watched(cairn_engine_t *engine, const cairn_workflow_t *wf,
+              s_blame_watch_t *watch)
 {
     char *expected = s_reference();
     cairn_run_options_t opts = {.on_event = s_on_blame_event,
@@ -74,11 +77,20 @@ s_run_blameless_result(cairn_engine_t *engine, const cairn_workflow_t *wf,
         kill(watch->stop, SIGCONT);
     if (rc != 0)
         fail_msg("the run failed: %s", err.message);
-    assert_int_equal(watch->lost_blamed, 0);
     char *actual = s_summary(result);
     assert_string_equal(actual, expected);
     free(actual);
     free(expected);
+    return result;
+}
+
+/* s_run_watched, checking that no lost worker cost an attempt. */
+static cairn_result_t *
+s_run_blameless_result(cairn_engine_t *engine, const cairn_workflow_t *wf,
+                       s_blame_watch_t *watch)
+{
+    cairn_result_t *result = s_run_watched(engine, wf, watch);
+    assert_int_equal(watch->lost_blamed, 0);
     return result;
 }
 
@@ -223,6 +235,40 @@ test_workers_paused_coordinator_loses_no_worker(void **state)
     assert_int_equal(watch.lost, 0);
     assert_int_equal(th_finish(watch.wakers[0], 5000, "waker 1"), 0);
     assert_int_equal(th_finish(watch.wakers[1], 5000, "waker 2"), 0);
+    cairn_engine_destroy(&engine);
+    s_reap(pids, 2);
+    cairn_workflow_destroy(&wf);
+    cairn_registry_destroy(&registry);
+}
+
+/* Worker w1 is SIGSTOPped while it runs a branch (its first attempts
+ * stall 1.5 s), lost for its silence, then SIGKILLed: a worker that died
+ * slowly of its handler (silent while it wrote a core or a sanitizer
+ * report). Once its connection is found gone, the attempt it was running
+ * fails as if it had died at once (executor_retry "was lost"), and the
+ * retry on w2 gives the uninterrupted result. (w2's first attempts stall
+ * 2.5 s: the moved attempt is still running there when the death is
+ * found, a heartbeat or two after the kill; one that had already
+ * succeeded would not be failed.) Before, silence blamed
+ * nobody for good: under TSan a poison handler that killed three workers
+ * got only two attempts counted, and the run ended "no worker joined"
+ * instead of failing (or dead-lettering) after its third. */
+static void
+test_workers_silent_worker_that_dies_costs_an_attempt(void **state)
+{
+    (void)state;
+    char endpoint[64];
+    s_endpoint(endpoint, sizeof endpoint, 35);
+    cairn_registry_t *registry = th_registry_new(&s_branch, 1);
+    cairn_workflow_t *wf = s_build(registry);
+    cairn_engine_t *engine = s_engine_with(registry, endpoint, 2, 10000,
+                                           CAIRN_WORKER_LOSS_WORKER);
+    pid_t pids[2] = {s_spawn_worker_stalling(endpoint, "w1", 1500),
+                     s_spawn_worker_stalling(endpoint, "w2", 2500)};
+    s_blame_watch_t watch = {.stop = pids[0], .kill_on_loss = true};
+    cairn_result_t *result = s_run_watched(engine, wf, &watch);
+    assert_int_equal(watch.lost_blamed, 1);
+    cairn_result_destroy(&result);
     cairn_engine_destroy(&engine);
     s_reap(pids, 2);
     cairn_workflow_destroy(&wf);

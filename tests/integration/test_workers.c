@@ -1384,6 +1384,7 @@ main(void)
         cmocka_unit_test(
             test_workers_silent_worker_keeps_its_executor_off_the_coordinator),
         cmocka_unit_test(test_workers_paused_coordinator_loses_no_worker),
+        cmocka_unit_test(test_workers_silent_worker_that_dies_costs_an_attempt),
     };
     if (getenv("CAIRN_TEST_FILTER")) /* run some cases only */
         cmocka_set_test_filter(getenv("CAIRN_TEST_FILTER"));
