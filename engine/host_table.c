@@ -74,6 +74,14 @@ cairn__engine_host_offers(const cairn_engine_t *self, size_t h,
         return false;
     if (!host->remote) /* in-process hosts share the engine's registry */
         return cairn_registry_executor(self->registry, type) != NULL;
+    return cairn__engine_worker_announced(self, h, type);
+}
+
+bool
+cairn__engine_worker_announced(const cairn_engine_t *self, size_t h,
+                               const char *type)
+{
+    const cairn__host_info_t *host = &self->hosts[h];
     for (size_t i = 0; i < host->type_count; i++)
         if (strcmp(host->types[i], type) == 0)
             return true;

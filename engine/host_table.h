@@ -38,6 +38,9 @@ typedef struct {
     bool suspended;         /* remote: lost for its silence, still sent
                                heartbeats: taken back when it speaks
                                again, known dead when a send is refused */
+    uint64_t suspended_us;  /* ... since then (monotonic): executors that
+                               could fall back in-process wait for it up
+                               to the worker wait (placement.c) */
     char **types;           /* remote: the executor types it offers */
     size_t type_count;
     char **labels;          /* remote: the labels it announced */
@@ -129,6 +132,11 @@ cairn__engine_on_hello(cairn_engine_t *self, const cairn__peer_t *peer,
 bool
 cairn__engine_host_offers(const cairn_engine_t *self, size_t h,
                           const char *type);
+
+/* Whether worker h announced type, alive or not. */
+bool
+cairn__engine_worker_announced(const cairn_engine_t *self, size_t h,
+                               const char *type);
 
 /* Tells a peer that spoke another protocol version to go away. */
 void

@@ -11,6 +11,12 @@
  * of the run, does an executor that was running on a worker that was
  * lost (its handler may be what killed the worker; in-process it would
  * take the coordinator with it), unless CAIRN_WORKER_LOSS_IN_PROCESS.
+ * And while a worker that would fit an executor is suspended (lost for
+ * its silence, maybe alive: a loaded machine), the executor waits for a
+ * worker, up to the worker wait since the suspension, before it falls
+ * back in-process: when every worker went silent at once, a handler
+ * meant for workers (one that may crash) would otherwise run in the
+ * coordinator.
  *
  * Only reads the engine's host table and the workflow; the one thing it
  * changes is run->placement_turn. Runs on the coordinator's thread.
@@ -30,10 +36,40 @@ s_spec_needs_worker(const cairn__run_t *run, size_t x)
                   == NULL;
 }
 
+/* Whether worker h announced what x asks for: its type and label. */
+static bool
+s_announced(const cairn__run_t *run, size_t h, size_t x)
+{
+    const cairn__executor_t *exec = &run->wf->executors[x];
+    const cairn__host_info_t *host = &run->engine->hosts[h];
+    if (!cairn__engine_worker_announced(run->engine, h, exec->type))
+        return false;
+    if (!exec->label)
+        return true;
+    for (size_t i = 0; i < host->label_count; i++)
+        if (strcmp(host->labels[i], exec->label) == 0)
+            return true;
+    return false;
+}
+
+/* Whether a worker suspended less than the worker wait ago would fit x. */
+static bool
+s_suspended_fits(const cairn__run_t *run, size_t x)
+{
+    const cairn_engine_t *engine = run->engine;
+    uint64_t now = cairn__monotonic_us();
+    for (size_t h = engine->local_count; h < engine->host_count; h++)
+        if (engine->hosts[h].suspended
+            && now - engine->hosts[h].suspended_us < engine->worker_wait_us
+            && s_announced(run, h, x))
+            return true;
+    return false;
+}
+
 bool
 cairn__placement_held_off_local(const cairn__run_t *run, size_t x)
 {
-    return run->crashed[x]
+    return (run->crashed[x] || s_suspended_fits(run, x))
            && run->engine->on_worker_loss != CAIRN_WORKER_LOSS_IN_PROCESS
            && !s_spec_needs_worker(run, x);
 }
@@ -51,15 +87,10 @@ cairn__placement_worker_fits(const cairn__run_t *run, size_t h, size_t x)
     const cairn_engine_t *engine = run->engine;
     const cairn__executor_t *exec = &run->wf->executors[x];
     assert(h < engine->host_count);
-    const cairn__host_info_t *host = &engine->hosts[h];
-    if (!host->remote || !cairn__engine_host_offers(engine, h, exec->type))
+    if (!engine->hosts[h].remote
+        || !cairn__engine_host_offers(engine, h, exec->type))
         return false;
-    if (!exec->label)
-        return true;
-    for (size_t i = 0; i < host->label_count; i++)
-        if (strcmp(host->labels[i], exec->label) == 0)
-            return true;
-    return false;
+    return s_announced(run, h, x);
 }
 
 long

@@ -301,6 +301,7 @@ cairn__loss_lose_worker(cairn__run_t *run, size_t lost, cairn__loss_why_t why,
         run->crashed[running] = true;
     if (why == CAIRN__LOSS_SILENT) {
         host->suspended = true;
+        host->suspended_us = cairn__monotonic_us();
         if (running >= 0) {
             run->silent_on[running] = lost + 1;
             run->silent_attempt[running] = run->attempts[running];
