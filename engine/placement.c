@@ -69,7 +69,7 @@ s_suspended_fits(const cairn__run_t *run, size_t x)
 bool
 cairn__placement_held_off_local(const cairn__run_t *run, size_t x)
 {
-    return (run->crashed[x] || s_suspended_fits(run, x))
+    return (run->crashed[x] || run->silent_on[x] || s_suspended_fits(run, x))
            && run->engine->on_worker_loss != CAIRN_WORKER_LOSS_IN_PROCESS
            && !s_spec_needs_worker(run, x);
 }

@@ -16,9 +16,10 @@
 bool cairn__placement_needs_worker(const cairn__run_t *run, size_t x);
 
 /* Whether x, which could run in-process by the workflow, may not because
- * it was running on a worker that was lost (run->crashed), or a worker
- * that would fit it is suspended (for less than the worker wait), and
- * the engine does not move lost workers' executors in-process. */
+ * it was running on a worker that died (run->crashed) or went silent
+ * (run->silent_on), or a worker that would fit it is suspended (for less
+ * than the worker wait), and the engine does not move lost workers'
+ * executors in-process. */
 bool cairn__placement_held_off_local(const cairn__run_t *run, size_t x);
 
 /* Whether host h is a live worker that can run executor x: it offers

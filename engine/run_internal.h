@@ -72,8 +72,9 @@ typedef struct {
                                  the worker it was running on */
     size_t *silent_on;        /* per executor: 1 + the worker lost for its
                                  silence while it ran this attempt (0:
-                                 none); if that worker turns out dead,
-                                 the attempt fails (worker_loss.c) */
+                                 none): held off in-process meanwhile;
+                                 if that worker turns out dead, the
+                                 attempt fails (worker_loss.c) */
     uint32_t *silent_attempt; /* ... the attempt it was running */
     bool *crashed;            /* per executor: was running on a worker
                                  that was lost, in this run: it runs only

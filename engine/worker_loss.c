@@ -108,10 +108,10 @@ s_lost_when(const cairn__run_t *run, size_t x, const char *host, char *out,
  * in-process host): its executors are placed again (an executor only a
  * worker can run waits, bounded, for one that fits), with their barrier
  * state, each move is reported (executor_moved), and the work it still
- * owed this superstep is sent again. An executor whose last attempt the
- * loss just failed (dead-lettered or failing the run) and that no host
- * can take now stays unplaced until it has work again
- * (cairn__loss_place_unplaced). */
+ * owed this superstep is sent again. An executor that no host can take
+ * now and that owes no work (none this superstep, or its last attempt
+ * the loss just failed: dead-lettered or failing the run) stays
+ * unplaced until it has work again (cairn__loss_place_unplaced). */
 static int
 s_move_off_host(cairn__run_t *run, size_t from, const char *host_id,
                 cairn_error_t *err)
@@ -139,11 +139,15 @@ s_move_off_host(cairn__run_t *run, size_t from, const char *host_id,
         run->sent_seq[x] = 0;
         owed[x] = run->inbox[x].count > 0 && !run->done[x];
         if (!s_place(run, x, local_first)) {
-            /* No Done is accepted for it until it has a host. */
+            /* No Done is accepted for it until it has a host. Only work
+             * owed now (its own, or the retry of the attempt the loss
+             * failed) is waited for: one with none this superstep, or
+             * whose last attempt the loss just failed, gets its host when
+             * it has work again. */
             run->placement[x] = CAIRN__UNPLACED;
             run->moved_from[x] = from;
             bool later = run->lost[x] && !cairn__loss_runs_again(run, x);
-            moving[x] = waiting[x] = !later;
+            moving[x] = waiting[x] = (owed[x] || run->lost[x]) && !later;
             any_waiting |= waiting[x];
         }
     }
@@ -297,7 +301,7 @@ cairn__loss_lose_worker(cairn__run_t *run, size_t lost, cairn__loss_why_t why,
               "run %s: worker %s lost in superstep %llu", run->run_id, host->id,
               (unsigned long long)run->superstep);
     long running = why == CAIRN__LOSS_ABANDONED ? -1 : s_running_on(run, lost);
-    if (running >= 0)
+    if (running >= 0 && why == CAIRN__LOSS_GONE)
         run->crashed[running] = true;
     if (why == CAIRN__LOSS_SILENT) {
         host->suspended = true;
@@ -326,25 +330,61 @@ cairn__loss_take_back(cairn__run_t *run, size_t h)
     return back;
 }
 
+/* Executor x's attempt already failed with the loss of the worker it was
+ * moved to, and worker `host`, silent while it ran that same attempt
+ * before, died too: that death costs the next attempt, as if each had
+ * run one (the retry of the first is reported, the stand-in Done now
+ * names the second). */
+static int
+s_second_death(cairn__run_t *run, size_t x, const char *host)
+{
+    Cairn__Done *done = run->done[x]->done;
+    char detail[600];
+    snprintf(detail, sizeof detail, "attempt %u failed: %s",
+             (unsigned)run->attempts[x], done->error);
+    cairn__run_emit(run, CAIRN_EVENT_EXECUTOR_RETRY, run->wf->executors[x].id,
+                    detail, NULL, 0, run->attempts[x] + 1);
+    run->attempts[x]++;
+    char *why = cairn__strprintf("worker %s was lost while running it "
+                                 "(attempt %u)",
+                                 host, (unsigned)run->attempts[x]);
+    if (!why)
+        return CAIRN_ENOMEM;
+    free(done->error);
+    done->error = why;
+    done->attempt = run->attempts[x];
+    cairn_log(CAIRN_LOG_WARN, "coordinator", "run %s: executor '%s': %s",
+              run->run_id, run->wf->executors[x].id, why);
+    return CAIRN_OK;
+}
+
 /* Suspended worker h (lost for its silence) is known dead: its
- * connection is gone. The attempt it was running when it went silent
- * fails as if it had died then, unless that attempt is over: a handler
- * that kills its worker costs an attempt however slowly the worker died
- * (a core or a sanitizer report being written while it was silent). */
+ * connection is gone. The executor it was running then is taken for a
+ * handler that kills workers (never in-process from now on), and that
+ * attempt fails as if the worker had died then, unless it is over: a
+ * handler that kills its worker costs an attempt however slowly the
+ * worker died (a core or a sanitizer report being written while it was
+ * silent), also when the attempt, moved on, killed another worker. */
 static int
 s_suspended_died(cairn__run_t *run, size_t h)
 {
+    const char *host = run->engine->hosts[h].id;
     run->engine->hosts[h].suspended = false;
-    for (size_t x = 0; x < run->wf->executor_count; x++) {
+    int rc = CAIRN_OK;
+    for (size_t x = 0; rc == CAIRN_OK && x < run->wf->executor_count; x++) {
         if (run->silent_on[x] != h + 1)
             continue;
         run->silent_on[x] = 0;
-        if (run->attempts[x] == run->silent_attempt[x] && !run->done[x]
-            && run->inbox[x].count > 0
-            && s_blame_loss(run, x, run->engine->hosts[h].id) != CAIRN_OK)
-            return CAIRN_ENOMEM;
+        run->crashed[x] = true;
+        if (run->attempts[x] != run->silent_attempt[x]
+            || run->inbox[x].count == 0)
+            continue;
+        if (!run->done[x])
+            rc = s_blame_loss(run, x, host);
+        else if (run->lost[x] && cairn__loss_runs_again(run, x))
+            rc = s_second_death(run, x, host);
     }
-    return CAIRN_OK;
+    return rc;
 }
 
 /* Records that executor x's attempt ran past its timeout. */

@@ -31,7 +31,8 @@ typedef struct {
     cairn_registry_t *registry;
     cairn_workflow_t *wf;
     cairn_engine_t engine; /* only the host table and settings are used */
-    cairn__run_t run;      /* only engine, wf, crashed, placement_turn */
+    cairn__run_t run;      /* only engine, wf, crashed, silent_on,
+                              placement_turn */
 } s_fixture_t;
 
 static cairn_workflow_t *
@@ -93,7 +94,9 @@ s_setup(void **state)
     f->run.engine = engine;
     f->run.wf = f->wf;
     f->run.crashed = calloc(f->wf->executor_count, sizeof *f->run.crashed);
-    return f->run.crashed ? 0 : -1;
+    f->run.silent_on = calloc(f->wf->executor_count,
+                              sizeof *f->run.silent_on);
+    return f->run.crashed && f->run.silent_on ? 0 : -1;
 }
 
 static void
@@ -115,6 +118,7 @@ s_teardown(void **state)
     }
     free(f->engine.hosts);
     free(f->run.crashed);
+    free(f->run.silent_on);
     cairn_workflow_destroy(&f->wf);
     cairn_registry_destroy(&f->registry);
     free(f);
@@ -290,6 +294,45 @@ test_placement_crashed_held_off_in_process(void **state)
                      (long)(b % S_LOCAL_HOSTS));
 }
 
+/* An executor whose worker went silent while it ran (silent_on) is held
+ * off in-process like a crashed one; and while a worker that would fit
+ * it is suspended (lost for its silence, maybe alive) any executor waits
+ * for a worker, up to the worker wait since the suspension, before it
+ * falls back in-process. */
+static void
+test_placement_silent_worker_holds_off_in_process(void **state)
+{
+    s_fixture_t *f = *state;
+    size_t b = s_x(f, "b");
+    f->engine.worker_wait_us = 10u * 1000u * 1000u;
+    f->run.silent_on[b] = 1;
+    assert_true(cairn__placement_held_off_local(&f->run, b));
+    f->run.silent_on[b] = 0;
+    assert_false(cairn__placement_held_off_local(&f->run, b));
+
+    size_t w = s_add_worker(f, "w", s_local_types, NULL);
+    f->engine.hosts[w].alive = false;
+    f->engine.hosts[w].suspended = true;
+    f->engine.hosts[w].suspended_us = cairn__monotonic_us();
+    assert_true(cairn__placement_held_off_local(&f->run, b));
+    assert_int_equal(cairn__placement_pick(&f->run, b, false), -1);
+    /* Suspended longer than the worker wait: not waited for any more. */
+    f->engine.hosts[w].suspended_us -= f->engine.worker_wait_us;
+    assert_false(cairn__placement_held_off_local(&f->run, b));
+    assert_int_equal(cairn__placement_pick(&f->run, b, false),
+                     (long)(b % S_LOCAL_HOSTS));
+    /* A suspended worker that never offered the type is not waited for. */
+    size_t r = s_add_worker(f, "r", s_remote_types, NULL);
+    f->engine.hosts[r].alive = false;
+    f->engine.hosts[r].suspended = true;
+    f->engine.hosts[r].suspended_us = cairn__monotonic_us();
+    assert_false(cairn__placement_held_off_local(&f->run, b));
+    /* IN_PROCESS: the user's choice, never held. */
+    f->engine.hosts[w].suspended_us = cairn__monotonic_us();
+    f->engine.on_worker_loss = CAIRN_WORKER_LOSS_IN_PROCESS;
+    assert_false(cairn__placement_held_off_local(&f->run, b));
+}
+
 /* A crash does not make a labelled executor "held off": it needed a
  * worker anyway, and still does under IN_PROCESS. */
 static void
@@ -373,6 +416,7 @@ main(void)
         S_CASE(test_placement_skips_lost_workers),
         S_CASE(test_placement_crashed_held_off_in_process),
         S_CASE(test_placement_crashed_label_still_needs_worker),
+        S_CASE(test_placement_silent_worker_holds_off_in_process),
         S_CASE(test_placement_unmet_only_marked),
         S_CASE(test_placement_missing_names_executor_and_wait),
         S_CASE(test_placement_moved_detail_names_host),
