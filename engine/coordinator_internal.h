@@ -97,6 +97,9 @@ typedef enum {
 int cairn__loss_lose_worker(cairn__run_t *run, size_t lost,
                             cairn__loss_why_t why, cairn_error_t *err);
 
+/* Reports (worker_joined) that worker h joined; every worker once. */
+void cairn__loss_report_joined(cairn__run_t *run, size_t h);
+
 /* Worker h, lost for its silence, spoke again: it is taken back (a
  * fresh slot, a worker_joined event) and blamed for nothing. Returns its
  * new index, or -1 when the host table is full. */

@@ -285,8 +285,7 @@ s_worker_hello(cairn__run_t *run, const cairn__peer_t *peer,
     bool joined = false;
     long h = cairn__engine_on_hello(run->engine, peer, hello, &joined);
     if (h >= 0 && joined)
-        cairn__run_emit(run, CAIRN_EVENT_WORKER_JOINED, NULL,
-                        run->engine->hosts[h].id, NULL, 0, 0);
+        cairn__loss_report_joined(run, (size_t)h);
     /* A process that took an earlier one's worker id: the earlier one is
      * lost at once (the check comes right after this frame). */
     if (joined)

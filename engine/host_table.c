@@ -214,6 +214,8 @@ cairn__engine_on_hello(cairn_engine_t *self, const cairn__peer_t *peer,
     host->unreachable = false;
     host->nonce = hello->nonce;
     host->replaced = false;
+    host->reported = false;
+    host->suspended = false;
     host->refused = false;
     host->silent_us = 0;
     *joined = host->alive;

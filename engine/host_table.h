@@ -38,6 +38,8 @@ typedef struct {
     bool suspended;         /* remote: lost for its silence, still sent
                                heartbeats: taken back when it speaks
                                again, known dead when a send is refused */
+    bool reported;          /* remote: a run has reported it joined
+                               (a worker_joined event) */
     uint64_t suspended_us;  /* ... since then (monotonic): executors that
                                could fall back in-process wait for it up
                                to the worker wait (placement.c) */

@@ -55,6 +55,12 @@ s_await_workers(cairn__run_t *run, const bool *only, bool starting,
 int
 cairn__loss_place_all(cairn__run_t *run, cairn_error_t *err)
 {
+    /* Workers that joined while no run was there to report it (a Hello
+     * read while the engine's host threads started) are reported now. */
+    cairn_engine_t *engine = run->engine;
+    for (size_t h = engine->local_count; h < engine->host_count; h++)
+        if (engine->hosts[h].alive)
+            cairn__loss_report_joined(run, h);
     int rc = s_await_workers(run, NULL, true, err);
     if (rc != CAIRN_OK)
         return rc;
@@ -324,10 +330,22 @@ cairn__loss_take_back(cairn__run_t *run, size_t h)
     for (size_t x = 0; x < run->wf->executor_count; x++)
         if (run->silent_on[x] == h + 1)
             run->silent_on[x] = 0; /* alive: its silence harmed nobody */
-    if (back >= 0)
-        cairn__run_emit(run, CAIRN_EVENT_WORKER_JOINED, NULL,
-                        run->engine->hosts[back].id, NULL, 0, 0);
+    if (back >= 0) {
+        run->engine->hosts[back].reported = false;
+        cairn__loss_report_joined(run, (size_t)back);
+    }
     return back;
+}
+
+void
+cairn__loss_report_joined(cairn__run_t *run, size_t h)
+{
+    cairn__host_info_t *host = &run->engine->hosts[h];
+    if (host->reported)
+        return;
+    host->reported = true;
+    cairn__run_emit(run, CAIRN_EVENT_WORKER_JOINED, NULL, host->id, NULL, 0,
+                    0);
 }
 
 /* Executor x's attempt already failed with the loss of the worker it was
