@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "cairn/log.h"
+#include "cairn/worker.h"
 #include "engine/coordinator_internal.h"
 #include "engine/placement.h"
 #include "engine/retry.h"
@@ -467,8 +468,21 @@ cairn__loss_check_timeouts(cairn__run_t *run, size_t *received,
     return CAIRN_OK;
 }
 
+/* How long a worker may be silent: three heartbeat intervals, and at
+ * least CAIRN_MIN_SILENCE_MS (under TSan on a loaded machine live
+ * workers went 1-2.5 s without a frame, and losing them all at once
+ * crowded every executor onto the survivors). */
+static uint64_t
+s_silence_limit_us(const cairn_engine_t *engine)
+{
+    uint64_t beats = 3 * engine->heartbeat_us;
+    uint64_t floor = (uint64_t)CAIRN_MIN_SILENCE_MS * 1000u;
+    return beats > floor ? beats : floor;
+}
+
 /* Workers whose connection is gone, or silent for three heartbeat
- * intervals of the coordinator's watching, are lost. Only a connection known to be gone costs the
+ * intervals (at least CAIRN_MIN_SILENCE_MS) of the coordinator's
+ * watching, are lost. Only a connection known to be gone costs the
  * executor the worker was running an attempt: a process that dies, of
  * its handler's crash or of a kill, has its connection closed by its
  * kernel (the ROUTER then refuses sends to it), while silence is also
@@ -499,7 +513,7 @@ cairn__loss_check_workers(cairn__run_t *run, cairn_error_t *err)
         if (!engine->hosts[h].alive)
             continue;
         engine->hosts[h].silent_us += watched;
-        if (gone || engine->hosts[h].silent_us > 3 * engine->heartbeat_us) {
+        if (gone || engine->hosts[h].silent_us > s_silence_limit_us(engine)) {
             int rc = cairn__loss_lose_worker(
                 run, h, gone ? CAIRN__LOSS_GONE : CAIRN__LOSS_SILENT, err);
             if (rc != CAIRN_OK)

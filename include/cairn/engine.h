@@ -139,7 +139,8 @@ typedef struct {
                                 endpoint (tcp://IP:PORT, ipc://PATH), or
                                 NULL */
     uint32_t heartbeat_ms;   /* 0: CAIRN_DEFAULT_HEARTBEAT_MS (worker.h);
-                                a worker silent for 3 is lost */
+                                a worker silent for 3, and at least
+                                CAIRN_MIN_SILENCE_MS, is lost */
     size_t min_workers;      /* a run first waits for this many workers */
     uint32_t worker_wait_ms; /* ... at most this long (0: 10 s) */
     const char *curve_secret; /* with allow_keys: CURVE on the listen

@@ -20,6 +20,11 @@ extern "C" {
 #endif
 
 #define CAIRN_DEFAULT_HEARTBEAT_MS 250
+/* A coordinator loses a worker for its silence only after three
+ * heartbeat intervals and at least this long: on a loaded machine a live
+ * worker (or the coordinator) can go a second or two without running. A
+ * worker that dies is found sooner, by its closed connection. */
+#define CAIRN_MIN_SILENCE_MS 3000
 
 typedef struct {
     const char *endpoint;        /* required: tcp://host:port or ipc://path */
