@@ -91,8 +91,10 @@ test_cli_crashing_handler_is_dead_lettered(void **state)
     tc_cairn(&r, "run", spec, "--plugin", HOSTILE_SO, "--input", "hello",
             "--db", db, "--spawn-workers", "3", "--events", NULL);
     tc_expect(&r, 0, "HELLO\n", "\"event\":\"dead_letter\"");
-    int lost = s_occurrences(r.err, "\"event\":\"worker_lost\"");
-    assert_true(lost >= 1 && lost <= 3);
+    /* (more losses than deaths when live workers went silent on a
+     * loaded machine: they are taken back) */
+    assert_true(s_occurrences(r.err, "\"event\":\"worker_lost\"") >= 1);
+    assert_null(strstr(r.err, "(attempt 4)")); /* three workers killed */
     assert_int_equal(s_occurrences(r.err, "\"event\":\"executor_retry\""), 2);
     assert_non_null(strstr(r.err, "was lost while running it (attempt 3)"));
     assert_false(s_line_with(r.err, "\"event\":\"executor_moved\"",
