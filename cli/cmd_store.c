@@ -24,9 +24,11 @@ cli_cmd_gc(int argc, char **argv)
     const char *db = CLI_DEFAULT_DB;
     uint64_t keep_last = 0, older_than_days = 0;
     const cli_option_t options[] = {
-        {"db", CLI_OPT_TEXT, &db},
-        {"keep-last", CLI_OPT_NUMBER, &keep_last},
-        {"older-than", CLI_OPT_NUMBER, &older_than_days},
+        CLI_OPTION_DB(&db),
+        {"keep-last", CLI_OPT_NUMBER, &keep_last, "N",
+         "keep the newest N checkpoints of each run"},
+        {"older-than", CLI_OPT_NUMBER, &older_than_days, "DAYS",
+         "delete checkpoints older than DAYS days"},
     };
     int exit_code = cli_parse(argc, argv, options, 3, 0, NULL);
     cairn_store_t *store = NULL;
@@ -53,7 +55,7 @@ int
 cli_cmd_export(int argc, char **argv)
 {
     const char *db = CLI_DEFAULT_DB, *run_id = NULL;
-    const cli_option_t options[] = {{"db", CLI_OPT_TEXT, &db}};
+    const cli_option_t options[] = {CLI_OPTION_DB(&db)};
     int exit_code = cli_parse(argc, argv, options, 1, 1, &run_id);
     cairn_store_t *store = NULL;
     if (exit_code == CLI_EXIT_OK)
@@ -75,8 +77,8 @@ cli_cmd_import(int argc, char **argv)
 {
     const char *db = CLI_DEFAULT_DB, *as_id = NULL, *path = NULL;
     const cli_option_t options[] = {
-        {"db", CLI_OPT_TEXT, &db},
-        {"as", CLI_OPT_TEXT, &as_id},
+        CLI_OPTION_DB(&db),
+        {"as", CLI_OPT_TEXT, &as_id, "ID", "import the run under id ID"},
     };
     int exit_code = cli_parse(argc, argv, options, 2, 1, &path);
     FILE *in = NULL;
@@ -119,7 +121,7 @@ int
 cli_cmd_verify(int argc, char **argv)
 {
     const char *db = CLI_DEFAULT_DB;
-    const cli_option_t options[] = {{"db", CLI_OPT_TEXT, &db}};
+    const cli_option_t options[] = {CLI_OPTION_DB(&db)};
     const char *run_id = NULL; /* optional */
     int exit_code = cli_parse(argc, argv, options, 1, -1, &run_id);
     cairn_store_t *store = NULL;

@@ -1,8 +1,10 @@
 /* common.c - helpers every cairn subcommand uses (cli.h). */
+#include <assert.h>
 #include <errno.h>
 #include <getopt.h>
 #include <sodium.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -206,58 +208,176 @@ cli_parse_u64(const char *text, uint64_t *out)
     return true;
 }
 
-int
-cli_parse(int argc, char **argv, const cli_option_t *options, size_t count,
-          int want, const char **positional)
+const char *
+cli_default_db(void)
 {
-    struct option *table = calloc(count + 1, sizeof *table);
+    return "./.cairn";
+}
+
+size_t
+cli_distance(const char *a, const char *b)
+{
+    size_t lb = strlen(b);
+    size_t *row = calloc(lb + 1, sizeof *row);
+    if (!row)
+        return SIZE_MAX;
+    for (size_t j = 0; j <= lb; j++)
+        row[j] = j;
+    for (size_t i = 1; a[i - 1]; i++) {
+        size_t diagonal = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t above = row[j];
+            size_t best = diagonal + (a[i - 1] != b[j - 1]);
+            if (above + 1 < best)
+                best = above + 1;
+            if (row[j - 1] + 1 < best)
+                best = row[j - 1] + 1;
+            row[j] = best;
+            diagonal = above;
+        }
+    }
+    size_t distance = row[lb];
+    free(row);
+    return distance;
+}
+
+bool
+cli_nearer(const char *given, const char *candidate, size_t *best)
+{
+    size_t distance = cli_distance(given, candidate);
+    /* close enough: a typo or two, not a different word */
+    bool near = distance <= 2 || distance * 3 <= strlen(candidate);
+    if (!near || distance >= *best)
+        return false;
+    *best = distance;
+    return true;
+}
+
+void
+cli_print_usage(FILE *out, const char *command, const cli_option_t *options,
+                size_t count)
+{
+    const cli_command_t *cmd = cli_command_find(command);
+    fprintf(out, "usage: cairn %s%s%s%s\n", command,
+            cmd && *cmd->args ? " " : "", cmd ? cmd->args : "",
+            count ? " [OPTIONS]" : "");
+    if (cmd)
+        fprintf(out, "\n%s\n", cmd->summary);
+    fprintf(out, "\noptions:\n");
+    for (size_t i = 0; i < count; i++) {
+        char left[64];
+        snprintf(left, sizeof left, "--%s%s%s", options[i].name,
+                 options[i].arg ? " " : "",
+                 options[i].arg ? options[i].arg : "");
+        assert(options[i].help && *options[i].help);
+        fprintf(out, "  %-26s %s%s\n", left, options[i].help,
+                options[i].kind == CLI_OPT_LIST ? " (repeatable)" : "");
+    }
+    fprintf(out, "  %-26s %s\n", "--help", "print this help and exit");
+    fflush(out);
+}
+
+/* "unknown option '--inptu'; did you mean --input?" */
+static void
+s_unknown_option(const char *command, const char *given,
+                 const cli_option_t *options, size_t count)
+{
+    char name[128];
+    const char *bare = given + strspn(given, "-");
+    snprintf(name, sizeof name, "%.*s", (int)strcspn(bare, "="), bare);
+    const char *nearest = NULL;
+    size_t best = SIZE_MAX;
+    for (size_t i = 0; i < count; i++)
+        if (cli_nearer(name, options[i].name, &best))
+            nearest = options[i].name;
+    if (nearest)
+        cli_error("%s: unknown option '%s'; did you mean --%s?", command, given,
+                  nearest);
+    else
+        cli_error("%s: unknown option '%s' (see cairn help %s)", command, given,
+                  command);
+}
+
+/* Makes the getopt table: options[i] returns 256 + i, --help 'h'. */
+static struct option *
+s_getopt_table(const cli_option_t *options, size_t count)
+{
+    struct option *table = calloc(count + 2, sizeof *table);
     if (!table)
-        return CLI_EXIT_FAILED;
+        return NULL;
     for (size_t i = 0; i < count; i++) {
         table[i].name = options[i].name;
         table[i].has_arg = options[i].kind == CLI_OPT_FLAG ? no_argument
                                                            : required_argument;
         table[i].val = (int)i + 256;
     }
+    table[count].name = "help";
+    table[count].val = 'h';
+    return table;
+}
+
+/* Stores one option's value; CLI_EXIT_USAGE after saying why not. */
+static int
+s_store(const char *command, const cli_option_t *option, char *value)
+{
+    switch (option->kind) {
+    case CLI_OPT_FLAG:
+        *(bool *)option->target = true;
+        break;
+    case CLI_OPT_TEXT:
+        *(const char **)option->target = value;
+        break;
+    case CLI_OPT_NUMBER:
+        if (!cli_parse_u64(value, option->target)) {
+            cli_error("%s: --%s needs a non-negative integer, not '%s'",
+                      command, option->name, value);
+            return CLI_EXIT_USAGE;
+        }
+        break;
+    case CLI_OPT_LIST:
+        if (cli_plugins_add(option->target, value) != CAIRN_OK)
+            return CLI_EXIT_FAILED;
+        break;
+    }
+    return CLI_EXIT_OK;
+}
+
+int
+cli_parse(int argc, char **argv, const cli_option_t *options, size_t count,
+          int want, const char **positional)
+{
+    struct option *table = s_getopt_table(options, count);
+    if (!table)
+        return CLI_EXIT_FAILED;
     optind = 1;
     opterr = 0;
     int exit_code = CLI_EXIT_OK;
     int c;
+    /* ":" first: a missing value is ':', an unknown option '?' */
     while (exit_code == CLI_EXIT_OK
-           && (c = getopt_long(argc, argv, "", table, NULL)) != -1) {
-        if (c < 256) {
-            cli_error("%s: unknown option or missing value: '%s'", argv[0],
+           && (c = getopt_long(argc, argv, ":", table, NULL)) != -1) {
+        if (c == 'h') {
+            cli_print_usage(stdout, argv[0], options, count);
+            exit_code = CLI_EXIT_HELP;
+        } else if (c == ':') {
+            cli_error("%s: option '%s' needs a value", argv[0],
                       argv[optind - 1]);
             exit_code = CLI_EXIT_USAGE;
-            continue;
-        }
-        const cli_option_t *option = &options[c - 256];
-        switch (option->kind) {
-        case CLI_OPT_FLAG:
-            *(bool *)option->target = true;
-            break;
-        case CLI_OPT_TEXT:
-            *(const char **)option->target = optarg;
-            break;
-        case CLI_OPT_NUMBER:
-            if (!cli_parse_u64(optarg, option->target)) {
-                cli_error("%s: --%s needs a non-negative integer, not '%s'",
-                          argv[0], option->name, optarg);
-                exit_code = CLI_EXIT_USAGE;
-            }
-            break;
-        case CLI_OPT_LIST:
-            if (cli_plugins_add(option->target, optarg) != CAIRN_OK)
-                exit_code = CLI_EXIT_FAILED;
-            break;
+        } else if (c < 256) {
+            s_unknown_option(argv[0], argv[optind - 1], options, count);
+            exit_code = CLI_EXIT_USAGE;
+        } else {
+            exit_code = s_store(argv[0], &options[c - 256], optarg);
         }
     }
     free(table);
     int most = want < 0 ? -want : want, least = want < 0 ? 0 : want;
     int given = argc - optind;
     if (exit_code == CLI_EXIT_OK && (given < least || given > most)) {
-        cli_error("%s: expected %s%d argument(s), got %d (see cairn --help)",
-                  argv[0], want < 0 ? "at most " : "", most, given);
+        cli_error("%s: expected %s%d argument(s), got %d (see cairn help "
+                  "%s)",
+                  argv[0], want < 0 ? "at most " : "", most, given, argv[0]);
         exit_code = CLI_EXIT_USAGE;
     }
     for (int i = 0; exit_code == CLI_EXIT_OK && i < given; i++)

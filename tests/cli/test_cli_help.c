@@ -1,0 +1,227 @@
+/* test_cli_help - the command's conventions (docs/cli.md, "Help"):
+ * --version, `cairn help [COMMAND]` and `COMMAND --help` for every
+ * command, every option a command accepts described in its help (and
+ * every option docs/cli.md names for it there too), "did you mean" for
+ * an unknown command or option, a missing value said apart from an
+ * unknown option.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "tests/cli/cli_harness.h"
+
+#define S_STR(x) #x
+#define S_XSTR(x) S_STR(x)
+
+static void
+test_cli_help_version(void **state)
+{
+    (void)state;
+    const char *expected = "cairn " S_XSTR(CAIRN_VERSION_MAJOR) "." S_XSTR(
+        CAIRN_VERSION_MINOR) "." S_XSTR(CAIRN_VERSION_PATCH) "\n";
+    tc_result_t r = {0};
+    tc_cairn(&r, "--version", NULL);
+    tc_expect(&r, 0, expected, NULL);
+    tc_cairn(&r, "version", NULL);
+    tc_expect(&r, 0, expected, NULL);
+}
+
+/* The command names `cairn help` lists (kept), NULL-terminated. */
+static const char **
+s_commands(void)
+{
+    tc_result_t r = {0};
+    tc_cairn(&r, "help", NULL);
+    tc_expect(&r, 0, NULL, NULL);
+    tc_result_t dashed = {0};
+    tc_cairn(&dashed, "--help", NULL);
+    tc_expect(&dashed, 0, r.out, NULL);
+    const char **names = tc_keep(calloc(64, sizeof *names));
+    size_t count = 0;
+    const char *list = strstr(r.out, "commands:\n");
+    assert_non_null(list);
+    for (const char *line = strchr(list, '\n') + 1;
+         strncmp(line, "  ", 2) == 0; line = strchr(line, '\n') + 1) {
+        size_t n = strcspn(line + 2, " ");
+        assert_true(count < 63);
+        names[count++] = tc_keep(strndup(line + 2, n));
+    }
+    assert_true(count >= 18);
+    return names;
+}
+
+/* True when help lists option (with its "--"). */
+static bool
+s_lists(const char *help, const char *option)
+{
+    size_t n = strlen(option);
+    for (const char *at = strstr(help, option); at;
+         at = strstr(at + 1, option))
+        if (at[-1] == ' ' && (at[n] == ' ' || at[n] == '\n'))
+            return true;
+    return false;
+}
+
+/* Every option help lists is one the parser takes: `CMD --OPT [V]
+ * --help` reaches --help (exit 0, the same help) only when --OPT was
+ * accepted; nothing runs. */
+static void
+s_check_options(const char *command, const char *help)
+{
+    const char *options = strstr(help, "\noptions:\n");
+    assert_non_null(options);
+    for (const char *line = strchr(options + 1, '\n') + 1; *line;
+         line = strchr(line, '\n') + 1) {
+        assert_true(strncmp(line, "  --", 4) == 0);
+        size_t n = strcspn(line + 2, " \n");
+        char *option = tc_keep(strndup(line + 2, n));
+        /* a value's name follows with one space; the help after 2+ */
+        bool has_value = line[2 + n] == ' ' && line[3 + n] != ' ';
+        size_t end = strcspn(line, "\n");
+        if (line[2 + n] == '\n' || strspn(line + 2 + n, " ") == end - 2 - n)
+            fail_msg("%s --help: %s has no description", command, option);
+        tc_result_t r = {0};
+        if (has_value)
+            tc_cairn(&r, command, option, "1", "--help", NULL);
+        else
+            tc_cairn(&r, command, option, "--help", NULL);
+        if (r.code != 0 || strcmp(r.out, help) != 0)
+            fail_msg("%s %s --help: exit %d: %s", command, option, r.code,
+                     r.err);
+    }
+}
+
+/* The options docs/cli.md gives in its synopsis blocks (```, lines from
+ * "cairn COMMAND" to the next "cairn " line or the block's end) each
+ * appear in the command's help. */
+static void
+s_check_docs(const char *command, const char *help)
+{
+    char *docs = tc_slurp(CAIRN_EXAMPLES "/../docs/cli.md", NULL);
+    char head[64];
+    snprintf(head, sizeof head, "\ncairn %s ", command);
+    for (const char *at = strstr(docs, head); at;
+         at = strstr(at + 1, head)) {
+        const char *end = strstr(at + 1, "\n```");
+        const char *next = strstr(at + 1, "\ncairn ");
+        if (next && next < end)
+            end = next;
+        for (const char *p = strstr(at, "--"); p && p < end;
+             p = strstr(p + 2, "--")) {
+            size_t n = 2 + strspn(p + 2, "abcdefghijklmnopqrstuvwxyz-");
+            char *option = tc_keep(strndup(p, n));
+            if (n > 2 && !s_lists(help, option))
+                fail_msg("docs/cli.md names %s for %s; its help lacks it",
+                         option, command);
+        }
+    }
+}
+
+static void
+test_cli_help_every_command(void **state)
+{
+    (void)state;
+    const char **commands = s_commands();
+    for (size_t i = 0; commands[i]; i++) {
+        const char *command = commands[i];
+        if (strcmp(command, "help") == 0 || strcmp(command, "version") == 0)
+            continue;
+        tc_result_t r = {0}, dashed = {0};
+        tc_cairn(&r, "help", command, NULL);
+        tc_expect(&r, 0, NULL, NULL);
+        char usage[64];
+        snprintf(usage, sizeof usage, "usage: cairn %s", command);
+        if (strncmp(r.out, usage, strlen(usage)) != 0)
+            fail_msg("help %s: %s", command, r.out);
+        tc_cairn(&dashed, command, "--help", NULL);
+        tc_expect(&dashed, 0, r.out, NULL);
+        assert_true(s_lists(r.out, "--help"));
+        s_check_options(command, r.out);
+        s_check_docs(command, r.out);
+    }
+}
+
+static void
+test_cli_help_run_describes_every_option(void **state)
+{
+    (void)state;
+    static const char *const run_options[] = {
+        "--input",        "--input-file",    "--db",
+        "--run-id",       "--json",          "--events",
+        "--checkpoint",   "--durability",    "--max-supersteps",
+        "--plugin",       "--allow-exec",    "--listen",
+        "--min-workers",  "--worker-wait-ms", "--insecure",
+        "--curve-secret", "--allow-keys",    "--spawn-workers",
+        "--auto-resume",  "--keep-events",   "--events-endpoint",
+        "--cpu-placement", "--on-worker-loss",
+    };
+    tc_result_t r = {0};
+    tc_cairn(&r, "run", "--help", NULL);
+    tc_expect(&r, 0, NULL, NULL);
+    for (size_t i = 0; i < sizeof run_options / sizeof run_options[0]; i++)
+        if (!s_lists(r.out, run_options[i]))
+            fail_msg("run --help lacks %s:\n%s", run_options[i], r.out);
+    /* --help after other options and arguments still only helps */
+    tc_cairn(&r, "run", "no-such-spec.json", "--input", "x", "--help", NULL);
+    tc_expect(&r, 0, NULL, NULL);
+    assert_non_null(strstr(r.out, "usage: cairn run SPEC.json"));
+}
+
+static void
+test_cli_help_did_you_mean(void **state)
+{
+    (void)state;
+    tc_result_t r = {0};
+    tc_cairn(&r, "run", PIPELINE, "--inptu", "x", NULL);
+    tc_expect(&r, 2, "", "run: unknown option '--inptu'; did you mean --input?");
+    tc_cairn(&r, "resume", "r", "--respnd", "a=b", NULL);
+    tc_expect(&r, 2, "", "did you mean --respond?");
+    tc_cairn(&r, "rn", PIPELINE, NULL);
+    tc_expect(&r, 2, "", "unknown command 'rn'; did you mean run?");
+    tc_cairn(&r, "checkpionts", "r", NULL);
+    tc_expect(&r, 2, "", "did you mean checkpoints?");
+    tc_cairn(&r, "help", "forkk", NULL);
+    tc_expect(&r, 2, "", "unknown command 'forkk'; did you mean fork?");
+    /* nothing near: no guess */
+    tc_cairn(&r, "runs", "--zzzzzzzzzz", NULL);
+    tc_expect(&r, 2, "", "unknown option '--zzzzzzzzzz'");
+    assert_null(strstr(r.err, "did you mean"));
+    tc_cairn(&r, "zzzzzzzzzz", NULL);
+    tc_expect(&r, 2, "", "unknown command 'zzzzzzzzzz'");
+    assert_null(strstr(r.err, "did you mean"));
+}
+
+static void
+test_cli_help_missing_value(void **state)
+{
+    (void)state;
+    tc_result_t r = {0};
+    tc_cairn(&r, "run", PIPELINE, "--input", NULL);
+    tc_expect(&r, 2, "", "run: option '--input' needs a value");
+    assert_null(strstr(r.err, "unknown"));
+    tc_cairn(&r, "gc", "--db", tc_path("db"), "--keep-last", NULL);
+    tc_expect(&r, 2, "", "gc: option '--keep-last' needs a value");
+    assert_false(tc_exists(tc_path("db")));
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        TC_TEST(test_cli_help_version),
+        TC_TEST(test_cli_help_every_command),
+        TC_TEST(test_cli_help_run_describes_every_option),
+        TC_TEST(test_cli_help_did_you_mean),
+        TC_TEST(test_cli_help_missing_value),
+    };
+    return tc_run_tests(tests, sizeof tests / sizeof tests[0]);
+}
