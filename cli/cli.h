@@ -14,10 +14,12 @@
 #include <cairn/cairn.h>
 #include <jansson.h>
 
-/* The store directory when --db is not given: ./.cairn. */
+/* The store directory when --db is not given: $CAIRN_DB when set and not
+ * empty, else ./.cairn (docs/cli.md). --db always wins. */
 #define CLI_DEFAULT_DB cli_default_db()
 
-const char *cli_default_db(void);
+const char *
+cli_default_db(void);
 
 enum {
     CLI_EXIT_OK = 0,
@@ -198,10 +200,8 @@ typedef struct {
 
 /* --db DIR, which every command that opens a store takes. */
 #define CLI_OPTION_DB(target)                                                  \
-    {                                                                          \
-        "db", CLI_OPT_TEXT, (target), "DIR",                                   \
-            "the store directory (default: ./.cairn)"          \
-    }
+    {"db", CLI_OPT_TEXT, (target), "DIR",                                      \
+     "the store directory (default: $CAIRN_DB, else ./.cairn)"}
 
 /* The commands (main.c): what `cairn help` lists and what heads a
  * command's --help. */

@@ -211,7 +211,8 @@ cli_parse_u64(const char *text, uint64_t *out)
 const char *
 cli_default_db(void)
 {
-    return "./.cairn";
+    const char *env = getenv("CAIRN_DB");
+    return env && *env ? env : "./.cairn";
 }
 
 size_t

@@ -213,6 +213,31 @@ test_cli_help_missing_value(void **state)
     assert_false(tc_exists(tc_path("db")));
 }
 
+/* $CAIRN_DB is the store when --db is not given; --db wins over it. */
+static void
+test_cli_help_cairn_db(void **state)
+{
+    (void)state;
+    const char *env_db = tc_path("env-db"), *flag_db = tc_path("flag-db");
+    setenv("CAIRN_DB", env_db, 1);
+    tc_result_t r = {0};
+    tc_cairn(&r, "run", PIPELINE, "--input", "x", "--run-id", "e", NULL);
+    tc_expect(&r, 0, NULL, NULL);
+    tc_cairn(&r, "run", PIPELINE, "--input", "x", "--run-id", "f", "--db",
+             flag_db, NULL);
+    tc_expect(&r, 0, NULL, NULL);
+    tc_cairn(&r, "checkpoints", "e", NULL);
+    tc_expect(&r, 0, NULL, NULL);
+    tc_cairn(&r, "checkpoints", "f", NULL);
+    tc_expect(&r, 2, "", "f");
+    unsetenv("CAIRN_DB");
+    assert_non_null(tc_run_entry(env_db, "e"));
+    assert_non_null(tc_run_entry(flag_db, "f"));
+    tc_cairn(&r, "runs", "--db", flag_db, "--json", NULL);
+    tc_expect(&r, 0, NULL, NULL);
+    assert_null(strstr(r.out, "\"e\""));
+}
+
 int
 main(void)
 {
@@ -222,6 +247,7 @@ main(void)
         TC_TEST(test_cli_help_run_describes_every_option),
         TC_TEST(test_cli_help_did_you_mean),
         TC_TEST(test_cli_help_missing_value),
+        TC_TEST(test_cli_help_cairn_db),
     };
     return tc_run_tests(tests, sizeof tests / sizeof tests[0]);
 }
