@@ -268,7 +268,8 @@ cli_print_usage(FILE *out, const char *command, const cli_option_t *options,
     fprintf(out, "\noptions:\n");
     for (size_t i = 0; i < count; i++) {
         char left[64];
-        snprintf(left, sizeof left, "--%s%s%s", options[i].name,
+        snprintf(left, sizeof left, "%s%s%s%s",
+                 options[i].name[1] ? "--" : "-", options[i].name,
                  options[i].arg ? " " : "",
                  options[i].arg ? options[i].arg : "");
         assert(options[i].help && *options[i].help);
@@ -300,22 +301,48 @@ s_unknown_option(const char *command, const char *given,
                   command);
 }
 
-/* Makes the getopt table: options[i] returns 256 + i, --help 'h'. */
+/* Makes the getopt tables: options[i] returns 256 + i, --help 'h'. A
+ * one-letter name is a short option (-o), in shorts (":" first: a missing
+ * value is ':', an unknown option '?'). */
 static struct option *
-s_getopt_table(const cli_option_t *options, size_t count)
+s_getopt_table(const cli_option_t *options, size_t count, char *shorts,
+               size_t shorts_size)
 {
     struct option *table = calloc(count + 2, sizeof *table);
     if (!table)
         return NULL;
+    size_t n = 0, s = 0;
+    shorts[s++] = ':';
     for (size_t i = 0; i < count; i++) {
-        table[i].name = options[i].name;
-        table[i].has_arg = options[i].kind == CLI_OPT_FLAG ? no_argument
-                                                           : required_argument;
-        table[i].val = (int)i + 256;
+        bool value = options[i].kind != CLI_OPT_FLAG;
+        if (!options[i].name[1]) {
+            assert(s + 3 <= shorts_size);
+            shorts[s++] = options[i].name[0];
+            if (value)
+                shorts[s++] = ':';
+            continue;
+        }
+        table[n].name = options[i].name;
+        table[n].has_arg = value ? required_argument : no_argument;
+        table[n].val = (int)i + 256;
+        n++;
     }
-    table[count].name = "help";
-    table[count].val = 'h';
+    shorts[s] = '\0';
+    table[n].name = "help";
+    table[n].val = 'h';
     return table;
+}
+
+/* The option getopt_long returned as c: &options[i], or NULL. */
+static const cli_option_t *
+s_option_for(int c, const cli_option_t *options, size_t count)
+{
+    if (c >= 256)
+        return &options[c - 256];
+    for (size_t i = 0; i < count; i++)
+        if (options[i].name[0] == c && !options[i].name[1])
+            return &options[i];
+    return NULL;
 }
 
 /* Stores one option's value; CLI_EXIT_USAGE after saying why not. */
@@ -348,16 +375,18 @@ int
 cli_parse(int argc, char **argv, const cli_option_t *options, size_t count,
           int want, const char **positional)
 {
-    struct option *table = s_getopt_table(options, count);
+    char shorts[16];
+    struct option *table = s_getopt_table(options, count, shorts,
+                                          sizeof shorts);
     if (!table)
         return CLI_EXIT_FAILED;
     optind = 1;
     opterr = 0;
     int exit_code = CLI_EXIT_OK;
     int c;
-    /* ":" first: a missing value is ':', an unknown option '?' */
     while (exit_code == CLI_EXIT_OK
-           && (c = getopt_long(argc, argv, ":", table, NULL)) != -1) {
+           && (c = getopt_long(argc, argv, shorts, table, NULL)) != -1) {
+        const cli_option_t *option = s_option_for(c, options, count);
         if (c == 'h') {
             cli_print_usage(stdout, argv[0], options, count);
             exit_code = CLI_EXIT_HELP;
@@ -365,11 +394,11 @@ cli_parse(int argc, char **argv, const cli_option_t *options, size_t count,
             cli_error("%s: option '%s' needs a value", argv[0],
                       argv[optind - 1]);
             exit_code = CLI_EXIT_USAGE;
-        } else if (c < 256) {
+        } else if (!option) {
             s_unknown_option(argv[0], argv[optind - 1], options, count);
             exit_code = CLI_EXIT_USAGE;
         } else {
-            exit_code = s_store(argv[0], &options[c - 256], optarg);
+            exit_code = s_store(argv[0], option, optarg);
         }
     }
     free(table);

@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <jansson.h>
@@ -81,7 +83,7 @@ s_check_options(const char *command, const char *help)
     assert_non_null(options);
     for (const char *line = strchr(options + 1, '\n') + 1; *line;
          line = strchr(line, '\n') + 1) {
-        assert_true(strncmp(line, "  --", 4) == 0);
+        assert_true(strncmp(line, "  -", 3) == 0); /* --name or -o */
         size_t n = strcspn(line + 2, " \n");
         char *option = tc_keep(strndup(line + 2, n));
         /* a value's name follows with one space; the help after 2+ */
@@ -238,6 +240,109 @@ test_cli_help_cairn_db(void **state)
     assert_null(strstr(r.out, "\"e\""));
 }
 
+/* In the child: stdout a terminal (a pty nobody reads; export must not
+ * write to it anyway). */
+static void
+s_stdout_terminal(void)
+{
+    int master = posix_openpt(O_RDWR | O_NOCTTY);
+    const char *name = master >= 0 && grantpt(master) == 0
+                               && unlockpt(master) == 0
+                           ? ptsname(master)
+                           : NULL;
+    int slave = name ? open(name, O_RDWR | O_NOCTTY) : -1;
+    if (slave < 0 || dup2(slave, STDOUT_FILENO) < 0)
+        _exit(125);
+}
+
+static void
+test_cli_help_export_output(void **state)
+{
+    (void)state;
+    const char *db = tc_path("db"), *file = tc_path("a.cairn");
+    tc_result_t r = {0};
+    tc_cairn(&r, "run", PIPELINE, "--input", "x", "--run-id", "a", "--db", db,
+             NULL);
+    tc_expect(&r, 0, NULL, NULL);
+    tc_cairn(&r, "export", "a", "--db", db, "-o", file, NULL);
+    tc_expect(&r, 0, "", NULL);
+    size_t len = 0;
+    char *written = tc_slurp(file, &len);
+    tc_cairn(&r, "export", "a", "--db", db, NULL);
+    tc_expect(&r, 0, NULL, NULL);
+    assert_int_equal(r.out_len, len);
+    assert_memory_equal(r.out, written, len);
+    tc_cairn(&r, "export", "a", "--db", db, "--output", tc_path("b.cairn"),
+             NULL);
+    tc_expect(&r, 0, "", NULL);
+    /* an unknown run or an unwritable path: no file */
+    tc_cairn(&r, "export", "nope", "--db", db, "-o", tc_path("n.cairn"),
+             NULL);
+    tc_expect(&r, 2, "", "unknown run 'nope'");
+    assert_false(tc_exists(tc_path("n.cairn")));
+    tc_cairn(&r, "export", "a", "--db", db, "-o", tc_path("no/dir/x"), NULL);
+    tc_expect(&r, 2, "", "export: cannot write");
+    tc_cairn(&r, "export", "a", "--db", db, "-o", NULL);
+    tc_expect(&r, 2, "", "export: option '-o' needs a value");
+    /* never binary on a terminal */
+    tc_before_exec = s_stdout_terminal;
+    tc_cairn(&r, "export", "a", "--db", db, NULL);
+    tc_before_exec = NULL;
+    tc_expect(&r, 2, "", "export: will not write a binary export to a "
+                         "terminal; give -o FILE or redirect stdout");
+    /* what -o wrote imports */
+    tc_cairn(&r, "import", file, "--db", tc_path("other"), NULL);
+    tc_expect(&r, 0, "", "imported run a");
+}
+
+static void
+test_cli_help_delete(void **state)
+{
+    (void)state;
+    const char *db = tc_path("db");
+    tc_result_t r = {0};
+    tc_cairn(&r, "run", PIPELINE, "--input", "x", "--run-id", "a", "--db", db,
+             NULL);
+    tc_expect(&r, 0, NULL, NULL);
+    tc_cairn(&r, "run", PIPELINE, "--input", "y", "--run-id", "b", "--db", db,
+             NULL);
+    tc_expect(&r, 0, NULL, NULL);
+    tc_cairn(&r, "delete", "nope", "--db", db, NULL);
+    tc_expect(&r, 2, "", "unknown run 'nope'");
+    /* a run with a fork: refused until the fork is gone */
+    tc_cairn(&r, "fork", "a", "--db", db, "--run-id", "f", NULL);
+    tc_expect(&r, 0, NULL, NULL);
+    tc_cairn(&r, "delete", "a", "--db", db, NULL);
+    tc_expect(&r, 2, "", "run 'a' has a fork, 'f': delete the fork first");
+    assert_non_null(tc_run_entry(db, "a"));
+    tc_cairn(&r, "delete", "f", "--db", db, NULL);
+    tc_expect(&r, 0, "", "deleted run f");
+    tc_cairn(&r, "delete", "a", "--db", db, NULL);
+    tc_expect(&r, 0, "", "deleted run a");
+    tc_cairn(&r, "checkpoints", "a", "--db", db, NULL);
+    tc_expect(&r, 2, "", "unknown run 'a'");
+    assert_non_null(tc_run_entry(db, "b"));
+    tc_cairn(&r, "delete", "a", "--db", db, NULL);
+    tc_expect(&r, 2, "", "unknown run 'a'");
+    tc_cairn(&r, "verify", "--db", db, NULL);
+    tc_expect(&r, 0, "", "0 problem(s)");
+    /* a live run: refused, nothing deleted */
+    const char *spec = tc_gated_spec("slow.json", 5);
+    tc_proc_t writer;
+    tc_close_gate();
+    tc_start(&writer, "run", spec, "--input", "0", "--db", db, "--run-id",
+             "live", "--allow-exec", NULL);
+    tc_wait_checkpoints(db, "live", 2);
+    tc_cairn(&r, "delete", "live", "--db", db, NULL);
+    tc_expect(&r, 2, "", "in use by pid");
+    tc_open_gate();
+    tc_wait(&writer, &r);
+    tc_expect(&r, 0, NULL, NULL);
+    assert_non_null(tc_run_entry(db, "live"));
+    tc_cairn(&r, "delete", "live", "--db", db, NULL);
+    tc_expect(&r, 0, "", "deleted run live");
+}
+
 int
 main(void)
 {
@@ -248,6 +353,8 @@ main(void)
         TC_TEST(test_cli_help_did_you_mean),
         TC_TEST(test_cli_help_missing_value),
         TC_TEST(test_cli_help_cairn_db),
+        TC_TEST(test_cli_help_export_output),
+        TC_TEST(test_cli_help_delete),
     };
     return tc_run_tests(tests, sizeof tests / sizeof tests[0]);
 }
