@@ -306,6 +306,8 @@ cli_cmd_export(int argc, char **argv);
 int
 cli_cmd_delete(int argc, char **argv);
 int
+cli_cmd_types(int argc, char **argv);
+int
 cli_cmd_import(int argc, char **argv);
 int
 cli_cmd_worker(int argc, char **argv);

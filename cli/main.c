@@ -23,6 +23,8 @@ static const cli_command_t s_commands[] = {
     {"cancel", cli_cmd_cancel, "RUN", "Asks a live run to stop."},
     {"checkpoints", cli_cmd_checkpoints, "RUN", "Lists a run's checkpoints."},
     {"show", cli_cmd_show, "CHECKPOINT", "Shows one checkpoint."},
+    {"types", cli_cmd_types, "",
+     "Lists executor types (with config keys) and predicates."},
     {"graph", cli_cmd_graph, "SPEC.json",
      "Draws a spec's graph (dot or mermaid) on stdout."},
     {"gc", cli_cmd_gc, "",

@@ -343,6 +343,80 @@ test_cli_help_delete(void **state)
     tc_expect(&r, 0, "", "deleted run live");
 }
 
+/* The keys `types --json` gives type name (a JSON array or null). */
+static json_t *
+s_type_keys(json_t *doc, const char *name, bool *builtin)
+{
+    size_t i;
+    json_t *type;
+    json_array_foreach(json_object_get(doc, "executor_types"), i, type)
+    {
+        if (strcmp(json_string_value(json_object_get(type, "name")), name))
+            continue;
+        *builtin = json_is_true(json_object_get(type, "builtin"));
+        return json_object_get(type, "config_keys");
+    }
+    fail_msg("types --json lacks %s", name);
+    return NULL;
+}
+
+static bool
+s_has_string(json_t *array, const char *text)
+{
+    size_t i;
+    json_t *item;
+    json_array_foreach(array, i, item)
+        if (strcmp(json_string_value(item), text) == 0)
+            return true;
+    return false;
+}
+
+static void
+test_cli_help_types(void **state)
+{
+    (void)state;
+    tc_result_t r = {0};
+    tc_cairn(&r, "types", NULL);
+    tc_expect(&r, 0, NULL, NULL);
+    assert_non_null(strstr(r.out, "  util.fail        when, first_attempts\n"));
+    assert_non_null(strstr(r.out, "  text.upper       (no config)\n"));
+    assert_non_null(strstr(r.out, "predicates:\n"));
+    assert_non_null(strstr(r.out, "\n  int_ge\n"));
+    tc_cairn(&r, "types", "--json", "--plugin", GREET_SO, NULL);
+    tc_expect(&r, 0, NULL, NULL);
+    json_t *doc = tc_json(r.out);
+    bool builtin = false;
+    json_t *keys = s_type_keys(doc, "util.exec", &builtin);
+    assert_true(builtin);
+    assert_int_equal(json_array_size(keys), 3);
+    assert_true(s_has_string(keys, "argv"));
+    /* every built-in declares its keys (the table validation reads) */
+    size_t i;
+    json_t *type;
+    json_array_foreach(json_object_get(doc, "executor_types"), i, type)
+        if (json_is_true(json_object_get(type, "builtin")))
+            assert_true(json_is_array(json_object_get(type, "config_keys")));
+    keys = s_type_keys(doc, "greet.hello", &builtin);
+    assert_false(builtin);
+    assert_true(json_is_null(keys));
+    json_t *predicates = json_object_get(doc, "predicates");
+    assert_true(s_has_string(predicates, "eq"));
+    assert_true(s_has_string(predicates, "not"));
+    assert_true(s_has_string(predicates, "greet.polite"));
+    /* the keys listed are the keys a spec may give, and only those */
+    const char *spec = tc_spec(
+        "keys.json",
+        "{\"start\": \"a\", \"executors\": [\n"
+        " {\"id\": \"a\", \"type\": \"util.fail\", \"config\": "
+        "{\"when\": {\"eq\": \"x\"}, \"first_attempts\": 0, \"whenn\": 1}},\n"
+        " {\"id\": \"o\", \"type\": \"text.output\"}],\n"
+        " \"edges\": [{\"from\": \"a\", \"to\": \"o\"}]}");
+    tc_cairn(&r, "run", spec, "--durability", "none", "--input", "y", NULL);
+    tc_expect(&r, 2, "", "util.fail: unknown config field 'whenn'");
+    tc_cairn(&r, "types", "--plugin", tc_path("missing.so"), NULL);
+    tc_expect(&r, 2, "", "missing.so");
+}
+
 int
 main(void)
 {
@@ -355,6 +429,7 @@ main(void)
         TC_TEST(test_cli_help_cairn_db),
         TC_TEST(test_cli_help_export_output),
         TC_TEST(test_cli_help_delete),
+        TC_TEST(test_cli_help_types),
     };
     return tc_run_tests(tests, sizeof tests / sizeof tests[0]);
 }
