@@ -226,6 +226,12 @@ bool cli_nearer(const char *given, const char *candidate, size_t *best);
 void cli_print_usage(FILE *out, const char *command,
                      const cli_option_t *options, size_t count);
 
+/* Prints command's section of the cairn(1) man page (roff) from the same
+ * table: `cairn help --man`, through the unlisted option --help-man. */
+void
+cli_print_man(FILE *out, const char *command, const cli_option_t *options,
+              size_t count);
+
 /* Parses argv (argv[0] is the command's name) against options, and
  * expects exactly `want` positional arguments (at most -want when want is
  * negative), stored in positional[]. --help prints the command's usage

@@ -280,6 +280,54 @@ cli_print_usage(FILE *out, const char *command, const cli_option_t *options,
     fflush(out);
 }
 
+/* text for roff: backslashes and minus signs escaped, and a line never
+ * starts a request. */
+static void
+s_roff(FILE *out, const char *text)
+{
+    fputs("\\&", out);
+    for (; *text; text++)
+        if (*text == '\\')
+            fputs("\\e", out);
+        else if (*text == '-')
+            fputs("\\-", out);
+        else
+            fputc(*text, out);
+}
+
+void
+cli_print_man(FILE *out, const char *command, const cli_option_t *options,
+              size_t count)
+{
+    const cli_command_t *cmd = cli_command_find(command);
+    fprintf(out, ".SS \"");
+    s_roff(out, command);
+    if (cmd && *cmd->args) {
+        fputc(' ', out);
+        s_roff(out, cmd->args);
+    }
+    fprintf(out, "%s\"\n", count ? " [OPTIONS]" : "");
+    if (cmd) {
+        s_roff(out, cmd->summary);
+        fputc('\n', out);
+    }
+    for (size_t i = 0; i < count; i++) {
+        fprintf(out, ".TP\n\\fB%s", options[i].name[1] ? "\\-\\-" : "\\-");
+        s_roff(out, options[i].name);
+        fprintf(out, "\\fR");
+        if (options[i].arg) {
+            fprintf(out, " \\fI");
+            s_roff(out, options[i].arg);
+            fprintf(out, "\\fR");
+        }
+        fputc('\n', out);
+        s_roff(out, options[i].help);
+        fprintf(out, "%s\n",
+                options[i].kind == CLI_OPT_LIST ? " (repeatable)" : "");
+    }
+    fflush(out);
+}
+
 /* "unknown option '--inptu'; did you mean --input?" */
 static void
 s_unknown_option(const char *command, const char *given,
@@ -308,7 +356,7 @@ static struct option *
 s_getopt_table(const cli_option_t *options, size_t count, char *shorts,
                size_t shorts_size)
 {
-    struct option *table = calloc(count + 2, sizeof *table);
+    struct option *table = calloc(count + 3, sizeof *table);
     if (!table)
         return NULL;
     size_t n = 0, s = 0;
@@ -330,6 +378,10 @@ s_getopt_table(const cli_option_t *options, size_t count, char *shorts,
     shorts[s] = '\0';
     table[n].name = "help";
     table[n].val = 'h';
+    /* not listed in the help: `cairn help --man` asks each command for
+     * its section of the man page this way */
+    table[n + 1].name = "help-man";
+    table[n + 1].val = 'm';
     return table;
 }
 
@@ -387,8 +439,9 @@ cli_parse(int argc, char **argv, const cli_option_t *options, size_t count,
     while (exit_code == CLI_EXIT_OK
            && (c = getopt_long(argc, argv, shorts, table, NULL)) != -1) {
         const cli_option_t *option = s_option_for(c, options, count);
-        if (c == 'h') {
-            cli_print_usage(stdout, argv[0], options, count);
+        if (c == 'h' || c == 'm') {
+            (c == 'h' ? cli_print_usage : cli_print_man)(stdout, argv[0],
+                                                         options, count);
             exit_code = CLI_EXIT_HELP;
         } else if (c == ':') {
             cli_error("%s: option '%s' needs a value", argv[0],

@@ -97,12 +97,52 @@ s_dispatch(const cli_command_t *command, int argc, char **argv)
     return exit_code == CLI_EXIT_HELP ? CLI_EXIT_OK : exit_code;
 }
 
-/* `cairn help [COMMAND]`. */
+/* `cairn help --man`: cairn(1) in roff, every command's section printed
+ * by the command's own parser from its option table. */
+static int
+s_man(void)
+{
+    printf(".TH CAIRN 1 \"\" \"cairn %s\" \"User Commands\"\n"
+           ".SH NAME\ncairn \\- run durable workflows and manage their "
+           "checkpoints\n"
+           ".SH SYNOPSIS\n.B cairn\n.I COMMAND\n.RI [ OPTIONS ]\n"
+           ".br\n.B cairn help\n.RI [ COMMAND ]\n"
+           ".br\n.B cairn \\-\\-version\n"
+           ".SH DESCRIPTION\n"
+           "cairn runs workflow specs (JSON) durably: every superstep can "
+           "leave a checkpoint in a RocksDB store, and an interrupted run "
+           "resumes from it. Workflow outputs and \\-\\-json objects go to "
+           "stdout, everything else to stderr. Each command below takes "
+           "\\fB\\-\\-help\\fR.\n"
+           ".SH COMMANDS\n",
+           CAIRN_CLI_VERSION);
+    fflush(stdout);
+    for (size_t i = 0; i < s_command_count; i++) {
+        char *man_argv[] = {(char *)s_commands[i].name, "--help-man", NULL};
+        if (s_dispatch(&s_commands[i], 2, man_argv) != CLI_EXIT_OK)
+            return CLI_EXIT_FAILED;
+    }
+    printf(".SH ENVIRONMENT\n.TP\n.B CAIRN_DB\n"
+           "The store directory of a command given no \\fB\\-\\-db\\fR "
+           "(when set and not empty); \\fB\\-\\-db\\fR wins. Default: "
+           "\\fI./.cairn\\fR.\n"
+           ".SH EXIT STATUS\n"
+           "0 completed, 1 failed (or an internal or storage error), 2 usage "
+           "or bad input, 3 waiting for responses, 4 max supersteps reached, "
+           "5 paused or cancelled.\n"
+           ".SH SEE ALSO\n"
+           "docs/cli.md in the cairn sources: every command in detail.\n");
+    return CLI_EXIT_OK;
+}
+
+/* `cairn help [COMMAND]`, `cairn help --man`. */
 static int
 s_help(int argc, char **argv)
 {
     if (argc < 3)
         return s_usage(stdout);
+    if (strcmp(argv[2], "--man") == 0)
+        return s_man();
     const cli_command_t *command = cli_command_find(argv[2]);
     if (!command)
         return s_unknown_command(argv[2]);

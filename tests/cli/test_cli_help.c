@@ -417,6 +417,77 @@ test_cli_help_types(void **state)
     tc_expect(&r, 2, "", "missing.so");
 }
 
+/* The section of command in a rendered man page: from its "   NAME"
+ * heading to the next heading (kept). */
+static char *
+s_man_section(const char *page, const char *command)
+{
+    char head[64];
+    snprintf(head, sizeof head, "\n   %s", command);
+    const char *at = strstr(page, head);
+    while (at && at[strlen(head)] != ' ' && at[strlen(head)] != '\n')
+        at = strstr(at + 1, head);
+    if (!at)
+        fail_msg("the man page has no section for %s", command);
+    const char *end = at + 1;
+    while ((end = strchr(end, '\n'))) {
+        end++;
+        bool subsection = strncmp(end, "   ", 3) == 0 && end[3] != ' ';
+        bool section = *end && *end != ' ' && *end != '\n';
+        if (subsection || section)
+            break;
+    }
+    return tc_keep(strndup(at, end ? (size_t)(end - at) : strlen(at)));
+}
+
+/* cairn(1) comes from the same tables as --help, and man renders it: each
+ * command has its section with every option its help lists. */
+static void
+test_cli_help_man_page(void **state)
+{
+    (void)state;
+    tc_result_t r = {0};
+    tc_cairn(&r, "help", "--man", NULL);
+    tc_expect(&r, 0, NULL, NULL);
+    assert_true(strncmp(r.out, ".TH CAIRN 1 ", 12) == 0);
+    const char *page = tc_path("cairn.1");
+    th_write(page, r.out, r.out_len);
+    char command[512];
+    snprintf(command, sizeof command,
+             "LC_ALL=C MANWIDTH=100 timeout %d man --warnings -P cat -l %s "
+             "2>%s",
+             TC_TIMEOUT_S, page, tc_path("man.err"));
+    FILE *pipe = popen(command, "r");
+    assert_non_null(pipe);
+    char *rendered = tc_keep(calloc(1, 1 << 20));
+    size_t len = fread(rendered, 1, (1 << 20) - 1, pipe);
+    assert_int_equal(pclose(pipe), 0);
+    rendered[len] = '\0';
+    const char *warnings = tc_slurp(tc_path("man.err"), NULL);
+    if (*warnings)
+        fail_msg("man warns: %s", warnings);
+    assert_non_null(strstr(rendered, "CAIRN(1)"));
+    assert_non_null(strstr(rendered, "\n       CAIRN_DB\n"));
+    const char **commands = s_commands();
+    for (size_t i = 0; commands[i]; i++) {
+        if (strcmp(commands[i], "help") == 0
+            || strcmp(commands[i], "version") == 0)
+            continue;
+        char *section = s_man_section(rendered, commands[i]);
+        tc_cairn(&r, commands[i], "--help", NULL);
+        const char *options = strstr(r.out, "\noptions:\n");
+        assert_non_null(options);
+        for (const char *line = strchr(options + 1, '\n') + 1; *line;
+             line = strchr(line, '\n') + 1) {
+            char *option =
+                tc_keep(strndup(line + 2, strcspn(line + 2, " \n")));
+            if (strcmp(option, "--help") != 0 && !s_lists(section, option))
+                fail_msg("man page, %s: no %s in\n%s", commands[i], option,
+                         section);
+        }
+    }
+}
+
 int
 main(void)
 {
@@ -430,6 +501,7 @@ main(void)
         TC_TEST(test_cli_help_export_output),
         TC_TEST(test_cli_help_delete),
         TC_TEST(test_cli_help_types),
+        TC_TEST(test_cli_help_man_page),
     };
     return tc_run_tests(tests, sizeof tests / sizeof tests[0]);
 }
