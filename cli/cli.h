@@ -213,18 +213,22 @@ typedef struct {
 } cli_command_t;
 
 /* The command named name, or NULL. */
-const cli_command_t *cli_command_find(const char *name);
+const cli_command_t *
+cli_command_find(const char *name);
 
 /* The Levenshtein distance between a and b (SIZE_MAX out of memory). */
-size_t cli_distance(const char *a, const char *b);
+size_t
+cli_distance(const char *a, const char *b);
 
 /* For "did you mean": true when candidate is close to given (a typo or
  * two) and closer than *best, which it then becomes (start at SIZE_MAX). */
-bool cli_nearer(const char *given, const char *candidate, size_t *best);
+bool
+cli_nearer(const char *given, const char *candidate, size_t *best);
 
 /* Prints command's usage, summary and every option of options on out. */
-void cli_print_usage(FILE *out, const char *command,
-                     const cli_option_t *options, size_t count);
+void
+cli_print_usage(FILE *out, const char *command, const cli_option_t *options,
+                size_t count);
 
 /* Prints command's section of the cairn(1) man page (roff) from the same
  * table: `cairn help --man`, through the unlisted option --help-man. */

@@ -21,8 +21,7 @@ s_keys_json(const char *const *keys)
 /* {"executor_types": [{"name", "builtin", "config_keys"}],
  *  "predicates": [NAME...]}; builtins tells which types are built in. */
 static json_t *
-s_types_json(const cairn_registry_t *registry,
-             const cairn_registry_t *builtins)
+s_types_json(const cairn_registry_t *registry, const cairn_registry_t *builtins)
 {
     json_t *types = json_array(), *predicates = json_array();
     for (size_t i = 0; i < cairn_registry_executor_count(registry); i++) {

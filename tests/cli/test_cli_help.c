@@ -5,6 +5,7 @@
  * an unknown command or option, a missing value said apart from an
  * unknown option.
  */
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -13,7 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <fcntl.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -51,8 +51,8 @@ s_commands(void)
     size_t count = 0;
     const char *list = strstr(r.out, "commands:\n");
     assert_non_null(list);
-    for (const char *line = strchr(list, '\n') + 1;
-         strncmp(line, "  ", 2) == 0; line = strchr(line, '\n') + 1) {
+    for (const char *line = strchr(list, '\n') + 1; strncmp(line, "  ", 2) == 0;
+         line = strchr(line, '\n') + 1) {
         size_t n = strcspn(line + 2, " ");
         assert_true(count < 63);
         names[count++] = tc_keep(strndup(line + 2, n));
@@ -66,8 +66,7 @@ static bool
 s_lists(const char *help, const char *option)
 {
     size_t n = strlen(option);
-    for (const char *at = strstr(help, option); at;
-         at = strstr(at + 1, option))
+    for (const char *at = strstr(help, option); at; at = strstr(at + 1, option))
         if (at[-1] == ' ' && (at[n] == ' ' || at[n] == '\n'))
             return true;
     return false;
@@ -111,8 +110,7 @@ s_check_docs(const char *command, const char *help)
     char *docs = tc_slurp(CAIRN_EXAMPLES "/../docs/cli.md", NULL);
     char head[64];
     snprintf(head, sizeof head, "\ncairn %s ", command);
-    for (const char *at = strstr(docs, head); at;
-         at = strstr(at + 1, head)) {
+    for (const char *at = strstr(docs, head); at; at = strstr(at + 1, head)) {
         const char *end = strstr(at + 1, "\n```");
         const char *next = strstr(at + 1, "\ncairn ");
         if (next && next < end)
@@ -157,13 +155,13 @@ test_cli_help_run_describes_every_option(void **state)
 {
     (void)state;
     static const char *const run_options[] = {
-        "--input",        "--input-file",    "--db",
-        "--run-id",       "--json",          "--events",
-        "--checkpoint",   "--durability",    "--max-supersteps",
-        "--plugin",       "--allow-exec",    "--listen",
-        "--min-workers",  "--worker-wait-ms", "--insecure",
-        "--curve-secret", "--allow-keys",    "--spawn-workers",
-        "--auto-resume",  "--keep-events",   "--events-endpoint",
+        "--input",         "--input-file",     "--db",
+        "--run-id",        "--json",           "--events",
+        "--checkpoint",    "--durability",     "--max-supersteps",
+        "--plugin",        "--allow-exec",     "--listen",
+        "--min-workers",   "--worker-wait-ms", "--insecure",
+        "--curve-secret",  "--allow-keys",     "--spawn-workers",
+        "--auto-resume",   "--keep-events",    "--events-endpoint",
         "--cpu-placement", "--on-worker-loss",
     };
     tc_result_t r = {0};
@@ -184,7 +182,8 @@ test_cli_help_did_you_mean(void **state)
     (void)state;
     tc_result_t r = {0};
     tc_cairn(&r, "run", PIPELINE, "--inptu", "x", NULL);
-    tc_expect(&r, 2, "", "run: unknown option '--inptu'; did you mean --input?");
+    tc_expect(&r, 2, "",
+              "run: unknown option '--inptu'; did you mean --input?");
     tc_cairn(&r, "resume", "r", "--respnd", "a=b", NULL);
     tc_expect(&r, 2, "", "did you mean --respond?");
     tc_cairn(&r, "rn", PIPELINE, NULL);
@@ -246,10 +245,10 @@ static void
 s_stdout_terminal(void)
 {
     int master = posix_openpt(O_RDWR | O_NOCTTY);
-    const char *name = master >= 0 && grantpt(master) == 0
-                               && unlockpt(master) == 0
-                           ? ptsname(master)
-                           : NULL;
+    const char *name =
+        master >= 0 && grantpt(master) == 0 && unlockpt(master) == 0
+            ? ptsname(master)
+            : NULL;
     int slave = name ? open(name, O_RDWR | O_NOCTTY) : -1;
     if (slave < 0 || dup2(slave, STDOUT_FILENO) < 0)
         _exit(125);
@@ -276,8 +275,7 @@ test_cli_help_export_output(void **state)
              NULL);
     tc_expect(&r, 0, "", NULL);
     /* an unknown run or an unwritable path: no file */
-    tc_cairn(&r, "export", "nope", "--db", db, "-o", tc_path("n.cairn"),
-             NULL);
+    tc_cairn(&r, "export", "nope", "--db", db, "-o", tc_path("n.cairn"), NULL);
     tc_expect(&r, 2, "", "unknown run 'nope'");
     assert_false(tc_exists(tc_path("n.cairn")));
     tc_cairn(&r, "export", "a", "--db", db, "-o", tc_path("no/dir/x"), NULL);
@@ -288,8 +286,9 @@ test_cli_help_export_output(void **state)
     tc_before_exec = s_stdout_terminal;
     tc_cairn(&r, "export", "a", "--db", db, NULL);
     tc_before_exec = NULL;
-    tc_expect(&r, 2, "", "export: will not write a binary export to a "
-                         "terminal; give -o FILE or redirect stdout");
+    tc_expect(&r, 2, "",
+              "export: will not write a binary export to a "
+              "terminal; give -o FILE or redirect stdout");
     /* what -o wrote imports */
     tc_cairn(&r, "import", file, "--db", tc_path("other"), NULL);
     tc_expect(&r, 0, "", "imported run a");
@@ -365,9 +364,8 @@ s_has_string(json_t *array, const char *text)
 {
     size_t i;
     json_t *item;
-    json_array_foreach(array, i, item)
-        if (strcmp(json_string_value(item), text) == 0)
-            return true;
+    json_array_foreach(array, i, item) if (strcmp(json_string_value(item), text)
+                                           == 0) return true;
     return false;
 }
 
@@ -393,9 +391,9 @@ test_cli_help_types(void **state)
     /* every built-in declares its keys (the table validation reads) */
     size_t i;
     json_t *type;
-    json_array_foreach(json_object_get(doc, "executor_types"), i, type)
-        if (json_is_true(json_object_get(type, "builtin")))
-            assert_true(json_is_array(json_object_get(type, "config_keys")));
+    json_array_foreach(json_object_get(doc, "executor_types"), i,
+                       type) if (json_is_true(json_object_get(type, "builtin")))
+        assert_true(json_is_array(json_object_get(type, "config_keys")));
     keys = s_type_keys(doc, "greet.hello", &builtin);
     assert_false(builtin);
     assert_true(json_is_null(keys));
@@ -479,8 +477,7 @@ test_cli_help_man_page(void **state)
         assert_non_null(options);
         for (const char *line = strchr(options + 1, '\n') + 1; *line;
              line = strchr(line, '\n') + 1) {
-            char *option =
-                tc_keep(strndup(line + 2, strcspn(line + 2, " \n")));
+            char *option = tc_keep(strndup(line + 2, strcspn(line + 2, " \n")));
             if (strcmp(option, "--help") != 0 && !s_lists(section, option))
                 fail_msg("man page, %s: no %s in\n%s", commands[i], option,
                          section);
