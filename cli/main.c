@@ -82,6 +82,10 @@ s_unknown_command(const char *given)
     for (size_t i = 0; i < s_command_count; i++)
         if (cli_nearer(given, s_commands[i].name, &best))
             nearest = s_commands[i].name;
+    static const char *const builtin[] = {"help", "version"};
+    for (size_t i = 0; i < 2; i++)
+        if (cli_nearer(given, builtin[i], &best))
+            nearest = builtin[i];
     if (nearest)
         cli_error("unknown command '%s'; did you mean %s?", given, nearest);
     else
@@ -143,6 +147,8 @@ s_help(int argc, char **argv)
         return s_usage(stdout);
     if (strcmp(argv[2], "--man") == 0)
         return s_man();
+    if (strcmp(argv[2], "help") == 0 || strcmp(argv[2], "version") == 0)
+        return s_usage(stdout);
     const cli_command_t *command = cli_command_find(argv[2]);
     if (!command)
         return s_unknown_command(argv[2]);

@@ -190,6 +190,10 @@ test_cli_help_did_you_mean(void **state)
     tc_expect(&r, 2, "", "unknown command 'rn'; did you mean run?");
     tc_cairn(&r, "checkpionts", "r", NULL);
     tc_expect(&r, 2, "", "did you mean checkpoints?");
+    tc_cairn(&r, "hepl", NULL);
+    tc_expect(&r, 2, "", "unknown command 'hepl'; did you mean help?");
+    tc_cairn(&r, "help", "help", NULL);
+    tc_expect(&r, 0, NULL, NULL);
     tc_cairn(&r, "help", "forkk", NULL);
     tc_expect(&r, 2, "", "unknown command 'forkk'; did you mean fork?");
     /* nothing near: no guess */
