@@ -14,7 +14,12 @@
 #include <cairn/cairn.h>
 #include <jansson.h>
 
-#define CLI_DEFAULT_DB "./.cairn"
+/* The store directory when --db is not given: $CAIRN_DB when set and not
+ * empty, else ./.cairn (docs/cli.md). --db always wins. */
+#define CLI_DEFAULT_DB cli_default_db()
+
+const char *
+cli_default_db(void);
 
 enum {
     CLI_EXIT_OK = 0,
@@ -23,6 +28,9 @@ enum {
     CLI_EXIT_WAITING = 3,
     CLI_EXIT_MAX_SUPERSTEPS = 4,
     CLI_EXIT_STOPPED = 5,
+    /* Internal, never an exit status: cli_parse printed the command's
+     * --help; main exits 0. */
+    CLI_EXIT_HELP = -1,
 };
 
 /* Prints "cairn: MESSAGE" on stderr. */
@@ -179,16 +187,62 @@ typedef enum {
     CLI_OPT_LIST,   /* target: cli_plugins_t *, every occurrence */
 } cli_option_kind_t;
 
+/* One table per command: the parser and the --help text (and the man
+ * page) both come from it, so an option cannot be accepted without being
+ * described. */
 typedef struct {
     const char *name; /* without the leading "--" */
     cli_option_kind_t kind;
     void *target;
+    const char *arg;  /* the value's name in the help ("DIR"); NULL: flag */
+    const char *help; /* one line for --help, never NULL or empty */
 } cli_option_t;
+
+/* --db DIR, which every command that opens a store takes. */
+#define CLI_OPTION_DB(target)                                                  \
+    {"db", CLI_OPT_TEXT, (target), "DIR",                                      \
+     "the store directory (default: $CAIRN_DB, else ./.cairn)"}
+
+/* The commands (main.c): what `cairn help` lists and what heads a
+ * command's --help. */
+typedef struct {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *args;    /* the positional arguments ("SPEC.json") */
+    const char *summary; /* one line */
+} cli_command_t;
+
+/* The command named name, or NULL. */
+const cli_command_t *
+cli_command_find(const char *name);
+
+/* The Levenshtein distance between a and b (SIZE_MAX out of memory). */
+size_t
+cli_distance(const char *a, const char *b);
+
+/* For "did you mean": true when candidate is close to given (a typo or
+ * two) and closer than *best, which it then becomes (start at SIZE_MAX). */
+bool
+cli_nearer(const char *given, const char *candidate, size_t *best);
+
+/* Prints command's usage, summary and every option of options on out. */
+void
+cli_print_usage(FILE *out, const char *command, const cli_option_t *options,
+                size_t count);
+
+/* Prints command's section of the cairn(1) man page (roff) from the same
+ * table: `cairn help --man`, through the unlisted option --help-man. */
+void
+cli_print_man(FILE *out, const char *command, const cli_option_t *options,
+              size_t count);
 
 /* Parses argv (argv[0] is the command's name) against options, and
  * expects exactly `want` positional arguments (at most -want when want is
- * negative), stored in positional[].
- * Returns CLI_EXIT_OK, or CLI_EXIT_USAGE after saying what was wrong. */
+ * negative), stored in positional[]. --help prints the command's usage
+ * on stdout (cli_print_usage) and returns CLI_EXIT_HELP.
+ * Returns CLI_EXIT_OK, CLI_EXIT_HELP, or CLI_EXIT_USAGE after saying what
+ * was wrong: an unknown option (naming the nearest one) and an option
+ * without its value are different messages. */
 int
 cli_parse(int argc, char **argv, const cli_option_t *options, size_t count,
           int want, const char **positional);
@@ -259,6 +313,10 @@ int
 cli_cmd_gc(int argc, char **argv);
 int
 cli_cmd_export(int argc, char **argv);
+int
+cli_cmd_delete(int argc, char **argv);
+int
+cli_cmd_types(int argc, char **argv);
 int
 cli_cmd_import(int argc, char **argv);
 int

@@ -123,7 +123,7 @@ s_request(int argc, char **argv, cairn_control_op_t op)
 {
     const char *db = CLI_DEFAULT_DB;
     const char *run_id = NULL;
-    const cli_option_t options[] = {{"db", CLI_OPT_TEXT, &db}};
+    const cli_option_t options[] = {CLI_OPTION_DB(&db)};
     int exit_code = cli_parse(argc, argv, options, 1, 1, &run_id);
     cairn_store_t *store = NULL;
     cairn_run_info_t *info = NULL;

@@ -550,8 +550,9 @@ cli_cmd_diff(int argc, char **argv)
     bool json = false;
     const char *runs[2] = {NULL, NULL};
     const cli_option_t options[] = {
-        {"db", CLI_OPT_TEXT, &db},
-        {"json", CLI_OPT_FLAG, &json},
+        CLI_OPTION_DB(&db),
+        {"json", CLI_OPT_FLAG, &json, NULL,
+         "print JSON on stdout instead of text"},
     };
     int exit_code = cli_parse(argc, argv, options, 2, 2, runs);
     cairn_store_t *store = NULL;

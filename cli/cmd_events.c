@@ -244,9 +244,11 @@ cli_cmd_events(int argc, char **argv)
     const char *db = CLI_DEFAULT_DB;
     bool json = false, follow = false;
     const cli_option_t options[] = {
-        {"db", CLI_OPT_TEXT, &db},
-        {"json", CLI_OPT_FLAG, &json},
-        {"follow", CLI_OPT_FLAG, &follow},
+        CLI_OPTION_DB(&db),
+        {"json", CLI_OPT_FLAG, &json, NULL,
+         "print JSON on stdout instead of text"},
+        {"follow", CLI_OPT_FLAG, &follow, NULL,
+         "keep printing the live run's events until it ends"},
     };
     const char *run_id = NULL;
     int exit_code = cli_parse(argc, argv, options,

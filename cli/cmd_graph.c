@@ -132,8 +132,10 @@ cli_cmd_graph(int argc, char **argv)
     const char *format_name = "dot", *path = NULL;
     cli_plugins_t plugins = {0};
     const cli_option_t options[] = {
-        {"format", CLI_OPT_TEXT, &format_name},
-        {"plugin", CLI_OPT_LIST, &plugins},
+        {"format", CLI_OPT_TEXT, &format_name, "FORMAT",
+         "dot (default) or mermaid"},
+        {"plugin", CLI_OPT_LIST, &plugins, "LIB.so",
+         "load executor types from a plugin"},
     };
     int exit_code = cli_parse(argc, argv, options, 2, 1, &path);
     s_format_t format = S_DOT;

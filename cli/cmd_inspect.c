@@ -27,11 +27,13 @@ s_parse(int argc, char **argv, bool filters, int want, s_options_t *o,
     memset(o, 0, sizeof *o);
     o->db = CLI_DEFAULT_DB;
     const cli_option_t options[] = {
-        {"db", CLI_OPT_TEXT, &o->db},
-        {"json", CLI_OPT_FLAG, &o->json},
-        {"limit", CLI_OPT_NUMBER, &o->limit},
-        {"tag", CLI_OPT_TEXT, &o->tag},
-        {"tree", CLI_OPT_FLAG, &o->tree},
+        CLI_OPTION_DB(&o->db),
+        {"json", CLI_OPT_FLAG, &o->json, NULL,
+         "print JSON on stdout instead of text"},
+        {"limit", CLI_OPT_NUMBER, &o->limit, "N", "list at most N checkpoints"},
+        {"tag", CLI_OPT_TEXT, &o->tag, "T", "list only checkpoints tagged T"},
+        {"tree", CLI_OPT_FLAG, &o->tree, NULL,
+         "show the run's lineage with every fork as a tree"},
     };
     return cli_parse(argc, argv, options, filters ? 5 : 2, want, positional);
 }

@@ -228,10 +228,13 @@ cli_cmd_recover(int argc, char **argv)
     bool allow_exec = false, json = false;
     uint64_t parallel = S_DEFAULT_JOBS;
     const cli_option_t options[] = {
-        {"db", CLI_OPT_TEXT, &db},
-        {"allow-exec", CLI_OPT_FLAG, &allow_exec},
-        {"json", CLI_OPT_FLAG, &json},
-        {"jobs", CLI_OPT_NUMBER, &parallel},
+        CLI_OPTION_DB(&db),
+        {"allow-exec", CLI_OPT_FLAG, &allow_exec, NULL,
+         "permit util.exec executors (never stored with the run)"},
+        {"json", CLI_OPT_FLAG, &json, NULL,
+         "print JSON on stdout instead of text"},
+        {"jobs", CLI_OPT_NUMBER, &parallel, "N",
+         "resume at most N runs at a time (default 4)"},
     };
     int exit_code = cli_parse(argc, argv, options,
                               sizeof options / sizeof options[0], 0, NULL);

@@ -125,6 +125,48 @@ s_parse_worker_loss(s_options_t *o)
     return CLI_EXIT_OK;
 }
 
+/* The options run and resume share (o: the s_options_t). */
+#define S_SHARED_OPTIONS(o)                                                    \
+    CLI_OPTION_DB(&(o)->db),                                                   \
+    {"json", CLI_OPT_FLAG, &(o)->json, NULL,                                   \
+     "print JSON on stdout instead of text"},                                  \
+    {"events", CLI_OPT_FLAG, &(o)->events, NULL,                               \
+     "print every event as a JSON line on stderr"},                            \
+    {"allow-exec", CLI_OPT_FLAG, &(o)->allow_exec, NULL,                       \
+     "permit util.exec executors (never stored with the run)"},                \
+    {"max-supersteps", CLI_OPT_NUMBER, &(o)->max_supersteps, "N",              \
+     "stop after N supersteps (kept with the run)"},                           \
+    {"checkpoint", CLI_OPT_TEXT, &(o)->checkpoint, "POLICY",                   \
+     "every, every:N, on-error, manual or none (kept)"},                       \
+    {"durability", CLI_OPT_TEXT, &(o)->durability, "MODE",                     \
+     "none (memory), process (default) or machine (fsync)"},                   \
+    {"plugin", CLI_OPT_LIST, &(o)->plugins, "LIB.so",                          \
+     "load executor types from a plugin"},                                     \
+    {"listen", CLI_OPT_TEXT, &(o)->listen, "ENDPOINT",                         \
+     "accept remote workers on ENDPOINT (tcp://...)"},                         \
+    {"spawn-workers", CLI_OPT_NUMBER, &(o)->spawn_workers, "N",                \
+     "start N local worker processes"},                                        \
+    {"min-workers", CLI_OPT_NUMBER, &(o)->min_workers, "N",                    \
+     "wait for N workers before the first superstep"},                         \
+    {"worker-wait-ms", CLI_OPT_NUMBER, &(o)->worker_wait_ms, "T",              \
+     "wait at most T ms for --min-workers"},                                   \
+    {"insecure", CLI_OPT_FLAG, &(o)->insecure, NULL,                           \
+     "accept workers on a non-loopback endpoint without CURVE"},               \
+    {"keep-events", CLI_OPT_NUMBER, &(o)->keep_events, "N",                    \
+     "keep the newest N events of the run (default 10000)"},                   \
+    {"events-endpoint", CLI_OPT_TEXT, &(o)->events_endpoint, "E",              \
+     "publish live events on E, or none"},                                     \
+    {"curve-secret", CLI_OPT_TEXT, &(o)->curve_secret, "FILE",                 \
+     "this side's CURVE secret key (cairn keygen)"},                           \
+    {"allow-keys", CLI_OPT_TEXT, &(o)->allow_keys, "DIR",                      \
+     "the CURVE public keys of the workers allowed"},                          \
+    {"auto-resume", CLI_OPT_NUMBER, &(o)->auto_resume, "N",                    \
+     "resume a failed run up to N times"},                                     \
+    {"cpu-placement", CLI_OPT_TEXT, &(o)->cpu_placement, "MODE",               \
+     "any (default) or shared: every thread on one CPU"},                      \
+    {"on-worker-loss", CLI_OPT_TEXT, &(o)->on_worker_loss, "MODE",             \
+     "worker or in-process: where a lost worker's executors go"}
+
 /* Parses argv for run (a SPEC) or resume (RUN or CHECKPOINT). Returns
  * CLI_EXIT_OK or CLI_EXIT_USAGE (after saying why). */
 static int
@@ -136,54 +178,22 @@ s_parse(int argc, char **argv, bool resume, s_options_t *o,
     o->max_supersteps = S_UNSET;
     o->keep_events = S_UNSET;
     const cli_option_t run_options[] = {
-        {"db", CLI_OPT_TEXT, &o->db},
-        {"json", CLI_OPT_FLAG, &o->json},
-        {"events", CLI_OPT_FLAG, &o->events},
-        {"allow-exec", CLI_OPT_FLAG, &o->allow_exec},
-        {"max-supersteps", CLI_OPT_NUMBER, &o->max_supersteps},
-        {"input", CLI_OPT_TEXT, &o->input},
-        {"input-file", CLI_OPT_TEXT, &o->input_file},
-        {"run-id", CLI_OPT_TEXT, &o->run_id},
-        {"checkpoint", CLI_OPT_TEXT, &o->checkpoint},
-        {"durability", CLI_OPT_TEXT, &o->durability},
-        {"plugin", CLI_OPT_LIST, &o->plugins},
-        {"listen", CLI_OPT_TEXT, &o->listen},
-        {"spawn-workers", CLI_OPT_NUMBER, &o->spawn_workers},
-        {"min-workers", CLI_OPT_NUMBER, &o->min_workers},
-        {"worker-wait-ms", CLI_OPT_NUMBER, &o->worker_wait_ms},
-        {"insecure", CLI_OPT_FLAG, &o->insecure},
-        {"keep-events", CLI_OPT_NUMBER, &o->keep_events},
-        {"events-endpoint", CLI_OPT_TEXT, &o->events_endpoint},
-        {"curve-secret", CLI_OPT_TEXT, &o->curve_secret},
-        {"allow-keys", CLI_OPT_TEXT, &o->allow_keys},
-        {"auto-resume", CLI_OPT_NUMBER, &o->auto_resume},
-        {"cpu-placement", CLI_OPT_TEXT, &o->cpu_placement},
-        {"on-worker-loss", CLI_OPT_TEXT, &o->on_worker_loss},
+        {"input", CLI_OPT_TEXT, &o->input, "TEXT",
+         "the run's input (else --input-file, else stdin)"},
+        {"input-file", CLI_OPT_TEXT, &o->input_file, "F",
+         "read the run's input from file F"},
+        {"run-id", CLI_OPT_TEXT, &o->run_id, "ID",
+         "name the new run ID (default: a generated id)"},
+        S_SHARED_OPTIONS(o),
     };
     const cli_option_t resume_options[] = {
-        {"db", CLI_OPT_TEXT, &o->db},
-        {"json", CLI_OPT_FLAG, &o->json},
-        {"events", CLI_OPT_FLAG, &o->events},
-        {"allow-exec", CLI_OPT_FLAG, &o->allow_exec},
-        {"max-supersteps", CLI_OPT_NUMBER, &o->max_supersteps},
-        {"spec", CLI_OPT_TEXT, &o->spec_path},
-        {"force-signature", CLI_OPT_FLAG, &o->force_signature},
-        {"checkpoint", CLI_OPT_TEXT, &o->checkpoint},
-        {"plugin", CLI_OPT_LIST, &o->plugins},
-        {"durability", CLI_OPT_TEXT, &o->durability},
-        {"listen", CLI_OPT_TEXT, &o->listen},
-        {"spawn-workers", CLI_OPT_NUMBER, &o->spawn_workers},
-        {"respond", CLI_OPT_LIST, &o->responses},
-        {"auto-resume", CLI_OPT_NUMBER, &o->auto_resume},
-        {"min-workers", CLI_OPT_NUMBER, &o->min_workers},
-        {"worker-wait-ms", CLI_OPT_NUMBER, &o->worker_wait_ms},
-        {"insecure", CLI_OPT_FLAG, &o->insecure},
-        {"keep-events", CLI_OPT_NUMBER, &o->keep_events},
-        {"events-endpoint", CLI_OPT_TEXT, &o->events_endpoint},
-        {"curve-secret", CLI_OPT_TEXT, &o->curve_secret},
-        {"allow-keys", CLI_OPT_TEXT, &o->allow_keys},
-        {"cpu-placement", CLI_OPT_TEXT, &o->cpu_placement},
-        {"on-worker-loss", CLI_OPT_TEXT, &o->on_worker_loss},
+        {"spec", CLI_OPT_TEXT, &o->spec_path, "F",
+         "resume with spec F instead of the run's"},
+        {"force-signature", CLI_OPT_FLAG, &o->force_signature, NULL,
+         "accept a --spec whose workflow differs"},
+        {"respond", CLI_OPT_LIST, &o->responses, "ID=VALUE",
+         "answer the pending request ID with VALUE"},
+        S_SHARED_OPTIONS(o),
     };
     int exit_code =
         resume ? cli_parse(argc, argv, resume_options,

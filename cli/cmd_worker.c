@@ -23,15 +23,22 @@ cli_cmd_worker(int argc, char **argv)
     uint64_t give_up_after_s = 0, heartbeat_ms = 0;
     bool allow_exec = false;
     const cli_option_t options[] = {
-        {"connect", CLI_OPT_TEXT, &endpoint},
-        {"id", CLI_OPT_TEXT, &worker_id},
-        {"plugin", CLI_OPT_LIST, &plugins},
-        {"label", CLI_OPT_LIST, &labels},
-        {"give-up-after", CLI_OPT_NUMBER, &give_up_after_s},
-        {"heartbeat-ms", CLI_OPT_NUMBER, &heartbeat_ms},
-        {"allow-exec", CLI_OPT_FLAG, &allow_exec},
-        {"curve-secret", CLI_OPT_TEXT, &curve_secret},
-        {"server-key", CLI_OPT_TEXT, &server_key},
+        {"connect", CLI_OPT_TEXT, &endpoint, "ENDPOINT",
+         "the coordinator to work for (required)"},
+        {"id", CLI_OPT_TEXT, &worker_id, "ID", "this worker's id"},
+        {"plugin", CLI_OPT_LIST, &plugins, "LIB.so",
+         "load executor types from a plugin"},
+        {"label", CLI_OPT_LIST, &labels, "L", "a label executors can ask for"},
+        {"give-up-after", CLI_OPT_NUMBER, &give_up_after_s, "S",
+         "exit after S seconds without a coordinator"},
+        {"heartbeat-ms", CLI_OPT_NUMBER, &heartbeat_ms, "MS",
+         "heartbeat interval"},
+        {"allow-exec", CLI_OPT_FLAG, &allow_exec, NULL,
+         "permit util.exec executors (never stored with the run)"},
+        {"curve-secret", CLI_OPT_TEXT, &curve_secret, "FILE",
+         "this side's CURVE secret key (cairn keygen)"},
+        {"server-key", CLI_OPT_TEXT, &server_key, "FILE",
+         "the coordinator's CURVE public key"},
     };
     int exit_code = cli_parse(argc, argv, options,
                               sizeof options / sizeof options[0], 0, NULL);

@@ -6,6 +6,7 @@
  * environment (cairn_expand_env), and every error names the type, the
  * field and what was expected.
  */
+#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,13 +43,58 @@ cairn__forward(cairn_ctx_t *ctx, const cairn_msg_t *msg)
 /* ------------------------------------------------------------------ */
 /* Reading configs                                                     */
 
-/* Parses config as a JSON object whose members are all in fields (a
- * NULL-terminated list; NULL for a type without config). */
+/* Every built-in type's config keys: what init accepts and what
+ * `cairn types` lists, from this one table. */
+static const struct {
+    const char *type;
+    const char *const keys[4]; /* NULL-terminated */
+} s_config_keys[] = {
+    {"count.inc", {"by", NULL}},
+    {"hitl.approve", {"prompt", NULL}},
+    {"text.append", {"suffix", NULL}},
+    {"text.join", {"sep", NULL}},
+    {"text.lower", {NULL}},
+    {"text.output", {NULL}},
+    {"text.reverse", {NULL}},
+    {"text.upper", {NULL}},
+    {"util.crash", {"at_superstep", "marker", NULL}},
+    {"util.exec", {"argv", "timeout_ms", "max_output_bytes", NULL}},
+    {"util.fail", {"when", "first_attempts", NULL}},
+    {"util.sleep", {"ms", NULL}},
+};
+
+static const size_t s_config_keys_count =
+    sizeof s_config_keys / sizeof s_config_keys[0];
+
+const char *const *
+cairn__builtin_config_keys(const char *type)
+{
+    for (size_t i = 0; i < s_config_keys_count; i++)
+        if (strcmp(s_config_keys[i].type, type) == 0)
+            return s_config_keys[i].keys;
+    assert(!"a built-in type missing from s_config_keys");
+    return NULL;
+}
+
+int
+cairn__builtin_config_keys_declare(cairn_registry_t *registry)
+{
+    for (size_t i = 0; i < s_config_keys_count; i++) {
+        int rc = cairn_registry_set_config_keys(
+            registry, s_config_keys[i].type, s_config_keys[i].keys);
+        if (rc != CAIRN_OK && rc != CAIRN_ENOTFOUND)
+            return rc;
+    }
+    return CAIRN_OK;
+}
+
 int
 cairn__config_open(cairn__config_t *self, const char *type,
-                   const uint8_t *config, size_t len, const char *const *fields,
-                   cairn_error_t *err)
+                   const uint8_t *config, size_t len, cairn_error_t *err)
 {
+    const char *const *fields = cairn__builtin_config_keys(type);
+    if (fields && !fields[0])
+        fields = NULL; /* takes no config */
     self->type = type;
     self->root = NULL;
     json_error_t jerr;
@@ -172,13 +218,12 @@ cairn__string_field_init(const char *type, const char *field,
                          const char *fallback, void **instance,
                          const uint8_t *config, size_t len, cairn_error_t *err)
 {
-    const char *const fields[] = {field, NULL};
     *instance = NULL;
     cairn__string_field_t *self = calloc(1, sizeof *self);
     if (!self)
         return cairn_error_set(err, CAIRN_ENOMEM, "out of memory");
     cairn__config_t cfg;
-    int rc = cairn__config_open(&cfg, type, config, len, fields, err);
+    int rc = cairn__config_open(&cfg, type, config, len, err);
     if (rc == CAIRN_OK)
         rc = cairn__config_string(&cfg, field, fallback, &self->text, err);
     cairn__config_close(&cfg);

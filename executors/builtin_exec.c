@@ -96,14 +96,12 @@ static int
 s_exec_init(void **instance, const uint8_t *config, size_t len,
             cairn_error_t *err)
 {
-    static const char *const fields[] = {"argv", "timeout_ms",
-                                         "max_output_bytes", NULL};
     *instance = NULL;
     s_exec_t *self = calloc(1, sizeof *self);
     if (!self)
         return cairn_error_set(err, CAIRN_ENOMEM, "out of memory");
     cairn__config_t cfg;
-    int rc = cairn__config_open(&cfg, "util.exec", config, len, fields, err);
+    int rc = cairn__config_open(&cfg, "util.exec", config, len, err);
     if (rc == CAIRN_OK)
         rc = s_exec_read_argv(self, &cfg, err);
     if (rc == CAIRN_OK)

@@ -19,7 +19,7 @@ s_no_config(const char *type, void **instance, const uint8_t *config,
 {
     *instance = NULL;
     cairn__config_t cfg;
-    int rc = cairn__config_open(&cfg, type, config, len, NULL, err);
+    int rc = cairn__config_open(&cfg, type, config, len, err);
     cairn__config_close(&cfg);
     return rc;
 }

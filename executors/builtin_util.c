@@ -61,11 +61,10 @@ static int
 s_int_init(const s_int_field_t *spec, void **instance, const uint8_t *config,
            size_t len, cairn_error_t *err)
 {
-    const char *const fields[] = {spec->field, NULL};
     *instance = NULL;
     cairn__config_t cfg;
     int64_t value = spec->fallback;
-    int rc = cairn__config_open(&cfg, spec->type, config, len, fields, err);
+    int rc = cairn__config_open(&cfg, spec->type, config, len, err);
     if (rc == CAIRN_OK)
         rc =
             cairn__config_int(&cfg, spec->field, spec->required, spec->fallback,
@@ -206,13 +205,12 @@ static int
 s_fail_init(void **instance, const uint8_t *config, size_t len,
             cairn_error_t *err)
 {
-    static const char *const fields[] = {"when", "first_attempts", NULL};
     *instance = NULL;
     s_fail_t *self = calloc(1, sizeof *self);
     if (!self)
         return cairn_error_set(err, CAIRN_ENOMEM, "out of memory");
     cairn__config_t cfg;
-    int rc = cairn__config_open(&cfg, "util.fail", config, len, fields, err);
+    int rc = cairn__config_open(&cfg, "util.fail", config, len, err);
     json_t *when = rc == CAIRN_OK ? json_object_get(cfg.root, "when") : NULL;
     if (when)
         rc = s_fail_read_when(self, when, err);
@@ -272,14 +270,13 @@ static int
 s_crash_init(void **instance, const uint8_t *config, size_t len,
              cairn_error_t *err)
 {
-    static const char *const fields[] = {"at_superstep", "marker", NULL};
     *instance = NULL;
     s_crash_t *self = calloc(1, sizeof *self);
     if (!self)
         return cairn_error_set(err, CAIRN_ENOMEM, "out of memory");
     cairn__config_t cfg;
     int64_t at = 0;
-    int rc = cairn__config_open(&cfg, "util.crash", config, len, fields, err);
+    int rc = cairn__config_open(&cfg, "util.crash", config, len, err);
     if (rc == CAIRN_OK)
         rc = cairn__config_int(&cfg, "at_superstep", true, 0, 1, INT64_MAX, &at,
                                err);

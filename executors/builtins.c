@@ -60,6 +60,8 @@ cairn_builtins_register(cairn_registry_t *registry,
                    1);
     if (rc == CAIRN_OK)
         rc = s_add(registry, &cairn__builtin_approve, 1);
+    if (rc == CAIRN_OK)
+        rc = cairn__builtin_config_keys_declare(registry);
     if (rc != CAIRN_OK)
         return rc;
     return cairn__predicate_composites_register(registry);

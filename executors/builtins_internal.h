@@ -23,11 +23,19 @@ typedef struct {
     json_t *root;     /* owned; the config object */
 } cairn__config_t;
 
-/* Parses config as a JSON object whose members are all in fields (a
- * NULL-terminated list; NULL for a type without config). */
+/* The config keys built-in type `type` accepts (NULL-terminated; empty
+ * for a type without config), from the one table in builtin_config.c
+ * that both validation (cairn__config_open) and the registry's
+ * declaration (cairn_registry_config_keys, `cairn types`) read. */
+const char *const *cairn__builtin_config_keys(const char *type);
+
+/* Registers the config keys of every built-in type registry holds. */
+int cairn__builtin_config_keys_declare(cairn_registry_t *registry);
+
+/* Parses config as a JSON object whose members are all config keys of
+ * built-in type `type` (cairn__builtin_config_keys). */
 int cairn__config_open(cairn__config_t *self, const char *type,
-                       const uint8_t *config, size_t len,
-                       const char *const *fields, cairn_error_t *err);
+                       const uint8_t *config, size_t len, cairn_error_t *err);
 
 void cairn__config_close(cairn__config_t *self);
 

@@ -35,6 +35,8 @@ struct cairn_registry_t {
     s_table_t executors;  /* cairn_executor_type_t, name = slot name */
     s_table_t predicates; /* s_predicate_entry_t */
     s_table_t selectors;  /* s_selector_entry_t */
+    s_table_t config_keys; /* one block: NULL-terminated char *[], then
+                              the strings (freed with one free) */
 };
 
 /* Index of name, or of where it would go (*found tells which). */
@@ -123,6 +125,7 @@ cairn_registry_destroy(cairn_registry_t **self_p)
     s_table_free(&self->executors);
     s_table_free(&self->predicates);
     s_table_free(&self->selectors);
+    s_table_free(&self->config_keys);
     free(self);
     *self_p = NULL;
 }
@@ -230,4 +233,64 @@ cairn_registry_executor_name(const cairn_registry_t *self, size_t index)
 {
     return index < self->executors.count ? self->executors.slots[index].name
                                          : NULL;
+}
+
+/* keys copied into one block: the pointer array, then the strings. */
+static char **
+s_keys_copy(const char *const *keys)
+{
+    size_t count = 0, bytes = 0;
+    for (; keys[count]; count++)
+        bytes += strlen(keys[count]) + 1;
+    char **copy = malloc((count + 1) * sizeof *copy + bytes);
+    if (!copy)
+        return NULL;
+    char *text = (char *)(copy + count + 1);
+    for (size_t i = 0; i < count; i++) {
+        size_t len = strlen(keys[i]) + 1;
+        memcpy(text, keys[i], len);
+        copy[i] = text;
+        text += len;
+    }
+    copy[count] = NULL;
+    return copy;
+}
+
+int
+cairn_registry_set_config_keys(cairn_registry_t *self, const char *type,
+                               const char *const *keys)
+{
+    if (!self || !type || !keys)
+        return CAIRN_EINVAL;
+    if (!s_lookup(&self->executors, type))
+        return CAIRN_ENOTFOUND;
+    char **copy = s_keys_copy(keys);
+    if (!copy)
+        return CAIRN_ENOMEM;
+    bool found;
+    size_t index = s_search(&self->config_keys, type, &found);
+    if (!found)
+        return s_insert(&self->config_keys, type, copy, NULL);
+    free(self->config_keys.slots[index].item);
+    self->config_keys.slots[index].item = copy;
+    return CAIRN_OK;
+}
+
+const char *const *
+cairn_registry_config_keys(const cairn_registry_t *self, const char *type)
+{
+    return s_lookup(&self->config_keys, type);
+}
+
+size_t
+cairn_registry_predicate_count(const cairn_registry_t *self)
+{
+    return self->predicates.count;
+}
+
+const char *
+cairn_registry_predicate_name(const cairn_registry_t *self, size_t index)
+{
+    return index < self->predicates.count ? self->predicates.slots[index].name
+                                          : NULL;
 }

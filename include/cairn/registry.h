@@ -127,6 +127,28 @@ cairn_registry_executor_count(const cairn_registry_t *self);
 CAIRN_EXPORT const char *
 cairn_registry_executor_name(const cairn_registry_t *self, size_t index);
 
+/* Declares the config keys executor type `type` accepts (NULL-terminated;
+ * copied; an empty list: it takes no config), for tools that list them
+ * (`cairn types`). Optional: a type without a declaration still works.
+ * Replaces an earlier declaration. CAIRN_ENOTFOUND when no such type is
+ * registered, CAIRN_EINVAL for NULL arguments. */
+CAIRN_EXPORT int
+cairn_registry_set_config_keys(cairn_registry_t *self, const char *type,
+                               const char *const *keys) CAIRN_WARN_UNUSED;
+
+/* The config keys declared for type (NULL-terminated), or NULL when none
+ * were declared. Borrowed; valid until the registry is destroyed or the
+ * keys are declared again. */
+CAIRN_EXPORT const char *const *
+cairn_registry_config_keys(const cairn_registry_t *self, const char *type);
+
+/* Number of predicates and the name of predicate i (sorted by name).
+ * Borrowed; valid until the registry is destroyed. */
+CAIRN_EXPORT size_t
+cairn_registry_predicate_count(const cairn_registry_t *self);
+CAIRN_EXPORT const char *
+cairn_registry_predicate_name(const cairn_registry_t *self, size_t index);
+
 /* ---- predicates written as JSON ---------------------------------------- */
 
 /* How deep not / all / any may nest in one predicate ({"not": {"eq": 1}}

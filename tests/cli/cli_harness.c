@@ -84,6 +84,8 @@ tc_setup(void **state)
      * a test says otherwise (test_cli_sockets_io.c) */
     unsetenv("TMPDIR");
     unsetenv("LSAN_OPTIONS"); /* test_cli_sockets_io.c may set it */
+    /* every store a test names is its own, never one from the env */
+    unsetenv("CAIRN_DB");
     return th_dir_make(tc_dir, sizeof tc_dir, "cli");
 }
 

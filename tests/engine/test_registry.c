@@ -74,6 +74,44 @@ test_registry_lists_types_sorted(void **state)
 }
 
 static void
+test_registry_config_keys_and_predicate_names(void **state)
+{
+    (void)state;
+    cairn_registry_t *registry = cairn_registry_new();
+    assert_non_null(registry);
+    cairn_executor_type_t type = {.name = "a.type", .handle = noop};
+    assert_int_equal(cairn_registry_add_executor(registry, &type), CAIRN_OK);
+    const char *const keys[] = {"first", "second", NULL};
+    const char *const none[] = {NULL};
+    assert_null(cairn_registry_config_keys(registry, "a.type"));
+    assert_int_equal(cairn_registry_set_config_keys(registry, "no.type", keys),
+                     CAIRN_ENOTFOUND);
+    assert_int_equal(cairn_registry_set_config_keys(registry, "a.type", NULL),
+                     CAIRN_EINVAL);
+    assert_int_equal(cairn_registry_set_config_keys(registry, "a.type", keys),
+                     CAIRN_OK);
+    const char *const *got = cairn_registry_config_keys(registry, "a.type");
+    assert_non_null(got);
+    assert_string_equal(got[0], "first");
+    assert_string_equal(got[1], "second");
+    assert_null(got[2]);
+    assert_int_equal(cairn_registry_set_config_keys(registry, "a.type", none),
+                     CAIRN_OK); /* replaces: takes no config */
+    got = cairn_registry_config_keys(registry, "a.type");
+    assert_non_null(got);
+    assert_null(got[0]);
+    /* the built-in predicates, sorted */
+    size_t count = cairn_registry_predicate_count(registry);
+    assert_true(count >= 10);
+    for (size_t i = 1; i < count; i++)
+        assert_true(strcmp(cairn_registry_predicate_name(registry, i - 1),
+                           cairn_registry_predicate_name(registry, i))
+                    < 0);
+    assert_null(cairn_registry_predicate_name(registry, count));
+    cairn_registry_destroy(&registry);
+}
+
+static void
 test_registry_text_predicates(void **state)
 {
     (void)state;
@@ -121,6 +159,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_registry_rejects_duplicates_and_missing_fields),
         cmocka_unit_test(test_registry_lists_types_sorted),
+        cmocka_unit_test(test_registry_config_keys_and_predicate_names),
         cmocka_unit_test(test_registry_text_predicates),
         cmocka_unit_test(
             test_registry_int_predicates_are_false_on_non_integers),
