@@ -3,8 +3,9 @@
 #   make run    install deps if missing, build, run the main demo
 #   make test   install deps if missing, build, run every test (ctest)
 #
-# Other targets: build, asan (ASan+UBSan build and tests), memcheck
-# (valgrind), torture (the
+# Other targets: build, install (PREFIX, default /usr/local; DESTDIR for
+# staging), uninstall (what install listed), asan (ASan+UBSan build and
+# tests), memcheck (valgrind), torture (the
 # crash torture with TORTURE_KILLS SIGKILLs, seed TORTURE_SEED), tsan
 # (ThreadSanitizer build and unit tests), fuzz (each libFuzzer target for
 # FUZZ_SECONDS from its corpus, clang-14), bench (every bench program; the
@@ -22,9 +23,10 @@ TORTURE_KILLS ?= 200
 TORTURE_WORKER_KILLS ?= 100
 TORTURE_SEED ?=
 RESULTS_MD ?= bench/RESULTS.md
+PREFIX ?= /usr/local
 BENCH_ARGS ?=
 
-.PHONY: all deps build run test asan tsan torture memcheck fuzz bench bench-peers clean
+.PHONY: all deps build install uninstall run test asan tsan torture memcheck fuzz bench bench-peers clean
 
 all: build
 
@@ -36,6 +38,19 @@ $(BUILD)/CMakeCache.txt:
 
 build: deps $(BUILD)/CMakeCache.txt
 	cmake --build $(BUILD) -j $(JOBS)
+
+# The command, libcairn.so, headers, cairn.pc, the CMake package, docs and
+# the systemd unit (README.md, "Install"); every file is listed in
+# $(BUILD)/install_manifest.txt.
+install: build
+	cmake --install $(BUILD) --prefix $(PREFIX)
+
+# Removes the files of the last install, then the directories of cairn's
+# own that it leaves empty. The manifest lists paths without DESTDIR.
+uninstall:
+	sed 's|^|$(DESTDIR)|' $(BUILD)/install_manifest.txt | xargs -d '\n' rm -f
+	rmdir $(DESTDIR)$(PREFIX)/include/cairn $(DESTDIR)$(PREFIX)/lib/cmake/cairn \
+	    $(DESTDIR)$(PREFIX)/share/doc/cairn 2>/dev/null || true
 
 run: build
 	CAIRN=$(BUILD)/cairn scripts/demo.sh
