@@ -34,7 +34,7 @@ cp "$build/install_manifest.txt" "$tmp/manifest"
 for f in bin/cairn lib/libcairn.so lib/libcairn.so.0 lib/libcairn.so.0.1.0 \
          include/cairn/cairn.h include/cairn/spec.h lib/pkgconfig/cairn.pc \
          lib/cmake/cairn/cairnConfig.cmake lib/cmake/cairn/cairnTargets.cmake \
-         share/doc/cairn/README.md share/doc/cairn/architecture.md \
+         share/doc/cairn/README.md share/doc/cairn/LICENSE share/doc/cairn/architecture.md \
          lib/systemd/system/cairn-recover.service; do
     [[ -e $prefix/$f ]] || fail "$f not installed"
     grep -qxF "$prefix/$f" "$tmp/manifest" || fail "$f not in the manifest"
