@@ -1,6 +1,7 @@
 # Makefile - the two commands a newcomer needs, on top of CMake.
 #
-#   make run    install deps if missing, build, run the main demo
+#   make run    install the build deps if missing, build the command, run
+#               the main demo
 #   make test   install deps if missing, build, run every test (ctest)
 #
 # Other targets: build, install (PREFIX, default /usr/local; DESTDIR for
@@ -26,23 +27,36 @@ RESULTS_MD ?= bench/RESULTS.md
 PREFIX ?= /usr/local
 BENCH_ARGS ?=
 
-.PHONY: all deps build install uninstall run test asan tsan torture memcheck fuzz bench bench-peers clean
+.PHONY: all deps deps-build build install uninstall run test asan tsan torture memcheck fuzz bench bench-peers clean
 
 all: build
 
 deps:
-	@scripts/install-deps
+	@scripts/install-deps all
 
-$(BUILD)/CMakeCache.txt:
-	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Debug $(CMAKE_FLAGS)
+deps-build:
+	@scripts/install-deps build
 
-build: deps $(BUILD)/CMakeCache.txt
+# What needs only the build packages configures a new build directory
+# without the tests and benches (which need cmocka and python3).
+CONFIGURE_WITHOUT_TESTS = [ -f $(BUILD)/CMakeCache.txt ] || \
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Debug \
+	    -DCAIRN_BUILD_TESTS=OFF -DCAIRN_BUILD_BENCH=OFF $(CMAKE_FLAGS)
+
+# Configured once (CMAKE_FLAGS then), and again when `make run` or `make
+# install` configured it without the tests.
+build: deps
+	@grep -qs '^CAIRN_BUILD_TESTS:BOOL=ON' $(BUILD)/CMakeCache.txt || \
+	    cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Debug \
+	        -DCAIRN_BUILD_TESTS=ON -DCAIRN_BUILD_BENCH=ON $(CMAKE_FLAGS)
 	cmake --build $(BUILD) -j $(JOBS)
 
 # The command, libcairn.so, headers, cairn.pc, the CMake package, docs and
 # the systemd unit (README.md, "Install"); every file is listed in
 # $(BUILD)/install_manifest.txt.
-install: build
+install: deps-build
+	@$(CONFIGURE_WITHOUT_TESTS)
+	cmake --build $(BUILD) -j $(JOBS)
 	cmake --install $(BUILD) --prefix $(PREFIX)
 
 # Removes the files of the last install, then the directories of cairn's
@@ -52,7 +66,11 @@ uninstall:
 	rmdir $(DESTDIR)$(PREFIX)/include/cairn $(DESTDIR)$(PREFIX)/lib/cmake/cairn \
 	    $(DESTDIR)$(PREFIX)/share/doc/cairn 2>/dev/null || true
 
-run: build
+# Only what the command needs: the build packages, the cairn target (a
+# fresh build directory is configured without the tests and benches).
+run: deps-build
+	@$(CONFIGURE_WITHOUT_TESTS)
+	cmake --build $(BUILD) -j $(JOBS) --target cairn_cli
 	CAIRN=$(BUILD)/cairn scripts/demo.sh
 
 test: build
