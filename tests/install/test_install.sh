@@ -23,14 +23,21 @@ build=$2
 cmake=$3
 cc=$4
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/cairn-install.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
+# cmake --install writes BUILD/install_manifest.txt: the manifest of a
+# real install there (what make uninstall reads) is put back at the end.
+manifest=$build/install_manifest.txt
+if [[ -f $manifest ]]; then
+    cp "$manifest" "$tmp/manifest.saved"
+    trap 'mv "$tmp/manifest.saved" "$manifest"; rm -rf "$tmp"' EXIT
+else
+    trap 'rm -f "$manifest"; rm -rf "$tmp"' EXIT
+fi
 prefix=$tmp/prefix
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
 echo "== cmake --install $build --prefix $prefix"
 "$cmake" --install "$build" --prefix "$prefix" >"$tmp/install.log"
-# The manifest of this install (the build tree's is overwritten by the next).
-cp "$build/install_manifest.txt" "$tmp/manifest"
+cp "$manifest" "$tmp/manifest"
 for f in bin/cairn lib/libcairn.so lib/libcairn.so.0 lib/libcairn.so.0.1.0 \
          include/cairn/cairn.h include/cairn/spec.h lib/pkgconfig/cairn.pc \
          lib/cmake/cairn/cairnConfig.cmake lib/cmake/cairn/cairnTargets.cmake \
