@@ -5,8 +5,8 @@
 #      the command, libcairn.so (SONAME libcairn.so.0, the public API
 #      only), the headers, cairn.pc, the CMake package, the docs and the
 #      systemd unit (pointing at P/bin/cairn) in place;
-#   2. examples/durable_spec.c and examples/readme.c build out of tree
-#      against P with `pkg-config --cflags --libs cairn` (-Werror), readme
+#   2. every C program of examples/ builds out of tree against P with
+#      `pkg-config --cflags --libs cairn` (-std=c11 -Werror) and runs, readme
 #      with libcairn.a and `pkg-config --static`, and both again as a
 #      CMake project with find_package(cairn) (cairn::cairn,
 #      cairn::cairn_static);
@@ -86,7 +86,7 @@ s_killed_and_resumed() {
 echo "== pkg-config"
 export PKG_CONFIG_PATH=$prefix/lib/pkgconfig
 flags=$(pkg-config --cflags --libs cairn)
-for prog in durable_spec readme; do
+for prog in durable_spec readme run_spec text_pipeline; do
     # shellcheck disable=SC2086 # flags are words
     "$cc" -std=c11 -Wall -Wextra -Werror "$src/examples/$prog.c" -o "$tmp/$prog" \
         $flags -Wl,-rpath,"$prefix/lib"
@@ -94,6 +94,10 @@ done
 ldd "$tmp/durable_spec" | grep "libcairn.so.0 => $prefix/lib/" >/dev/null ||
     fail "durable_spec does not load the installed libcairn.so.0"
 s_killed_and_resumed "$tmp/durable_spec"
+[[ $("$tmp/run_spec" "$src/examples/text-pipeline.json" "hello world") == "dlrow olleh" ]] ||
+    fail "run_spec did not print dlrow olleh"
+"$tmp/text_pipeline" >"$tmp/pipeline.out" || fail "text_pipeline failed"
+grep -x '.*dlrow olleh.*' "$tmp/pipeline.out" >/dev/null || fail "text_pipeline: $(cat "$tmp/pipeline.out")"
 # libcairn.a with what `pkg-config --static` adds (Requires.private,
 # Libs.private): a directory holding only the archive comes first.
 mkdir "$tmp/static"
