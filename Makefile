@@ -1,10 +1,12 @@
 # Makefile - the two commands a newcomer needs, on top of CMake.
 #
-#   make run    install deps if missing, build, run the main demo
+#   make run    install the build deps if missing, build the command, run
+#               the main demo
 #   make test   install deps if missing, build, run every test (ctest)
 #
-# Other targets: build, asan (ASan+UBSan build and tests), memcheck
-# (valgrind), torture (the
+# Other targets: build, install (PREFIX, default /usr/local; DESTDIR for
+# staging), uninstall (what install listed), asan (ASan+UBSan build and
+# tests), memcheck (valgrind), torture (the
 # crash torture with TORTURE_KILLS SIGKILLs, seed TORTURE_SEED), tsan
 # (ThreadSanitizer build and unit tests), fuzz (each libFuzzer target for
 # FUZZ_SECONDS from its corpus, clang-14), bench (every bench program; the
@@ -22,22 +24,53 @@ TORTURE_KILLS ?= 200
 TORTURE_WORKER_KILLS ?= 100
 TORTURE_SEED ?=
 RESULTS_MD ?= bench/RESULTS.md
+PREFIX ?= /usr/local
 BENCH_ARGS ?=
 
-.PHONY: all deps build run test asan tsan torture memcheck fuzz bench bench-peers clean
+.PHONY: all deps deps-build build install uninstall run test asan tsan torture memcheck fuzz bench bench-peers clean
 
 all: build
 
 deps:
-	@scripts/install-deps
+	@scripts/install-deps all
 
-$(BUILD)/CMakeCache.txt:
-	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Debug $(CMAKE_FLAGS)
+deps-build:
+	@scripts/install-deps build
 
-build: deps $(BUILD)/CMakeCache.txt
+# What needs only the build packages configures a new build directory
+# without the tests and benches (which need cmocka and python3).
+CONFIGURE_WITHOUT_TESTS = [ -f $(BUILD)/CMakeCache.txt ] || \
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Debug \
+	    -DCAIRN_BUILD_TESTS=OFF -DCAIRN_BUILD_BENCH=OFF $(CMAKE_FLAGS)
+
+# Configured once (CMAKE_FLAGS then), and again when `make run` or `make
+# install` configured it without the tests.
+build: deps
+	@grep -qs '^CAIRN_BUILD_TESTS:BOOL=ON' $(BUILD)/CMakeCache.txt || \
+	    cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Debug \
+	        -DCAIRN_BUILD_TESTS=ON -DCAIRN_BUILD_BENCH=ON $(CMAKE_FLAGS)
 	cmake --build $(BUILD) -j $(JOBS)
 
-run: build
+# The command, libcairn.so, headers, cairn.pc, the CMake package, docs and
+# the systemd unit (README.md, "Install"); every file is listed in
+# $(BUILD)/install_manifest.txt.
+install: deps-build
+	@$(CONFIGURE_WITHOUT_TESTS)
+	cmake --build $(BUILD) -j $(JOBS)
+	cmake --install $(BUILD) --prefix $(PREFIX)
+
+# Removes the files of the last install, then the directories of cairn's
+# own that it leaves empty. The manifest lists paths without DESTDIR.
+uninstall:
+	sed 's|^|$(DESTDIR)|' $(BUILD)/install_manifest.txt | xargs -d '\n' rm -f
+	rmdir $(DESTDIR)$(PREFIX)/include/cairn $(DESTDIR)$(PREFIX)/lib/cmake/cairn \
+	    $(DESTDIR)$(PREFIX)/share/doc/cairn 2>/dev/null || true
+
+# Only what the command needs: the build packages, the cairn target (a
+# fresh build directory is configured without the tests and benches).
+run: deps-build
+	@$(CONFIGURE_WITHOUT_TESTS)
+	cmake --build $(BUILD) -j $(JOBS) --target cairn_cli
 	CAIRN=$(BUILD)/cairn scripts/demo.sh
 
 test: build

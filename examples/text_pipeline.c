@@ -45,7 +45,7 @@ s_transform(cairn_ctx_t *ctx, const cairn_msg_t *msg, int (*fn)(int))
     char *text = s_payload_text(msg);
     if (!text)
         return cairn_ctx_fail(ctx, "out of memory");
-    char *in = strdup(text);
+    char *in = s_payload_text(msg);
     for (char *p = text; *p; p++)
         *p = (char)fn((unsigned char)*p);
     s_print_step(ctx, in ? in : "?", text);
@@ -153,7 +153,8 @@ s_print_state(const char *executor, const char *key, const uint8_t *value,
 {
     (void)userdata;
     /* Values may carry a trailing NUL; print up to it. */
-    size_t shown = strnlen((const char *)value, len);
+    const uint8_t *nul = memchr(value, '\0', len);
+    size_t shown = nul ? (size_t)(nul - value) : len;
     printf("  %-8s %-16s = \"%.*s\"\n", executor ? executor : "(shared)", key,
            (int)shown, (const char *)value);
 }

@@ -1,0 +1,58 @@
+# cmake/install.cmake - what `cmake --install build [--prefix P]` puts
+# where (README.md, "Install"). Everything installed is listed in
+# build/install_manifest.txt, so `xargs rm < build/install_manifest.txt`
+# removes it all; tests/install checks both.
+#
+# The prefix may be chosen at install time (--prefix), after configuring:
+# what names it (cairn.pc, the CMake package, the systemd unit) is made
+# relative to where it lies or written at install time.
+include(CMakePackageConfigHelpers)
+
+install(TARGETS cairn_cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+install(TARGETS ${CAIRN_LIBRARIES} EXPORT cairnTargets
+        LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
+        ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
+install(DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR}/include/cairn
+        DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} FILES_MATCHING PATTERN "*.h")
+
+# pkg-config: `pkg-config --cflags --libs cairn`, and --static for
+# libcairn.a (Requires.private / Libs.private).
+configure_file(${CMAKE_CURRENT_SOURCE_DIR}/cmake/cairn.pc.in
+               ${CMAKE_CURRENT_BINARY_DIR}/cairn.pc @ONLY)
+install(FILES ${CMAKE_CURRENT_BINARY_DIR}/cairn.pc
+        DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+
+# CMake package: find_package(cairn) gives cairn::cairn (and
+# cairn::cairn_static when libcairn.a is installed).
+set(CAIRN_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/cairn)
+install(EXPORT cairnTargets NAMESPACE cairn:: DESTINATION ${CAIRN_CMAKE_DIR})
+configure_package_config_file(${CMAKE_CURRENT_SOURCE_DIR}/cmake/cairnConfig.cmake.in
+  ${CMAKE_CURRENT_BINARY_DIR}/cairnConfig.cmake
+  INSTALL_DESTINATION ${CAIRN_CMAKE_DIR})
+write_basic_package_version_file(${CMAKE_CURRENT_BINARY_DIR}/cairnConfigVersion.cmake
+  COMPATIBILITY SameMajorVersion)
+install(FILES ${CMAKE_CURRENT_BINARY_DIR}/cairnConfig.cmake
+              ${CMAKE_CURRENT_BINARY_DIR}/cairnConfigVersion.cmake
+        DESTINATION ${CAIRN_CMAKE_DIR})
+
+install(FILES ${CMAKE_CURRENT_SOURCE_DIR}/README.md
+              ${CMAKE_CURRENT_SOURCE_DIR}/LICENSE
+        DESTINATION ${CMAKE_INSTALL_DOCDIR})
+install(DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR}/docs/
+        DESTINATION ${CMAKE_INSTALL_DOCDIR} FILES_MATCHING PATTERN "*.md")
+
+# The systemd unit runs the installed command: its ExecStart is
+# rewritten at install time, when the prefix is known, then installed
+# like any file (DESTDIR, the manifest).
+set(CAIRN_UNIT_SOURCE ${CMAKE_CURRENT_SOURCE_DIR}/docs/cairn-recover.service)
+set(CAIRN_UNIT ${CMAKE_CURRENT_BINARY_DIR}/cairn-recover.service)
+install(CODE "
+  file(READ \"${CAIRN_UNIT_SOURCE}\" unit)
+  string(REPLACE \"=/usr/local/bin/cairn \"
+         \"=\${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_BINDIR}/cairn \" unit \"\${unit}\")
+  file(WRITE \"${CAIRN_UNIT}\" \"\${unit}\")")
+install(FILES ${CAIRN_UNIT} DESTINATION lib/systemd/system)
+
+# cairn(1), generated from the option tables (`cairn help --man`).
+install(FILES ${CMAKE_CURRENT_BINARY_DIR}/man/cairn.1
+        DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
