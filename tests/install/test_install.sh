@@ -3,8 +3,9 @@
 # then used as a user uses it (README.md, "Install"):
 #   1. `cmake --install BUILD --prefix P` into a temporary prefix puts
 #      the command, libcairn.so (SONAME libcairn.so.0, the public API
-#      only), the headers, cairn.pc, the CMake package, the docs and the
-#      systemd unit (pointing at P/bin/cairn) in place;
+#      only), the headers, cairn.pc, the CMake package, the docs, cairn(1)
+#      (it renders) and the systemd unit (pointing at P/bin/cairn) in
+#      place;
 #   2. every C program of examples/ builds out of tree against P with
 #      `pkg-config --cflags --libs cairn` (-std=c11 -Werror) and runs, readme
 #      with libcairn.a and `pkg-config --static`, and both again as a
@@ -42,7 +43,7 @@ for f in bin/cairn lib/libcairn.so lib/libcairn.so.0 lib/libcairn.so.0.1.0 \
          include/cairn/cairn.h include/cairn/spec.h lib/pkgconfig/cairn.pc \
          lib/cmake/cairn/cairnConfig.cmake lib/cmake/cairn/cairnTargets.cmake \
          share/doc/cairn/README.md share/doc/cairn/LICENSE share/doc/cairn/architecture.md \
-         lib/systemd/system/cairn-recover.service; do
+         lib/systemd/system/cairn-recover.service share/man/man1/cairn.1; do
     [[ -e $prefix/$f ]] || fail "$f not installed"
     grep -qxF "$prefix/$f" "$tmp/manifest" || fail "$f not in the manifest"
 done
@@ -58,6 +59,9 @@ other=$(nm -D --defined-only "$lib" | awk '{print $3}' |
 grep -q "^ExecStart=$prefix/bin/cairn recover " \
     "$prefix/lib/systemd/system/cairn-recover.service" ||
     fail "the systemd unit does not run $prefix/bin/cairn"
+# The installed cairn(1) renders and documents run's options.
+MANWIDTH=80 man -l "$prefix/share/man/man1/cairn.1" 2>/dev/null |
+    grep -- '--max-supersteps' >/dev/null || fail "man cairn does not render run's options"
 
 # Kills durable_spec (binary $1) on counter.json mid-way once a checkpoint
 # is stored, starts it again and expects the uninterrupted run's output.
