@@ -349,6 +349,20 @@ s_unknown_option(const char *command, const char *given,
                   command);
 }
 
+/* What getopt_long returns for --help-options: no short option's letter. */
+#define S_HELP_OPTIONS 1
+
+/* Prints every option name of options, and --help, one a line: what bash
+ * completes after `cairn COMMAND -` (scripts/cairn.bash-completion). */
+static void
+s_print_option_names(FILE *out, const cli_option_t *options, size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        fprintf(out, "%s%s\n", options[i].name[1] ? "--" : "-",
+                options[i].name);
+    fprintf(out, "--help\n");
+}
+
 /* Makes the getopt tables: options[i] returns 256 + i, --help 'h'. A
  * one-letter name is a short option (-o), in shorts (":" first: a missing
  * value is ':', an unknown option '?'). */
@@ -356,7 +370,7 @@ static struct option *
 s_getopt_table(const cli_option_t *options, size_t count, char *shorts,
                size_t shorts_size)
 {
-    struct option *table = calloc(count + 3, sizeof *table);
+    struct option *table = calloc(count + 4, sizeof *table);
     if (!table)
         return NULL;
     size_t n = 0, s = 0;
@@ -382,6 +396,9 @@ s_getopt_table(const cli_option_t *options, size_t count, char *shorts,
      * its section of the man page this way */
     table[n + 1].name = "help-man";
     table[n + 1].val = 'm';
+    /* ... and the bash completion for its option names */
+    table[n + 2].name = "help-options";
+    table[n + 2].val = S_HELP_OPTIONS;
     return table;
 }
 
@@ -439,7 +456,10 @@ cli_parse(int argc, char **argv, const cli_option_t *options, size_t count,
     while (exit_code == CLI_EXIT_OK
            && (c = getopt_long(argc, argv, shorts, table, NULL)) != -1) {
         const cli_option_t *option = s_option_for(c, options, count);
-        if (c == 'h' || c == 'm') {
+        if (c == S_HELP_OPTIONS) {
+            s_print_option_names(stdout, options, count);
+            exit_code = CLI_EXIT_HELP;
+        } else if (c == 'h' || c == 'm') {
             (c == 'h' ? cli_print_usage : cli_print_man)(stdout, argv[0],
                                                          options, count);
             exit_code = CLI_EXIT_HELP;

@@ -139,7 +139,18 @@ s_man(void)
     return CLI_EXIT_OK;
 }
 
-/* `cairn help [COMMAND]`, `cairn help --man`. */
+/* `cairn help --commands`: every command's name, one a line (what bash
+ * completes after `cairn `). */
+static int
+s_command_names(void)
+{
+    for (size_t i = 0; i < s_command_count; i++)
+        printf("%s\n", s_commands[i].name);
+    printf("help\nversion\n");
+    return CLI_EXIT_OK;
+}
+
+/* `cairn help [COMMAND]`, `cairn help --man`, `cairn help --commands`. */
 static int
 s_help(int argc, char **argv)
 {
@@ -147,6 +158,8 @@ s_help(int argc, char **argv)
         return s_usage(stdout);
     if (strcmp(argv[2], "--man") == 0)
         return s_man();
+    if (strcmp(argv[2], "--commands") == 0)
+        return s_command_names();
     if (strcmp(argv[2], "help") == 0 || strcmp(argv[2], "version") == 0)
         return s_usage(stdout);
     const cli_command_t *command = cli_command_find(argv[2]);

@@ -56,3 +56,8 @@ install(FILES ${CAIRN_UNIT} DESTINATION lib/systemd/system)
 # cairn(1), generated from the option tables (`cairn help --man`).
 install(FILES ${CMAKE_CURRENT_BINARY_DIR}/man/cairn.1
         DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
+
+# bash completion (bash-completion loads it on demand by the name).
+install(FILES ${CMAKE_CURRENT_SOURCE_DIR}/scripts/cairn.bash-completion
+        DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions
+        RENAME cairn)

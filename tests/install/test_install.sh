@@ -43,7 +43,8 @@ for f in bin/cairn lib/libcairn.so lib/libcairn.so.0 lib/libcairn.so.0.1.0 \
          include/cairn/cairn.h include/cairn/spec.h lib/pkgconfig/cairn.pc \
          lib/cmake/cairn/cairnConfig.cmake lib/cmake/cairn/cairnTargets.cmake \
          share/doc/cairn/README.md share/doc/cairn/LICENSE share/doc/cairn/architecture.md \
-         lib/systemd/system/cairn-recover.service share/man/man1/cairn.1; do
+         lib/systemd/system/cairn-recover.service share/man/man1/cairn.1 \
+         share/bash-completion/completions/cairn; do
     [[ -e $prefix/$f ]] || fail "$f not installed"
     grep -qxF "$prefix/$f" "$tmp/manifest" || fail "$f not in the manifest"
 done
