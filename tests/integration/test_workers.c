@@ -166,6 +166,30 @@ s_build(const cairn_registry_t *registry)
     return s_build_timed(registry, 0);
 }
 
+/* Until the worker spawned for the engine has joined (watch->joined),
+ * runs a workflow no host can take (a label nobody has): each run reads
+ * Hellos while it waits for a worker, then fails without writing
+ * anything. Bounded. A worker process may need longer than a case's
+ * worker wait to start on a loaded machine (under TSan beside other
+ * suites, longer than 800 ms), and the case would then test nothing. */
+static void
+s_await_join(const cairn_registry_t *registry, cairn_engine_t *engine,
+             s_watch_t *watch, const cairn_run_options_t *opts)
+{
+    const char *nobody[3] = {"nobody", "nobody", "nobody"};
+    cairn_workflow_t *unplaceable =
+        s_build_placed(registry, 0, "test.branch", nobody);
+    for (int tries = 0; watch->joined == 0 && tries < 100; tries++) {
+        cairn_result_t *result = NULL;
+        cairn_error_t err;
+        assert_int_equal(cairn_engine_run(engine, unplaceable, "go", 2, opts,
+                                          &result, &err),
+                         CAIRN_ENOTFOUND);
+    }
+    assert_int_equal(watch->joined, 1);
+    cairn_workflow_destroy(&unplaceable);
+}
+
 static const cairn_executor_type_t s_branch = {.name = "test.branch",
                                                .handle = s_branch_local};
 
@@ -1098,6 +1122,7 @@ test_workers_lost_worker_only_type_waits_for_a_worker(void **state)
                                     .event_userdata = &watch};
         cairn_result_t *result = NULL;
         cairn_error_t err;
+        s_await_join(registry, engine, &watch, &opts);
         int rc = cairn_engine_run(engine, wf, "go", 2, &opts, &result, &err);
         pids[1] = watch.killer;
         pids[2] = watch.replacement_pid;
