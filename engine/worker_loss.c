@@ -290,11 +290,12 @@ s_blame_loss(cairn__run_t *run, size_t x, const char *host_id)
 }
 
 /* A worker went silent or its connection is gone: it is lost. The
- * executor it was running runs only on workers from now on (its handler
- * may be what is killing the worker: a crashing process can be silent
- * for seconds, writing a core or a sanitizer report, before its
- * connection closes), and when the connection is gone that attempt
- * fails; the others' unfinished work is simply sent again. Its executors
+ * executor it was running runs only on workers (its handler may be what
+ * is killing the worker: a crashing process can be silent for seconds,
+ * writing a core or a sanitizer report, before its connection closes):
+ * after a death for the rest of the run, and that attempt fails; after
+ * silence until the worker speaks again or is found dead. The others'
+ * unfinished work is simply sent again. Its executors
  * move to other hosts; a late Done from it is refused (placement
  * changed). */
 int
