@@ -5,7 +5,7 @@
 #   make test   install deps if missing, build, run every test (ctest)
 #
 # Other targets: build, install (PREFIX, default /usr/local; DESTDIR for
-# staging), uninstall (what install listed), asan (ASan+UBSan build and
+# staging), uninstall (what install listed), deb (Debian packages), asan (ASan+UBSan build and
 # tests), memcheck (valgrind), torture (the
 # crash torture with TORTURE_KILLS SIGKILLs, seed TORTURE_SEED), tsan
 # (ThreadSanitizer build and unit tests), fuzz (each libFuzzer target for
@@ -27,7 +27,7 @@ RESULTS_MD ?= bench/RESULTS.md
 PREFIX ?= /usr/local
 BENCH_ARGS ?=
 
-.PHONY: all deps deps-build build install uninstall run test asan tsan torture memcheck fuzz bench bench-peers clean
+.PHONY: all deps deps-build build install uninstall deb run test asan tsan torture memcheck fuzz bench bench-peers clean
 
 all: build
 
@@ -58,6 +58,15 @@ install: deps-build
 	@$(CONFIGURE_WITHOUT_TESTS)
 	cmake --build $(BUILD) -j $(JOBS)
 	cmake --install $(BUILD) --prefix $(PREFIX)
+
+# Debian packages (cmake/package.cmake): cairn_VERSION_ARCH.deb and
+# cairn-dev_VERSION_ARCH.deb in build-deb/, a Release build for /usr.
+deb: deps-build
+	cmake -S . -B build-deb -DCMAKE_BUILD_TYPE=Release \
+	    -DCMAKE_INSTALL_PREFIX=/usr -DCAIRN_BUILD_TESTS=OFF \
+	    -DCAIRN_BUILD_BENCH=OFF -DCAIRN_BUILD_EXAMPLES=OFF $(CMAKE_FLAGS)
+	cmake --build build-deb -j $(JOBS)
+	cd build-deb && cpack -G DEB
 
 # Removes the files of the last install, then the directories of cairn's
 # own that it leaves empty. The manifest lists paths without DESTDIR.

@@ -8,24 +8,28 @@
 # relative to where it lies or written at install time.
 include(CMakePackageConfigHelpers)
 
-install(TARGETS cairn_cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+install(TARGETS cairn_cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR}
+        COMPONENT runtime)
 install(TARGETS ${CAIRN_LIBRARIES} EXPORT cairnTargets
-        LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
-        ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
+        LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT runtime
+                NAMELINK_COMPONENT dev
+        ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT dev)
 install(DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR}/include/cairn
-        DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} FILES_MATCHING PATTERN "*.h")
+        DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} COMPONENT dev
+        FILES_MATCHING PATTERN "*.h")
 
 # pkg-config: `pkg-config --cflags --libs cairn`, and --static for
 # libcairn.a (Requires.private / Libs.private).
 configure_file(${CMAKE_CURRENT_SOURCE_DIR}/cmake/cairn.pc.in
                ${CMAKE_CURRENT_BINARY_DIR}/cairn.pc @ONLY)
 install(FILES ${CMAKE_CURRENT_BINARY_DIR}/cairn.pc
-        DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+        DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig COMPONENT dev)
 
 # CMake package: find_package(cairn) gives cairn::cairn (and
 # cairn::cairn_static when libcairn.a is installed).
 set(CAIRN_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/cairn)
-install(EXPORT cairnTargets NAMESPACE cairn:: DESTINATION ${CAIRN_CMAKE_DIR})
+install(EXPORT cairnTargets NAMESPACE cairn:: DESTINATION ${CAIRN_CMAKE_DIR}
+        COMPONENT dev)
 configure_package_config_file(${CMAKE_CURRENT_SOURCE_DIR}/cmake/cairnConfig.cmake.in
   ${CMAKE_CURRENT_BINARY_DIR}/cairnConfig.cmake
   INSTALL_DESTINATION ${CAIRN_CMAKE_DIR})
@@ -33,13 +37,14 @@ write_basic_package_version_file(${CMAKE_CURRENT_BINARY_DIR}/cairnConfigVersion.
   COMPATIBILITY SameMajorVersion)
 install(FILES ${CMAKE_CURRENT_BINARY_DIR}/cairnConfig.cmake
               ${CMAKE_CURRENT_BINARY_DIR}/cairnConfigVersion.cmake
-        DESTINATION ${CAIRN_CMAKE_DIR})
+        DESTINATION ${CAIRN_CMAKE_DIR} COMPONENT dev)
 
 install(FILES ${CMAKE_CURRENT_SOURCE_DIR}/README.md
               ${CMAKE_CURRENT_SOURCE_DIR}/LICENSE
-        DESTINATION ${CMAKE_INSTALL_DOCDIR})
+        DESTINATION ${CMAKE_INSTALL_DOCDIR} COMPONENT runtime)
 install(DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR}/docs/
-        DESTINATION ${CMAKE_INSTALL_DOCDIR} FILES_MATCHING PATTERN "*.md")
+        DESTINATION ${CMAKE_INSTALL_DOCDIR} COMPONENT runtime
+        FILES_MATCHING PATTERN "*.md")
 
 # The systemd unit runs the installed command: its ExecStart is
 # rewritten at install time, when the prefix is known, then installed
@@ -50,14 +55,22 @@ install(CODE "
   file(READ \"${CAIRN_UNIT_SOURCE}\" unit)
   string(REPLACE \"=/usr/local/bin/cairn \"
          \"=\${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_BINDIR}/cairn \" unit \"\${unit}\")
-  file(WRITE \"${CAIRN_UNIT}\" \"\${unit}\")")
-install(FILES ${CAIRN_UNIT} DESTINATION lib/systemd/system)
+  file(WRITE \"${CAIRN_UNIT}\" \"\${unit}\")" COMPONENT runtime)
+install(FILES ${CAIRN_UNIT} DESTINATION lib/systemd/system COMPONENT runtime)
 
 # cairn(1), generated from the option tables (`cairn help --man`).
 install(FILES ${CMAKE_CURRENT_BINARY_DIR}/man/cairn.1
-        DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
+        DESTINATION ${CMAKE_INSTALL_MANDIR}/man1 COMPONENT runtime)
 
 # bash completion (bash-completion loads it on demand by the name).
 install(FILES ${CMAKE_CURRENT_SOURCE_DIR}/scripts/cairn.bash-completion
         DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions
-        RENAME cairn)
+        RENAME cairn COMPONENT runtime)
+
+# Each Debian package names its license in share/doc/PACKAGE/copyright.
+install(FILES ${CMAKE_CURRENT_SOURCE_DIR}/LICENSE
+        DESTINATION ${CMAKE_INSTALL_DATADIR}/doc/cairn RENAME copyright
+        COMPONENT runtime)
+install(FILES ${CMAKE_CURRENT_SOURCE_DIR}/LICENSE
+        DESTINATION ${CMAKE_INSTALL_DATADIR}/doc/cairn-dev RENAME copyright
+        COMPONENT dev)

@@ -1,0 +1,25 @@
+# cmake/package.cmake - Debian packages with CPack (`make deb`): cairn
+# (the command, libcairn.so.0, cairn(1), the bash completion, the docs
+# and the systemd unit) and cairn-dev (headers, libcairn.so and
+# libcairn.a, cairn.pc, the CMake package), from the install components
+# of cmake/install.cmake. The runtime package's Depends are computed
+# from the shared libraries it links (dpkg-shlibdeps).
+set(CPACK_GENERATOR DEB)
+set(CPACK_PACKAGE_NAME cairn)
+set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
+set(CPACK_PACKAGE_CONTACT "cairn developers <cairn@localhost>")
+set(CPACK_PACKAGE_DESCRIPTION_SUMMARY
+    "durable workflow engine: supersteps checkpointed in RocksDB")
+set(CPACK_PACKAGE_DESCRIPTION
+    "cairn runs workflows of executors as actors exchanging protobuf messages\n over ZeroMQ; each superstep's barrier is checkpointed in RocksDB, so a run\n killed at any moment resumes with the result it would have had.")
+set(CPACK_DEB_COMPONENT_INSTALL ON)
+set(CPACK_COMPONENTS_ALL runtime dev)
+set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
+set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
+set(CPACK_DEBIAN_PACKAGE_SECTION utils)
+set(CPACK_DEBIAN_RUNTIME_PACKAGE_NAME cairn)
+set(CPACK_DEBIAN_DEV_PACKAGE_NAME cairn-dev)
+set(CPACK_DEBIAN_DEV_PACKAGE_SECTION libdevel)
+set(CPACK_DEBIAN_DEV_PACKAGE_DEPENDS "cairn (= ${PROJECT_VERSION})")
+set(CPACK_RESOURCE_FILE_LICENSE ${CMAKE_CURRENT_SOURCE_DIR}/LICENSE)
+include(CPack)
