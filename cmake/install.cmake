@@ -59,7 +59,7 @@ install(CODE "
 install(FILES ${CAIRN_UNIT} DESTINATION lib/systemd/system COMPONENT runtime)
 
 # cairn(1), generated from the option tables (`cairn help --man`).
-install(FILES ${CMAKE_CURRENT_BINARY_DIR}/man/cairn.1
+install(FILES ${CMAKE_CURRENT_BINARY_DIR}/man/cairn.1.gz
         DESTINATION ${CMAKE_INSTALL_MANDIR}/man1 COMPONENT runtime)
 
 # bash completion (bash-completion loads it on demand by the name).
@@ -67,7 +67,33 @@ install(FILES ${CMAKE_CURRENT_SOURCE_DIR}/scripts/cairn.bash-completion
         DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions
         RENAME cairn COMPONENT runtime)
 
-# Each Debian package names its license in share/doc/PACKAGE/copyright.
+# Each Debian package has share/doc/PACKAGE/copyright (the license) and
+# changelog.gz.
+configure_file(${CMAKE_CURRENT_SOURCE_DIR}/cmake/deb/changelog.in
+               ${CMAKE_CURRENT_BINARY_DIR}/changelog @ONLY)
+# Compressed at build time, as Debian wants them (gzip -9n: no name or
+# time in the header, so the same sources give the same bytes).
+add_custom_command(
+  OUTPUT ${CMAKE_CURRENT_BINARY_DIR}/changelog.gz
+         ${CMAKE_CURRENT_BINARY_DIR}/man/cairn.1.gz
+  COMMAND sh -c "gzip -9n -c changelog > changelog.gz && gzip -9n -c man/cairn.1 > man/cairn.1.gz"
+  WORKING_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR}
+  DEPENDS ${CMAKE_CURRENT_BINARY_DIR}/changelog
+          ${CMAKE_CURRENT_BINARY_DIR}/man/cairn.1
+  VERBATIM)
+add_custom_target(cairn_compressed_docs ALL
+  DEPENDS ${CMAKE_CURRENT_BINARY_DIR}/changelog.gz
+          ${CMAKE_CURRENT_BINARY_DIR}/man/cairn.1.gz)
+foreach(package cairn cairn-dev)
+  if(package STREQUAL cairn)
+    set(component runtime)
+  else()
+    set(component dev)
+  endif()
+  install(FILES ${CMAKE_CURRENT_BINARY_DIR}/changelog.gz
+          DESTINATION ${CMAKE_INSTALL_DATADIR}/doc/${package}
+          COMPONENT ${component})
+endforeach()
 install(FILES ${CMAKE_CURRENT_SOURCE_DIR}/LICENSE
         DESTINATION ${CMAKE_INSTALL_DATADIR}/doc/cairn RENAME copyright
         COMPONENT runtime)

@@ -43,7 +43,7 @@ for f in bin/cairn lib/libcairn.so lib/libcairn.so.0 lib/libcairn.so.0.1.0 \
          include/cairn/cairn.h include/cairn/spec.h lib/pkgconfig/cairn.pc \
          lib/cmake/cairn/cairnConfig.cmake lib/cmake/cairn/cairnTargets.cmake \
          share/doc/cairn/README.md share/doc/cairn/LICENSE share/doc/cairn/architecture.md \
-         lib/systemd/system/cairn-recover.service share/man/man1/cairn.1 \
+         lib/systemd/system/cairn-recover.service share/man/man1/cairn.1.gz \
          share/bash-completion/completions/cairn; do
     [[ -e $prefix/$f ]] || fail "$f not installed"
     grep -qxF "$prefix/$f" "$tmp/manifest" || fail "$f not in the manifest"
@@ -61,7 +61,7 @@ grep -q "^ExecStart=$prefix/bin/cairn recover " \
     "$prefix/lib/systemd/system/cairn-recover.service" ||
     fail "the systemd unit does not run $prefix/bin/cairn"
 # The installed cairn(1) renders and documents run's options.
-MANWIDTH=80 man -l "$prefix/share/man/man1/cairn.1" 2>/dev/null |
+MANWIDTH=80 man -l "$prefix/share/man/man1/cairn.1.gz" 2>/dev/null |
     grep -- '--max-supersteps' >/dev/null || fail "man cairn does not render run's options"
 
 # Kills durable_spec (binary $1) on counter.json mid-way once a checkpoint
