@@ -5,8 +5,8 @@
 #   make test   install deps if missing, build, run every test (ctest)
 #
 # Other targets: build, install (PREFIX, default /usr/local; DESTDIR for
-# staging), uninstall (what install listed), deb (Debian packages), asan (ASan+UBSan build and
-# tests), memcheck (valgrind), torture (the
+# staging), uninstall (what install listed), deb (Debian packages),
+# asan (ASan+UBSan build and tests), memcheck (valgrind), torture (the
 # crash torture with TORTURE_KILLS SIGKILLs, seed TORTURE_SEED), tsan
 # (ThreadSanitizer build and unit tests), fuzz (each libFuzzer target for
 # FUZZ_SECONDS from its corpus, clang-14), bench (every bench program; the
@@ -60,8 +60,10 @@ install: deps-build
 	cmake --install $(BUILD) --prefix $(PREFIX)
 
 # Debian packages (cmake/package.cmake): cairn_VERSION_ARCH.deb and
-# cairn-dev_VERSION_ARCH.deb in build-deb/, a Release build for /usr.
-deb: deps-build
+# cairn-dev_VERSION_ARCH.deb in build-deb/, a Release build for /usr;
+# scripts/check-deb checks them.
+deb:
+	@scripts/install-deps deb
 	cmake -S . -B build-deb -DCMAKE_BUILD_TYPE=Release \
 	    -DCMAKE_INSTALL_PREFIX=/usr -DCAIRN_BUILD_TESTS=OFF \
 	    -DCAIRN_BUILD_BENCH=OFF -DCAIRN_BUILD_EXAMPLES=OFF $(CMAKE_FLAGS)
@@ -139,4 +141,4 @@ bench-peers: deps
 	JOBS=$(JOBS) bench/run-peers.sh
 
 clean:
-	rm -rf $(BUILD) build-asan build-tsan build-fuzz build-release
+	rm -rf $(BUILD) build-asan build-tsan build-fuzz build-release build-deb

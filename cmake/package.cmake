@@ -11,11 +11,11 @@ set(CPACK_PACKAGE_CONTACT "cairn developers <cairn-dev@cairn-project.org>")
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY
     "durable workflow engine: supersteps checkpointed in RocksDB")
 set(CPACK_PACKAGE_DESCRIPTION
-    "cairn runs workflows of executors as actors exchanging protobuf messages\n over ZeroMQ; each superstep's barrier is checkpointed in RocksDB, so a run\n killed at any moment resumes with the result it would have had.")
+    "cairn runs workflows of executors as actors exchanging protobuf messages\nover ZeroMQ; each superstep's barrier is checkpointed in RocksDB, so a run\nkilled at any moment resumes with the result it would have had.")
 # (CPack puts the summary on the first line of each description.)
 set(CPACK_COMPONENT_RUNTIME_DESCRIPTION "${CPACK_PACKAGE_DESCRIPTION}")
 set(CPACK_COMPONENT_DEV_DESCRIPTION
-    "Headers and libraries to build against cairn: its C API\n (include/cairn), libcairn.so and libcairn.a, cairn.pc for pkg-config\n and the CMake package (find_package(cairn)).")
+    "Headers and libraries to build against cairn: its C API\n(include/cairn), libcairn.so and libcairn.a, cairn.pc for pkg-config\nand the CMake package (find_package(cairn)).")
 # ldconfig runs from a trigger, not from CPack's default maintainer
 # scripts (which the no-op ones here replace).
 set(CPACK_DEBIAN_RUNTIME_PACKAGE_CONTROL_EXTRA
