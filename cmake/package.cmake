@@ -34,6 +34,9 @@ set(CPACK_DEBIAN_PACKAGE_SECTION utils)
 set(CPACK_DEBIAN_RUNTIME_PACKAGE_NAME cairn)
 set(CPACK_DEBIAN_DEV_PACKAGE_NAME cairn-dev)
 set(CPACK_DEBIAN_DEV_PACKAGE_SECTION libdevel)
-set(CPACK_DEBIAN_DEV_PACKAGE_DEPENDS "cairn (= ${PROJECT_VERSION})")
+# cairn.pc's Requires.private and cairnConfig.cmake (for libcairn.a)
+# need the dependencies' own .pc files and pkg-config; scripts/check-deb
+# checks this list against cairn.pc.
+set(CPACK_DEBIAN_DEV_PACKAGE_DEPENDS "cairn (= ${PROJECT_VERSION}), libczmq-dev, libzmq3-dev, libprotobuf-c-dev, libsodium-dev, libjansson-dev, librocksdb-dev, zlib1g-dev, pkgconf | pkg-config")
 set(CPACK_RESOURCE_FILE_LICENSE ${CMAKE_CURRENT_SOURCE_DIR}/LICENSE)
 include(CPack)
