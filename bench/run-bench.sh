@@ -2,7 +2,8 @@
 # run-bench.sh - what `make bench` runs after the Release build.
 #
 # Runs cairn-bench, cairn-bench-store and cairn-bench-workers from BUILD
-# one after the other at full sizes, prints their JSON lines on stdout as
+# one after the other at full sizes, then bench/syscalls.py (system calls
+# per superstep of `cairn run`, with perf), prints their JSON lines on stdout as
 # they come, keeps all of them in RESULTS_DIR/bench-<UTC time>.jsonl
 # and, unless RESULTS_MD is empty, has bench/report.py replace the
 # generated section of RESULTS_MD (between "<!-- make bench: begin -->"
@@ -38,6 +39,9 @@ for prog in cairn-bench cairn-bench-store cairn-bench-workers; do
     # shellcheck disable=SC2086 # BENCH_ARGS is a list of words
     "$build/bench/$prog" ${BENCH_ARGS:-} | tee -a "$out"
 done
+echo "run-bench: syscalls.py" >&2
+# shellcheck disable=SC2086
+python3 bench/syscalls.py --build "$build" ${BENCH_ARGS:-} | tee -a "$out"
 echo "run-bench: JSON lines in $out" >&2
 
 if [ -n "$results_md" ]; then

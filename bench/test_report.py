@@ -39,7 +39,8 @@ REPORT = os.path.join(HERE, "report.py")
 BEGIN = "<!-- make bench: begin -->"
 END = "<!-- make bench: end -->"
 
-# Names the scenario list implies, from the three programs.
+# Names the scenario list implies, from the three programs and
+# syscalls.py.
 REQUIRED = [
     "floor_inproc_roundtrip_us", "floor_codec_us",
     "cycle_supersteps_per_s", "fanout_fanin_supersteps_per_s",
@@ -52,6 +53,7 @@ REQUIRED = [
     "incremental_1mib_process_bytes_per_checkpoint",
     "resume_latency_ms", "list_checkpoints_ms", "durable_rss_kb",
     "floor_process_roundtrip_us", "workers_cycle_supersteps_per_s",
+    "cli_syscalls_per_superstep", "floor_inproc_syscalls_per_roundtrip",
 ]
 LIBRARIES = ["libzmq", "czmq", "protobuf-c", "RocksDB", "jansson",
              "libsodium"]
