@@ -32,6 +32,16 @@
 #include "engine/peer_check.h"
 
 #define S_HELLO_TIMEOUT_MS 10000
+
+/* A fresh slot's liveness: heard from now, nothing held against it. */
+static void
+s_slot_heard(cairn__host_info_t *host)
+{
+    host->suspended = false;
+    host->unreachable = false;
+    host->silent_us = 0;
+}
+
 long
 cairn__engine_take_back(cairn_engine_t *self, size_t h)
 {
@@ -41,9 +51,7 @@ cairn__engine_take_back(cairn_engine_t *self, size_t h)
     cairn__host_info_t *old = &self->hosts[h], *host = &self->hosts[back];
     *host = *old; /* its types and labels move with it */
     host->alive = true;
-    host->suspended = false;
-    host->unreachable = false;
-    host->silent_us = 0;
+    s_slot_heard(host);
     old->types = old->labels = NULL;
     old->type_count = old->label_count = 0;
     old->suspended = false;
@@ -211,13 +219,11 @@ cairn__engine_on_hello(cairn_engine_t *self, const cairn__peer_t *peer,
     snprintf(host->id, sizeof host->id, "%s", hello->host_id);
     host->remote = true;
     host->alive = s_take_types(host, hello);
-    host->unreachable = false;
+    s_slot_heard(host);
     host->nonce = hello->nonce;
     host->replaced = false;
     host->reported = false;
-    host->suspended = false;
     host->refused = false;
-    host->silent_us = 0;
     *joined = host->alive;
     s_send_welcome(self, peer);
     cairn_log(CAIRN_LOG_INFO, "engine", "worker %s joined (%zu types)",

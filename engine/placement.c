@@ -36,14 +36,12 @@ s_spec_needs_worker(const cairn__run_t *run, size_t x)
                   == NULL;
 }
 
-/* Whether worker h announced what x asks for: its type and label. */
+/* Whether worker h announced the label x asks for (if any). */
 static bool
-s_announced(const cairn__run_t *run, size_t h, size_t x)
+s_has_label(const cairn__run_t *run, size_t h, size_t x)
 {
     const cairn__executor_t *exec = &run->wf->executors[x];
     const cairn__host_info_t *host = &run->engine->hosts[h];
-    if (!cairn__engine_worker_announced(run->engine, h, exec->type))
-        return false;
     if (!exec->label)
         return true;
     for (size_t i = 0; i < host->label_count; i++)
@@ -52,17 +50,29 @@ s_announced(const cairn__run_t *run, size_t h, size_t x)
     return false;
 }
 
+/* Whether worker h announced what x asks for: its type and label. */
+static bool
+s_announced(const cairn__run_t *run, size_t h, size_t x)
+{
+    return cairn__engine_worker_announced(run->engine, h,
+                                          run->wf->executors[x].type)
+           && s_has_label(run, h, x);
+}
+
 /* Whether a worker suspended less than the worker wait ago would fit x. */
 static bool
 s_suspended_fits(const cairn__run_t *run, size_t x)
 {
     const cairn_engine_t *engine = run->engine;
-    uint64_t now = cairn__monotonic_us();
-    for (size_t h = engine->local_count; h < engine->host_count; h++)
-        if (engine->hosts[h].suspended
-            && now - engine->hosts[h].suspended_us < engine->worker_wait_us
+    uint64_t now = 0; /* read only when some worker is suspended */
+    for (size_t h = engine->local_count; h < engine->host_count; h++) {
+        if (!engine->hosts[h].suspended)
+            continue;
+        now = now ? now : cairn__monotonic_us();
+        if (now - engine->hosts[h].suspended_us < engine->worker_wait_us
             && s_announced(run, h, x))
             return true;
+    }
     return false;
 }
 
@@ -87,10 +97,10 @@ cairn__placement_worker_fits(const cairn__run_t *run, size_t h, size_t x)
     const cairn_engine_t *engine = run->engine;
     const cairn__executor_t *exec = &run->wf->executors[x];
     assert(h < engine->host_count);
-    if (!engine->hosts[h].remote
-        || !cairn__engine_host_offers(engine, h, exec->type))
-        return false;
-    return s_announced(run, h, x);
+    /* host_offers checks a worker's announced types (and that it lives). */
+    return engine->hosts[h].remote
+           && cairn__engine_host_offers(engine, h, exec->type)
+           && s_has_label(run, h, x);
 }
 
 long

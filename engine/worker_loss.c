@@ -329,13 +329,13 @@ long
 cairn__loss_take_back(cairn__run_t *run, size_t h)
 {
     long back = cairn__engine_take_back(run->engine, h);
+    if (back < 0) /* no free slot: it stays suspended, its executors held */
+        return back;
     for (size_t x = 0; x < run->wf->executor_count; x++)
         if (run->silent_on[x] == h + 1)
             run->silent_on[x] = 0; /* alive: its silence harmed nobody */
-    if (back >= 0) {
-        run->engine->hosts[back].reported = false;
-        cairn__loss_report_joined(run, (size_t)back);
-    }
+    run->engine->hosts[back].reported = false;
+    cairn__loss_report_joined(run, (size_t)back);
     return back;
 }
 
