@@ -34,21 +34,19 @@
  * implies, and no handler ran in this process. Children are reaped at the
  * end (SIGTERM, a bounded wait, then SIGKILL) and die with this process
  * (PR_SET_PDEATHSIG).
+ *
+ * This file measures and reports; bench_workers_children.c starts and
+ * reaps the child processes, bench_workers_graphs.c holds the executor
+ * types and workflows (bench_workers_internal.h).
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -58,88 +56,14 @@
 #include <cairn/cairn.h>
 
 #include "bench_util.h"
+#include "bench_workers_internal.h"
 
 #define S_MIN_SECONDS 1.0     /* outside --quick, repeat at least this long */
-#define S_FANOUT_WIDTH 64     /* branches of the fan-out scenario */
 #define S_WORKERS 2           /* worker processes per engine */
-#define S_MAX_CHILDREN 64     /* children alive at once, at most */
-#define S_REAP_MS 3000        /* wait this long after SIGTERM, then SIGKILL */
 #define S_KILL_HEARTBEAT_MS 100
-#define S_KILL_AT 100         /* the step that is killed sees this counter */
 #define S_KILL_STEPS 300      /* supersteps of a kill scenario run */
-#define S_KILL_SLEEP_S 30     /* the doomed handler sleeps (until killed) */
 #define S_OVERHEAD_TARGET 3.0
 #define S_NO_MULTIPLE (-1.0)
-
-/* What the command line asked for and the sizes that follow from it. */
-typedef struct {
-    bool quick;
-    size_t reps;          /* repetitions per scenario, at least */
-    double min_seconds;   /* repeat until a scenario ran this long */
-    size_t round_trips;   /* round trips timed per floor repetition */
-    uint64_t cycle_steps; /* supersteps of the cycle */
-    uint64_t rounds;      /* rounds of the fan-out / fan-in loop */
-    size_t kills;         /* worker kills per transport */
-    char machine[256];
-    char self_exe[4096];  /* this program, for the children */
-} bench_cfg_t;
-
-/* --curve: every worker connection uses CURVE. Keys go to a fresh
- * directory named in CAIRN_BENCH_CURVE, which the worker processes
- * inherit. */
-static char s_curve_paths[4][300]; /* server secret, allow dir, worker
-                                      secret, server public */
-
-static int
-s_curve_paths_fill(const char *dir)
-{
-    snprintf(s_curve_paths[0], sizeof s_curve_paths[0], "%s/server/key", dir);
-    snprintf(s_curve_paths[1], sizeof s_curve_paths[1], "%s/worker", dir);
-    snprintf(s_curve_paths[2], sizeof s_curve_paths[2], "%s/worker/key", dir);
-    snprintf(s_curve_paths[3], sizeof s_curve_paths[3], "%s/server/key.pub",
-             dir);
-    return 0;
-}
-
-static int
-s_curve_setup(void)
-{
-    static char dir[] = "/tmp/cairn-bench-curve-XXXXXX";
-    if (!mkdtemp(dir))
-        return -1;
-    char sub[300];
-    cairn_error_t err;
-    snprintf(sub, sizeof sub, "%s/server", dir);
-    if (cairn_curve_keygen(sub, &err) != 0)
-        return -1;
-    snprintf(sub, sizeof sub, "%s/worker", dir);
-    if (cairn_curve_keygen(sub, &err) != 0)
-        return -1;
-    /* worker/ holds key and key.pub (the same key twice): allow only
-     * the .pub, from its own directory. */
-    snprintf(sub, sizeof sub, "%s/allow", dir);
-    char from[300], to[300];
-    snprintf(from, sizeof from, "%s/worker/key.pub", dir);
-    snprintf(to, sizeof to, "%s/allow/worker.pub", dir);
-    if (mkdir(sub, 0700) != 0 || link(from, to) != 0)
-        return -1;
-    setenv("CAIRN_BENCH_CURVE", dir, 1);
-    return 0;
-}
-
-/* The CURVE key paths when --curve was given (here or in the parent). */
-static bool
-s_curve(void)
-{
-    const char *dir = getenv("CAIRN_BENCH_CURVE");
-    if (!dir)
-        return false;
-    s_curve_paths_fill(dir);
-    snprintf(s_curve_paths[1], sizeof s_curve_paths[1], "%s/allow", dir);
-    return true;
-}
-
-
 
 /* A transport: its name and the endpoint it uses for the floor, the
  * worker engine and the kill engine. */
@@ -147,18 +71,6 @@ typedef struct {
     const char *name; /* "ipc", "tcp" */
     double roundtrip_us;
 } transport_t;
-
-/* Child processes this program started and has not reaped. */
-static pid_t s_children[S_MAX_CHILDREN];
-static size_t s_child_count;
-
-/* Handler invocations in THIS process: must stay 0 on worker engines. */
-static atomic_uint_fast64_t s_invocations;
-
-/* Worker-process side of the kill scenario (set from argv). */
-static const char *s_kill_token; /* unlinking it elects the doomed step */
-static int s_kill_fd = -1;       /* where the doomed step writes its pid */
-static volatile int s_worker_stop;
 
 /* --------------------------------------------------------------------- */
 /* Timing, statistics, output (as cairn_bench.c)                         */
@@ -181,344 +93,6 @@ s_report(const bench_cfg_t *cfg, const char *name, const char *params,
 }
 
 /* --------------------------------------------------------------------- */
-/* Endpoints and child processes                                         */
-
-/* A fresh endpoint for transport t: an ipc path under /tmp, or a free
- * loopback TCP port (asked from the kernel, then released). */
-static int
-s_endpoint(const char *t, const char *tag, char *out, size_t size)
-{
-    if (strcmp(t, "ipc") == 0) {
-        snprintf(out, size, "ipc:///tmp/cairn-bench-workers-%ld-%s.sock",
-                 (long)getpid(), tag);
-        unlink(out + strlen("ipc://"));
-        return 0;
-    }
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in addr = {.sin_family = AF_INET};
-    socklen_t len = sizeof addr;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (fd < 0 || bind(fd, (struct sockaddr *)&addr, sizeof addr) < 0
-        || getsockname(fd, (struct sockaddr *)&addr, &len) < 0) {
-        if (fd >= 0)
-            close(fd);
-        return -1;
-    }
-    close(fd);
-    snprintf(out, size, "tcp://127.0.0.1:%u", ntohs(addr.sin_port));
-    return 0;
-}
-
-/* Removes an ipc endpoint's file (nothing for tcp). */
-static void
-s_endpoint_cleanup(const char *endpoint)
-{
-    if (strncmp(endpoint, "ipc://", 6) == 0)
-        unlink(endpoint + 6);
-}
-
-/* Starts `self_exe args...` as a child that dies with this process;
- * keep_fd (>= 0) stays open across exec. Returns its pid or -1. Only
- * async-signal-safe calls between fork and exec (this process has
- * threads). */
-static pid_t
-s_spawn(const bench_cfg_t *cfg, char *const args[], int keep_fd)
-{
-    if (s_child_count == S_MAX_CHILDREN)
-        return -1;
-    pid_t parent = getpid();
-    pid_t pid = fork();
-    if (pid == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (getppid() != parent)
-            _exit(127);
-        if (keep_fd >= 0)
-            fcntl(keep_fd, F_SETFD, 0);
-        execv(cfg->self_exe, args);
-        _exit(127);
-    }
-    if (pid > 0)
-        s_children[s_child_count++] = pid;
-    return pid;
-}
-
-/* Forgets a child that has been waited for. */
-static void
-s_forget_child(pid_t pid)
-{
-    for (size_t i = 0; i < s_child_count; i++)
-        if (s_children[i] == pid) {
-            s_children[i] = s_children[--s_child_count];
-            return;
-        }
-}
-
-/* Waits for a child that is known to be dead (SIGKILLed). */
-static void
-s_reap_dead(pid_t pid)
-{
-    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-        ;
-    s_forget_child(pid);
-}
-
-/* Ends every child: SIGTERM, up to S_REAP_MS for them to exit, then
- * SIGKILL for the rest; waits for all of them. */
-static void
-s_reap_all(void)
-{
-    for (size_t i = 0; i < s_child_count; i++)
-        kill(s_children[i], SIGTERM);
-    double deadline = bench_now() + S_REAP_MS / 1000.0;
-    while (s_child_count > 0 && bench_now() < deadline) {
-        for (size_t i = 0; i < s_child_count;)
-            if (waitpid(s_children[i], NULL, WNOHANG) == s_children[i])
-                s_children[i] = s_children[--s_child_count];
-            else
-                i++;
-        if (s_child_count > 0)
-            usleep(10000);
-    }
-    for (size_t i = 0; i < s_child_count; i++) {
-        fprintf(stderr, "cairn-bench-workers: child %ld ignored SIGTERM; "
-                        "killing it\n", (long)s_children[i]);
-        kill(s_children[i], SIGKILL);
-        while (waitpid(s_children[i], NULL, 0) < 0 && errno == EINTR)
-            ;
-    }
-    s_child_count = 0;
-}
-
-/* --------------------------------------------------------------------- */
-/* Handlers and workflows (the shapes of cairn_bench.c)                  */
-
-/* The decimal counter of a message (a fan-in's is in its first part). */
-static uint64_t
-s_msg_counter(const cairn_msg_t *msg)
-{
-    if (cairn_msg_part_count(msg) > 0)
-        msg = cairn_msg_part(msg, 0);
-    size_t len;
-    const uint8_t *p = cairn_msg_payload(msg, &len);
-    uint64_t value = 0;
-    for (size_t i = 0; i < len && p[i] >= '0' && p[i] <= '9'; i++)
-        value = value * 10 + (uint64_t)(p[i] - '0');
-    return value;
-}
-
-/* Sends the counter plus add along every outgoing edge. */
-static int
-s_relay(cairn_ctx_t *ctx, uint64_t counter, uint64_t add)
-{
-    atomic_fetch_add_explicit(&s_invocations, 1, memory_order_relaxed);
-    char text[24];
-    int len = snprintf(text, sizeof text, "%llu",
-                       (unsigned long long)(counter + add));
-    if (cairn_ctx_send(ctx, NULL, text, (size_t)len) != CAIRN_OK)
-        return cairn_ctx_fail(ctx, "cannot send %s", text);
-    return 0;
-}
-
-static int
-s_handle_inc(cairn_ctx_t *ctx, const cairn_msg_t *msg)
-{
-    return s_relay(ctx, s_msg_counter(msg), 1);
-}
-
-static int
-s_handle_forward(cairn_ctx_t *ctx, const cairn_msg_t *msg)
-{
-    return s_relay(ctx, s_msg_counter(msg), 0);
-}
-
-/* bench.kill_inc: bench.inc, except that the first step (over all
- * workers) that sees counter S_KILL_AT and wins the token tells the
- * coordinator process its pid and sleeps until it is killed. A step run
- * again elsewhere finds the token gone and goes on. */
-static int
-s_handle_kill_inc(cairn_ctx_t *ctx, const cairn_msg_t *msg)
-{
-    uint64_t counter = s_msg_counter(msg);
-    if (counter == S_KILL_AT && s_kill_token && s_kill_fd >= 0
-        && unlink(s_kill_token) == 0) {
-        pid_t self = getpid();
-        if (write(s_kill_fd, &self, sizeof self) == (ssize_t)sizeof self)
-            sleep(S_KILL_SLEEP_S);
-    }
-    return s_relay(ctx, counter, 1);
-}
-
-static int
-s_registry_fill(cairn_registry_t *registry)
-{
-    static const cairn_executor_type_t types[] = {
-        {"bench.inc", s_handle_inc, NULL, NULL, NULL},
-        {"bench.forward", s_handle_forward, NULL, NULL, NULL},
-        {"bench.kill_inc", s_handle_kill_inc, NULL, NULL, NULL},
-    };
-    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
-        if (cairn_registry_add_executor(registry, &types[i]) != CAIRN_OK)
-            return -1;
-    return 0;
-}
-
-static int
-s_add_loop_edge(cairn_builder_t *b, const char *from, const char *to,
-                uint64_t limit)
-{
-    char arg[24];
-    int len = snprintf(arg, sizeof arg, "%llu", (unsigned long long)limit);
-    return cairn_builder_add_edge(b, from, to, "int_lt", arg, (size_t)len);
-}
-
-/* a -> b -> a ... of executors of `type` for `steps` supersteps. */
-static int
-s_build_cycle_of(cairn_builder_t *b, uint64_t steps, const char *type)
-{
-    if (cairn_builder_add_executor(b, "a", type, NULL, 0)
-        || cairn_builder_add_executor(b, "b", type, NULL, 0)
-        || cairn_builder_add_edge(b, "a", "b", NULL, NULL, 0)
-        || s_add_loop_edge(b, "b", "a", steps)
-        || cairn_builder_set_start(b, "a"))
-        return -1;
-    cairn_builder_set_max_supersteps(b, steps + 2);
-    return 0;
-}
-
-static int
-s_build_cycle(cairn_builder_t *b, uint64_t steps)
-{
-    return s_build_cycle_of(b, steps, "bench.inc");
-}
-
-static int
-s_build_kill_cycle(cairn_builder_t *b, uint64_t steps)
-{
-    return s_build_cycle_of(b, steps, "bench.kill_inc");
-}
-
-/* start -> w00..w63 -> (fan-in) join -> start while round < rounds. */
-static int
-s_build_fanout(cairn_builder_t *b, uint64_t rounds)
-{
-    char ids[S_FANOUT_WIDTH][8];
-    const char *branches[S_FANOUT_WIDTH];
-    for (size_t i = 0; i < S_FANOUT_WIDTH; i++) {
-        snprintf(ids[i], sizeof ids[i], "w%02zu", i);
-        branches[i] = ids[i];
-        if (cairn_builder_add_executor(b, ids[i], "bench.forward", NULL, 0))
-            return -1;
-    }
-    if (cairn_builder_add_executor(b, "start", "bench.forward", NULL, 0)
-        || cairn_builder_add_executor(b, "join", "bench.inc", NULL, 0)
-        || cairn_builder_add_fan_out(b, "start", branches, S_FANOUT_WIDTH,
-                                     NULL, NULL, 0)
-        || cairn_builder_add_fan_in(b, branches, S_FANOUT_WIDTH, "join")
-        || s_add_loop_edge(b, "join", "start", rounds)
-        || cairn_builder_set_start(b, "start"))
-        return -1;
-    cairn_builder_set_max_supersteps(b, 3 * rounds + 3);
-    return 0;
-}
-
-static cairn_workflow_t *
-s_workflow(const cairn_registry_t *registry,
-           int (*build)(cairn_builder_t *, uint64_t), uint64_t size)
-{
-    cairn_workflow_t *wf = NULL;
-    cairn_error_t err = {0, ""};
-    cairn_builder_t *b = cairn_builder_new(registry);
-    if (!b || build(b, size) < 0 || cairn_builder_build(b, &wf, &err) < 0)
-        fprintf(stderr, "cairn-bench-workers: cannot build: %s\n",
-                err.message);
-    cairn_builder_destroy(&b);
-    return wf;
-}
-
-static void
-s_log_sink(cairn_log_level_t level, const char *module, const char *message,
-           void *userdata);
-
-/* --------------------------------------------------------------------- */
-/* Child modes                                                           */
-
-/* --echo ENDPOINT: a DEALER that says hello and echoes every frame. */
-static int
-s_echo_main(const char *endpoint)
-{
-    void *ctx = zmq_ctx_new();
-    void *sock = ctx ? zmq_socket(ctx, ZMQ_DEALER) : NULL;
-    if (!sock || zmq_connect(sock, endpoint) != 0
-        || zmq_send(sock, "hello", 5, 0) != 5)
-        return 1;
-    uint8_t frame[BENCH_FRAME_BYTES];
-    for (;;) {
-        int n = zmq_recv(sock, frame, sizeof frame, 0);
-        if (n < 0 && zmq_errno() != EINTR)
-            break;
-        if (n >= 0)
-            zmq_send(sock, frame, (size_t)n, 0);
-    }
-    zmq_close(sock);
-    zmq_ctx_term(ctx);
-    return 0;
-}
-
-static void
-s_on_sigterm(int sig)
-{
-    (void)sig;
-    s_worker_stop = 1;
-}
-
-/* --worker ENDPOINT HEARTBEAT_MS [TOKEN FD]: a cairn worker offering the
- * bench types until SIGTERM (or 60 s without a coordinator). */
-static int
-s_worker_main(int argc, char **argv)
-{
-    struct sigaction sa = {.sa_handler = s_on_sigterm};
-    sigaction(SIGTERM, &sa, NULL);
-    cairn_log_set_sink(s_log_sink, NULL);
-    if (argc >= 6) {
-        s_kill_token = argv[4];
-        s_kill_fd = atoi(argv[5]);
-    }
-    cairn_registry_t *registry = cairn_registry_new();
-    if (!registry || s_registry_fill(registry) < 0)
-        return 1;
-    cairn_worker_options_t opts = {.endpoint = argv[2],
-                                   .heartbeat_ms = (uint32_t)atoi(argv[3]),
-                                   .give_up_after_ms = 60000,
-                                   .stop = &s_worker_stop};
-    if (s_curve()) {
-        opts.curve_secret = s_curve_paths[2];
-        opts.server_key = s_curve_paths[3];
-    }
-    cairn_error_t err;
-    int rc = cairn_worker_run(registry, &opts, &err);
-    if (rc != 0)
-        fprintf(stderr, "cairn-bench-workers: worker: %s\n", err.message);
-    cairn_registry_destroy(&registry);
-    return rc == 0 ? 0 : 1;
-}
-
-/* Starts one worker process on endpoint; token/fd only for the kill
- * scenario (NULL / -1). */
-static pid_t
-s_spawn_worker(const bench_cfg_t *cfg, const char *endpoint,
-               uint32_t heartbeat_ms, const char *token, int fd)
-{
-    char beat[16], fdtext[16];
-    snprintf(beat, sizeof beat, "%u", heartbeat_ms);
-    snprintf(fdtext, sizeof fdtext, "%d", fd);
-    char *args[] = {(char *)cfg->self_exe, "--worker", (char *)endpoint,
-                    beat, (char *)token, fdtext, NULL};
-    if (!token)
-        args[4] = NULL;
-    return s_spawn(cfg, args, fd);
-}
-
-/* --------------------------------------------------------------------- */
 /* Floor: one ROUTER <-> DEALER round trip between two processes         */
 
 /* Binds a ROUTER, starts the echo child, waits (5 s) for its hello,
@@ -535,13 +109,13 @@ s_bench_floor(const bench_cfg_t *cfg, transport_t *t)
     int timeout = 5000, linger = 0, rc = -1;
     uint8_t hello[8];
     if (!samples || !rt.samples || !rt.router
-        || s_endpoint(t->name, "floor", endpoint, sizeof endpoint) < 0
+        || bw_endpoint(t->name, "floor", endpoint, sizeof endpoint) < 0
         || zmq_setsockopt(rt.router, ZMQ_RCVTIMEO, &timeout, sizeof timeout)
         || zmq_setsockopt(rt.router, ZMQ_LINGER, &linger, sizeof linger)
         || zmq_bind(rt.router, endpoint) != 0)
         goto done;
     char *args[] = {(char *)cfg->self_exe, "--echo", endpoint, NULL};
-    if (s_spawn(cfg, args, -1) < 0
+    if (bw_spawn(cfg, args, -1) < 0
         || bench_router_recv(&rt, hello, sizeof hello) != 5)
         goto done;
     size_t wanted = rt.round_trips;
@@ -566,12 +140,12 @@ done:
     if (rc < 0)
         fprintf(stderr, "cairn-bench-workers: %s round trip failed\n",
                 t->name);
-    s_reap_all();
+    bw_reap_all();
     if (rt.router)
         zmq_close(rt.router);
     if (ctx)
         zmq_ctx_term(ctx);
-    s_endpoint_cleanup(endpoint);
+    bw_endpoint_cleanup(endpoint);
     free(rt.samples);
     free(samples);
     return rc;
@@ -596,7 +170,7 @@ s_engine_rep(void *arg, double *value)
     engine_run_t *er = arg;
     cairn_result_t *result = NULL;
     cairn_error_t err;
-    atomic_store(&s_invocations, 0);
+    bw_local_invocations_reset();
     double t0 = bench_now();
     int rc = cairn_engine_run(er->engine, er->workflow, "0", 1, &er->opts,
                               &result, &err);
@@ -607,7 +181,7 @@ s_engine_rep(void *arg, double *value)
     }
     cairn_status_t status = cairn_result_status(result);
     uint64_t steps = cairn_result_supersteps(result);
-    uint64_t calls = atomic_load(&s_invocations);
+    uint64_t calls = bw_local_invocations();
     if (status != CAIRN_STATUS_COMPLETED || steps != er->supersteps
         || calls != er->local_invocations) {
         fprintf(stderr,
@@ -673,7 +247,7 @@ s_bench_engine(const bench_cfg_t *cfg, const engine_place_t *pl,
     engine_run_t er = {pl->engine, NULL, sc->supersteps,
                        pl->on_workers ? 0 : sc->invocations, {0}};
     bench_samples_t *secs = malloc(sizeof *secs);
-    er.workflow = s_workflow(pl->registry, sc->build, sc->size);
+    er.workflow = bw_workflow(pl->registry, sc->build, sc->size);
     uint64_t completed = 0;
     double warmup;
     int rc = -1;
@@ -724,11 +298,11 @@ done:
 static void
 s_scenarios(const bench_cfg_t *cfg, engine_scenario_t out[2])
 {
-    out[0] = (engine_scenario_t){"cycle", s_build_cycle, cfg->cycle_steps, 2,
+    out[0] = (engine_scenario_t){"cycle", bw_build_cycle, cfg->cycle_steps, 2,
                                  cfg->cycle_steps, cfg->cycle_steps};
-    out[1] = (engine_scenario_t){"fanout_fanin", s_build_fanout, cfg->rounds,
-                                 S_FANOUT_WIDTH + 2, 3 * cfg->rounds,
-                                 (S_FANOUT_WIDTH + 2) * cfg->rounds};
+    out[1] = (engine_scenario_t){"fanout_fanin", bw_build_fanout, cfg->rounds,
+                                 BW_FANOUT_WIDTH + 2, 3 * cfg->rounds,
+                                 (BW_FANOUT_WIDTH + 2) * cfg->rounds};
 }
 
 /* The in-process reference: default engine, both scenarios; stores us
@@ -763,16 +337,16 @@ s_open_worker_engine(const bench_cfg_t *cfg, const cairn_registry_t *registry,
                      cairn_engine_t **engine)
 {
     cairn_error_t err = {0, ""};
-    if (s_endpoint(t, tag, endpoint, size) < 0)
+    if (bw_endpoint(t, tag, endpoint, size) < 0)
         return -1;
     cairn_engine_options_t opts = {.host_threads = 1,
                                    .listen = endpoint,
                                    .heartbeat_ms = heartbeat_ms,
                                    .min_workers = S_WORKERS,
                                    .worker_wait_ms = 10000};
-    if (s_curve()) {
-        opts.curve_secret = s_curve_paths[0];
-        opts.allow_keys = s_curve_paths[1];
+    if (bw_curve()) {
+        opts.curve_secret = bw_curve_paths[0];
+        opts.allow_keys = bw_curve_paths[1];
     }
     if (cairn_engine_open(engine, registry, &opts, &err) < 0) {
         fprintf(stderr, "cairn-bench-workers: engine on %s: %s\n", endpoint,
@@ -780,7 +354,7 @@ s_open_worker_engine(const bench_cfg_t *cfg, const cairn_registry_t *registry,
         return -1;
     }
     for (int i = 0; i < S_WORKERS; i++)
-        if (s_spawn_worker(cfg, endpoint, heartbeat_ms, token, fd) < 0)
+        if (bw_spawn_worker(cfg, endpoint, heartbeat_ms, token, fd) < 0)
             return -1;
     return 0;
 }
@@ -815,9 +389,9 @@ s_bench_workers(const bench_cfg_t *cfg, const cairn_registry_t *registry,
         s_report(cfg, "workers_cycle_overhead_ratio", params, &st,
                  "round trips", S_NO_MULTIPLE, extra);
     }
-    s_reap_all();
+    bw_reap_all();
     cairn_engine_destroy(&pl.engine);
-    s_endpoint_cleanup(endpoint);
+    bw_endpoint_cleanup(endpoint);
     return rc;
 }
 
@@ -898,14 +472,14 @@ s_kill_once(const bench_cfg_t *cfg, engine_run_t *er, kill_watch_t *w,
                 !victim ? "kill" : !w->lost ? "worker_lost" : "superstep");
         return -1;
     }
-    s_reap_dead(victim);
+    bw_reap_dead(victim);
     size_t i = out->total.n++;
     out->detect.values[i] = (double)(w->lost - killed) / 1e6;
     out->recover.values[i] = (double)(w->continued - w->lost) / 1e6;
     out->total.values[i] = (double)(w->continued - killed) / 1e6;
     out->detect.n = out->recover.n = out->total.n;
-    return s_spawn_worker(cfg, endpoint, S_KILL_HEARTBEAT_MS, token,
-                          notify_wr) < 0 ? -1 : 0;
+    return bw_spawn_worker(cfg, endpoint, S_KILL_HEARTBEAT_MS, token,
+                           notify_wr) < 0 ? -1 : 0;
 }
 
 static void
@@ -949,7 +523,7 @@ s_bench_kill(const bench_cfg_t *cfg, const cairn_registry_t *registry,
     pthread_t killer;
     bool killer_started = false;
     int rc = -1;
-    er.workflow = s_workflow(registry, s_build_kill_cycle, S_KILL_STEPS);
+    er.workflow = bw_workflow(registry, bw_build_kill_cycle, S_KILL_STEPS);
     if (!ks || !er.workflow
         || pthread_create(&killer, NULL, s_killer, &w) != 0)
         goto done;
@@ -969,10 +543,10 @@ done:
         if (write(pipefd[1], &stop, sizeof stop) == (ssize_t)sizeof stop)
             pthread_join(killer, NULL);
     }
-    s_reap_all();
+    bw_reap_all();
     cairn_engine_destroy(&er.engine);
     cairn_workflow_destroy(&er.workflow);
-    s_endpoint_cleanup(endpoint);
+    bw_endpoint_cleanup(endpoint);
     unlink(token);
     close(pipefd[0]);
     close(pipefd[1]);
@@ -983,9 +557,9 @@ done:
 /* --------------------------------------------------------------------- */
 /* Command line                                                          */
 
-static void
-s_log_sink(cairn_log_level_t level, const char *module, const char *message,
-           void *userdata)
+void
+bw_log_sink(cairn_log_level_t level, const char *module, const char *message,
+            void *userdata)
 {
     (void)userdata;
     /* Worker losses (warnings) are the point of one scenario, and idle
@@ -1010,7 +584,7 @@ s_parse_args(int argc, char **argv, bench_cfg_t *cfg)
         if (strcmp(argv[i], "--quick") == 0)
             cfg->quick = true;
         else if (strcmp(argv[i], "--curve") == 0) {
-            if (s_curve_setup() < 0)
+            if (bw_curve_setup() < 0)
                 return 1;
         }
         else if (strcmp(argv[i], "--reps") == 0 && i + 1 < argc) {
@@ -1045,7 +619,7 @@ s_bench_all(const bench_cfg_t *cfg)
     transport_t transports[] = {{"ipc", 0}, {"tcp", 0}};
     double inproc_us[2];
     cairn_registry_t *registry = cairn_registry_new();
-    int rc = registry && s_registry_fill(registry) == 0 ? 0 : -1;
+    int rc = registry && bw_registry_fill(registry) == 0 ? 0 : -1;
     if (rc == 0)
         rc = s_bench_inprocess(cfg, registry, inproc_us);
     for (size_t i = 0; i < 2 && rc == 0; i++) {
@@ -1055,7 +629,7 @@ s_bench_all(const bench_cfg_t *cfg)
     }
     for (size_t i = 0; i < 2 && rc == 0; i++)
         rc = s_bench_kill(cfg, registry, transports[i].name);
-    s_reap_all();
+    bw_reap_all();
     cairn_registry_destroy(&registry);
     return rc;
 }
@@ -1064,14 +638,14 @@ int
 main(int argc, char **argv)
 {
     if (argc == 3 && strcmp(argv[1], "--echo") == 0)
-        return s_echo_main(argv[2]);
+        return bw_echo_main(argv[2]);
     if ((argc == 4 || argc == 6) && strcmp(argv[1], "--worker") == 0)
-        return s_worker_main(argc, argv);
+        return bw_worker_main(argc, argv);
     bench_cfg_t cfg = {0};
     int rc = s_parse_args(argc, argv, &cfg);
     if (rc != 0)
         return rc;
     zsys_handler_set(NULL);
-    cairn_log_set_sink(s_log_sink, NULL);
+    cairn_log_set_sink(bw_log_sink, NULL);
     return s_bench_all(&cfg) < 0 ? 1 : 0;
 }
