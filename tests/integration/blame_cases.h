@@ -102,6 +102,64 @@ s_run_blameless(cairn_engine_t *engine, const cairn_workflow_t *wf,
     cairn_result_destroy(&result);
 }
 
+/* What every blame case sets up: an endpoint, the fan-out workflow, an
+ * engine listening there, and up to two workers that the case spawns
+ * and the teardown reaps. The case keeps it on its stack: watch.endpoint
+ * may point into it. */
+typedef struct {
+    char endpoint[64];          /* where the engine listens */
+    cairn_registry_t *registry; /* s_branch only */
+    cairn_workflow_t *wf;       /* the fan-out */
+    cairn_engine_t *engine;     /* listening on endpoint */
+    pid_t pids[2];              /* workers to reap (0: none) */
+} s_blame_t;
+
+/* Fills self with an endpoint from salt, a registry and the fan-out,
+ * each attempt bounded by timeout_ms (0: unbounded); no engine yet. */
+static void
+s_blame_prepare(s_blame_t *self, int salt, uint32_t timeout_ms)
+{
+    *self = (s_blame_t){0};
+    s_endpoint(self->endpoint, sizeof self->endpoint, salt);
+    self->registry = th_registry_new(&s_branch, 1);
+    self->wf = s_build_timed(self->registry, timeout_ms);
+}
+
+/* Sets up the untimed fan-out on an s_engine_with engine (300 ms
+ * heartbeats) that waits up to 10 s for min_workers workers. */
+static void
+s_blame_setup(s_blame_t *self, int salt, size_t min_workers)
+{
+    s_blame_prepare(self, salt, 0);
+    self->engine = s_engine_with(self->registry, self->endpoint, min_workers,
+                                 10000, CAIRN_WORKER_LOSS_WORKER);
+}
+
+/* Sets up the fan-out with timeout_ms per attempt on an engine opened
+ * with engine_opts (borrowed; its listen is replaced by the endpoint). */
+static void
+s_blame_setup_with(s_blame_t *self, int salt, uint32_t timeout_ms,
+                   const cairn_engine_options_t *engine_opts)
+{
+    s_blame_prepare(self, salt, timeout_ms);
+    cairn_engine_options_t opts = *engine_opts;
+    opts.listen = self->endpoint;
+    cairn_error_t err;
+    assert_int_equal(
+        cairn_engine_open(&self->engine, self->registry, &opts, &err), 0);
+}
+
+/* Closes the engine, then reaps the workers (a stopped one too), then
+ * frees the workflow and the registry. */
+static void
+s_blame_teardown(s_blame_t *self)
+{
+    cairn_engine_destroy(&self->engine);
+    s_reap(self->pids, 2);
+    cairn_workflow_destroy(&self->wf);
+    cairn_registry_destroy(&self->registry);
+}
+
 /* Worker "stuck" holds every branch and stalls on the first (b1) past
  * its 3 s timeout; meanwhile worker "late" joined (no executors: a late
  * worker gets only moved ones) and was SIGKILLed. The timeout gives
@@ -116,30 +174,20 @@ static void
 test_workers_refused_send_blames_no_executor(void **state)
 {
     (void)state;
-    char endpoint[64];
-    s_endpoint(endpoint, sizeof endpoint, 31);
-    cairn_registry_t *registry = th_registry_new(&s_branch, 1);
-    cairn_workflow_t *wf = s_build_timed(registry, 3000);
+    s_blame_t fx;
     cairn_engine_options_t engine_opts = {.host_threads = 2,
-                                          .listen = endpoint,
                                           .heartbeat_ms = 10000,
                                           .min_workers = 1,
                                           .worker_wait_ms = 1000};
-    cairn_engine_t *engine = NULL;
-    cairn_error_t err;
-    assert_int_equal(cairn_engine_open(&engine, registry, &engine_opts, &err),
-                     0);
-    pid_t pids[2] = {s_spawn_worker_stalling(endpoint, "stuck", 20000), 0};
-    s_blame_watch_t watch = {.endpoint = endpoint};
-    s_run_blameless(engine, wf, &watch);
-    pids[1] = watch.late;
+    s_blame_setup_with(&fx, 31, 3000, &engine_opts);
+    fx.pids[0] = s_spawn_worker_stalling(fx.endpoint, "stuck", 20000);
+    s_blame_watch_t watch = {.endpoint = fx.endpoint};
+    s_run_blameless(fx.engine, fx.wf, &watch);
+    fx.pids[1] = watch.late;
     /* The case needs "late" dead before the timeout moved work there. */
     assert_true(watch.late_killed);
     assert_int_equal(watch.timed_out, 1);
-    cairn_engine_destroy(&engine);
-    s_reap(pids, 2);
-    cairn_workflow_destroy(&wf);
-    cairn_registry_destroy(&registry);
+    s_blame_teardown(&fx);
 }
 
 /* Worker w1 (minute-long handlers) is SIGSTOPped as superstep 2 starts,
@@ -153,21 +201,14 @@ static void
 test_workers_silent_worker_blames_no_executor(void **state)
 {
     (void)state;
-    char endpoint[64];
-    s_endpoint(endpoint, sizeof endpoint, 32);
-    cairn_registry_t *registry = th_registry_new(&s_branch, 1);
-    cairn_workflow_t *wf = s_build(registry);
-    cairn_engine_t *engine = s_engine_with(registry, endpoint, 2, 10000,
-                                           CAIRN_WORKER_LOSS_WORKER);
-    pid_t pids[2] = {s_spawn_victim(endpoint, "w1"),
-                     s_spawn_worker(endpoint, "w2")};
-    s_blame_watch_t watch = {.stop = pids[0]};
-    s_run_blameless(engine, wf, &watch);
+    s_blame_t fx;
+    s_blame_setup(&fx, 32, 2);
+    fx.pids[0] = s_spawn_victim(fx.endpoint, "w1");
+    fx.pids[1] = s_spawn_worker(fx.endpoint, "w2");
+    s_blame_watch_t watch = {.stop = fx.pids[0]};
+    s_run_blameless(fx.engine, fx.wf, &watch);
     assert_true(watch.lost >= 1);
-    cairn_engine_destroy(&engine);
-    s_reap(pids, 2);
-    cairn_workflow_destroy(&wf);
-    cairn_registry_destroy(&registry);
+    s_blame_teardown(&fx);
 }
 
 /* The only worker, w1, is SIGSTOPped while it runs the branches (its
@@ -185,15 +226,12 @@ static void
 test_workers_silent_worker_keeps_its_executor_off_the_coordinator(void **state)
 {
     (void)state;
-    char endpoint[64];
-    s_endpoint(endpoint, sizeof endpoint, 33);
-    cairn_registry_t *registry = th_registry_new(&s_branch, 1);
-    cairn_workflow_t *wf = s_build(registry);
-    cairn_engine_t *engine = s_engine_with(registry, endpoint, 1, 10000,
-                                           CAIRN_WORKER_LOSS_WORKER);
-    pid_t w1 = s_spawn_worker_stalling(endpoint, "w1", 1500);
+    s_blame_t fx;
+    s_blame_setup(&fx, 33, 1);
+    fx.pids[0] = s_spawn_worker_stalling(fx.endpoint, "w1", 1500);
+    pid_t w1 = fx.pids[0];
     s_blame_watch_t watch = {.stop = w1, .wake_on_loss = true};
-    cairn_result_t *result = s_run_blameless_result(engine, wf, &watch);
+    cairn_result_t *result = s_run_blameless_result(fx.engine, fx.wf, &watch);
     assert_true(watch.lost >= 1);
     int on_w1 = 0, in_process = 0;
     for (int b = 1; b <= 3; b++) {
@@ -205,10 +243,7 @@ test_workers_silent_worker_keeps_its_executor_off_the_coordinator(void **state)
     assert_int_equal(on_w1, 3);
     assert_int_equal(in_process, 0);
     cairn_result_destroy(&result);
-    cairn_engine_destroy(&engine);
-    s_reap(&w1, 1);
-    cairn_workflow_destroy(&wf);
-    cairn_registry_destroy(&registry);
+    s_blame_teardown(&fx);
 }
 
 /* The whole machine pauses (a suspended VM or laptop, a machine so
@@ -223,23 +258,16 @@ static void
 test_workers_paused_coordinator_loses_no_worker(void **state)
 {
     (void)state;
-    char endpoint[64];
-    s_endpoint(endpoint, sizeof endpoint, 34);
-    cairn_registry_t *registry = th_registry_new(&s_branch, 1);
-    cairn_workflow_t *wf = s_build(registry);
-    cairn_engine_t *engine = s_engine_with(registry, endpoint, 2, 10000,
-                                           CAIRN_WORKER_LOSS_WORKER);
-    pid_t pids[2] = {s_spawn_worker(endpoint, "w1"),
-                     s_spawn_worker(endpoint, "w2")};
-    s_blame_watch_t watch = {.pause = {pids[0], pids[1]}};
-    s_run_blameless(engine, wf, &watch);
+    s_blame_t fx;
+    s_blame_setup(&fx, 34, 2);
+    fx.pids[0] = s_spawn_worker(fx.endpoint, "w1");
+    fx.pids[1] = s_spawn_worker(fx.endpoint, "w2");
+    s_blame_watch_t watch = {.pause = {fx.pids[0], fx.pids[1]}};
+    s_run_blameless(fx.engine, fx.wf, &watch);
     assert_int_equal(watch.lost, 0);
     assert_int_equal(th_finish(watch.wakers[0], 5000, "waker 1"), 0);
     assert_int_equal(th_finish(watch.wakers[1], 5000, "waker 2"), 0);
-    cairn_engine_destroy(&engine);
-    s_reap(pids, 2);
-    cairn_workflow_destroy(&wf);
-    cairn_registry_destroy(&registry);
+    s_blame_teardown(&fx);
 }
 
 /* Worker w1 is SIGSTOPped while it runs a branch (its first attempts
@@ -258,20 +286,13 @@ static void
 test_workers_silent_worker_that_dies_costs_an_attempt(void **state)
 {
     (void)state;
-    char endpoint[64];
-    s_endpoint(endpoint, sizeof endpoint, 35);
-    cairn_registry_t *registry = th_registry_new(&s_branch, 1);
-    cairn_workflow_t *wf = s_build(registry);
-    cairn_engine_t *engine = s_engine_with(registry, endpoint, 2, 10000,
-                                           CAIRN_WORKER_LOSS_WORKER);
-    pid_t pids[2] = {s_spawn_worker_stalling(endpoint, "w1", 1500),
-                     s_spawn_worker_stalling(endpoint, "w2", 2500)};
-    s_blame_watch_t watch = {.stop = pids[0], .kill_on_loss = true};
-    cairn_result_t *result = s_run_watched(engine, wf, &watch);
+    s_blame_t fx;
+    s_blame_setup(&fx, 35, 2);
+    fx.pids[0] = s_spawn_worker_stalling(fx.endpoint, "w1", 1500);
+    fx.pids[1] = s_spawn_worker_stalling(fx.endpoint, "w2", 2500);
+    s_blame_watch_t watch = {.stop = fx.pids[0], .kill_on_loss = true};
+    cairn_result_t *result = s_run_watched(fx.engine, fx.wf, &watch);
     assert_int_equal(watch.lost_blamed, 1);
     cairn_result_destroy(&result);
-    cairn_engine_destroy(&engine);
-    s_reap(pids, 2);
-    cairn_workflow_destroy(&wf);
-    cairn_registry_destroy(&registry);
+    s_blame_teardown(&fx);
 }
