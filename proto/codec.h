@@ -77,8 +77,7 @@ cairn__shutdown_send(void *socket, const cairn__peer_t *peer,
                      const char *reason);
 
 /* Receives one envelope: it waits as the socket's ZMQ_RCVTIMEO says
- * (CAIRN_ETRANSPORT with zmq_errno() EAGAIN when that ran out). With
- * peer != NULL a routing id frame is read first (ROUTER).
+ * (CAIRN_ETRANSPORT with zmq_errno() EAGAIN when that ran out). With peer != NULL a routing id frame is read first (ROUTER).
  * On success *out is the decoded envelope (free with
  * cairn__envelope__free_unpacked(env, NULL)). A frame that is not a valid
  * envelope is consumed and reported as CAIRN_EPROTO with *why set to a
