@@ -322,6 +322,7 @@ s_handle_deliver(s_host_t *self, const Cairn__Deliver *deliver)
         s_run_item(self, deliver, deliver->items[i]);
 }
 
+/* Handles the frame waiting on the DEALER; false when told to stop. */
 /* What s_handle_frame found. */
 typedef enum {
     S_FRAME_TAKEN,   /* a frame came and was handled (or rejected) */
