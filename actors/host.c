@@ -9,7 +9,6 @@
  *
  * Threading: everything here runs on the actor's own thread.
  */
-#include <errno.h>
 #include <pthread.h>
 #include <sodium.h>
 #include <stdlib.h>
@@ -323,33 +322,17 @@ s_handle_deliver(s_host_t *self, const Cairn__Deliver *deliver)
 }
 
 /* Handles the frame waiting on the DEALER; false when told to stop. */
-/* What s_handle_frame found. */
-typedef enum {
-    S_FRAME_TAKEN,   /* a frame came and was handled (or rejected) */
-    S_FRAME_STOP,    /* a Shutdown came (or the context ended): stop */
-    S_FRAME_NONE,    /* nothing came within S_ABANDON_CHECK_MS */
-} s_frame_t;
-
-/* Waits for the next frame with a blocking receive on the DEALER (its
- * timeout is S_ABANDON_CHECK_MS) and handles it. */
-static s_frame_t
+static bool
 s_handle_frame(s_host_t *self)
 {
     Cairn__Envelope *env = NULL;
     const char *why = NULL;
     int rc = cairn__envelope_recv(zsock_resolve(self->dealer), NULL,
                                   CAIRN__DELIVER_LIMIT, &env, &why);
-    if (rc == CAIRN_ETRANSPORT) {
-        int why_not = zmq_errno();
-        if (why_not == EAGAIN || why_not == EINTR)
-            return S_FRAME_NONE;
-        if (why_not == ETERM)
-            return S_FRAME_STOP;
-    }
     if (rc != CAIRN_OK) {
         cairn_log(CAIRN_LOG_WARN, "host", "host '%s': rejected frame: %s",
                   self->args.host_id, why ? why : "receive failed");
-        return S_FRAME_TAKEN;
+        return true;
     }
     bool keep_going = true;
     switch (env->body_case) {
@@ -371,19 +354,7 @@ s_handle_frame(s_host_t *self)
         break;
     }
     cairn__envelope__free_unpacked(env, NULL);
-    return keep_going ? S_FRAME_TAKEN : S_FRAME_STOP;
-}
-
-/* Whether the actor pipe holds $TERM (the only command it carries). */
-static bool
-s_pipe_says_stop(zsock_t *pipe)
-{
-    if (!(zsock_events(pipe) & ZMQ_POLLIN))
-        return false;
-    char *command = zstr_recv(pipe);
-    bool stop = !command || strcmp(command, "$TERM") == 0;
-    zstr_free(&command);
-    return stop;
+    return keep_going;
 }
 
 static int s_init_rc;
@@ -487,22 +458,24 @@ cairn__host_actor(zsock_t *pipe, void *args)
     s_host_t *self = NULL;
     int rc = s_host_open(&self, host_args);
     zsock_signal(pipe, rc == CAIRN_OK ? 0 : 1);
-    /* The hot loop waits on the DEALER alone, with a blocking receive:
-     * the fewest system calls libzmq has for a wait (a poll of the pipe
-     * and the DEALER together costs about twice as many, bench/RESULTS.md
-     * "System calls per superstep"). The engine sends a Shutdown before
-     * $TERM (host_table.c, worker.c), so the pipe is looked at only when
-     * the wait times out. */
-    bool running = rc == CAIRN_OK;
-    if (running)
-        zsock_set_rcvtimeo(self->dealer, S_ABANDON_CHECK_MS);
+    zpoller_t *poller =
+        rc == CAIRN_OK ? zpoller_new(pipe, self->dealer, NULL) : NULL;
+    bool running = poller != NULL;
     while (running) {
-        s_frame_t frame = s_handle_frame(self);
-        running = frame != S_FRAME_STOP
-                  && !(frame == S_FRAME_NONE && s_pipe_says_stop(pipe));
+        void *which = zpoller_wait(poller, S_ABANDON_CHECK_MS);
+        if (which == self->dealer) {
+            running = s_handle_frame(self);
+        } else if (which == pipe) {
+            char *command = zstr_recv(pipe);
+            running = command && strcmp(command, "$TERM") != 0;
+            zstr_free(&command);
+        } else if (zpoller_terminated(poller)) {
+            running = false;
+        }
         if (s_abandoned(host_args))
             running = false; /* back from a stuck handler, too late */
     }
+    zpoller_destroy(&poller);
     s_host_destroy(&self);
     /* A failed start must still wait for $TERM, as zactor expects. */
     if (rc != CAIRN_OK) {

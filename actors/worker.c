@@ -98,13 +98,6 @@ s_close(s_worker_t *self)
     if (self->monitor)
         zmq_socket_monitor(zsock_resolve(self->up), NULL, 0);
     zsock_destroy(&self->monitor);
-    /* Wakes the host's wait on its DEALER (host.c) before $TERM; never
-     * blocks: a host whose DEALER is full sees $TERM within a second. */
-    if (self->host && self->down) {
-        zsock_set_sndtimeo(self->down, 0);
-        cairn__shutdown_send(zsock_resolve(self->down), &self->host_peer,
-                             "the worker is stopping");
-    }
     zactor_destroy(&self->host);
     zsock_destroy(&self->down);
     zsock_destroy(&self->up);

@@ -38,11 +38,8 @@ int cairn__dispatch(cairn__run_t *run, size_t *sent, cairn_error_t *err);
 int cairn__dispatch_send_work(cairn__run_t *run, const bool *only, size_t *sent,
                               cairn_error_t *err);
 
-/* Receives one frame, waiting as the ROUTER's receive timeout says;
- * stores it in run->done when it is an expected Done. Returns the
- * executor whose Done was accepted, -1 for any other frame, or: */
-#define CAIRN__NOTHING_CAME (-2)   /* the wait ran out */
-#define CAIRN__RECEIVE_FAILED (-3) /* the socket failed */
+/* Receives one frame; stores it in run->done when it is an expected
+ * Done. Returns the executor whose Done was accepted, or -1. */
 long cairn__dispatch_receive(cairn__run_t *run);
 
 /* What a wait on the ROUTER waits for (cairn__dispatch_wait). */

@@ -326,10 +326,8 @@ s_refuse_done(cairn__run_t *run, size_t h, Cairn__Done *done, const char *why)
     return false;
 }
 
-/* Receives one frame, waiting as the ROUTER's receive timeout says;
- * stores it when it is an expected Done. Returns the executor whose Done
- * was accepted, -1 for any other frame, CAIRN__NOTHING_CAME when the
- * wait ran out and CAIRN__RECEIVE_FAILED when the socket failed. */
+/* Receives one frame; stores it when it is an expected Done. Returns
+ * the executor whose Done was accepted, or -1. */
 long
 cairn__dispatch_receive(cairn__run_t *run)
 {
@@ -337,13 +335,10 @@ cairn__dispatch_receive(cairn__run_t *run)
     Cairn__Envelope *env = NULL;
     const char *why = NULL;
     void *router = zsock_resolve(run->engine->router);
-    int rc = cairn__envelope_recv(
-        router, &peer, CAIRN__FRAME_LIMIT(run->max_message_size), &env, &why);
-    if (rc == CAIRN_ETRANSPORT)
-        return zmq_errno() == EAGAIN || zmq_errno() == EINTR
-                   ? CAIRN__NOTHING_CAME
-                   : CAIRN__RECEIVE_FAILED;
-    if (rc != CAIRN_OK) {
+    if (cairn__envelope_recv(router, &peer,
+                             CAIRN__FRAME_LIMIT(run->max_message_size), &env,
+                             &why)
+        != CAIRN_OK) {
         if (why == cairn__why_wrong_version)
             cairn__engine_refuse_version(run->engine, &peer);
         run->engine->rejected_frames++;
@@ -499,22 +494,18 @@ s_take(cairn__run_t *run, s_wait_t *w, long x)
     }
 }
 
-/* Waits up to ms for a frame on the ROUTER and takes it: the only wait
- * on the ROUTER while a run runs. A receive with a timeout, not zmq_poll
- * and then a receive: it makes about half the system calls (bench/
- * RESULTS.md, "System calls per superstep"). Returns 1 when a frame
- * came, 0 when none did, -1 when the socket failed. */
+/* Polls the ROUTER for up to ms and takes the frame that came: the only
+ * poll of the ROUTER while a run runs. Returns the poll's result (< 0:
+ * it failed, not counting EINTR). */
 static int
 s_poll_once(cairn__run_t *run, s_wait_t *w, long ms)
 {
-    zsock_set_rcvtimeo(run->engine->router, (int)ms);
-    long x = cairn__dispatch_receive(run);
-    if (x == CAIRN__NOTHING_CAME)
-        return 0;
-    if (x == CAIRN__RECEIVE_FAILED)
-        return -1;
-    s_take(run, w, x);
-    return 1;
+    zmq_pollitem_t item = {zsock_resolve(run->engine->router), 0, ZMQ_POLLIN,
+                           0};
+    int ready = zmq_poll(&item, 1, ms);
+    if (ready > 0 && (item.revents & ZMQ_POLLIN))
+        s_take(run, w, cairn__dispatch_receive(run));
+    return ready < 0 && zmq_errno() == EINTR ? 0 : ready;
 }
 
 /* Sends workers a heartbeat when one is due. */

@@ -235,7 +235,12 @@ void
 cairn__engine_shutdown_peer(cairn_engine_t *self, const cairn__peer_t *peer,
                             const char *reason)
 {
-    cairn__shutdown_send(zsock_resolve(self->router), peer, reason);
+    Cairn__Shutdown shutdown = CAIRN__SHUTDOWN__INIT;
+    shutdown.reason = (char *)reason;
+    Cairn__Envelope env = CAIRN__ENVELOPE__INIT;
+    env.body_case = CAIRN__ENVELOPE__BODY_SHUTDOWN;
+    env.shutdown = &shutdown;
+    cairn__envelope_send(zsock_resolve(self->router), peer, &env);
 }
 
 void
@@ -321,24 +326,12 @@ s_await_hellos(cairn_engine_t *self, cairn_error_t *err)
     return CAIRN_OK;
 }
 
-/* Tells a host thread to stop; it does once it is back in its loop. The
- * Shutdown wakes its wait on the DEALER (host.c); $TERM is zactor's
- * own protocol, and what a host sees if the Shutdown could not go out
- * (within a second, when its wait times out). */
+/* Tells a host thread to stop; it does once it is back in its loop. */
 static void
-s_term_host(cairn_engine_t *self, zactor_t *actor,
-            const cairn__host_args_t *args)
+s_term_host(zactor_t *actor)
 {
     if (!actor)
         return;
-    cairn__peer_t peer;
-    peer.len = strlen(args->host_id);
-    memcpy(peer.bytes, args->host_id, peer.len);
-    /* Never blocks: a stuck host's full DEALER only misses the Shutdown. */
-    int timeout = zsock_sndtimeo(self->router);
-    zsock_set_sndtimeo(self->router, 0);
-    cairn__engine_shutdown_peer(self, &peer, "the engine is closing");
-    zsock_set_sndtimeo(self->router, timeout);
     zsock_set_sndtimeo(actor, 0);
     zstr_send(actor, "$TERM");
 }
@@ -395,20 +388,14 @@ cairn__engine_replace_host(cairn_engine_t *self, size_t h)
     self->retired[self->retired_count] = self->actors[h];
     self->retired_args[self->retired_count++] = self->actor_args[h];
     /* It stops as soon as its handler returns. */
-    s_term_host(self, self->actors[h], self->actor_args[h]);
+    s_term_host(self->actors[h]);
     char id[64];
     snprintf(id, sizeof id, "host-%zu-r%u", h, ++self->replacements);
     cairn_log(CAIRN_LOG_WARN, "engine",
               "executor host %s is stuck in a handler: replaced by %s",
               self->hosts[h].id, id);
-    if (s_start_host(self, h, args, id) != CAIRN_OK)
-        return CAIRN_ETRANSPORT;
-    /* The new host connected before zactor_new returned; the ROUTER knows
-     * its routing id once it has read its commands, which a send does
-     * only now and then (libzmq throttles it): read them now, or the next
-     * Deliver finds the host unreachable. */
-    (void)zsock_events(self->router);
-    return CAIRN_OK;
+    return s_start_host(self, h, args, id) == CAIRN_OK ? CAIRN_OK
+                                                       : CAIRN_ETRANSPORT;
 }
 
 /* The endpoint for workers of this user on this machine: bound before
@@ -542,9 +529,9 @@ cairn__engine_hosts_close(cairn_engine_t *self, uint32_t wait_ms)
 {
     /* All told first, so stuck ones share one wait. */
     for (size_t i = 0; self->actors && i < self->local_count; i++)
-        s_term_host(self, self->actors[i], self->actor_args[i]);
+        s_term_host(self->actors[i]);
     for (size_t i = 0; i < self->retired_count; i++)
-        s_term_host(self, self->retired[i], self->retired_args[i]);
+        s_term_host(self->retired[i]);
     uint64_t deadline = wait_ms == CAIRN_WAIT_FOREVER
                             ? UINT64_MAX
                             : cairn__monotonic_us() + wait_ms * 1000ull;

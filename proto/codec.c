@@ -56,18 +56,6 @@ cairn__heartbeat_send(void *socket, const cairn__peer_t *peer)
     return cairn__envelope_send(socket, peer, &env);
 }
 
-int
-cairn__shutdown_send(void *socket, const cairn__peer_t *peer,
-                     const char *reason)
-{
-    Cairn__Shutdown shutdown = CAIRN__SHUTDOWN__INIT;
-    shutdown.reason = (char *)reason;
-    Cairn__Envelope env = CAIRN__ENVELOPE__INIT;
-    env.body_case = CAIRN__ENVELOPE__BODY_SHUTDOWN;
-    env.shutdown = &shutdown;
-    return cairn__envelope_send(socket, peer, &env);
-}
-
 /* Reads and discards the rest of a multipart message. */
 static void
 s_drain(void *socket)

@@ -71,13 +71,8 @@ cairn__envelope_send(void *socket, const cairn__peer_t *peer,
 int
 cairn__heartbeat_send(void *socket, const cairn__peer_t *peer);
 
-/* Sends a Shutdown with reason (to peer, when not NULL). */
-int
-cairn__shutdown_send(void *socket, const cairn__peer_t *peer,
-                     const char *reason);
-
-/* Receives one envelope: it waits as the socket's ZMQ_RCVTIMEO says
- * (CAIRN_ETRANSPORT with zmq_errno() EAGAIN when that ran out). With peer != NULL a routing id frame is read first (ROUTER).
+/* Receives one envelope without blocking past what zmq_poll promised.
+ * With peer != NULL a routing id frame is read first (ROUTER).
  * On success *out is the decoded envelope (free with
  * cairn__envelope__free_unpacked(env, NULL)). A frame that is not a valid
  * envelope is consumed and reported as CAIRN_EPROTO with *why set to a

@@ -402,9 +402,6 @@ main(int argc, char **argv)
             beat = cairn__monotonic_us() + S_BEAT_US;
         }
     }
-    /* Wakes the host's wait on its DEALER, as worker.c does. */
-    zsock_set_sndtimeo(down, 0);
-    cairn__shutdown_send(zsock_resolve(down), &host, "the fake worker ends");
     zactor_destroy(&actor);
     zmq_socket_monitor(zsock_resolve(up), NULL, 0);
     zsock_destroy(&dropped);
